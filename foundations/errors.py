@@ -1,4 +1,4 @@
-"""The one exception type that the command line turns into a one-line message and exit status 2."""
+"""Exception types that the command line turns into one-line messages."""
 
 
 class UsageError(Exception):
@@ -7,3 +7,7 @@ class UsageError(Exception):
     `main.py` prints `error: <message>` on stderr and exits with status 2. Raise it before anything
     is written to disk whenever possible.
     """
+
+
+class JobFailed(Exception):
+    """A job that started correctly but cannot go on (e.g. the loss became NaN). Exit status 1."""

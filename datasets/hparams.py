@@ -1,0 +1,65 @@
+"""The dataset bundle: which data, how it is batched, augmented, subsampled and corrupted."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import ClassVar
+
+from foundations.hparams import Hparams, hparam, require
+
+NOISE_TYPES = ("symmetric", "asymmetric", "pairflip")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetHparams(Hparams):
+    _group: ClassVar[str] = "Dataset"
+    dataset_name: str = hparam("digits", "dataset registry name (digits, mnist, fashion_mnist, cifar10, ...)")
+    batch_size: int = hparam(128, "training mini-batch size (split across ranks when distributed)")
+    do_not_augment: bool = hparam(False, "turn off training-set augmentation")
+    subsample_fraction: float | None = hparam(None, "keep this fraction of the training set")
+    subsample_seed: int | None = hparam(None, "seed of the subsample (default: derived from the replicate)")
+    random_labels_fraction: float | None = hparam(
+        None, "give this fraction of training examples a uniformly random label (may equal the true one)")
+    noisy_labels_type: str | None = hparam(None, "label-noise model", choices=NOISE_TYPES)
+    noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped")
+    noise_map: str | None = hparam(None, "JSON class map for asymmetric noise, e.g. '{\"0\": 1}'")
+    noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)")
+    image_size: int | None = hparam(None, "resize images to this size once at load time (e.g. 32)")
+
+    def validate(self) -> None:
+        from datasets import registry
+
+        registry.get_source(self.dataset_name)  # unknown name -> UsageError listing known ones
+        require(self.batch_size >= 1, f"--batch_size must be >= 1, got {self.batch_size}")
+        if self.subsample_fraction is not None:
+            require(0 < self.subsample_fraction <= 1,
+                    f"--subsample_fraction must be in (0, 1], got {self.subsample_fraction}")
+        if self.random_labels_fraction is not None:
+            require(0 <= self.random_labels_fraction <= 1,
+                    f"--random_labels_fraction must be in [0, 1], got {self.random_labels_fraction}")
+            require(self.noisy_labels_type is None and self.noisy_labels_fraction is None,
+                    "give either --random_labels_fraction or --noisy_labels_type/--noisy_labels_fraction, not both")
+        if self.noisy_labels_fraction is not None:
+            require(0 <= self.noisy_labels_fraction <= 1,
+                    f"--noisy_labels_fraction must be in [0, 1], got {self.noisy_labels_fraction}")
+        require((self.noisy_labels_type is None) == (self.noisy_labels_fraction is None),
+                "--noisy_labels_type and --noisy_labels_fraction must be given together")
+        if self.noise_map is not None:
+            require(self.noisy_labels_type == "asymmetric", "--noise_map is only used with --noisy_labels_type=asymmetric")
+            self.parsed_noise_map()
+        if self.image_size is not None:
+            require(self.image_size >= 4, f"--image_size must be >= 4, got {self.image_size}")
+
+    @property
+    def has_label_noise(self) -> bool:
+        return bool(self.random_labels_fraction) or bool(self.noisy_labels_fraction)
+
+    def parsed_noise_map(self) -> dict[int, int] | None:
+        if self.noise_map is None:
+            return None
+        try:
+            raw = json.loads(self.noise_map)
+            return {int(k): int(v) for k, v in raw.items()}
+        except (ValueError, AttributeError, TypeError):
+            require(False, f"--noise_map: expected a JSON object of class -> class, got {self.noise_map!r}")
+        return None

@@ -1,0 +1,51 @@
+"""Command-line plumbing shared by every runner: job flags, one-line parse errors, presets."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any, ClassVar, Mapping, Sequence
+
+from foundations.errors import UsageError
+from foundations.hparams import Hparams, hparam, require
+
+
+@dataclasses.dataclass(frozen=True)
+class JobHparams(Hparams):
+    """Flags about this invocation, not about results: never hashed."""
+
+    _group: ClassVar[str] = "Job"
+    replicate: int = hparam(1, "replicate number: an independent copy with its own derived seeds", hashed=False)
+    default_hparams: str | None = hparam(None, "preset name, e.g. digits, mnist_lenet_300_100, cifar_resnet_20",
+                                         hashed=False)
+    quiet: bool = hparam(False, "print only the banner and the final result", hashed=False)
+    print_path: bool = hparam(False, "print the output directory and exit", hashed=False)
+
+    def validate(self) -> None:
+        require(self.replicate >= 1, f"--replicate must be >= 1, got {self.replicate}")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line on stderr with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def pre_read(argv: Sequence[str], flag: str) -> str | None:
+    """Read one flag before the real parse, e.g. --default_hparams, which decides other defaults."""
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument(f"--{flag}", default=None)
+    known, _ = probe.parse_known_args(list(argv))
+    return getattr(known, flag)
+
+
+def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "") -> Hparams:
+    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here."""
+    known = set(cls.field_names())
+    return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known})
+
+
+def exit_with(error: BaseException, status: int) -> None:
+    print(f"error: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(status)

@@ -1,0 +1,210 @@
+"""Typed hyperparameter bundles: dataclass fields become command-line flags and a canonical form.
+
+A bundle is a frozen dataclass deriving from `Hparams` whose fields are declared with `hparam(...)`
+(default, help text, optional choices, whether the field enters the hash). From the fields we
+generate argparse flags (`--lr`, or `--retrain_t_lr` with a prefix), read the values back, validate
+them when the bundle is built, and compute the canonical form used for hashing: the fields that
+differ from the dataclass default, so a new field with a no-op default never changes old hashes.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from typing import Any, ClassVar, Iterable, Mapping
+
+from foundations.errors import UsageError
+
+_SCALARS = (bool, int, float, str)
+
+
+def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, hashed: bool = True) -> Any:
+    """Declare a bundle field: its default, its help text, optionally the accepted values.
+
+    `hashed=False` marks fields that do not change results (device, verbosity, evaluation cadence).
+    """
+    meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "hashed": hashed}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _scalar_type(annotation: Any) -> tuple[type, bool]:
+    """(the scalar type, whether None is allowed) of a field annotation such as `float | None`."""
+    args = typing.get_args(annotation)
+    if args:
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1 and inner[0] in _SCALARS:
+            return inner[0], True
+        raise TypeError(f"unsupported hparam annotation {annotation!r}")
+    if annotation in _SCALARS:
+        return annotation, False
+    raise TypeError(f"unsupported hparam annotation {annotation!r}")
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class Hparams:
+    """Base of every bundle. Subclasses set `_group` (the --help heading) and may override `validate`."""
+
+    _group: ClassVar[str] = "Hyperparameters"
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kind, optional = self.field_type(f.name)
+            if value is None:
+                if not optional:
+                    raise UsageError(f"--{f.name} needs a value")
+                continue
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
+                value = float(value)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise UsageError(f"--{f.name}: expected {kind.__name__}, got {value!r}")
+            choices = f.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise UsageError(f"--{f.name}: unknown value {value!r}; choose from {', '.join(choices)}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise `UsageError` for values that are well-typed but wrong (negative lr, ...)."""
+
+    # ----- field introspection -------------------------------------------------------------
+    @classmethod
+    def field_type(cls, name: str) -> tuple[type, bool]:
+        return _scalar_type(typing.get_type_hints(cls)[name])
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {f.name: f.default for f in dataclasses.fields(cls)}
+
+    # ----- canonical form --------------------------------------------------------------------
+    def canonical(self) -> dict[str, Any]:
+        """The hashed fields whose value differs from the dataclass default."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("hashed", True) and value != f.default:
+                out[f.name] = value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes: Any) -> "Hparams":
+        return dataclasses.replace(self, **changes)
+
+    def display(self) -> str:
+        """Lines for the banner: every field, defaults included, non-defaults marked with *."""
+        lines = [f"{self._group}:"]
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            mark = "*" if value != f.default else " "
+            lines.append(f"  {mark} {f.name} = {value}")
+        return "\n".join(lines)
+
+    # ----- command line ------------------------------------------------------------------------
+    @classmethod
+    def add_args(
+        cls,
+        parser: argparse.ArgumentParser,
+        prefix: str = "",
+        defaults: Mapping[str, Any] | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Add one flag per field. `defaults` (a preset) replaces dataclass defaults in `--help`.
+
+        Flags default to argparse.SUPPRESS so that `from_args` can tell a flag that was not given
+        (take the preset, then the dataclass default) from one that was.
+        """
+        group = parser.add_argument_group(title or cls._group)
+        defaults = dict(defaults or {})
+        for f in dataclasses.fields(cls):
+            kind, optional = cls.field_type(f.name)
+            shown = defaults.get(f.name, f.default)
+            flag = f"--{prefix}{f.name}"
+            dest = f"{prefix}{f.name}"
+            help_text = f.metadata.get("help", "")
+            choices = f.metadata.get("choices")
+            suffix = f" (default: {shown})"
+            if choices:
+                suffix = f" [{'|'.join(choices)}]" + suffix
+            if kind is bool:
+                group.add_argument(flag, dest=dest, nargs="?", const=True, type=_bool_flag(flag),
+                                   default=argparse.SUPPRESS, metavar="BOOL", help=help_text + suffix)
+                group.add_argument(f"--no_{prefix}{f.name}", dest=dest, action="store_const", const=False,
+                                   default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            else:
+                group.add_argument(flag, dest=dest, type=str, default=argparse.SUPPRESS,
+                                   metavar=kind.__name__.upper() + ("?" if optional else ""),
+                                   help=help_text + suffix)
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None
+    ) -> "Hparams":
+        """Build the bundle: given flag, else preset value, else dataclass default; then validate."""
+        values: dict[str, Any] = {}
+        defaults = dict(defaults or {})
+        for f in dataclasses.fields(cls):
+            dest = f"{prefix}{f.name}"
+            if hasattr(args, dest):
+                values[f.name] = cls.parse_value(f.name, getattr(args, dest), flag=f"--{dest}")
+            elif f.name in defaults:
+                values[f.name] = defaults[f.name]
+        return cls(**values)
+
+    @classmethod
+    def parse_value(cls, name: str, raw: Any, flag: str | None = None) -> Any:
+        """Convert a command-line string to the field's type; a bad string is a `UsageError`."""
+        flag = flag or f"--{name}"
+        if not isinstance(raw, str):
+            return raw
+        kind, optional = cls.field_type(name)
+        if optional and raw.strip().lower() in ("", "none", "null"):
+            return None
+        try:
+            if kind is bool:
+                return _parse_bool(raw)
+            if kind is int:
+                return int(raw)
+            if kind is float:
+                return float(raw)
+            return raw
+        except ValueError:
+            raise UsageError(f"{flag}: expected {kind.__name__}, got {raw!r}") from None
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "Hparams":
+        known = set(cls.field_names())
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UsageError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
+        return cls(**dict(values))
+
+
+def _bool_flag(flag: str):
+    def convert(text: str) -> bool:
+        try:
+            return _parse_bool(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: expected true/false, got {text!r}") from None
+
+    return convert
+
+
+def require(condition: bool, message: str) -> None:
+    """Validation helper: raise `UsageError(message)` unless `condition` holds."""
+    if not condition:
+        raise UsageError(message)

@@ -1,0 +1,76 @@
+"""sparselab command line: `python main.py <command> [flags]`; `python main.py` lists the commands."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+from foundations.cli import OneLineParser, exit_with, pre_read
+from foundations.errors import JobFailed, UsageError
+
+
+def runners() -> dict[str, Any]:
+    """Command name -> runner class. Imported lazily so `--help` of one command stays fast."""
+    from training.runner import TrainRunner
+
+    table: dict[str, Any] = {TrainRunner.name: TrainRunner}
+    try:
+        from lottery.runner import TRUNK_RUNNERS
+        table.update(TRUNK_RUNNERS)
+    except ImportError:
+        pass
+    try:
+        from branches.runner import branch_commands
+        table.update(branch_commands())
+    except ImportError:
+        pass
+    try:
+        from reports.command import REPORT_COMMANDS
+        table.update(REPORT_COMMANDS)
+    except ImportError:
+        pass
+    return table
+
+
+def menu(table: dict[str, Any]) -> str:
+    lines = ["usage: python main.py <command> [flags]   (python main.py <command> --help for its flags)", "",
+             "commands:"]
+    width = max(len(n) for n in table)
+    for name, runner in table.items():
+        lines.append(f"  {name.ljust(width)}  {runner.description}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        table = runners()
+        if not argv or argv[0] in ("-h", "--help"):
+            print(menu(table))
+            return 0 if argv else 2
+        command, rest = argv[0], argv[1:]
+        if command not in table:
+            raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
+        runner_cls = table[command]
+        if hasattr(runner_cls, "main"):
+            return int(runner_cls.main(rest) or 0)
+        from training.presets import resolve_preset
+
+        preset = resolve_preset(pre_read(rest, "default_hparams"))
+        parser = OneLineParser(prog=f"main.py {command}", description=runner_cls.description)
+        runner_cls.add_args(parser, preset)
+        args = parser.parse_args(rest)
+        runner = runner_cls.from_args(args, preset)
+        runner.run()
+        return 0
+    except UsageError as e:
+        exit_with(e, 2)
+    except JobFailed as e:
+        exit_with(e, 1)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

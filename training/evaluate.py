@@ -1,0 +1,58 @@
+"""Evaluation without gradients in large batches; clean/noisy splits of the training set."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+import torch.nn.functional as F
+
+from training.precision import autocast
+
+
+@torch.inference_mode()
+def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+            precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(predicted class, per-example loss, labels) for every example, in loader order, on the device."""
+    was_training = model.training
+    model.eval()
+    preds, losses, labels = [], [], []
+    for x, y in batches:
+        with autocast(x.device, precision):
+            logits = model(x)
+        logits = logits.float()
+        losses.append(F.cross_entropy(logits, y, reduction="none"))
+        preds.append(logits.argmax(dim=1))
+        labels.append(y)
+    model.train(was_training)
+    return torch.cat(preds), torch.cat(losses), torch.cat(labels)
+
+
+def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], prefix: str,
+             precision: str = "fp32", true_labels: torch.Tensor | None = None,
+             corrupted: torch.Tensor | None = None) -> dict[str, float]:
+    """Loss and accuracy; with `true_labels`/`corrupted` (label noise) also the clean/noisy splits.
+
+    `{prefix}_clean_accuracy`: examples whose label is intact; `{prefix}_noisy_accuracy`: corrupted
+    examples measured against their noisy label (memorisation); `{prefix}_noisy_true_accuracy`: the
+    same examples against their true label.
+    """
+    pred, loss, labels = predict(model, batches, precision)
+    correct = pred == labels
+    out = {
+        f"{prefix}_loss": loss.mean().item(),
+        f"{prefix}_accuracy": correct.float().mean().item(),
+        f"{prefix}_examples": int(labels.numel()),
+    }
+    if corrupted is not None and true_labels is not None:
+        true_labels = true_labels.to(pred.device)
+        noisy = torch.zeros_like(correct)
+        noisy[corrupted.to(pred.device)] = True
+        clean = ~noisy
+        out[f"{prefix}_clean_accuracy"] = _mean(correct[clean])
+        out[f"{prefix}_noisy_accuracy"] = _mean(correct[noisy])
+        out[f"{prefix}_noisy_true_accuracy"] = _mean((pred == true_labels)[noisy])
+    return out
+
+
+def _mean(values: torch.Tensor) -> float | None:
+    return values.float().mean().item() if values.numel() else None

@@ -1,0 +1,247 @@
+"""The one training loop: absolute iterations, hooks, evaluation, checkpoints and resumption.
+
+`train(setup)` runs updates for iterations [start, end). The learning rate is a function of the
+absolute iteration, each epoch's data order and augmentation are functions of (seed, epoch), and a
+checkpoint holds model, optimiser, scaler, hook states, metric log and running statistics, so a run
+resumed from a checkpoint is bit-identical (on the CPU) to one that was never interrupted.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+import torch
+import torch.nn.functional as F
+
+from foundations import io as fio
+from foundations.errors import JobFailed
+from training.evaluate import evaluate
+from training.hparams import TrainingHparams
+from training.metrics import MetricLog
+from training.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
+from training.precision import autocast, grad_scaler
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+class TrainingHook(Protocol):
+    """Something that acts on the model around optimiser steps (masks, re-dense switch, DST)."""
+
+    def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
+    def before_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
+    def after_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def metrics(self) -> dict[str, Any]: ...
+
+
+class BaseHook:
+    """No-op implementations of every `TrainingHook` method."""
+
+    def on_start(self, model, optimizer, iteration) -> None:
+        pass
+
+    def before_optimizer_step(self, model, optimizer, iteration) -> None:
+        pass
+
+    def after_optimizer_step(self, model, optimizer, iteration) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+    def metrics(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass
+class TrainSetup:
+    model: torch.nn.Module
+    hparams: TrainingHparams
+    train_loader: Any  # datasets.loader.TrainLoader: iterations_per_epoch, epoch(ep, start_iteration)
+    test_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+    out_dir: Path
+    device: torch.device
+    start_iteration: int
+    end_iteration: int
+    hooks: list[Any] = field(default_factory=list)
+    train_eval_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]] | None = None
+    true_labels: torch.Tensor | None = None
+    corrupted: torch.Tensor | None = None
+    verbose: bool = True
+    checkpoint_seconds: float = 600.0
+    log_prefix: str = ""
+    reduce: Callable[[torch.Tensor], torch.Tensor] | None = None  # all-reduce for data parallelism
+    is_primary: bool = True
+    train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
+
+
+def train(setup: TrainSetup) -> MetricLog:
+    """Train from the checkpoint in `out_dir` if one exists, else from `start_iteration`."""
+    s = setup
+    h = s.hparams
+    ipe = s.train_loader.iterations_per_epoch
+    model = s.model
+    forward_model = s.train_model or model
+    optimizer = build_optimizer(model, h)
+    scaler = grad_scaler(s.device, h.precision)
+    schedule = LearningRateSchedule(h, ipe)
+    log = MetricLog()
+    running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
+
+    iteration = s.start_iteration
+    checkpoint_path = s.out_dir / CHECKPOINT_FILE
+    if checkpoint_path.exists():
+        state = fio.load_torch(checkpoint_path, map_location=s.device)
+        iteration = _restore(state, model, optimizer, scaler, s.hooks, log, running, checkpoint_path)
+    else:
+        for hook in s.hooks:
+            hook.on_start(model, optimizer, iteration)
+        _log_point(s, log, iteration, ipe, schedule, running, train_seconds=0.0)
+
+    loss_sum = torch.zeros((), device=s.device)
+    examples = 0
+    last_checkpoint = time.monotonic()
+    segment_start = time.perf_counter()
+    forward_model.train()
+    while iteration < s.end_iteration:
+        ep, it = divmod(iteration, ipe)
+        for x, y in s.train_loader.epoch(ep, it):
+            set_learning_rate(optimizer, schedule(iteration))
+            optimizer.zero_grad(set_to_none=True)
+            with autocast(s.device, h.precision):
+                loss = F.cross_entropy(forward_model(x), y, label_smoothing=h.label_smoothing)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                loss.backward()
+            for hook in s.hooks:
+                hook.before_optimizer_step(model, optimizer, iteration)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            for hook in s.hooks:
+                hook.after_optimizer_step(model, optimizer, iteration)
+            loss_sum += loss.detach().float() * y.shape[0]
+            examples += y.shape[0]
+            iteration += 1
+
+            at_epoch_end = iteration % ipe == 0
+            at_end = iteration == s.end_iteration
+            timed = time.monotonic() - last_checkpoint > s.checkpoint_seconds
+            if at_epoch_end or at_end or timed:
+                seconds = time.perf_counter() - segment_start
+                running["loss_sum"] += _reduce_sum(s, loss_sum)
+                running["examples"] += examples
+                running["seconds"] += seconds
+                running["images"] += examples
+                loss_sum = torch.zeros((), device=s.device)
+                examples = 0
+                if not math.isfinite(running["loss_sum"]):
+                    raise JobFailed(f"training loss became {running['loss_sum']} at iteration {iteration} "
+                                    f"in {s.out_dir}; lower --lr or check the data")
+                if at_epoch_end or at_end:
+                    _log_point(s, log, iteration, ipe, schedule, running, train_seconds=seconds)
+                    running.update(loss_sum=0.0, examples=0)
+                if s.is_primary:
+                    _save_checkpoint(checkpoint_path, iteration, model, optimizer, scaler, s.hooks, log, running)
+                last_checkpoint = time.monotonic()
+                segment_start = time.perf_counter()
+                forward_model.train()
+            if at_end or at_epoch_end:
+                break
+    return log
+
+
+def _reduce_sum(s: TrainSetup, value: torch.Tensor) -> float:
+    if s.reduce is not None:
+        value = s.reduce(value.clone())
+    return float(value.item())
+
+
+def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule: LearningRateSchedule,
+               running: dict[str, Any], train_seconds: float) -> None:
+    h = s.hparams
+    row: dict[str, Any] = {"iteration": iteration, "epoch": round(iteration / ipe, 4),
+                           "lr": schedule(max(iteration - 1, 0))}
+    if running["examples"]:
+        row["train_loss"] = running["loss_sum"] / running["examples"]
+    row.update(evaluate(s.model, s.test_batches(), "test", h.precision))
+    if s.train_eval_batches is not None:
+        row.update(evaluate(s.model, s.train_eval_batches(), "train", h.precision, s.true_labels, s.corrupted))
+    for hook in s.hooks:
+        row.update(hook.metrics())
+    if running["seconds"] > 0:
+        row["images_per_second"] = running["images"] / running["seconds"]
+    row["wall_seconds"] = running["seconds"]
+    log.add(row)
+    if s.is_primary:
+        log.save(s.out_dir)
+    if s.verbose and s.is_primary:
+        print(_progress_line(s, row, iteration, ipe, running), flush=True)
+
+
+def _progress_line(s: TrainSetup, row: dict[str, Any], iteration: int, ipe: int, running: dict[str, Any]) -> str:
+    parts = [f"{s.log_prefix}ep {iteration / ipe:6.2f}/{s.end_iteration / ipe:.0f}"]
+    if "train_loss" in row:
+        parts.append(f"loss {row['train_loss']:.4f}")
+    parts.append(f"test_acc {100 * row['test_accuracy']:6.2f}%")
+    if "train_accuracy" in row:
+        parts.append(f"train_acc {100 * row['train_accuracy']:6.2f}%")
+    if row.get("train_noisy_accuracy") is not None:
+        parts.append(f"clean {100 * row['train_clean_accuracy']:6.2f}% noisy(memorised) "
+                     f"{100 * row['train_noisy_accuracy']:6.2f}%")
+    if running["seconds"] > 0:
+        rate = running["images"] / running["seconds"]
+        parts.append(f"{rate:8.0f} img/s")
+        remaining = (s.end_iteration - iteration) * running["seconds"] / max(1, running["images"]) \
+            * s.train_loader.batch_size
+        parts.append(f"ETA {_clock(remaining)}")
+    return "  ".join(parts)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _save_checkpoint(path: Path, iteration: int, model, optimizer, scaler, hooks, log: MetricLog,
+                     running: dict[str, Any]) -> None:
+    state = {
+        "iteration": iteration,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else None,
+        "hooks": [hook.state_dict() for hook in hooks],
+        "metrics": log.state(),
+        "running": dict(running),
+    }
+    fio.save_torch(path, state)
+
+
+def _restore(state: dict[str, Any], model, optimizer, scaler, hooks, log: MetricLog, running: dict[str, Any],
+             path: Path) -> int:
+    from foundations.errors import UsageError
+
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        for hook, hook_state in zip(hooks, state["hooks"]):
+            hook.load_state_dict(hook_state)
+        for row in state["metrics"]:
+            log.add(row)
+        running.update(state["running"])
+        return int(state["iteration"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        raise UsageError(f"corrupt checkpoint {path}: {str(e).splitlines()[0]}") from None

@@ -1,0 +1,127 @@
+"""Train one network in one job directory: the piece every runner (train, levels, branches) calls."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+
+from foundations import io as fio
+from foundations.step import parse_iterations
+from platforms.base import Platform
+from training.data import PreparedData
+from training.hparams import TrainingHparams
+from training.loop import CHECKPOINT_FILE, TrainSetup, train
+from training.metrics import MetricLog
+
+WEIGHTS_START = "weights_start.pt"
+WEIGHTS_FINAL = "weights_final.pt"
+
+
+@dataclass
+class Environment:
+    """What a runner has decided before any job runs: platform, data, replicate, verbosity."""
+
+    platform: Platform
+    data: PreparedData
+    replicate: int
+    verbose: bool = True
+
+    @property
+    def device(self) -> torch.device:
+        return self.platform.device
+
+    def iterations(self, step: str) -> int:
+        return parse_iterations(step, self.data.iterations_per_epoch())
+
+
+def uses_channels_last(model: torch.nn.Module, device: torch.device) -> bool:
+    """channels_last pays off for convolutions on GPUs; on the CPU the default layout is as fast."""
+    return device.type == "cuda" and any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+
+
+def train_in_directory(
+    directory: Path,
+    model: torch.nn.Module,
+    env: Environment,
+    hparams: TrainingHparams,
+    *,
+    start_iteration: int = 0,
+    hooks: Sequence[Any] = (),
+    summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
+    log_prefix: str = "",
+) -> dict[str, Any]:
+    """Train `model` (already masked if sparse) from `start_iteration` to the end of `hparams`.
+
+    Saves the start weights once, resumes from `checkpoint.pt` when present, saves the final weights
+    and returns the summary that goes into `done.json`.
+    """
+    directory = Path(directory)
+    device = env.device
+    channels_last = uses_channels_last(model, device)
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    if env.platform.is_primary and not (directory / WEIGHTS_START).exists():
+        fio.save_torch(directory / WEIGHTS_START, cpu_state(model))
+    if env.platform.is_primary:
+        env.data.save_noise_record(directory)
+    loader = env.data.train_loader(hparams, env.replicate, device, channels_last,
+                                   rank=env.platform.rank, world_size=env.platform.world_size)
+    end_iteration = env.iterations(hparams.training_steps)
+    with_noise = env.data.corrupted is not None
+    setup = TrainSetup(
+        model=model, hparams=hparams, train_loader=loader,
+        test_batches=env.data.eval_batches("test", device, channels_last),
+        out_dir=directory, device=device, start_iteration=start_iteration, end_iteration=end_iteration,
+        hooks=list(hooks),
+        train_eval_batches=env.data.eval_batches("train", device, channels_last)
+        if (hparams.eval_train or with_noise) else None,
+        true_labels=env.data.true_labels, corrupted=env.data.corrupted,
+        verbose=env.verbose, log_prefix=log_prefix,
+        is_primary=env.platform.is_primary,
+        reduce=getattr(env.platform, "all_reduce_sum", None),
+        train_model=env.platform.wrap_model(model) if hasattr(env.platform, "wrap_model") else None,
+    )
+    log = train(setup)
+    if env.platform.is_primary:
+        fio.save_torch(directory / WEIGHTS_FINAL, cpu_state(model))
+    result = summarize(log, end_iteration)
+    if summary is not None:
+        result.update(summary(model))
+    return result
+
+
+def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+
+
+def summarize(log: MetricLog, end_iteration: int) -> dict[str, Any]:
+    """Final and best test accuracy, the last row's other metrics, throughput and wall time."""
+    final = log.rows[-1]
+    best = log.best("test_accuracy") or final
+    out: dict[str, Any] = {
+        "final_test_accuracy": final["test_accuracy"],
+        "final_test_loss": final["test_loss"],
+        "best_test_accuracy": best["test_accuracy"],
+        "best_iteration": best["iteration"],
+        "iterations": end_iteration,
+        "wall_seconds": final.get("wall_seconds", 0.0),
+        "images_per_second": final.get("images_per_second"),
+    }
+    for key, value in final.items():
+        if key.startswith("train_") and key != "train_loss":
+            out[f"final_{key}"] = value
+    if "train_loss" in final:
+        out["final_train_loss"] = final["train_loss"]
+    return out
+
+
+def remove_checkpoint(directory: Path) -> None:
+    """Called after `done.json` exists: the checkpoint is no longer needed to resume."""
+    (Path(directory) / CHECKPOINT_FILE).unlink(missing_ok=True)
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    return fio.load_torch(path)
