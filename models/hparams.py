@@ -20,4 +20,4 @@ class ModelHparams(Hparams):
     def validate(self) -> None:
         from models import registry
 
-        registry.check_name(self.model_name)
+        registry.family_of(self.model_name).validate(self.model_name)

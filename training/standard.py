@@ -48,11 +48,13 @@ def train_in_directory(
     hparams: TrainingHparams,
     *,
     start_iteration: int = 0,
+    end_iteration: int | None = None,
     hooks: Sequence[Any] = (),
     summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
     log_prefix: str = "",
 ) -> dict[str, Any]:
-    """Train `model` (already masked if sparse) from `start_iteration` to the end of `hparams`.
+    """Train `model` (already masked if sparse) from `start_iteration` to the end of `hparams`
+    (or to `end_iteration`, e.g. the rewind point of a pretraining job).
 
     Saves the start weights once, resumes from `checkpoint.pt` when present, saves the final weights
     and returns the summary that goes into `done.json`.
@@ -69,7 +71,8 @@ def train_in_directory(
         env.data.save_noise_record(directory)
     loader = env.data.train_loader(hparams, env.replicate, device, channels_last,
                                    rank=env.platform.rank, world_size=env.platform.world_size)
-    end_iteration = env.iterations(hparams.training_steps)
+    if end_iteration is None:
+        end_iteration = env.iterations(hparams.training_steps)
     with_noise = env.data.corrupted is not None
     setup = TrainSetup(
         model=model, hparams=hparams, train_loader=loader,

@@ -1,0 +1,45 @@
+"""Bundles of the iterative runners: the rewind point and the fine-tuning schedule."""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from foundations.hparams import Hparams, hparam, require
+from foundations.step import parse_step_list, validate_step_string
+
+
+@dataclasses.dataclass(frozen=True)
+class RewindHparams(Hparams):
+    _group: ClassVar[str] = "Rewinding"
+    rewinding_steps: str = hparam("0ep", "rewind to this step of dense training (0ep = to initialisation)")
+
+    def validate(self) -> None:
+        validate_step_string(self.rewinding_steps, "--rewinding_steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneHparams(Hparams):
+    _group: ClassVar[str] = "Fine-tuning"
+    finetune_lr: float = hparam(0.001, "learning rate of the fine-tuning of levels >= 1")
+    finetune_training_steps: str = hparam("10ep", "length of each fine-tuning phase")
+    finetune_milestone_steps: str = hparam("", "milestones of the fine-tuning schedule (empty: constant lr)")
+    finetune_gamma: float = hparam(0.1, "lr factor at each fine-tuning milestone")
+    finetune_warmup_steps: str = hparam("0ep", "warm-up of each fine-tuning phase")
+
+    def validate(self) -> None:
+        require(self.finetune_lr > 0, f"--finetune_lr must be positive, got {self.finetune_lr}")
+        require(self.finetune_gamma > 0, f"--finetune_gamma must be positive, got {self.finetune_gamma}")
+        validate_step_string(self.finetune_training_steps, "--finetune_training_steps")
+        validate_step_string(self.finetune_warmup_steps, "--finetune_warmup_steps")
+        parse_step_list(self.finetune_milestone_steps, "--finetune_milestone_steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelsHparams(Hparams):
+    """How many levels to run now: not hashed, rerunning with a larger N extends the experiment."""
+
+    _group: ClassVar[str] = "Levels"
+    levels: int = hparam(3, "run pruning levels 0..N", hashed=False)
+
+    def validate(self) -> None:
+        require(self.levels >= 0, f"--levels must be >= 0, got {self.levels}")

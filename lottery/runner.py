@@ -1,0 +1,282 @@
+"""One iterative pruning runner, four commands: `lottery`, `rewindLR`, `finetune`, `scratch`.
+
+Layout: `<root>/<command>_<hash>/replicate_<R>/level_<L>/main/` (and `level_pretrain/main/` when
+`--rewinding_steps` is set). Each level is a job (lock, resume, `done.json`). The mask of level L
+comes from pruning level L-1's final weights; the policy decides the start weights and schedule.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from datasets.hparams import DatasetHparams
+from foundations.cli import JobHparams, bundle
+from foundations.desc import full_description, job_name
+from foundations.errors import UsageError
+from foundations.seeds import derive_seed, seed_or_default
+from foundations.step import parse_iterations
+from lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
+from lottery.policies import POLICIES, RetrainingPolicy
+from models.hparams import ModelHparams
+from platforms.base import PlatformHparams
+from pruning.hparams import PruningHparams
+from pruning.init_hparams import InitPruningHparams
+from pruning.mask import Mask
+from pruning.masked import MaskHook
+from lottery import pruning_step
+from training import job
+from training.experiment import Experiment
+from training.hparams import TrainingHparams
+from training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights, remove_checkpoint, train_in_directory
+
+
+@dataclass
+class IterativeRunner:
+    """The trunk: dense level 0, then levels 1..N, each pruned from the previous one."""
+
+    policy: RetrainingPolicy
+    job_args: JobHparams
+    levels_args: LevelsHparams
+    platform: PlatformHparams
+    dataset: DatasetHparams
+    model: ModelHparams
+    training: TrainingHparams
+    pruning: PruningHparams
+    init_pruning: InitPruningHparams
+    rewind: RewindHparams | None = None
+    finetune: FinetuneHparams | None = None
+    exp: Experiment | None = field(default=None, repr=False)
+
+    # ----- command line ---------------------------------------------------------------------
+    @staticmethod
+    def bundle_classes(policy: RetrainingPolicy) -> list[type]:
+        classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams]
+        if policy.uses_rewinding:
+            classes.append(RewindHparams)
+        if policy.uses_finetuning:
+            classes.append(FinetuneHparams)
+        return classes
+
+    @classmethod
+    def add_trunk_args(cls, policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+        for bundle_cls in (JobHparams, PlatformHparams, *cls.bundle_classes(policy)):
+            bundle_cls.add_args(parser, defaults=preset)
+
+    @classmethod
+    def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
+                        levels: LevelsHparams | None = None) -> "IterativeRunner":
+        return cls(
+            policy=policy, job_args=bundle(JobHparams, args, {}),
+            levels_args=levels or LevelsHparams(levels=0),
+            platform=bundle(PlatformHparams, args, {}),
+            dataset=bundle(DatasetHparams, args, preset), model=bundle(ModelHparams, args, preset),
+            training=bundle(TrainingHparams, args, preset), pruning=bundle(PruningHparams, args, preset),
+            init_pruning=bundle(InitPruningHparams, args, preset),
+            rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
+            finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
+        )
+
+    def bundles(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "model": self.model, "training": self.training,
+                "pruning": self.pruning, "init_pruning": self.init_pruning,
+                "rewind": self.rewind, "finetune": self.finetune}
+
+    # ----- paths ------------------------------------------------------------------------------
+    def experiment_directory(self, root: Path) -> Path:
+        return root / job_name(self.policy.name, self.bundles()) / f"replicate_{self.job_args.replicate}"
+
+    @property
+    def root_directory(self) -> Path:
+        assert self.exp is not None
+        return self.experiment_directory(self.exp.root)
+
+    def level_directory(self, level: int) -> Path:
+        return self.root_directory / f"level_{level}" / "main"
+
+    @property
+    def pretrain_directory(self) -> Path:
+        return self.root_directory / "level_pretrain" / "main"
+
+    # ----- set-up -------------------------------------------------------------------------------
+    def prepare(self) -> Experiment:
+        """Platform, data and validation; nothing is written."""
+        if self.exp is None:
+            self.exp = Experiment.create(self.platform, self.job_args)
+        if self.exp.env is None:
+            self.exp.load_data(self.dataset, self.training.precision)
+            probe = self.build_model(seed=0)
+            pruning_step.check_layers(probe, self.pruning.layers_to_ignore)
+            self.rewind_iteration()  # validates the rewind step against the schedule
+        return self.exp
+
+    @property
+    def env(self):
+        assert self.exp is not None and self.exp.env is not None
+        return self.exp.env
+
+    def build_model(self, seed: int | None = None) -> torch.nn.Module:
+        assert self.exp is not None
+        return self.exp.build_model(self.model, seed=seed)
+
+    def init_seed(self) -> int:
+        return seed_or_default(self.model.init_seed, "init", self.job_args.replicate)
+
+    def rewind_iteration(self) -> int:
+        if self.rewind is None:
+            return 0
+        k = self.env.iterations(self.rewind.rewinding_steps)
+        end = self.env.iterations(self.training.training_steps)
+        if k >= end:
+            raise UsageError(f"--rewinding_steps={self.rewind.rewinding_steps} is not before the end of "
+                             f"training ({self.training.training_steps})")
+        return k
+
+    def finetune_training(self) -> TrainingHparams:
+        assert self.finetune is not None
+        f = self.finetune
+        return self.training.replace(lr=f.finetune_lr, training_steps=f.finetune_training_steps,
+                                     milestone_steps=f.finetune_milestone_steps, gamma=f.finetune_gamma,
+                                     warmup_steps=f.finetune_warmup_steps, schedule="step")
+
+    # ----- weights and masks of finished jobs -----------------------------------------------------
+    def rewind_state(self) -> dict:
+        if self.rewind_iteration() > 0:
+            return load_weights(self.pretrain_directory / WEIGHTS_FINAL)
+        return load_weights(self.level_directory(0) / WEIGHTS_START)
+
+    def final_state(self, level: int) -> dict:
+        self.require_level(level)
+        return load_weights(self.level_directory(level) / WEIGHTS_FINAL)
+
+    def start_state(self, level: int) -> dict:
+        """The (masked) weights level `level` started training from."""
+        self.require_level(level)
+        return load_weights(self.level_directory(level) / WEIGHTS_START)
+
+    def fresh_init_state(self, level: int) -> dict:
+        seed = self.init_seed() if level == 0 else derive_seed("scratch_init", self.init_seed(), level)
+        return self.build_model(seed=seed).state_dict()
+
+    def mask(self, level: int) -> Mask:
+        self.require_level(level)
+        return Mask.load(self.level_directory(level))
+
+    def level_done(self, level: int) -> bool:
+        return job.is_done(self.level_directory(level))
+
+    def require_level(self, level: int) -> None:
+        if not self.level_done(level):
+            raise UsageError(f"level {level} of {self.root_directory} is missing; create it with: "
+                             f"python main.py {self.policy.name} <same flags> --levels={level}")
+
+    def model_with(self, state: dict, mask: Mask | None = None) -> torch.nn.Module:
+        model = self.build_model(seed=0)
+        model.load_state_dict(state)
+        if mask is not None:
+            mask.apply_(model)
+        return model
+
+    # ----- running ------------------------------------------------------------------------------
+    def ensure_pretrained(self) -> None:
+        k = self.rewind_iteration()
+        if k == 0:
+            return
+        directory = self.pretrain_directory
+
+        def work() -> dict[str, Any]:
+            model = self.build_model(seed=self.init_seed())
+            return train_in_directory(directory, model, self.env, self.training, end_iteration=k,
+                                      log_prefix="[pretrain] ")
+
+        job.run_once(directory, self.record(), work, label="level pretrain", verbose=self.exp.verbose,
+                     after_done=lambda: remove_checkpoint(directory))
+
+    def ensure_level(self, level: int) -> dict[str, Any]:
+        """Run `level` (and any missing earlier level) unless done; return its done.json."""
+        for earlier in range(level):
+            if not self.level_done(earlier):
+                self.ensure_level(earlier)
+        self.ensure_pretrained()
+        directory = self.level_directory(level)
+
+        def work() -> dict[str, Any]:
+            mask = self.level_mask(level)
+            hparams, start = self.policy.training(self, level)
+            if level == 0:
+                state = self.initial_state()
+            else:
+                state = self.policy.start_weights(self, level)
+            model = self.model_with(state, mask)
+            return train_in_directory(
+                directory, model, self.env, hparams, start_iteration=start,
+                hooks=[MaskHook(mask)], log_prefix=f"[level {level}] ",
+                summary=lambda m: {"level": level, **pruning_step.summary(m, mask)})
+
+        return job.run_once(directory, self.record(), work, label=f"level {level}", verbose=self.exp.verbose,
+                            after_done=lambda: remove_checkpoint(directory))
+
+    def initial_state(self) -> dict:
+        """Level 0 starts from the rewind point: the init, or the pretrained weights at step k."""
+        if self.rewind_iteration() > 0:
+            return load_weights(self.pretrain_directory / WEIGHTS_FINAL)
+        return self.fresh_init_state(0)
+
+    def level_mask(self, level: int) -> Mask:
+        """Load the level's mask if it was saved, else compute it (from level L-1) and save it."""
+        directory = self.level_directory(level)
+        if Mask.exists(directory):
+            return Mask.load(directory)
+        if level == 0:
+            model = self.model_with(self.initial_state())
+            mask = pruning_step.initial_mask(self, model)
+        else:
+            previous = self.model_with(self.final_state(level - 1))
+            mask = pruning_step.next_mask(self, previous, self.mask(level - 1), level)
+        if self.env.platform.is_primary:
+            mask.save(directory, model=self.build_model(seed=0))
+        return mask
+
+    def record(self) -> dict[str, Any]:
+        return {"command": self.policy.name, **full_description(self.bundles())}
+
+    def run(self) -> None:
+        exp = self.exp or Experiment.create(self.platform, self.job_args)
+        self.exp = exp
+        if self.job_args.print_path:
+            print(self.experiment_directory(exp.root))
+            return
+        self.prepare()
+        exp.banner(self.policy.name, self.bundles(), self.root_directory)
+        for level in range(self.levels_args.levels + 1):
+            self.ensure_level(level)
+        if exp.primary:
+            from lottery.table import level_table
+
+            print(level_table(self, range(self.levels_args.levels + 1)), flush=True)
+
+
+def make_trunk_command(policy: RetrainingPolicy) -> type:
+    """A command class for main.py: adds `--levels` to the trunk flags."""
+
+    class TrunkCommand:
+        name: ClassVar[str] = policy.name
+        description: ClassVar[str] = policy.description
+
+        @staticmethod
+        def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+            IterativeRunner.add_trunk_args(policy, parser, preset)
+            LevelsHparams.add_args(parser, defaults=preset)
+
+        @staticmethod
+        def from_args(args: argparse.Namespace, preset: dict[str, Any]) -> IterativeRunner:
+            return IterativeRunner.trunk_from_args(policy, args, preset, levels=bundle(LevelsHparams, args, preset))
+
+    TrunkCommand.__name__ = f"{policy.name}Command"
+    return TrunkCommand
+
+
+TRUNK_RUNNERS: dict[str, type] = {name: make_trunk_command(p) for name, p in POLICIES.items()}

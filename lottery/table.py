@@ -1,0 +1,40 @@
+"""The table printed at the end of an iterative run: one row per level."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from training import job
+
+if TYPE_CHECKING:
+    from lottery.runner import IterativeRunner
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
+    rows = []
+    noisy = False
+    for level in levels:
+        directory = trunk.level_directory(level)
+        if not job.is_done(directory):
+            rows.append([str(level), "-", "-", "-", "-", "(missing)"])
+            continue
+        done = job.read_done(directory)
+        density = done.get("density")
+        row = [str(level), f"{density:.4f}" if density is not None else "-",
+               _pct(None if density is None else 1 - density),
+               _pct(done.get("final_test_accuracy")), _pct(done.get("best_test_accuracy"))]
+        if done.get("final_train_clean_accuracy") is not None:
+            noisy = True
+            row += [_pct(done.get("final_train_clean_accuracy")), _pct(done.get("final_train_noisy_accuracy"))]
+        rows.append(row)
+    header = ["level", "density", "sparsity%", "final_test%", "best_test%"]
+    if noisy:
+        header += ["train_clean%", "train_noisy%"]
+    rows = [r + [""] * (len(header) - len(r)) if len(r) < len(header) else r for r in rows]
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)

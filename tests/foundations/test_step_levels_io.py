@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from foundations import io as fio
+from foundations.errors import UsageError
+from foundations.levels import parse_levels
+from foundations.step import Step
+
+
+@pytest.mark.parametrize("text, expected", [("160ep", 1600), ("1000it", 1000), ("2ep100it", 120), ("0ep", 0),
+                                            ("3ep", 30), ("0it", 0)])
+def test_step_parse(text, expected):
+    step = Step.parse(text, 10)
+    assert step.iteration == expected
+    assert (step.ep, step.it) == divmod(expected, 10)
+
+
+@pytest.mark.parametrize("text", ["", "ep", "10", "1.5ep", "-3ep", "3it2ep", "abc", "10 epochs"])
+def test_step_malformed(text):
+    with pytest.raises(UsageError, match="malformed step"):
+        Step.parse(text, 10)
+
+
+def test_step_compare():
+    assert Step(5, 10) < Step(6, 10)
+    assert Step(5, 10) == Step(5, 10)
+    with pytest.raises(ValueError):
+        _ = Step(5, 10) < Step(6, 11)
+
+
+@pytest.mark.parametrize("text, expected", [("0,3,6", [0, 3, 6]), ("1-4", [1, 2, 3, 4]),
+                                            ("0-2,5-8,12", [0, 1, 2, 5, 6, 7, 8, 12]), ("3,3,1", [1, 3])])
+def test_levels(text, expected):
+    assert parse_levels(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "-1", "5-3", "1-2-3", "a", "1,,2", " 3x"])
+def test_levels_bad(text):
+    with pytest.raises(UsageError):
+        parse_levels(text)
+
+
+def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "sub" / "f.json"
+    fio.write_json(target, {"a": 1})
+    fio.write_json(target, {"a": 2})
+    assert fio.read_json(target) == {"a": 2}
+    assert [p.name for p in target.parent.iterdir()] == ["f.json"]
+
+
+def test_failed_write_keeps_old_file(tmp_path):
+    target = tmp_path / "f.bin"
+    fio.write_bytes(target, b"old")
+
+    def broken(f):
+        f.write(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        fio.atomic_write(target, broken)
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["f.bin"]
+
+
+def test_torch_roundtrip_and_corrupt_file(tmp_path):
+    path = tmp_path / "w.pt"
+    fio.save_torch(path, {"w": torch.arange(3)})
+    assert torch.equal(fio.load_torch(path)["w"], torch.arange(3))
+    path.write_bytes(b"garbage")
+    with pytest.raises(UsageError, match="corrupt checkpoint .*w.pt"):
+        fio.load_torch(path)
+
+
+class NotAllowed:
+    """A class torch.load(weights_only=True) must refuse to unpickle."""
+
+
+def test_load_refuses_arbitrary_pickles(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"x": NotAllowed()}, path)
+    with pytest.raises(UsageError, match="corrupt checkpoint"):
+        fio.load_torch(path)
