@@ -100,6 +100,8 @@ def train(setup: TrainSetup) -> MetricLog:
     if checkpoint_path.exists():
         state = fio.load_torch(checkpoint_path, map_location=s.device)
         iteration = _restore(state, model, optimizer, scaler, s.hooks, log, running, checkpoint_path)
+        if s.verbose and s.is_primary:
+            print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
     else:
         for hook in s.hooks:
             hook.on_start(model, optimizer, iteration)
