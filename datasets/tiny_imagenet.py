@@ -11,6 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import filelock
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -100,7 +101,10 @@ def _read_cache(cache: Path) -> tuple[ImageSet, ImageSet]:
 def load(folder: Path) -> tuple[ImageSet, ImageSet]:
     cache = folder / CACHE_NAME
     if not cache.exists():
-        _build_cache(folder / SUBFOLDER, cache)
+        require(folder / SUBFOLDER / "wnids.txt")
+        with filelock.FileLock(str(folder / ".cache.lock")):  # one process decodes, the others wait
+            if not cache.exists():
+                _build_cache(folder / SUBFOLDER, cache)
     return _read_cache(cache)
 
 

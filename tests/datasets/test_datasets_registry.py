@@ -5,10 +5,8 @@ import gzip
 import hashlib
 import io
 import tarfile
-from pathlib import Path
 
 import pytest
-import torch
 
 import datasets_fakes as fakes
 from datasets import registry

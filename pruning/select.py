@@ -1,0 +1,135 @@
+"""Exact top-k selection with deterministic tie-breaking, and integer count allocation.
+
+`keep_top_k` keeps exactly k of the candidate entries of a score vector: every candidate scoring
+above the k-th largest candidate score, then the tied ones in ascending flat-index order. The k-th
+largest value is found by selection, not by sorting: a fixed random sample brackets it, one pass
+counts what lies below the bracket and `kthvalue` runs on the few values inside it, so the cost is
+a few linear passes even for 25 M scores. NaN scores rank lowest.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import torch
+
+_SMALL = 1 << 20           # below this, plain kthvalue is as fast
+_SAMPLE = 1 << 16
+_SLACK = 6.0               # bracket half-width in sample standard deviations
+
+
+def _sanitize(values: torch.Tensor) -> torch.Tensor:
+    if values.is_floating_point():
+        return torch.nan_to_num(values, nan=-math.inf)
+    return values
+
+
+def kth_smallest(values: torch.Tensor, rank: int) -> torch.Tensor:
+    """The `rank`-th smallest entry (1-based) of a 1-D tensor, like `torch.kthvalue`, but linear time."""
+    n = values.numel()
+    if not 1 <= rank <= n:
+        raise ValueError(f"rank {rank} outside 1..{n}")
+    if n <= _SMALL:
+        return torch.kthvalue(values, rank).values
+    generator = torch.Generator(device="cpu").manual_seed(0)
+    idx = torch.randint(n, (_SAMPLE,), generator=generator).to(values.device)
+    sample = torch.sort(values[idx]).values
+    q = rank / n * _SAMPLE
+    half = _SLACK * math.sqrt(_SAMPLE * (rank / n) * (1 - rank / n)) + 2
+    lo_i, hi_i = int(math.floor(q - half)), int(math.ceil(q + half))
+    below = torch.zeros((), dtype=torch.int64, device=values.device)
+    inside = values
+    if lo_i >= 0:
+        lo = sample[lo_i]
+        below = (values < lo).sum()
+        inside_mask = values >= lo
+    else:
+        inside_mask = None
+    if hi_i < _SAMPLE:
+        upper = values <= sample[hi_i]
+        inside_mask = upper if inside_mask is None else inside_mask & upper
+    if inside_mask is not None:
+        inside = values[inside_mask]
+    r = rank - int(below)
+    if not 1 <= r <= inside.numel():  # the sample missed (probability ~1e-9): fall back to the exact call
+        return torch.kthvalue(values, rank).values
+    return torch.kthvalue(inside, r).values
+
+
+def keep_top_k(scores: torch.Tensor, candidates: torch.Tensor, k: int) -> torch.Tensor:
+    """Bool tensor shaped like `scores`: the `k` highest-scoring candidates, ties by lowest flat index."""
+    flat_c = candidates.reshape(-1)
+    n_c = int(flat_c.sum())
+    if not 0 <= k <= n_c:
+        raise ValueError(f"cannot keep {k} of {n_c} candidates")
+    if k == n_c:
+        return candidates.clone()
+    if k == 0:
+        return torch.zeros_like(candidates)
+    flat_s = _sanitize(scores.reshape(-1))
+    values = flat_s if n_c == flat_s.numel() else flat_s[flat_c]
+    threshold = kth_smallest(values, n_c - k + 1)
+    keep = (flat_s > threshold) & flat_c
+    need = k - int(keep.sum())
+    if need > 0:
+        ties = (flat_s == threshold) & flat_c
+        tied = ties.nonzero().squeeze(1)
+        keep[tied[:need]] = True
+    return keep.view(candidates.shape)
+
+
+def largest_remainder(targets: Mapping[str, float], caps: Mapping[str, int], total: int,
+                      floors: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Integer counts close to the real `targets` that sum EXACTLY to `total`, with floors[n] <= count <= caps[n].
+
+    Targets above a cap are clamped and the excess is handed to the others in proportion to their
+    targets (water-filling), then the fractional parts are resolved by largest remainder (ties in
+    the mapping's order).
+    """
+    names = list(targets)
+    floors = {n: int((floors or {}).get(n, 0)) for n in names}
+    if sum(floors.values()) > total or sum(caps[n] for n in names) < total:
+        raise ValueError(f"cannot place {total} weights within floors {sum(floors.values())} "
+                         f"and caps {sum(caps[n] for n in names)}")
+    want = {n: min(max(float(targets[n]), floors[n]), caps[n]) for n in names}
+    # Water-fill: rescale the unclamped targets until the real-valued sum equals `total`.
+    for _ in range(len(names) + 1):
+        fixed = {n for n in names if want[n] >= caps[n] or want[n] <= floors[n]}
+        free = [n for n in names if n not in fixed]
+        fixed_sum = sum(want[n] for n in fixed)
+        free_sum = sum(want[n] for n in free)
+        gap = total - fixed_sum - free_sum
+        if abs(gap) < 1e-9 * max(1, total) or not free:
+            break
+        if free_sum <= 0:
+            share = (total - fixed_sum) / len(free)
+            new = {n: share for n in free}
+        else:
+            scale = (total - fixed_sum) / free_sum
+            new = {n: want[n] * scale for n in free}
+        changed = False
+        for n in free:
+            clamped = min(max(new[n], floors[n]), caps[n])
+            changed |= clamped != new[n]
+            want[n] = clamped
+        if not changed:
+            break
+    counts = {n: min(max(int(math.floor(want[n])), floors[n]), caps[n]) for n in names}
+    deficit = total - sum(counts.values())
+    order = sorted(names, key=lambda n: -(want[n] - math.floor(want[n])))
+    while deficit != 0:
+        progressed = False
+        for n in (order if deficit > 0 else reversed(order)):
+            if deficit > 0 and counts[n] < caps[n]:
+                counts[n] += 1
+                deficit -= 1
+                progressed = True
+            elif deficit < 0 and counts[n] > floors[n]:
+                counts[n] -= 1
+                deficit += 1
+                progressed = True
+            if deficit == 0:
+                break
+        if not progressed:
+            raise ValueError("largest_remainder could not reach the total")
+    return counts
