@@ -9,19 +9,13 @@ a few linear passes even for 25 M scores. NaN scores rank lowest.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 
 _SMALL = 1 << 20           # below this, plain kthvalue is as fast
 _SAMPLE = 1 << 16
 _SLACK = 6.0               # bracket half-width in sample standard deviations
-
-
-def _sanitize(values: torch.Tensor) -> torch.Tensor:
-    if values.is_floating_point():
-        return torch.nan_to_num(values, nan=-math.inf)
-    return values
 
 
 def kth_smallest(values: torch.Tensor, rank: int) -> torch.Tensor:
@@ -56,26 +50,46 @@ def kth_smallest(values: torch.Tensor, rank: int) -> torch.Tensor:
     return torch.kthvalue(inside, r).values
 
 
+def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor,
+                     out: torch.Tensor | None = None) -> torch.Tensor:
+    """Scores with -inf at non-candidates and at NaNs (so they rank lowest), as one float tensor."""
+    dtype = scores.dtype if scores.is_floating_point() else torch.float32
+    minus_inf = torch.tensor(-math.inf, dtype=dtype, device=scores.device)
+    if out is None:
+        out = torch.where(candidates, scores.to(dtype), minus_inf)
+    else:
+        torch.where(candidates, scores.to(dtype), minus_inf, out=out)
+    return out.nan_to_num_(nan=-math.inf)
+
+
+def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """Bool vector: the `k` largest of a 1-D `values` from `candidate_scores`, ties by lowest index.
+
+    `candidates()` (the flat candidate mask) is only called in the rare case where the k-th largest
+    value is -inf, i.e. where non-candidates could tie with candidates.
+    """
+    threshold = kth_smallest(values, values.numel() - k + 1)
+    keep = values > threshold
+    need = k - int(keep.sum())
+    if need > 0:
+        ties = values == threshold
+        if math.isinf(float(threshold)) and float(threshold) < 0:
+            ties &= candidates()
+        keep[ties.nonzero().squeeze(1)[:need]] = True
+    return keep
+
+
 def keep_top_k(scores: torch.Tensor, candidates: torch.Tensor, k: int) -> torch.Tensor:
     """Bool tensor shaped like `scores`: the `k` highest-scoring candidates, ties by lowest flat index."""
-    flat_c = candidates.reshape(-1)
-    n_c = int(flat_c.sum())
+    n_c = int(candidates.sum())
     if not 0 <= k <= n_c:
         raise ValueError(f"cannot keep {k} of {n_c} candidates")
     if k == n_c:
         return candidates.clone()
     if k == 0:
         return torch.zeros_like(candidates)
-    flat_s = _sanitize(scores.reshape(-1))
-    values = flat_s if n_c == flat_s.numel() else flat_s[flat_c]
-    threshold = kth_smallest(values, n_c - k + 1)
-    keep = (flat_s > threshold) & flat_c
-    need = k - int(keep.sum())
-    if need > 0:
-        ties = (flat_s == threshold) & flat_c
-        tied = ties.nonzero().squeeze(1)
-        keep[tied[:need]] = True
-    return keep.view(candidates.shape)
+    values = candidate_scores(scores.reshape(-1), candidates.reshape(-1))
+    return top_k_of_prepared(values, k, lambda: candidates.reshape(-1)).view(candidates.shape)
 
 
 def largest_remainder(targets: Mapping[str, float], caps: Mapping[str, int], total: int,

@@ -142,10 +142,11 @@ def train(setup: TrainSetup) -> MetricLog:
             timed = time.monotonic() - last_checkpoint > s.checkpoint_seconds
             if at_epoch_end or at_end or timed:
                 seconds = time.perf_counter() - segment_start
-                running["loss_sum"] += _reduce_sum(s, loss_sum)
-                running["examples"] += examples
+                segment_loss, segment_examples = _reduce_sums(s, loss_sum, examples)
+                running["loss_sum"] += segment_loss
+                running["examples"] += segment_examples
                 running["seconds"] += seconds
-                running["images"] += examples
+                running["images"] += segment_examples
                 loss_sum = torch.zeros((), device=s.device)
                 examples = 0
                 if not math.isfinite(running["loss_sum"]):
@@ -164,10 +165,13 @@ def train(setup: TrainSetup) -> MetricLog:
     return log
 
 
-def _reduce_sum(s: TrainSetup, value: torch.Tensor) -> float:
-    if s.reduce is not None:
-        value = s.reduce(value.clone())
-    return float(value.item())
+def _reduce_sums(s: TrainSetup, loss_sum: torch.Tensor, examples: int) -> tuple[float, int]:
+    """Sum the loss and example counts over ranks (identity in one process); syncs the device."""
+    if s.reduce is None:
+        return float(loss_sum.item()), examples
+    both = torch.stack([loss_sum.double(), torch.tensor(float(examples), device=loss_sum.device).double()])
+    both = s.reduce(both)
+    return float(both[0].item()), int(both[1].item())
 
 
 def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule: LearningRateSchedule,

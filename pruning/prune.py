@@ -1,0 +1,125 @@
+"""Pruning = score x allocation.
+
+`prune` is one level of iterative pruning: of the R weights the mask still keeps, exactly
+round(p * R) are removed, so after L levels the density is (1 - p)^L up to rounding. Tensors named
+in `--pruning_layers_to_ignore` are neither pruned nor counted (absent from the mask = dense).
+`prune_to_density` prunes a mask to an absolute density in one call (one-shot pruning, pruning at
+initialisation). An iterative score (SynFlow) is re-evaluated over an exponential schedule of
+intermediate densities inside the call and ends exactly at the target.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from torch import nn
+
+from foundations.errors import UsageError
+from pruning.allocate import ALLOCATIONS, AllocationRequest
+from pruning.context import ScoreContext
+from pruning.distributions import RuleOptions
+from pruning.hparams import PruningHparams
+from pruning.mask import Mask, check_names, output_weight_name, prunable_names
+from pruning.scores import SCORE_MODULES, SCORES, is_iterative
+from pruning.select import keep_top_k
+
+
+def rule_options(hparams: PruningHparams) -> RuleOptions:
+    return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density)
+
+
+def check_strategy(score: str, distribution: str) -> None:
+    if score not in SCORES:
+        raise UsageError(f"unknown pruning score {score!r}; choose from {', '.join(SCORES)}")
+    if distribution not in ALLOCATIONS:
+        raise UsageError(f"unknown pruning distribution {distribution!r}; choose from {', '.join(ALLOCATIONS)}")
+
+
+def without_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) -> Mask:
+    """`mask` without the ignored tensors; UsageError if one of them is already pruned."""
+    check_names(model, ignore, flag)
+    for name in ignore:
+        if name in mask and not bool(mask[name].all()):
+            raise UsageError(f"{flag} names {name!r}, but the mask already prunes it")
+    return Mask({n: m for n, m in mask.items() if n not in set(ignore)})
+
+
+def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext) -> Mask:
+    """One pruning level: the new mask keeps exactly R - round(p * R) of the R counted weights."""
+    check_strategy(hparams.pruning_strategy, hparams.pruning_distribution)
+    mask = without_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
+    context = context.replace(num_batches=hparams.pruning_batches)
+    if hparams.pruning_seed is not None:
+        context = context.replace(seed=hparams.pruning_seed)
+    remaining = mask.num_kept
+    remove = round(hparams.pruning_fraction * remaining)
+    keep = remaining - remove
+    if keep <= 0:
+        raise UsageError(f"pruning level {context.level}: removing {remove} of the {remaining} remaining "
+                         f"weights would remove every weight of the network; lower --pruning_fraction or "
+                         f"the number of levels")
+    return prune_to_count(model, mask, keep, hparams.pruning_strategy, hparams.pruning_distribution, context,
+                          options=rule_options(hparams))
+
+
+def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, distribution: str,
+                     context: ScoreContext, *, options: RuleOptions | None = None,
+                     fixed: Mapping[str, float] | None = None) -> Mask:
+    """Prune `mask` to `density` of its counted weights (round(density * total) kept).
+
+    `fixed`: tensors whose density is imposed (e.g. the output layer at init); the rest share the
+    remaining budget according to `distribution`.
+    """
+    if not 0 < density <= 1:
+        raise UsageError(f"pruning density must be in (0, 1], got {density}")
+    keep = round(density * mask.num_total)
+    if keep > mask.num_kept:
+        raise UsageError(f"cannot prune to density {density}: the mask already keeps only "
+                         f"{mask.num_kept} of {mask.num_total} weights ({mask.density:.6g})")
+    if keep <= 0:
+        raise UsageError(f"pruning density {density} keeps no weight of the {mask.num_total} counted weights")
+    return prune_to_count(model, mask, keep, score, distribution, context, options=options, fixed=fixed)
+
+
+def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribution: str,
+                   context: ScoreContext, *, options: RuleOptions | None = None,
+                   fixed: Mapping[str, float] | None = None) -> Mask:
+    """The new mask keeps exactly `keep` of the counted weights (a subset of `mask`)."""
+    check_strategy(score, distribution)
+    options = options or RuleOptions()
+    fixed = dict(fixed or {})
+    check_names(model, fixed, "fixed-density tensors")
+    if not is_iterative(score):
+        return _allocate(model, mask, SCORES[score](model, mask, context), keep, distribution, options, fixed)
+    scorer = SCORE_MODULES[score].session(model, context)
+    start = mask.num_kept
+    rounds = max(1, context.synflow_iterations)
+    current = mask
+    for k in range(1, rounds + 1):
+        keep_k = keep if k == rounds else max(keep, round(start * (keep / start) ** (k / rounds)))
+        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed)
+    return current
+
+
+def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distribution: str,
+              options: RuleOptions, fixed: dict[str, float]) -> Mask:
+    order = prunable_names(model)
+    output = output_weight_name(model)
+    new = Mask()
+    fixed_kept = 0
+    for name, density in fixed.items():
+        if name not in mask:
+            continue
+        candidates = mask[name]
+        count = min(int(candidates.sum()), max(1, round(density * candidates.numel())))
+        new[name] = keep_top_k(scores[name].to(candidates.device), candidates, count).cpu()
+        fixed_kept += count
+    rest = Mask({n: m for n, m in mask.items() if n not in new})
+    if len(rest):
+        if keep - fixed_kept <= 0:
+            raise UsageError(f"the fixed-density tensors ({', '.join(fixed)}) already hold {fixed_kept} of the "
+                             f"{keep} weights to keep")
+        request = AllocationRequest(scores={n: scores[n] for n in rest.keys()}, mask=rest, keep=keep - fixed_kept,
+                                    order=order, output_layer=output, options=options)
+        for name, m in ALLOCATIONS[distribution](request).items():
+            new[name] = m
+    return Mask({n: new[n] for n in mask.keys()})
