@@ -4,14 +4,19 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 
 from foundations.errors import UsageError
 from foundations.hparams import Hparams, hparam
+from foundations.levels import parse_levels
 
-PLATFORM_NAMES = ("local",)
+# Kept here (not only in the registry) so the flag's choices need no import of the platforms.
+PLATFORM_NAMES = ("local", "distributed", "slurm")
+SLURM_EXECUTORS = ("slurm", "local")
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,27 +24,76 @@ class PlatformHparams(Hparams):
     """Flags that choose the hardware target. None of them changes results, so none is hashed."""
 
     _group: ClassVar[str] = "Platform"
-    platform: str = hparam("local", "where the job runs", choices=PLATFORM_NAMES, hashed=False)
+    platform: str = hparam("local", "where the job runs: local (this process), distributed (under torchrun), "
+                           "slurm (submit to a cluster)", choices=PLATFORM_NAMES, hashed=False)
     device: str = hparam("auto", "auto | cpu | cuda | cuda:N | mps", hashed=False)
-    threads: int | None = hparam(None, "CPU threads for torch (default: all cores)", hashed=False)
+    threads: int | None = hparam(None, "CPU threads for torch (default: all cores, shared among the "
+                                 "processes of a node under --platform=distributed)", hashed=False)
+    compile: bool = hparam(False, "torch.compile the model for training (pays off on GPUs)", hashed=False)
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
     dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
     download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
+    # ----- --platform=slurm ---------------------------------------------------------------------
+    replicates: str | None = hparam(None, "slurm: submit one job per replicate, e.g. 1-4 or 1,3 "
+                                    "(default: the --replicate)", hashed=False)
+    slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
+                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False)
+    slurm_partition: str | None = hparam(None, "slurm: partition (default: the cluster's default)", hashed=False)
+    slurm_nodes: int = hparam(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)",
+                              hashed=False)
+    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False)
+    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node (default: the cluster's default)", hashed=False)
+    slurm_mem: int | None = hparam(None, "slurm: memory per node in GB (default: the cluster's default)",
+                                   hashed=False)
+    slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False)
+    slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files "
+                                      "(default: <root>/slurm_logs)", hashed=False)
+    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
 
     def validate(self) -> None:
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads must be >= 1, got {self.threads}")
+        positive = {"slurm_nodes": self.slurm_nodes, "slurm_time": self.slurm_time,
+                    "slurm_cpus": self.slurm_cpus, "slurm_mem": self.slurm_mem}
+        for name, value in positive.items():
+            if value is not None and value < 1:
+                raise UsageError(f"--{name} must be >= 1, got {value}")
+        if self.slurm_gpus < 0:
+            raise UsageError(f"--slurm_gpus must be >= 0, got {self.slurm_gpus}")
+        if self.replicates is not None:
+            if self.platform != "slurm":
+                raise UsageError("--replicates is only for --platform=slurm; run one replicate with --replicate=N")
+            self.replicate_list()
+
+    def replicate_list(self) -> list[int] | None:
+        """The replicates of --replicates (None when not given); replicates start at 1."""
+        if self.replicates is None:
+            return None
+        replicates = parse_levels(self.replicates, flag="--replicates")
+        if replicates[0] < 1:
+            raise UsageError(f"--replicates: replicates start at 1, got {self.replicates!r}")
+        return replicates
 
 
 class Platform:
-    """Local single-process platform; subclasses add process groups."""
+    """Local single-process platform; subclasses add process groups.
+
+    The process-group interface every runner may use: `rank`, `world_size`, `is_primary`, `barrier()`,
+    `broadcast_object(obj)`, `wrap_model(model)`. `all_reduce_sum` is deliberately absent here: the
+    training loop skips the reduction when the platform has none.
+    """
 
     def __init__(self, hparams: PlatformHparams) -> None:
         self.hparams = hparams
-        self.device = resolve_device(hparams.device)
+        self.device = self.choose_device()
         if self.device.type == "cpu":
-            threads = hparams.threads or os.cpu_count() or 1
-            torch.set_num_threads(threads)
+            torch.set_num_threads(hparams.threads or self.default_threads())
+
+    def choose_device(self) -> torch.device:
+        return resolve_device(self.hparams.device)
+
+    def default_threads(self) -> int:
+        return os.cpu_count() or 1
 
     @property
     def root(self) -> Path:
@@ -59,6 +113,18 @@ class Platform:
 
     def barrier(self) -> None:
         """Wait for every process; nothing to wait for in one process."""
+
+    def broadcast_object(self, obj: T, src: int = 0) -> T:
+        """Every process gets `src`'s object; in one process that is the object itself."""
+        return obj
+
+    def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The module the training loop runs forward and backward through (`model` stays the bare one)."""
+        return compile_model(model) if self.hparams.compile else model
+
+
+def compile_model(model: torch.nn.Module) -> Any:
+    return torch.compile(model)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -119,7 +119,7 @@ class Mask:
     # ----- counts -----------------------------------------------------------------------------
     @property
     def num_kept(self) -> int:
-        return int(sum(int(m.sum()) for m in self.values()))
+        return int(sum(int(torch.count_nonzero(m)) for m in self.values()))
 
     @property
     def num_total(self) -> int:
@@ -132,7 +132,7 @@ class Mask:
         return self.num_kept / total if total else 1.0
 
     def kept_per_tensor(self) -> dict[str, int]:
-        return {name: int(m.sum()) for name, m in self.items()}
+        return {name: int(torch.count_nonzero(m)) for name, m in self.items()}
 
     # ----- relations ---------------------------------------------------------------------------
     def is_subset_of(self, other: "Mask") -> bool:

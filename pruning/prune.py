@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import torch
 from torch import nn
 
 from foundations.errors import UsageError
@@ -110,7 +111,7 @@ def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distributio
         if name not in mask:
             continue
         candidates = mask[name]
-        count = min(int(candidates.sum()), max(1, round(density * candidates.numel())))
+        count = min(int(torch.count_nonzero(candidates)), max(1, round(density * candidates.numel())))
         new[name] = keep_top_k(scores[name].to(candidates.device), candidates, count).cpu()
         fixed_kept += count
     rest = Mask({n: m for n, m in mask.items() if n not in new})

@@ -13,7 +13,7 @@ def mask_report(mask: "Mask") -> dict[str, Any]:
     """Kept/total/density of every masked tensor and of all of them together."""
     tensors = {}
     for name, m in mask.items():
-        kept, total = int(m.sum()), m.numel()
+        kept, total = int(torch.count_nonzero(m)), m.numel()
         tensors[name] = {"kept": kept, "total": total, "density": kept / total if total else 1.0}
     kept = sum(t["kept"] for t in tensors.values())
     total = sum(t["total"] for t in tensors.values())

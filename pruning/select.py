@@ -35,7 +35,7 @@ def kth_smallest(values: torch.Tensor, rank: int) -> torch.Tensor:
     inside = values
     if lo_i >= 0:
         lo = sample[lo_i]
-        below = (values < lo).sum()
+        below = torch.count_nonzero(values < lo)
         inside_mask = values >= lo
     else:
         inside_mask = None
@@ -70,7 +70,7 @@ def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], tor
     """
     threshold = kth_smallest(values, values.numel() - k + 1)
     keep = values > threshold
-    need = k - int(keep.sum())
+    need = k - int(torch.count_nonzero(keep))
     if need > 0:
         ties = values == threshold
         if math.isinf(float(threshold)) and float(threshold) < 0:
@@ -81,7 +81,7 @@ def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], tor
 
 def keep_top_k(scores: torch.Tensor, candidates: torch.Tensor, k: int) -> torch.Tensor:
     """Bool tensor shaped like `scores`: the `k` highest-scoring candidates, ties by lowest flat index."""
-    n_c = int(candidates.sum())
+    n_c = int(torch.count_nonzero(candidates))
     if not 0 <= k <= n_c:
         raise ValueError(f"cannot keep {k} of {n_c} candidates")
     if k == n_c:

@@ -1,0 +1,276 @@
+"""Read experiment directories back into records (reports.records), and average across replicates.
+
+Accepted paths: an experiment folder `<command>_<hash>` (all its replicates), one
+`replicate_<R>` folder (only that replicate), or any folder inside a replicate (a level, a job, a
+branch), which stands for its replicate. Layouts:
+
+    <command>_<hash>/replicate_<R>/level_<L>/main/                 trunk levels
+    <command>_<hash>/replicate_<R>/level_<L>/branch_<name>_<hash>/  branches of a level
+    <command>_<hash>/replicate_<R>/level_pretrain/main/             the pretraining job (optional)
+    train_<hash>/replicate_<R>/main/                                a single training run
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from foundations import io as fio
+from foundations.errors import UsageError
+from reports.records import (AVERAGED, DONE, IN_PROGRESS, MAIN, METRICS, MISSING, BranchInfo,
+                             ExperimentResult, JobResult, LevelResult, ReplicateResult, Stat)
+from training.job import DONE_FILE, HPARAMS_FILE, job_state
+from training.metrics import METRICS_FILE, read_metrics
+
+REPLICATE_RE = re.compile(r"^replicate_(\d+)$")
+LEVEL_RE = re.compile(r"^level_(\d+)$")
+BRANCH_RE = re.compile(r"^branch_(.+)_([0-9a-fA-F]+)$")
+EXPERIMENT_RE = re.compile(r"^(.+)_([0-9a-fA-F]{6,})$")
+
+# metrics.csv column -> the done.json key it stands for while a job is still running
+_LIVE_COLUMNS = {
+    "test_accuracy": "final_test_accuracy",
+    "test_loss": "final_test_loss",
+    "train_accuracy": "final_train_accuracy",
+    "train_loss": "final_train_loss",
+    "train_clean_accuracy": "final_train_clean_accuracy",
+    "train_noisy_accuracy": "final_train_noisy_accuracy",
+    "train_noisy_true_accuracy": "final_train_noisy_true_accuracy",
+    "density": "density",
+    "wall_seconds": "wall_seconds",
+}
+
+
+# ----- single jobs -------------------------------------------------------------------------------
+def read_job(directory: Path, dense: bool = False) -> JobResult:
+    """The job's final values (done.json), or its latest logged values when it is in progress.
+
+    `dense`: a plain training run, whose density is 1 even though done.json does not say so.
+    """
+    directory = Path(directory)
+    state = job_state(directory)
+    job = JobResult(directory, state)
+    if state == DONE:
+        done = fio.read_json(directory / DONE_FILE)
+        job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
+    elif state == IN_PROGRESS:
+        job.values, job.last_iteration = live_values(directory)
+    if dense and state != MISSING:
+        job.values.setdefault("density", 1.0)
+    return job
+
+
+def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
+    """Values of a running job from its metrics.csv: the last row, and the best test accuracy so far."""
+    path = Path(directory) / METRICS_FILE
+    if not path.exists():
+        return {}, None
+    try:
+        rows = read_metrics(path)
+    except (OSError, ValueError):  # being rewritten or truncated: report the job without values
+        return {}, None
+    if not rows:
+        return {}, None
+    last = rows[-1]
+    values = {key: last[col] for col, key in _LIVE_COLUMNS.items() if last.get(col) is not None}
+    scored = [r for r in rows if r.get("test_accuracy") is not None]
+    if scored:
+        best = max(scored, key=lambda r: r["test_accuracy"])
+        values["best_test_accuracy"] = best["test_accuracy"]
+        values["best_iteration"] = best.get("iteration")
+    return values, last.get("iteration")
+
+
+def read_curve(directory: Path) -> list[dict[str, Any]]:
+    """The rows of a job's metrics.csv ([] when there is none)."""
+    path = Path(directory) / METRICS_FILE
+    if not path.exists():
+        return []
+    try:
+        return read_metrics(path)
+    except (OSError, ValueError):
+        return []
+
+
+def read_hparams(directory: Path) -> dict[str, Any] | None:
+    path = Path(directory) / HPARAMS_FILE
+    if not path.exists():
+        return None
+    try:
+        record = fio.read_json(path)
+    except UsageError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+# ----- locating experiments ----------------------------------------------------------------------
+def replicate_dirs(directory: Path) -> list[Path]:
+    found = [p for p in directory.iterdir() if p.is_dir() and REPLICATE_RE.match(p.name)]
+    return sorted(found, key=lambda p: int(REPLICATE_RE.match(p.name).group(1)))  # type: ignore[union-attr]
+
+
+def is_experiment(directory: Path) -> bool:
+    return directory.is_dir() and bool(replicate_dirs(directory))
+
+
+def experiments_under(root: Path) -> list[Path]:
+    """The experiment folders directly under a results root, sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if is_experiment(p))
+
+
+def resolve(path: Path | str) -> tuple[Path, list[Path]]:
+    """(experiment folder, replicate folders to read) for any accepted path; UsageError otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"--path {path}: no such directory")
+    if not path.is_dir():
+        raise UsageError(f"--path {path}: not a directory; give an experiment folder <command>_<hash>")
+    if is_experiment(path):
+        return path, replicate_dirs(path)
+    for candidate in (path, *list(path.parents)[:3]):
+        if REPLICATE_RE.match(candidate.name):
+            return candidate.parent, [candidate]
+    inside = experiments_under(path)
+    if inside:
+        names = ", ".join(p.name for p in inside[:3]) + (", ..." if len(inside) > 3 else "")
+        raise UsageError(f"--path {path} is a results root holding {len(inside)} experiment(s) ({names}); "
+                         f"give one of them, or see: python main.py list --root {path}")
+    raise UsageError(f"--path {path} holds no experiment (expected replicate_<R>/ folders in a "
+                     "<command>_<hash> folder)")
+
+
+# ----- whole experiments -------------------------------------------------------------------------
+def collect(path: Path | str) -> ExperimentResult:
+    """Read one experiment (or one replicate of it) into records."""
+    directory, reps = resolve(path)
+    kind = "trunk" if any(_level_dirs(r) for r in reps) else "train"
+    replicates = [_read_replicate(r, kind) for r in reps]
+    if kind == "trunk":
+        _fill_missing_levels(replicates)
+    hparams = _trunk_hparams(directory, reps, kind)
+    name = directory.name
+    command = hparams.get("command") or _command_from_name(name)
+    experiment = ExperimentResult(directory=directory, name=name, command=command, kind=kind,
+                                  hparams=hparams, replicates=replicates)
+    experiment.branches = _branch_infos(replicates)
+    experiment.label = command
+    return experiment
+
+
+def _command_from_name(name: str) -> str:
+    match = EXPERIMENT_RE.match(name)
+    return match.group(1) if match else name
+
+
+def _level_dirs(replicate: Path) -> list[tuple[int, Path]]:
+    out = []
+    for p in replicate.iterdir():
+        match = LEVEL_RE.match(p.name)
+        if match and p.is_dir():
+            out.append((int(match.group(1)), p))
+    return sorted(out)
+
+
+def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
+    number = int(REPLICATE_RE.match(directory.name).group(1))  # type: ignore[union-attr]
+    rep = ReplicateResult(number, directory)
+    if kind == "train":
+        rep.levels[0] = LevelResult(0, read_job(directory / MAIN, dense=True))
+        return rep
+    for level, level_dir in _level_dirs(directory):
+        result = LevelResult(level, read_job(level_dir / MAIN))
+        for branch_dir in sorted(level_dir.iterdir()):
+            match = BRANCH_RE.match(branch_dir.name)
+            if match and branch_dir.is_dir():
+                result.branches[branch_dir.name[len("branch_"):]] = read_job(branch_dir)
+        rep.levels[level] = result
+    pretrain = directory / "level_pretrain" / MAIN
+    if pretrain.exists():
+        rep.pretrain = job_state(pretrain)
+    return rep
+
+
+def _fill_missing_levels(replicates: list[ReplicateResult]) -> None:
+    """Every replicate gets every level from 0 to the highest level any replicate has."""
+    top = max((lv for rep in replicates for lv in rep.levels), default=-1)
+    for rep in replicates:
+        for level in range(top + 1):
+            if level not in rep.levels:
+                rep.levels[level] = LevelResult(level, JobResult(rep.directory / f"level_{level}" / MAIN, MISSING))
+        rep.levels = dict(sorted(rep.levels.items()))
+
+
+def _trunk_hparams(directory: Path, reps: list[Path], kind: str) -> dict[str, Any]:
+    """The trunk's hparams.json: from any job of the experiment (they share the bundles)."""
+    candidates: list[Path] = []
+    for rep in reps + replicate_dirs(directory):
+        if kind == "train":
+            candidates.append(rep / MAIN)
+        else:
+            candidates += [level_dir / MAIN for _, level_dir in _level_dirs(rep)]
+    for job_dir in candidates:
+        record = read_hparams(job_dir)
+        if record is not None:
+            return record
+    return {}
+
+
+def _branch_infos(replicates: list[ReplicateResult]) -> dict[str, BranchInfo]:
+    infos: dict[str, BranchInfo] = {}
+    for rep in replicates:
+        for result in rep.levels.values():
+            for key, job in result.branches.items():
+                if key in infos:
+                    continue
+                match = BRANCH_RE.match("branch_" + key)
+                assert match is not None
+                record = read_hparams(job.directory) or {}
+                name = str(record.get("branch") or match.group(1))
+                infos[key] = BranchInfo(key, name, match.group(2), dict(record.get("branch_hparams") or {}))
+    ordered = dict(sorted(infos.items(), key=lambda kv: (kv[1].name, kv[1].hash)))
+    _label_branches(list(ordered.values()))
+    return ordered
+
+
+def _label_branches(infos: list[BranchInfo]) -> None:
+    """A branch is labelled by its name; branches sharing a name add the hparams that tell them apart."""
+    by_name: dict[str, list[BranchInfo]] = {}
+    for info in infos:
+        by_name.setdefault(info.name, []).append(info)
+    for name, group in by_name.items():
+        if len(group) == 1:
+            group[0].label = name
+            continue
+        keys = sorted({k for info in group for k in info.hparams})
+        differing = [k for k in keys if len({repr(info.hparams.get(k)) for info in group}) > 1]
+        for info in group:
+            detail = ", ".join(f"{k}={info.hparams.get(k)}" for k in differing[:3])
+            info.label = f"{name} ({detail})" if detail else f"{name} [{info.hash[:8]}]"
+
+
+# ----- statistics across replicates --------------------------------------------------------------
+def mean_std(values: Iterable[float]) -> Stat:
+    """Mean and sample standard deviation (n - 1); std is None for fewer than two values."""
+    data = [float(v) for v in values]
+    n = len(data)
+    if n == 0:
+        return Stat(None, None, 0)
+    mean = sum(data) / n
+    if n < 2:
+        return Stat(mean, None, n)
+    return Stat(mean, math.sqrt(sum((x - mean) ** 2 for x in data) / (n - 1)), n)
+
+
+def summarize(experiment: ExperimentResult, level: int, key: str = MAIN) -> dict[str, Stat]:
+    """Mean and std of every averaged metric over the replicates whose job at (level, series) is done."""
+    done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
+    return {metric: mean_std(job.get(metric) for job in done if job.get(metric) is not None)
+            for metric in AVERAGED}
+
+
+def done_count(experiment: ExperimentResult, level: int, key: str = MAIN) -> int:
+    return sum(1 for _, job in experiment.jobs(level, key) if job.status == DONE)
