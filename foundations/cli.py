@@ -26,7 +26,15 @@ class JobHparams(Hparams):
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line on stderr with exit status 2."""
+    """argparse that reports a bad command line in one line on stderr with exit status 2.
+
+    Abbreviated flags are refused: with hundreds of generated flags a prefix could silently pick
+    the wrong one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see: {self.prog} --help)")

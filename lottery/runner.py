@@ -226,17 +226,23 @@ class IterativeRunner:
         return self.fresh_init_state(0)
 
     def level_mask(self, level: int) -> Mask:
-        """Load the level's mask if it was saved, else compute it (from level L-1) and save it."""
+        """Load the level's mask if it was saved, else compute it (from level L-1) and save it.
+
+        Under data parallelism every rank computes it from the same files, and rank 0's is broadcast
+        so that all ranks train with the identical mask whatever path each took.
+        """
         directory = self.level_directory(level)
+        platform = self.env.platform
         if Mask.exists(directory):
-            return Mask.load(directory)
+            return platform.broadcast_object(Mask.load(directory))
         if level == 0:
             model = self.model_with(self.initial_state())
             mask = pruning_step.initial_mask(self, model)
         else:
             previous = self.model_with(self.final_state(level - 1))
             mask = pruning_step.next_mask(self, previous, self.mask(level - 1), level)
-        if self.env.platform.is_primary:
+        mask = platform.broadcast_object(mask)
+        if platform.is_primary:
             mask.save(directory, model=self.build_model(seed=0))
         return mask
 

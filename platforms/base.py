@@ -27,27 +27,27 @@ class PlatformHparams(Hparams):
     platform: str = hparam("local", "where the job runs: local (this process), distributed (under torchrun), "
                            "slurm (submit to a cluster)", choices=PLATFORM_NAMES, hashed=False)
     device: str = hparam("auto", "auto | cpu | cuda | cuda:N | mps", hashed=False)
-    threads: int | None = hparam(None, "CPU threads for torch (default: all cores, shared among the "
-                                 "processes of a node under --platform=distributed)", hashed=False)
+    threads: int | None = hparam(None, "CPU threads for torch; unset: all available cores, shared among "
+                                 "the processes of a node under --platform=distributed", hashed=False)
     compile: bool = hparam(False, "torch.compile the model for training (pays off on GPUs)", hashed=False)
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
     dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
     download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
     # ----- --platform=slurm ---------------------------------------------------------------------
-    replicates: str | None = hparam(None, "slurm: submit one job per replicate, e.g. 1-4 or 1,3 "
-                                    "(default: the --replicate)", hashed=False)
+    replicates: str | None = hparam(None, "slurm: submit one job per replicate, e.g. 1-4 or 1,3; "
+                                    "unset: the --replicate", hashed=False)
     slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
                                  "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False)
-    slurm_partition: str | None = hparam(None, "slurm: partition (default: the cluster's default)", hashed=False)
+    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False)
     slurm_nodes: int = hparam(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)",
                               hashed=False)
     slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False)
-    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node (default: the cluster's default)", hashed=False)
-    slurm_mem: int | None = hparam(None, "slurm: memory per node in GB (default: the cluster's default)",
+    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False)
+    slurm_mem: int | None = hparam(None, "slurm: memory per node in GB; unset: the cluster's default",
                                    hashed=False)
     slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False)
-    slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files "
-                                      "(default: <root>/slurm_logs)", hashed=False)
+    slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files; "
+                                      "unset: <root>/slurm_logs", hashed=False)
     slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
 
     def validate(self) -> None:
@@ -93,15 +93,15 @@ class Platform:
         return resolve_device(self.hparams.device)
 
     def default_threads(self) -> int:
-        return os.cpu_count() or 1
+        return available_cpus()
 
     @property
     def root(self) -> Path:
-        return Path(self.hparams.root or os.environ.get("SPARSELAB_ROOT") or "runs")
+        return results_root(self.hparams)
 
     @property
     def dataset_root(self) -> Path:
-        return Path(self.hparams.dataset_root or os.environ.get("SPARSELAB_DATA") or "data")
+        return data_root(self.hparams)
 
     # Process group: a single process here; the distributed platform overrides these.
     rank: int = 0
@@ -121,6 +121,24 @@ class Platform:
     def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
         """The module the training loop runs forward and backward through (`model` stays the bare one)."""
         return compile_model(model) if self.hparams.compile else model
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (respects taskset and SLURM/cgroup CPU sets), else all cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def results_root(hparams: PlatformHparams) -> Path:
+    """--root, else $SPARSELAB_ROOT, else ./runs."""
+    return Path(hparams.root or os.environ.get("SPARSELAB_ROOT") or "runs")
+
+
+def data_root(hparams: PlatformHparams) -> Path:
+    """--dataset_root, else $SPARSELAB_DATA, else ./data."""
+    return Path(hparams.dataset_root or os.environ.get("SPARSELAB_DATA") or "data")
 
 
 def compile_model(model: torch.nn.Module) -> Any:

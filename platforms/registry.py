@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from foundations.errors import UsageError
 from platforms.base import Platform, PlatformHparams
+from platforms.distributed import DistributedPlatform
+from platforms.slurm import SlurmPlatform
 
-PLATFORMS: dict[str, type[Platform]] = {"local": Platform}
+PLATFORMS: dict[str, type[Platform]] = {
+    "local": Platform,
+    "distributed": DistributedPlatform,
+    "slurm": SlurmPlatform,
+}
 
 
 def create(hparams: PlatformHparams) -> Platform:

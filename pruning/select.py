@@ -59,7 +59,7 @@ def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor,
         out = torch.where(candidates, scores.to(dtype), minus_inf)
     else:
         torch.where(candidates, scores.to(dtype), minus_inf, out=out)
-    return out.nan_to_num_(nan=-math.inf)
+    return out.nan_to_num_(nan=-math.inf, posinf=math.inf, neginf=-math.inf)
 
 
 def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], torch.Tensor]) -> torch.Tensor:

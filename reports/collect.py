@@ -245,11 +245,23 @@ def _label_branches(infos: list[BranchInfo]) -> None:
         if len(group) == 1:
             group[0].label = name
             continue
-        keys = sorted({k for info in group for k in info.hparams})
-        differing = [k for k in keys if len({repr(info.hparams.get(k)) for info in group}) > 1]
-        for info in group:
-            detail = ", ".join(f"{k}={info.hparams.get(k)}" for k in differing[:3])
+        flats = [_flatten(info.hparams) for info in group]
+        keys = sorted({k for flat in flats for k in flat})
+        differing = [k for k in keys if len({repr(flat.get(k)) for flat in flats}) > 1]
+        for info, flat in zip(group, flats):
+            detail = ", ".join(f"{k}={flat.get(k)}" for k in differing[:3])
             info.label = f"{name} ({detail})" if detail else f"{name} [{info.hash[:8]}]"
+
+
+def _flatten(values: dict[str, Any]) -> dict[str, Any]:
+    """Branch hparams may be grouped by bundle ({"branch": {...}}); labels want the fields."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
 
 
 # ----- statistics across replicates --------------------------------------------------------------

@@ -26,6 +26,8 @@ class TrainingHparams(Hparams):
                             choices=("fp32", "bf16", "fp16"))
     data_order_seed: int | None = hparam(None, "seed of the data order (default: derived from the replicate)")
     augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)")
+    regain_pruned_weights_steps: str | None = hparam(
+        None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely")
     eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
 
     def validate(self) -> None:
@@ -38,3 +40,5 @@ class TrainingHparams(Hparams):
         validate_step_string(self.training_steps, "--training_steps")
         validate_step_string(self.warmup_steps, "--warmup_steps")
         parse_step_list(self.milestone_steps, "--milestone_steps")
+        if self.regain_pruned_weights_steps is not None:
+            validate_step_string(self.regain_pruned_weights_steps, "--regain_pruned_weights_steps")

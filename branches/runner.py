@@ -1,0 +1,128 @@
+"""`<trunk>_branch <name>`: run a branch on each listed level of a trunk, reusing its checkpoints.
+
+    python main.py lottery_branch randomly_reinitialize <the trunk's flags> --levels=1-27
+
+The trunk is rebuilt from its flags (same hash, same directory); a missing trunk level is an error
+naming the command that creates it, unless `--create_parents` trains it first (normal locked path).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any, ClassVar
+
+from branches.base import BranchContext
+from branches.registry import BRANCHES
+from foundations.cli import OneLineParser, bundle, pre_read
+from foundations.desc import full_description, job_name
+from foundations.errors import UsageError
+from foundations.hparams import Hparams, hparam
+from foundations.levels import parse_levels
+from lottery.policies import POLICIES, RetrainingPolicy
+from lottery.runner import IterativeRunner
+from training import job
+from training.standard import remove_checkpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchJobHparams(Hparams):
+    _group: ClassVar[str] = "Branch levels"
+    levels: str = hparam("0", "trunk levels to run the branch on: 0,3,6 or 1-27 or 0-2,5", hashed=False)
+    create_parents: bool = hparam(False, "train missing trunk levels first", hashed=False)
+    dry_run: bool = hparam(False, "list each level's branch directory and whether it is done, then exit",
+                           hashed=False)
+
+    def validate(self) -> None:
+        parse_levels(self.levels)
+
+
+def branch_menu(trunk: str) -> str:
+    width = max(len(n) for n in BRANCHES)
+    lines = [f"usage: python main.py {trunk}_branch <branch> <{trunk} flags> --levels=LIST [branch flags]", "",
+             "branches:"]
+    lines += [f"  {name.ljust(width)}  {b.description}" for name, b in BRANCHES.items()]
+    return "\n".join(lines)
+
+
+def run_branch_command(policy: RetrainingPolicy, argv: list[str]) -> int:
+    from training.presets import resolve_preset
+
+    if not argv or argv[0].startswith("-"):
+        print(branch_menu(policy.name))
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    name, rest = argv[0], argv[1:]
+    if name not in BRANCHES:
+        raise UsageError(f"unknown branch {name!r}; choose from {', '.join(BRANCHES)}")
+    branch = BRANCHES[name]
+    preset = resolve_preset(pre_read(rest, "default_hparams"))
+    parser = OneLineParser(prog=f"main.py {policy.name}_branch {name}", description=branch.description)
+    IterativeRunner.add_trunk_args(policy, parser, preset)
+    BranchJobHparams.add_args(parser)
+    branch.add_args(parser, preset)
+    args = parser.parse_args(rest)
+    trunk = IterativeRunner.trunk_from_args(policy, args, preset)
+    job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
+    levels = parse_levels(job_args.levels)
+    hparams = branch.bundles_from_args(args, trunk)
+    branch_name = job_name(f"branch_{name}", hparams)
+
+    exp = trunk.prepare()
+    branch.validate(trunk, hparams)
+
+    def directory(level: int):
+        return trunk.level_directory(level).parent / branch_name
+
+    if trunk.job_args.print_path or job_args.dry_run:
+        for level in levels:
+            trunk_state = job.job_state(trunk.level_directory(level))
+            print(f"level {level}: {directory(level)}  [{job.job_state(directory(level))}; trunk level {trunk_state}]")
+        return 0
+    for level in levels:
+        if not trunk.level_done(level) and not job_args.create_parents:
+            raise UsageError(f"trunk level {level} is missing ({trunk.level_directory(level)}); create it with: "
+                             f"python main.py {policy.name} <the same trunk flags> --levels={level} "
+                             f"(or add --create_parents)")
+    exp.banner(f"{policy.name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
+    record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
+              "trunk": trunk.record()}
+    results = {}
+    for level in levels:
+        if job_args.create_parents:
+            trunk.ensure_level(level)
+        ctx = BranchContext(trunk, hparams, level, directory(level))
+        results[level] = job.run_once(ctx.directory, record, lambda: branch.run_level(ctx),
+                                      label=f"branch {name} level {level}", verbose=exp.verbose,
+                                      after_done=lambda d=ctx.directory: remove_checkpoint(d))
+    if exp.primary:
+        print(branch_table(results))
+    return 0
+
+
+def branch_table(results: dict[int, dict[str, Any]]) -> str:
+    lines = ["level  density  final_test%  best_test%"]
+    for level, r in sorted(results.items()):
+        lines.append(f"{level:5d}  {r.get('density', 1.0):7.4f}  {100 * r['final_test_accuracy']:11.2f}  "
+                     f"{100 * r['best_test_accuracy']:10.2f}")
+    return "\n".join(lines)
+
+
+def make_branch_command(policy: RetrainingPolicy) -> type:
+    class BranchCommand:
+        name: ClassVar[str] = f"{policy.name}_branch"
+        description: ClassVar[str] = f"ablations on levels of a finished {policy.name} run ({', '.join(BRANCHES)})"
+
+        @staticmethod
+        def main(argv: list[str]) -> int:
+            return run_branch_command(policy, argv)
+
+    BranchCommand.__name__ = f"{policy.name}BranchCommand"
+    return BranchCommand
+
+
+def branch_commands() -> dict[str, type]:
+    return {f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()}
+
+
+if __name__ == "__main__":
+    sys.exit(run_branch_command(POLICIES["lottery"], sys.argv[1:]))
