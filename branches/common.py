@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from branches.base import BranchContext
-from lottery import pruning_step
+from training import sparsity
 from pruning.mask import Mask
 from pruning.masked import MaskHook
 from training.hparams import TrainingHparams
@@ -25,7 +25,7 @@ def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: Tr
     return train_in_directory(
         ctx.directory, model, env, training, start_iteration=start_iteration, hooks=[hook],
         log_prefix=f"[branch level {ctx.level}] ",
-        summary=lambda m: {"level": ctx.level, **pruning_step.summary(m, hook.mask)})
+        summary=lambda m: {"level": ctx.level, **sparsity.summary(m, hook.mask)})
 
 
 def saved_or(ctx: BranchContext, make) -> Mask:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from branches.base import Branch, BranchContext
 from branches.common import saved_or, train_branch_level
 from foundations.hparams import Hparams, hparam
-from lottery import pruning_step
+from training import sparsity
 from pruning.hparams import DISTRIBUTIONS, SCORES
 from pruning.mask import Mask
 from pruning.prune import prune_to_density, rule_options
@@ -36,7 +36,8 @@ class OneshotPrune(Branch):
         density = (1 - trunk.pruning.pruning_fraction) ** ctx.level
         if ctx.level == 0:
             return ones
-        context = pruning_step.score_context(trunk, ctx.level, trunk.pruning.pruning_seed, "pruning")
+        context = sparsity.score_context(trunk.env, trunk.training, trunk.job_args.replicate, ctx.level,
+                                             trunk.pruning.pruning_seed, "pruning")
         return prune_to_density(dense.to(trunk.env.device), ones, density,
                                 h.oneshot_strategy or trunk.pruning.pruning_strategy,
                                 h.oneshot_distribution or trunk.pruning.pruning_distribution,

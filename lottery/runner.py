@@ -28,6 +28,7 @@ from pruning.init_hparams import InitPruningHparams
 from pruning.mask import Mask
 from pruning.masked import MaskHook
 from lottery import pruning_step
+from training import sparsity
 from training import job
 from training.experiment import Experiment
 from training.hparams import TrainingHparams
@@ -110,7 +111,9 @@ class IterativeRunner:
             self.exp.load_data(self.dataset, self.training.precision)
             probe = self.build_model(seed=0)
             pruning_step.check_layers(probe, self.pruning.layers_to_ignore)
-            self.rewind_iteration()  # validates the rewind step against the schedule
+            if self.rewind_iteration() > 0 and self.init_pruning.enabled:
+                raise UsageError("--init_density with --rewinding_steps is not supported: the dense pretraining "
+                                 "would ignore the initial mask; rewind to initialisation instead")
         return self.exp
 
     @property
@@ -214,16 +217,24 @@ class IterativeRunner:
             return train_in_directory(
                 directory, model, self.env, hparams, start_iteration=start,
                 hooks=[MaskHook(mask)], log_prefix=f"[level {level}] ",
-                summary=lambda m: {"level": level, **pruning_step.summary(m, mask)})
+                summary=lambda m: {"level": level, **sparsity.summary(m, mask)})
 
         return job.run_once(directory, self.record(), work, label=f"level {level}", verbose=self.exp.verbose,
                             after_done=lambda: remove_checkpoint(directory))
 
-    def initial_state(self) -> dict:
-        """Level 0 starts from the rewind point: the init, or the pretrained weights at step k."""
+    def raw_initial_state(self) -> dict:
+        """The init, or the pretrained weights at step k, before any pruning at initialisation."""
         if self.rewind_iteration() > 0:
             return load_weights(self.pretrain_directory / WEIGHTS_FINAL)
         return self.fresh_init_state(0)
+
+    def initial_state(self) -> dict:
+        """Level 0's start: the raw initial state, masked (and rescaled) by pruning at initialisation."""
+        state = self.raw_initial_state()
+        if not self.init_pruning.enabled:
+            return state
+        model = sparsity.scaled_start(state, self.build_model(seed=0), self.level_mask(0), self.init_pruning)
+        return model.state_dict()
 
     def level_mask(self, level: int) -> Mask:
         """Load the level's mask if it was saved, else compute it (from level L-1) and save it.
@@ -236,7 +247,7 @@ class IterativeRunner:
         if Mask.exists(directory):
             return platform.broadcast_object(Mask.load(directory))
         if level == 0:
-            model = self.model_with(self.initial_state())
+            model = self.model_with(self.raw_initial_state())
             mask = pruning_step.initial_mask(self, model)
         else:
             previous = self.model_with(self.final_state(level - 1))

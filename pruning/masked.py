@@ -62,7 +62,7 @@ class MaskHook(BaseHook):
                 continue
             p = params[name]
             self._params.append(p)
-            self._masks.append(m.to(device=p.device, dtype=p.dtype))
+            self._masks.append(torch.empty_like(p).copy_(m))  # same device, dtype and memory format
         self._model = model
 
     def _regain_due(self, iteration: int) -> bool:

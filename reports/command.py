@@ -82,7 +82,7 @@ class ReportCommand:
 
     @staticmethod
     def main(argv: list[str]) -> int:
-        from reports.plot import CURVE_METRICS, PLOT_METRICS, check_metric
+        from reports.plot import CURVE_METRICS, PLOT_METRICS, check_metric, check_output
 
         argv = list(argv)
         if argv and not argv[0].startswith("-"):
@@ -102,6 +102,9 @@ class ReportCommand:
                                  "(e.g. python main.py report lottery --levels=3)")
         check_metric(args.metric, PLOT_METRICS, "--metric")
         check_metric(args.curve_metric, CURVE_METRICS, "--curve_metric")
+        for flag, path in (("--plot", args.plot), ("--curves", args.curves)):
+            if path:
+                check_output(path, flag)
         return report(paths, args)
 
 

@@ -57,6 +57,16 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
+def check_output(path: Path | str, flag: str) -> None:
+    """Fail before any work when matplotlib is missing or cannot write this file type."""
+    _, canvas_cls = _matplotlib()
+    suffix = Path(path).suffix.lstrip(".").lower() or "png"
+    supported = canvas_cls.get_supported_filetypes()
+    if suffix not in supported:
+        raise UsageError(f"{flag} {path}: cannot write .{suffix} files; use one of "
+                         f"{', '.join('.' + s for s in sorted(supported))}")
+
+
 def _save(fig: Any, path: Path | str) -> None:
     path = Path(path)
     buffer = io.BytesIO()
@@ -127,10 +137,10 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
             xs += x
             marker = "o" if key == MAIN else "s^vD<>"[(drawn - 1) % 6]
             ax.plot(x, y, "-", marker=marker, markersize=4, color=color, label=label)
-            if any(p[2] is not None for p in points):
-                low = [p[1] - (p[2] or 0.0) for p in points]
-                high = [p[1] + (p[2] or 0.0) for p in points]
-                ax.fill_between(x, low, high, color=color, alpha=0.2, linewidth=0)
+            if any(p[2] is not None for p in points):  # no band where fewer than two replicates finished
+                low = [math.nan if p[2] is None else p[1] - p[2] for p in points]
+                high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
+                ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
             if key == MAIN:
                 dense = [p for p in points if abs(p[0] - 100) < 1e-6]
                 if dense:
@@ -151,7 +161,9 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
     ax.set_ylabel(PLOT_METRICS[metric])
     ax.set_title(title or _title(experiments, metric))
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
+    handles = len(ax.get_lines())
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13),
+              ncol=2 if handles > 3 else 1, frameon=False)  # below the axes: never over the data
     return fig
 
 
@@ -160,7 +172,7 @@ def _title(experiments: list[ExperimentResult], metric: str) -> str:
     what = PLOT_METRICS[metric].replace(" (%)", "")
     if reps == [1]:
         return f"{what} vs weights remaining (1 replicate)"
-    return f"{what} vs weights remaining ({'/'.join(map(str, reps))} replicates: mean, band = ± std)"
+    return f"{what} vs weights remaining\n(mean of {'/'.join(map(str, reps))} replicates, band = ± 1 std)"
 
 
 def mean_curve(experiment: ExperimentResult, level: int, column: str) -> tuple[list[int], list[float]]:

@@ -192,7 +192,7 @@ def test_connectivity_and_repair():
     cut["fc.weight"][0, 0] = True
     cut["hidden.weight"][0] = False  # hidden unit 0 has no input: the only path is cut
     report = check_connectivity(model, cut)
-    assert not report["connected"] and report["flow"] == 0.0
+    assert not report["connected"] and report["flow"] == 0.0 and report["kept_on_path"] == 0
     assert report["layers"]["hidden.weight"]["dead_outputs"] == 1
     assert report["layers"]["fc.weight"]["dead_outputs"] == 2
     assert report["layers"]["fc.weight"]["dead_inputs"] == 7

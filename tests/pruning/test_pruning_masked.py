@@ -169,3 +169,35 @@ def test_with_the_training_loop(tmp_path: Path):
     log = train(setup_)
     assert torch.count_nonzero(pruned_values(model, mask)) == 0
     assert log.rows[-1]["density"] == pytest.approx(mask.density)
+
+
+def test_channels_last_parameters():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 4 * 4, 2)).to(memory_format=torch.channels_last)
+    mask = Mask.ones_like(model)
+    mask["0.weight"] = torch.rand(4, 3, 3, 3) > 0.5
+    optimizer = OPTIMIZERS["sgd_momentum_wd_nesterov"](model.parameters())
+    hook = MaskHook(mask)
+    hook.on_start(model, optimizer, 0)
+    x, y = torch.randn(5, 3, 6, 6).to(memory_format=torch.channels_last), torch.randint(0, 2, (5,))
+    for it in range(3):
+        step(model, optimizer, hook, x, y, it)
+    assert torch.count_nonzero(model[0].weight.detach()[~mask["0.weight"]]) == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_on_gpu():
+    from pruning.context import ScoreContext
+    from pruning.hparams import PruningHparams
+    from pruning.prune import prune
+
+    model, mask, x, y = setup()
+    model, x, y = model.cuda(), x.cuda(), y.cuda()
+    optimizer = OPTIMIZERS["adamw"](model.parameters())
+    hook = MaskHook(mask)
+    hook.on_start(model, optimizer, 0)
+    for it in range(3):
+        step(model, optimizer, hook, x, y, it)
+    assert torch.count_nonzero(pruned_values(model, mask)) == 0
+    new = prune(model, mask, PruningHparams(), ScoreContext())
+    assert new.is_subset_of(mask) and new["0.weight"].device.type == "cpu"

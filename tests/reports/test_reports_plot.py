@@ -95,3 +95,12 @@ def test_missing_matplotlib_is_a_usage_error(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(UsageError, match=r"--plot needs matplotlib: pip install matplotlib"):
         plot.plot_accuracy(_experiments(tmp_path), tmp_path / "x.png")
+
+
+def test_unwritable_image_type_fails_before_any_work(mpl, tmp_path, capsys):
+    from reports.command import ReportCommand
+
+    exp_dir = fakes.lottery(tmp_path, {1: [0.9]})
+    with pytest.raises(UsageError, match=r"--plot .*x\.xyz: cannot write \.xyz files; use one of .*\.png"):
+        ReportCommand.main(["--path", str(exp_dir), "--plot", str(tmp_path / "x.xyz")])
+    assert capsys.readouterr().out == ""

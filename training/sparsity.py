@@ -1,0 +1,52 @@
+"""Sparse training glue shared by the runners: seeded scoring contexts, initial masks, summaries."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from foundations.seeds import derive_seed, seed_or_default
+from pruning.context import ScoreContext
+from pruning.init import prune_at_init, rescale_kept
+from pruning.init_hparams import InitPruningHparams
+from pruning.mask import Mask
+from pruning.report import density_report
+from training.hparams import TrainingHparams
+from training.standard import Environment
+
+
+def score_context(env: Environment, training: TrainingHparams, replicate: int, level: int, seed: int | None,
+                  source: str) -> ScoreContext:
+    """Seeded scoring batches from the training data (their own order, not the training run's)."""
+    base_seed = seed_or_default(seed, source, replicate)
+    batch_seed = derive_seed("pruning_batches", base_seed, level)
+    training = training.replace(data_order_seed=batch_seed, augmentation_seed=batch_seed)
+    loader = env.data.train_loader(training, replicate, env.device)
+    return ScoreContext(seed=base_seed, level=level, batches=lambda: loader.epoch(0), device=env.device,
+                        input_shape=env.data.input_shape)
+
+
+def init_mask(env: Environment, training: TrainingHparams, replicate: int, init: InitPruningHparams,
+              model: torch.nn.Module, ignore: list[str]) -> Mask:
+    """The level-0 mask: dense over the counted tensors, or sparse from the start with --init_density.
+
+    `model` is scored (and, with --init_scale, rescaled in place) on the training device.
+    """
+    if not init.enabled:
+        return Mask.ones_like(model, ignore=ignore)
+    context = score_context(env, training, replicate, 0, init.init_pruning_seed, "init_pruning")
+    return prune_at_init(model.to(env.device), init, context, ignore=ignore)
+
+
+def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
+    report = density_report(model, mask)
+    return {"density": report["density"], "density_all_parameters": report["density_all_parameters"],
+            "kept_weights": report["kept"], "prunable_weights": report["total"]}
+
+
+def scaled_start(state: dict, model: torch.nn.Module, mask: Mask, init: InitPruningHparams) -> torch.nn.Module:
+    """Load `state` into `model`, rescale the kept weights as --init_scale asks, zero the pruned ones."""
+    model.load_state_dict(state)
+    rescale_kept(model, mask, init.init_scale)
+    mask.apply_(model)
+    return model
