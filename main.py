@@ -28,6 +28,11 @@ def runners() -> dict[str, Any]:
         table.update(REPORT_COMMANDS)
     except ImportError:
         pass
+    try:
+        from ensembles.command import ENSEMBLE_COMMANDS
+        table.update(ENSEMBLE_COMMANDS)
+    except ImportError:
+        pass
     return table
 
 

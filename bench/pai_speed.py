@@ -7,7 +7,8 @@ Data are random tensors of the model's input shape (the scores' cost does not de
 values). SNIP uses one batch of `--batch` images; GraSP one image per class for `--grasp_classes`
 classes (the real run uses --grasp_samples_per_class per class of the whole dataset: scale the time
 accordingly); SynFlow runs the given number of rounds (one per model, comma list) and the table
-also shows the seconds per round. Each mask goes to density 0.1 with the global allocation.
+also shows the seconds per round. Each mask goes to density 0.1 with the global allocation (tensors
+may be emptied, as in pruning at initialisation; "empty" counts them).
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def main() -> None:
     rounds += [rounds[-1]] * (len(names) - len(rounds))
     device = torch.device(args.device)
     print(f"device {device}, {torch.get_num_threads()} CPU threads, density {args.density}")
-    print(f"{'model':<20} {'criterion':<10} {'setting':<22} {'seconds':>9} {'s/round':>9} {'kept':>10}")
+    print(f"{'model':<20} {'criterion':<10} {'setting':<22} {'seconds':>9} {'s/round':>9} {'kept':>10} {'empty':>6}")
     for name, iterations in zip(names, rounds):
         shape, classes = SHAPES.get(name, ((3, 32, 32), 10))
         model = registry.build(name, shape, classes).to(device)
@@ -71,9 +72,11 @@ def main() -> None:
                  ("grasp", "global", f"{k_classes} images", 1), ("synflow", "global", f"{iterations} rounds",
                                                                  iterations)]
         for score, distribution, setting, n in cases:
-            seconds, mask = timed(lambda: prune_to_density(model, dense, args.density, score, distribution, context))
-            print(f"{name:<20} {score:<10} {setting:<22} {seconds:>9.3f} {seconds / n:>9.3f} {mask.num_kept:>10,}",
-                  flush=True)
+            seconds, mask = timed(lambda: prune_to_density(model, dense, args.density, score, distribution, context,
+                                                                   allow_empty=True))
+            empty = sum(1 for m in mask.values() if not m.any())
+            print(f"{name:<20} {score:<10} {setting:<22} {seconds:>9.3f} {seconds / n:>9.3f} {mask.num_kept:>10,} "
+                  f"{empty:>6}", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import gc
 import os
 import sys
 from typing import Any, Mapping, Sequence, TypeVar
@@ -164,6 +165,7 @@ class DistributedPlatform(Platform):
         """
         global _ACTIVE
         if dist.is_initialized():
+            gc.collect()  # a DDP wrapper still alive (in a reference cycle) at exit makes Gloo abort
             try:
                 dist.barrier(async_op=True).wait(timeout=EXIT_BARRIER_TIMEOUT)
             except Exception:  # a peer is gone or late: leave anyway

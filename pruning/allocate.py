@@ -1,6 +1,8 @@
 """Allocations: given scores, the current mask and the number of weights to keep, the new mask.
 
-- `global`: the `keep` highest scores over all candidates (one threshold across tensors).
+- `global`: the `keep` highest scores over all candidates (one threshold across tensors). A tensor
+  that would lose every weight is an error unless the request allows it (pruning at initialisation,
+  where e.g. SynFlow legitimately removes whole residual shortcuts).
 - `layerwise`: every tensor keeps the same fraction of its remaining weights.
 - a density rule (`pruning.distributions`): per-tensor target densities at the new total density.
 
@@ -31,6 +33,7 @@ class AllocationRequest:
     order: list[str] = field(default_factory=list)   # the model's prunable tensors in module order
     output_layer: str | None = None
     options: RuleOptions = field(default_factory=RuleOptions)
+    allow_empty: bool = False  # may `global` remove every weight of a tensor? (else UsageError naming it)
 
 
 Allocator = Callable[[AllocationRequest], Mask]
@@ -82,7 +85,7 @@ def global_allocation(request: AllocationRequest) -> Mask:
         out[n] = part.view(request.mask[n].shape).clone()
         if not bool(part.any()):
             emptied.append(n)
-    if emptied:
+    if emptied and not request.allow_empty:
         raise UsageError(f"global pruning to {request.keep} weights would remove every remaining weight of "
                          f"{', '.join(emptied)}; use fewer levels, a smaller --pruning_fraction or a "
                          f"per-tensor distribution")

@@ -5,7 +5,10 @@
 2. the output layer is fixed at `--init_fc_density` when given, the rest shares the budget;
 3. the mask is score x distribution at `--init_density` (SynFlow iterates inside), or, with
    `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
-   weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning);
+   weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
+   pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
+   these criteria are studied for; SynFlow removes residual 1x1 shortcuts of ResNets entirely unless
+   they are in `--dense_layers`, as Synaptic-Flow keeps them by default): `check_connectivity` tells;
 4. with `--repair_flow`, units left without input or output get their strongest weight back;
 5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
    initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed.
@@ -75,11 +78,11 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
     fixed = {output: hparams.init_fc_density} if hparams.init_fc_density is not None and output in mask else {}
     if hparams.pruning_ratio_from is not None:
         criterion = prune_to_density(model, mask, hparams.init_density, hparams.pruning_ratio_from, "global",
-                                     context, fixed=fixed)
+                                     context, fixed=fixed, allow_empty=True)
         new = ratio_only(model, mask, criterion, hparams.init_pruning_strategy, context)
     else:
         new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
-                               hparams.init_pruning_distribution, context, fixed=fixed)
+                               hparams.init_pruning_distribution, context, fixed=fixed, allow_empty=True)
     if hparams.repair_flow:
         new = repair_flow(model, new)
     rescale_kept(model, new, hparams.init_scale)

@@ -64,11 +64,12 @@ def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreC
 
 def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, distribution: str,
                      context: ScoreContext, *, options: RuleOptions | None = None,
-                     fixed: Mapping[str, float] | None = None) -> Mask:
+                     fixed: Mapping[str, float] | None = None, allow_empty: bool = False) -> Mask:
     """Prune `mask` to `density` of its counted weights (round(density * total) kept).
 
     `fixed`: tensors whose density is imposed (e.g. the output layer at init); the rest share the
-    remaining budget according to `distribution`.
+    remaining budget according to `distribution`. `allow_empty`: the `global` allocation may remove
+    every weight of a tensor (otherwise that is a UsageError naming it).
     """
     if not 0 < density <= 1:
         raise UsageError(f"pruning density must be in (0, 1], got {density}")
@@ -78,31 +79,35 @@ def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, d
                          f"{mask.num_kept} of {mask.num_total} weights ({mask.density:.6g})")
     if keep <= 0:
         raise UsageError(f"pruning density {density} keeps no weight of the {mask.num_total} counted weights")
-    return prune_to_count(model, mask, keep, score, distribution, context, options=options, fixed=fixed)
+    return prune_to_count(model, mask, keep, score, distribution, context, options=options, fixed=fixed,
+                          allow_empty=allow_empty)
 
 
 def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribution: str,
                    context: ScoreContext, *, options: RuleOptions | None = None,
-                   fixed: Mapping[str, float] | None = None) -> Mask:
+                   fixed: Mapping[str, float] | None = None, allow_empty: bool = False) -> Mask:
     """The new mask keeps exactly `keep` of the counted weights (a subset of `mask`)."""
     check_strategy(score, distribution)
     options = options or RuleOptions()
     fixed = dict(fixed or {})
     check_names(model, fixed, "fixed-density tensors")
+    if not 0 < keep <= mask.num_kept:
+        raise UsageError(f"cannot keep {keep} weights of a mask that keeps {mask.num_kept}")
     if not is_iterative(score):
-        return _allocate(model, mask, SCORES[score](model, mask, context), keep, distribution, options, fixed)
+        return _allocate(model, mask, SCORES[score](model, mask, context), keep, distribution, options, fixed,
+                         allow_empty)
     scorer = SCORE_MODULES[score].session(model, context)
     start = mask.num_kept
     rounds = max(1, context.synflow_iterations)
     current = mask
     for k in range(1, rounds + 1):
         keep_k = keep if k == rounds else max(keep, round(start * (keep / start) ** (k / rounds)))
-        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed)
+        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty)
     return current
 
 
 def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distribution: str,
-              options: RuleOptions, fixed: dict[str, float]) -> Mask:
+              options: RuleOptions, fixed: dict[str, float], allow_empty: bool) -> Mask:
     order = prunable_names(model)
     output = output_weight_name(model)
     new = Mask()
@@ -120,7 +125,7 @@ def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distributio
             raise UsageError(f"the fixed-density tensors ({', '.join(fixed)}) already hold {fixed_kept} of the "
                              f"{keep} weights to keep")
         request = AllocationRequest(scores={n: scores[n] for n in rest.keys()}, mask=rest, keep=keep - fixed_kept,
-                                    order=order, output_layer=output, options=options)
+                                    order=order, output_layer=output, options=options, allow_empty=allow_empty)
         for name, m in ALLOCATIONS[distribution](request).items():
             new[name] = m
     return Mask({n: new[n] for n in mask.keys()})

@@ -17,7 +17,7 @@ from foundations import io as fio
 from foundations.errors import UsageError
 from reports.collect import read_curve, summarize
 from reports.labels import series_name
-from reports.records import DONE, MAIN, ExperimentResult
+from reports.records import MAIN, MISSING, ExperimentResult
 
 # --metric of the accuracy plot -> y-axis title
 PLOT_METRICS: dict[str, str] = {
@@ -179,7 +179,7 @@ def mean_curve(experiment: ExperimentResult, level: int, column: str) -> tuple[l
     """Mean over replicates of a metrics.csv column at each logged iteration (jobs done or running)."""
     sums: dict[int, list[float]] = {}
     for _, job in experiment.jobs(level, MAIN):
-        if job.status == "missing":
+        if job.status == MISSING:
             continue
         for row in read_curve(job.directory):
             it, value = row.get("iteration"), row.get(column)

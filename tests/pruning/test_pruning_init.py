@@ -239,3 +239,15 @@ def test_bad_inputs_are_usage_errors():
 
 def test_init_bundle_defaults_do_not_change_hashes():
     assert InitPruningHparams().canonical() == {}
+
+
+def test_global_criteria_may_empty_a_tensor_at_init_but_not_in_a_level():
+    model = TwoLayer(n_in=20, hidden=30, n_out=10)
+    with torch.no_grad():
+        model.fc.weight.mul_(1e-6)
+    with pytest.raises(UsageError, match="fc.weight"):
+        prune_to_density(model, Mask.ones_like(model), 0.5, "magnitude", "global", ScoreContext())
+    hparams = InitPruningHparams(init_density=0.5, init_pruning_strategy="magnitude", init_pruning_distribution="global")
+    mask = prune_at_init(model, hparams, ScoreContext())
+    assert not mask["fc.weight"].any() and mask.num_kept == 450
+    assert not check_connectivity(model, mask)["connected"]
