@@ -13,6 +13,7 @@ import sys
 from typing import Any, ClassVar
 
 from branches.base import BranchContext
+from branches.dense_trunk import DENSE_BRANCHES, DenseTrunk
 from branches.registry import BRANCHES
 from foundations.cli import OneLineParser, bundle, pre_read
 from foundations.desc import full_description, job_name
@@ -37,41 +38,47 @@ class BranchJobHparams(Hparams):
         parse_levels(self.levels)
 
 
-def branch_menu(trunk: str) -> str:
-    width = max(len(n) for n in BRANCHES)
+def branch_menu(trunk: str, available: dict[str, Any]) -> str:
+    width = max(len(n) for n in available)
     lines = [f"usage: python main.py {trunk}_branch <branch> <{trunk} flags> --levels=LIST [branch flags]", "",
              "branches:"]
-    lines += [f"  {name.ljust(width)}  {b.description}" for name, b in BRANCHES.items()]
+    lines += [f"  {name.ljust(width)}  {b.description}" for name, b in available.items()]
     return "\n".join(lines)
 
 
-def run_branch_command(policy: RetrainingPolicy, argv: list[str]) -> int:
+def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
+    """`policy` None: the trunk is a dense `train` run."""
     from training.presets import resolve_preset
 
+    trunk_name = policy.name if policy else "train"
+    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
     if not argv or argv[0].startswith("-"):
-        print(branch_menu(policy.name))
+        print(branch_menu(trunk_name, available))
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     name, rest = argv[0], argv[1:]
-    if name not in BRANCHES:
-        raise UsageError(f"unknown branch {name!r}; choose from {', '.join(BRANCHES)}")
-    branch = BRANCHES[name]
+    if name not in available:
+        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}")
+    branch = available[name]
     preset = resolve_preset(pre_read(rest, "default_hparams"))
-    parser = OneLineParser(prog=f"main.py {policy.name}_branch {name}", description=branch.description)
-    IterativeRunner.add_trunk_args(policy, parser, preset)
+    parser = OneLineParser(prog=f"main.py {trunk_name}_branch {name}", description=branch.description)
+    if policy:
+        IterativeRunner.add_trunk_args(policy, parser, preset)
+    else:
+        DenseTrunk.add_dense_args(parser, preset)
     BranchJobHparams.add_args(parser)
     branch.add_args(parser, preset)
     args = parser.parse_args(rest)
-    trunk = IterativeRunner.trunk_from_args(policy, args, preset)
+    trunk = IterativeRunner.trunk_from_args(policy, args, preset) if policy else DenseTrunk.dense_from_args(args, preset)
     job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
     levels = parse_levels(job_args.levels)
-    hparams = branch.bundles_from_args(args, trunk)
+    hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}
     branch_name = job_name(f"branch_{name}", hparams)
 
     exp = trunk.prepare()
     branch.validate(trunk, hparams)
 
     def directory(level: int):
-        return trunk.level_directory(level).parent / branch_name
+        return trunk.branch_parent(level) / branch_name
 
     if trunk.job_args.print_path or job_args.dry_run:
         for level in levels:
@@ -80,10 +87,8 @@ def run_branch_command(policy: RetrainingPolicy, argv: list[str]) -> int:
         return 0
     for level in levels:
         if not trunk.level_done(level) and not job_args.create_parents:
-            raise UsageError(f"trunk level {level} is missing ({trunk.level_directory(level)}); create it with: "
-                             f"python main.py {policy.name} <the same trunk flags> --levels={level} "
-                             f"(or add --create_parents)")
-    exp.banner(f"{policy.name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
+            trunk.require_level(level)
+    exp.banner(f"{trunk_name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
     record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
               "trunk": trunk.record()}
     results = {}
@@ -107,21 +112,26 @@ def branch_table(results: dict[int, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def make_branch_command(policy: RetrainingPolicy) -> type:
+def make_branch_command(policy: RetrainingPolicy | None) -> type:
+    trunk_name = policy.name if policy else "train"
+    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
+
     class BranchCommand:
-        name: ClassVar[str] = f"{policy.name}_branch"
-        description: ClassVar[str] = f"ablations on levels of a finished {policy.name} run ({', '.join(BRANCHES)})"
+        name: ClassVar[str] = f"{trunk_name}_branch"
+        description: ClassVar[str] = f"ablations on a finished {trunk_name} run ({', '.join(available)})"
 
         @staticmethod
         def main(argv: list[str]) -> int:
             return run_branch_command(policy, argv)
 
-    BranchCommand.__name__ = f"{policy.name}BranchCommand"
+    BranchCommand.__name__ = f"{trunk_name}BranchCommand"
     return BranchCommand
 
 
 def branch_commands() -> dict[str, type]:
-    return {f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()}
+    commands = {"train_branch": make_branch_command(None)}
+    commands.update({f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()})
+    return commands
 
 
 if __name__ == "__main__":

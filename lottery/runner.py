@@ -23,10 +23,11 @@ from lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from lottery.policies import POLICIES, RetrainingPolicy
 from models.hparams import ModelHparams
 from platforms.base import PlatformHparams
+from pruning import dst as dynamic
+from pruning.dst_hparams import DSTHparams
 from pruning.hparams import PruningHparams
 from pruning.init_hparams import InitPruningHparams
 from pruning.mask import Mask
-from pruning.masked import MaskHook
 from lottery import pruning_step
 from training import sparsity
 from training import job
@@ -50,12 +51,14 @@ class IterativeRunner:
     init_pruning: InitPruningHparams
     rewind: RewindHparams | None = None
     finetune: FinetuneHparams | None = None
+    dst: DSTHparams | None = None
     exp: Experiment | None = field(default=None, repr=False)
 
     # ----- command line ---------------------------------------------------------------------
     @staticmethod
     def bundle_classes(policy: RetrainingPolicy) -> list[type]:
-        classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams]
+        classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
+                               DSTHparams]
         if policy.uses_rewinding:
             classes.append(RewindHparams)
         if policy.uses_finetuning:
@@ -79,12 +82,13 @@ class IterativeRunner:
             init_pruning=bundle(InitPruningHparams, args, preset),
             rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
             finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
+            dst=bundle(DSTHparams, args, preset),
         )
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "pruning": self.pruning, "init_pruning": self.init_pruning,
-                "rewind": self.rewind, "finetune": self.finetune}
+                "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst}
 
     # ----- paths ------------------------------------------------------------------------------
     def experiment_directory(self, root: Path) -> Path:
@@ -97,6 +101,14 @@ class IterativeRunner:
 
     def level_directory(self, level: int) -> Path:
         return self.root_directory / f"level_{level}" / "main"
+
+    def branch_parent(self, level: int) -> Path:
+        """Where branches of `level` live: beside the level's `main` job."""
+        return self.level_directory(level).parent
+
+    def branch_bundles(self) -> dict[str, Any]:
+        """Trunk bundles a branch hash must cover: none, the trunk directory already does."""
+        return {}
 
     @property
     def pretrain_directory(self) -> Path:
@@ -165,8 +177,9 @@ class IterativeRunner:
         return self.build_model(seed=seed).state_dict()
 
     def mask(self, level: int) -> Mask:
+        """The mask level `level` ended with (its start mask unless dynamic sparse training moved it)."""
         self.require_level(level)
-        return Mask.load(self.level_directory(level))
+        return dynamic.load_final_mask(self.level_directory(level)) or Mask.load(self.level_directory(level))
 
     def level_done(self, level: int) -> bool:
         return job.is_done(self.level_directory(level))
@@ -214,10 +227,17 @@ class IterativeRunner:
             else:
                 state = self.policy.start_weights(self, level)
             model = self.model_with(state, mask)
-            return train_in_directory(
+            dst = self.dst or DSTHparams()
+            moving = dynamic.is_dynamic(dst, mask)
+            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving)
+            result = train_in_directory(
                 directory, model, self.env, hparams, start_iteration=start,
-                hooks=[MaskHook(mask)], log_prefix=f"[level {level}] ",
-                summary=lambda m: {"level": level, **sparsity.summary(m, mask)})
+                hooks=[hook], log_prefix=f"[level {level}] ",
+                summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
+                                   **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})
+            if moving and self.env.platform.is_primary:
+                dynamic.save_final_mask(directory, hook.mask, model)
+            return result
 
         return job.run_once(directory, self.record(), work, label=f"level {level}", verbose=self.exp.verbose,
                             after_done=lambda: remove_checkpoint(directory))

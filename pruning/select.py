@@ -69,13 +69,17 @@ def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], tor
     value is -inf, i.e. where non-candidates could tie with candidates.
     """
     threshold = kth_smallest(values, values.numel() - k + 1)
-    keep = values > threshold
-    need = k - int(torch.count_nonzero(keep))
-    if need > 0:
-        ties = values == threshold
-        if math.isinf(float(threshold)) and float(threshold) < 0:
-            ties &= candidates()
+    if math.isinf(float(threshold)) and float(threshold) < 0:
+        keep = values > threshold
+        ties = (values == threshold) & candidates()
+        need = k - int(torch.count_nonzero(keep))
         keep[ties.nonzero().squeeze(1)[:need]] = True
+        return keep
+    keep = values >= threshold
+    excess = int(torch.count_nonzero(keep)) - k
+    if excess > 0:  # ties at the threshold: drop the ones with the highest indices
+        tied = (values == threshold).nonzero().squeeze(1)
+        keep[tied[tied.numel() - excess:]] = False
     return keep
 
 

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from datasets.hparams import DatasetHparams
+from ensembles.hparams import EnsembleHparams, check_combination
 from foundations.cli import JobHparams, bundle
 from foundations.desc import full_description, job_name
 from models.hparams import ModelHparams
 from platforms.base import PlatformHparams
+from pruning import dst as dynamic
+from pruning.dst_hparams import DSTHparams
 from pruning.init_hparams import InitPruningHparams
 from pruning.mask import Mask
 from pruning.masked import MaskHook
@@ -32,21 +35,29 @@ class TrainRunner:
     model: ModelHparams
     training: TrainingHparams
     init_pruning: InitPruningHparams
+    dst: DSTHparams = field(default_factory=DSTHparams)
+    ensemble: EnsembleHparams = field(default_factory=EnsembleHparams)
+
+    def __post_init__(self) -> None:
+        check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
+        dynamic.check_start(self.dst, self.init_pruning.init_density)
 
     @staticmethod
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams):
+        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
+                    DSTHparams, EnsembleHparams):
             cls.add_args(parser, defaults=preset)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "TrainRunner":
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset), bundle(InitPruningHparams, args, preset))
+                   bundle(TrainingHparams, args, preset), bundle(InitPruningHparams, args, preset),
+                   bundle(DSTHparams, args, preset), bundle(EnsembleHparams, args, preset))
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
-                "init_pruning": self.init_pruning}
+                "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble}
 
     def directory(self, root: Path) -> Path:
         return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
@@ -57,15 +68,20 @@ class TrainRunner:
         if self.job_args.print_path:
             print(directory)
             return
+        if self.ensemble.enabled:
+            from ensembles.runner import run_ensemble
+
+            run_ensemble(self, exp, directory)
+            return
         exp.load_data(self.dataset, self.training.precision)
         model = exp.build_model(self.model)
         exp.banner("train", self.bundles(), directory)
 
         def work() -> dict[str, Any]:
             assert exp.env is not None
-            if not self.init_pruning.enabled:
+            if not self.init_pruning.enabled and not self.dst.enabled:
                 return train_in_directory(directory, model, exp.env, self.training)
-            # Static sparse training: the mask from pruning at initialisation never changes.
+            # Sparse training from the mask of pruning at initialisation (all ones for GraNet without it).
             if Mask.exists(directory):
                 mask = Mask.load(directory)
             else:
@@ -74,8 +90,16 @@ class TrainRunner:
                 if exp.primary:
                     mask.save(directory, model=model)
             sparsity.scaled_start(model.state_dict(), model, mask, self.init_pruning)
-            return train_in_directory(directory, model, exp.env, self.training, hooks=[MaskHook(mask)],
-                                      summary=lambda m: sparsity.summary(m, mask))
+            if not self.dst.enabled:
+                return train_in_directory(directory, model, exp.env, self.training, hooks=[MaskHook(mask)],
+                                          summary=lambda m: sparsity.summary(m, mask))
+            # Dynamic sparse training: the mask moves; mask.pt is the start, mask_final.pt the end.
+            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory)
+            result = train_in_directory(directory, model, exp.env, self.training, hooks=[hook],
+                                        summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
+            if exp.primary:
+                dynamic.save_final_mask(directory, hook.mask, model)
+            return result
 
         result = job.run_once(directory, full_description(self.bundles()), work, label="train",
                               after_done=lambda: remove_checkpoint(directory))

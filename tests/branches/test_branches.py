@@ -196,3 +196,21 @@ def test_branch_without_name_lists_branches():
     assert proc.returncode == 2
     for name in ("retrain", "randomly_reinitialize", "randomly_prune", "oneshot_prune"):
         assert name in proc.stdout
+
+
+def test_train_branch_oneshot_and_retrain_on_a_dense_run(tmp_path):
+    flags = [f"--root={tmp_path}", *TRUNK]
+    assert cli.main(["train_branch", "oneshot_prune", *flags, "--levels=2", "--create_parents"]) == 0
+    (rep,) = tmp_path.glob("train_*/replicate_1")
+    before = digest_tree(rep / "main")
+    (d,) = (rep / "level_2").glob("branch_oneshot_prune_*")
+    mask = load(d / "mask.pt")
+    total = sum(m.numel() for m in mask.values())
+    assert sum(int(m.sum()) for m in mask.values()) == round(0.64 * total)
+    assert cli.main(["train_branch", "retrain", *flags, "--levels=0", "--start_from=final",
+                     "--retrain_t_training_steps=1ep"]) == 0
+    (r,) = (rep / "level_0").glob("branch_retrain_*")
+    assert json.loads((r / "done.json").read_text())["iterations"] == 23
+    assert digest_tree(rep / "main") == before
+    with pytest.raises(SystemExit):
+        cli.main(["train_branch", "randomly_prune", *flags, "--levels=1"])
