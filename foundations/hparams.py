@@ -135,9 +135,9 @@ class Hparams:
             shown = defaults.get(f.name, f.default)
             flag = f"--{prefix}{f.name}"
             dest = f"{prefix}{f.name}"
-            help_text = f.metadata.get("help", "")
+            help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse %-formats help
             choices = f.metadata.get("choices")
-            suffix = f" (default: {shown})"
+            suffix = f" (default: {shown})".replace("%", "%%")
             if choices:
                 suffix = f" [{'|'.join(choices)}]" + suffix
             if kind is bool:

@@ -110,6 +110,7 @@ def repair_flow(model: nn.Module, mask: Mask) -> Mask:
         flat = m.view(m.shape[0], -1)
         for i in (~rows).nonzero().flatten().tolist():
             flat[i, strength[i].reshape(-1).argmax()] = True
+        _, cols = _units(m)  # a repaired row may already have fixed an input unit
         for j in (~cols).nonzero().flatten().tolist():
             column = strength[:, j]  # [out, *kernel]
             index = torch.unravel_index(column.reshape(-1).argmax(), column.shape)

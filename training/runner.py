@@ -62,8 +62,9 @@ class TrainRunner:
     def directory(self, root: Path) -> Path:
         return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
 
-    def run(self) -> None:
-        exp = Experiment.create(self.platform, self.job_args)
+    def run(self, exp: Experiment | None = None) -> None:
+        """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""
+        exp = exp or Experiment.create(self.platform, self.job_args)
         directory = self.directory(exp.root)
         if self.job_args.print_path:
             print(directory)
