@@ -59,6 +59,11 @@ def test_flag_order_and_explicit_defaults_share_a_directory(tmp_path):
     (["--unknown_flag=1"], "unrecognized arguments"),
     (["--device=cuda:7"], "--device"),
     (["--precision=fp16", "--device=cpu"], "fp16"),
+    (["--noisy_labels_type=gaussian", "--noisy_labels_fraction=0.2"], "--noisy_labels_type"),
+    (["--noisy_labels_type=asymmetric", "--noisy_labels_fraction=0.2"], "digits"),
+    (["--random_labels_fraction=1.5"], "--random_labels_fraction must be in [0, 1]"),
+    (["--noisy_labels_type=symmetric"], "must be given together"),
+    (["--random_labels_fraction=0.2", "--noisy_labels_type=symmetric", "--noisy_labels_fraction=0.2"], "not both"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, flags, fragment):
     proc = run_main("train", f"--root={tmp_path}", *flags, check=False)
