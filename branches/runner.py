@@ -7,7 +7,6 @@ naming the command that creates it, unless `--create_parents` trains it first (n
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from typing import Any, ClassVar
@@ -16,7 +15,7 @@ from branches.base import BranchContext
 from branches.dense_trunk import DENSE_BRANCHES, DenseTrunk
 from branches.registry import BRANCHES
 from foundations.cli import OneLineParser, bundle, pre_read
-from foundations.desc import full_description, job_name
+from foundations.desc import job_name
 from foundations.errors import UsageError
 from foundations.hparams import Hparams, hparam
 from foundations.levels import parse_levels

@@ -64,7 +64,39 @@ def _check_batch_size(batch_size: int) -> None:
         raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
-class TrainLoader:
+class EpochOrder:
+    """The part of a training loader that decides which examples form batch `it` of epoch `ep` on
+    this rank: a seeded permutation per epoch, cut into global batches, sharded across ranks."""
+
+    def __init__(self, num_examples: int, batch_size: int, data_order_seed: int, rank: int, world_size: int) -> None:
+        _check_batch_size(batch_size)
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise UsageError(f"rank {rank} is not in 0..world_size-1 (world_size={world_size})")
+        if num_examples == 0:
+            raise UsageError("the dataset is empty")
+        self.num_examples, self.batch_size = num_examples, batch_size
+        self.data_order_seed = data_order_seed
+        self.rank, self.world_size = rank, world_size
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def order(self, ep: int) -> torch.Tensor:
+        """The permutation of epoch `ep` (CPU, int64)."""
+        generator = cpu_generator(derive_seed("data_order", self.data_order_seed, ep))
+        return torch.randperm(self.num_examples, generator=generator)
+
+    def check_start(self, start_iteration: int) -> None:
+        if not 0 <= start_iteration <= self.iterations_per_epoch:
+            raise UsageError(f"start_iteration {start_iteration} outside 0..{self.iterations_per_epoch}")
+
+    def positions(self, it: int) -> slice:
+        """This rank's positions in the epoch's permutation for batch `it`."""
+        return slice(it * self.batch_size + self.rank, (it + 1) * self.batch_size, self.world_size)
+
+
+class TrainLoader(EpochOrder):
     def __init__(
         self,
         images_uint8: torch.Tensor,
@@ -81,35 +113,19 @@ class TrainLoader:
         world_size: int = 1,
     ) -> None:
         _check_images(images_uint8, labels)
-        _check_batch_size(batch_size)
         if augmentation not in AUGMENTATIONS:
             raise UsageError(f"unknown augmentation {augmentation!r}; accepted: {', '.join(sorted(AUGMENTATIONS))}")
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise UsageError(f"rank {rank} is not in 0..world_size-1 (world_size={world_size})")
+        super().__init__(int(images_uint8.shape[0]), batch_size, data_order_seed, rank, world_size)
         self.device = torch.device(device)
-        self.batch_size = batch_size
-        self.num_examples = int(images_uint8.shape[0])
-        self.data_order_seed = data_order_seed
         self.augmentation_seed = augmentation_seed
-        self.rank, self.world_size = rank, world_size
         self._augmentation = AUGMENTATIONS[augmentation]
         self._stored = self._augmentation.prepare(images_uint8.to(self.device))
         self._labels = labels.to(self.device, torch.int64)
         self._normalize = Normalizer(mean, std, images_uint8.shape[1], self.device, channels_last)
 
-    @property
-    def iterations_per_epoch(self) -> int:
-        return math.ceil(self.num_examples / self.batch_size)
-
-    def order(self, ep: int) -> torch.Tensor:
-        """The permutation of epoch `ep` (CPU, int64)."""
-        generator = cpu_generator(derive_seed("data_order", self.data_order_seed, ep))
-        return torch.randperm(self.num_examples, generator=generator)
-
     def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
         """This rank's batches of epoch `ep` from iteration `start_iteration` on: (x float32, y int64)."""
-        if not 0 <= start_iteration <= self.iterations_per_epoch:
-            raise UsageError(f"start_iteration {start_iteration} outside 0..{self.iterations_per_epoch}")
+        self.check_start(start_iteration)
         order = self.order(ep).to(self.device)
         generator = cpu_generator(derive_seed("augmentation", self.augmentation_seed, ep))
         params = {k: v.to(self.device) for k, v in self._augmentation.draw(self.num_examples, generator).items()}
@@ -117,7 +133,7 @@ class TrainLoader:
 
     def _batches(self, order: torch.Tensor, params: dict[str, torch.Tensor], start: int) -> Iterator[Batch]:
         for it in range(start, self.iterations_per_epoch):
-            positions = slice(it * self.batch_size + self.rank, (it + 1) * self.batch_size, self.world_size)
+            positions = self.positions(it)
             indices = order[positions]
             x = self._augmentation.apply(self._stored, indices, {k: v[positions] for k, v in params.items()})
             yield self._normalize(x), self._labels[indices]

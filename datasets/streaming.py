@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from datasets.base import FileSet
-from datasets.loader import Batch, Normalizer, cpu_generator
+from datasets.loader import Batch, EpochOrder, Normalizer
 from foundations.errors import UsageError
 from foundations.seeds import derive_seed
 
@@ -115,7 +115,7 @@ def _loader(dataset: Dataset, batches: list[list[int]], num_workers: int, device
     )
 
 
-class StreamingTrainLoader:
+class StreamingTrainLoader(EpochOrder):
     def __init__(
         self,
         files: FileSet,
@@ -135,36 +135,17 @@ class StreamingTrainLoader:
     ) -> None:
         if augmentation not in STREAMING_AUGMENTATIONS:
             raise UsageError(f"unknown streaming augmentation {augmentation!r}; accepted: {', '.join(STREAMING_AUGMENTATIONS)}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise UsageError(f"rank {rank} is not in 0..world_size-1 (world_size={world_size})")
-        if len(files) == 0:
-            raise UsageError("the dataset is empty")
-        self.files, self.batch_size, self.device = files, batch_size, torch.device(device)
-        self.num_examples = len(files)
-        self.data_order_seed, self.augmentation_seed = data_order_seed, augmentation_seed
-        self.rank, self.world_size, self.num_workers = rank, world_size, num_workers
+        super().__init__(len(files), batch_size, data_order_seed, rank, world_size)
+        self.files, self.device = files, torch.device(device)
+        self.augmentation_seed, self.num_workers = augmentation_seed, num_workers
         self.image_size, self.resize_size = image_size, resize_size
         self._transform = STREAMING_AUGMENTATIONS[augmentation]
         self._normalize = Normalizer(mean, std, 3, self.device, channels_last)
 
-    @property
-    def iterations_per_epoch(self) -> int:
-        return math.ceil(self.num_examples / self.batch_size)
-
-    def order(self, ep: int) -> torch.Tensor:
-        generator = cpu_generator(derive_seed("data_order", self.data_order_seed, ep))
-        return torch.randperm(self.num_examples, generator=generator)
-
     def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
-        if not 0 <= start_iteration <= self.iterations_per_epoch:
-            raise UsageError(f"start_iteration {start_iteration} outside 0..{self.iterations_per_epoch}")
+        self.check_start(start_iteration)
         order = self.order(ep)
-        batches = [
-            order[it * self.batch_size + self.rank : (it + 1) * self.batch_size : self.world_size].tolist()
-            for it in range(start_iteration, self.iterations_per_epoch)
-        ]
+        batches = [order[self.positions(it)].tolist() for it in range(start_iteration, self.iterations_per_epoch)]
         dataset = _Examples(self.files, self._transform, self.augmentation_seed, ep, self.image_size, self.resize_size)
         return self._batches(_loader(dataset, batches, self.num_workers, self.device))
 

@@ -18,7 +18,6 @@ from foundations.cli import JobHparams, bundle
 from foundations.desc import full_description, job_name
 from foundations.errors import UsageError
 from foundations.seeds import derive_seed, seed_or_default
-from foundations.step import parse_iterations
 from lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from lottery.policies import POLICIES, RetrainingPolicy
 from models.hparams import ModelHparams

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from foundations import io as fio
+from foundations.csvfile import read_rows
 from reports.collect import done_count, summarize
 from reports.records import (AVERAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
                              Stat)
@@ -290,19 +291,7 @@ def write_csv(path: Path | str, table: list[dict[str, Any]]) -> None:
 
 def read_csv(path: Path | str) -> list[dict[str, Any]]:
     """Read a report CSV back: numbers as int/float, empty cells as None."""
-    with open(path, newline="") as f:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def _parse(text: str) -> Any:
-    if text == "":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    return read_rows(path)
 
 
 def to_json(experiments: list[ExperimentResult], table: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """Shared test setup: the repo root on sys.path, small thread counts, the `slow` marker."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from foundations import io as fio
+from foundations.csvfile import read_rows
 
 METRICS_FILE = "metrics.csv"
 
@@ -53,16 +54,4 @@ def _fmt(value: Any) -> Any:
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
     """Parse metrics.csv back (numbers as int/float, empty cells as None)."""
-    with open(path, newline="") as f:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def _parse(text: str | None) -> Any:
-    if text is None or text == "":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    return read_rows(path)

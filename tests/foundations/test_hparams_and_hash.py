@@ -1,7 +1,6 @@
 """Bundles to flags to canonical form to directory names."""
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from typing import ClassVar
 
