@@ -7,6 +7,7 @@ density (1-p)^L of the --pruning_* flags, which therefore enter the branch hash)
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ TRAIN_POLICY = RetrainingPolicy("train", "a dense training run", lambda trunk, l
 DENSE_BRANCHES = ("retrain", "oneshot_prune")
 
 
+@dataclass
 class DenseTrunk(IterativeRunner):
+    train: TrainRunner | None = None  # the dense run's own command, for its hash and --create_parents
     @classmethod
     def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         TrainRunner.add_args(parser, preset)
@@ -35,12 +38,15 @@ class DenseTrunk(IterativeRunner):
     @classmethod
     def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "DenseTrunk":
         train = TrainRunner.from_args(args, preset)
+        if train.ensemble.enabled:
+            raise UsageError("train_branch works on single training runs, not on --ensemble runs")
         return cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,
-                   pruning=bundle(PruningHparams, args, preset), init_pruning=train.init_pruning)
+                   pruning=bundle(PruningHparams, args, preset), init_pruning=train.init_pruning, train=train)
 
     def train_runner(self) -> TrainRunner:
-        return TrainRunner(self.job_args, self.platform, self.dataset, self.model, self.training, self.init_pruning)
+        assert self.train is not None
+        return self.train
 
     def bundles(self) -> dict[str, Any]:
         return self.train_runner().bundles()

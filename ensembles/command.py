@@ -31,6 +31,7 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
 
 def _from_command(argv: list[str]) -> tuple[list[Path], argparse.Namespace, Any]:
     """`train <flags>`: the ensemble job those flags describe."""
+    from platforms.base import results_root
     from training.presets import resolve_preset
     from training.runner import TrainRunner
 
@@ -42,8 +43,6 @@ def _from_command(argv: list[str]) -> tuple[list[Path], argparse.Namespace, Any]
     add_output_args(parser)
     args = parser.parse_args(rest)
     runner = TrainRunner.from_args(args, preset)
-    from platforms.base import results_root
-
     directory = runner.directory(results_root(runner.platform))
     if not directory.exists():
         raise UsageError(f"no results for this run: {directory} does not exist; create them with: "

@@ -19,6 +19,8 @@ BUNDLE_CLASSES: dict[str, str] = {
     "init_pruning": "pruning.init_hparams:InitPruningHparams",
     "rewind": "lottery.hparams:RewindHparams",
     "finetune": "lottery.hparams:FinetuneHparams",
+    "dst": "pruning.dst_hparams:DSTHparams",
+    "ensemble": "ensembles.hparams:EnsembleHparams",
 }
 
 # Shown first, in this order, when they differ; the rest follow in record order.

@@ -15,5 +15,5 @@ from pruning.dst.build import (FINAL_MASK_FILE, check_start, dst_seed, is_dynami
 from pruning.dst.hook import DSTHook
 from pruning.dst.plan import DSTPlan
 
-__all__ = ["DSTHook", "DSTPlan", "FINAL_MASK_FILE", "check_start", "dst_seed", "is_dynamic", "job_hook", "load_final_mask",
-           "make_hook", "save_final_mask"]
+__all__ = ["DSTHook", "DSTPlan", "FINAL_MASK_FILE", "check_start", "dst_seed", "is_dynamic", "job_hook",
+           "load_final_mask", "make_hook", "save_final_mask"]

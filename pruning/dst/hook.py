@@ -43,16 +43,16 @@ class DSTHook(MaskHook):
         self.start_density: float | None = None
         self.momentum: dict[str, torch.Tensor] = {}
         self._names = list(mask.keys())
+        self._named: dict[str, torch.Tensor] = {}
 
     # ----- binding: keep the bool masks on the model's device --------------------------------------
     def _bind(self, model: torch.nn.Module) -> None:
         if self._model is model:
             return
         super()._bind(model)
-        params = self.mask.check_model(model)
-        if params:
-            device = next(iter(params.values())).device
-            self.mask = self.mask.to(device)
+        self._named = self.mask.check_model(model)
+        if self._named:
+            self.mask = self.mask.to(next(iter(self._named.values())).device)
 
     # ----- training-loop protocol ----------------------------------------------------------------
     @torch.no_grad()
@@ -93,7 +93,7 @@ class DSTHook(MaskHook):
     # ----- the update --------------------------------------------------------------------------
     @torch.no_grad()
     def _accumulate_momentum(self, model: torch.nn.Module) -> None:
-        params = self.mask.check_model(model)
+        params = self._named
         names = [n for n in self._names if params[n].grad is not None]
         for n in names:
             if n not in self.momentum:
@@ -109,7 +109,7 @@ class DSTHook(MaskHook):
     def update(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> dict[str, Any] | None:
         """Run the topology update of `iteration`; returns its history row (None if nothing to do)."""
         self._bind(model)
-        params = self.mask.check_model(model)
+        params = self._named
         before = {n: self.mask[n] for n in self._names}
         current = dict(before)
         kept = sum(int(torch.count_nonzero(m)) for m in before.values())
