@@ -37,7 +37,7 @@ class OneshotPrune(Branch):
         if ctx.level == 0:
             return ones
         context = sparsity.score_context(trunk.env, trunk.training, trunk.job_args.replicate, ctx.level,
-                                             trunk.pruning.pruning_seed, "pruning")
+                                         trunk.pruning.pruning_seed, "pruning")
         return prune_to_density(dense.to(trunk.env.device), ones, density,
                                 h.oneshot_strategy or trunk.pruning.pruning_strategy,
                                 h.oneshot_distribution or trunk.pruning.pruning_distribution,

@@ -1,8 +1,7 @@
 """Fashion-MNIST: the four idx files (gzipped or raw) in `<dataset_root>/fashion_mnist/`."""
 from __future__ import annotations
 
-from datasets.base import DatasetSource, RemoteFile
-from datasets.idx import load_idx_dataset
+from datasets.idx import idx_source
 
 _MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
 _MD5 = {
@@ -12,19 +11,6 @@ _MD5 = {
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
 
-SOURCE = DatasetSource(
-    name="fashion_mnist",
-    num_classes=10,
-    image_shape=(1, 28, 28),
-    mean=(0.2860,),
-    std=(0.3530,),
-    augmentation="none",
-    folder="fashion_mnist",
-    load=load_idx_dataset,
-    expected_files=tuple(name.replace(".gz", "[.gz]") for name in _MD5),
-    downloads=tuple(RemoteFile(name, tuple(m + name for m in _MIRRORS), md5) for name, md5 in _MD5.items()),
-    class_names=(
-        "t-shirt/top", "trouser", "pullover", "dress", "coat",
-        "sandal", "shirt", "sneaker", "bag", "ankle boot",
-    ),
-)
+_CLASSES = ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
+
+SOURCE = idx_source("fashion_mnist", _MIRRORS, _MD5, mean=0.2860, std=0.3530, class_names=_CLASSES)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from datasets.base import ImageSet, MissingFile, corrupt
+from datasets.base import DatasetSource, ImageSet, MissingFile, RemoteFile, corrupt
 
 IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
@@ -64,3 +64,14 @@ def load_idx_dataset(folder: Path, num_classes: int = 10, image_hw: tuple[int, i
         load_idx_split(folder, "train", num_classes, image_hw),
         load_idx_split(folder, "t10k", num_classes, image_hw),
     )
+
+
+def idx_source(name: str, mirrors: tuple[str, ...], md5: dict[str, str], mean: float, std: float,
+               class_names: tuple[str, ...]) -> DatasetSource:
+    """The source of an MNIST-style dataset: 28x28 grey images, 10 classes, four idx files."""
+    return DatasetSource(
+        name=name, num_classes=10, image_shape=(1, 28, 28), mean=(mean,), std=(std,), augmentation="none",
+        folder=name, load=load_idx_dataset,
+        expected_files=tuple(f.replace(".gz", "[.gz]") for f in md5),
+        downloads=tuple(RemoteFile(f, tuple(m + f for m in mirrors), digest) for f, digest in md5.items()),
+        class_names=class_names)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from foundations import io as fio
+from foundations.csvfile import read_rows
 
 TOPOLOGY_FILE = "topology.csv"
 FIXED_COLUMNS = ("iteration", "drop_fraction", "moved", "pruned", "kept", "density")
@@ -46,13 +47,4 @@ class TopologyHistory:
 
 def read_topology(path: Path | str) -> list[dict[str, Any]]:
     """Parse topology.csv back (numbers as int/float)."""
-    def parse(text: str) -> Any:
-        for kind in (int, float):
-            try:
-                return kind(text)
-            except ValueError:
-                pass
-        return text
-
-    with open(path, newline="") as f:
-        return [{k: parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    return read_rows(path)
