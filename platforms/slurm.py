@@ -60,8 +60,8 @@ def maybe_submit(command: str, argv: Sequence[str]) -> int | None:
         return None
     submission = parse(command, argv)
     if submission.print_path:
-        for replicate in submission.replicates:
-            print(output_directory(submission, replicate))
+        for directory in output_directories(submission).values():
+            print(directory)
         return 0
     return submit(submission)
 
@@ -102,16 +102,24 @@ def job_flags(submission: Submission, replicate: int) -> list[str]:
     return [submission.command, *submission.flags, f"--replicate={replicate}"]
 
 
-def output_directory(submission: Submission, replicate: int) -> Path:
-    """Ask main.py where the job writes (this also validates every flag before submission)."""
-    argv = [sys.executable, str(MAIN), *job_flags(submission, replicate), "--platform=local",
-            "--device=cpu", "--threads=1", "--print_path"]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=str(REPO_ROOT))
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines() or [f"main.py exited with status {proc.returncode}"]
-        message = lines[-1].removeprefix("error: ")
-        raise UsageError(message) if proc.returncode == 2 else JobFailed(message)
-    return Path(proc.stdout.strip().splitlines()[-1])
+def output_directories(submission: Submission) -> dict[int, str]:
+    """Ask main.py where each replicate's job writes (`--print_path`, in parallel): one directory, or
+    one line per level for a branch command. This also validates every flag before submission."""
+    procs = {}
+    for replicate in submission.replicates:
+        argv = [sys.executable, str(MAIN), *job_flags(submission, replicate), "--platform=local",
+                "--device=cpu", "--threads=1", "--print_path"]
+        procs[replicate] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                            cwd=str(REPO_ROOT))
+    answers = {replicate: (proc.communicate(), proc.returncode) for replicate, proc in procs.items()}
+    directories = {}
+    for replicate, ((out, err), status) in answers.items():
+        if status != 0:
+            lines = err.strip().splitlines() or [f"main.py exited with status {status}"]
+            message = lines[-1].removeprefix("error: ")
+            raise UsageError(message) if status == 2 else JobFailed(message)
+        directories[replicate] = out.strip()
+    return directories
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +132,7 @@ class SlurmTask:
     argv: tuple[str, ...]  # job_flags(...)
     nodes: int
     procs_per_node: int
-    directory: str
+    output: str  # what --print_path says about the job: returned when the job succeeds
 
     def launch_command(self, node_rank: int = 0, master_addr: str = "", port: int = 29500) -> list[str]:
         if self.nodes * self.procs_per_node == 1:
@@ -148,7 +156,7 @@ class SlurmTask:
         status = subprocess.run(command, cwd=self.cwd).returncode
         if status != 0:
             raise RuntimeError(f"{' '.join(command)} exited with status {status}")
-        return self.directory
+        return self.output
 
     def checkpoint(self) -> Any:
         """On preemption or time-out submitit requeues the same task; the job resumes from its checkpoint."""
@@ -185,7 +193,7 @@ def make_executor(hparams: PlatformHparams, folder: Path, name: str) -> Any:
         raise UsageError(f"--slurm_executor=local runs on this machine only; --slurm_nodes={hparams.slurm_nodes} "
                          "needs --slurm_executor=slurm")
     try:
-        executor = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=hparams.slurm_executor)
+        executor = submitit.AutoExecutor(folder=str(folder), cluster=hparams.slurm_executor)
     except RuntimeError as e:  # submitit's "Could not detect srun"
         raise UsageError(f"--slurm_executor=slurm: no SLURM on this machine ({e}); "
                          "use --slurm_executor=local to try the jobs here") from None
@@ -196,7 +204,7 @@ def make_executor(hparams: PlatformHparams, folder: Path, name: str) -> Any:
 def submit(submission: Submission) -> int:
     """Submit one job per replicate; print job ids and output directories; wait on request."""
     h = submission.hparams
-    directories = {r: output_directory(submission, r) for r in submission.replicates}  # validates first
+    directories = output_directories(submission)  # validates the command line first
     folder = Path(h.slurm_folder).resolve() if h.slurm_folder else results_root(h).resolve() / "slurm_logs"
     # The job unpickles SlurmTask, so this repository must be importable wherever the job starts.
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
@@ -205,20 +213,34 @@ def submit(submission: Submission) -> int:
         executor = make_executor(h, folder, name=f"sparselab_{submission.command}_r{replicate}")
         task = SlurmTask(python=sys.executable, main=str(MAIN), cwd=str(REPO_ROOT),
                          argv=tuple(job_flags(submission, replicate)), nodes=h.slurm_nodes,
-                         procs_per_node=processes_per_node(h), directory=str(directory))
+                         procs_per_node=processes_per_node(h), output=directory)
         job = executor.submit(task)
-        jobs.append((replicate, directory, job))
-        print(f"replicate {replicate}: job {job.job_id}  output {directory}  log {job.paths.stdout}", flush=True)
+        jobs.append((replicate, job))
+        print(f"replicate {replicate}: job {job.job_id}  log {job.paths.stdout}", flush=True)
+        for line in directory.splitlines():
+            print(f"  output {line}", flush=True)
     if not h.slurm_wait:
         return 0
     failed = 0
-    for replicate, directory, job in jobs:
+    for replicate, job in jobs:
         try:
             job.result()
-            print(f"replicate {replicate}: job {job.job_id} finished  ({directory})", flush=True)
+            print(f"replicate {replicate}: job {job.job_id} finished", flush=True)
         except Exception as e:  # submitit raises its own FailedJobError / UncompletedJobError
             failed += 1
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            print(f"replicate {replicate}: job {job.job_id} FAILED: {first}  (log {job.paths.stderr})",
-                  file=sys.stderr, flush=True)
+            print(f"replicate {replicate}: job {job.job_id} failed: {failure_reason(job, e)}  "
+                  f"(log {job.paths.stderr})", file=sys.stderr, flush=True)
     return 1 if failed else 0
+
+
+def failure_reason(job: Any, error: BaseException) -> str:
+    """main.py's own one-line error from the job's log if there is one, else submitit's message."""
+    try:
+        log = job.stderr() or ""
+    except OSError:
+        log = ""
+    errors = [line for line in log.splitlines() if line.startswith("error: ")]
+    if errors:
+        return errors[-1].removeprefix("error: ")
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(error).__name__

@@ -102,7 +102,7 @@ def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], 
         # While another process holds the lock, rank 0 polls it and tells the other ranks every
         # LOCK_POLL_SECONDS, so their broadcast never times out however long the wait.
         while True:
-            job_dir, state = platform.broadcast_object((str(directory), state))
+            job_dir, state = platform.broadcast_object((str(directory), state) if primary else None)
             _check_same_job(job_dir, directory, platform.rank)
             if state != "waiting":
                 break
@@ -118,7 +118,7 @@ def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], 
         if lock is not None:
             lock.release()
     platform.barrier()  # nobody reads this job's files before rank 0 has written them all
-    return platform.broadcast_object(result)
+    return platform.broadcast_object(result if primary else None)  # rank 0's numbers are the job's
 
 
 def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str, filelock.FileLock | None]:
