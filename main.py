@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command not in table:
             raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
         runner_cls = table[command]
+        from platforms.slurm import maybe_submit
+
+        submitted = maybe_submit(command, rest)
+        if submitted is not None:
+            return submitted
         if hasattr(runner_cls, "main"):
             return int(runner_cls.main(rest) or 0)
         from training.presets import resolve_preset

@@ -88,7 +88,7 @@ def train(setup: TrainSetup) -> MetricLog:
     h = s.hparams
     ipe = s.train_loader.iterations_per_epoch
     model = s.model
-    forward_model = s.train_model or model
+    forward_model = s.train_model if s.train_model is not None else model
     optimizer = build_optimizer(model, h)
     scaler = grad_scaler(s.device, h.precision)
     schedule = LearningRateSchedule(h, ipe)
@@ -111,6 +111,7 @@ def train(setup: TrainSetup) -> MetricLog:
     examples = 0
     last_checkpoint = time.monotonic()
     segment_start = time.perf_counter()
+    world_size = getattr(s.train_loader, "world_size", 1)
     forward_model.train()
     while iteration < s.end_iteration:
         ep, it = divmod(iteration, ipe)
@@ -118,7 +119,10 @@ def train(setup: TrainSetup) -> MetricLog:
             set_learning_rate(optimizer, schedule(iteration))
             optimizer.zero_grad(set_to_none=True)
             with autocast(s.device, h.precision):
-                loss = F.cross_entropy(forward_model(x), y, label_smoothing=h.label_smoothing)
+                summed = F.cross_entropy(forward_model(x), y, label_smoothing=h.label_smoothing, reduction="sum")
+            # This rank's share of the mean over the GLOBAL batch, times world_size because DDP averages
+            # gradients over ranks: exact for unequal shards, and 0 (not NaN) for an empty one.
+            loss = summed.float() * (world_size / _global_batch(s.train_loader, iteration))
             if scaler is not None:
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
@@ -133,7 +137,7 @@ def train(setup: TrainSetup) -> MetricLog:
                 optimizer.step()
             for hook in s.hooks:
                 hook.after_optimizer_step(model, optimizer, iteration)
-            loss_sum += loss.detach().float() * y.shape[0]
+            loss_sum += summed.detach().float()
             examples += y.shape[0]
             iteration += 1
 
@@ -163,6 +167,12 @@ def train(setup: TrainSetup) -> MetricLog:
             if at_end or at_epoch_end:
                 break
     return log
+
+
+def _global_batch(loader: Any, iteration: int) -> int:
+    """Examples in the global batch of `iteration` (the last batch of an epoch may be smaller)."""
+    it = iteration % loader.iterations_per_epoch
+    return min(loader.batch_size, loader.num_examples - it * loader.batch_size)
 
 
 def _reduce_sums(s: TrainSetup, loss_sum: torch.Tensor, examples: int) -> tuple[float, int]:

@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run_main
+from helpers import run_main
 from platforms_helpers import FAST, check_job_files, only
 
 pytest.importorskip("submitit")
-pytestmark = pytest.mark.xfail("maybe_submit" not in (ROOT / "main.py").read_text(),
-                               reason="main.py does not hand --platform=slurm to platforms.slurm.maybe_submit yet",
-                               strict=True)
 
 LOCAL_SLURM = ["--platform=slurm", "--slurm_executor=local", "--slurm_time=10"]
 
