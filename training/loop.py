@@ -64,7 +64,7 @@ class BaseHook:
 class TrainSetup:
     model: torch.nn.Module
     hparams: TrainingHparams
-    train_loader: Any  # datasets.loader.TrainLoader: iterations_per_epoch, epoch(ep, start_iteration)
+    train_loader: Any  # datasets.loader.TrainLoader: iterations_per_epoch, batch_size, num_examples, epoch()
     test_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
     out_dir: Path
     device: torch.device

@@ -159,7 +159,7 @@ def test_with_the_training_loop(tmp_path: Path):
     from training.loop import TrainSetup, train
 
     model, mask, x, y = setup()
-    loader = SimpleNamespace(iterations_per_epoch=2, batch_size=16,
+    loader = SimpleNamespace(iterations_per_epoch=2, batch_size=16, num_examples=x.shape[0],
                              epoch=lambda ep, it: iter([(x[:16], y[:16]), (x[16:], y[16:])][it:]))
     hparams = TrainingHparams(lr=0.1, momentum=0.9, weight_decay=0.01, training_steps="2ep")
     hook = MaskHook(mask, regain_at_iteration=None)
