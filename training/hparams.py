@@ -29,6 +29,8 @@ class TrainingHparams(Hparams):
     regain_pruned_weights_steps: str | None = hparam(
         None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely")
     eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
+    tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
+                               hashed=False)
 
     def validate(self) -> None:
         require(self.lr > 0, f"--lr must be positive, got {self.lr}")
@@ -40,5 +42,10 @@ class TrainingHparams(Hparams):
         validate_step_string(self.training_steps, "--training_steps")
         validate_step_string(self.warmup_steps, "--warmup_steps")
         parse_step_list(self.milestone_steps, "--milestone_steps")
+        if self.tensorboard:
+            import importlib.util
+
+            require(importlib.util.find_spec("tensorboard") is not None,
+                    "--tensorboard needs the tensorboard package: pip install tensorboard")
         if self.regain_pruned_weights_steps is not None:
             validate_step_string(self.regain_pruned_weights_steps, "--regain_pruned_weights_steps")

@@ -78,6 +78,7 @@ class TrainSetup:
     checkpoint_seconds: float = 600.0
     log_prefix: str = ""
     reduce: Callable[[torch.Tensor], torch.Tensor] | None = None  # all-reduce for data parallelism
+    tensorboard: Any = None  # a SummaryWriter when --tensorboard is on (set by `train`)
     is_primary: bool = True
     train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
 
@@ -95,6 +96,20 @@ def train(setup: TrainSetup) -> MetricLog:
     log = MetricLog()
     running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
 
+    if h.tensorboard and s.is_primary:
+        from torch.utils.tensorboard import SummaryWriter
+
+        s.tensorboard = SummaryWriter(str(s.out_dir / "tensorboard"))
+    try:
+        return _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
+    finally:
+        if s.tensorboard is not None:
+            s.tensorboard.close()
+
+
+def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
+           running: dict[str, Any], ipe: int) -> MetricLog:
+    h = s.hparams
     iteration = s.start_iteration
     checkpoint_path = s.out_dir / CHECKPOINT_FILE
     if checkpoint_path.exists():
@@ -202,6 +217,11 @@ def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule
     log.add(row)
     if s.is_primary:
         log.save(s.out_dir)
+    if s.tensorboard is not None:
+        for key, value in row.items():
+            if key != "iteration" and isinstance(value, (int, float)):
+                s.tensorboard.add_scalar(key, value, iteration)
+        s.tensorboard.flush()
     if s.verbose and s.is_primary:
         print(_progress_line(s, row, iteration, ipe, running), flush=True)
 
