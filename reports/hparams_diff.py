@@ -55,6 +55,17 @@ def flat_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def with_default_sections(record: Mapping[str, Any], sections: set[str]) -> dict[str, Any]:
+    """The record with each listed bundle completed by its defaults: a run recorded before a bundle
+    (or field) existed ran with its no-op default, so it compares equal to one that lists it."""
+    out = dict(record)
+    for section in sections:
+        defaults = bundle_defaults(section)
+        if defaults is not None:
+            out[section] = {**defaults, **(record.get(section) or {})}
+    return out
+
+
 def differences(record: Mapping[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
     """Fields of the record whose value differs from default-overlaid-by-preset, key fields first."""
     found: dict[str, Any] = {}
@@ -113,7 +124,8 @@ def format_fields(fields: Mapping[str, Any]) -> str:
 
 def distinguishing_fields(records: list[Mapping[str, Any]], limit: int = 4) -> list[dict[str, Any]]:
     """For each record, the fields whose values are not the same in all records (key fields first)."""
-    flats = [flat_fields(r) for r in records]
+    sections = {name for r in records for name, v in r.items() if isinstance(v, Mapping)}
+    flats = [flat_fields(with_default_sections(r, sections)) for r in records]
     names: list[str] = []
     for flat in flats:
         names += [k for k in flat if k not in names]

@@ -63,3 +63,12 @@ def test_preset_is_chosen_by_fewest_differences():
     preset, diff = preset_differences({k: v for k, v in record.items() if k != "command"})
     assert preset == "lenet_300_100"
     assert diff == {}
+
+
+def test_runs_recorded_before_a_bundle_existed_compare_equal_to_its_defaults():
+    from pruning.dst_hparams import DSTHparams
+    from reports.hparams_diff import distinguishing_fields
+
+    old = {"command": "lottery", "pruning": {"pruning_strategy": "random"}}
+    new = {"command": "lottery", "pruning": {"pruning_strategy": "magnitude"}, "dst": DSTHparams().to_dict()}
+    assert distinguishing_fields([old, new]) == [{"pruning_strategy": "random"}, {"pruning_strategy": "magnitude"}]
