@@ -9,31 +9,15 @@ from foundations.errors import JobFailed, UsageError
 
 
 def runners() -> dict[str, Any]:
-    """Command name -> runner class. Imported lazily so `--help` of one command stays fast."""
+    """Command name -> runner class. Imported here so that `python main.py` alone stays quick to parse."""
+    from branches.runner import branch_commands
+    from ensembles.command import ENSEMBLE_COMMANDS
+    from lottery.runner import TRUNK_RUNNERS
+    from reports.command import REPORT_COMMANDS
     from training.runner import TrainRunner
 
-    table: dict[str, Any] = {TrainRunner.name: TrainRunner}
-    try:
-        from lottery.runner import TRUNK_RUNNERS
-        table.update(TRUNK_RUNNERS)
-    except ImportError:
-        pass
-    try:
-        from branches.runner import branch_commands
-        table.update(branch_commands())
-    except ImportError:
-        pass
-    try:
-        from reports.command import REPORT_COMMANDS
-        table.update(REPORT_COMMANDS)
-    except ImportError:
-        pass
-    try:
-        from ensembles.command import ENSEMBLE_COMMANDS
-        table.update(ENSEMBLE_COMMANDS)
-    except ImportError:
-        pass
-    return table
+    return {TrainRunner.name: TrainRunner, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
+            **ENSEMBLE_COMMANDS}
 
 
 def menu(table: dict[str, Any]) -> str:
