@@ -16,6 +16,7 @@ from common import CIFAR_MEAN, CIFAR_STD, cifar_like, print_table, timed_trainin
 from models import registry as model_registry
 from pruning.mask import Mask
 from pruning.masked import MaskHook
+from training.standard import uses_channels_last
 
 
 def random_mask(model: torch.nn.Module, density: float) -> Mask:
@@ -60,7 +61,7 @@ def main() -> None:
             hooks = [MaskHook(mask)] if kind == "masked" else []
             rate = timed_training("cifar_resnet_20", images, labels, batch_size=128, epochs=2, augmentation="crop_flip",
                                   mean=CIFAR_MEAN, std=CIFAR_STD, device=device, hooks=hooks,
-                                  channels_last=device.type == "cuda")["train_images_per_second"]
+                                  channels_last=uses_channels_last(model, device))["train_images_per_second"]
             best[kind] = max(best[kind], rate)
     overhead = best["dense"] / best["masked"] - 1
     hook_ms = hook_milliseconds(model, mask, device)

@@ -17,6 +17,7 @@ import torch
 from common import (CIFAR_MEAN, CIFAR_STD, cifar_like, forward_flops, matmul_gflops, mnist_or_like,
                     print_table, timed_training)
 from models import registry as model_registry
+from training.standard import uses_channels_last
 
 
 def pil_dataloader_baseline(n: int, batch_size: int, device: torch.device, iterations: int) -> float:
@@ -69,7 +70,6 @@ def main() -> None:
     parser.add_argument("--models", default="lenet_300_100,cifar_resnet_20,cifar_vgg_16")
     args = parser.parse_args()
     device = torch.device(args.device)
-    channels_last = device.type == "cuda"
     peak = matmul_gflops(device)
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"fp32 matmul {peak:.1f} GFLOP/s")
@@ -81,10 +81,10 @@ def main() -> None:
         else:
             images, labels = cifar_like(args.examples * (8 if device.type == "cuda" else 1))
             source, mean, std, aug, batch = "generated CIFAR", CIFAR_MEAN, CIFAR_STD, "crop_flip", 128
+        model = model_registry.build(name, tuple(images.shape[1:]), 10, seed=0)
         result = timed_training(name, images, labels, batch_size=batch, epochs=args.epochs, augmentation=aug,
                                 mean=mean, std=std, device=device, precision=args.precision,
-                                channels_last=channels_last and not name.startswith("lenet"))
-        model = model_registry.build(name, tuple(images.shape[1:]), 10, seed=0)
+                                channels_last=uses_channels_last(model, device))
         flops = forward_flops(model, tuple(images.shape[1:]))
         achieved = 3 * flops * result["train_images_per_second"] / 1e9
         rows.append([name, source, batch, f"{result['train_images_per_second']:.0f}",

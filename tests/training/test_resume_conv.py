@@ -1,0 +1,38 @@
+"""A convolutional net in channels_last resumes bit-identically from a checkpoint taken mid-run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from datasets.loader import EvalLoader, TrainLoader
+from models import registry
+from training.hparams import TrainingHparams
+from training.loop import TrainSetup, train
+from training.standard import uses_channels_last
+
+
+def run(directory: Path, stops: list[int]) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (96, 3, 8, 8), generator=g, dtype=torch.uint8)
+    labels = torch.randint(0, 10, (96,), generator=g)
+    device = torch.device("cpu")
+    model = registry.build("cifar_resnet_8", (3, 8, 8), 10, seed=1)
+    assert uses_channels_last(model, device)
+    model = model.to(memory_format=torch.channels_last)
+    hparams = TrainingHparams(lr=0.05, momentum=0.9, weight_decay=1e-4, training_steps="4ep")
+    loader = TrainLoader(images, labels, 16, device, 3, 4, "crop_flip", (0.5,) * 3, (0.25,) * 3, channels_last=True)
+    test = EvalLoader(images[:32], labels[:32], 64, device, (0.5,) * 3, (0.25,) * 3, channels_last=True)
+    for stop in stops:  # each call is a new process's worth of training, resuming from the checkpoint
+        fresh = registry.build("cifar_resnet_8", (3, 8, 8), 10, seed=1).to(memory_format=torch.channels_last)
+        setup = TrainSetup(model=fresh, hparams=hparams, train_loader=loader, test_batches=lambda: iter(test),
+                           out_dir=directory, device=device, start_iteration=0, end_iteration=stop, verbose=False)
+        train(setup)
+        model = fresh
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_is_bit_identical(tmp_path):
+    straight = run(tmp_path / "a", [24])
+    resumed = run(tmp_path / "b", [6, 13, 24])  # stops at an epoch end and mid-epoch
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
