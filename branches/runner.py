@@ -95,7 +95,7 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
         if job_args.create_parents:
             trunk.ensure_level(level)
         ctx = BranchContext(trunk, hparams, level, directory(level))
-        results[level] = job.run_once(ctx.directory, record, lambda: branch.run_level(ctx),
+        results[level] = job.run_once(ctx.directory, record, lambda ctx=ctx: branch.run_level(ctx),
                                       label=f"branch {name} level {level}", verbose=exp.verbose,
                                       after_done=lambda d=ctx.directory: remove_checkpoint(d))
     if exp.primary:
