@@ -5,17 +5,12 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from pruning.mask import Mask, check_names
+from pruning.mask import Mask
 from pruning.prune import prune
 from training.sparsity import init_mask, score_context
 
 if TYPE_CHECKING:
     from lottery.runner import IterativeRunner
-
-
-def check_layers(model: torch.nn.Module, names: list[str]) -> None:
-    """Unknown names in --pruning_layers_to_ignore are an error before anything runs."""
-    check_names(model, names, "--pruning_layers_to_ignore")
 
 
 def initial_mask(trunk: "IterativeRunner", model: torch.nn.Module) -> Mask:

@@ -17,7 +17,7 @@ from datasets.hparams import DatasetHparams
 from foundations.cli import JobHparams, bundle
 from foundations.desc import full_description, job_name
 from foundations.errors import UsageError
-from foundations.seeds import derive_seed, seed_or_default
+from foundations.seeds import derive_seed
 from lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from lottery.policies import POLICIES, RetrainingPolicy
 from models.hparams import ModelHparams
@@ -26,7 +26,7 @@ from pruning import dst as dynamic
 from pruning.dst_hparams import DSTHparams
 from pruning.hparams import PruningHparams
 from pruning.init_hparams import InitPruningHparams
-from pruning.mask import Mask
+from pruning.mask import Mask, check_names
 from lottery import pruning_step
 from training import sparsity
 from training import job
@@ -121,7 +121,7 @@ class IterativeRunner:
         if self.exp.env is None:
             self.exp.load_data(self.dataset, self.training.precision)
             probe = self.build_model(seed=0)
-            pruning_step.check_layers(probe, self.pruning.layers_to_ignore)
+            check_names(probe, self.pruning.layers_to_ignore, "--pruning_layers_to_ignore")
             if self.rewind_iteration() > 0 and self.init_pruning.enabled:
                 raise UsageError("--init_density with --rewinding_steps is not supported: the dense pretraining "
                                  "would ignore the initial mask; rewind to initialisation instead")
@@ -137,7 +137,8 @@ class IterativeRunner:
         return self.exp.build_model(self.model, seed=seed)
 
     def init_seed(self) -> int:
-        return seed_or_default(self.model.init_seed, "init", self.job_args.replicate)
+        assert self.exp is not None
+        return self.exp.init_seed(self.model)
 
     def rewind_iteration(self) -> int:
         if self.rewind is None:

@@ -56,7 +56,7 @@ class PreparedData:
     def num_train(self) -> int:
         return len(self.train)
 
-    def iterations_per_epoch(self, world_size: int = 1) -> int:
+    def iterations_per_epoch(self) -> int:
         return -(-self.num_train // self.hparams.batch_size)
 
     def train_loader(self, training: TrainingHparams, replicate: int, device: torch.device,

@@ -50,11 +50,15 @@ class Experiment:
         self.env = Environment(self.platform, data, self.job_args.replicate, verbose=self.verbose)
         return self.env
 
+    def init_seed(self, hparams: ModelHparams) -> int:
+        """The seed of the replicate's initialisation: --init_seed, else one derived from the replicate."""
+        return seed_or_default(hparams.init_seed, "init", self.job_args.replicate)
+
     def build_model(self, hparams: ModelHparams, seed: int | None = None) -> torch.nn.Module:
         """Build on the CPU from a seed: the explicit one, else --init_seed, else one from the replicate."""
         assert self.env is not None, "load_data first"
         if seed is None:
-            seed = seed_or_default(hparams.init_seed, "init", self.job_args.replicate)
+            seed = self.init_seed(hparams)
         return model_registry.build(hparams.model_name, self.env.data.input_shape, self.env.data.num_classes,
                                     model_init=hparams.model_init, batchnorm_init=hparams.batchnorm_init,
                                     seed=seed)
