@@ -36,13 +36,17 @@ class DenseTrunk(IterativeRunner):
         PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
 
     @classmethod
-    def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "DenseTrunk":
+    def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any], branch: str) -> "DenseTrunk":
+        """`branch`: only oneshot_prune prunes the dense run, so only it takes --pruning_* flags."""
         train = TrainRunner.from_args(args, preset)
+        pruning_moot = {} if branch == "oneshot_prune" else {
+            name: f"train_branch {branch} does not prune (only train_branch oneshot_prune does)"
+            for name in PruningHparams.field_names()}
         if train.ensemble.enabled:
             raise UsageError("train_branch works on single training runs, not on --ensemble runs")
         return cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,
-                   pruning=bundle(PruningHparams, args, preset), init_pruning=train.init_pruning, train=train)
+                   pruning=bundle(PruningHparams, args, preset, not_here=pruning_moot), init_pruning=train.init_pruning, train=train)
 
     def train_runner(self) -> TrainRunner:
         assert self.train is not None

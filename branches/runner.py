@@ -67,7 +67,10 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     BranchJobHparams.add_args(parser)
     branch.add_args(parser, preset)
     args = parser.parse_args(rest)
-    trunk = IterativeRunner.trunk_from_args(policy, args, preset) if policy else DenseTrunk.dense_from_args(args, preset)
+    if policy:
+        trunk = IterativeRunner.trunk_from_args(policy, args, preset)
+    else:
+        trunk = DenseTrunk.dense_from_args(args, preset, name)
     job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
     levels = parse_levels(job_args.levels)
     hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}

@@ -50,6 +50,14 @@ class DatasetHparams(Hparams):
         if self.image_size is not None:
             require(self.image_size >= 4, f"--image_size must be >= 4, got {self.image_size}")
 
+    def inapplicable(self) -> dict[str, str]:
+        moot = {}
+        if self.subsample_fraction is None:
+            moot["subsample_seed"] = "there is no subsample without --subsample_fraction"
+        if not self.has_label_noise:
+            moot["noise_seed"] = "there is no label noise without --random_labels_fraction or --noisy_labels_fraction"
+        return moot
+
     @property
     def has_label_noise(self) -> bool:
         return bool(self.random_labels_fraction) or bool(self.noisy_labels_fraction)

@@ -40,6 +40,19 @@ class EnsembleHparams(Hparams):
             if step is not None:
                 validate_step_string(step, flag)
 
+    def inapplicable(self) -> dict[str, str]:
+        kind = self.ensemble
+        moot = {}
+        if kind is None:
+            moot["ensemble_members"] = "there is no ensemble without --ensemble"
+        for name in ("exploration_steps", "refine_steps", "global_explore_fraction"):
+            if kind != "edst":
+                moot[name] = f"only --ensemble=edst uses it (--ensemble={kind})"
+        for name in ("pf_density", "pf_lr", "pf_finetune_steps"):
+            if kind != "pf":
+                moot[name] = f"only --ensemble=pf uses it (--ensemble={kind})"
+        return moot
+
     @property
     def enabled(self) -> bool:
         return self.ensemble is not None

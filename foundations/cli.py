@@ -48,10 +48,15 @@ def pre_read(argv: Sequence[str], flag: str) -> str | None:
     return getattr(known, flag)
 
 
-def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "") -> Hparams:
-    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here."""
+def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "",
+           not_here: Mapping[str, str] | None = None) -> Hparams:
+    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here.
+
+    `not_here`: fields this command never uses (field -> why); typing one of them is refused.
+    """
     known = set(cls.field_names())
-    return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known})
+    return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known},
+                         not_here=not_here)
 
 
 def exit_with(error: BaseException, status: int) -> None:

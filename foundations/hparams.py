@@ -13,6 +13,7 @@ import dataclasses
 import typing
 from typing import Any, ClassVar, Iterable, Mapping
 
+from foundations import usage
 from foundations.errors import UsageError
 
 _SCALARS = (bool, int, float, str)
@@ -56,6 +57,10 @@ class Hparams:
     _group: ClassVar[str] = "Hyperparameters"
 
     def __post_init__(self) -> None:
+        with usage.untraced():
+            self._check_fields()
+
+    def _check_fields(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             kind, optional = self.field_type(f.name)
@@ -76,6 +81,16 @@ class Hparams:
     def validate(self) -> None:
         """Raise `UsageError` for values that are well-typed but wrong (negative lr, ...)."""
 
+    def inapplicable(self) -> dict[str, str]:
+        """Fields that have no effect for these values: field name -> why. Typed flags among them are refused."""
+        return {}
+
+    def __getattribute__(self, name: str) -> Any:
+        # Field reads are counted only while a test traces them (foundations.usage); else one check.
+        if usage.TRACE is not None and not name.startswith("_"):
+            usage.note_read(type(self), name)
+        return object.__getattribute__(self, name)
+
     # ----- field introspection -------------------------------------------------------------
     @classmethod
     def field_type(cls, name: str) -> tuple[type, bool]:
@@ -93,23 +108,26 @@ class Hparams:
     def canonical(self) -> dict[str, Any]:
         """The hashed fields whose value differs from the dataclass default."""
         out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.metadata.get("hashed", True) and value != f.default:
-                out[f.name] = value
+        with usage.untraced():
+            for f in dataclasses.fields(self):
+                value = getattr(self, f.name)
+                if f.metadata.get("hashed", True) and value != f.default:
+                    out[f.name] = value
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        with usage.untraced():
+            return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def replace(self, **changes: Any) -> "Hparams":
-        return dataclasses.replace(self, **changes)
+        with usage.untraced():
+            return dataclasses.replace(self, **changes)
 
     def display(self) -> str:
         """Lines for the banner: every field, defaults included, non-defaults marked with *."""
         lines = [f"{self._group}:"]
         for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+            value = self.__dict__[f.name]
             mark = "*" if value != f.default else " "
             lines.append(f"  {mark} {f.name} = {value}")
         return "\n".join(lines)
@@ -135,6 +153,7 @@ class Hparams:
             shown = defaults.get(f.name, f.default)
             flag = f"--{prefix}{f.name}"
             dest = f"{prefix}{f.name}"
+            usage.note_flag(dest, cls, f.name)
             help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse %-formats help
             choices = f.metadata.get("choices")
             suffix = f" (default: {shown})".replace("%", "%%")
@@ -152,18 +171,34 @@ class Hparams:
 
     @classmethod
     def from_args(
-        cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None
+        cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None,
+        not_here: Mapping[str, str] | None = None,
     ) -> "Hparams":
-        """Build the bundle: given flag, else preset value, else dataclass default; then validate."""
+        """Build the bundle: given flag, else preset value, else dataclass default; then validate.
+
+        A flag the user typed is refused when it has no effect: `not_here` names the fields the
+        command never uses (field -> why), `inapplicable()` those the bundle's own values make moot.
+        Preset values are never refused: a preset may carry fields for several commands.
+        """
         values: dict[str, Any] = {}
         defaults = dict(defaults or {})
+        typed = [f.name for f in dataclasses.fields(cls) if hasattr(args, f"{prefix}{f.name}")]
+        for name in typed:
+            if not_here and name in not_here:
+                raise UsageError(f"--{prefix}{name} does not apply: {not_here[name]}")
         for f in dataclasses.fields(cls):
             dest = f"{prefix}{f.name}"
             if hasattr(args, dest):
                 values[f.name] = cls.parse_value(f.name, getattr(args, dest), flag=f"--{dest}")
             elif f.name in defaults:
                 values[f.name] = defaults[f.name]
-        return cls(**values)
+        built = cls(**values)
+        with usage.untraced():
+            moot = built.inapplicable()
+        for name in typed:
+            if name in moot:
+                raise UsageError(f"--{prefix}{name} does not apply: {moot[name]}")
+        return built
 
     @classmethod
     def parse_value(cls, name: str, raw: Any, flag: str | None = None) -> Any:

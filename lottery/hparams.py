@@ -33,6 +33,11 @@ class FinetuneHparams(Hparams):
         validate_step_string(self.finetune_warmup_steps, "--finetune_warmup_steps")
         parse_step_list(self.finetune_milestone_steps, "--finetune_milestone_steps")
 
+    def inapplicable(self) -> dict[str, str]:
+        if self.finetune_milestone_steps.strip():
+            return {}
+        return {"finetune_gamma": "the fine-tuning lr changes only at --finetune_milestone_steps, and none are given"}
+
 
 @dataclasses.dataclass(frozen=True)
 class LevelsHparams(Hparams):

@@ -31,7 +31,7 @@ from lottery import pruning_step
 from training import sparsity
 from training import job
 from training.experiment import Experiment
-from training.hparams import TrainingHparams
+from training.hparams import REDENSE_ONLY, TrainingHparams
 from training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights, remove_checkpoint, train_in_directory
 
 
@@ -77,7 +77,8 @@ class IterativeRunner:
             levels_args=levels or LevelsHparams(levels=0),
             platform=bundle(PlatformHparams, args, {}),
             dataset=bundle(DatasetHparams, args, preset), model=bundle(ModelHparams, args, preset),
-            training=bundle(TrainingHparams, args, preset), pruning=bundle(PruningHparams, args, preset),
+            training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+            pruning=bundle(PruningHparams, args, preset),
             init_pruning=bundle(InitPruningHparams, args, preset),
             rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
             finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,

@@ -65,6 +65,12 @@ class PlatformHparams(Hparams):
                 raise UsageError("--replicates is only for --platform=slurm; run one replicate with --replicate=N")
             self.replicate_list()
 
+    def inapplicable(self) -> dict[str, str]:
+        if self.platform == "slurm":
+            return {}
+        names = [n for n in self.field_names() if n.startswith("slurm_")]
+        return {n: f"only --platform=slurm submits jobs (--platform={self.platform})" for n in names}
+
     def replicate_list(self) -> list[int] | None:
         """The replicates of --replicates (None when not given); replicates start at 1."""
         if self.replicates is None:

@@ -27,7 +27,8 @@ class TrainingHparams(Hparams):
     data_order_seed: int | None = hparam(None, "seed of the data order (default: derived from the replicate)")
     augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)")
     regain_pruned_weights_steps: str | None = hparam(
-        None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely")
+        None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely "
+              "(the retrain branch only: --retrain_t_regain_pruned_weights_steps)")
     eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
     tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
                                hashed=False)
@@ -49,3 +50,16 @@ class TrainingHparams(Hparams):
                     "--tensorboard needs the tensorboard package: pip install tensorboard")
         if self.regain_pruned_weights_steps is not None:
             validate_step_string(self.regain_pruned_weights_steps, "--regain_pruned_weights_steps")
+
+    def inapplicable(self) -> dict[str, str]:
+        moot = {}
+        if not self.milestone_steps.strip():
+            moot["gamma"] = "the lr is multiplied by gamma only at --milestone_steps, and none are given"
+        if self.optimizer_name != "sgd":
+            moot["nesterov"] = f"Nesterov momentum is an SGD option (--optimizer_name={self.optimizer_name})"
+        return moot
+
+
+# Where the trunk commands and `train` take the training bundle: only the retrain branch re-densifies.
+REDENSE_ONLY = {"regain_pruned_weights_steps": "re-dense training is a branch: use lottery_branch retrain "
+                                               "(or train_branch retrain) --retrain_t_regain_pruned_weights_steps"}

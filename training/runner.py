@@ -19,7 +19,7 @@ from pruning.mask import Mask
 from pruning.masked import MaskHook
 from training import job
 from training.experiment import Experiment
-from training.hparams import TrainingHparams
+from training.hparams import REDENSE_ONLY, TrainingHparams
 from training import sparsity
 from training.standard import remove_checkpoint, train_in_directory
 
@@ -52,7 +52,8 @@ class TrainRunner:
     def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "TrainRunner":
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset), bundle(InitPruningHparams, args, preset),
+                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+                   bundle(InitPruningHparams, args, preset),
                    bundle(DSTHparams, args, preset), bundle(EnsembleHparams, args, preset))
 
     def bundles(self) -> dict[str, Any]:
