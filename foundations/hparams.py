@@ -19,13 +19,26 @@ from foundations.errors import UsageError
 _SCALARS = (bool, int, float, str)
 
 
-def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, hashed: bool = True) -> Any:
+_UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
+
+
+def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, hashed: bool = True,
+           hash_baseline: Any = _UNSET) -> Any:
     """Declare a bundle field: its default, its help text, optionally the accepted values.
 
     `hashed=False` marks fields that do not change results (device, verbosity, evaluation cadence).
+    `hash_baseline`: the value `canonical()` leaves out instead of the default. For a default that
+    changed meaning (or is resolved in `validate` to an effective value): the baseline is the value
+    old job directories had, so they keep their hash and the new default gets a new one.
     """
-    meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "hashed": hashed}
+    meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "hashed": hashed,
+            "hash_baseline": hash_baseline}
     return dataclasses.field(default=default, metadata=meta)
+
+
+def _baseline(f: dataclasses.Field) -> Any:
+    baseline = f.metadata.get("hash_baseline", _UNSET)
+    return f.default if baseline is _UNSET else baseline
 
 
 def _scalar_type(annotation: Any) -> tuple[type, bool]:
@@ -106,12 +119,12 @@ class Hparams:
 
     # ----- canonical form --------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
-        """The hashed fields whose value differs from the dataclass default."""
+        """The hashed fields whose value differs from the dataclass default (or from its `hash_baseline`)."""
         out = {}
         with usage.untraced():
             for f in dataclasses.fields(self):
                 value = getattr(self, f.name)
-                if f.metadata.get("hashed", True) and value != f.default:
+                if f.metadata.get("hashed", True) and value != _baseline(f):
                     out[f.name] = value
         return out
 
@@ -124,11 +137,14 @@ class Hparams:
             return dataclasses.replace(self, **changes)
 
     def display(self) -> str:
-        """Lines for the banner: every field, defaults included, non-defaults marked with *."""
+        """Lines for the banner: every field (effective values), non-defaults marked with *.
+
+        A field with a `hash_baseline` is marked when it differs from that baseline (= when it enters the hash).
+        """
         lines = [f"{self._group}:"]
         for f in dataclasses.fields(self):
             value = self.__dict__[f.name]
-            mark = "*" if value != f.default else " "
+            mark = "*" if value != _baseline(f) else " "
             lines.append(f"  {mark} {f.name} = {value}")
         return "\n".join(lines)
 

@@ -14,8 +14,13 @@ if TYPE_CHECKING:
 
 
 def initial_mask(trunk: "IterativeRunner", model: torch.nn.Module) -> Mask:
-    return init_mask(trunk.env, trunk.training, trunk.job_args.replicate, trunk.init_pruning, model,
-                     trunk.pruning.layers_to_ignore)
+    """Level 0: dense over the counted tensors, or the mask `train` builds from the same --init_* flags.
+
+    Pruning at initialisation prunes the tensors in --pruning_layers_to_ignore too (the published
+    methods prune every layer; `train` has no ignore list); the levels then keep their mask as it is.
+    """
+    ignore = [] if trunk.init_pruning.enabled else trunk.pruning.layers_to_ignore
+    return init_mask(trunk.env, trunk.training, trunk.job_args.replicate, trunk.init_pruning, model, ignore)
 
 
 def next_mask(trunk: "IterativeRunner", previous: torch.nn.Module, previous_mask: Mask, level: int) -> Mask:

@@ -61,6 +61,17 @@ class DSTHparams(Hparams):
                                 ("--dst_prune_end", self.dst_prune_end)):
                 require(value is None, f"{flag} is only for --dst=granet (got --dst={self.dst})")
 
+    def inapplicable(self) -> dict[str, str]:
+        if not self.enabled:
+            return {f.name: "the mask is fixed without --dst" for f in dataclasses.fields(self) if f.name != "dst"}
+        out: dict[str, str] = {}
+        if self.dst != "granet":
+            for name in ("dst_init_density", "dst_final_density", "dst_prune_start", "dst_prune_end"):
+                out[name] = f"only --dst=granet prunes during training (--dst={self.dst})"
+        if self.dst != "set":
+            out["dst_seed"] = f"only --dst=set grows at random (--dst={self.dst})"
+        return out
+
     @property
     def enabled(self) -> bool:
         return self.dst is not None

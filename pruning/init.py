@@ -2,8 +2,10 @@
 
 `prune_at_init` builds the level-0 mask of a "sparse from the start" run:
 1. tensors in `--dense_layers` (and the caller's `ignore`) stay dense and are not counted;
-2. the output layer is fixed at `--init_fc_density` when given, the rest shares the budget;
-3. the mask is score x distribution at `--init_density` (SynFlow iterates inside), or, with
+2. the output layer is fixed at `--init_fc_density` when given (erk_plus: 1 by default), the rest
+   shares the budget;
+3. the mask is score x distribution at `--init_density` (SynFlow iterates inside; the distribution
+   defaults to one global ranking for every score but random, see `init_hparams`), or, with
    `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
    weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
    pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
@@ -24,6 +26,7 @@ from torch import nn
 from pruning.allocate import AllocationRequest, select_counts
 from pruning.connectivity import check_connectivity, repair_flow
 from pruning.context import ScoreContext
+from pruning.distributions import RuleOptions
 from pruning.init_hparams import InitPruningHparams
 from pruning.mask import Mask, check_names, output_weight_name
 from pruning.prune import check_strategy, prune_to_density
@@ -81,8 +84,10 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
                                      context, fixed=fixed, allow_empty=True)
         new = ratio_only(model, mask, criterion, hparams.init_pruning_strategy, context)
     else:
+        options = RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute))
         new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
-                               hparams.init_pruning_distribution, context, fixed=fixed, allow_empty=True)
+                               hparams.init_pruning_distribution, context, options=options, fixed=fixed,
+                               allow_empty=True)
     if hparams.repair_flow:
         new = repair_flow(model, new)
     rescale_kept(model, new, hparams.init_scale)

@@ -1,14 +1,17 @@
 """Pruning = score x allocation.
 
 `prune` is one level of iterative pruning: of the R weights the mask still keeps, exactly
-round(p * R) are removed, so after L levels the density is (1 - p)^L up to rounding. Tensors named
-in `--pruning_layers_to_ignore` are neither pruned nor counted (absent from the mask = dense).
+round(p * R) are removed, so after L levels the density is (1 - p)^L up to rounding
+(`--pruning_count_rule=openlth`: OpenLTH's count instead, see `removal_count`). Tensors named in
+`--pruning_layers_to_ignore` are neither pruned nor counted (absent from the mask = dense, or kept
+at the mask pruning at initialisation gave them).
 `prune_to_density` prunes a mask to an absolute density in one call (one-shot pruning, pruning at
 initialisation). An iterative score (SynFlow) is re-evaluated over an exponential schedule of
 intermediate densities inside the call and ends exactly at the target.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import torch
@@ -25,7 +28,8 @@ from pruning.select import keep_top_k
 
 
 def rule_options(hparams: PruningHparams) -> RuleOptions:
-    return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density)
+    return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density,
+                       balanced_redistribute=bool(hparams.balanced_redistribute))
 
 
 def check_strategy(score: str, distribution: str) -> None:
@@ -35,31 +39,54 @@ def check_strategy(score: str, distribution: str) -> None:
         raise UsageError(f"unknown pruning distribution {distribution!r}; choose from {', '.join(ALLOCATIONS)}")
 
 
-def without_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) -> Mask:
-    """`mask` without the ignored tensors; UsageError if one of them is already pruned."""
+def split_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) -> tuple[Mask, Mask]:
+    """(the counted tensors of `mask`, the ignored tensors it already prunes).
+
+    An ignored tensor pruned at initialisation keeps that mask at every level (neither pruned further
+    nor counted); an all-ones ignored tensor is left out of the mask (dense)."""
     check_names(model, ignore, flag)
-    for name in ignore:
-        if name in mask and not bool(mask[name].all()):
-            raise UsageError(f"{flag} names {name!r}, but the mask already prunes it")
-    return Mask({n: m for n, m in mask.items() if n not in set(ignore)})
+    skip = set(ignore)
+    frozen = Mask({n: m for n, m in mask.items() if n in skip and not bool(m.all())})
+    return Mask({n: m for n, m in mask.items() if n not in skip}), frozen
+
+
+def removal_count(model: nn.Module, counted: Mask, frozen: Mask, hparams: PruningHparams, level: int) -> int:
+    """How many counted weights a level removes (`--pruning_count_rule`); UsageError if it cannot.
+
+    prunable: round(p * R), R = the counted weights the mask keeps. openlth: ceil(p * T) + 1 (OpenLTH's
+    sparse_global removes every candidate at or below the k-th smallest score, k = ceil(p * T)), with T
+    the kept weights of ALL prunable tensors, ignored and dense ones (absent from the mask) included."""
+    remaining = counted.num_kept
+    p = hparams.pruning_fraction
+    if hparams.pruning_count_rule == "prunable":
+        remove = round(p * remaining)
+        if remove >= remaining:
+            raise UsageError(f"pruning level {level}: removing {remove} of the {remaining} remaining weights would "
+                             f"remove every weight of the network; lower --pruning_fraction or the number of levels")
+        return remove
+    params = dict(model.named_parameters())
+    kept = {**frozen.kept_per_tensor(), **counted.kept_per_tensor()}
+    total = sum(kept.get(n, params[n].numel()) for n in prunable_names(model))
+    k = math.ceil(p * total)
+    if k + 1 > remaining - 1:
+        raise UsageError(f"pruning level {level}: --pruning_count_rule=openlth removes ceil({p} * {total}) + 1 = "
+                         f"{k + 1} of the {remaining} remaining prunable weights (OpenLTH cannot compute this "
+                         f"level); use fewer levels")
+    return k + 1
 
 
 def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext) -> Mask:
-    """One pruning level: the new mask keeps exactly R - round(p * R) of the R counted weights."""
+    """One pruning level: of the R counted weights the new mask keeps R minus `removal_count` (fewer for
+    a density rule that realises less, e.g. balanced without redistribution)."""
     check_strategy(hparams.pruning_strategy, hparams.pruning_distribution)
-    mask = without_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
+    counted, frozen = split_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
     context = context.replace(num_batches=hparams.pruning_batches)
     if hparams.pruning_seed is not None:
         context = context.replace(seed=hparams.pruning_seed)
-    remaining = mask.num_kept
-    remove = round(hparams.pruning_fraction * remaining)
-    keep = remaining - remove
-    if keep <= 0:
-        raise UsageError(f"pruning level {context.level}: removing {remove} of the {remaining} remaining "
-                         f"weights would remove every weight of the network; lower --pruning_fraction or "
-                         f"the number of levels")
-    return prune_to_count(model, mask, keep, hparams.pruning_strategy, hparams.pruning_distribution, context,
-                          options=rule_options(hparams))
+    keep = counted.num_kept - removal_count(model, counted, frozen, hparams, context.level)
+    new = prune_to_count(model, counted, keep, hparams.pruning_strategy, hparams.pruning_distribution, context,
+                         options=rule_options(hparams))
+    return Mask({n: new[n] if n in new else frozen[n] for n in mask.keys() if n in new or n in frozen})
 
 
 def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, distribution: str,

@@ -35,7 +35,16 @@ def init_mask(env: Environment, training: TrainingHparams, replicate: int, init:
     if not init.enabled:
         return Mask.ones_like(model, ignore=ignore)
     context = score_context(env, training, replicate, 0, init.init_pruning_seed, "init_pruning")
-    return prune_at_init(model.to(env.device), init, context, ignore=ignore)
+    mask = prune_at_init(model.to(env.device), init, context, ignore=ignore)
+    if env.verbose and env.platform.is_primary:
+        print(realised_line(mask, init), flush=True)
+    return mask
+
+
+def realised_line(mask: Mask, init: InitPruningHparams) -> str:
+    """The banner line of the initial mask: the density it realises (a rule may realise less than asked)."""
+    return (f"initial mask: {init.init_pruning_strategy} x {init.init_pruning_distribution} keeps {mask.num_kept} "
+            f"of {mask.num_total} counted weights: density {mask.density:.4f} (--init_density={init.init_density})")
 
 
 def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:

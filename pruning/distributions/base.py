@@ -3,7 +3,8 @@
 A density rule is a pure function of tensor shapes:
     rule(shapes, density, *, order, output_layer, options) -> {name: density in (0, 1]}
 with sum(d_n * numel_n) == density * sum(numel_n) (exactly, up to float rounding; integer counts are
-made exact by the caller). `order` is the model's prunable tensors in module order (it may list
+made exact by the caller), except a rule that publishes a lower realised density (balanced without
+redistribution): then the caller keeps round(sum(d_n * numel_n)) weights. `order` is the model's prunable tensors in module order (it may list
 tensors absent from `shapes`, e.g. ignored ones); `output_layer` is the output weight or None.
 """
 from __future__ import annotations
@@ -20,9 +21,12 @@ OUTPUT_FLOOR = 0.2  # uniform_plus and erk_plus keep the output layer at least t
 
 @dataclass(frozen=True)
 class RuleOptions:
+    """Knobs of the density rules. These defaults are the project's earlier rules (branches that build
+    RuleOptions() keep their meaning); the bundles pass the published values (`pruning.prune.rule_options`)."""
     erk_power: float = 1.0
-    fc_density: float | None = None
+    fc_density: float | None = None    # erk_plus: fixed output density; None = ERK but at least output_floor
     output_floor: float = OUTPUT_FLOOR
+    balanced_redistribute: bool = True  # balanced: hand the capped share to the other tensors (exact total)
 
 
 DensityRule = Callable[..., dict[str, float]]

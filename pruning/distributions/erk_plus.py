@@ -1,5 +1,7 @@
-"""ERK+ (Liu et al. 2022): ERK with the output layer at `fc_density`; without `fc_density` the output
-layer keeps its ERK density but at least 20 %. The other tensors share the rest of the budget by ERK."""
+"""ERK+ (Liu et al. 2022): ERK with the output layer at `fc_density` (the bundles default to 1 = dense, the
+published default); with `fc_density=None` (this project's earlier rule) the output layer keeps its ERK
+density but at least 20 %. The other tensors share the rest of the budget by ERK (the first layer is
+not special-cased)."""
 from __future__ import annotations
 
 from pruning.distributions.base import RuleOptions, Shapes, check_density, scaled_density

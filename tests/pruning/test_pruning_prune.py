@@ -20,7 +20,8 @@ def mlp(seed: int = 0) -> nn.Module:
 @pytest.mark.parametrize("distribution", DISTRIBUTIONS)
 def test_levels_are_nested_and_remove_exactly_round_p_r(distribution):
     model = mlp()
-    hparams = PruningHparams(pruning_fraction=0.2, pruning_distribution=distribution, pruning_strategy="magnitude")
+    hparams = PruningHparams(pruning_fraction=0.2, pruning_distribution=distribution, pruning_strategy="magnitude",
+                             balanced_redistribute=True if distribution == "balanced" else None)
     mask = Mask.ones_like(model)
     for level in range(1, 6):
         remaining = mask.num_kept
@@ -103,9 +104,10 @@ def test_ignored_layers_are_neither_pruned_nor_counted():
     counted = full.num_total - 300
     assert new.num_kept == counted - round(0.2 * counted)
     sparse = full.clone()
-    sparse["4.weight"][0] = False
-    with pytest.raises(UsageError, match="already prunes"):
-        prune(model, sparse, hparams, ScoreContext())
+    sparse["4.weight"][0] = False  # pruned at initialisation: kept as it is, not counted
+    again = prune(model, sparse, hparams, ScoreContext())
+    assert torch.equal(again["4.weight"], sparse["4.weight"])
+    assert again.num_kept - int(sparse["4.weight"].sum()) == counted - round(0.2 * counted)
 
 
 def test_unknown_ignored_layer_lists_valid_names():
