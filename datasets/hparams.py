@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from foundations.hparams import Hparams, hparam, require
 
@@ -57,6 +57,21 @@ class DatasetHparams(Hparams):
         if not self.has_label_noise:
             moot["noise_seed"] = "there is no label noise without --random_labels_fraction or --noisy_labels_fraction"
         return moot
+
+    def canonical(self) -> dict[str, Any]:
+        """MNIST `asymmetric` without --noise_map once meant LEGACY_MNIST_NOISE_MAP (with 7->1) and now
+        means the SDD map: it hashes with that map spelled out, so no old directory is reused, while an
+        explicit --noise_map of the legacy map hashes as the old default directories did."""
+        out = super().canonical()
+        if self.dataset_name != "mnist" or self.noisy_labels_type != "asymmetric":
+            return out
+        from datasets.label_noise import LEGACY_MNIST_NOISE_MAP, asymmetric_map
+
+        if self.noise_map is None:
+            out["noise_map"] = json.dumps({str(k): v for k, v in sorted(asymmetric_map("mnist").items())})
+        elif self.parsed_noise_map() == LEGACY_MNIST_NOISE_MAP:
+            out.pop("noise_map", None)
+        return out
 
     @property
     def has_label_noise(self) -> bool:

@@ -5,11 +5,15 @@ so the same seed gives the same noise and different seeds give independent noise
 not expected values:
 
 - random labels, fraction f: round(f*N) examples chosen uniformly get a label drawn uniformly from
-  ALL classes, so about 1/C of them keep their true label. `corrupted_indices` lists every chosen
-  example, including those whose new label happens to equal the old one.
+  ALL classes, so about 1/C of them keep their true label. Two sets follow: the RELABELLED examples
+  (every chosen one, `corrupted_indices` in label_noise.pt) and the CHANGED ones (label differs from
+  the true label, `changed_indices`). Clean/noisy metrics use the changed set: a relabelled example
+  that kept its true label is clean, so memorisation has no 1/C floor.
 - symmetric f: round(f*N) examples chosen uniformly move to a different class, uniformly.
 - pairflip f: in every class c, round(f*n_c) examples move to (c+1) mod C.
 - asymmetric f: in every class c of the map, round(f*n_c) examples move to map[c]; others untouched.
+  MNIST's standard map is the SDD / CDR one, 2->7, 3->8, 5<->6 (earlier versions also had 7->1,
+  still available as --noise_map='{"2":7,"3":8,"5":6,"6":5,"7":1}'; see DatasetHparams.canonical).
 
 Examples are always chosen by their ORIGINAL label, so maps with cycles (3->5, 5->3) act once.
 """
@@ -27,9 +31,11 @@ from foundations.seeds import derive_seed
 ASYMMETRIC_MAPS: dict[str, dict[int, int]] = {
     # truck->automobile, bird->airplane, deer->horse, cat<->dog
     "cifar10": {9: 1, 2: 0, 4: 7, 3: 5, 5: 3},
-    # 2->7, 3->8, 5<->6, 7->1
-    "mnist": {2: 7, 3: 8, 5: 6, 6: 5, 7: 1},
+    # 2->7, 3->8, 5<->6: the convention of the SDD code (CDR's), which leaves 7 untouched
+    "mnist": {2: 7, 3: 8, 5: 6, 6: 5},
 }
+# What `asymmetric` meant for MNIST before it followed SDD (it added 7->1).
+LEGACY_MNIST_NOISE_MAP: dict[int, int] = {2: 7, 3: 8, 5: 6, 6: 5, 7: 1}
 
 
 def cifar100_superclass_map() -> dict[int, int]:
@@ -159,3 +165,31 @@ def apply_label_noise(
     rng = np.random.default_rng(derive_seed("label_noise", seed))
     new, chosen = fn(original, num_classes, float(fraction), rng, class_map)
     return torch.from_numpy(new.astype(np.int64)), torch.from_numpy(chosen.astype(np.int64))
+
+
+def changed_indices(true_labels: torch.Tensor, noisy_labels: torch.Tensor) -> torch.Tensor:
+    """Sorted int64 indices of the examples whose noisy label differs from the true one."""
+    return torch.nonzero(true_labels.to(torch.int64) != noisy_labels.to(torch.int64)).flatten()
+
+
+def noise_record(relabelled: torch.Tensor, true_labels: torch.Tensor, noisy_labels: torch.Tensor,
+                 noise_seed: int | None) -> dict:
+    """The content of label_noise.pt. `corrupted_indices` keeps its old meaning (every relabelled
+    example, whether or not its label changed); `changed_indices` is the subset whose label changed."""
+    return {
+        "corrupted_indices": relabelled,
+        "changed_indices": changed_indices(true_labels, noisy_labels),
+        "original_labels": true_labels[relabelled],
+        "noisy_labels": noisy_labels[relabelled],
+        "noise_seed": noise_seed,
+    }
+
+
+def read_noise_record(record: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """(relabelled indices, changed indices) of a loaded label_noise.pt; files written before the
+    changed set was recorded derive it from their original and noisy labels."""
+    relabelled = record["corrupted_indices"].to(torch.int64)
+    changed = record.get("changed_indices")
+    if changed is None:
+        changed = relabelled[record["original_labels"] != record["noisy_labels"]]
+    return relabelled, changed.to(torch.int64)

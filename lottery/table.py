@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from training import job
+from training.metrics import collapse_reasons
 
 if TYPE_CHECKING:
     from lottery.runner import IterativeRunner
@@ -14,7 +15,9 @@ def _pct(value: float | None) -> str:
 
 
 def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
-    rows = []
+    """One row per level; a level whose network collapsed (training.metrics.collapse_reasons) says why
+    in the last column, so a dead network is never read as a data point."""
+    rows, collapsed = [], []
     noisy = False
     for level in levels:
         directory = trunk.level_directory(level)
@@ -30,10 +33,16 @@ def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
             noisy = True
             row += [_pct(done.get("final_train_clean_accuracy")), _pct(done.get("final_train_noisy_accuracy"))]
         rows.append(row)
+        collapsed.append((len(rows) - 1, collapse_reasons(done)))
     header = ["level", "density", "sparsity%", "final_test%", "best_test%"]
     if noisy:
         header += ["train_clean%", "train_noisy%"]
     rows = [r + [""] * (len(header) - len(r)) if len(r) < len(header) else r for r in rows]
+    if any(reasons for _, reasons in collapsed):
+        header.append("collapsed")
+        rows = [r + [""] for r in rows]
+        for index, reasons in collapsed:
+            rows[index][-1] = "COLLAPSED: " + ", ".join(reasons) if reasons else ""
     widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from foundations import io as fio
 from foundations.errors import UsageError
+from pruning.mask import REPORT_FILE as MASK_REPORT_FILE
 from reports.records import (AVERAGED, DONE, IN_PROGRESS, MAIN, METRICS, MISSING, BranchInfo,
                              ExperimentResult, JobResult, LevelResult, ReplicateResult, Stat)
 from training.job import DONE_FILE, HPARAMS_FILE, job_state
@@ -39,6 +40,7 @@ _LIVE_COLUMNS = {
     "train_noisy_true_accuracy": "final_train_noisy_true_accuracy",
     "density": "density",
     "wall_seconds": "wall_seconds",
+    "test_top_prediction_fraction": "final_test_top_prediction_fraction",
 }
 
 
@@ -54,11 +56,26 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     if state == DONE:
         done = fio.read_json(directory / DONE_FILE)
         job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
+        _old_empty_tensors(directory, job.values)
     elif state == IN_PROGRESS:
         job.values, job.last_iteration = live_values(directory)
     if dense and state != MISSING:
         job.values.setdefault("density", 1.0)
     return job
+
+
+def _old_empty_tensors(directory: Path, values: dict[str, Any]) -> None:
+    """done.json written before `empty_prunable_tensors` existed: read them from the job's mask report
+    (only for a sparse final network: a re-dense job's mask report describes its start)."""
+    density = values.get("density")
+    report = directory / MASK_REPORT_FILE
+    if "empty_prunable_tensors" in values or density is None or density >= 1 or not report.exists():
+        return
+    try:
+        tensors = fio.read_json(report).get("tensors", {})
+        values["empty_prunable_tensors"] = [name for name, t in tensors.items() if t.get("kept") == 0]
+    except (UsageError, AttributeError):
+        pass
 
 
 def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
@@ -180,6 +197,7 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
     rep = ReplicateResult(number, directory)
     if kind == "train":
         rep.levels[0] = LevelResult(0, read_job(directory / MAIN, dense=True))
+        _set_trunk_density(rep.levels[0])
         return rep
     for level, level_dir in _level_dirs(directory):
         result = LevelResult(level, read_job(level_dir / MAIN))
@@ -187,11 +205,23 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
             match = BRANCH_RE.match(branch_dir.name)
             if match and branch_dir.is_dir():
                 result.branches[branch_dir.name[len("branch_"):]] = read_job(branch_dir)
+        _set_trunk_density(result)
         rep.levels[level] = result
     pretrain = directory / "level_pretrain" / MAIN
     if pretrain.exists():
         rep.pretrain = job_state(pretrain)
     return rep
+
+
+def _set_trunk_density(result: LevelResult) -> None:
+    """Every job of a level gets `trunk_density`, the density of the level's trunk job: a branch is an
+    ablation AT that level (a re-dense retrain ends at density 1 but belongs at the trunk's)."""
+    density = result.main.get("density")
+    if density is None:
+        return
+    for job in (result.main, *result.branches.values()):
+        if job.status != MISSING:
+            job.values["trunk_density"] = density
 
 
 def _fill_missing_levels(replicates: list[ReplicateResult]) -> None:

@@ -109,7 +109,7 @@ class ReportCommand:
 
 
 def report(paths: list[Path], args: argparse.Namespace) -> int:
-    from reports import table
+    from reports import rows as report_rows, table
     from reports.collect import collect
     from reports.labels import assign_labels, parse_labels
 
@@ -119,13 +119,13 @@ def report(paths: list[Path], args: argparse.Namespace) -> int:
         raise UsageError("nothing to report yet: no level of " + ", ".join(str(e.directory) for e in experiments)
                          + " is finished or running")
     print(table.report_text(experiments), flush=True)
-    rows = table.rows(experiments)
+    rows = report_rows.rows(experiments)
     written = []
     if args.csv:
-        table.write_csv(args.csv, rows)
+        report_rows.write_csv(args.csv, rows)
         written.append(args.csv)
     if args.json:
-        table.write_json(args.json, experiments, rows)
+        report_rows.write_json(args.json, experiments, rows)
         written.append(args.json)
     if args.plot:
         from reports.plot import plot_accuracy

@@ -3,7 +3,8 @@
 The x axis follows the lottery-ticket papers: percent of prunable weights remaining, log scale,
 decreasing from left to right (100, 80, 64, 51.2, ...). Each experiment and each of its branches is
 one line (the mean over finished replicates, with a ± std band when there are several); an
-experiment's dense level 0 is also drawn as a dashed horizontal reference. matplotlib is imported
+experiment's dense level 0 is also drawn as a dashed horizontal reference. Branches sit at their trunk
+level's density; levels whose network collapsed (reports.records.JobResult.collapsed) are hollow. matplotlib is imported
 only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
 """
 from __future__ import annotations
@@ -79,15 +80,26 @@ def _save(fig: Any, path: Path | str) -> None:
 
 
 def accuracy_points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[float, float, float | None]]:
-    """(percent remaining, mean %, std % or None) per level with at least one finished replicate."""
+    """(percent remaining, mean %, std % or None) per level with at least one finished replicate.
+
+    A branch sits at the density of its trunk level (`trunk_density`), not at its own final density:
+    it is an ablation at that level (a re-dense retrain ends dense but started from that level)."""
+    return [p[:3] for p in _points(experiment, key, metric)]
+
+
+def _points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[float, float, float | None, bool]]:
+    """accuracy_points plus whether a finished replicate of the point collapsed."""
     points = []
     for level in experiment.level_numbers():
         stats = summarize(experiment, level, key)
-        density, value = stats["density"].mean, stats[metric].mean
+        density = stats["trunk_density"].mean if key != MAIN else None
+        density = stats["density"].mean if density is None else density
+        value = stats[metric].mean
         if density is None or value is None or density <= 0:
             continue
         std = stats[metric].std
-        points.append((100 * density, 100 * value, None if std is None else 100 * std))
+        collapsed = any(job.collapsed for _, job in experiment.jobs(level, key))
+        points.append((100 * density, 100 * value, None if std is None else 100 * std, collapsed))
     return sorted(points, key=lambda p: -p[0])
 
 
@@ -124,10 +136,11 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
     several = len(experiments) > 1
     xs: list[float] = []
     drawn = 0
+    collapsed_any = False
     for experiment in experiments:
         for key in experiment.series_keys():
             color = colors[drawn % len(colors)]
-            points = accuracy_points(experiment, key, metric)
+            points = _points(experiment, key, metric)
             if not points:
                 continue
             drawn += 1
@@ -136,7 +149,13 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
             y = [p[1] for p in points]
             xs += x
             marker = "o" if key == MAIN else "s^vD<>"[(drawn - 1) % 6]
-            ax.plot(x, y, "-", marker=marker, markersize=4, color=color, label=label)
+            alive = [i for i, p in enumerate(points) if not p[3]]
+            ax.plot(x, y, "-", marker=marker, markersize=4, color=color, label=label, markevery=alive)
+            dead = [p for p in points if p[3]]
+            if dead:
+                collapsed_any = True
+                ax.plot([p[0] for p in dead], [p[1] for p in dead], linestyle="none", marker=marker,
+                        markersize=6, color=color, markerfacecolor="white", label="_collapsed")
             if any(p[2] is not None for p in points):  # no band where fewer than two replicates finished
                 low = [math.nan if p[2] is None else p[1] - p[2] for p in points]
                 high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
@@ -161,6 +180,9 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
     ax.set_ylabel(PLOT_METRICS[metric])
     ax.set_title(title or _title(experiments, metric))
     ax.grid(True, alpha=0.3)
+    if collapsed_any:  # one legend entry explains every hollow marker
+        ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white",
+                label="hollow: collapsed network (see the report's collapsed column)")
     handles = len(ax.get_lines())
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13),
               ncol=2 if handles > 3 else 1, frameon=False)  # below the axes: never over the data

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from training.metrics import collapse_reasons
+
 DONE = "done"
 IN_PROGRESS = "in progress"
 MISSING = "missing"
@@ -31,11 +33,15 @@ METRICS: tuple[str, ...] = (
     "final_train_loss",
     "iterations",
     "wall_seconds",
+    "final_test_top_prediction_fraction",
+    "empty_prunable_tensors",
+    "connected",
 )
 
 # The metrics that are averaged across replicates (with a standard deviation).
 AVERAGED: tuple[str, ...] = (
     "density",
+    "trunk_density",  # of the trunk level a job belongs to: the x position of branches (collect.py)
     "final_test_accuracy",
     "best_test_accuracy",
     "final_train_accuracy",
@@ -59,6 +65,16 @@ class JobResult:
     @property
     def has_values(self) -> bool:
         return self.status != MISSING and self.get("final_test_accuracy") is not None
+
+    @property
+    def collapse_reasons(self) -> list[str]:
+        """Why the network counts as collapsed (training.metrics.collapse_reasons); [] if it does not."""
+        return collapse_reasons(self.values) if self.status != MISSING else []
+
+    @property
+    def collapsed(self) -> bool | None:
+        """True/False for a finished job, None when it is missing or still running."""
+        return bool(self.collapse_reasons) if self.status == DONE else None
 
 
 @dataclass

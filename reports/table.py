@@ -1,22 +1,14 @@
-"""Text tables of experiments (per replicate, then mean ± std) and the same data as CSV and JSON.
-
-Text shows percentages; CSV and JSON keep the fractions exactly as the jobs wrote them, one row per
-(experiment, replicate, level, series), plus one 'mean' row per (experiment, level, series) when an
-experiment has several replicates (its `*_std` columns hold the sample standard deviations).
+"""Text tables of experiments (per replicate, then mean ± std), in percent; the same data as CSV and
+JSON rows (fractions) is in reports/rows.py. A collapsed network is marked in the status column.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from foundations import io as fio
-from foundations.csvfile import read_rows
 from reports.collect import done_count, summarize
-from reports.records import (AVERAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
-                             Stat)
+from reports.records import DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult, Stat
+from reports.rows import sparsity as _sparsity
 from reports.text import Group, render
 
 
@@ -36,10 +28,6 @@ def pm(stat: Stat) -> str:
     if stat.std is None:
         return pct(stat.mean)
     return f"{pct(stat.mean)} ± {100 * stat.std:.2f}"
-
-
-def _sparsity(value: float | None) -> float | None:
-    return None if value is None else round(1 - value, 12)
 
 
 def _best(job: JobResult) -> str:
@@ -107,6 +95,8 @@ def _status(experiment: ExperimentResult, job: JobResult, key: str) -> str:
         return f"({name}in progress{at})"
     if job.status == MISSING:
         return f"({name}missing)"
+    if job.collapse_reasons:
+        return f"({name}COLLAPSED: {', '.join(job.collapse_reasons)})"
     return ""
 
 
@@ -176,8 +166,19 @@ def mean_table(experiment: ExperimentResult) -> str:
                 continue
             stats = summarize(experiment, level, key)
             row += [c.stat(stats) for c in columns[key]] + [str(n)]
-        rows.append(row)
-    return render(groups, rows)
+        rows.append(row + [_collapsed_note(experiment, level)])
+    return _render_with_status(groups, rows)
+
+
+def _collapsed_note(experiment: ExperimentResult, level: int) -> str:
+    """'(COLLAPSED in 1/3: main)': how many finished replicates of each series collapsed at a level."""
+    parts = []
+    for key in experiment.series_keys():
+        done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
+        bad = sum(1 for job in done if job.collapsed)
+        if bad:
+            parts.append(f"{experiment.series_label(key)} {bad}/{len(done)}")
+    return f"(COLLAPSED: {', '.join(parts)})" if parts else ""
 
 
 def notes(experiment: ExperimentResult) -> list[str]:
@@ -215,100 +216,3 @@ def report_text(experiments: list[ExperimentResult]) -> str:
             body.append("\n".join(extra))
         parts.append("\n\n".join(body))
     return "\n\n\n".join(parts)
-
-
-# ----- rows: the data of CSV and JSON ------------------------------------------------------------
-ID_COLUMNS = ("experiment", "command", "directory", "replicate", "level", "series", "status", "n")
-VALUE_COLUMNS = ("density", "sparsity", "final_test_accuracy", "best_test_accuracy", "best_iteration",
-                 "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
-                 "final_train_noisy_true_accuracy", "final_test_loss", "last_iteration")
-STD_COLUMNS = tuple(f"{m}_std" for m in AVERAGED)
-ROW_COLUMNS = ID_COLUMNS + VALUE_COLUMNS + STD_COLUMNS
-
-
-def _series_name(experiment: ExperimentResult, key: str) -> str:
-    return MAIN if key == MAIN else experiment.series_label(key)
-
-
-def rows(experiments: list[ExperimentResult]) -> list[dict[str, Any]]:
-    out = []
-    for experiment in experiments:
-        for rep in experiment.replicates:
-            for level, result in rep.levels.items():
-                for key in experiment.series_keys():
-                    job = result.series(key)
-                    if job is not None:
-                        out.append(_job_row(experiment, rep.replicate, level, key, job))
-        if len(experiment.replicates) > 1:
-            for level in experiment.level_numbers():
-                for key in experiment.series_keys():
-                    if experiment.jobs(level, key):
-                        out.append(_mean_row(experiment, level, key))
-    return out
-
-
-def _base(experiment: ExperimentResult, replicate: Any, level: int, key: str) -> dict[str, Any]:
-    row = dict.fromkeys(ROW_COLUMNS)
-    row.update(experiment=experiment.label, command=experiment.command, replicate=replicate,
-               level=level if experiment.kind == "trunk" else None, series=_series_name(experiment, key))
-    return row
-
-
-def _job_row(experiment: ExperimentResult, replicate: int, level: int, key: str, job: JobResult) -> dict[str, Any]:
-    row = _base(experiment, replicate, level, key)
-    row.update(directory=str(job.directory), status=job.status, n=1 if job.status == DONE else 0)
-    for column in VALUE_COLUMNS:
-        if column in job.values:
-            row[column] = job.values[column]
-    row["sparsity"] = _sparsity(job.get("density"))
-    row["last_iteration"] = job.last_iteration
-    return row
-
-
-def _mean_row(experiment: ExperimentResult, level: int, key: str) -> dict[str, Any]:
-    row = _base(experiment, "mean", level, key)
-    stats = summarize(experiment, level, key)
-    row.update(directory=str(experiment.directory), status="mean", n=done_count(experiment, level, key))
-    for metric, stat in stats.items():
-        row[metric] = stat.mean
-        row[f"{metric}_std"] = stat.std
-    row["sparsity"] = _sparsity(row["density"])
-    return row
-
-
-def to_csv(table: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in table:
-        writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
-    return out.getvalue()
-
-
-def write_csv(path: Path | str, table: list[dict[str, Any]]) -> None:
-    fio.write_text(path, to_csv(table))
-
-
-def read_csv(path: Path | str) -> list[dict[str, Any]]:
-    """Read a report CSV back: numbers as int/float, empty cells as None."""
-    return read_rows(path)
-
-
-def to_json(experiments: list[ExperimentResult], table: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rows plus, per experiment, what the rows cannot say: hparams, missing levels."""
-    meta = []
-    for e in experiments:
-        meta.append({
-            "label": e.label, "name": e.name, "command": e.command, "kind": e.kind,
-            "directory": str(e.directory), "hparams": e.hparams,
-            "replicates": [r.replicate for r in e.replicates],
-            "branches": {k: {"name": b.name, "hash": b.hash, "label": b.label, "hparams": b.hparams}
-                         for k, b in e.branches.items()},
-            "missing_levels": {str(r.replicate): e.missing_levels(r) for r in e.replicates
-                               if e.kind == "trunk" and e.missing_levels(r)},
-        })
-    return {"experiments": meta, "columns": list(ROW_COLUMNS), "rows": table}
-
-
-def write_json(path: Path | str, experiments: list[ExperimentResult], table: list[dict[str, Any]]) -> None:
-    fio.write_json(path, to_json(experiments, table))

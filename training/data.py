@@ -13,7 +13,7 @@ import torch
 from datasets import registry
 from datasets.base import DatasetSource, FileSet, ImageSet
 from datasets.hparams import DatasetHparams
-from datasets.label_noise import apply_label_noise, asymmetric_map
+from datasets.label_noise import apply_label_noise, asymmetric_map, changed_indices, noise_record
 from datasets.loader import EvalLoader, TrainLoader, subsample_indices
 from datasets.streaming import StreamingEvalLoader, StreamingTrainLoader
 from datasets.tiny_imagenet import resize_to
@@ -34,8 +34,16 @@ class PreparedData:
     train: ImageSet | FileSet  # training labels after noise (what the network is trained on)
     test: ImageSet | FileSet
     true_labels: torch.Tensor | None  # original labels of `train`, only under label noise
-    corrupted: torch.Tensor | None    # indices into `train` of examples whose label was corrupted
+    corrupted: torch.Tensor | None    # indices into `train` of examples whose label was redrawn
     noise_seed: int | None
+
+    @property
+    def changed(self) -> torch.Tensor | None:
+        """Indices into `train` of the examples whose label differs from the true one: the noisy
+        examples of the clean/noisy metrics (a redrawn label equal to the true one is clean)."""
+        if self.corrupted is None or self.true_labels is None:
+            return None
+        return changed_indices(self.true_labels, self.train.labels)
 
     @property
     def streaming(self) -> bool:
@@ -89,15 +97,11 @@ class PreparedData:
         return lambda: iter(loader)
 
     def save_noise_record(self, directory: Path) -> None:
-        """Save the corrupted indices with their original and new labels next to the job's results."""
+        """Save the relabelled and the changed indices, with original and new labels, next to the results."""
         if self.corrupted is None or self.true_labels is None:
             return
-        fio.save_torch(Path(directory) / NOISE_FILE, {
-            "corrupted_indices": self.corrupted,
-            "original_labels": self.true_labels[self.corrupted],
-            "noisy_labels": self.train.labels[self.corrupted],
-            "noise_seed": self.noise_seed,
-        })
+        fio.save_torch(Path(directory) / NOISE_FILE,
+                       noise_record(self.corrupted, self.true_labels, self.train.labels, self.noise_seed))
 
 
 def prepare_data(hparams: DatasetHparams, dataset_root: Path, replicate: int, download: bool = False) -> PreparedData:

@@ -30,11 +30,14 @@ def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.
 def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], prefix: str,
              precision: str = "fp32", true_labels: torch.Tensor | None = None,
              corrupted: torch.Tensor | None = None) -> dict[str, float]:
-    """Loss and accuracy; with `true_labels`/`corrupted` (label noise) also the clean/noisy splits.
+    """Loss, accuracy and how concentrated the predictions are; with `true_labels`/`corrupted` (label
+    noise) also the clean/noisy splits.
 
-    `{prefix}_clean_accuracy`: examples whose label is intact; `{prefix}_noisy_accuracy`: corrupted
-    examples measured against their noisy label (memorisation); `{prefix}_noisy_true_accuracy`: the
-    same examples against their true label.
+    `{prefix}_top_prediction_fraction`: the fraction of examples given the most common predicted class
+    (1.0 for a network that predicts one class for everything, a sign of collapse).
+    `corrupted` are the examples whose label differs from the true one. `{prefix}_clean_accuracy`:
+    the other examples; `{prefix}_noisy_accuracy`: the corrupted ones against their noisy label
+    (memorisation); `{prefix}_noisy_true_accuracy`: the same examples against their true label.
     """
     pred, loss, labels = predict(model, batches, precision)
     correct = pred == labels
@@ -42,6 +45,7 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
         f"{prefix}_loss": loss.mean().item(),
         f"{prefix}_accuracy": correct.float().mean().item(),
         f"{prefix}_examples": int(labels.numel()),
+        f"{prefix}_top_prediction_fraction": top_prediction_fraction(pred),
     }
     if corrupted is not None and true_labels is not None:
         true_labels = true_labels.to(pred.device)
@@ -52,6 +56,13 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
         out[f"{prefix}_noisy_accuracy"] = _mean(correct[noisy])
         out[f"{prefix}_noisy_true_accuracy"] = _mean((pred == true_labels)[noisy])
     return out
+
+
+def top_prediction_fraction(pred: torch.Tensor) -> float | None:
+    """Share of the predictions equal to the most common one (None without predictions)."""
+    if pred.numel() == 0:
+        return None
+    return torch.bincount(pred.flatten().to(torch.int64)).max().item() / pred.numel()
 
 
 def _mean(values: torch.Tensor) -> float | None:

@@ -55,3 +55,27 @@ def _fmt(value: Any) -> Any:
 def read_metrics(path: Path) -> list[dict[str, Any]]:
     """Parse metrics.csv back (numbers as int/float, empty cells as None)."""
     return read_rows(path)
+
+
+# A network that gives one class to at least this share of the test set predicts a constant: its test
+# accuracy is that class's frequency (chance), whatever it learnt.
+CONSTANT_PREDICTION_FRACTION = 0.99
+
+
+def collapse_reasons(done: dict[str, Any]) -> list[str]:
+    """Why a finished job's network counts as collapsed ([] when it does not, or cannot be told).
+
+    Reads done.json keys: `empty_prunable_tensors` (masked tensors with no kept weight), `connected`
+    (a path of kept weights from input to output, pruning.connectivity) and
+    `final_test_top_prediction_fraction`. Jobs written before these keys existed report no reason.
+    """
+    reasons = []
+    empty = done.get("empty_prunable_tensors") or []
+    if empty:
+        reasons.append(f"empty tensor {empty[0]}" + (f" (+{len(empty) - 1})" if len(empty) > 1 else ""))
+    if done.get("connected") is False:
+        reasons.append("no input-output path")
+    top = done.get("final_test_top_prediction_fraction")
+    if top is not None and top >= CONSTANT_PREDICTION_FRACTION:
+        reasons.append("constant prediction")
+    return reasons

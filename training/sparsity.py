@@ -48,9 +48,23 @@ def realised_line(mask: Mask, init: InitPruningHparams) -> str:
 
 
 def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
+    """Densities, plus what marks a collapsed network: empty masked tensors, no input-output path."""
     report = density_report(model, mask)
     return {"density": report["density"], "density_all_parameters": report["density_all_parameters"],
-            "kept_weights": report["kept"], "prunable_weights": report["total"]}
+            "kept_weights": report["kept"], "prunable_weights": report["total"],
+            "empty_prunable_tensors": [name for name, t in report["tensors"].items() if t["kept"] == 0],
+            "connected": _connected(model, mask)}
+
+
+def _connected(model: torch.nn.Module, mask: Mask) -> bool | None:
+    """Whether a path of kept weights joins input and output (None when the model cannot say)."""
+    from foundations.errors import UsageError
+    from pruning.connectivity import check_connectivity
+
+    try:
+        return check_connectivity(model, mask)["connected"]
+    except UsageError:
+        return None
 
 
 def scaled_start(state: dict, model: torch.nn.Module, mask: Mask, init: InitPruningHparams) -> torch.nn.Module:

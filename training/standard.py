@@ -82,7 +82,7 @@ def train_in_directory(
         hooks=list(hooks),
         train_eval_batches=env.data.eval_batches("train", device, channels_last)
         if (hparams.eval_train or with_noise) else None,
-        true_labels=env.data.true_labels, corrupted=env.data.corrupted,
+        true_labels=env.data.true_labels, corrupted=env.data.changed,
         verbose=env.verbose, log_prefix=log_prefix,
         is_primary=env.platform.is_primary,
         reduce=getattr(env.platform, "all_reduce_sum", None),
@@ -108,6 +108,7 @@ def summarize(log: MetricLog, end_iteration: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "final_test_accuracy": final["test_accuracy"],
         "final_test_loss": final["test_loss"],
+        "final_test_top_prediction_fraction": final.get("test_top_prediction_fraction"),
         "best_test_accuracy": best["test_accuracy"],
         "best_iteration": best["iteration"],
         "iterations": end_iteration,

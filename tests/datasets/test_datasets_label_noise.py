@@ -105,7 +105,7 @@ def test_asymmetric_json_style_map_and_bad_maps():
 
 
 def test_standard_maps():
-    assert asymmetric_map("mnist") == ASYMMETRIC_MAPS["mnist"] == {2: 7, 3: 8, 5: 6, 6: 5, 7: 1}
+    assert asymmetric_map("mnist") == ASYMMETRIC_MAPS["mnist"] == {2: 7, 3: 8, 5: 6, 6: 5}
     m = cifar100_superclass_map()
     assert sorted(m) == list(range(100)) and sorted(m.values()) == list(range(100))
     for fine, target in m.items():
@@ -165,3 +165,136 @@ def test_subsampling_after_noise_keeps_noise_of_kept_examples():
     noisy_again, corrupted_again = _noise(labels, random_labels_fraction=0.2, seed=5)
     assert torch.equal(noisy_again[keep], sub_labels) and torch.equal(corrupted_again, corrupted)
     assert 20 < len(kept_corrupted) < 100  # about 0.2 * 300 = 60
+
+
+# ----- MNIST asymmetric noise: the SDD convention, and its hash ----------------------------------
+def _fake_mnist(root, n_train=2000):
+    from datasets_fakes import write_idx_dataset
+
+    write_idx_dataset(root / "mnist", n_train=n_train, n_test=10, seed=4)
+    return root
+
+
+def test_mnist_asymmetric_noise_corrupts_only_2_3_5_6(tmp_path):
+    from datasets.hparams import DatasetHparams
+    from training.data import prepare_data
+
+    hp = DatasetHparams(dataset_name="mnist", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4,
+                        noise_seed=0)
+    data = prepare_data(hp, _fake_mnist(tmp_path), 1)
+    true, noisy = data.true_labels, data.train.labels
+    changed = true != noisy
+    assert sorted(set(true[changed].tolist())) == [2, 3, 5, 6]
+    assert set(zip(true[changed].tolist(), noisy[changed].tolist())) == {(2, 7), (3, 8), (5, 6), (6, 5)}
+    for c in (2, 3, 5, 6):
+        assert int(changed[true == c].sum()) == round(0.4 * int((true == c).sum()))
+    assert not changed[true == 7].any()  # 7 -> 1 is not part of the SDD convention
+
+
+def test_mnist_asymmetric_default_changed_meaning_so_its_hash_changed():
+    import hashlib
+    import json
+
+    from datasets.hparams import DatasetHparams
+    from foundations.desc import job_hash
+
+    common = dict(dataset_name="mnist", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4)
+    # what the dataset bundle hashed as before the map changed: the non-default fields, no noise_map
+    old = json.dumps({"dataset": common}, sort_keys=True, separators=(",", ":"))
+    old_hash = hashlib.sha256(old.encode()).hexdigest()[:16]
+    assert job_hash({"dataset": DatasetHparams(**common)}) != old_hash
+    legacy = DatasetHparams(**common, noise_map='{"2": 7, "3": 8, "5": 6, "6": 5, "7": 1}')
+    assert job_hash({"dataset": legacy}) == old_hash  # the old meaning, explicitly, is the old directory
+    other = DatasetHparams(**common, noise_map='{"2": 7}')
+    assert job_hash({"dataset": other}) not in (old_hash, job_hash({"dataset": DatasetHparams(**common)}))
+    # other datasets, and other MNIST noise, hash as before
+    for hp in (dict(dataset_name="cifar10", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4),
+               dict(dataset_name="mnist", noisy_labels_type="symmetric", noisy_labels_fraction=0.4)):
+        body = json.dumps({"dataset": hp}, sort_keys=True, separators=(",", ":"))
+        assert job_hash({"dataset": DatasetHparams(**hp)}) == hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def test_legacy_mnist_map_reachable_with_noise_map(tmp_path):
+    from datasets.hparams import DatasetHparams
+    from training.data import prepare_data
+
+    hp = DatasetHparams(dataset_name="mnist", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4,
+                        noise_map='{"2": 7, "3": 8, "5": 6, "6": 5, "7": 1}', noise_seed=0)
+    data = prepare_data(hp, _fake_mnist(tmp_path), 1)
+    moved = data.true_labels != data.train.labels
+    assert sorted(set(data.true_labels[moved].tolist())) == [2, 3, 5, 6, 7]
+
+
+# ----- noisy = label changed ----------------------------------------------------------------------
+def test_random_labels_draw_is_unchanged():
+    """The noise itself (which examples, which labels) is pinned: old jobs keep their training data."""
+    labels = _labels(1000)
+    new, relabelled = _noise(labels, random_labels_fraction=0.3, seed=2)
+    assert relabelled.numel() == 300
+    assert int((new * torch.arange(1000)).sum()) == 2269737  # computed with the code before this change
+    assert relabelled[:5].tolist() == [1, 8, 9, 10, 13]
+
+
+def test_noisy_split_is_the_changed_set(tmp_path):
+    from datasets.hparams import DatasetHparams
+    from training.data import prepare_data
+
+    data = prepare_data(DatasetHparams(dataset_name="digits", random_labels_fraction=0.5, noise_seed=3), tmp_path, 1)
+    changed = torch.nonzero(data.train.labels != data.true_labels).flatten()
+    assert torch.equal(data.changed, changed)
+    kept = data.corrupted.numel() - changed.numel()
+    assert 0 < kept  # some relabelled examples drew their own label: they are clean
+    assert set(changed.tolist()) < set(data.corrupted.tolist())
+
+
+def test_training_metrics_use_the_changed_set(tmp_path, monkeypatch):
+    """The loop receives the changed set: a network predicting the TRUE labels memorises 0 %, not ~1/C."""
+    from datasets.hparams import DatasetHparams
+    from training import standard
+    from training.data import prepare_data
+    from training.evaluate import evaluate
+    from training.hparams import TrainingHparams
+
+    data = prepare_data(DatasetHparams(dataset_name="digits", random_labels_fraction=0.5, noise_seed=3), tmp_path, 1)
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(setup):
+        seen["corrupted"] = setup.corrupted
+        raise Stop
+
+    monkeypatch.setattr(standard, "train", fake_train)
+    platform = type("P", (), {"device": torch.device("cpu"), "is_primary": False, "rank": 0, "world_size": 1})()
+    env = standard.Environment(platform, data, 1, verbose=False)
+    with pytest.raises(Stop):
+        standard.train_in_directory(tmp_path, torch.nn.Linear(1, 1), env, TrainingHparams(training_steps="1it"))
+    assert torch.equal(seen["corrupted"], data.changed)
+
+    class Oracle(torch.nn.Module):  # predicts each example's true label
+        def forward(self, x):
+            return torch.nn.functional.one_hot(truth[x[:, 0].long()], 10).float()
+
+    truth = data.true_labels
+    index = torch.arange(data.num_train, dtype=torch.float32)[:, None]
+    out = evaluate(Oracle(), [(index, data.train.labels)], "train", true_labels=truth, corrupted=seen["corrupted"])
+    assert out["train_noisy_accuracy"] == 0.0 and out["train_clean_accuracy"] == 1.0
+    assert out["train_noisy_true_accuracy"] == 1.0
+
+
+def test_label_noise_record_has_both_sets_and_old_records_load(tmp_path):
+    from datasets.hparams import DatasetHparams
+    from datasets.label_noise import read_noise_record
+    from training.data import prepare_data
+
+    data = prepare_data(DatasetHparams(dataset_name="digits", random_labels_fraction=0.5, noise_seed=3), tmp_path, 1)
+    data.save_noise_record(tmp_path)
+    record = torch.load(tmp_path / "label_noise.pt", weights_only=True)
+    assert torch.equal(record["corrupted_indices"], data.corrupted)
+    assert torch.equal(record["changed_indices"], data.changed)
+    relabelled, changed = read_noise_record(record)
+    assert torch.equal(relabelled, data.corrupted) and torch.equal(changed, data.changed)
+    old = {k: v for k, v in record.items() if k != "changed_indices"}  # written before the changed set
+    relabelled, changed = read_noise_record(old)
+    assert torch.equal(relabelled, data.corrupted) and torch.equal(changed, data.changed)

@@ -10,7 +10,7 @@ import reports_fakes as fakes
 from foundations.errors import UsageError
 from helpers import run_main
 from reports.command import REPORT_COMMANDS, ReportCommand, run_directory
-from reports.table import read_csv
+from reports.rows import read_csv
 
 
 def test_registry_shape():

@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 import reports_fakes as fakes
-from reports import table
+from reports import rows as report_rows, table
 from reports.collect import collect
 from reports.labels import assign_labels
 
@@ -97,10 +97,10 @@ def test_train_run_table_has_a_row_per_replicate(tmp_path):
 def test_csv_round_trip(tmp_path):
     exp_dir = fakes.lottery(tmp_path, {1: [0.9512, 0.9634], 2: [0.9, 0.95]})
     exp = collect(exp_dir)
-    rows = table.rows([exp])
+    rows = report_rows.rows([exp])
     path = tmp_path / "out.csv"
-    table.write_csv(path, rows)
-    back = table.read_csv(path)
+    report_rows.write_csv(path, rows)
+    back = report_rows.read_csv(path)
     assert back == rows
     rep_rows = [r for r in back if r["replicate"] == 1]
     for row in rep_rows:
@@ -119,11 +119,11 @@ def test_json_holds_the_same_rows_and_the_hparams(tmp_path):
     exp_dir = fakes.lottery(tmp_path, {1: [0.9, 0.8, 0.7]})
     shutil.rmtree(exp_dir / "replicate_1" / "level_1")
     exp = collect(exp_dir)
-    rows = table.rows([exp])
-    table.write_csv(tmp_path / "a.csv", rows)
-    table.write_json(tmp_path / "a.json", [exp], rows)
+    rows = report_rows.rows([exp])
+    report_rows.write_csv(tmp_path / "a.csv", rows)
+    report_rows.write_json(tmp_path / "a.json", [exp], rows)
     data = json.loads((tmp_path / "a.json").read_text())
-    assert data["rows"] == table.read_csv(tmp_path / "a.csv")
+    assert data["rows"] == report_rows.read_csv(tmp_path / "a.csv")
     assert data["experiments"][0]["hparams"]["command"] == "lottery"
     assert data["experiments"][0]["missing_levels"] == {"1": [1]}
     assert [r["status"] for r in data["rows"]] == ["done", "missing", "done"]
