@@ -15,7 +15,7 @@ from typing import Any, Callable
 from foundations import io as fio
 from foundations.csvfile import read_rows
 from reports.collect import done_count, summarize
-from reports.records import (AVERAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
+from reports.records import (AVERAGED, DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
                              Stat)
 from reports.text import Group, render
 
@@ -107,13 +107,15 @@ def _status(experiment: ExperimentResult, job: JobResult, key: str) -> str:
         return f"({name}in progress{at})"
     if job.status == MISSING:
         return f"({name}missing)"
+    if job.status == DAMAGED:
+        return f"({name}DAMAGED)"
     return ""
 
 
 def _job_cells(columns: list[Column], job: JobResult | None) -> list[str]:
     if job is None:
         return [""] * len(columns)
-    if job.status == MISSING:
+    if job.status in (MISSING, DAMAGED):
         return ["-"] * len(columns)
     return [c.cell(job) for c in columns]
 
@@ -193,6 +195,8 @@ def notes(experiment: ExperimentResult) -> list[str]:
             lines.append(f"replicate {rep.replicate}: missing (no results in {rep.levels[0].main.directory})")
         if rep.pretrain is not None and rep.pretrain != DONE:
             lines.append(f"replicate {rep.replicate}: level_pretrain {rep.pretrain}")
+    for job in experiment.damaged():
+        lines.append(f"DAMAGED, not shown: {job.directory}: {job.problem}")
     for replicate, level, key, job in experiment.in_progress():
         where = f"level {level} " if experiment.kind == "trunk" else ""
         series = "" if key == MAIN else f"{experiment.series_label(key)} "
