@@ -29,6 +29,25 @@ def menu(table: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (SLURM, Kubernetes, `timeout`) or SIGUSR2 (submitit's warning before a SLURM time limit):
+    unwinds like Ctrl-C, so the atomic writes remove their temporary files and the job stays resumable."""
+
+
+def _on_terminate(signum: int, frame: Any) -> None:
+    import signal
+
+    raise Terminated(signal.Signals(signum).name)
+
+
+def handle_termination() -> None:
+    import signal
+
+    for name in ("SIGTERM", "SIGUSR2"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_terminate)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -60,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         exit_with(e, 2)
     except JobFailed as e:
         exit_with(e, 1)
+    except Terminated as e:
+        print(f"terminated ({e}); rerun the same command to resume", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
@@ -67,4 +89,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    handle_termination()
     sys.exit(main())

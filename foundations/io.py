@@ -2,13 +2,16 @@
 
 Every file a job writes goes through `atomic_write`: a temporary file in the same folder is written,
 flushed and fsynced, then renamed over the target, so a reader sees either the old file or the new
-one, never half of one. Checkpoints are read with `torch.load(weights_only=True)` and a file that
-cannot be read is a `UsageError` that names it.
+one, never half of one. Every write is remembered with its sha256 (`foundations.integrity`), a file
+of a finished job is checked against its `done.json` when it is read, and a checkpoint carries the
+sha256 of its own payload. Torch files are read with `torch.load(weights_only=True)`; a file that
+cannot be read is a `UsageError` that names it. JSON never holds NaN or infinity.
 """
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -17,9 +20,12 @@ from typing import Any, Callable, Iterator
 
 import filelock
 
-from foundations.errors import UsageError
+from foundations import integrity
+from foundations.errors import JobFailed, UsageError
+from foundations.integrity import LOCK_NAME
 
-LOCK_NAME = ".lock"
+CHECKPOINT_MAGIC = b"SPARSELAB-CHECKPOINT v1 sha256="
+_DIGEST_LENGTH = 64
 
 
 def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -> None:
@@ -33,6 +39,7 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        integrity.remember(path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -64,7 +71,26 @@ def write_text(path: Path | str, text: str) -> None:
 
 
 def write_json(path: Path | str, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    """Pretty, sorted JSON; a NaN or infinity anywhere in `obj` is refused (JSON has no such numbers)."""
+    try:
+        text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False)
+    except ValueError:
+        where = _non_finite(obj) or "a value"
+        raise JobFailed(f"refusing to write {path}: {where} is not a finite number (NaN or infinity); "
+                        "the run that produced it diverged or is broken") from None
+    write_text(path, text + "\n")
+
+
+def _non_finite(obj: Any, where: str = "") -> str | None:
+    """The key path of the first NaN/infinity in `obj` (e.g. 'final_test_loss'), None if there is none."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return where or "the value"
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    for key, value in items:
+        found = _non_finite(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
 
 
 def read_json(path: Path | str) -> Any:
@@ -74,7 +100,7 @@ def read_json(path: Path | str) -> Any:
     except FileNotFoundError:
         raise
     except (ValueError, UnicodeDecodeError) as e:
-        raise UsageError(f"corrupt file {path}: {e}") from None
+        raise UsageError(f"damaged file {path}: not valid JSON ({str(e).splitlines()[0]})") from None
 
 
 def save_torch(path: Path | str, obj: Any) -> None:
@@ -85,17 +111,51 @@ def save_torch(path: Path | str, obj: Any) -> None:
 
 
 def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
-    """`torch.load(weights_only=True)`; an unreadable file is a `UsageError` naming it."""
-    import torch
-
+    """`torch.load(weights_only=True)` of a file verified against its job's done.json (if finished)."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"missing file {path}")
+    integrity.verify_file(path)
+    return _torch_load(path, path, map_location)
+
+
+def _torch_load(source: Any, path: Path, map_location: Any) -> Any:
+    import torch
+
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # pickle, zip and unpickling-policy errors all mean the same to a user
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UsageError(f"corrupt checkpoint {path}: {first_line}") from None
+        return torch.load(source, map_location=map_location, weights_only=True)
+    except Exception:  # pickle, zip and unpickling-policy errors all mean the same to a user
+        # torch's own text advises weights_only=False, which is wrong here: the file is not ours or is damaged
+        raise UsageError(f"corrupt checkpoint {path}: the file is damaged or is not a sparselab torch file; "
+                         f"{integrity.repair_hint(path.parent)}") from None
+
+
+def save_checkpoint(path: Path | str, obj: Any) -> None:
+    """A checkpoint: a header with the sha256 of the payload, then the `torch.save` bytes."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    payload = buffer.getbuffer()
+    header = CHECKPOINT_MAGIC + integrity.digest_bytes(payload).encode("ascii") + b"\n"
+    atomic_write(path, lambda f: (f.write(header), f.write(payload)))
+
+
+def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
+    """Read a `save_checkpoint` file, refusing it unless its payload matches the digest in its header.
+
+    A plain torch file (a checkpoint written before checksums) is read unverified.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.startswith(CHECKPOINT_MAGIC):
+        return _torch_load(io.BytesIO(data), path, map_location)
+    start = len(CHECKPOINT_MAGIC)
+    claimed = data[start:start + _DIGEST_LENGTH].decode("ascii", errors="replace")
+    payload = memoryview(data)[start + _DIGEST_LENGTH + 1:]
+    if integrity.digest_bytes(payload) != claimed:
+        raise integrity.DamagedFile(path, "its payload does not match the sha256 in its header")
+    return _torch_load(io.BytesIO(payload), path, map_location)
 
 
 @contextmanager

@@ -16,10 +16,11 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from foundations import integrity
 from foundations import io as fio
 from foundations.errors import UsageError
 from pruning.mask import REPORT_FILE as MASK_REPORT_FILE
-from reports.records import (AVERAGED, DONE, IN_PROGRESS, MAIN, METRICS, MISSING, BranchInfo,
+from reports.records import (AVERAGED, DAMAGED, DONE, IN_PROGRESS, MAIN, METRICS, MISSING, BranchInfo,
                              ExperimentResult, JobResult, LevelResult, ReplicateResult, Stat)
 from training.job import DONE_FILE, HPARAMS_FILE, job_state
 from training.metrics import METRICS_FILE, read_metrics
@@ -49,12 +50,18 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     """The job's final values (done.json), or its latest logged values when it is in progress.
 
     `dense`: a plain training run, whose density is 1 even though done.json does not say so.
+    A finished job whose files do not match the checksums of its done.json is DAMAGED, without values.
     """
     directory = Path(directory)
     state = job_state(directory)
     job = JobResult(directory, state)
     if state == DONE:
-        done = fio.read_json(directory / DONE_FILE)
+        try:
+            done = integrity.open_done(directory / DONE_FILE)[0]
+            integrity.check_job(directory)
+        except integrity.DamagedFile as e:
+            job.status, job.problem = DAMAGED, f"{e.path.name}: {e.reason}"
+            return job
         job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
         _old_empty_tensors(directory, job.values)
     elif state == IN_PROGRESS:
@@ -100,13 +107,14 @@ def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
 
 
 def read_curve(directory: Path) -> list[dict[str, Any]]:
-    """The rows of a job's metrics.csv ([] when there is none)."""
+    """The rows of a job's metrics.csv ([] when there is none, or when it fails its checksum)."""
     path = Path(directory) / METRICS_FILE
     if not path.exists():
         return []
     try:
+        integrity.verify_file(path)
         return read_metrics(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, UsageError):
         return []
 
 
@@ -209,7 +217,7 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
         rep.levels[level] = result
     pretrain = directory / "level_pretrain" / MAIN
     if pretrain.exists():
-        rep.pretrain = job_state(pretrain)
+        rep.pretrain = read_job(pretrain).status
     return rep
 
 

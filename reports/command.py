@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+from foundations import integrity
 from foundations.cli import OneLineParser, pre_read
 from foundations.errors import UsageError
 
@@ -139,7 +140,15 @@ def report(paths: list[Path], args: argparse.Namespace) -> int:
         written.append(args.curves)
     for path in written:
         print(f"wrote {path}")
+    damaged = [job for e in experiments for job in e.damaged()]
+    if damaged:
+        raise DamagedResults(f"{len(damaged)} damaged job(s), left out of the report: {damaged[0].directory}: "
+                             f"{damaged[0].problem}; {integrity.repair_hint(damaged[0].directory)}")
     return 0
+
+
+class DamagedResults(UsageError):
+    """Some jobs of a report failed their checksums: the report is printed without them, exit 2."""
 
 
 class ListCommand:
@@ -160,4 +169,10 @@ class ListCommand:
         return 0
 
 
-REPORT_COMMANDS: dict[str, type] = {ReportCommand.name: ReportCommand, ListCommand.name: ListCommand}
+def _commands() -> dict[str, type]:
+    from reports.verify import VerifyCommand
+
+    return {ReportCommand.name: ReportCommand, ListCommand.name: ListCommand, VerifyCommand.name: VerifyCommand}
+
+
+REPORT_COMMANDS: dict[str, type] = _commands()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reports.collect import collect, experiments_under
 from reports.hparams_diff import format_fields, preset_differences
-from reports.records import DONE, IN_PROGRESS, ExperimentResult
+from reports.records import DAMAGED, DONE, IN_PROGRESS, ExperimentResult
 from reports.text import Group, render
 
 
@@ -22,6 +22,7 @@ class ListingEntry:
     branches: int  # finished branch jobs
     preset: str
     differences: dict = field(default_factory=dict)
+    damaged: int = 0  # jobs whose files fail their checksums (python main.py verify)
 
     @property
     def hparams_text(self) -> str:
@@ -40,7 +41,7 @@ def entry(experiment: ExperimentResult) -> ListingEntry:
         replicates=[r.replicate for r in experiment.replicates],
         done=sum(j.status == DONE for j in mains), in_progress=sum(j.status == IN_PROGRESS for j in mains),
         expected=len(mains), branches=sum(j.status == DONE for j in branches),
-        preset=preset, differences=diff)
+        preset=preset, differences=diff, damaged=sum(j.status == DAMAGED for j in (*mains, *branches)))
 
 
 def list_root(root: Path | str) -> list[ListingEntry]:
@@ -48,7 +49,7 @@ def list_root(root: Path | str) -> list[ListingEntry]:
 
 
 def _levels_text(e: ListingEntry) -> str:
-    return f"{e.done}/{e.expected}"
+    return f"{e.done}/{e.expected}" + (f" ({e.damaged} DAMAGED)" if e.damaged else "")
 
 
 def render_listing(entries: list[ListingEntry], root: Path | str) -> str:
@@ -58,6 +59,9 @@ def render_listing(entries: list[ListingEntry], root: Path | str) -> str:
                          "hyperparameters (differences from the preset)"], left={0, 1, 6})]
     rows = [[e.name, e.command, ",".join(map(str, e.replicates)), _levels_text(e), str(e.in_progress),
              str(e.branches), e.hparams_text] for e in entries]
-    return (f"{len(entries)} experiment(s) under {Path(root).resolve()}\n"
+    text = (f"{len(entries)} experiment(s) under {Path(root).resolve()}\n"
             "(jobs: levels x replicates of a pruning run, replicates of a train run; branches: finished branch jobs)\n"
             + render(groups, rows))
+    if any(e.damaged for e in entries):
+        text += f"\nDAMAGED jobs are not counted as done; see: python main.py verify --root {root}"
+    return text

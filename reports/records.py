@@ -2,7 +2,8 @@
 
 Accuracies are fractions in [0, 1] exactly as the jobs wrote them; formatting into percent happens
 only in the writers. A job is 'done' (done.json), 'in progress' (files but no done.json; its values
-come from the last metrics.csv row) or 'missing'.
+come from the last metrics.csv row), 'missing', or 'damaged' (a file does not match the checksums in
+its done.json: no value of it is shown or drawn).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from training.metrics import collapse_reasons
 DONE = "done"
 IN_PROGRESS = "in progress"
 MISSING = "missing"
+DAMAGED = "damaged"
 
 MAIN = "main"  # the series name of the trunk's own job at each level
 
@@ -58,13 +60,14 @@ class JobResult:
     status: str
     values: dict[str, Any] = field(default_factory=dict)
     last_iteration: int | None = None  # only for jobs in progress: the last logged iteration
+    problem: str = ""  # only for damaged jobs: which file, and why
 
     def get(self, key: str) -> Any:
         return self.values.get(key)
 
     @property
     def has_values(self) -> bool:
-        return self.status != MISSING and self.get("final_test_accuracy") is not None
+        return self.status not in (MISSING, DAMAGED) and self.get("final_test_accuracy") is not None
 
     @property
     def collapse_reasons(self) -> list[str]:
@@ -146,6 +149,10 @@ class ExperimentResult:
 
     def missing_levels(self, rep: ReplicateResult) -> list[int]:
         return [lv for lv, res in sorted(rep.levels.items()) if res.main.status == MISSING]
+
+    def damaged(self) -> list[JobResult]:
+        return [job for rep in self.replicates for res in rep.levels.values()
+                for job in (res.main, *res.branches.values()) if job.status == DAMAGED]
 
     def in_progress(self) -> list[tuple[int, int, str, JobResult]]:
         """(replicate, level, series, job) of every job in progress."""

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from reports.collect import done_count, summarize
-from reports.records import DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult, Stat
+from reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
+                             Stat)
 from reports.rows import sparsity as _sparsity
 from reports.text import Group, render
 
@@ -95,6 +96,8 @@ def _status(experiment: ExperimentResult, job: JobResult, key: str) -> str:
         return f"({name}in progress{at})"
     if job.status == MISSING:
         return f"({name}missing)"
+    if job.status == DAMAGED:
+        return f"({name}DAMAGED)"
     if job.collapse_reasons:
         return f"({name}COLLAPSED: {', '.join(job.collapse_reasons)})"
     return ""
@@ -103,7 +106,7 @@ def _status(experiment: ExperimentResult, job: JobResult, key: str) -> str:
 def _job_cells(columns: list[Column], job: JobResult | None) -> list[str]:
     if job is None:
         return [""] * len(columns)
-    if job.status == MISSING:
+    if job.status in (MISSING, DAMAGED):
         return ["-"] * len(columns)
     return [c.cell(job) for c in columns]
 
@@ -194,6 +197,8 @@ def notes(experiment: ExperimentResult) -> list[str]:
             lines.append(f"replicate {rep.replicate}: missing (no results in {rep.levels[0].main.directory})")
         if rep.pretrain is not None and rep.pretrain != DONE:
             lines.append(f"replicate {rep.replicate}: level_pretrain {rep.pretrain}")
+    for job in experiment.damaged():
+        lines.append(f"DAMAGED, not shown: {job.directory}: {job.problem}")
     for replicate, level, key, job in experiment.in_progress():
         where = f"level {level} " if experiment.kind == "trunk" else ""
         series = "" if key == MAIN else f"{experiment.series_label(key)} "

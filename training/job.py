@@ -1,8 +1,10 @@
 """A job directory: run its work once, under its lock, and mark it done last.
 
-A job is finished when `done.json` exists (written last, with the final metrics). A job directory
-with checkpoints but no marker is resumed by the work function itself. A second process that wants
-the same job waits on the lock and then finds the marker.
+A job is finished when `done.json` exists (written last, with the final metrics and the sha256 of
+every file of the job, `foundations.integrity`). A job directory with checkpoints but no marker is
+resumed by the work function itself. A second process that wants the same job waits on the lock and
+then finds the marker. A finished job is verified before it is reused, and whoever takes a job's
+lock first deletes the temporary files a killed writer left, and a checkpoint left beside `done.json`.
 
 Data parallelism (`--platform=distributed`): the ranks of one run are one writer. Only rank 0 looks
 at the marker, takes the lock and writes `hparams.json` and `done.json`; it broadcasts its decision
@@ -18,10 +20,12 @@ from typing import Any, Callable
 
 import filelock
 
+from foundations import integrity
 from foundations import io as fio
+from foundations.integrity import DONE_FILE
 from platforms import distributed
+from training.loop import CHECKPOINT_FILE
 
-DONE_FILE = "done.json"
 HPARAMS_FILE = "hparams.json"
 LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this often (keeps collectives alive)
 
@@ -31,7 +35,22 @@ def is_done(directory: Path) -> bool:
 
 
 def read_done(directory: Path) -> dict[str, Any]:
-    return fio.read_json(Path(directory) / DONE_FILE)
+    """The job's result as recorded in done.json (checked against its own digest)."""
+    return integrity.open_done(Path(directory) / DONE_FILE)[0]
+
+
+def reuse_done(directory: Path) -> dict[str, Any]:
+    """A finished job's result, after checking every file it recorded; drops a leftover checkpoint."""
+    directory = Path(directory)
+    result = read_done(directory)
+    integrity.check_job(directory)
+    (directory / CHECKPOINT_FILE).unlink(missing_ok=True)  # a kill fell between done.json and its removal
+    return result
+
+
+def clean_leftovers(directory: Path) -> None:
+    """With the job's lock held: temporary files of killed writers go (nobody else writes here now)."""
+    integrity.remove_temporaries(directory)
 
 
 def job_state(directory: Path) -> str:
@@ -66,7 +85,8 @@ def _finish(directory: Path, record: dict[str, Any], work: Callable[[], dict[str
         fio.write_json(hparams_path, record)
     result = work()
     if writer:
-        fio.write_json(directory / DONE_FILE, result)
+        files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
+        fio.write_json(directory / DONE_FILE, integrity.seal(result, files))
         if after_done is not None:
             after_done()
     return result
@@ -77,16 +97,17 @@ def _run_single(directory: Path, record: dict[str, Any], work: Callable[[], dict
     if is_done(directory):
         if verbose:
             print(f"{label}: already done ({directory})", flush=True)
-        return read_done(directory)
+        return reuse_done(directory)
 
     def waiting() -> None:
         print(_waiting_message(label, directory), flush=True)
 
     with fio.job_lock(directory, on_wait=waiting):
+        clean_leftovers(directory)
         if is_done(directory):
             if verbose:
                 print(f"{label}: already done by another process ({directory})", flush=True)
-            return read_done(directory)
+            return reuse_done(directory)
         return _finish(directory, record, work, after_done, writer=True)
 
 
@@ -111,7 +132,7 @@ def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], 
                 if lock is not None:
                     state = _state_under_lock(directory, label, verbose)
         if state == "done":
-            result = read_done(directory) if primary else None
+            result = reuse_done(directory) if primary else None
         else:
             result = _finish(directory, record, work, after_done, writer=primary)
     finally:
@@ -136,6 +157,7 @@ def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str
 
 
 def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:
+    clean_leftovers(directory)
     if is_done(directory):
         if verbose:
             print(f"{label}: already done by another process ({directory})", flush=True)

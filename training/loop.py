@@ -16,15 +16,15 @@ from typing import Any, Callable, Iterable, Protocol
 import torch
 import torch.nn.functional as F
 
-from foundations import io as fio
 from foundations.errors import JobFailed
+from training import checkpoint
+from training.checkpoint import CHECKPOINT_FILE
 from training.evaluate import evaluate
 from training.hparams import TrainingHparams
 from training.metrics import MetricLog
 from training.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
 from training.precision import autocast, grad_scaler
 
-CHECKPOINT_FILE = "checkpoint.pt"
 
 
 class TrainingHook(Protocol):
@@ -113,11 +113,14 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
     iteration = s.start_iteration
     checkpoint_path = s.out_dir / CHECKPOINT_FILE
     if checkpoint_path.exists():
-        state = fio.load_torch(checkpoint_path, map_location=s.device)
-        iteration = _restore(state, model, optimizer, scaler, s.hooks, log, running, checkpoint_path)
+        iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
+                                              running)
+        if s.is_primary:
+            log.save(s.out_dir)  # metrics.csv is the checkpoint's log again, whatever was on disk
         if s.verbose and s.is_primary:
             print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
     else:
+        inputs = checkpoint.input_digests(s.out_dir)
         for hook in s.hooks:
             hook.on_start(model, optimizer, iteration)
         _log_point(s, log, iteration, ipe, schedule, running, train_seconds=0.0)
@@ -175,7 +178,8 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
                     _log_point(s, log, iteration, ipe, schedule, running, train_seconds=seconds)
                     running.update(loss_sum=0.0, examples=0)
                 if s.is_primary:
-                    _save_checkpoint(checkpoint_path, iteration, model, optimizer, scaler, s.hooks, log, running)
+                    checkpoint.save(checkpoint_path, iteration, model, optimizer, scaler, s.hooks, log, running,
+                                    inputs)
                 last_checkpoint = time.monotonic()
                 segment_start = time.perf_counter()
                 forward_model.train()
@@ -248,36 +252,3 @@ def _progress_line(s: TrainSetup, row: dict[str, Any], iteration: int, ipe: int,
 def _clock(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def _save_checkpoint(path: Path, iteration: int, model, optimizer, scaler, hooks, log: MetricLog,
-                     running: dict[str, Any]) -> None:
-    state = {
-        "iteration": iteration,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None else None,
-        "hooks": [hook.state_dict() for hook in hooks],
-        "metrics": log.state(),
-        "running": dict(running),
-    }
-    fio.save_torch(path, state)
-
-
-def _restore(state: dict[str, Any], model, optimizer, scaler, hooks, log: MetricLog, running: dict[str, Any],
-             path: Path) -> int:
-    from foundations.errors import UsageError
-
-    try:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        for hook, hook_state in zip(hooks, state["hooks"]):
-            hook.load_state_dict(hook_state)
-        for row in state["metrics"]:
-            log.add(row)
-        running.update(state["running"])
-        return int(state["iteration"])
-    except (KeyError, RuntimeError, ValueError, TypeError) as e:
-        raise UsageError(f"corrupt checkpoint {path}: {str(e).splitlines()[0]}") from None
