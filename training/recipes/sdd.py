@@ -91,11 +91,12 @@ RECIPES: dict[str, Recipe] = {
         f"He et al. 2022 (re-dense); {NOTE} §5.2 (README recipe)",
         {**_RESNET18, "dataset_name": "cifar100", "random_labels_fraction": 0.4, "rewinding_steps": "1000it"}),
     "sdd_tiny_imagenet_resnet101_oneshot": Recipe(
-        "lottery", "SDD Tiny-ImageNet: ResNet-101, 20 % random labels, dense trunk for lottery_branch "
-                   "oneshot_prune (levels 0-16)",
+        "lottery", "SDD Tiny-ImageNet: ResNet-101, 20 % random labels, trunk of lottery_branch oneshot_prune "
+                   "(levels 0-16)",
         f"He et al. 2022; {NOTE} §1.7 (README Tiny-ImageNet command, SDD preset), §5.5",
         {**_COMMON, "dataset_name": "tiny_imagenet", "image_size": 32, "batch_size": 512,
          "model_name": "tinyimagenet_resnet_101", "lr": 0.2, "momentum": 0.9, "weight_decay": 1e-4,
          "warmup_steps": "5ep", "milestone_steps": "100ep,150ep", "gamma": 0.1, "training_steps": "200ep",
-         "rewinding_steps": "1000it", "pruning_layers_to_ignore": "", "levels": 0}),
+         "rewinding_steps": "1000it", "pruning_layers_to_ignore": "",
+         "levels": 16}),  # README --level=0-16; the branch runner needs each listed trunk level
 }

@@ -4,11 +4,11 @@ RelationalML/sparse_to_sparse): ER networks trained statically, IMP and GraNet s
 Sources: `random_pruning_behaviour.md` (the reference note) §1.6 (balanced, pyramidal), §4.3
 (GraNet), §5.1 (IMP from ER: `STR/run_imp.py` + the cifar10 config), §5.4 (ER_DST), §6.1.
 
-Choices where the note gives no value (recorded in the README section and notes/recipes.md):
-- static ER training uses the final-training config of §5.1 (160 epochs, cosine lr from 0.1,
-  momentum 0.9, batch 256, wd 1e-4) and the ER source density 0.3 of the IMP/STR runs (§5.1, §5.2);
-- GraNet's lr is 0.1 (ER_DST's value is not in the note); its ER start uses `balanced`, the layer
-  ratios of the IMP script (§5.1); pass --init_pruning_distribution=pyramidal|erk for the others.
+Choices where the note gives no value (recorded in notes/recipes.md):
+- ER_DST's lr is not in the note: 0.1 (as in every other CIFAR recipe of the three papers);
+- static ER training (ER_DST `--is-prune False`) uses the ER source density 0.3 of the IMP/STR runs
+  (§5.1, §5.2); GraNet's ER start uses `balanced`, the layer ratios of the IMP script (§5.1); pass
+  --init_density / --init_pruning_distribution=pyramidal|erk for the others.
 
 Deviations from the sparse_to_sparse code, on purpose:
 - `balanced` solves the per-tensor count so the total hits the target (the code caps tensors at
@@ -39,14 +39,11 @@ _STR_CIFAR10: dict[str, Any] = {  # §5.1 step 4: STR/main.py cifar10 config
     "weight_decay": 1e-4,
     "schedule": "cosine",
     "training_steps": "160ep",
-    "init_density": 0.3,  # §5.1: --er-sparse-init 0.3
-    "init_pruning_strategy": "random",
 }
 
-_ER_DST_VGG: dict[str, Any] = {  # §5.4 ER_DST, §4.3 README/sample runs (VGG16, CIFAR-10, 160 epochs)
+_ER_DST: dict[str, Any] = {  # §5.4 ER_DST; §4.3 README/sample runs (CIFAR-10, 160 epochs)
     "dataset_name": "cifar10",
     "batch_size": 100,  # ER_DST default
-    "model_name": "cifar_vgg_16",
     "model_init": "kaiming_normal",
     "batchnorm_init": "fixed",
     "optimizer_name": "sgd",
@@ -57,27 +54,31 @@ _ER_DST_VGG: dict[str, Any] = {  # §5.4 ER_DST, §4.3 README/sample runs (VGG16
     "milestone_steps": "80ep,120ep",  # x0.1 at 50 % / 75 % of the epochs
     "gamma": 0.1,
     "training_steps": "160ep",
+    "init_pruning_strategy": "random",
 }
+
+_STATIC_ER: dict[str, Any] = {**_ER_DST, "model_name": "cifar_pytorch_resnet_18", "init_density": 0.3}
 
 RECIPES: dict[str, Recipe] = {
     "s2s_cifar10_resnet18_er_balanced": Recipe(
         "train", "ER static training: ResNet-18 on CIFAR-10 from a random balanced ER mask at density 0.3",
-        f"Gadhikar et al. 2023; {NOTE} §1.6, §5.1", {**_STR_CIFAR10, "init_pruning_distribution": "balanced"}),
+        f"Gadhikar et al. 2023; {NOTE} §1.6, §5.4", {**_STATIC_ER, "init_pruning_distribution": "balanced"}),
     "s2s_cifar10_resnet18_er_pyramidal": Recipe(
         "train", "ER static training: ResNet-18 on CIFAR-10 from a random pyramidal ER mask at density 0.3",
-        f"Gadhikar et al. 2023; {NOTE} §1.6, §5.1", {**_STR_CIFAR10, "init_pruning_distribution": "pyramidal"}),
+        f"Gadhikar et al. 2023; {NOTE} §1.6, §5.4", {**_STATIC_ER, "init_pruning_distribution": "pyramidal"}),
     "s2s_cifar10_resnet18_imp_from_er": Recipe(
         "lottery", "IMP from ER: ResNet-18 on CIFAR-10, balanced ER mask at 0.3, x0.8 per level, rewind to init, "
                    "15 levels of 150 epochs",
         f"Gadhikar et al. 2023; {NOTE} §5.1 (STR/run_imp.py)",
-        {**_STR_CIFAR10, "training_steps": "150ep", "init_pruning_distribution": "balanced",
+        {**_STR_CIFAR10, "training_steps": "150ep", "init_density": 0.3, "init_pruning_strategy": "random",
+         "init_pruning_distribution": "balanced",
          "pruning_strategy": "magnitude", "pruning_distribution": "global", "pruning_fraction": 0.2,
          "rewinding_steps": "0ep", "levels": 15}),
     "s2s_cifar10_vgg16_granet_from_er": Recipe(
         "train", "GraNet from ER: VGG-16 on CIFAR-10, balanced ER mask at 0.5 pruned gradually to 0.05 by "
                  "epoch 110, regrowth every 1000 iterations",
         f"Gadhikar et al. 2023; {NOTE} §4.3, §5.4 (ER_DST --method GraNet)",
-        {**_ER_DST_VGG, "init_density": 0.5, "init_pruning_strategy": "random",
+        {**_ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.5,
          "init_pruning_distribution": "balanced", "dst": "granet", "dst_final_density": 0.05,
          "dst_prune_start": "0ep", "dst_prune_end": "110ep", "dst_update_frequency": 1000,
          "dst_drop_fraction": 0.5, "dst_drop_schedule": "cosine", "dst_end": "160ep"}),
