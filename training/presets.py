@@ -36,8 +36,7 @@ def resolve_preset(name: str | None) -> dict[str, Any]:
         return recipe
     from models import registry
 
-    preset = registry.preset(name)
-    if preset is None:
-        raise UsageError(f"--default_hparams: no preset for {name!r}; use digits, a recipe "
-                         "(listed by --help) or a model name such as mnist_lenet_300_100, cifar_resnet_20")
-    return dict(preset)
+    if not any(family.matches(name) for family in registry.FAMILIES):
+        raise UsageError(f"--default_hparams: no preset {name!r}; use digits, a recipe (listed by --help) or a "
+                         "model name such as mnist_lenet_300_100, cifar_resnet_20")
+    return dict(registry.preset(name))

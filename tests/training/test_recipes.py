@@ -221,3 +221,11 @@ def test_recipe_names_are_not_model_names():
 def test_flags_after_a_recipe_win():
     runner = resolve(["lottery", "--default_hparams=sdd_cifar10_resnet18_lottery", "--lr=0.05"])
     assert runner.training.lr == 0.05 and runner.training.momentum == 0.9
+
+
+def test_unknown_preset_is_one_line_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["lottery", "--default_hparams=sdd_mnist_lenet", "--print_path"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.startswith("error: --default_hparams: no preset 'sdd_mnist_lenet'") and err.count("\n") == 1
