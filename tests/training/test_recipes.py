@@ -36,19 +36,23 @@ RP_CIFAR = {"batch_size": 128, "model_name": "cifar_resnet_20",  # RP §6.2 tabl
             "batchnorm_init": "fixed",  # PyTorch default BN init (RP §3.2 names only the conv init)
             "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4,  # RP §6.2 (Nesterov: code-level details)
             "milestone_steps": "80ep,120ep", "training_steps": "160ep",  # RP §6.2: x0.1 at [80, 120], 160 epochs
-            "init_density": 0.05}  # RP §6.2: --density default 0.05 (CIFAR); random ERK = the defaults
+            "init_density": 0.05,  # RP §6.2: --density default 0.05 (CIFAR)
+            "init_pruning_strategy": "random", "init_pruning_distribution": "erk"}  # RP §1.4, §3: random ERK
 FT_WRN = {"dataset_name": "cifar10", "model_name": "wide_resnet_28_10", "batchnorm_init": "fixed",  # RP §6.2 (b)
           "momentum": 0.9, "weight_decay": 5e-4, "batch_size": 128}  # lr 0.1 = default
-FT_DST = {"init_density": 0.2, "dst": "rigl",  # RP §4.4: ERK, d = 0.2, gradient growth, magnitude death
+FT_DST = {"init_density": 0.2, "init_pruning_strategy": "random", "init_pruning_distribution": "erk",
+          "dst": "rigl",  # RP §4.4: ERK, d = 0.2, gradient growth, magnitude death
           "dst_update_frequency": 1000, "dst_drop_fraction": 0.5,  # RP §4.2: every 1000 its, constant 0.5
           "dst_drop_schedule": "constant"}
 FT_250 = {"training_steps": "250ep", "milestone_steps": "125ep,187ep"}  # RP §4.4: 250 epochs, x0.1 at 50 %/75 %
 ER_DST = {"dataset_name": "cifar10", "batch_size": 100, "batchnorm_init": "fixed",  # RP §5.4: batch 100 default
           "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4,  # RP §5.4 Nesterov 0.9, README wd 5e-4
-          "milestone_steps": "80ep,120ep", "training_steps": "160ep"}  # RP §5.4 50 %/75 %, §4.3 160 epochs
+          "milestone_steps": "80ep,120ep", "training_steps": "160ep",  # RP §5.4 50 %/75 %, §4.3 160 epochs
+          "init_pruning_strategy": "random"}  # RP §1.6: random masks with ER layer densities
 STR = {"dataset_name": "cifar10", "batch_size": 256, "model_name": "cifar_pytorch_resnet_18",  # RP §5.1 step 4
        "batchnorm_init": "fixed", "momentum": 0.9, "weight_decay": 1e-4, "schedule": "cosine",
-       "init_density": 0.3, "init_pruning_distribution": "balanced"}  # RP §5.1: balanced ER at 0.3
+       "init_density": 0.3, "init_pruning_strategy": "random",
+       "init_pruning_distribution": "balanced"}  # RP §5.1: balanced ER at 0.3
 
 PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     # OLTH §1.7 SDD preset mnist_mlp_300_100 (160ep, ignore fc.weight, fine-tune 0.1/160ep); §16: levels 0-24
@@ -82,7 +86,7 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     "rp_imagenet_wide_resnet50_2_erk_plus": ("train", {
         "dataset_name": "imagenet", "batch_size": 768, "model_name": "wide_resnet50_2", "batchnorm_init": "fixed",
         "lr": 0.4, "momentum": 0.9, "weight_decay": 1e-4, "warmup_steps": "5ep", "milestone_steps": "30ep,60ep,90ep",
-        "training_steps": "100ep", "label_smoothing": 0.1, "init_density": 0.2,
+        "training_steps": "100ep", "label_smoothing": 0.1, "init_density": 0.2, "init_pruning_strategy": "random",
         "init_pruning_distribution": "erk_plus", "init_fc_density": 1.0}),
     # RP §4.4 EDST README: E = 450, E_x = 150, M = 3 (E_i = 100), q = 0.8 (= the default)
     "ft_cifar10_wrn28_10_edst": ("train", {**FT_WRN, **FT_DST, "training_steps": "450ep", "ensemble": "edst",
