@@ -11,7 +11,8 @@ Deviations from the Random_Pruning code, on purpose:
   code's CIFAR-100 "validation" set is the test set (§6.2, §9.2).
 - ImageNet milestones follow the paper's table for the 100-epoch sparse run (30/60/90); the code
   used 30/60/80 (§6.2). Warm-up is linear per iteration over 5 epochs (the code: per epoch,
-  lr (e+1)/(w+1)). fp32 instead of apex fp16 with a static loss scale.
+  lr (e+1)/(w+1)). fp32 instead of apex fp16 with a static loss scale. Weight decay also acts on the
+  BatchNorm parameters (the ImageNet code exempts them; sparselab has no option for that).
 - BatchNorm starts at gamma=1, beta=0 (`fixed`): the code uses PyTorch's default BN init (§3.2 names
   only the conv/linear init).
 """
