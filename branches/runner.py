@@ -76,8 +76,13 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}
     branch_name = job_name(f"branch_{name}", hparams)
 
-    exp = trunk.prepare()
-    branch.validate(trunk, hparams)
+    if trunk.job_args.print_path and not job_args.dry_run:  # paths need no data (e.g. ImageNet not here)
+        from training.experiment import Experiment
+
+        trunk.exp = trunk.exp or Experiment.create(trunk.platform, trunk.job_args)
+    else:
+        exp = trunk.prepare()
+        branch.validate(trunk, hparams)
 
     def directory(level: int):
         return trunk.branch_parent(level) / branch_name

@@ -24,6 +24,18 @@ class JobHparams(Hparams):
     def validate(self) -> None:
         require(self.replicate >= 1, f"--replicate must be >= 1, got {self.replicate}")
 
+    @classmethod
+    def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,
+                 title: str | None = None) -> None:
+        super().add_args(parser, prefix, defaults, title)
+        action = parser._option_string_actions.get(f"--{prefix}default_hparams")
+        if action is not None and RECIPE_NAMES:
+            action.help = f"{action.help}; recipes of the seed papers: {', '.join(RECIPE_NAMES)}"
+
+
+# Recipe names listed in --default_hparams' help; `training.recipes` fills it (imports point downward).
+RECIPE_NAMES: list[str] = []
+
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line on stderr with exit status 2.

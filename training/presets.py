@@ -1,9 +1,10 @@
-"""`--default_hparams`: the embedded digits default and the model families' presets."""
+"""`--default_hparams`: the embedded digits default, the seed papers' recipes and the model families' presets."""
 from __future__ import annotations
 
 from typing import Any
 
 from foundations.errors import UsageError
+from training.recipes import recipe_values  # also lists the recipes in --default_hparams' help
 
 DEFAULT_PRESET = "digits"
 
@@ -30,10 +31,12 @@ def resolve_preset(name: str | None) -> dict[str, Any]:
     """The flat field values of a preset; no name means the digits default."""
     if name is None or name == DEFAULT_PRESET:
         return dict(DIGITS)
+    recipe = recipe_values(name)
+    if recipe is not None:
+        return recipe
     from models import registry
 
-    preset = registry.preset(name)
-    if preset is None:
-        raise UsageError(f"--default_hparams: no preset for {name!r}; use digits or a model name "
-                         "such as mnist_lenet_300_100, cifar_resnet_20, cifar_vgg_16")
-    return dict(preset)
+    if not any(family.matches(name) for family in registry.FAMILIES):
+        raise UsageError(f"--default_hparams: no preset {name!r}; use digits, a recipe (listed by --help) or a "
+                         "model name such as mnist_lenet_300_100, cifar_resnet_20")
+    return dict(registry.preset(name))
