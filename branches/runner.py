@@ -74,6 +74,9 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
     levels = parse_levels(job_args.levels)
     hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}
+    own_data = hparams.get("dataset")  # a branch with its own dataset counts its steps in its epochs
+    ipe = own_data.nominal_iterations_per_epoch() if own_data is not None else trunk.steps.nominal_ipe
+    hparams = {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
     branch_name = job_name(f"branch_{name}", hparams)
 
     if trunk.job_args.print_path and not job_args.dry_run:  # paths need no data (e.g. ImageNet not here)

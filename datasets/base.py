@@ -90,6 +90,7 @@ class DatasetSource:
     downloads: tuple[RemoteFile, ...] = ()
     class_names: tuple[str, ...] | None = None
     streaming: bool = False  # load returns FileSets, batched by the streaming loaders
+    train_size: int | None = None  # examples of the standard training set: epochs -> iterations before loading
 
     def __post_init__(self) -> None:
         channels = self.image_shape[0]

@@ -31,6 +31,7 @@ def load(folder: Path) -> tuple[ImageSet, ImageSet]:
 
 SOURCE = DatasetSource(
     name="cifar10",
+    train_size=50000,
     num_classes=10,
     image_shape=(3, 32, 32),
     mean=(0.4914, 0.4822, 0.4465),

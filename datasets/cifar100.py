@@ -71,6 +71,7 @@ def coarse_of(fine_labels: torch.Tensor) -> torch.Tensor:
 
 SOURCE = DatasetSource(
     name="cifar100",
+    train_size=50000,
     num_classes=100,
     image_shape=(3, 32, 32),
     mean=(0.5071, 0.4865, 0.4409),

@@ -41,6 +41,7 @@ def load(folder: Path) -> tuple[ImageSet, ImageSet]:
 
 SOURCE = DatasetSource(
     name="digits",
+    train_size=1438,
     num_classes=10,
     image_shape=(1, 8, 8),
     mean=(0.3053,),

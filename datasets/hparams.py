@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from foundations.hparams import Hparams, hparam, require
 
 NOISE_TYPES = ("symmetric", "asymmetric", "pairflip")
+MAX_BATCH_SIZE = 2**20
+MAX_IMAGE_SIZE = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +32,8 @@ class DatasetHparams(Hparams):
         from datasets import registry
 
         registry.get_source(self.dataset_name)  # unknown name -> UsageError listing known ones
-        require(self.batch_size >= 1, f"--batch_size must be >= 1, got {self.batch_size}")
+        require(1 <= self.batch_size <= MAX_BATCH_SIZE,
+                f"--batch_size must be in 1..{MAX_BATCH_SIZE}, got {self.batch_size}")
         if self.subsample_fraction is not None:
             require(0 < self.subsample_fraction <= 1,
                     f"--subsample_fraction must be in (0, 1], got {self.subsample_fraction}")
@@ -48,7 +51,20 @@ class DatasetHparams(Hparams):
             require(self.noisy_labels_type == "asymmetric", "--noise_map is only used with --noisy_labels_type=asymmetric")
             self.parsed_noise_map()
         if self.image_size is not None:
-            require(self.image_size >= 4, f"--image_size must be >= 4, got {self.image_size}")
+            require(4 <= self.image_size <= MAX_IMAGE_SIZE,
+                    f"--image_size must be in 4..{MAX_IMAGE_SIZE}, got {self.image_size}")
+
+    def nominal_iterations_per_epoch(self) -> int | None:
+        """Iterations per epoch on the standard training set (None where its size is not fixed), as
+        `training.data` counts them after subsampling: ceil(examples / batch_size)."""
+        from datasets import registry
+
+        n = registry.get_source(self.dataset_name).train_size
+        if n is None:
+            return None
+        if self.subsample_fraction is not None and self.subsample_fraction < 1:
+            n = max(1, round(n * self.subsample_fraction))
+        return -(-n // self.batch_size)
 
     def inapplicable(self) -> dict[str, str]:
         moot = {}

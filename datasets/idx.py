@@ -70,7 +70,7 @@ def idx_source(name: str, mirrors: tuple[str, ...], md5: dict[str, str], mean: f
                class_names: tuple[str, ...]) -> DatasetSource:
     """The source of an MNIST-style dataset: 28x28 grey images, 10 classes, four idx files."""
     return DatasetSource(
-        name=name, num_classes=10, image_shape=(1, 28, 28), mean=(mean,), std=(std,), augmentation="none",
+        name=name, train_size=60000, num_classes=10, image_shape=(1, 28, 28), mean=(mean,), std=(std,), augmentation="none",
         folder=name, load=load_idx_dataset,
         expected_files=tuple(f.replace(".gz", "[.gz]") for f in md5),
         downloads=tuple(RemoteFile(f, tuple(m + f for m in mirrors), digest) for f, digest in md5.items()),

@@ -43,6 +43,7 @@ def load(folder: Path) -> tuple[ImageSet, ImageSet]:
 
 SOURCE = DatasetSource(
     name="svhn",
+    train_size=73257,
     num_classes=10,
     image_shape=(3, 32, 32),
     mean=(0.4377, 0.4438, 0.4728),

@@ -121,6 +121,7 @@ def resize_to(image_set: ImageSet, size: int, chunk: int = 4096) -> ImageSet:
 
 SOURCE = DatasetSource(
     name="tiny_imagenet",
+    train_size=100000,
     num_classes=200,
     image_shape=(3, SIZE, SIZE),
     mean=(0.4802, 0.4481, 0.3975),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import re
 import typing
 from typing import Any, ClassVar, Iterable, Mapping
 
@@ -17,22 +19,28 @@ from foundations import usage
 from foundations.errors import UsageError
 
 _SCALARS = (bool, int, float, str)
+MAX_INT = 2**63 - 1  # every integer flag fits a signed 64-bit integer (seeds included)
+# ASCII only: int()/float() would also take full-width digits, underscores, 'infinity', ...
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
 
 
 _UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
 
 
 def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, hashed: bool = True,
-           hash_baseline: Any = _UNSET) -> Any:
+           hash_baseline: Any = _UNSET, step: str | None = None) -> Any:
     """Declare a bundle field: its default, its help text, optionally the accepted values.
 
     `hashed=False` marks fields that do not change results (device, verbosity, evaluation cadence).
     `hash_baseline`: the value `canonical()` leaves out instead of the default. For a default that
     changed meaning (or is resolved in `validate` to an effective value): the baseline is the value
     old job directories had, so they keep their hash and the new default gets a new one.
+    `step="one"|"list"` marks a step ('2ep', '100it') or a comma list of steps: canonicalised before
+    hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
     """
     meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "hashed": hashed,
-            "hash_baseline": hash_baseline}
+            "hash_baseline": hash_baseline, "step": step}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -86,6 +94,7 @@ class Hparams:
                 value = float(value)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise UsageError(f"--{f.name}: expected {kind.__name__}, got {value!r}")
+            _check_scalar(f, value)
             choices = f.metadata.get("choices")
             if choices is not None and value not in choices:
                 raise UsageError(f"--{f.name}: unknown value {value!r}; choose from {', '.join(choices)}")
@@ -103,6 +112,33 @@ class Hparams:
         if usage.TRACE is not None and not name.startswith("_"):
             usage.note_read(type(self), name)
         return object.__getattribute__(self, name)
+
+    def validate_steps(self, iterations_per_epoch: int) -> None:
+        """Raise `UsageError` for steps that cannot make sense together (warm-up after the end, ...)."""
+
+    def given(self, name: str) -> bool:
+        """Whether field `name` was given on the command line (True for bundles built in code). A preset's
+        milestone after a shortened end is a harmless no-op; the same milestone typed by hand is a mistake."""
+        given = getattr(self, "_given", None)
+        return given is None or name in given
+
+    def with_canonical_steps(self, iterations_per_epoch: int | None) -> "Hparams":
+        """The same bundle with every step field in its canonical spelling (see foundations.step);
+        with the epoch length known, the steps are also checked against each other."""
+        from foundations.step import canonical_step, canonical_step_list
+
+        changes = {}
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), f.metadata.get("step")
+            if kind is None or value is None:
+                continue
+            convert = canonical_step if kind == "one" else canonical_step_list
+            changes[f.name] = convert(value, iterations_per_epoch, f"--{f.name}")
+        out = dataclasses.replace(self, **changes) if changes else self
+        object.__setattr__(out, "_given", getattr(self, "_given", None))
+        if iterations_per_epoch is not None:
+            out.validate_steps(iterations_per_epoch)
+        return out
 
     # ----- field introspection -------------------------------------------------------------
     @classmethod
@@ -209,6 +245,7 @@ class Hparams:
             elif f.name in defaults:
                 values[f.name] = defaults[f.name]
         built = cls(**values)
+        object.__setattr__(built, "_given", frozenset(typed))
         with usage.untraced():
             moot = built.inapplicable()
         for name in typed:
@@ -229,8 +266,12 @@ class Hparams:
             if kind is bool:
                 return _parse_bool(raw)
             if kind is int:
+                if not _INT_TEXT.fullmatch(raw.strip()):
+                    raise ValueError(raw)
                 return int(raw)
             if kind is float:
+                if not _FLOAT_TEXT.fullmatch(raw.strip()):
+                    raise ValueError(raw)
                 return float(raw)
             return raw
         except ValueError:
@@ -253,6 +294,16 @@ def _bool_flag(flag: str):
             raise argparse.ArgumentTypeError(f"{flag}: expected true/false, got {text!r}") from None
 
     return convert
+
+
+def _check_scalar(f: dataclasses.Field, value: Any) -> None:
+    """Bounds every field shares: finite floats, 64-bit ints, ASCII names in hashed strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"--{f.name} must be a finite number, got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise UsageError(f"--{f.name}: {value} is out of range (at most {MAX_INT} in absolute value)")
+    if isinstance(value, str) and f.metadata.get("hashed", True) and not (value.isascii() and value.isprintable()):
+        raise UsageError(f"--{f.name}: only printable ASCII characters are accepted, got {value!r}")
 
 
 def require(condition: bool, message: str) -> None:

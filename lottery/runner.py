@@ -32,6 +32,7 @@ from training import sparsity
 from training import job
 from training.experiment import Experiment
 from training.hparams import REDENSE_ONLY, TrainingHparams
+from training.steps import resolve_steps
 from training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights, remove_checkpoint, train_in_directory
 
 
@@ -52,6 +53,9 @@ class IterativeRunner:
     finetune: FinetuneHparams | None = None
     dst: DSTHparams | None = None
     exp: Experiment | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
 
     # ----- command line ---------------------------------------------------------------------
     @staticmethod
@@ -120,7 +124,7 @@ class IterativeRunner:
         if self.exp is None:
             self.exp = Experiment.create(self.platform, self.job_args)
         if self.exp.env is None:
-            self.exp.load_data(self.dataset, self.training.precision)
+            self.exp.load_data(self.dataset, self.training.precision, self.steps)
             probe = self.build_model(seed=0)
             check_names(probe, self.pruning.layers_to_ignore, "--pruning_layers_to_ignore")
             if self.rewind_iteration() > 0 and self.init_pruning.enabled:

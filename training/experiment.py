@@ -18,6 +18,7 @@ from platforms.base import Platform, PlatformHparams
 from training.data import prepare_data
 from training.precision import check_precision
 from training.standard import Environment
+from training.steps import ResolvedSteps
 
 
 @dataclass
@@ -42,11 +43,14 @@ class Experiment:
     def primary(self) -> bool:
         return self.platform.is_primary
 
-    def load_data(self, dataset: DatasetHparams, precision: str) -> Environment:
-        """Validate the precision for the device and read the dataset (a missing one is a UsageError)."""
+    def load_data(self, dataset: DatasetHparams, precision: str, steps: ResolvedSteps | None = None) -> Environment:
+        """Validate the precision for the device and read the dataset (a missing one is a UsageError);
+        `steps`: the job's canonical steps, checked against the epoch length of the data read."""
         check_precision(self.platform.device, precision)
         data = prepare_data(dataset, self.platform.dataset_root, self.job_args.replicate,
                             download=self.platform.hparams.download)
+        if steps is not None:
+            steps.check_data(data.iterations_per_epoch(), dataset.dataset_name)
         self.env = Environment(self.platform, data, self.job_args.replicate, verbose=self.verbose)
         return self.env
 

@@ -22,6 +22,7 @@ from training.experiment import Experiment
 from training.hparams import REDENSE_ONLY, TrainingHparams
 from training import sparsity
 from training.standard import remove_checkpoint, train_in_directory
+from training.steps import resolve_steps
 
 
 @dataclass
@@ -39,6 +40,7 @@ class TrainRunner:
     ensemble: EnsembleHparams = field(default_factory=EnsembleHparams)
 
     def __post_init__(self) -> None:
+        self.steps = resolve_steps(self, ("training", "dst", "ensemble"), self.dataset)
         check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
         dynamic.check_start(self.dst, self.init_pruning.init_density)
 
@@ -75,7 +77,7 @@ class TrainRunner:
 
             run_ensemble(self, exp, directory)
             return
-        exp.load_data(self.dataset, self.training.precision)
+        exp.load_data(self.dataset, self.training.precision, self.steps)
         model = exp.build_model(self.model)
         exp.banner("train", self.bundles(), directory)
 
