@@ -71,8 +71,33 @@ def traced_run(argv: list[str], root: Path) -> usage.Trace:
     return trace
 
 
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_hashed_flag_is_read_or_refused(command: str, tmp_path: Path) -> None:
+    argv = COMMANDS[command]
+    trace = traced_run(argv, tmp_path / "run")
+    unread = {dest: (cls, name) for dest, (cls, name) in trace.flags.items()
+              if cls.__dataclass_fields__[name].metadata.get("hashed", True) and (cls, name) not in trace.reads}
+    silently_dropped = []
+    for dest, (cls, name) in sorted(unread.items()):
+        value = sample(cls, name)
+        assert value is not None, f"add a sample value for --{dest}"
+        root = tmp_path / f"typed_{dest}"
+        status, err = call([*argv, *TINY, f"--{dest}={value}", f"--root={root}"])
+        lines = err.strip().splitlines()
+        if status != 2:
+            silently_dropped.append(f"--{dest}={value} (exit {status})")
+            continue
+        assert len(lines) == 1 and lines[0].startswith("error:"), err
+        assert not root.exists() or not any(root.rglob("*.json")), f"--{dest}: refused but wrote files"
+    assert not silently_dropped, f"{command}: accepted but never used: {', '.join(silently_dropped)}"
+
+
 REFUSED: list[tuple[list[str], str]] = [
+    # The cases, exactly as written there.
     (["train", "--regain_pruned_weights_steps=1ep"], "--regain_pruned_weights_steps does not apply"),
+    (["lottery", "--levels=1", "--erk_power=2"], "--erk_power does not apply"),
+    (["train", "--init_density=0.1", "--init_pruning_strategy=random", "--synflow_iterations=7"],
+     "--synflow_iterations does not apply"),
     (["lottery", "--levels=1", "--regain_pruned_weights_steps=1ep"], "retrain"),
     (["train", "--gamma=0.5", "--milestone_steps="], "--gamma does not apply"),
     (["train", "--optimizer_name=adam", "--nesterov"], "--nesterov does not apply"),
