@@ -26,8 +26,8 @@ INIT_STRATEGY_HELP = (
     "on ONE training batch (the training batch size), train mode (batch statistics); gradient: the same in "
     "eval mode; grasp w*(Hg) on --grasp_samples_per_class training examples of every class, train mode, "
     "temperature 200; synflow |w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
-    "data-free, --synflow_iterations rounds. Training data is read without augmentation order of the run "
-    "(its own seeded order)")
+    "data-free, --synflow_iterations rounds. Scoring batches come from the training set in their own seeded "
+    "order (--init_pruning_seed); SNIP does not re-initialise the scored copy")
 INIT_DISTRIBUTION_HELP = (
     "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all "
     "counted weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for "

@@ -40,13 +40,13 @@ def check_strategy(score: str, distribution: str) -> None:
 
 
 def split_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) -> tuple[Mask, Mask]:
-    """(the counted tensors of `mask`, the ignored tensors it already prunes).
+    """(the counted tensors of `mask`, the ignored tensors it holds).
 
-    An ignored tensor pruned at initialisation keeps that mask at every level (neither pruned further
-    nor counted); an all-ones ignored tensor is left out of the mask (dense)."""
+    An ignored tensor is usually absent from the mask (dense). One that pruning at initialisation put
+    in the mask keeps its mask at every level: neither pruned further nor counted."""
     check_names(model, ignore, flag)
     skip = set(ignore)
-    frozen = Mask({n: m for n, m in mask.items() if n in skip and not bool(m.all())})
+    frozen = Mask({n: m for n, m in mask.items() if n in skip})
     return Mask({n: m for n, m in mask.items() if n not in skip}), frozen
 
 

@@ -32,8 +32,7 @@ def test_static_sparse_training_keeps_its_mask(tmp_path):
 
 def test_dense_train_hash_is_unchanged_by_the_init_pruning_bundle(tmp_path):
     dense = run_main("train", f"--root={tmp_path}", "--print_path").stdout.strip()
-    explicit = run_main("train", f"--root={tmp_path}", "--print_path", "--init_pruning_strategy=random",
-                        "--init_scale=none").stdout.strip()
+    explicit = run_main("train", f"--root={tmp_path}", "--print_path", "--init_density=none").stdout.strip()
     sparse = run_main("train", f"--root={tmp_path}", "--print_path", "--init_density=0.5").stdout.strip()
     assert dense == explicit != sparse
 
@@ -49,7 +48,11 @@ def test_lottery_from_a_sparse_network(tmp_path):
         total = sum(m.numel() for m in mask.values())
         kept.append(sum(int(m.sum()) for m in mask.values()))
     assert kept[0] == round(0.3 * total)
-    assert kept[1] == kept[0] - round(0.2 * kept[0]) and kept[2] == kept[1] - round(0.2 * kept[1])
+    # fc.weight (ignored by the digits preset) is pruned at initialisation, then kept as it is and not counted
+    fc = [int(load(exp / f"level_{level}" / "main" / "mask.pt")["fc.weight"].sum()) for level in range(3)]
+    assert fc[0] == fc[1] == fc[2]  # (ER at 0.3 keeps this small output layer dense)
+    counted = [k - f for k, f in zip(kept, fc)]
+    assert counted[1] == counted[0] - round(0.2 * counted[0]) and counted[2] == counted[1] - round(0.2 * counted[1])
     # --init_scale=layer_density: kept weights of level 0 start at init / sqrt(tensor density)
     import models.registry as registry
     from foundations.seeds import derive_seed
@@ -60,7 +63,7 @@ def test_lottery_from_a_sparse_network(tmp_path):
     for name, m in mask0.items():
         density = int(m.sum()) / m.numel()
         assert torch.allclose(start[name][m], init[name][m] / density ** 0.5)
-    assert torch.equal(start["fc.weight"], init["fc.weight"])  # output layer ignored by the digits preset
+    assert (start["fc.weight"][~mask0["fc.weight"]] == 0).all()  # pruned at init like in `train`
 
 
 @pytest.mark.parametrize("flags, fragment", [
@@ -75,3 +78,66 @@ def test_bad_input(tmp_path, flags, fragment):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# ----- issue 12: the published defaults through the commands ---------------------------------
+ONE_STEP = ["--training_steps=1it", "--threads=1"]
+
+
+def only_dir(root: Path, pattern: str) -> Path:
+    (d,) = root.glob(pattern)
+    return d
+
+
+def test_snip_default_is_the_global_job(tmp_path, capsys):
+    flags = ["train", f"--root={tmp_path}", "--init_density=0.1", "--init_pruning_strategy=snip", *ONE_STEP]
+    assert cli.main([*flags, "--print_path"]) == 0
+    assert cli.main([*flags, "--init_pruning_distribution=global", "--print_path"]) == 0
+    assert cli.main([*flags, "--init_pruning_distribution=erk", "--print_path"]) == 0
+    default, explicit, erk = capsys.readouterr().out.split()
+    assert default == explicit != erk
+    assert cli.main(flags) == 0
+    out = capsys.readouterr().out
+    assert "* init_pruning_distribution = global" in out and "initial mask: snip x global" in out
+    d = only_dir(tmp_path, "train_*/replicate_1/main")
+    assert json.loads((d / "hparams.json").read_text())["init_pruning"]["init_pruning_distribution"] == "global"
+
+
+def test_erk_plus_keeps_the_output_layer_dense(tmp_path):
+    assert cli.main(["lottery", f"--root={tmp_path}", "--levels=0", "--init_density=0.1",
+                     "--init_pruning_distribution=erk_plus", "--pruning_layers_to_ignore=", *ONE_STEP,
+                     "--quiet"]) == 0
+    mask = load(only_dir(tmp_path, "lottery_*/replicate_1") / "level_0" / "main" / "mask.pt")
+    assert bool(mask["fc.weight"].all())
+    assert sum(int(m.sum()) for m in mask.values()) == round(0.1 * sum(m.numel() for m in mask.values()))
+
+
+def test_train_and_lottery_build_the_same_initial_mask(tmp_path):
+    flags = ["--init_density=0.1", "--init_pruning_strategy=snip", *ONE_STEP, "--quiet"]
+    assert cli.main(["train", f"--root={tmp_path}", *flags]) == 0
+    assert cli.main(["lottery", f"--root={tmp_path}", "--levels=0", *flags]) == 0
+    trained = load(only_dir(tmp_path, "train_*/replicate_1/main") / "mask.pt")
+    level0 = load(only_dir(tmp_path, "lottery_*/replicate_1") / "level_0" / "main" / "mask.pt")
+    assert set(trained) == set(level0) and "fc.weight" in level0    # the preset's ignore list is for the levels
+    assert all(torch.equal(trained[n], level0[n]) for n in trained)
+
+
+def test_balanced_reports_the_density_it_realises(tmp_path, capsys):
+    # digits LeNet: 19,200 + 30,000 + 1,000 weights; X = 0.2 * 50,200 / 3 per tensor, fc capped at 1,000
+    realised = round(2 * 0.2 * 50_200 / 3 + 1_000) / 50_200
+    assert cli.main(["lottery", f"--root={tmp_path}", "--levels=0", "--init_density=0.2",
+                     "--init_pruning_distribution=balanced", *ONE_STEP]) == 0
+    out = capsys.readouterr().out
+    assert f"density {realised:.4f} (--init_density=0.2)" in out
+    table_row = [line.split() for line in out.splitlines() if line.split()[:1] == ["0"]][-1]
+    assert table_row[1] == f"{realised:.4f}"
+    done = json.loads((only_dir(tmp_path, "lottery_*/replicate_1") / "level_0" / "main" / "done.json").read_text())
+    assert done["density"] == pytest.approx(realised, abs=1e-6)
+
+
+def test_help_states_what_each_criterion_sees():
+    text = " ".join(run_main("train", "--help").stdout.split())
+    for phrase in ("snip |w dL/dw| on ONE training batch", "train mode", "grasp w*(Hg) on --grasp_samples_per_class",
+                   "synflow |w dR/dw|", "eval mode", "data-free", "exactly round(d * N) are kept",
+                   "(25 as in Random_Pruning; 10 before)", "(default: 25)"):
+        assert phrase in text, phrase

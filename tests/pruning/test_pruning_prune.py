@@ -99,10 +99,12 @@ def test_ignored_layers_are_neither_pruned_nor_counted():
     model = mlp()
     hparams = PruningHparams(pruning_layers_to_ignore="4.weight")
     full = Mask.ones_like(model)
-    new = prune(model, full, hparams, ScoreContext())
+    new = prune(model, Mask.ones_like(model, ignore=["4.weight"]), hparams, ScoreContext())
     assert "4.weight" not in new
     counted = full.num_total - 300
     assert new.num_kept == counted - round(0.2 * counted)
+    held = prune(model, full, hparams, ScoreContext())  # a mask that holds the ignored tensor keeps it as it is
+    assert bool(held["4.weight"].all()) and held.num_kept - 300 == counted - round(0.2 * counted)
     sparse = full.clone()
     sparse["4.weight"][0] = False  # pruned at initialisation: kept as it is, not counted
     again = prune(model, sparse, hparams, ScoreContext())
