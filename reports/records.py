@@ -38,6 +38,7 @@ METRICS: tuple[str, ...] = (
     "final_test_top_prediction_fraction",
     "empty_prunable_tensors",
     "connected",
+    "weights_on_path",
 )
 
 # The metrics that are averaged across replicates (with a standard deviation).

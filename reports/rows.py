@@ -24,7 +24,7 @@ VALUE_COLUMNS = ("density", "sparsity", "trunk_density", "collapsed", "collapse_
                  "final_test_accuracy", "best_test_accuracy", "best_iteration",
                  "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
                  "final_train_noisy_true_accuracy", "final_test_loss", "final_test_top_prediction_fraction",
-                 "last_iteration")
+                 "weights_on_path", "last_iteration")
 STD_COLUMNS = tuple(f"{m}_std" for m in AVERAGED)
 ROW_COLUMNS = ID_COLUMNS + VALUE_COLUMNS + STD_COLUMNS
 

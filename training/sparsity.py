@@ -53,18 +53,20 @@ def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
     return {"density": report["density"], "density_all_parameters": report["density_all_parameters"],
             "kept_weights": report["kept"], "prunable_weights": report["total"],
             "empty_prunable_tensors": [name for name, t in report["tensors"].items() if t["kept"] == 0],
-            "connected": _connected(model, mask)}
+            **_connectivity(model, mask)}
 
 
-def _connected(model: torch.nn.Module, mask: Mask) -> bool | None:
-    """Whether a path of kept weights joins input and output (None when the model cannot say)."""
+def _connectivity(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
+    """Whether a path of kept weights joins input and output, and how many kept weights lie on one
+    (None when the check cannot run on this model: a diagnostic never fails a finished job)."""
     from foundations.errors import UsageError
     from pruning.connectivity import check_connectivity
 
     try:
-        return check_connectivity(model, mask)["connected"]
-    except UsageError:
-        return None
+        result = check_connectivity(model, mask)
+    except (UsageError, RuntimeError, TypeError, ValueError):
+        return {"connected": None, "weights_on_path": None}
+    return {"connected": result["connected"], "weights_on_path": result["kept_on_path"]}
 
 
 def scaled_start(state: dict, model: torch.nn.Module, mask: Mask, init: InitPruningHparams) -> torch.nn.Module:

@@ -45,7 +45,7 @@ def test_summary_marks_empty_tensors_and_lost_paths():
     model = _Mlp()
     mask = Mask.ones_like(model)
     full = sparsity.summary(model, mask)
-    assert full["empty_prunable_tensors"] == [] and full["connected"] is True
+    assert full["empty_prunable_tensors"] == [] and full["connected"] is True and full["weights_on_path"] == 18
     mask["fc2.weight"] = torch.zeros(2, 3, dtype=torch.bool)
     dead = sparsity.summary(model, mask)
     assert dead["empty_prunable_tensors"] == ["fc2.weight"] and dead["connected"] is False
@@ -54,7 +54,7 @@ def test_summary_marks_empty_tensors_and_lost_paths():
     mask["fc1.weight"] = torch.tensor([[1, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=torch.bool)
     mask["fc2.weight"] = torch.tensor([[0, 0, 1], [0, 0, 1]], dtype=torch.bool)
     cut = sparsity.summary(model, mask)
-    assert cut["empty_prunable_tensors"] == [] and cut["connected"] is False
+    assert cut["empty_prunable_tensors"] == [] and cut["connected"] is False and cut["weights_on_path"] == 0
 
 
 def test_collapse_reasons():
