@@ -125,3 +125,42 @@ def test_file_changed_after_this_process_wrote_it_fails_the_job(tmp_path):
     with pytest.raises(JobFailed, match="weights_start.pt changed on disk"):
         job.run_once(d, {"h": 1}, work, "j", verbose=False)
     assert not (d / "done.json").exists()
+
+
+def _job(directory, done=True):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hparams.json").write_text("{}")
+    if done:
+        (directory / "done.json").write_text("{}")
+    return directory
+
+
+def test_repair_takes_along_exactly_what_was_computed_from_the_damaged_job(tmp_path):
+    from reports.verify import invalidated
+
+    rep = tmp_path / "lottery_ab12cd34" / "replicate_1"
+    levels = [_job(rep / f"level_{L}" / "main") for L in range(4)]
+    branch = _job(rep / "level_1" / "branch_retrain_00ff00ff")
+    pretrain = _job(rep / "level_pretrain" / "main")
+    assert invalidated(levels[2]) == [rep / "level_2", rep / "level_3"]
+    assert invalidated(branch) == [branch]
+    assert invalidated(pretrain) == [rep / "level_pretrain", *(rep / f"level_{L}" for L in range(4))]
+    train = tmp_path / "train_ab12cd34" / "replicate_1"
+    phase = _job(_job(train / "main") / "exploration")
+    _job(train / "level_2" / "branch_oneshot_prune_00ff00ff")
+    assert invalidated(phase) == [train / "main", train / "level_2"]
+
+
+def test_verify_counts_old_results_as_unverified_and_damaged_ones_apart(tmp_path, capsys):
+    from reports.verify import verify
+
+    _job(tmp_path / "old")  # a done.json without checksums
+    finished_job(tmp_path / "new")
+    assert verify(tmp_path, repair=False) == 0
+    out = capsys.readouterr().out
+    assert "2 job(s)" in out and "1 verified, 1 unverified" in out and "cannot be checked" in out
+    flip_bit(tmp_path / "new" / "metrics.csv")
+    assert verify(tmp_path, repair=False) == 2
+    assert "damaged: " in capsys.readouterr().out
+    assert verify(tmp_path, repair=True) == 0
+    assert [p.name for p in tmp_path.iterdir() if ".damaged-" in p.name] and not (tmp_path / "new").exists()
