@@ -16,6 +16,7 @@ import torch
 
 from foundations import io as fio
 from foundations.errors import UsageError
+from training import job
 from training.job import DONE_FILE, HPARAMS_FILE
 from training.standard import WEIGHTS_FINAL
 
@@ -51,7 +52,7 @@ def _job_name(path: Path) -> str:
 
 def _expand(path: Path) -> list[Member]:
     done_path = path / DONE_FILE
-    done = fio.read_json(done_path) if done_path.exists() else None
+    done = job.read_done(path) if done_path.exists() else None  # checked against its own sha256
     if isinstance(done, dict) and "members" in done:
         members = []
         for i, rel in enumerate(done["members"], start=1):

@@ -60,7 +60,7 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
             done = integrity.open_done(directory / DONE_FILE)[0]
             integrity.check_job(directory)
         except integrity.DamagedFile as e:
-            job.status, job.problem = DAMAGED, f"{e.path.name}: {e.reason}"
+            job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
             return job
         job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
         _old_empty_tensors(directory, job.values)

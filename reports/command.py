@@ -142,8 +142,8 @@ def report(paths: list[Path], args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     damaged = [job for e in experiments for job in e.damaged()]
     if damaged:
-        raise DamagedResults(f"{len(damaged)} damaged job(s), left out of the report: {damaged[0].directory}: "
-                             f"{damaged[0].problem}; {integrity.repair_hint(damaged[0].directory)}")
+        raise DamagedResults(f"{len(damaged)} damaged job(s), left out of the report: {damaged[0].problem}; "
+                             f"{integrity.repair_hint(damaged[0].directory)}")
     return 0
 
 

@@ -198,7 +198,7 @@ def notes(experiment: ExperimentResult) -> list[str]:
         if rep.pretrain is not None and rep.pretrain != DONE:
             lines.append(f"replicate {rep.replicate}: level_pretrain {rep.pretrain}")
     for job in experiment.damaged():
-        lines.append(f"DAMAGED, not shown: {job.directory}: {job.problem}")
+        lines.append(f"DAMAGED, not shown: {job.problem}")
     for replicate, level, key, job in experiment.in_progress():
         where = f"level {level} " if experiment.kind == "trunk" else ""
         series = "" if key == MAIN else f"{experiment.series_label(key)} "

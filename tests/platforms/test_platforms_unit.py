@@ -133,7 +133,7 @@ def test_primary_rank_writes_and_announces(tmp_path):
     result = job.run_once(tmp_path / "j", {"h": 1}, lambda: calls.append(1) or {"acc": 0.5}, "j",
                           verbose=False, platform=rank0)
     assert result == {"acc": 0.5} and calls == [1]
-    assert json.loads((tmp_path / "j" / "done.json").read_text()) == {"acc": 0.5}
+    assert job.read_done(tmp_path / "j") == {"acc": 0.5}  # done.json adds its integrity record
     assert json.loads((tmp_path / "j" / "hparams.json").read_text()) == {"h": 1}
     assert rank0.sent == [(str(tmp_path / "j"), "run"), {"acc": 0.5}] and rank0.barriers == 1
     # Done now: the decision is "done" and the work is not run again.

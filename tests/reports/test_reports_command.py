@@ -14,7 +14,7 @@ from reports.rows import read_csv
 
 
 def test_registry_shape():
-    assert set(REPORT_COMMANDS) == {"report", "list"}
+    assert set(REPORT_COMMANDS) == {"report", "list", "verify"}
     for name, cls in REPORT_COMMANDS.items():
         assert cls.name == name and cls.description and callable(cls.main)
 
