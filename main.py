@@ -5,7 +5,7 @@ import sys
 from typing import Any, Sequence
 
 from foundations.cli import OneLineParser, exit_with, pre_read
-from foundations.errors import JobFailed, UsageError
+from foundations.errors import JobFailed, UsageError, failure_message
 
 
 def runners() -> dict[str, Any]:
@@ -60,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         exit_with(e, 2)
     except JobFailed as e:
         exit_with(e, 1)
+    except (OSError, MemoryError, RuntimeError) as e:  # the machine failed, not the input: one line, exit 1
+        message = failure_message(e)
+        if message is None:
+            raise
+        exit_with(message, 1)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -26,8 +26,8 @@ class PruningHparams(Hparams):
     def validate(self) -> None:
         require(0 < self.pruning_fraction < 1,
                 f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
-        require(self.pruning_batches >= 1, f"--pruning_batches must be >= 1, got {self.pruning_batches}")
-        require(self.erk_power > 0, f"--erk_power must be positive, got {self.erk_power}")
+        require(1 <= self.pruning_batches <= 10**4, f"--pruning_batches must be in 1..10000, got {self.pruning_batches}")
+        require(0 < self.erk_power <= 100, f"--erk_power must be in (0, 100], got {self.erk_power}")
         if self.fc_density is not None:
             require(0 < self.fc_density <= 1, f"--fc_density must be in (0, 1], got {self.fc_density}")
 

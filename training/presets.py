@@ -32,8 +32,13 @@ def resolve_preset(name: str | None) -> dict[str, Any]:
         return dict(DIGITS)
     from models import registry
 
-    preset = registry.preset(name)
+    hint = "use digits or a model name such as mnist_lenet_300_100, cifar_resnet_20, cifar_vgg_16"
+    if not (name.isascii() and name.isprintable()):
+        raise UsageError(f"--default_hparams: only printable ASCII characters are accepted, got {name!r}")
+    try:
+        preset = registry.preset(name)
+    except UsageError:
+        raise UsageError(f"--default_hparams: no preset named {name!r}; {hint}") from None
     if preset is None:
-        raise UsageError(f"--default_hparams: no preset for {name!r}; use digits or a model name "
-                         "such as mnist_lenet_300_100, cifar_resnet_20, cifar_vgg_16")
+        raise UsageError(f"--default_hparams: no preset for {name!r}; {hint}")
     return dict(preset)
