@@ -36,7 +36,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["train", "--warmup_steps=20ep"], 2, "does not end before"),
     (["train", "--milestone_steps=30ep"], 2, "at or after the end"),
     (["train", "--milestone_steps=20ep"], 2, "at or after the end"),
-    (["train", "--milestone_steps=5ep,115it"], 2, "listed twice"),
+    (["train", "--milestone_steps=5ep,115it"], 2, "two milestones at iteration 115"),
     (["train", "--regain_pruned_weights_steps=20ep"], 2, "not before the end"),
     (["train", "--init_density=0.5", "--dst=rigl", "--dst_end=1e3"], 2, "malformed step"),
     # numbers
