@@ -5,7 +5,7 @@ import sys
 from typing import Any, Sequence
 
 from foundations.cli import OneLineParser, exit_with, pre_read
-from foundations.errors import JobFailed, UsageError
+from foundations.errors import JobFailed, UsageError, failure_message
 
 
 def runners() -> dict[str, Any]:
@@ -82,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as e:
         print(f"terminated ({e}); rerun the same command to resume", file=sys.stderr)
         return 143
+    except (OSError, MemoryError, RuntimeError) as e:  # the machine failed, not the input: one line, exit 1
+        message = failure_message(e)
+        if message is None:
+            raise
+        exit_with(message, 1)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -1,7 +1,10 @@
 """Reading the CIFAR "python version" batch files: pickled dicts of bytes keys, numpy arrays and lists.
 
-The unpickler only resolves the few numpy globals these files need, so a doctored file cannot run
-code when it is read.
+Accepted: the official archives (Python-2 protocol-2 pickles of str keys and raw bytes) and the same
+dicts re-pickled by Python 3 (protocol 2 writes bytes as `_codecs.encode(text, 'latin1')`, protocols
+4 and 5 may carry str keys, protocol 5 rebuilds arrays with `numpy..._frombuffer`). The unpickler
+resolves only those globals (and `_codecs.encode` only for latin-1), so a doctored file cannot run
+code when it is read; str keys are read as their bytes.
 """
 from __future__ import annotations
 
@@ -21,12 +24,34 @@ _ALLOWED = {
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
 }
+_FROMBUFFER = {("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}
+_LATIN1 = ("latin1", "latin-1", "iso-8859-1", "iso8859-1")
+
+
+def _latin1_encode(text: Any, encoding: str = "utf-8") -> bytes:
+    """`_codecs.encode` as protocol-2 pickles of bytes use it, and nothing else."""
+    if not isinstance(text, str) or str(encoding).lower() not in _LATIN1:
+        raise pickle.UnpicklingError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin-1")
+
+
+def _frombuffer(buffer: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+    """numpy's protocol-5 array constructor, for plain (non-object) dtypes only."""
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise pickle.UnpicklingError("refusing an object array")
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order).copy()  # writable, like _reconstruct
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1_encode
+        if (module, name) in _FROMBUFFER:
+            return _frombuffer
         if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: a CIFAR batch holds only "
+                                         "numpy arrays, lists and strings")
         return super().find_class(module, name)
 
 
@@ -39,7 +64,7 @@ def read_batch(path: Path) -> dict[bytes, Any]:
         raise corrupt(path, f"cannot unpickle ({type(e).__name__}: {e})") from None
     if not isinstance(batch, dict):
         raise corrupt(path, f"expected a dict, found {type(batch).__name__}")
-    return batch
+    return {k.encode("utf-8") if isinstance(k, str) else k: v for k, v in batch.items()}
 
 
 def batch_images(path: Path, batch: dict[bytes, Any], image_hw: tuple[int, int] = (32, 32)) -> np.ndarray:

@@ -20,17 +20,19 @@ class EnsembleHparams(Hparams):
                                   choices=ENSEMBLE_KINDS)
     ensemble_members: int = hparam(3, "number of members M")
     exploration_steps: str | None = hparam(None, "edst: length of the exploration phase at the training lr "
-                                                 "(default: a third of --training_steps)")
+                                                 "(default: a third of --training_steps)", step="one")
     refine_steps: str | None = hparam(None, "edst: length of each refinement phase (lr/10, then lr/100 from "
-                                            "half-way); default: the rest of --training_steps split in M")
+                                            "half-way); default: the rest of --training_steps split in M", step="one")
     global_explore_fraction: float = hparam(0.8, "edst: drop fraction of the large prune-and-grow step "
                                                   "between two refinement phases")
     pf_density: float = hparam(0.2, "pf: density of the one-shot global magnitude pruning of each dense member")
     pf_lr: float = hparam(0.001, "pf: constant learning rate of the fine-tuning")
-    pf_finetune_steps: str | None = hparam(None, "pf: length of the fine-tuning (default: --training_steps)")
+    pf_finetune_steps: str | None = hparam(None, "pf: length of the fine-tuning (default: --training_steps)",
+                                              step="one")
 
     def validate(self) -> None:
-        require(self.ensemble_members >= 2, f"--ensemble_members must be >= 2, got {self.ensemble_members}")
+        require(2 <= self.ensemble_members <= 100, f"--ensemble_members must be in 2..100, got {self.ensemble_members}")
+        require(self.pf_lr <= 1e3, f"--pf_lr must be at most 1000, got {self.pf_lr}")
         require(0 < self.global_explore_fraction < 1,
                 f"--global_explore_fraction must be in (0, 1), got {self.global_explore_fraction}")
         require(0 < self.pf_density < 1, f"--pf_density must be in (0, 1), got {self.pf_density}")

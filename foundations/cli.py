@@ -10,6 +10,9 @@ from foundations.errors import UsageError
 from foundations.hparams import Hparams, hparam, require
 
 
+MAX_REPLICATE = 10**6
+
+
 @dataclasses.dataclass(frozen=True)
 class JobHparams(Hparams):
     """Flags about this invocation, not about results: never hashed."""
@@ -22,7 +25,7 @@ class JobHparams(Hparams):
     print_path: bool = hparam(False, "print the output directory and exit", hashed=False)
 
     def validate(self) -> None:
-        require(self.replicate >= 1, f"--replicate must be >= 1, got {self.replicate}")
+        require(1 <= self.replicate <= MAX_REPLICATE, f"--replicate must be in 1..{MAX_REPLICATE}, got {self.replicate}")
 
     @classmethod
     def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,

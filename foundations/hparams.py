@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 
 from foundations import usage
 from foundations.errors import UsageError
+from foundations.step import shown
 
 _SCALARS = (bool, int, float, str)
 MAX_INT = 2**63 - 1  # every integer flag fits a signed 64-bit integer (seeds included)
@@ -275,7 +276,7 @@ class Hparams:
                 return float(raw)
             return raw
         except ValueError:
-            raise UsageError(f"{flag}: expected {kind.__name__}, got {raw!r}") from None
+            raise UsageError(f"{flag}: expected {kind.__name__}, got {shown(raw)}") from None
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "Hparams":
@@ -300,10 +301,13 @@ def _check_scalar(f: dataclasses.Field, value: Any) -> None:
     """Bounds every field shares: finite floats, 64-bit ints, ASCII names in hashed strings."""
     if isinstance(value, float) and not math.isfinite(value):
         raise UsageError(f"--{f.name} must be a finite number, got {value!r}")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-        raise UsageError(f"--{f.name}: {value} is out of range (at most {MAX_INT} in absolute value)")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_INT:
+            raise UsageError(f"--{f.name}: {value} is out of range (at most {MAX_INT} in absolute value)")
+        if f.name.endswith("seed") and value < 0:
+            raise UsageError(f"--{f.name}: a seed is a non-negative integer, got {value}")
     if isinstance(value, str) and f.metadata.get("hashed", True) and not (value.isascii() and value.isprintable()):
-        raise UsageError(f"--{f.name}: only printable ASCII characters are accepted, got {value!r}")
+        raise UsageError(f"--{f.name}: only printable ASCII characters are accepted, got {shown(value)}")
 
 
 def require(condition: bool, message: str) -> None:

@@ -39,18 +39,24 @@ class Spelling:
         return f"{self.epochs}ep{self.iterations}it"
 
 
+def shown(text: object, limit: int = 40) -> str:
+    """repr of a value for a message, cut to `limit` characters (a 5000-digit typo stays one short line)."""
+    r = repr(text)
+    return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
+
+
 def parse_spelling(text: str, flag: str = "step") -> Spelling:
     """Syntax of a step; malformed, non-ASCII or absurdly large values are a `UsageError`."""
     stripped = text.strip(" \t") if isinstance(text, str) else ""
     match = _STEP_PATTERN.fullmatch(stripped)
     if not isinstance(text, str) or match is None or not any(match.groups()):
-        raise UsageError(f"{flag}: malformed step {text!r}; {_EXAMPLE}")
+        raise UsageError(f"{flag}: malformed step {shown(text)}; {_EXAMPLE}")
     parts = [g or "0" for g in match.groups()]
     if any(len(p.lstrip("0")) > _MAX_DIGITS for p in parts):
-        raise UsageError(f"{flag}: {text!r} is too large (at most {MAX_ITERATIONS} iterations)")
+        raise UsageError(f"{flag}: {shown(text)} is too large (at most {MAX_ITERATIONS} iterations)")
     spelling = Spelling(int(parts[0]), int(parts[1]))
     if max(spelling.epochs, spelling.iterations) > MAX_ITERATIONS:
-        raise UsageError(f"{flag}: {text!r} is too large (at most {MAX_ITERATIONS} iterations)")
+        raise UsageError(f"{flag}: {shown(text)} is too large (at most {MAX_ITERATIONS} iterations)")
     return spelling
 
 
@@ -73,7 +79,7 @@ class Step:
         """Parse '160ep', '1000it', '2ep100it' or '0ep'; the total is bounded by MAX_ITERATIONS."""
         total = parse_spelling(text, flag).total(iterations_per_epoch)
         if total > MAX_ITERATIONS:
-            raise UsageError(f"{flag}: {text!r} is {total} iterations, more than {MAX_ITERATIONS}")
+            raise UsageError(f"{flag}: {shown(text)} is {total} iterations, more than {MAX_ITERATIONS}")
         return Step(total, iterations_per_epoch)
 
     @property

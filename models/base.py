@@ -93,6 +93,8 @@ def positive_int(text: str | None, what: str, name: str, default: int | None = N
         if default is None:
             raise UsageError(f"model name {name!r} is missing its {what}")
         return default
+    if len(text) > 6:
+        raise UsageError(f"model name {name!r}: {what} {text} is too large (at most 6 digits)")
     value = int(text)
     if value <= 0:
         raise UsageError(f"model name {name!r}: {what} must be a positive integer, got {value}")

@@ -17,6 +17,9 @@ PLATFORM_NAMES = ("local", "distributed", "slurm")
 SLURM_EXECUTORS = ("slurm", "local")
 
 T = TypeVar("T")
+MAX_THREADS = 4096
+NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
+CUBLAS_WORKSPACE = ":4096:8"  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +33,9 @@ class PlatformHparams(Hparams):
     threads: int | None = hparam(None, "CPU threads for torch; unset: all available cores, shared among "
                                  "the processes of a node under --platform=distributed", hashed=False)
     compile: bool = hparam(False, "torch.compile the model for training (pays off on GPUs)", hashed=False)
+    deterministic: bool = hparam(False, "deterministic algorithms only (torch.use_deterministic_algorithms, "
+                                 "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; "
+                                 "slower", hashed=False)
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
     dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
     download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
@@ -51,8 +57,14 @@ class PlatformHparams(Hparams):
     slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
 
     def validate(self) -> None:
-        if self.threads is not None and self.threads < 1:
-            raise UsageError(f"--threads must be >= 1, got {self.threads}")
+        if self.threads is not None and not 1 <= self.threads <= MAX_THREADS:
+            raise UsageError(f"--threads must be in 1..{MAX_THREADS}, got {self.threads}")
+        limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5,
+                  "slurm_time": 10**6}
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            if value is not None and value > limit:
+                raise UsageError(f"--{name} must be at most {limit}, got {value}")
         positive = {"slurm_nodes": self.slurm_nodes, "slurm_time": self.slurm_time,
                     "slurm_cpus": self.slurm_cpus, "slurm_mem": self.slurm_mem}
         for name, value in positive.items():
@@ -91,6 +103,8 @@ class Platform:
 
     def __init__(self, hparams: PlatformHparams) -> None:
         self.hparams = hparams
+        if hparams.deterministic:
+            use_deterministic_algorithms()
         self.device = self.choose_device()
         if self.device.type == "cpu":
             torch.set_num_threads(hparams.threads or self.default_threads())
@@ -127,6 +141,44 @@ class Platform:
     def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
         """The module the training loop runs forward and backward through (`model` stays the bare one)."""
         return compile_model(model) if self.hparams.compile else model
+
+
+def use_deterministic_algorithms() -> None:
+    """Deterministic kernels everywhere (an op without one raises); set before any CUDA work."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def check_results_root(root: Path, flag: str = "--root") -> None:
+    """Refuse, before anything is written, a results root that cannot hold job directories."""
+    path = Path(root).absolute()
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            raise UsageError(f"{flag}: the name {part[:32]!r}... is {len(part)} characters; file names are at "
+                             f"most {NAME_MAX} bytes")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag}: {existing} is a file, not a directory (cannot create {path})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        why = "read-only file system" if _read_only(existing) else "permission denied"
+        raise UsageError(f"{flag}: cannot create {path}: {existing} is not writable ({why})")
+    try:  # the root itself (no job file): what access() cannot tell, e.g. /proc or /sys
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{flag}: cannot create {path}: {os.strerror(e.errno or 0)}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: {path} is not writable (permission denied)")
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def available_cpus() -> int:

@@ -26,18 +26,20 @@ class DSTHparams(Hparams):
                                            "first update (RigL: 0.3, FreeTickets: 0.5)")
     dst_drop_schedule: str = hparam("cosine", "decay of the drop fraction to 0 at --dst_end",
                                     choices=DROP_SCHEDULES)
-    dst_end: str | None = hparam(None, "last step with topology updates (default: 75 % of training)")
+    dst_end: str | None = hparam(None, "last step with topology updates (default: 75 % of training)",
+                                 step="one")
     dst_redistribute: bool = hparam(False, "regrow the dropped weights over the whole network by the growth score "
                                            "instead of inside each layer (per-layer counts may change)")
     dst_init_density: float | None = hparam(None, "granet: density at --dst_prune_start "
                                                   "(default: the density of the starting mask)")
     dst_final_density: float | None = hparam(None, "granet: density reached at --dst_prune_end")
-    dst_prune_start: str = hparam("0ep", "granet: first step of gradual pruning")
-    dst_prune_end: str | None = hparam(None, "granet: step where the final density is reached (default: --dst_end)")
+    dst_prune_start: str = hparam("0ep", "granet: first step of gradual pruning", step="one")
+    dst_prune_end: str | None = hparam(None, "granet: step where the final density is reached (default: --dst_end)",
+                                        step="one")
     dst_seed: int | None = hparam(None, "seed of random growth (default: derived from the replicate)")
 
     def validate(self) -> None:
-        require(self.dst_update_frequency >= 1,
+        require(1 <= self.dst_update_frequency <= 10**9,
                 f"--dst_update_frequency must be >= 1 iteration, got {self.dst_update_frequency}")
         require(0 < self.dst_drop_fraction < 1,
                 f"--dst_drop_fraction must be in (0, 1), got {self.dst_drop_fraction}")

@@ -63,8 +63,8 @@ class PruningHparams(Hparams):
     def validate(self) -> None:
         require(0 < self.pruning_fraction < 1,
                 f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
-        require(self.pruning_batches >= 1, f"--pruning_batches must be >= 1, got {self.pruning_batches}")
-        require(self.erk_power > 0, f"--erk_power must be positive, got {self.erk_power}")
+        require(1 <= self.pruning_batches <= 10**4, f"--pruning_batches must be in 1..10000, got {self.pruning_batches}")
+        require(0 < self.erk_power <= 100, f"--erk_power must be in (0, 100], got {self.erk_power}")
         _check_density("--fc_density", self.fc_density)
         # Effective values (hash baselines: fc_density None, balanced_redistribute True).
         if self.pruning_distribution != "erk_plus" and self.fc_density == 1.0:

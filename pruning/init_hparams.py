@@ -76,9 +76,10 @@ class InitPruningHparams(Hparams):
             require(self.pruning_ratio_from in RATIO_CRITERIA,
                     f"--pruning_ratio_from: unknown value {self.pruning_ratio_from!r}; "
                     f"choose from {', '.join(RATIO_CRITERIA)}")
-        require(self.grasp_samples_per_class >= 1,
-                f"--grasp_samples_per_class must be >= 1, got {self.grasp_samples_per_class}")
-        require(self.synflow_iterations >= 1, f"--synflow_iterations must be >= 1, got {self.synflow_iterations}")
+        require(1 <= self.grasp_samples_per_class <= 10**5,
+                f"--grasp_samples_per_class must be in 1..100000, got {self.grasp_samples_per_class}")
+        require(1 <= self.synflow_iterations <= 10**5,
+                f"--synflow_iterations must be in 1..100000, got {self.synflow_iterations}")
         self._resolve()
 
     def _resolve(self) -> None:

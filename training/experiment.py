@@ -14,7 +14,7 @@ from foundations.seeds import seed_or_default
 from models import registry as model_registry
 from models.hparams import ModelHparams
 from platforms import registry as platform_registry
-from platforms.base import Platform, PlatformHparams
+from platforms.base import Platform, PlatformHparams, check_results_root
 from training.data import prepare_data
 from training.precision import check_precision
 from training.standard import Environment
@@ -29,7 +29,10 @@ class Experiment:
 
     @classmethod
     def create(cls, platform_hparams: PlatformHparams, job_args: JobHparams) -> "Experiment":
-        return cls(platform_registry.create(platform_hparams), job_args)
+        exp = cls(platform_registry.create(platform_hparams), job_args)
+        if not job_args.print_path:
+            check_results_root(exp.root)
+        return exp
 
     @property
     def root(self) -> Path:

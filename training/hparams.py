@@ -23,7 +23,8 @@ def check_schedule(total: str, warmup: str | None, milestones: str | None, ipe: 
         i = parse_iterations(m, ipe, f"--{prefix}milestone_steps")
         require(i < end, f"--{prefix}milestone_steps: {m} ({i} iterations) is at or after the end of training "
                          f"({total} = {end} iterations; {ipe} iterations per epoch)")
-        require(i not in seen, f"--{prefix}milestone_steps: {m} is listed twice ({milestones!r})")
+        require(i not in seen, f"--{prefix}milestone_steps: two milestones at iteration {i} ({ipe} iterations "
+                               "per epoch); give each once")
         seen.add(i)
 
 

@@ -36,6 +36,8 @@ def resolve_preset(name: str | None) -> dict[str, Any]:
         return recipe
     from models import registry
 
+    if not (name.isascii() and name.isprintable()):
+        raise UsageError(f"--default_hparams: only printable ASCII characters are accepted, got {name!r}")
     if not any(family.matches(name) for family in registry.FAMILIES):
         raise UsageError(f"--default_hparams: no preset {name!r}; use digits, a recipe (listed by --help) or a "
                          "model name such as mnist_lenet_300_100, cifar_resnet_20")
