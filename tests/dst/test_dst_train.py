@@ -88,9 +88,16 @@ def test_default_dst_bundle_changes_no_hash():
 
 def test_same_flags_without_dst_keep_their_directory(tmp_path):
     a = job_dir(tmp_path, "train", "--init_density=0.1")
-    b = job_dir(tmp_path, "train", "--init_density=0.1", "--dst_update_frequency=100", "--dst_drop_fraction=0.3")
+    b = job_dir(tmp_path, "train", "--init_density=0.1", "--dst=set", "--dst_update_frequency=100",
+                "--dst_drop_fraction=0.3")
     c = job_dir(tmp_path, "train", "--init_density=0.1", "--dst=set")
-    assert a == b and a != c
+    assert a != c and b == c  # explicit defaults name the same job
+
+
+def test_dst_flags_without_dst_are_refused(tmp_path):
+    proc = run_main("train", f"--root={tmp_path}", "--print_path", "--init_density=0.1", "--dst_update_frequency=100",
+                    check=False)
+    assert proc.returncode == 2 and "does not apply" in proc.stderr and proc.stderr.count("\n") == 1
 
 
 def test_resumed_dst_training_is_exact(tmp_path):
