@@ -25,7 +25,7 @@ from platforms.base import PlatformHparams
 from pruning import dst as dynamic
 from pruning.dst_hparams import DSTHparams
 from pruning.hparams import PruningHparams
-from pruning.init_hparams import InitPruningHparams
+from pruning.init_hparams import InitPruningHparams, init_scope
 from pruning.mask import Mask, check_names
 from lottery import pruning_step
 from training import sparsity
@@ -92,6 +92,7 @@ class IterativeRunner:
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "pruning": self.pruning, "init_pruning": self.init_pruning,
+                "init_scope": init_scope(self.pruning.layers_to_ignore, self.init_pruning),
                 "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst}
 
     # ----- paths ------------------------------------------------------------------------------

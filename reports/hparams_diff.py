@@ -17,6 +17,7 @@ BUNDLE_CLASSES: dict[str, str] = {
     "training": "training.hparams:TrainingHparams",
     "pruning": "pruning.hparams:PruningHparams",
     "init_pruning": "pruning.init_hparams:InitPruningHparams",
+    "init_scope": "pruning.init_hparams:InitScopeHparams",
     "rewind": "lottery.hparams:RewindHparams",
     "finetune": "lottery.hparams:FinetuneHparams",
     "dst": "pruning.dst_hparams:DSTHparams",

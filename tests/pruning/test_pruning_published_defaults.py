@@ -211,12 +211,24 @@ def test_init_scope_marks_only_runs_whose_meaning_changed():
     assert init_scope(["fc.weight"], InitPruningHparams()).canonical() == {}
 
 
-@pytest.mark.xfail(strict=True, reason="the main engineer adds init_scope(...) to IterativeRunner.bundles()")
-def test_iterative_runner_hashes_the_init_scope():
-    from lottery.runner import IterativeRunner  # noqa: F401
-    import inspect
+def test_iterative_runner_hashes_the_init_scope(tmp_path):
+    """An init-pruned lottery with an ignore list now prunes the ignored tensors at init: a new
+    directory (the old one, 7f4d189bc0c61118, meant 'kept dense'); without an ignore list nothing
+    changed, so that directory keeps its old name."""
+    import contextlib
+    import io
 
-    assert "init_scope" in inspect.getsource(IterativeRunner.bundles)
+    import main
+
+    def path(*flags: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main.main(["lottery", "--init_density=0.3", "--init_pruning_distribution=er", "--print_path",
+                              f"--root={tmp_path}", *flags]) == 0
+        return out.getvalue()
+
+    assert "lottery_7f4d189bc0c61118" not in path()
+    assert "lottery_dea77688ec1a576d" in path("--pruning_layers_to_ignore=")
 
 
 # ----- item 8: inapplicable fields ----------------------------------------------------------

@@ -6,7 +6,6 @@ For each recipe: the command, and every hashed field that differs from its defau
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ SDD_RESNET18 = {"model_name": "cifar_pytorch_resnet_18",  # OLTH §1.7 preset mo
                 "batch_size": 128, "lr": 0.1, "momentum": 0.9,  # OLTH §1.7 SDD preset row
                 "milestone_steps": "80ep,120ep", "weight_decay": 1e-4, "training_steps": "160ep",
                 "random_labels_fraction": 0.2,  # OLTH §7.2, §16: 20 % "symmetric" = random labels
+                "pruning_count_rule": "openlth",  # OLTH §4.7: ceil(p * T) + 1 per level, ignored tensors in T
                 "levels": 30}  # OLTH §4.7: README trunks --levels=30
 SDD_FINETUNE = {"finetune_lr": 0.001, "finetune_training_steps": "160ep"}  # OLTH §1.7 fine-tune LR / steps
 RP_CIFAR = {"batch_size": 128, "model_name": "cifar_resnet_20",  # RP §6.2 table "ResNets CIFAR-10/100", §6.1
@@ -52,13 +52,15 @@ ER_DST = {"dataset_name": "cifar10", "batch_size": 100, "batchnorm_init": "fixed
 STR = {"dataset_name": "cifar10", "batch_size": 256, "model_name": "cifar_pytorch_resnet_18",  # RP §5.1 step 4
        "batchnorm_init": "fixed", "momentum": 0.9, "weight_decay": 1e-4, "schedule": "cosine",
        "init_density": 0.3, "init_pruning_strategy": "random",
-       "init_pruning_distribution": "balanced"}  # RP §5.1: balanced ER at 0.3
+       "init_pruning_distribution": "balanced",  # RP §5.1: balanced ER at 0.3
+       "init_balanced_redistribute": False}  # RP §1.6: capped tensors' excess is dropped, not redistributed
 
 PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     # OLTH §1.7 SDD preset mnist_mlp_300_100 (160ep, ignore fc.weight, fine-tune 0.1/160ep); §16: levels 0-24
     "sdd_mnist_lenet_300_100": ("lottery", {
         "dataset_name": "mnist", "batch_size": 128, "model_name": "mnist_lenet_300_100", "training_steps": "160ep",
-        "pruning_layers_to_ignore": "fc.weight", "random_labels_fraction": 0.2, "levels": 24}),
+        "pruning_layers_to_ignore": "fc.weight", "random_labels_fraction": 0.2, "levels": 24,
+        "pruning_count_rule": "openlth"}),  # OLTH §4.7: LeNet level 24 keeps 250 hidden weights
     # OLTH §2.1 README example 1.1: cifar10 (§1.7 GOTCHA), --rewinding_steps=1000it
     "sdd_cifar10_resnet18_lottery": ("lottery", {**SDD_RESNET18, "dataset_name": "cifar10",
                                                  "rewinding_steps": "1000it"}),
@@ -78,7 +80,8 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     "sdd_tiny_imagenet_resnet101_oneshot": ("lottery", {
         "dataset_name": "tiny_imagenet", "image_size": 32, "batch_size": 512, "model_name": "tinyimagenet_resnet_101",
         "lr": 0.2, "momentum": 0.9, "weight_decay": 1e-4, "warmup_steps": "5ep", "milestone_steps": "100ep,150ep",
-        "training_steps": "200ep", "rewinding_steps": "1000it", "random_labels_fraction": 0.2, "levels": 16}),
+        "training_steps": "200ep", "rewinding_steps": "1000it", "random_labels_fraction": 0.2, "levels": 16,
+        "pruning_count_rule": "openlth"}),  # OLTH §4.7
     "rp_cifar10_resnet_erk": ("train", {**RP_CIFAR, "dataset_name": "cifar10"}),
     "rp_cifar100_resnet_erk": ("train", {**RP_CIFAR, "dataset_name": "cifar100"}),
     # RP §6.2 table "Wide ResNets, sparse, ImageNet": 100 epochs, 192x4, lr 0.4, x0.1 at [30, 60, 90], wd 1e-4;
@@ -97,7 +100,8 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     "ft_cifar10_wrn28_10_pf": ("train", {**FT_WRN, **FT_250, "ensemble": "pf"}),
     # RP §5.4 ER_DST static (--is-prune False), §1.6 balanced / pyramidal; density 0.3 as RP §5.1
     "s2s_cifar10_resnet18_er_balanced": ("train", {**ER_DST, "model_name": "cifar_pytorch_resnet_18",
-                                                   "init_density": 0.3, "init_pruning_distribution": "balanced"}),
+                                                   "init_density": 0.3, "init_pruning_distribution": "balanced",
+                                                   "init_balanced_redistribute": False}),  # RP §1.6
     "s2s_cifar10_resnet18_er_pyramidal": ("train", {**ER_DST, "model_name": "cifar_pytorch_resnet_18",
                                                     "init_density": 0.3, "init_pruning_distribution": "pyramidal"}),
     # RP §5.1: x0.8 per level (fraction 0.2 = default), global magnitude, rewind to init, 150 epochs per level,
@@ -106,6 +110,7 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     # RP §4.3 GraNet defaults d_init 0.5, d_final 0.05, final_prune_epoch 110; README VGG16, update 1000
     "s2s_cifar10_vgg16_granet_from_er": ("train", {
         **ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.5, "init_pruning_distribution": "balanced",
+        "init_balanced_redistribute": False,  # RP §1.6
         "dst": "granet", "dst_final_density": 0.05, "dst_prune_end": "110ep", "dst_update_frequency": 1000,
         "dst_drop_fraction": 0.5, "dst_end": "160ep"}),
 }
@@ -122,16 +127,13 @@ def resolve(argv: list[str]) -> Any:
 
 
 def fields(bundles: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """(every field's value, the hashed fields that differ from their default) over `bundles`."""
+    """(every field's effective value, the fields that enter the hash) over `bundles`."""
     values, changed = {}, set()
     for b in bundles.values():
         if b is None:
             continue
-        for f in dataclasses.fields(b):
-            value = getattr(b, f.name)
-            values[f.name] = value
-            if f.metadata.get("hashed", True) and value != f.default:
-                changed.add(f.name)
+        values.update(b.to_dict())
+        changed |= set(b.canonical())
     return values, changed
 
 

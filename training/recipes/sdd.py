@@ -7,8 +7,9 @@ command), §2.1 (README example 1.1), §4.7 (levels), §5.2-5.5 (branches), §7.
 Deviations from the SDD code, on purpose:
 - seeds: SDD's label noise uses transformation_seed 0 for every run unless `--fix_all_random_seeds`;
   here noise, data order and init seeds derive from `--replicate` (explicit seeds enter the hash).
-- ignored tensors (`fc.weight` of LeNet) are neither pruned nor counted here; SDD counts them in the
-  removal total and removes one extra weight per level (§4.7).
+- none left for the per-level count: the recipes use `--pruning_count_rule=openlth` (SDD's count,
+  ceil(p * T) + 1 with the ignored `fc.weight` of LeNet counted in T, §4.7), so the tail of the MNIST
+  curve prunes the hidden layers as SDD does. The flag's default is the exact rule round(p * R).
 - `retrain` evaluates the test set (SDD's branch never logs the final test accuracy, §5.2); re-dense
   brings pruned weights back at zero with zero momentum (SDD reuses their momentum, §10.6).
 - the Tiny-ImageNet preset's dataset name bug (`tinyimagenet`) is not reproduced (§1.7); images are
@@ -30,6 +31,7 @@ _COMMON: dict[str, Any] = {  # §1.7: all SDD presets
     "pruning_strategy": "magnitude",
     "pruning_distribution": "global",
     "pruning_fraction": 0.2,
+    "pruning_count_rule": "openlth",  # §4.7: ceil(p * T) + 1 removed per level, ignored tensors in T
     "random_labels_fraction": 0.2,  # §7.2, §16: "20 % symmetric label noise" = random labels
     "eval_train": True,  # SDD evaluates the training set every epoch (§10.4); the figure plots it
 }

@@ -8,11 +8,11 @@ Choices where the note gives no value (recorded in notes/recipes.md):
 - ER_DST's lr is not in the note: 0.1 (as in every other CIFAR recipe of the three papers);
 - static ER training (ER_DST `--is-prune False`) uses the ER source density 0.3 of the IMP/STR runs
   (§5.1, §5.2); GraNet's ER start uses `balanced`, the layer ratios of the IMP script (§5.1); pass
-  --init_density / --init_pruning_distribution=pyramidal|erk for the others.
+  --init_density / --init_pruning_distribution=pyramidal|erk for the others. `balanced` is the
+  published rule (capped tensors' excess is dropped, so the realised density is below the target,
+  §1.6, §9.3), as the code does.
 
 Deviations from the sparse_to_sparse code, on purpose:
-- `balanced` solves the per-tensor count so the total hits the target (the code caps tensors at
-  dense without redistributing, so the realised density is below the target, §1.6, §9.3).
 - IMP from ER: every level trains 150 epochs (as in the code) and the last mask's 160-epoch final
   training is a `retrain` branch on the last level (README section); BN running statistics are
   reset with the weights (the code keeps them).
