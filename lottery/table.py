@@ -44,6 +44,10 @@ def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
         for index, reasons in collapsed:
             rows[index][-1] = "COLLAPSED: " + ", ".join(reasons) if reasons else ""
     widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(lines)
+    left = len(header) - 1 if header[-1] == "collapsed" else None  # the reasons read left to right
+
+    def line(cells: list[str]) -> str:
+        padded = (c.ljust(w) if i == left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])

@@ -91,3 +91,28 @@ def test_level_table_marks_collapsed_levels(tmp_path):
     assert "COLLAPSED: no input-output path, constant prediction" in lines[2]
     assert "COLLAPSED" not in lines[1] and "COLLAPSED" not in lines[3]
     assert "collapsed" not in level_table(_Trunk(tmp_path), range(1))  # no column when nothing collapsed
+
+
+@pytest.mark.slow
+def test_dead_levels_are_marked_end_to_end(tmp_path):
+    """Random pruning to 0.1 % and 0.01 %: the level table and the report CSV mark those levels."""
+    import subprocess
+    import sys
+
+    from reports.rows import read_csv
+
+    root = Path(__file__).resolve().parents[2]
+    flags = ["--pruning_strategy=random", "--pruning_fraction=0.9", "--levels=4", "--training_steps=2ep",
+             "--root", str(tmp_path / "runs")]
+    run = subprocess.run([sys.executable, "main.py", "lottery", *flags, "--quiet"], cwd=root, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    table = run.stdout.splitlines()[-5:]
+    assert "COLLAPSED" not in table[0] and "COLLAPSED: no input-output path" in table[4]
+    csv_path = tmp_path / "r.csv"
+    report = subprocess.run([sys.executable, "main.py", "report", "lottery", *flags, "--csv", str(csv_path)],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    rows = {r["level"]: r for r in read_csv(csv_path)}
+    assert rows[0]["collapsed"] is False and rows[4]["collapsed"] is True
+    assert "no input-output path" in rows[4]["collapse_reason"]
