@@ -42,6 +42,15 @@ class EnsembleHparams(Hparams):
             if step is not None:
                 validate_step_string(step, flag)
 
+    def validate_steps(self, iterations_per_epoch: int) -> None:
+        from foundations.step import parse_iterations
+
+        for flag, step in (("--exploration_steps", self.exploration_steps), ("--refine_steps", self.refine_steps),
+                           ("--pf_finetune_steps", self.pf_finetune_steps)):
+            if step is not None:
+                require(parse_iterations(step, iterations_per_epoch, flag) >= 1,
+                        f"{flag}={step} is zero iterations; give at least 1it")
+
     @property
     def enabled(self) -> bool:
         return self.ensemble is not None
