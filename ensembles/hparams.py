@@ -31,7 +31,8 @@ class EnsembleHparams(Hparams):
                                               step="one")
 
     def validate(self) -> None:
-        require(2 <= self.ensemble_members <= 100, f"--ensemble_members must be in 2..100, got {self.ensemble_members}")
+        require(self.ensemble_members >= 2, f"--ensemble_members must be >= 2, got {self.ensemble_members}")
+        require(self.ensemble_members <= 100, f"--ensemble_members must be at most 100, got {self.ensemble_members}")
         require(self.pf_lr <= 1e3, f"--pf_lr must be at most 1000, got {self.pf_lr}")
         require(0 < self.global_explore_fraction < 1,
                 f"--global_explore_fraction must be in (0, 1), got {self.global_explore_fraction}")
