@@ -31,7 +31,8 @@ class EnsembleHparams(Hparams):
                                               step="one")
 
     def validate(self) -> None:
-        require(2 <= self.ensemble_members <= 100, f"--ensemble_members must be in 2..100, got {self.ensemble_members}")
+        require(self.ensemble_members >= 2, f"--ensemble_members must be >= 2, got {self.ensemble_members}")
+        require(self.ensemble_members <= 100, f"--ensemble_members must be at most 100, got {self.ensemble_members}")
         require(self.pf_lr <= 1e3, f"--pf_lr must be at most 1000, got {self.pf_lr}")
         require(0 < self.global_explore_fraction < 1,
                 f"--global_explore_fraction must be in (0, 1), got {self.global_explore_fraction}")
@@ -54,6 +55,15 @@ class EnsembleHparams(Hparams):
             if kind != "pf":
                 moot[name] = f"only --ensemble=pf uses it (--ensemble={kind})"
         return moot
+
+    def validate_steps(self, iterations_per_epoch: int) -> None:
+        from foundations.step import parse_iterations
+
+        for flag, step in (("--exploration_steps", self.exploration_steps), ("--refine_steps", self.refine_steps),
+                           ("--pf_finetune_steps", self.pf_finetune_steps)):
+            if step is not None:
+                require(parse_iterations(step, iterations_per_epoch, flag) >= 1,
+                        f"{flag}={step} is zero iterations; give at least 1it")
 
     @property
     def enabled(self) -> bool:

@@ -1,4 +1,7 @@
 """Exception types that the command line turns into one-line messages."""
+import errno
+import os
+import shutil
 
 
 class UsageError(Exception):
@@ -20,10 +23,6 @@ def failure_message(error: BaseException) -> str | None:
     The path is the OSError's own, else the `path` being written by the innermost frame that has one
     (torch's writer reports a full disk as `RuntimeError: [enforce fail at inline_container.cc]`).
     """
-    import errno
-    import os
-    import shutil
-
     chain, seen = [], error
     while seen is not None and len(chain) < 10:
         chain.append(seen)
@@ -54,13 +53,8 @@ def _written_path(error: BaseException) -> str | None:
     tb, found = error.__traceback__, None
     while tb is not None:
         candidate = tb.tb_frame.f_locals.get("path")
-        if isinstance(candidate, (str, os_pathlike())):
+        if isinstance(candidate, (str, os.PathLike)):
             found = str(candidate)
         tb = tb.tb_next
     return found
 
-
-def os_pathlike() -> type:
-    import os
-
-    return os.PathLike

@@ -59,4 +59,5 @@ class LevelsHparams(Hparams):
     levels: int = hparam(3, "run pruning levels 0..N", hashed=False)
 
     def validate(self) -> None:
-        require(0 <= self.levels <= MAX_LEVELS, f"--levels must be in 0..{MAX_LEVELS}, got {self.levels}")
+        require(self.levels >= 0, f"--levels must be >= 0, got {self.levels}")
+        require(self.levels <= MAX_LEVELS, f"--levels must be at most {MAX_LEVELS}, got {self.levels}")

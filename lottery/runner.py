@@ -32,7 +32,7 @@ from training import sparsity
 from training import job
 from training.experiment import Experiment
 from training.hparams import REDENSE_ONLY, TrainingHparams
-from training.steps import resolve_steps
+from training.steps import check_dst_steps, resolve_steps
 from training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights, remove_checkpoint, train_in_directory
 
 
@@ -56,6 +56,7 @@ class IterativeRunner:
 
     def __post_init__(self) -> None:
         self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
+        check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
     # ----- command line ---------------------------------------------------------------------
     @staticmethod

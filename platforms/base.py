@@ -57,8 +57,10 @@ class PlatformHparams(Hparams):
     slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
 
     def validate(self) -> None:
-        if self.threads is not None and not 1 <= self.threads <= MAX_THREADS:
-            raise UsageError(f"--threads must be in 1..{MAX_THREADS}, got {self.threads}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"--threads must be >= 1, got {self.threads}")
+        if self.threads is not None and self.threads > MAX_THREADS:
+            raise UsageError(f"--threads must be at most {MAX_THREADS}, got {self.threads}")
         limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5,
                   "slurm_time": 10**6}
         for name, limit in limits.items():

@@ -39,7 +39,9 @@ class DSTHparams(Hparams):
     dst_seed: int | None = hparam(None, "seed of random growth (default: derived from the replicate)")
 
     def validate(self) -> None:
-        require(1 <= self.dst_update_frequency <= 10**9,
+        require(self.dst_update_frequency <= 10**9, f"--dst_update_frequency must be at most 10^9, got "
+                f"{self.dst_update_frequency}")
+        require(self.dst_update_frequency >= 1,
                 f"--dst_update_frequency must be >= 1 iteration, got {self.dst_update_frequency}")
         require(0 < self.dst_drop_fraction < 1,
                 f"--dst_drop_fraction must be in (0, 1), got {self.dst_drop_fraction}")

@@ -22,7 +22,7 @@ from training.experiment import Experiment
 from training.hparams import REDENSE_ONLY, TrainingHparams
 from training import sparsity
 from training.standard import remove_checkpoint, train_in_directory
-from training.steps import resolve_steps
+from training.steps import check_dst_steps, resolve_steps
 
 
 @dataclass
@@ -43,6 +43,12 @@ class TrainRunner:
         self.steps = resolve_steps(self, ("training", "dst", "ensemble"), self.dataset)
         check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
         dynamic.check_start(self.dst, self.init_pruning.init_density)
+        if self.ensemble.ensemble == "edst" and self.steps.nominal_ipe is not None:
+            from ensembles.edst import phases
+
+            phases(self, self.steps.nominal_ipe)  # phase lengths, before any file is written
+        else:
+            check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
     @staticmethod
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:

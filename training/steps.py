@@ -34,6 +34,22 @@ class ResolvedSteps:
             b.validate_steps(data_ipe)
 
 
+def check_dst_steps(training: Hparams, dst: Hparams | None, ipe: int | None) -> None:
+    """Topology updates and gradual pruning inside training, checked before any file is written."""
+    if ipe is None or dst is None or not dst.enabled:
+        return
+    from foundations.step import parse_iterations
+    from pruning.dst.plan import DSTPlan
+
+    total = parse_iterations(training.training_steps, ipe, "--training_steps")
+    for name in ("dst_end", "dst_prune_start", "dst_prune_end"):
+        value = getattr(dst, name)
+        if value is not None and dst.given(name) and parse_iterations(value, ipe) > total:
+            raise UsageError(f"--{name}={value} is after the end of training ({training.training_steps} = "
+                             f"{total} iterations; {ipe} iterations per epoch)")
+    DSTPlan.from_hparams(dst, total_iterations=total, iterations_per_epoch=ipe, seed=0)  # its own checks
+
+
 def resolve_steps(owner: Any, names: Sequence[str], dataset: DatasetHparams) -> ResolvedSteps:
     """Replace the bundles `owner.<name>` by their canonical-step versions; validate them."""
     ipe = dataset.nominal_iterations_per_epoch()

@@ -39,6 +39,12 @@ CASES: list[tuple[list[str], int, str]] = [
     (["train", "--milestone_steps=5ep,115it"], 2, "two milestones at iteration 115"),
     (["train", "--regain_pruned_weights_steps=20ep"], 2, "not before the end"),
     (["train", "--init_density=0.5", "--dst=rigl", "--dst_end=1e3"], 2, "malformed step"),
+    (["train", "--init_density=0.2", "--dst=rigl", "--dst_end=30ep"], 2, "--dst_end=30ep is after the end"),
+    (["train", "--dst=granet", "--dst_final_density=0.1", "--dst_prune_start=30ep"], 2, "--dst_prune_start"),
+    (["train", "--init_density=0.2", "--dst=rigl", "--ensemble=edst", "--exploration_steps=30ep"], 2,
+     "--ensemble=edst: exploration (690 iterations)"),
+    (["train", "--ensemble=pf", "--pf_finetune_steps=0ep"], 2, "zero iterations"),
+    (["lottery", "--init_density=0.2", "--dst=rigl", "--dst_end=21ep"], 2, "--dst_end=21ep"),
     # numbers
     (["train", "--lr=inf"], 2, "expected float"),
     (["train", "--lr=nan"], 2, "expected float"),
