@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "foundations"))
 
@@ -40,6 +41,21 @@ PROGRESS_FILES = ("checkpoint.pt", "weights_start.pt", "mask.pt", "hparams.json"
 def main_py(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "main.py"), *args], capture_output=True, text=True,
                           cwd=REPO, timeout=timeout)
+
+
+def main_in_process(*args: str) -> subprocess.CompletedProcess:
+    """main.py in this process (the corruption trials: no torch import per run); same result shape."""
+    import contextlib
+
+    import main as entry
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = entry.main(list(args))
+        except SystemExit as e:
+            code = int(e.code or 0)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def fingerprint(root: Path) -> dict:
@@ -128,9 +144,9 @@ def corruption_trials(work: Path, rng: random.Random, reference: dict) -> dict:
         shutil.copytree(finished if kind == "finished" else progress, root)
         target = next(root.glob(f"lottery_*/replicate_1/level_{level}/main/{name}"))
         corrupt(target, how, rng)
-        runs = [main_py("lottery", *FLAGS, f"--root={root}")]
+        runs = [main_in_process("lottery", *FLAGS, f"--root={root}")]
         if kind == "finished":
-            runs.append(main_py("report", "lottery", *FLAGS[:2], f"--root={root}"))
+            runs.append(main_in_process("report", "lottery", *FLAGS[:2], f"--root={root}"))
         named = [r.returncode == 2 and name in r.stderr and r.stderr.count("\n") == 1 for r in runs]
         if all(named):
             outcome = "detected"
@@ -147,6 +163,7 @@ def corruption_trials(work: Path, rng: random.Random, reference: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--corruptions", type=int, default=1, help="0: skip the corruption trials")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default="/tmp/kill_trials")
     args = parser.parse_args()
@@ -159,7 +176,7 @@ def main() -> int:
     duration = time.monotonic() - start
     reference = fingerprint(work / "reference")
     kills = kill_trials(work, args.kills, rng, reference, duration)
-    corruptions = corruption_trials(work, rng, reference)
+    corruptions = corruption_trials(work, rng, reference) if args.corruptions else {"SILENT": 0}
     print(f"reference run {duration:.1f}s; kills: {kills}; corruptions: {corruptions}", flush=True)
     return 0 if kills["differs"] == kills["rerun failed"] == corruptions["SILENT"] == 0 else 1
 
