@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from training import job
-from training.metrics import collapse_reasons
+from training.metrics import collapse_reasons, mark_repeats
 
 if TYPE_CHECKING:
     from lottery.runner import IterativeRunner
@@ -19,12 +19,15 @@ def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
     in the last column, so a dead network is never read as a data point."""
     rows, collapsed = [], []
     noisy = False
+    levels = list(levels)
+    dones = {lv: job.read_done(trunk.level_directory(lv)) for lv in levels
+             if job.is_done(trunk.level_directory(lv))}
+    mark_repeats([dones[lv] for lv in sorted(dones)])
     for level in levels:
-        directory = trunk.level_directory(level)
-        if not job.is_done(directory):
+        if level not in dones:
             rows.append([str(level), "-", "-", "-", "-", "(missing)"])
             continue
-        done = job.read_done(directory)
+        done = dones[level]
         density = done.get("density")
         row = [str(level), f"{density:.4f}" if density is not None else "-",
                _pct(None if density is None else 1 - density),

@@ -23,7 +23,7 @@ from pruning.mask import REPORT_FILE as MASK_REPORT_FILE
 from reports.records import (AVERAGED, DAMAGED, DONE, IN_PROGRESS, MAIN, METRICS, MISSING, BranchInfo,
                              ExperimentResult, JobResult, LevelResult, ReplicateResult, Stat)
 from training.job import DONE_FILE, HPARAMS_FILE, job_state
-from training.metrics import METRICS_FILE, read_metrics
+from training.metrics import METRICS_FILE, mark_repeats, read_metrics
 
 REPLICATE_RE = re.compile(r"^replicate_(\d+)$")
 LEVEL_RE = re.compile(r"^level_(\d+)$")
@@ -215,6 +215,7 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
                 result.branches[branch_dir.name[len("branch_"):]] = read_job(branch_dir)
         _set_trunk_density(result)
         rep.levels[level] = result
+    mark_repeats([res.main.values for res in rep.levels.values() if res.main.status == DONE])
     pretrain = directory / "level_pretrain" / MAIN
     if pretrain.exists():
         rep.pretrain = read_job(pretrain).status

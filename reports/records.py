@@ -36,6 +36,7 @@ METRICS: tuple[str, ...] = (
     "iterations",
     "wall_seconds",
     "final_test_top_prediction_fraction",
+    "final_test_predictions_sha256",
     "empty_prunable_tensors",
     "connected",
     "weights_on_path",

@@ -1,6 +1,7 @@
 """Evaluation without gradients in large batches; clean/noisy splits of the training set."""
 from __future__ import annotations
 
+import hashlib
 from typing import Iterable
 
 import torch
@@ -56,6 +57,14 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
         out[f"{prefix}_noisy_accuracy"] = _mean(correct[noisy])
         out[f"{prefix}_noisy_true_accuracy"] = _mean((pred == true_labels)[noisy])
     return out
+
+
+def prediction_digest(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+                      precision: str = "fp32") -> str:
+    """sha256 of the predicted classes, in loader order: two levels with the same digest compute the
+    same function on the test set (pruning removed only weights that no longer mattered)."""
+    pred, _, _ = predict(model, batches, precision)
+    return hashlib.sha256(pred.to("cpu", torch.int64).numpy().tobytes()).hexdigest()
 
 
 def top_prediction_fraction(pred: torch.Tensor) -> float | None:

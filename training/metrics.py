@@ -62,12 +62,28 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 CONSTANT_PREDICTION_FRACTION = 0.99
 
 
+PREDICTIONS_DIGEST = "final_test_predictions_sha256"  # done.json: the final network's test predictions
+REPEATS_PREVIOUS = "repeats_previous_level"  # set by readers that see a level beside the one before it
+
+
+def mark_repeats(levels: list[dict[str, Any]]) -> None:
+    """Set REPEATS_PREVIOUS on every level whose final test predictions equal the previous level's
+    although it is sparser: pruning removed only weights that no longer mattered, so the point is the
+    previous level's network again (the dead tail of a random-pruning curve). `levels` in level order."""
+    for before, after in zip(levels, levels[1:]):
+        digest = after.get(PREDICTIONS_DIGEST)
+        sparser = (after.get("density") or 1.0) < (before.get("density") or 1.0)
+        if digest is not None and digest == before.get(PREDICTIONS_DIGEST) and sparser:
+            after[REPEATS_PREVIOUS] = True
+
+
 def collapse_reasons(done: dict[str, Any]) -> list[str]:
     """Why a finished job's network counts as collapsed ([] when it does not, or cannot be told).
 
     Reads done.json keys: `empty_prunable_tensors` (masked tensors with no kept weight), `connected`
     (a path of kept weights from input to output, pruning.connectivity) and
-    `final_test_top_prediction_fraction`. Jobs written before these keys existed report no reason.
+    `final_test_top_prediction_fraction`, and REPEATS_PREVIOUS (`mark_repeats`). Jobs written before
+    these keys existed report no reason.
     """
     reasons = []
     empty = done.get("empty_prunable_tensors") or []
@@ -78,4 +94,6 @@ def collapse_reasons(done: dict[str, Any]) -> list[str]:
     top = done.get("final_test_top_prediction_fraction")
     if top is not None and top >= CONSTANT_PREDICTION_FRACTION:
         reasons.append("constant prediction")
+    if done.get(REPEATS_PREVIOUS):
+        reasons.append("same test predictions as the previous, denser level")
     return reasons

@@ -13,7 +13,8 @@ from platforms.base import Platform
 from training.data import PreparedData
 from training.hparams import TrainingHparams
 from training.loop import CHECKPOINT_FILE, TrainSetup, train
-from training.metrics import MetricLog
+from training.evaluate import prediction_digest
+from training.metrics import PREDICTIONS_DIGEST, MetricLog
 
 WEIGHTS_START = "weights_start.pt"
 WEIGHTS_FINAL = "weights_final.pt"
@@ -92,6 +93,7 @@ def train_in_directory(
     if env.platform.is_primary:
         fio.save_torch(directory / WEIGHTS_FINAL, cpu_state(model))
     result = summarize(log, end_iteration)
+    result[PREDICTIONS_DIGEST] = prediction_digest(model, setup.test_batches(), hparams.precision)
     if summary is not None:
         result.update(summary(model))
     return result

@@ -1,0 +1,24 @@
+"""A level whose trained network predicts exactly what the previous, denser level predicted is marked:
+pruning removed only dead weights, so the point repeats the previous network at a lower nominal density
+(the flat 23.40 % tail of the headline random-pruning run)."""
+from __future__ import annotations
+
+from training.metrics import PREDICTIONS_DIGEST, REPEATS_PREVIOUS, collapse_reasons, mark_repeats
+
+
+def level(density: float, digest: str | None) -> dict:
+    return {"density": density, PREDICTIONS_DIGEST: digest, "final_test_accuracy": 0.234}
+
+
+def test_same_predictions_at_a_lower_density_repeat_the_previous_level() -> None:
+    levels = [level(1.0, "a"), level(0.8, "b"), level(0.64, "b"), level(0.512, "b"), level(0.41, "c")]
+    mark_repeats(levels)
+    assert [bool(lv.get(REPEATS_PREVIOUS)) for lv in levels] == [False, False, True, True, False]
+    assert collapse_reasons(levels[2]) == ["same test predictions as the previous, denser level"]
+    assert collapse_reasons(levels[1]) == []
+
+
+def test_old_jobs_without_a_digest_and_equal_densities_are_not_marked() -> None:
+    levels = [level(1.0, None), level(0.8, None), level(0.8, "x"), level(0.8, "x")]
+    mark_repeats(levels)
+    assert not any(lv.get(REPEATS_PREVIOUS) for lv in levels)
