@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
-import re
 import typing
 from typing import Any, ClassVar, Iterable, Mapping
 
 from foundations import usage
 from foundations.errors import UsageError
+from foundations.scalars import bool_flag, check_scalar, parse_scalar, scalar_type
 from foundations.step import shown
-
-_SCALARS = (bool, int, float, str)
-MAX_INT = 2**63 - 1  # every integer flag fits a signed 64-bit integer (seeds included)
-# ASCII only: int()/float() would also take full-width digits, underscores, 'infinity', ...
-_INT_TEXT = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
-_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
-
 
 _UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
 
@@ -50,28 +42,6 @@ def _baseline(f: dataclasses.Field) -> Any:
     return f.default if baseline is _UNSET else baseline
 
 
-def _scalar_type(annotation: Any) -> tuple[type, bool]:
-    """(the scalar type, whether None is allowed) of a field annotation such as `float | None`."""
-    args = typing.get_args(annotation)
-    if args:
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1 and inner[0] in _SCALARS:
-            return inner[0], True
-        raise TypeError(f"unsupported hparam annotation {annotation!r}")
-    if annotation in _SCALARS:
-        return annotation, False
-    raise TypeError(f"unsupported hparam annotation {annotation!r}")
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(text)
-
-
 @dataclasses.dataclass(frozen=True)
 class Hparams:
     """Base of every bundle. Subclasses set `_group` (the --help heading) and may override `validate`."""
@@ -95,7 +65,7 @@ class Hparams:
                 value = float(value)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise UsageError(f"--{f.name}: expected {kind.__name__}, got {value!r}")
-            _check_scalar(f, value)
+            check_scalar(f, value)
             choices = f.metadata.get("choices")
             if choices is not None and value not in choices:
                 raise UsageError(f"--{f.name}: unknown value {value!r}; choose from {', '.join(choices)}")
@@ -144,7 +114,7 @@ class Hparams:
     # ----- field introspection -------------------------------------------------------------
     @classmethod
     def field_type(cls, name: str) -> tuple[type, bool]:
-        return _scalar_type(typing.get_type_hints(cls)[name])
+        return scalar_type(typing.get_type_hints(cls)[name])
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -213,7 +183,7 @@ class Hparams:
             if choices:
                 suffix = f" [{'|'.join(choices)}]" + suffix
             if kind is bool:
-                group.add_argument(flag, dest=dest, nargs="?", const=True, type=_bool_flag(flag),
+                group.add_argument(flag, dest=dest, nargs="?", const=True, type=bool_flag(flag),
                                    default=argparse.SUPPRESS, metavar="BOOL", help=help_text + suffix)
                 group.add_argument(f"--no_{prefix}{f.name}", dest=dest, action="store_const", const=False,
                                    default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -264,17 +234,7 @@ class Hparams:
         if optional and raw.strip().lower() in ("", "none", "null"):
             return None
         try:
-            if kind is bool:
-                return _parse_bool(raw)
-            if kind is int:
-                if not _INT_TEXT.fullmatch(raw.strip()):
-                    raise ValueError(raw)
-                return int(raw)
-            if kind is float:
-                if not _FLOAT_TEXT.fullmatch(raw.strip()):
-                    raise ValueError(raw)
-                return float(raw)
-            return raw
+            return parse_scalar(kind, raw)
         except ValueError:
             raise UsageError(f"{flag}: expected {kind.__name__}, got {shown(raw)}") from None
 
@@ -285,29 +245,6 @@ class Hparams:
         if unknown:
             raise UsageError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
         return cls(**dict(values))
-
-
-def _bool_flag(flag: str):
-    def convert(text: str) -> bool:
-        try:
-            return _parse_bool(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}: expected true/false, got {text!r}") from None
-
-    return convert
-
-
-def _check_scalar(f: dataclasses.Field, value: Any) -> None:
-    """Bounds every field shares: finite floats, 64-bit ints, ASCII names in hashed strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise UsageError(f"--{f.name} must be a finite number, got {value!r}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) > MAX_INT:
-            raise UsageError(f"--{f.name}: {value} is out of range (at most {MAX_INT} in absolute value)")
-        if f.name.endswith("seed") and value < 0:
-            raise UsageError(f"--{f.name}: a seed is a non-negative integer, got {value}")
-    if isinstance(value, str) and f.metadata.get("hashed", True) and not (value.isascii() and value.isprintable()):
-        raise UsageError(f"--{f.name}: only printable ASCII characters are accepted, got {shown(value)}")
 
 
 def require(condition: bool, message: str) -> None:
