@@ -45,19 +45,12 @@ def branch_menu(trunk: str, available: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
-    """`policy` None: the trunk is a dense `train` run."""
+def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
+                  rest: list[str]) -> tuple[IterativeRunner, "BranchJobHparams", dict[str, Hparams]]:
+    """The trunk, the branch-level flags and the branch's bundles (steps in canonical spelling)."""
     from training.presets import resolve_preset
 
     trunk_name = policy.name if policy else "train"
-    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
-    if not argv or argv[0].startswith("-"):
-        print(branch_menu(trunk_name, available))
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
-    name, rest = argv[0], argv[1:]
-    if name not in available:
-        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}")
-    branch = available[name]
     preset = resolve_preset(pre_read(rest, "default_hparams"))
     parser = OneLineParser(prog=f"main.py {trunk_name}_branch {name}", description=branch.description)
     if policy:
@@ -72,11 +65,25 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     else:
         trunk = DenseTrunk.dense_from_args(args, preset, name)
     job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
-    levels = parse_levels(job_args.levels)
     hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}
     own_data = hparams.get("dataset")  # a branch with its own dataset counts its steps in its epochs
     ipe = own_data.nominal_iterations_per_epoch() if own_data is not None else trunk.steps.nominal_ipe
-    hparams = {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
+    return trunk, job_args, {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
+
+
+def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
+    """`policy` None: the trunk is a dense `train` run."""
+    trunk_name = policy.name if policy else "train"
+    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
+    if not argv or argv[0].startswith("-"):
+        print(branch_menu(trunk_name, available))
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    name, rest = argv[0], argv[1:]
+    if name not in available:
+        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}")
+    branch = available[name]
+    trunk, job_args, hparams = _parse_branch(policy, name, branch, rest)
+    levels = parse_levels(job_args.levels)
     branch_name = job_name(f"branch_{name}", hparams)
 
     if trunk.job_args.print_path and not job_args.dry_run:  # paths need no data (e.g. ImageNet not here)

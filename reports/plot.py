@@ -16,7 +16,8 @@ from typing import Any
 
 from foundations import io as fio
 from foundations.errors import UsageError
-from reports.collect import read_curve, summarize
+from reports.collect import summarize
+from reports.jobs import read_curve
 from reports.labels import series_name
 from reports.records import MAIN, MISSING, ExperimentResult
 
@@ -129,8 +130,6 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
                     title: str | None = None) -> Any:
     check_metric(metric, PLOT_METRICS, "--metric")
     fig = _figure(8, 5)
-    from matplotlib.ticker import FixedLocator, NullLocator
-
     ax = fig.add_subplot(1, 1, 1)
     colors = [f"C{i}" for i in range(10)]
     several = len(experiments) > 1
@@ -168,15 +167,7 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
     if drawn == 0:
         raise UsageError("nothing to plot: no finished level in " +
                          ", ".join(str(e.directory) for e in experiments))
-    ax.set_xscale("log")
-    ticks = _ticks(xs)
-    lo, hi = min(xs), max(xs)
-    pad = (hi / lo) ** 0.04 if hi > lo else 1.25
-    ax.set_xlim(hi * pad, lo / pad)  # decreasing from left to right
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticks(ticks, [_tick_label(t) for t in ticks])
-    ax.set_xlabel("percent of weights remaining")
+    _density_axis(ax, xs)
     ax.set_ylabel(PLOT_METRICS[metric])
     ax.set_title(title or _title(experiments, metric))
     ax.grid(True, alpha=0.3)
@@ -187,6 +178,21 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13),
               ncol=2 if handles > 3 else 1, frameon=False)  # below the axes: never over the data
     return fig
+
+
+def _density_axis(ax: Any, xs: list[float]) -> None:
+    """Log-scaled percent of weights remaining, decreasing from left to right, ticks at the data."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ax.set_xscale("log")
+    ticks = _ticks(xs)
+    lo, hi = min(xs), max(xs)
+    pad = (hi / lo) ** 0.04 if hi > lo else 1.25
+    ax.set_xlim(hi * pad, lo / pad)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(ticks, [_tick_label(t) for t in ticks])
+    ax.set_xlabel("percent of weights remaining")
 
 
 def _title(experiments: list[ExperimentResult], metric: str) -> str:
