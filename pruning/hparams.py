@@ -35,6 +35,11 @@ def _check_density(flag: str, value: float | None) -> None:
         require(0 < value <= 1, f"{flag} must be in (0, 1], got {value}")
 
 
+BALANCED_REDISTRIBUTE_HELP = (
+    "balanced: give the unused share of tensors capped at density 1 to the others so the total hits the target "
+    "(default: false, as published by Gadhikar et al. 2023: the realised density is below the target)")
+
+
 @dataclasses.dataclass(frozen=True)
 class PruningHparams(Hparams):
     _group: ClassVar[str] = "Pruning"
@@ -54,10 +59,7 @@ class PruningHparams(Hparams):
     fc_density: float | None = hparam(1.0, "erk_plus: fixed density of the output layer (1 = dense, Liu et al. "
                                            "2022); none = its ERK density but at least 0.2 (this project's rule "
                                            "before)", hash_baseline=None)
-    balanced_redistribute: bool | None = hparam(
-        None, "balanced: give the unused share of tensors capped at density 1 to the others so the total hits the "
-              "target (default: false, as published by Gadhikar et al. 2023: the realised density is below the "
-              "target)", hash_baseline=True)
+    balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
     pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES)
 
     def validate(self) -> None:

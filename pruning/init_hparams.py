@@ -15,7 +15,7 @@ import dataclasses
 from typing import ClassVar
 
 from foundations.hparams import Hparams, hparam, require
-from pruning.hparams import DISTRIBUTIONS, SCORES, UNSEEDED_SCORES
+from pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES, UNSEEDED_SCORES
 
 INIT_SCALES = ("none", "global_density", "layer_density")
 RATIO_CRITERIA = ("snip", "grasp", "synflow")
@@ -51,10 +51,7 @@ class InitPruningHparams(Hparams):
     init_fc_density: float | None = hparam(None, "fixed density of the output layer at initialisation (default: "
                                                  "1 = dense for erk_plus, as Liu et al. 2022; else as the "
                                                  "distribution decides)", hash_baseline=None)
-    init_balanced_redistribute: bool | None = hparam(
-        None, "balanced: give the unused share of tensors capped at density 1 to the others so the total hits the "
-              "target (default: false, as published by Gadhikar et al. 2023: the realised density is below "
-              "--init_density)", hash_baseline=True)
+    init_balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
     pruning_ratio_from: str | None = hparam(None, "take only the per-tensor counts of this criterion's global mask "
                                                   "and place the kept weights by --init_pruning_strategy "
                                                   "(random by default)")
