@@ -43,7 +43,8 @@ class TrainingHparams(Hparams):
     warmup_steps: str = hparam("0ep", "linear warm-up length", step="one")
     schedule: str = hparam("step", "lr schedule after warm-up", choices=("step", "cosine"))
     label_smoothing: float = hparam(0.0, "label smoothing of the cross-entropy loss")
-    precision: str = hparam("fp32", "arithmetic precision (changes results, so it is hashed)",
+    precision: str = hparam("fp32", "arithmetic precision: bf16/fp16 change results (so it is hashed); "
+                            "fp16 GPU only; bf16 on the CPU is faster only with native bf16 (avx512_bf16, amx)",
                             choices=("fp32", "bf16", "fp16"))
     data_order_seed: int | None = hparam(None, "seed of the data order (default: derived from the replicate)")
     augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)")
