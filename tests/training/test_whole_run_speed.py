@@ -119,3 +119,22 @@ def test_a_lottery_builds_the_model_twice_and_no_loader_for_magnitude(tmp_path, 
     out = capsys.readouterr().out
     assert len(builds) == 2 and len(loaders) == 3
     assert "[level 2/2] ep" in out and "(run " in out
+
+
+def test_gpu_check_skips_cleanly_without_cuda(tmp_path):
+    """The device script's CPU-side path: a skip message, exit 0, the log in $OUT; its modules import."""
+    import os
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OUT": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(bench / "gpu_check.py"), f"--work={tmp_path / 'w'}"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("skip: no CUDA device")
+    assert (tmp_path / "gpu_check.log").read_text().startswith("skip: no CUDA device")
+    assert not (tmp_path / "w").exists()  # nothing generated on the skip path
+    imports = subprocess.run([sys.executable, "-c", "import gpu_speed, side_by_side, level_overhead"], cwd=bench,
+                             capture_output=True, text=True, timeout=120)
+    assert imports.returncode == 0, imports.stderr
