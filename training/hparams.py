@@ -53,7 +53,8 @@ class TrainingHparams(Hparams):
               "(the retrain branch only: --retrain_t_regain_pruned_weights_steps)", step="one")
     eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
     train_eval_every: int = hparam(0, "evaluate the training set (--eval_train, label noise) every N epochs and at "
-                                      "the end; 0: about 20 points per run", hashed=False)
+                                      "the end; 0: every epoch with --eval_train, else about 20 times per run",
+                                   hashed=False)
     eval_batch_size: int | None = hparam(None, "evaluation batch size (default: per device and model; does not "
                                                "change predictions)", hashed=False)
     tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",

@@ -85,16 +85,19 @@ class TrainSetup:
     progress: Progress | None = None  # set by `train`
 
 
-TRAIN_EVAL_POINTS = 20  # --train_eval_every=0: about this many training-set evaluations per run
+TRAIN_EVAL_POINTS = 20  # label noise without --eval_train: about this many training-set evaluations per run
 
 
 def train_eval_due(s: TrainSetup, iteration: int, ipe: int) -> bool:
-    """Whether the training set is evaluated at `iteration`: start, end, and every N epochs."""
+    """Whether the training set is evaluated at `iteration`: start, end, and every --train_eval_every
+    epochs; by default every epoch with --eval_train (SDD), and ~TRAIN_EVAL_POINTS times under label
+    noise alone (enough for the clean/noisy curves; each costs a pass over the training set)."""
     if s.train_eval_batches is None:
         return False
     if iteration in (s.start_iteration, s.end_iteration) or iteration % ipe:
         return True
-    every = s.hparams.train_eval_every or max(1, math.ceil(s.end_iteration / ipe / TRAIN_EVAL_POINTS))
+    every = s.hparams.train_eval_every or (1 if s.hparams.eval_train else
+                                           max(1, math.ceil(s.end_iteration / ipe / TRAIN_EVAL_POINTS)))
     return (iteration // ipe) % every == 0
 
 

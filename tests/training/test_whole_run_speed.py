@@ -62,18 +62,20 @@ def test_batch_size_does_not_change_predictions():
     assert results[0]["test_loss"] == pytest.approx(results[2]["test_loss"], rel=1e-6)
 
 
-def _setup(epochs: int, every: int, start: int = 0) -> SimpleNamespace:
+def _setup(epochs: int, every: int, start: int = 0, eval_train: bool = False) -> SimpleNamespace:
     return SimpleNamespace(train_eval_batches=lambda: [], start_iteration=start, end_iteration=epochs * 10,
-                           hparams=TrainingHparams(train_eval_every=every))
+                           hparams=TrainingHparams(train_eval_every=every, eval_train=eval_train))
 
 
-def test_train_set_cadence_auto_gives_about_twenty_points_plus_start_and_end():
+def test_train_set_cadence_under_noise_gives_about_twenty_points_plus_start_and_end():
     s = _setup(epochs=100, every=0)  # ceil(100 / 20) = every 5 epochs
     due = [it for it in range(0, 1001, 10) if train_eval_due(s, it, 10)]
     assert due == list(range(0, 1001, 50))
     s = _setup(epochs=7, every=3)
     assert [it for it in range(0, 71, 10) if train_eval_due(s, it, 10)] == [0, 30, 60, 70]
     assert not train_eval_due(SimpleNamespace(train_eval_batches=None), 0, 10)
+    s = _setup(epochs=100, every=0, eval_train=True)  # --eval_train: every epoch, as SDD
+    assert all(train_eval_due(s, it, 10) for it in range(0, 1001, 10))
 
 
 def test_eta_counts_evaluations_and_checkpoints():
