@@ -106,7 +106,10 @@ def eval_batch_size(model: torch.nn.Module, input_shape: Sequence[int], device: 
     [MIN_BATCH, MAX_BATCH] whose largest activation fits the device's budget (module docstring)."""
     if budget is None:
         budget = CPU_ACTIVATION_BUDGET if device.type == "cpu" else ACCELERATOR_ACTIVATION_BUDGET
-    per_example = largest_activation_bytes(model, input_shape, device, channels_last)
+    try:
+        per_example = largest_activation_bytes(model, input_shape, device, channels_last)
+    except RuntimeError:  # a model that does not take this input fails again, with context, in training
+        return MAX_BATCH
     fits = max(1, budget // max(1, per_example))
     return max(MIN_BATCH, min(MAX_BATCH, 1 << (fits.bit_length() - 1)))
 
