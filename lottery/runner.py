@@ -129,7 +129,7 @@ class IterativeRunner(TrunkArgs):
         if self.rewind is None:
             return 0
         k = self.env.iterations(self.rewind.rewinding_steps)
-        end = self.env.iterations(self.training.training_steps)
+        end = self.env.end_iteration(self.training)
         if k >= end:
             raise UsageError(f"--rewinding_steps={self.rewind.rewinding_steps} is not before the end of "
                              f"training ({self.training.training_steps})")

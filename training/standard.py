@@ -44,7 +44,11 @@ class Environment:
         return self._eval_batch[key]
 
     def iterations(self, step: str) -> int:
+        """A step spelling ('2ep', '100it') in iterations of this data: the one place steps are parsed."""
         return parse_iterations(step, self.data.iterations_per_epoch())
+
+    def end_iteration(self, hparams: TrainingHparams) -> int:
+        return self.iterations(hparams.training_steps)
 
 
 def uses_channels_last(model: torch.nn.Module, device: torch.device) -> bool:
@@ -86,7 +90,7 @@ def train_in_directory(
     loader = env.data.train_loader(hparams, env.replicate, device, channels_last,
                                    rank=env.platform.rank, world_size=env.platform.world_size)
     if end_iteration is None:
-        end_iteration = env.iterations(hparams.training_steps)
+        end_iteration = env.end_iteration(hparams)
     with_noise = env.data.corrupted is not None
     batch = env.eval_batch_size(model, channels_last, hparams)
     setup = TrainSetup(
