@@ -129,21 +129,8 @@ def train(setup: TrainSetup) -> MetricLog:
 def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
            running: dict[str, Any], ipe: int) -> MetricLog:
     h = s.hparams
-    iteration = s.start_iteration
     checkpoint_path = s.out_dir / CHECKPOINT_FILE
-    if checkpoint_path.exists():
-        iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
-                                              running)
-        if s.is_primary:
-            log.save(s.out_dir)  # metrics.csv is the checkpoint's log again, whatever was on disk
-        if s.verbose and s.is_primary:
-            print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
-    else:
-        inputs = checkpoint.input_digests(s.out_dir)
-        for hook in s.hooks:
-            hook.on_start(model, optimizer, iteration)
-        _log_point(s, log, iteration, ipe, schedule, running, train_seconds=0.0)
-
+    iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
     loss_sum = torch.zeros((), device=s.device)
     examples = 0
     last_checkpoint = time.monotonic()
@@ -209,6 +196,25 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
             if at_end or at_epoch_end:
                 break
     return log
+
+
+def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
+           running: dict[str, Any], ipe: int) -> tuple[int, Any]:
+    """(first iteration, input digests): resume from the checkpoint, or start and evaluate the start."""
+    checkpoint_path = s.out_dir / CHECKPOINT_FILE
+    if checkpoint_path.exists():
+        iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
+                                              running)
+        if s.is_primary:
+            log.save(s.out_dir)  # metrics.csv is the checkpoint's log again, whatever was on disk
+        if s.verbose and s.is_primary:
+            print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
+        return iteration, inputs
+    inputs = checkpoint.input_digests(s.out_dir)
+    for hook in s.hooks:
+        hook.on_start(model, optimizer, s.start_iteration)
+    _log_point(s, log, s.start_iteration, ipe, schedule, running, train_seconds=0.0)
+    return s.start_iteration, inputs
 
 
 def _print_step(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
