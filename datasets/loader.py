@@ -46,6 +46,8 @@ class Normalizer:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        # The layout change on the uint8 batch (1 byte per value), so the float result is born in it.
+        x = x.contiguous(memory_format=self.memory_format)
         out = torch.addcmul(self.shift, x.to(torch.float32), self.scale)
         return out.contiguous(memory_format=self.memory_format)
 
