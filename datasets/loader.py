@@ -46,6 +46,8 @@ class Normalizer:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        # The layout change on the uint8 batch (1 byte per value), so the float result is born in it.
+        x = x.contiguous(memory_format=self.memory_format)
         out = torch.addcmul(self.shift, x.to(torch.float32), self.scale)
         return out.contiguous(memory_format=self.memory_format)
 
@@ -111,7 +113,10 @@ class TrainLoader(EpochOrder):
         channels_last: bool = False,
         rank: int = 0,
         world_size: int = 1,
+        prepared: torch.Tensor | None = None,
     ) -> None:
+        """`prepared`: this augmentation's `prepare` of the images on `device`, when a caller keeps it
+        across loaders (the levels of a run), so padding is not redone for each."""
         _check_images(images_uint8, labels)
         if augmentation not in AUGMENTATIONS:
             raise UsageError(f"unknown augmentation {augmentation!r}; accepted: {', '.join(sorted(AUGMENTATIONS))}")
@@ -119,9 +124,14 @@ class TrainLoader(EpochOrder):
         self.device = torch.device(device)
         self.augmentation_seed = augmentation_seed
         self._augmentation = AUGMENTATIONS[augmentation]
-        self._stored = self._augmentation.prepare(images_uint8.to(self.device))
+        self._stored = prepared if prepared is not None else self._augmentation.prepare(images_uint8.to(self.device))
         self._labels = labels.to(self.device, torch.int64)
         self._normalize = Normalizer(mean, std, images_uint8.shape[1], self.device, channels_last)
+
+    @property
+    def prepared(self) -> torch.Tensor:
+        """The stored images as the augmentation prepared them (pass as `prepared` to another loader)."""
+        return self._stored
 
     def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
         """This rank's batches of epoch `ep` from iteration `start_iteration` on: (x float32, y int64)."""

@@ -6,20 +6,22 @@ comes from pruning level L-1's final weights; the policy decides the start weigh
 """
 from __future__ import annotations
 
-import argparse
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
 from datasets.hparams import DatasetHparams
-from foundations.cli import JobHparams, bundle
+from foundations.cli import JobHparams
 from foundations.desc import full_description, job_name
 from foundations.errors import UsageError
 from foundations.seeds import derive_seed
+from lottery.command import TrunkArgs, make_trunk_command
 from lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from lottery.policies import POLICIES, RetrainingPolicy
+from lottery.progress import level_prefix, rest_of_run, reuse_line
 from models.hparams import ModelHparams
 from platforms.base import PlatformHparams
 from pruning import dst as dynamic
@@ -31,13 +33,13 @@ from lottery import pruning_step
 from training import sparsity
 from training import job
 from training.experiment import Experiment
-from training.hparams import REDENSE_ONLY, TrainingHparams
+from training.hparams import TrainingHparams
 from training.steps import check_dst_steps, resolve_steps
 from training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights, remove_checkpoint, train_in_directory
 
 
 @dataclass
-class IterativeRunner:
+class IterativeRunner(TrunkArgs):
     """The trunk: dense level 0, then levels 1..N, each pruned from the previous one."""
 
     policy: RetrainingPolicy
@@ -53,42 +55,13 @@ class IterativeRunner:
     finetune: FinetuneHparams | None = None
     dst: DSTHparams | None = None
     exp: Experiment | None = field(default=None, repr=False)
+    _template: torch.nn.Module | None = field(default=None, init=False, repr=False)  # built once, never trained
+    _init_state: dict | None = field(default=None, init=False, repr=False)  # level 0's seeded initialisation
+    _to_run: list[int] | None = field(default=None, init=False, repr=False)  # levels `run` trains (None: unknown)
 
     def __post_init__(self) -> None:
         self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
         check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
-
-    # ----- command line ---------------------------------------------------------------------
-    @staticmethod
-    def bundle_classes(policy: RetrainingPolicy) -> list[type]:
-        classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
-                               DSTHparams]
-        if policy.uses_rewinding:
-            classes.append(RewindHparams)
-        if policy.uses_finetuning:
-            classes.append(FinetuneHparams)
-        return classes
-
-    @classmethod
-    def add_trunk_args(cls, policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for bundle_cls in (JobHparams, PlatformHparams, *cls.bundle_classes(policy)):
-            bundle_cls.add_args(parser, defaults=preset)
-
-    @classmethod
-    def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
-                        levels: LevelsHparams | None = None) -> "IterativeRunner":
-        return cls(
-            policy=policy, job_args=bundle(JobHparams, args, {}),
-            levels_args=levels or LevelsHparams(levels=0),
-            platform=bundle(PlatformHparams, args, {}),
-            dataset=bundle(DatasetHparams, args, preset), model=bundle(ModelHparams, args, preset),
-            training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
-            pruning=bundle(PruningHparams, args, preset),
-            init_pruning=bundle(InitPruningHparams, args, preset),
-            rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
-            finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
-            dst=bundle(DSTHparams, args, preset),
-        )
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
@@ -127,7 +100,7 @@ class IterativeRunner:
             self.exp = Experiment.create(self.platform, self.job_args)
         if self.exp.env is None:
             self.exp.load_data(self.dataset, self.training.precision, self.steps)
-            probe = self.build_model(seed=0)
+            probe = self.template()
             check_names(probe, self.pruning.layers_to_ignore, "--pruning_layers_to_ignore")
             if self.rewind_iteration() > 0 and self.init_pruning.enabled:
                 raise UsageError("--init_density with --rewinding_steps is not supported: the dense pretraining "
@@ -143,6 +116,13 @@ class IterativeRunner:
         assert self.exp is not None
         return self.exp.build_model(self.model, seed=seed)
 
+    def template(self) -> torch.nn.Module:
+        """One model of the architecture, built once per run: copied (not rebuilt) wherever weights are
+        loaded anyway, and read (names, shapes) where only the layout matters."""
+        if self._template is None:
+            self._template = self.build_model(seed=0)
+        return self._template
+
     def init_seed(self) -> int:
         assert self.exp is not None
         return self.exp.init_seed(self.model)
@@ -151,7 +131,7 @@ class IterativeRunner:
         if self.rewind is None:
             return 0
         k = self.env.iterations(self.rewind.rewinding_steps)
-        end = self.env.iterations(self.training.training_steps)
+        end = self.env.end_iteration(self.training)
         if k >= end:
             raise UsageError(f"--rewinding_steps={self.rewind.rewinding_steps} is not before the end of "
                              f"training ({self.training.training_steps})")
@@ -180,8 +160,11 @@ class IterativeRunner:
         return load_weights(self.level_directory(level) / WEIGHTS_START)
 
     def fresh_init_state(self, level: int) -> dict:
-        seed = self.init_seed() if level == 0 else derive_seed("scratch_init", self.init_seed(), level)
-        return self.build_model(seed=seed).state_dict()
+        if level == 0:
+            if self._init_state is None:
+                self._init_state = self.build_model(seed=self.init_seed()).state_dict()
+            return self._init_state
+        return self.build_model(seed=derive_seed("scratch_init", self.init_seed(), level)).state_dict()
 
     def mask(self, level: int) -> Mask:
         """The mask level `level` ended with (its start mask unless dynamic sparse training moved it)."""
@@ -197,7 +180,7 @@ class IterativeRunner:
                              f"python main.py {self.policy.name} <same flags> --levels={level}")
 
     def model_with(self, state: dict, mask: Mask | None = None) -> torch.nn.Module:
-        model = self.build_model(seed=0)
+        model = copy.deepcopy(self.template())
         model.load_state_dict(state)
         if mask is not None:
             mask.apply_(model)
@@ -211,11 +194,12 @@ class IterativeRunner:
         directory = self.pretrain_directory
 
         def work() -> dict[str, Any]:
-            model = self.build_model(seed=self.init_seed())
+            model = self.model_with(self.fresh_init_state(0))
             return train_in_directory(directory, model, self.env, self.training, end_iteration=k,
                                       log_prefix="[pretrain] ")
 
-        job.run_once(directory, self.record(), work, label="level pretrain", verbose=self.exp.verbose,
+        job.run_once(directory, self.record(), work, label="level pretrain",
+                     verbose=self.exp.verbose and not job.is_done(directory),
                      after_done=lambda: remove_checkpoint(directory))
 
     def ensure_level(self, level: int) -> dict[str, Any]:
@@ -239,14 +223,16 @@ class IterativeRunner:
             hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving)
             result = train_in_directory(
                 directory, model, self.env, hparams, start_iteration=start,
-                hooks=[hook], log_prefix=f"[level {level}] ",
+                hooks=[hook], log_prefix=level_prefix(level, self.levels_args.levels),
+                rest_of_run=rest_of_run(level, self._to_run or []),
                 summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
                                    **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})
             if moving and self.env.platform.is_primary:
                 dynamic.save_final_mask(directory, hook.mask, model)
             return result
 
-        return job.run_once(directory, self.record(), work, label=f"level {level}", verbose=self.exp.verbose,
+        return job.run_once(directory, self.record(), work, label=f"level {level}",
+                            verbose=self.exp.verbose and (self._to_run is None or level in self._to_run),
                             after_done=lambda: remove_checkpoint(directory))
 
     def raw_initial_state(self) -> dict:
@@ -260,7 +246,7 @@ class IterativeRunner:
         state = self.raw_initial_state()
         if not self.init_pruning.enabled:
             return state
-        model = sparsity.scaled_start(state, self.build_model(seed=0), self.level_mask(0), self.init_pruning)
+        model = sparsity.scaled_start(state, copy.deepcopy(self.template()), self.level_mask(0), self.init_pruning)
         return model.state_dict()
 
     def level_mask(self, level: int) -> Mask:
@@ -281,7 +267,7 @@ class IterativeRunner:
             mask = pruning_step.next_mask(self, previous, self.mask(level - 1), level)
         mask = platform.broadcast_object(mask)
         if platform.is_primary:
-            mask.save(directory, model=self.build_model(seed=0))
+            mask.save(directory, model=self.template())
         return mask
 
     def record(self) -> dict[str, Any]:
@@ -295,7 +281,13 @@ class IterativeRunner:
             return
         self.prepare()
         exp.banner(self.policy.name, self.bundles(), self.root_directory)
-        for level in range(self.levels_args.levels + 1):
+        levels = range(self.levels_args.levels + 1)
+        self._to_run = [level for level in levels if not self.level_done(level)]
+        pretrain_done = self.rewind_iteration() > 0 and job.is_done(self.pretrain_directory)
+        line = reuse_line([lv for lv in levels if lv not in self._to_run], pretrain_done, self.root_directory)
+        if line and exp.primary and exp.verbose:
+            print(line, flush=True)
+        for level in levels:
             self.ensure_level(level)
         if exp.primary:
             from lottery.table import level_table
@@ -303,24 +295,4 @@ class IterativeRunner:
             print(level_table(self, range(self.levels_args.levels + 1)), flush=True)
 
 
-def make_trunk_command(policy: RetrainingPolicy) -> type:
-    """A command class for main.py: adds `--levels` to the trunk flags."""
-
-    class TrunkCommand:
-        name: ClassVar[str] = policy.name
-        description: ClassVar[str] = policy.description
-
-        @staticmethod
-        def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-            IterativeRunner.add_trunk_args(policy, parser, preset)
-            LevelsHparams.add_args(parser, defaults=preset)
-
-        @staticmethod
-        def from_args(args: argparse.Namespace, preset: dict[str, Any]) -> IterativeRunner:
-            return IterativeRunner.trunk_from_args(policy, args, preset, levels=bundle(LevelsHparams, args, preset))
-
-    TrunkCommand.__name__ = f"{policy.name}Command"
-    return TrunkCommand
-
-
-TRUNK_RUNNERS: dict[str, type] = {name: make_trunk_command(p) for name, p in POLICIES.items()}
+TRUNK_RUNNERS: dict[str, type] = {name: make_trunk_command(IterativeRunner, p) for name, p in POLICIES.items()}

@@ -6,7 +6,7 @@ never depends on subsampling (the subsample keeps the noise of the examples it k
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 
@@ -21,7 +21,8 @@ from foundations import io as fio
 from foundations.seeds import seed_or_default
 from training.hparams import TrainingHparams
 
-EVAL_BATCH_SIZE = 1024
+EVAL_BATCH_SIZE = 1024  # when the caller does not choose one (training/evaluate.eval_batch_size does)
+STREAMING_EVAL_BATCH_SIZE = 256
 STREAMING_WORKERS = min(8, os.cpu_count() or 1)
 STREAMING_IMAGE_SIZE = 224  # ImageNet-style datasets stream and crop to this size unless --image_size
 NOISE_FILE = "label_noise.pt"
@@ -36,6 +37,7 @@ class PreparedData:
     true_labels: torch.Tensor | None  # original labels of `train`, only under label noise
     corrupted: torch.Tensor | None    # indices into `train` of examples whose label was redrawn
     noise_seed: int | None
+    _prepared: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def changed(self) -> torch.Tensor | None:
@@ -80,19 +82,23 @@ class PreparedData:
                                         augmentation=augmentation,
                                         image_size=size, resize_size=round(size * 8 / 7),
                                         num_workers=STREAMING_WORKERS, **common)
-        return TrainLoader(self.train.images, self.train.labels, self.hparams.batch_size, device,  # type: ignore[union-attr]
-                           augmentation=augmentation, **common)
+        key = (augmentation, str(device))
+        loader = TrainLoader(self.train.images, self.train.labels, self.hparams.batch_size, device,  # type: ignore[union-attr]
+                             augmentation=augmentation, prepared=self._prepared.get(key), **common)
+        self._prepared[key] = loader.prepared  # one padded copy per run, shared by the levels' loaders
+        return loader
 
-    def eval_batches(self, which: str, device: torch.device, channels_last: bool = False):
+    def eval_batches(self, which: str, device: torch.device, channels_last: bool = False,
+                     batch_size: int | None = None):
         """A zero-argument callable returning an iterable of batches of the test or training set."""
         data = self.test if which == "test" else self.train
         if isinstance(data, FileSet):
             size = self.input_shape[1]
-            loader = StreamingEvalLoader(data, 256, device, self.source.mean, self.source.std, channels_last,
+            loader = StreamingEvalLoader(data, batch_size or STREAMING_EVAL_BATCH_SIZE, device, self.source.mean, self.source.std, channels_last,
                                          num_workers=STREAMING_WORKERS, image_size=size,
                                          resize_size=round(size * 8 / 7))
         else:
-            loader = EvalLoader(data.images, data.labels, EVAL_BATCH_SIZE, device, self.source.mean,
+            loader = EvalLoader(data.images, data.labels, batch_size or EVAL_BATCH_SIZE, device, self.source.mean,
                                 self.source.std, channels_last=channels_last)
         return lambda: iter(loader)
 

@@ -43,7 +43,8 @@ class TrainingHparams(Hparams):
     warmup_steps: str = hparam("0ep", "linear warm-up length", step="one")
     schedule: str = hparam("step", "lr schedule after warm-up", choices=("step", "cosine"))
     label_smoothing: float = hparam(0.0, "label smoothing of the cross-entropy loss")
-    precision: str = hparam("fp32", "arithmetic precision (changes results, so it is hashed)",
+    precision: str = hparam("fp32", "arithmetic precision: bf16/fp16 change results (so it is hashed); "
+                            "fp16 GPU only; bf16 on the CPU is faster only with native bf16 (avx512_bf16, amx)",
                             choices=("fp32", "bf16", "fp16"))
     data_order_seed: int | None = hparam(None, "seed of the data order (default: derived from the replicate)")
     augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)")
@@ -51,6 +52,11 @@ class TrainingHparams(Hparams):
         None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely "
               "(the retrain branch only: --retrain_t_regain_pruned_weights_steps)", step="one")
     eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
+    train_eval_every: int = hparam(0, "evaluate the training set (--eval_train, label noise) every N epochs and at "
+                                      "the end; 0: every epoch with --eval_train, else about 20 times per run",
+                                   hashed=False)
+    eval_batch_size: int | None = hparam(None, "evaluation batch size (default: per device and model; does not "
+                                               "change predictions)", hashed=False)
     tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
                                hashed=False)
 
@@ -64,6 +70,9 @@ class TrainingHparams(Hparams):
         require(0 <= self.label_smoothing < 1, f"--label_smoothing must be in [0, 1), got {self.label_smoothing}")
         require(not self.nesterov or self.momentum > 0, "--nesterov needs --momentum > 0")
         validate_step_string(self.training_steps, "--training_steps")
+        require(self.train_eval_every >= 0, f"--train_eval_every must be >= 0, got {self.train_eval_every}")
+        require(self.eval_batch_size is None or self.eval_batch_size >= 1,
+                f"--eval_batch_size must be positive, got {self.eval_batch_size}")
         validate_step_string(self.warmup_steps, "--warmup_steps")
         parse_step_list(self.milestone_steps, "--milestone_steps")
         if self.tensorboard:

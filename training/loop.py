@@ -24,7 +24,7 @@ from training.hparams import TrainingHparams
 from training.metrics import MetricLog
 from training.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
 from training.precision import autocast, grad_scaler
-
+from training.progress import Progress
 
 
 class TrainingHook(Protocol):
@@ -81,6 +81,24 @@ class TrainSetup:
     tensorboard: Any = None  # a SummaryWriter when --tensorboard is on (set by `train`)
     is_primary: bool = True
     train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
+    rest_of_run: Callable[[float], float] | None = None  # job's total seconds -> seconds of the jobs after it
+    progress: Progress | None = None  # set by `train`
+
+
+TRAIN_EVAL_POINTS = 20  # label noise without --eval_train: about this many training-set evaluations per run
+
+
+def train_eval_due(s: TrainSetup, iteration: int, ipe: int) -> bool:
+    """Whether the training set is evaluated at `iteration`: start, end, and every --train_eval_every
+    epochs; by default every epoch with --eval_train (SDD), and ~TRAIN_EVAL_POINTS times under label
+    noise alone (enough for the clean/noisy curves; each costs a pass over the training set)."""
+    if s.train_eval_batches is None:
+        return False
+    if iteration in (s.start_iteration, s.end_iteration) or iteration % ipe:
+        return True
+    every = s.hparams.train_eval_every or (1 if s.hparams.eval_train else
+                                           max(1, math.ceil(s.end_iteration / ipe / TRAIN_EVAL_POINTS)))
+    return (iteration // ipe) % every == 0
 
 
 def train(setup: TrainSetup) -> MetricLog:
@@ -95,6 +113,7 @@ def train(setup: TrainSetup) -> MetricLog:
     schedule = LearningRateSchedule(h, ipe)
     log = MetricLog()
     running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
+    s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run)
 
     if h.tensorboard and s.is_primary:
         from torch.utils.tensorboard import SummaryWriter
@@ -110,21 +129,8 @@ def train(setup: TrainSetup) -> MetricLog:
 def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
            running: dict[str, Any], ipe: int) -> MetricLog:
     h = s.hparams
-    iteration = s.start_iteration
     checkpoint_path = s.out_dir / CHECKPOINT_FILE
-    if checkpoint_path.exists():
-        iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
-                                              running)
-        if s.is_primary:
-            log.save(s.out_dir)  # metrics.csv is the checkpoint's log again, whatever was on disk
-        if s.verbose and s.is_primary:
-            print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
-    else:
-        inputs = checkpoint.input_digests(s.out_dir)
-        for hook in s.hooks:
-            hook.on_start(model, optimizer, iteration)
-        _log_point(s, log, iteration, ipe, schedule, running, train_seconds=0.0)
-
+    iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
     loss_sum = torch.zeros((), device=s.device)
     examples = 0
     last_checkpoint = time.monotonic()
@@ -158,6 +164,8 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
             loss_sum += summed.detach().float()
             examples += y.shape[0]
             iteration += 1
+            if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and s.progress.due():
+                _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
 
             at_epoch_end = iteration % ipe == 0
             at_end = iteration == s.end_iteration
@@ -178,14 +186,44 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
                     _log_point(s, log, iteration, ipe, schedule, running, train_seconds=seconds)
                     running.update(loss_sum=0.0, examples=0)
                 if s.is_primary:
+                    saving = time.perf_counter()
                     checkpoint.save(checkpoint_path, iteration, model, optimizer, scaler, s.hooks, log, running,
                                     inputs)
+                    s.progress.add_checkpoint(time.perf_counter() - saving)
                 last_checkpoint = time.monotonic()
                 segment_start = time.perf_counter()
                 forward_model.train()
             if at_end or at_epoch_end:
                 break
     return log
+
+
+def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
+           running: dict[str, Any], ipe: int) -> tuple[int, Any]:
+    """(first iteration, input digests): resume from the checkpoint, or start and evaluate the start."""
+    checkpoint_path = s.out_dir / CHECKPOINT_FILE
+    if checkpoint_path.exists():
+        iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
+                                              running)
+        if s.is_primary:
+            log.save(s.out_dir)  # metrics.csv is the checkpoint's log again, whatever was on disk
+        if s.verbose and s.is_primary:
+            print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
+        return iteration, inputs
+    inputs = checkpoint.input_digests(s.out_dir)
+    for hook in s.hooks:
+        hook.on_start(model, optimizer, s.start_iteration)
+    _log_point(s, log, s.start_iteration, ipe, schedule, running, train_seconds=0.0)
+    return s.start_iteration, inputs
+
+
+def _print_step(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
+                segment_seconds: float) -> None:
+    """A progress line inside an epoch (syncs the device once for the running loss)."""
+    assert s.progress is not None
+    loss = float(loss_sum.item()) / examples if examples else None
+    print(s.progress.step_line(iteration, loss, running["images"] + examples, running["seconds"] + segment_seconds,
+                               s.train_loader.batch_size), flush=True)
 
 
 def _global_batch(loader: Any, iteration: int) -> int:
@@ -210,9 +248,12 @@ def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule
                            "lr": schedule(max(iteration - 1, 0))}
     if running["examples"]:
         row["train_loss"] = running["loss_sum"] / running["examples"]
+    evaluating = time.perf_counter()
     row.update(evaluate(s.model, s.test_batches(), "test", h.precision))
-    if s.train_eval_batches is not None:
+    if s.train_eval_batches is not None and train_eval_due(s, iteration, ipe):
         row.update(evaluate(s.model, s.train_eval_batches(), "train", h.precision, s.true_labels, s.corrupted))
+    assert s.progress is not None
+    s.progress.add_eval(time.perf_counter() - evaluating)
     for hook in s.hooks:
         row.update(hook.metrics())
     if running["seconds"] > 0:
@@ -231,24 +272,5 @@ def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule
 
 
 def _progress_line(s: TrainSetup, row: dict[str, Any], iteration: int, ipe: int, running: dict[str, Any]) -> str:
-    parts = [f"{s.log_prefix}ep {iteration / ipe:6.2f}/{s.end_iteration / ipe:.0f}"]
-    if "train_loss" in row:
-        parts.append(f"loss {row['train_loss']:.4f}")
-    parts.append(f"test_acc {100 * row['test_accuracy']:6.2f}%")
-    if "train_accuracy" in row:
-        parts.append(f"train_acc {100 * row['train_accuracy']:6.2f}%")
-    if row.get("train_noisy_accuracy") is not None:
-        parts.append(f"clean {100 * row['train_clean_accuracy']:6.2f}% noisy(memorised) "
-                     f"{100 * row['train_noisy_accuracy']:6.2f}%")
-    if running["seconds"] > 0:
-        rate = running["images"] / running["seconds"]
-        parts.append(f"{rate:8.0f} img/s")
-        remaining = (s.end_iteration - iteration) * running["seconds"] / max(1, running["images"]) \
-            * s.train_loader.batch_size
-        parts.append(f"ETA {_clock(remaining)}")
-    return "  ".join(parts)
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    assert s.progress is not None
+    return s.progress.point_line(row, iteration, running, s.train_loader.batch_size)

@@ -21,8 +21,14 @@ def score_context(env: Environment, training: TrainingHparams, replicate: int, l
     base_seed = seed_or_default(seed, source, replicate)
     batch_seed = derive_seed("pruning_batches", base_seed, level)
     training = training.replace(data_order_seed=batch_seed, augmentation_seed=batch_seed)
-    loader = env.data.train_loader(training, replicate, env.device)
-    return ScoreContext(seed=base_seed, level=level, batches=lambda: loader.epoch(0), device=env.device,
+    loaders: list = []
+
+    def batches():  # the loader is built on first use: data-free scores (random, magnitude) never build it
+        if not loaders:
+            loaders.append(env.data.train_loader(training, replicate, env.device))
+        return loaders[0].epoch(0)
+
+    return ScoreContext(seed=base_seed, level=level, batches=batches, device=env.device,
                         input_shape=env.data.input_shape)
 
 

@@ -1,7 +1,7 @@
 """Train one network in one job directory: the piece every runner (train, levels, branches) calls."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -11,6 +11,7 @@ from foundations import io as fio
 from foundations.step import parse_iterations
 from platforms.base import Platform
 from training.data import PreparedData
+from training.evaluate import eval_batch_size
 from training.hparams import TrainingHparams
 from training.loop import CHECKPOINT_FILE, TrainSetup, train
 from training.evaluate import prediction_digest
@@ -28,13 +29,27 @@ class Environment:
     data: PreparedData
     replicate: int
     verbose: bool = True
+    _eval_batch: dict[tuple[str, bool], int] = field(default_factory=dict, repr=False)
 
     @property
     def device(self) -> torch.device:
         return self.platform.device
 
+    def eval_batch_size(self, model: torch.nn.Module, channels_last: bool, hparams: TrainingHparams) -> int:
+        """--eval_batch_size, else the per-device choice for this architecture (measured once per run)."""
+        if hparams.eval_batch_size is not None:
+            return hparams.eval_batch_size
+        key = (type(model).__name__ + str(sum(p.numel() for p in model.parameters())), channels_last)
+        if key not in self._eval_batch:
+            self._eval_batch[key] = eval_batch_size(model, self.data.input_shape, self.device, channels_last)
+        return self._eval_batch[key]
+
     def iterations(self, step: str) -> int:
+        """A step spelling ('2ep', '100it') in iterations of this data: the one place steps are parsed."""
         return parse_iterations(step, self.data.iterations_per_epoch())
+
+    def end_iteration(self, hparams: TrainingHparams) -> int:
+        return self.iterations(hparams.training_steps)
 
 
 def uses_channels_last(model: torch.nn.Module, device: torch.device) -> bool:
@@ -54,12 +69,14 @@ def train_in_directory(
     hooks: Sequence[Any] = (),
     summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
     log_prefix: str = "",
+    rest_of_run: Callable[[float], float] | None = None,
 ) -> dict[str, Any]:
     """Train `model` (already masked if sparse) from `start_iteration` to the end of `hparams`
     (or to `end_iteration`, e.g. the rewind point of a pretraining job).
 
     Saves the start weights once, resumes from `checkpoint.pt` when present, saves the final weights
-    and returns the summary that goes into `done.json`.
+    and returns the summary that goes into `done.json`. `rest_of_run` (job's estimated seconds ->
+    seconds of the jobs after it) adds the whole run's ETA to the progress lines.
     """
     directory = Path(directory)
     device = env.device
@@ -74,17 +91,18 @@ def train_in_directory(
     loader = env.data.train_loader(hparams, env.replicate, device, channels_last,
                                    rank=env.platform.rank, world_size=env.platform.world_size)
     if end_iteration is None:
-        end_iteration = env.iterations(hparams.training_steps)
+        end_iteration = env.end_iteration(hparams)
     with_noise = env.data.corrupted is not None
+    batch = env.eval_batch_size(model, channels_last, hparams)
     setup = TrainSetup(
         model=model, hparams=hparams, train_loader=loader,
-        test_batches=env.data.eval_batches("test", device, channels_last),
+        test_batches=env.data.eval_batches("test", device, channels_last, batch),
         out_dir=directory, device=device, start_iteration=start_iteration, end_iteration=end_iteration,
         hooks=list(hooks),
-        train_eval_batches=env.data.eval_batches("train", device, channels_last)
+        train_eval_batches=env.data.eval_batches("train", device, channels_last, batch)
         if (hparams.eval_train or with_noise) else None,
         true_labels=env.data.true_labels, corrupted=env.data.changed,
-        verbose=env.verbose, log_prefix=log_prefix,
+        verbose=env.verbose, log_prefix=log_prefix, rest_of_run=rest_of_run,
         is_primary=env.platform.is_primary,
         reduce=getattr(env.platform, "all_reduce_sum", None),
         train_model=env.platform.wrap_model(model) if hasattr(env.platform, "wrap_model") else None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from helpers import ROOT, env, run_main, start_main
 from platforms_helpers import FAST, check_job_files, metrics, only
 
-LEVEL_LINE = re.compile(r"^\[level (\d+)\] ep\s+([\d.]+)/", re.MULTILINE)
+LEVEL_LINE = re.compile(r"^\[level (\d+)/\d+\] ep\s+([\d.]+)/", re.MULTILINE)
 
 
 def branch_available() -> bool:

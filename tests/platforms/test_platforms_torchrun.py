@@ -48,7 +48,7 @@ def test_lottery_on_two_processes_uses_one_mask(tmp_path):
     for level in (0, 1):
         done = check_job_files(experiment / f"level_{level}" / "main")
         assert done["final_test_accuracy"] > 0.8
-    assert logs[0]["stdout"].count("[level 1] ep   2.00/2") == 1 and logs[1]["stdout"] == ""
+    assert logs[0]["stdout"].count("[level 1/1] ep   2.00/2") == 1 and logs[1]["stdout"] == ""
     # Rank 1 computed each level's mask itself and found it equal to the one rank 0 broadcast.
     checks = [line for line in logs[1]["stderr"].splitlines() if "broadcast check: Mask" in line]
     assert len(checks) == 2 and all("matches rank 0's" in line for line in checks), logs[1]["stderr"]

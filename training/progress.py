@@ -1,0 +1,106 @@
+"""Progress lines and the ETA of a training job, counting evaluation and checkpoints, not only steps.
+
+The ETA of a job is: remaining iterations x measured training seconds per iteration + remaining
+evaluation points x measured seconds per evaluation point (test set, and the training set where it
+is evaluated) + remaining checkpoints x measured seconds per checkpoint. A runner of several jobs
+(the levels of a lottery) passes `rest_of_run`, which turns the job's estimated total into the time
+of the jobs still to come, so the line also shows the whole run's ETA.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+PROGRESS_SECONDS = 5.0  # a mid-epoch progress line at most this often
+
+
+def clock(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def eval_points(start: int, end: int, ipe: int) -> int:
+    """Evaluation points in (start, end]: every epoch boundary, and the end."""
+    if end <= start:
+        return 0
+    return end // ipe - start // ipe + (1 if end % ipe else 0)
+
+
+@dataclass
+class Progress:
+    start_iteration: int
+    end_iteration: int
+    ipe: int
+    prefix: str = ""
+    every_seconds: float = PROGRESS_SECONDS
+    rest_of_run: Callable[[float], float] | None = None  # job's estimated total seconds -> seconds after it
+    eval_seconds: list[float] = field(default_factory=list)
+    checkpoint_seconds: list[float] = field(default_factory=list)
+    last_line: float = field(default_factory=time.monotonic)
+
+    def add_eval(self, seconds: float) -> None:
+        self.eval_seconds.append(seconds)
+
+    def add_checkpoint(self, seconds: float) -> None:
+        self.checkpoint_seconds.append(seconds)
+
+    def due(self) -> bool:
+        """True every `every_seconds`: time for a mid-epoch line."""
+        now = time.monotonic()
+        if now - self.last_line < self.every_seconds:
+            return False
+        self.last_line = now
+        return True
+
+    def eta(self, iteration: int, seconds_per_iteration: float) -> tuple[float, float]:
+        """(seconds left in this job, estimated total seconds of the job from its start iteration)."""
+        ev = _mean(self.eval_seconds)
+        ck = _mean(self.checkpoint_seconds)
+        left = eval_points(iteration, self.end_iteration, self.ipe)
+        remaining = (self.end_iteration - iteration) * seconds_per_iteration + left * (ev + ck)
+        total = (self.end_iteration - self.start_iteration) * seconds_per_iteration + \
+            (eval_points(self.start_iteration, self.end_iteration, self.ipe) + 1) * ev + \
+            eval_points(self.start_iteration, self.end_iteration, self.ipe) * ck
+        return remaining, total
+
+    def eta_text(self, iteration: int, seconds_per_iteration: float) -> str:
+        remaining, total = self.eta(iteration, seconds_per_iteration)
+        text = f"ETA {clock(remaining)}"
+        if self.rest_of_run is not None:
+            text += f" (run {clock(remaining + self.rest_of_run(total))})"
+        return text
+
+    def epoch_text(self, iteration: int) -> str:
+        return f"{self.prefix}ep {iteration / self.ipe:6.2f}/{self.end_iteration / self.ipe:.0f}"
+
+    def point_line(self, row: dict[str, Any], iteration: int, running: dict[str, Any], batch_size: int) -> str:
+        """The line printed at an evaluation point."""
+        self.last_line = time.monotonic()
+        parts = [self.epoch_text(iteration)]
+        if "train_loss" in row:
+            parts.append(f"loss {row['train_loss']:.4f}")
+        parts.append(f"test_acc {100 * row['test_accuracy']:6.2f}%")
+        if "train_accuracy" in row:
+            parts.append(f"train_acc {100 * row['train_accuracy']:6.2f}%")
+        if row.get("train_noisy_accuracy") is not None:
+            parts.append(f"clean {100 * row['train_clean_accuracy']:6.2f}% noisy(memorised) "
+                         f"{100 * row['train_noisy_accuracy']:6.2f}%")
+        if running["seconds"] > 0:
+            parts.append(f"{running['images'] / running['seconds']:8.0f} img/s")
+            parts.append(self.eta_text(iteration, running["seconds"] / max(1, running["images"]) * batch_size))
+        return "  ".join(parts)
+
+    def step_line(self, iteration: int, loss: float | None, images: int, seconds: float, batch_size: int) -> str:
+        """The line printed inside a long epoch: where the job is, the running loss, speed and ETA."""
+        parts = [self.epoch_text(iteration), f"it {iteration % self.ipe}/{self.ipe}"]
+        if loss is not None:
+            parts.append(f"loss {loss:.4f}")
+        if seconds > 0 and images > 0:
+            parts.append(f"{images / seconds:8.0f} img/s")
+            parts.append(self.eta_text(iteration, seconds / images * batch_size))
+        return "  ".join(parts)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
