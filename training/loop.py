@@ -126,9 +126,36 @@ def train(setup: TrainSetup) -> MetricLog:
             s.tensorboard.close()
 
 
+def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, iteration: int, x: torch.Tensor,
+          y: torch.Tensor, world_size: int) -> torch.Tensor:
+    """One optimiser step (hooks around it); returns the summed loss of this rank's examples."""
+    h = s.hparams
+    set_learning_rate(optimizer, lr)
+    optimizer.zero_grad(set_to_none=True)
+    with autocast(s.device, h.precision):
+        summed = F.cross_entropy(forward_model(x), y, label_smoothing=h.label_smoothing, reduction="sum")
+    # This rank's share of the mean over the GLOBAL batch, times world_size because DDP averages
+    # gradients over ranks: exact for unequal shards, and 0 (not NaN) for an empty one.
+    loss = summed.float() * (world_size / _global_batch(s.train_loader, iteration))
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+    else:
+        loss.backward()
+    for hook in s.hooks:
+        hook.before_optimizer_step(model, optimizer, iteration)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    for hook in s.hooks:
+        hook.after_optimizer_step(model, optimizer, iteration)
+    return summed
+
+
 def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
            running: dict[str, Any], ipe: int) -> MetricLog:
-    h = s.hparams
     checkpoint_path = s.out_dir / CHECKPOINT_FILE
     iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
     loss_sum = torch.zeros((), device=s.device)
@@ -140,27 +167,8 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
     while iteration < s.end_iteration:
         ep, it = divmod(iteration, ipe)
         for x, y in s.train_loader.epoch(ep, it):
-            set_learning_rate(optimizer, schedule(iteration))
-            optimizer.zero_grad(set_to_none=True)
-            with autocast(s.device, h.precision):
-                summed = F.cross_entropy(forward_model(x), y, label_smoothing=h.label_smoothing, reduction="sum")
-            # This rank's share of the mean over the GLOBAL batch, times world_size because DDP averages
-            # gradients over ranks: exact for unequal shards, and 0 (not NaN) for an empty one.
-            loss = summed.float() * (world_size / _global_batch(s.train_loader, iteration))
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-            else:
-                loss.backward()
-            for hook in s.hooks:
-                hook.before_optimizer_step(model, optimizer, iteration)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            for hook in s.hooks:
-                hook.after_optimizer_step(model, optimizer, iteration)
+            summed = _step(s, model, forward_model, optimizer, scaler, schedule(iteration), iteration, x, y,
+                           world_size)
             loss_sum += summed.detach().float()
             examples += y.shape[0]
             iteration += 1
