@@ -19,18 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import main as cli  # noqa: E402
-from datasets.hparams import DatasetHparams  # noqa: E402
-from ensembles.hparams import EnsembleHparams  # noqa: E402
-from foundations.cli import JobHparams  # noqa: E402
-from lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams  # noqa: E402
-from models.hparams import ModelHparams  # noqa: E402
-from platforms.base import PlatformHparams  # noqa: E402
-from pruning.dst_hparams import DSTHparams  # noqa: E402
-from pruning.hparams import PruningHparams  # noqa: E402
-from pruning.init_hparams import InitPruningHparams  # noqa: E402
-from training import job  # noqa: E402
-from training.hparams import TrainingHparams  # noqa: E402
+from sparselab import main as cli  # noqa: E402
+from sparselab.datasets.hparams import DatasetHparams  # noqa: E402
+from sparselab.ensembles.hparams import EnsembleHparams  # noqa: E402
+from sparselab.foundations.cli import JobHparams  # noqa: E402
+from sparselab.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams  # noqa: E402
+from sparselab.models.hparams import ModelHparams  # noqa: E402
+from sparselab.platforms.base import PlatformHparams  # noqa: E402
+from sparselab.pruning.dst_hparams import DSTHparams  # noqa: E402
+from sparselab.pruning.hparams import PruningHparams  # noqa: E402
+from sparselab.pruning.init_hparams import InitPruningHparams  # noqa: E402
+from sparselab.training import job  # noqa: E402
+from sparselab.training.hparams import TrainingHparams  # noqa: E402
 
 BIG = "9" * 5000
 BAD = {

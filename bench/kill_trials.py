@@ -47,7 +47,7 @@ def main_in_process(*args: str) -> subprocess.CompletedProcess:
     """main.py in this process (the corruption trials: no torch import per run); same result shape."""
     import contextlib
 
-    import main as entry
+    from sparselab import main as entry
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -20,8 +20,8 @@ from pathlib import Path
 START = time.perf_counter()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import main as cli  # noqa: E402
-from training import loop  # noqa: E402
+from sparselab import main as cli  # noqa: E402
+from sparselab.training import loop  # noqa: E402
 
 IMPORTS = time.perf_counter() - START
 

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models import registry as model_registry  # noqa: E402
+from sparselab.models import registry as model_registry  # noqa: E402
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # OpenLTH's CIFAR-10 statistics
@@ -109,7 +109,7 @@ def next_masks(model: torch.nn.Module, masks: dict, fraction: float = 0.2) -> di
 
 
 def lenet_lottery(data_root: Path, out: Path, levels: int = 2, epochs: int = 2) -> None:
-    from datasets import registry
+    from sparselab.datasets import registry
 
     train, test = registry.load("mnist", data_root)  # the files; the per-example pipeline starts here
     train_set = PerExample(train.images[:, 0].numpy(), train.labels.numpy(), MNIST_MEAN, MNIST_STD, False)
@@ -127,7 +127,7 @@ def lenet_lottery(data_root: Path, out: Path, levels: int = 2, epochs: int = 2) 
 
 
 def resnet_run(data_root: Path, out: Path, iterations: int = 100) -> None:
-    from datasets import registry
+    from sparselab.datasets import registry
 
     train, test = registry.load("cifar10", data_root)
     train_set = PerExample(train.images.permute(0, 2, 3, 1).numpy(), train.labels.numpy(), IMAGENET_MEAN,

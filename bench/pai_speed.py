@@ -21,9 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pruning.context import ScoreContext  # noqa: E402
-from pruning.mask import Mask  # noqa: E402
-from pruning.prune import prune_to_density  # noqa: E402
+from sparselab.pruning.context import ScoreContext  # noqa: E402
+from sparselab.pruning.mask import Mask  # noqa: E402
+from sparselab.pruning.prune import prune_to_density  # noqa: E402
 
 SHAPES = {"cifar_resnet_20": ((3, 32, 32), 10), "imagenet_resnet_50": ((3, 224, 224), 1000)}
 
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--synflow_iterations", default="100,10", help="rounds per model (comma list)")
     parser.add_argument("--density", type=float, default=0.1)
     args = parser.parse_args()
-    from models import registry
+    from sparselab.models import registry
 
     names = [n for n in args.models.split(",") if n]
     rounds = [int(r) for r in args.synflow_iterations.split(",")]

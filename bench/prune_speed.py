@@ -18,16 +18,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pruning.context import ScoreContext  # noqa: E402
-from pruning.hparams import PruningHparams  # noqa: E402
-from pruning.mask import Mask  # noqa: E402
-from pruning.prune import prune  # noqa: E402
+from sparselab.pruning.context import ScoreContext  # noqa: E402
+from sparselab.pruning.hparams import PruningHparams  # noqa: E402
+from sparselab.pruning.mask import Mask  # noqa: E402
+from sparselab.pruning.prune import prune  # noqa: E402
 
 CASES = [("magnitude", "global"), ("magnitude", "layerwise"), ("magnitude", "erk"), ("random", "global")]
 
 
 def resnet50(device: str) -> torch.nn.Module:
-    from models import registry
+    from sparselab.models import registry
 
     return registry.build("imagenet_resnet_50", (3, 224, 224), 1000).to(device)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import main as cli
+from sparselab import main as cli
 from helpers import run_main, start_main
 
 TRUNK = ["--training_steps=2ep", "--threads=1", "--quiet"]
@@ -121,8 +121,8 @@ def test_redense_weights_restart_at_zero_and_train(trunk):
 
 
 def test_redense_regrown_weights_start_at_zero():
-    from pruning.mask import Mask
-    from pruning.masked import MaskHook
+    from sparselab.pruning.mask import Mask
+    from sparselab.pruning.masked import MaskHook
 
     model = torch.nn.Sequential(torch.nn.Linear(4, 3))
     mask = Mask({"0.weight": torch.rand(3, 4) > 0.5})

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from datasets import cifar10, cifar100, digits, imagenet, svhn, tiny_imagenet
-from datasets.base import MissingFile
-from datasets.idx import load_idx_dataset
-from foundations.errors import UsageError
+from sparselab.datasets import cifar10, cifar100, digits, imagenet, svhn, tiny_imagenet
+from sparselab.datasets.base import MissingFile
+from sparselab.datasets.idx import load_idx_dataset
+from sparselab.foundations.errors import UsageError
 import datasets_fakes as fakes
 
 
@@ -175,7 +175,7 @@ def test_tiny_imagenet_missing(tmp_path):
 
 
 def test_resize_to():
-    from datasets.base import ImageSet
+    from sparselab.datasets.base import ImageSet
 
     images = torch.zeros(3, 3, 64, 64, dtype=torch.uint8)
     images[:, :, :, 32:] = 200

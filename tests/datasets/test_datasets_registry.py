@@ -9,10 +9,10 @@ import tarfile
 import pytest
 
 import datasets_fakes as fakes
-from datasets import registry
-from datasets.base import RemoteFile
-from datasets.download import download_all
-from foundations.errors import UsageError
+from sparselab.datasets import registry
+from sparselab.datasets.base import RemoteFile
+from sparselab.datasets.download import download_all
+from sparselab.foundations.errors import UsageError
 
 
 @pytest.fixture(autouse=True)

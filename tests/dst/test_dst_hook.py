@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from foundations.errors import UsageError
-from pruning.dst.hook import DSTHook
-from pruning.dst.plan import DSTPlan
-from pruning.dst.schedule import cubic_density, drop_fraction
-from pruning.mask import Mask
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.dst.hook import DSTHook
+from sparselab.pruning.dst.plan import DSTPlan
+from sparselab.pruning.dst.schedule import cubic_density, drop_fraction
+from sparselab.pruning.mask import Mask
 
 FREQ = 10
 

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from ensembles import metrics
+from sparselab.ensembles import metrics
 
 
 def two_class(confidences, correct):

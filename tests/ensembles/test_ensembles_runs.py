@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-import main as cli
-from ensembles.edst import phases
-from ensembles.hparams import EnsembleHparams
+from sparselab import main as cli
+from sparselab.ensembles.edst import phases
+from sparselab.ensembles.hparams import EnsembleHparams
 from helpers import run_main
-from pruning.dst.history import read_topology
-from pruning.mask import Mask
+from sparselab.pruning.dst.history import read_topology
+from sparselab.pruning.mask import Mask
 
 COMMON = ["--threads=1", "--quiet", "--init_density=0.2", "--dst_update_frequency=5"]
 EDST = [*COMMON, "--ensemble=edst", "--ensemble_members=2", "--dst=rigl", "--exploration_steps=1ep",
@@ -23,15 +23,15 @@ def job_dir(root: Path, *flags: str) -> Path:
 
 
 def test_edst_phases_and_learning_rates():
-    from training.hparams import TrainingHparams
-    from training.optimizers import LearningRateSchedule
-    from training.runner import TrainRunner
-    from datasets.hparams import DatasetHparams
-    from foundations.cli import JobHparams
-    from models.hparams import ModelHparams
-    from platforms.base import PlatformHparams
-    from pruning.dst_hparams import DSTHparams
-    from pruning.init_hparams import InitPruningHparams
+    from sparselab.training.hparams import TrainingHparams
+    from sparselab.training.optimizers import LearningRateSchedule
+    from sparselab.training.runner import TrainRunner
+    from sparselab.datasets.hparams import DatasetHparams
+    from sparselab.foundations.cli import JobHparams
+    from sparselab.models.hparams import ModelHparams
+    from sparselab.platforms.base import PlatformHparams
+    from sparselab.pruning.dst_hparams import DSTHparams
+    from sparselab.pruning.init_hparams import InitPruningHparams
 
     runner = TrainRunner(JobHparams(), PlatformHparams(), DatasetHparams(), ModelHparams(),
                          TrainingHparams(lr=0.1, training_steps="90it"), InitPruningHparams(init_density=0.2),

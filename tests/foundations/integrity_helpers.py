@@ -11,7 +11,7 @@ from helpers import ROOT, env
 # foundations.io.atomic_write: the temporary file is left behind with half a checkpoint in it.
 KILL_SCRIPT = """
 import os, signal, sys
-from foundations import io as fio
+from sparselab.foundations import io as fio
 target, argv = int(sys.argv[1]), sys.argv[2:]
 original = fio.atomic_write
 seen = [0]
@@ -26,7 +26,7 @@ def atomic_write(path, write):
             return original(path, half)
     return original(path, write)
 fio.atomic_write = atomic_write
-import main
+from sparselab import main
 sys.exit(main.main(argv))
 """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import main as cli
+from sparselab import main as cli
 from tests.helpers import run_main
 
 FAST = ["--threads=1", "--quiet"]
@@ -197,7 +197,7 @@ def test_permission_error_while_writing_is_one_line(tmp_path, capsys, monkeypatc
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path / "x.json"))
 
-    import foundations.io as fio
+    import sparselab.foundations.io as fio
 
     monkeypatch.setattr(fio, "write_json", denied)
     status, err = _run_in_process(["train", f"--root={tmp_path}", "--training_steps=2it", *FAST], capsys)
@@ -205,7 +205,7 @@ def test_permission_error_while_writing_is_one_line(tmp_path, capsys, monkeypatc
 
 
 def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
-    import training.standard as standard
+    import sparselab.training.standard as standard
 
     def oom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")

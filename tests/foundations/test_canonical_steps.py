@@ -6,10 +6,10 @@ import os
 import pytest
 import torch
 
-import main as cli
-from foundations.errors import UsageError
-from foundations.step import MAX_ITERATIONS, Step, canonical_step, canonical_step_list
-from training.steps import ResolvedSteps
+from sparselab import main as cli
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.step import MAX_ITERATIONS, Step, canonical_step, canonical_step_list
+from sparselab.training.steps import ResolvedSteps
 
 
 @pytest.mark.parametrize("text, ipe, canonical", [

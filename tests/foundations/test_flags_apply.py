@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import main
-from foundations import usage
+from sparselab import main
+from sparselab.foundations import usage
 
 TINY = ["--training_steps=2it", "--quiet"]
 COMMANDS = {

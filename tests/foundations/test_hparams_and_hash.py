@@ -6,10 +6,10 @@ from typing import ClassVar
 
 import pytest
 
-from foundations.cli import OneLineParser
-from foundations.desc import canonical_json, job_name
-from foundations.errors import UsageError
-from foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.cli import OneLineParser
+from sparselab.foundations.desc import canonical_json, job_name
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams, hparam, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +111,7 @@ def test_float_spelling_does_not_matter():
 
 
 def test_real_bundles_validate():
-    from training.hparams import TrainingHparams
+    from sparselab.training.hparams import TrainingHparams
 
     with pytest.raises(UsageError, match="malformed step"):
         TrainingHparams(training_steps="10 epochs")

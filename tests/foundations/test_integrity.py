@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from foundations import integrity
-from foundations import io as fio
-from foundations.errors import JobFailed, UsageError
-from training import job
-from training.checkpoint import CHECKPOINT_FILE
+from sparselab.foundations import integrity
+from sparselab.foundations import io as fio
+from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.training import job
+from sparselab.training.checkpoint import CHECKPOINT_FILE
 
 from integrity_helpers import flip_bit
 
@@ -136,7 +136,7 @@ def _job(directory, done=True):
 
 
 def test_repair_takes_along_exactly_what_was_computed_from_the_damaged_job(tmp_path):
-    from reports.verify import invalidated
+    from sparselab.reports.verify import invalidated
 
     rep = tmp_path / "lottery_ab12cd34" / "replicate_1"
     levels = [_job(rep / f"level_{L}" / "main") for L in range(4)]
@@ -152,7 +152,7 @@ def test_repair_takes_along_exactly_what_was_computed_from_the_damaged_job(tmp_p
 
 
 def test_verify_counts_old_results_as_unverified_and_damaged_ones_apart(tmp_path, capsys):
-    from reports.verify import verify
+    from sparselab.reports.verify import verify
 
     _job(tmp_path / "old")  # a done.json without checksums
     finished_job(tmp_path / "new")

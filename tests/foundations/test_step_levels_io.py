@@ -5,10 +5,10 @@ import os
 import pytest
 import torch
 
-from foundations import io as fio
-from foundations.errors import UsageError
-from foundations.levels import parse_levels
-from foundations.step import Step
+from sparselab.foundations import io as fio
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.levels import parse_levels
+from sparselab.foundations.step import Step
 
 
 @pytest.mark.parametrize("text, expected", [("160ep", 1600), ("1000it", 1000), ("2ep100it", 120), ("0ep", 0),

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from lottery.table import level_table
-from pruning.mask import Mask
-from training import sparsity
-from training.evaluate import evaluate, top_prediction_fraction
-from training.metrics import CONSTANT_PREDICTION_FRACTION, collapse_reasons
+from sparselab.lottery.table import level_table
+from sparselab.pruning.mask import Mask
+from sparselab.training import sparsity
+from sparselab.training.evaluate import evaluate, top_prediction_fraction
+from sparselab.training.metrics import CONSTANT_PREDICTION_FRACTION, collapse_reasons
 
 
 class _Mlp(nn.Module):
@@ -99,7 +99,7 @@ def test_dead_levels_are_marked_end_to_end(tmp_path):
     import subprocess
     import sys
 
-    from reports.rows import read_csv
+    from sparselab.reports.rows import read_csv
 
     root = Path(__file__).resolve().parents[2]
     flags = ["--pruning_strategy=random", "--pruning_fraction=0.9", "--levels=4", "--training_steps=2ep",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import main as cli
+from sparselab import main as cli
 from helpers import run_main, start_main
 
 SHORT = ["--training_steps=2ep", "--threads=1", "--quiet"]

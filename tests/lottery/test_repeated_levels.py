@@ -3,7 +3,7 @@ pruning removed only dead weights, so the point repeats the previous network at 
 (the flat 23.40 % tail of the headline random-pruning run)."""
 from __future__ import annotations
 
-from training.metrics import PREDICTIONS_DIGEST, REPEATS_PREVIOUS, collapse_reasons, mark_repeats
+from sparselab.training.metrics import PREDICTIONS_DIGEST, REPEATS_PREVIOUS, collapse_reasons, mark_repeats
 
 
 def level(density: float, digest: str | None) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import main as cli
+from sparselab import main as cli
 from helpers import run_main
 
 FLAGS = ["--training_steps=2ep", "--threads=1", "--quiet"]
@@ -54,8 +54,8 @@ def test_lottery_from_a_sparse_network(tmp_path):
     counted = [k - f for k, f in zip(kept, fc)]
     assert counted[1] == counted[0] - round(0.2 * counted[0]) and counted[2] == counted[1] - round(0.2 * counted[1])
     # --init_scale=layer_density: kept weights of level 0 start at init / sqrt(tensor density)
-    import models.registry as registry
-    from foundations.seeds import derive_seed
+    import sparselab.models.registry as registry
+    from sparselab.foundations.seeds import derive_seed
 
     init = registry.build("lenet_300_100", (1, 8, 8), 10, seed=derive_seed("init", 1)).state_dict()
     start = load(exp / "level_0" / "main" / "weights_start.pt")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from models import registry
+from sparselab.models import registry
 
 SMALL_MODELS = [
     ("lenet_16_8", (1, 8, 8), 10),

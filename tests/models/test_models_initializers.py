@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from models import initializers, registry
+from sparselab.models import initializers, registry
 
 
 def big_lenet(model_init: str):

@@ -6,7 +6,7 @@ models cost nothing; one ResNet-50 is built for real through the registry.
 import pytest
 import torch
 
-from models import registry
+from sparselab.models import registry
 
 CIFAR = (3, 32, 32)
 IMAGENET = (3, 224, 224)

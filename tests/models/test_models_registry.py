@@ -4,8 +4,8 @@ import re
 import pytest
 import torch
 
-from foundations.errors import UsageError
-from models import initializers, registry
+from sparselab.foundations.errors import UsageError
+from sparselab.models import initializers, registry
 
 PRESET_KEYS = {
     "dataset_name", "batch_size", "model_name", "model_init", "batchnorm_init", "optimizer_name", "lr",

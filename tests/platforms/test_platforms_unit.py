@@ -9,12 +9,12 @@ import filelock
 import pytest
 import torch
 
-from foundations import io as fio
-from foundations.errors import UsageError
-from platforms import registry, slurm
-from platforms.base import PLATFORM_NAMES, Platform, PlatformHparams
-from platforms.distributed import choose_device, same, torchrun_environment
-from training import job
+from sparselab.foundations import io as fio
+from sparselab.foundations.errors import UsageError
+from sparselab.platforms import registry, slurm
+from sparselab.platforms.base import PLATFORM_NAMES, Platform, PlatformHparams
+from sparselab.platforms.distributed import choose_device, same, torchrun_environment
+from sparselab.training import job
 
 TORCHRUN_ENV = {"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2",
                 "MASTER_ADDR": "node0", "MASTER_PORT": "29500"}

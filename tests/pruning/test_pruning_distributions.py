@@ -5,20 +5,20 @@ import math
 
 import pytest
 
-from foundations.errors import UsageError
-from pruning.context import ScoreContext
-from pruning.distributions import DENSITY_RULES, RuleOptions
-from pruning.distributions.er import raw_scores as er_raw
-from pruning.distributions.erk import raw_scores as erk_raw
-from pruning.mask import Mask
-from pruning.prune import prune_to_density
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.distributions import DENSITY_RULES, RuleOptions
+from sparselab.pruning.distributions.er import raw_scores as er_raw
+from sparselab.pruning.distributions.erk import raw_scores as erk_raw
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.prune import prune_to_density
 
 DENSITIES = (0.05, 0.1)
 
 
 @pytest.fixture(scope="module")
 def resnet20():
-    from models import registry
+    from sparselab.models import registry
 
     model = registry.build("cifar_resnet_20", (3, 32, 32), 10)
     shapes = {n: tuple(p.shape) for n, p in model.named_parameters() if n in model.prunable_layer_names}

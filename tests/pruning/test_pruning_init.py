@@ -8,13 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from foundations.errors import UsageError
-from pruning.context import ScoreContext
-from pruning.init import check_connectivity, prune_at_init, repair_flow
-from pruning.init_hparams import InitPruningHparams
-from pruning.mask import Mask
-from pruning.prune import prune_to_density
-from pruning.scores import SCORES
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.init import check_connectivity, prune_at_init, repair_flow
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.prune import prune_to_density
+from sparselab.pruning.scores import SCORES
 
 
 class TwoLayer(nn.Module):
@@ -77,7 +77,7 @@ def test_grasp_is_minus_published_score_against_finite_differences():
 
 
 def test_grasp_collects_a_class_balanced_sample_from_batches():
-    from pruning.scores.grasp import balanced_sample
+    from sparselab.pruning.scores.grasp import balanced_sample
 
     model = TwoLayer()
     x, y = data(n=30)
@@ -110,7 +110,7 @@ def test_synflow_pruned_weights_carry_no_flow():
 
 
 def test_synflow_iterative_schedule_reaches_the_target_exactly():
-    from models import registry
+    from sparselab.models import registry
 
     model = registry.build("cifar_resnet_20", (3, 32, 32), 10)
     mask = Mask.ones_like(model)
@@ -133,7 +133,7 @@ def test_synflow_iterative_differs_from_one_shot():
 
 
 def test_ratio_only_keeps_the_criterion_counts_with_random_placement():
-    from models import registry
+    from sparselab.models import registry
 
     model = registry.build("cifar_resnet_20", (3, 32, 32), 10)
     x = torch.randn(8, 3, 32, 32)
@@ -210,7 +210,7 @@ def test_connectivity_and_repair():
 
 
 def test_repair_flow_on_convolutions():
-    from models import registry
+    from sparselab.models import registry
 
     model = registry.build("cifar_resnet_20", (3, 32, 32), 10)
     mask = prune_to_density(model, Mask.ones_like(model), 0.01, "random", "uniform", ScoreContext())

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from foundations.errors import UsageError
-from pruning.mask import MASK_FILE, REPORT_FILE, Mask, prunable_names
-from pruning.report import density_report
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.mask import MASK_FILE, REPORT_FILE, Mask, prunable_names
+from sparselab.pruning.report import density_report
 
 
 def mlp() -> nn.Module:

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from pruning.mask import Mask
-from pruning.masked import OPTIMIZER_STATE_KEYS, MaskHook
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.masked import OPTIMIZER_STATE_KEYS, MaskHook
 
 OPTIMIZERS = {
     "sgd_momentum_wd_nesterov": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
@@ -155,8 +155,8 @@ def test_set_mask_prunes_and_regrows_from_zero():
 
 def test_with_the_training_loop(tmp_path: Path):
     """The real loop: pruned weights are zero at the end and the density is logged."""
-    from training.hparams import TrainingHparams
-    from training.loop import TrainSetup, train
+    from sparselab.training.hparams import TrainingHparams
+    from sparselab.training.loop import TrainSetup, train
 
     model, mask, x, y = setup()
     loader = SimpleNamespace(iterations_per_epoch=2, batch_size=16, num_examples=x.shape[0],
@@ -187,9 +187,9 @@ def test_channels_last_parameters():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_on_gpu():
-    from pruning.context import ScoreContext
-    from pruning.hparams import PruningHparams
-    from pruning.prune import prune
+    from sparselab.pruning.context import ScoreContext
+    from sparselab.pruning.hparams import PruningHparams
+    from sparselab.pruning.prune import prune
 
     model, mask, x, y = setup()
     model, x, y = model.cuda(), x.cuda(), y.cuda()

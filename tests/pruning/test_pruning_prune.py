@@ -5,11 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from foundations.errors import UsageError
-from pruning.context import ScoreContext
-from pruning.hparams import DISTRIBUTIONS, PruningHparams
-from pruning.mask import Mask
-from pruning.prune import prune, prune_to_density
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.hparams import DISTRIBUTIONS, PruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.prune import prune, prune_to_density
 
 
 def mlp(seed: int = 0) -> nn.Module:

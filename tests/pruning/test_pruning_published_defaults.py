@@ -11,17 +11,17 @@ import pytest
 import torch
 from torch import nn
 
-from foundations.desc import canonical_json
-from foundations.errors import UsageError
-from foundations.hparams import Hparams, hparam
-from pruning.context import ScoreContext
-from pruning.distributions import DENSITY_RULES, RuleOptions
-from pruning.dst_hparams import DSTHparams
-from pruning.hparams import PruningHparams
-from pruning.init import init_context, prune_at_init
-from pruning.init_hparams import InitPruningHparams, init_scope
-from pruning.mask import Mask
-from pruning.prune import prune, prune_to_density
+from sparselab.foundations.desc import canonical_json
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.distributions import DENSITY_RULES, RuleOptions
+from sparselab.pruning.dst_hparams import DSTHparams
+from sparselab.pruning.hparams import PruningHparams
+from sparselab.pruning.init import init_context, prune_at_init
+from sparselab.pruning.init_hparams import InitPruningHparams, init_scope
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.prune import prune, prune_to_density
 
 
 # ----- the mechanism -----------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_erk_plus_output_dense_by_default_and_the_old_floor_on_request():
     old = PruningHparams(pruning_distribution="erk_plus", fc_density=None)
     assert old.canonical() == {"pruning_distribution": "erk_plus"}      # the old directories' form
     assert PruningHparams().fc_density is None and PruningHparams().canonical() == {}
-    from pruning.prune import rule_options
+    from sparselab.pruning.prune import rule_options
 
     dense = DENSITY_RULES["erk_plus"](shapes, 0.1, output_layer="fc.weight", options=rule_options(h))
     floor = DENSITY_RULES["erk_plus"](shapes, 0.03, output_layer="fc.weight", options=rule_options(old))
@@ -122,7 +122,7 @@ def test_init_erk_plus_keeps_the_output_layer_dense():
 @pytest.mark.parametrize("name, shape, classes, realised", [("wide_resnet_28_10", (3, 32, 32), 10, 0.1625),
                                                             ("imagenet_resnet_50", (3, 224, 224), 1000, 0.1576)])
 def test_balanced_realised_density_as_published(name, shape, classes, realised):
-    from models import registry
+    from sparselab.models import registry
 
     with torch.device("meta"):
         model = registry.family_of(name).build(name, shape, classes)
@@ -174,7 +174,7 @@ def test_grasp_default_sample_is_25_per_class():
 
 # ----- item 11: OpenLTH's count -----------------------------------------------------------------
 def lenet_hidden_after(levels: int, rule: str) -> int:
-    from models import registry
+    from sparselab.models import registry
 
     model = registry.build("lenet_300_100", (1, 28, 28), 10)
     h = PruningHparams(pruning_layers_to_ignore="fc.weight", pruning_count_rule=rule)
@@ -218,7 +218,7 @@ def test_iterative_runner_hashes_the_init_scope(tmp_path):
     import contextlib
     import io
 
-    import main
+    from sparselab import main
 
     def path(*flags: str) -> str:
         out = io.StringIO()

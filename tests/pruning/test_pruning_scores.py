@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from foundations.errors import UsageError
-from pruning.context import ScoreContext
-from pruning.mask import Mask
-from pruning.scores import SCORES
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.scores import SCORES
 
 
 def linear_model() -> nn.Module:

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from pruning.select import keep_top_k, kth_smallest, largest_remainder
+from sparselab.pruning.select import keep_top_k, kth_smallest, largest_remainder
 
 
 def test_keep_top_k_keeps_exactly_the_largest_candidates():

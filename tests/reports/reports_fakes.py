@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from datasets.hparams import DatasetHparams
-from models.hparams import ModelHparams
-from pruning.hparams import PruningHparams
-from training.hparams import TrainingHparams
-from training.presets import DIGITS
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.models.hparams import ModelHparams
+from sparselab.pruning.hparams import PruningHparams
+from sparselab.training.hparams import TrainingHparams
+from sparselab.training.presets import DIGITS
 
 LOTTERY = "lottery_0123456789abcdef"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import reports_fakes as fakes
-from reports import plot
-from reports import rows as report_rows
-from reports import table
-from reports.collect import collect
+from sparselab.reports import plot
+from sparselab.reports import rows as report_rows
+from sparselab.reports import table
+from sparselab.reports.collect import collect
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,9 @@ import statistics
 import pytest
 
 import reports_fakes as fakes
-from foundations.errors import UsageError
-from reports.collect import collect, mean_std, resolve, summarize
-from reports.records import DONE, IN_PROGRESS, MAIN, MISSING
+from sparselab.foundations.errors import UsageError
+from sparselab.reports.collect import collect, mean_std, resolve, summarize
+from sparselab.reports.records import DONE, IN_PROGRESS, MAIN, MISSING
 
 
 def test_done_levels_carry_done_json_values(tmp_path):

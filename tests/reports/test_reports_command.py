@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 import reports_fakes as fakes
-from foundations.errors import UsageError
+from sparselab.foundations.errors import UsageError
 from helpers import run_main
-from reports.command import REPORT_COMMANDS, ReportCommand, run_directory
-from reports.rows import read_csv
+from sparselab.reports.command import REPORT_COMMANDS, ReportCommand, run_directory
+from sparselab.reports.rows import read_csv
 
 
 def test_registry_shape():
@@ -81,14 +81,14 @@ def test_exit_statuses_through_main(tmp_path):
 
 
 def test_report_command_form_finds_the_run(tmp_path, capsys):
-    pytest.importorskip("lottery.runner")
+    pytest.importorskip("sparselab.lottery.runner")
     flags = ["--root", str(tmp_path), "--levels=2", "--pruning_fraction=0.5"]
     with pytest.raises(UsageError, match="no results for this lottery run"):
         run_directory("lottery", flags)
     # build the folder the runner would use and fill it with fake results
-    from lottery.runner import TRUNK_RUNNERS
-    from foundations.cli import OneLineParser
-    from training.presets import resolve_preset
+    from sparselab.lottery.runner import TRUNK_RUNNERS
+    from sparselab.foundations.cli import OneLineParser
+    from sparselab.training.presets import resolve_preset
 
     preset = resolve_preset(None)
     parser = OneLineParser()

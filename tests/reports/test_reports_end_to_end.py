@@ -6,7 +6,7 @@ import json
 import pytest
 
 from helpers import run_main
-from reports.rows import read_csv
+from sparselab.reports.rows import read_csv
 
 
 @pytest.mark.slow  # about 25 s on two busy cores

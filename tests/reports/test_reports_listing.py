@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 import reports_fakes as fakes
-from foundations.errors import UsageError
-from reports.command import ListCommand
-from reports.hparams_diff import preset_differences
-from reports.listing import list_root, render_listing
+from sparselab.foundations.errors import UsageError
+from sparselab.reports.command import ListCommand
+from sparselab.reports.hparams_diff import preset_differences
+from sparselab.reports.listing import list_root, render_listing
 
 
 def _root(tmp_path):
@@ -66,8 +66,8 @@ def test_preset_is_chosen_by_fewest_differences():
 
 
 def test_runs_recorded_before_a_bundle_existed_compare_equal_to_its_defaults():
-    from pruning.dst_hparams import DSTHparams
-    from reports.hparams_diff import distinguishing_fields
+    from sparselab.pruning.dst_hparams import DSTHparams
+    from sparselab.reports.hparams_diff import distinguishing_fields
 
     old = {"command": "lottery", "pruning": {"pruning_strategy": "random"}}
     new = {"command": "lottery", "pruning": {"pruning_strategy": "magnitude"}, "dst": DSTHparams().to_dict()}

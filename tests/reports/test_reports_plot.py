@@ -7,10 +7,10 @@ import statistics
 import pytest
 
 import reports_fakes as fakes
-from foundations.errors import UsageError
-from reports import plot
-from reports.collect import collect
-from reports.labels import assign_labels
+from sparselab.foundations.errors import UsageError
+from sparselab.reports import plot
+from sparselab.reports.collect import collect
+from sparselab.reports.labels import assign_labels
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -98,7 +98,7 @@ def test_missing_matplotlib_is_a_usage_error(monkeypatch, tmp_path):
 
 
 def test_unwritable_image_type_fails_before_any_work(mpl, tmp_path, capsys):
-    from reports.command import ReportCommand
+    from sparselab.reports.command import ReportCommand
 
     exp_dir = fakes.lottery(tmp_path, {1: [0.9]})
     with pytest.raises(UsageError, match=r"--plot .*x\.xyz: cannot write \.xyz files; use one of .*\.png"):

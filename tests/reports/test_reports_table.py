@@ -8,9 +8,9 @@ import statistics
 import pytest
 
 import reports_fakes as fakes
-from reports import rows as report_rows, table
-from reports.collect import collect
-from reports.labels import assign_labels
+from sparselab.reports import rows as report_rows, table
+from sparselab.reports.collect import collect
+from sparselab.reports.labels import assign_labels
 
 
 def _line(text: str, start: str) -> str:

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-import main as cli
-from branches.registry import BRANCHES
-from branches.runner import BranchJobHparams
-from foundations.cli import OneLineParser, pre_read
-from lottery.policies import POLICIES
-from lottery.runner import IterativeRunner
-from models import registry
-from training.presets import resolve_preset
-from training.recipes import RECIPES
+from sparselab import main as cli
+from sparselab.branches.registry import BRANCHES
+from sparselab.branches.runner import BranchJobHparams
+from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.lottery.policies import POLICIES
+from sparselab.lottery.runner import IterativeRunner
+from sparselab.models import registry
+from sparselab.training.presets import resolve_preset
+from sparselab.training.recipes import RECIPES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import torch
 
-from datasets.loader import EvalLoader, TrainLoader
-from models import registry
-from training.hparams import TrainingHparams
-from training.loop import TrainSetup, train
-from training.standard import uses_channels_last
+from sparselab.datasets.loader import EvalLoader, TrainLoader
+from sparselab.models import registry
+from sparselab.training.hparams import TrainingHparams
+from sparselab.training.loop import TrainSetup, train
+from sparselab.training.standard import uses_channels_last
 
 
 def run(directory: Path, stops: list[int]) -> dict[str, torch.Tensor]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-import main as cli
+from sparselab import main as cli
 
 
 def write_cifar10(root: Path, per_batch: int = 40) -> None:

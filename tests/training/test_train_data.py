@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from datasets.hparams import DatasetHparams
-from training.data import prepare_data
-from training.hparams import TrainingHparams
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.training.data import prepare_data
+from sparselab.training.hparams import TrainingHparams
 
 
 def test_subsampling_keeps_the_noise_of_kept_examples(tmp_path):

@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-import main as cli
-from datasets.loader import EvalLoader
-from lottery.progress import level_prefix, rest_of_run, reuse_line, spans
-from training import evaluate as ev
-from training.hparams import TrainingHparams
-from training.loop import train_eval_due
-from training.precision import cpu_has_native_bf16
-from training.progress import Progress, eval_points
+from sparselab import main as cli
+from sparselab.datasets.loader import EvalLoader
+from sparselab.lottery.progress import level_prefix, rest_of_run, reuse_line, spans
+from sparselab.training import evaluate as ev
+from sparselab.training.hparams import TrainingHparams
+from sparselab.training.loop import train_eval_due
+from sparselab.training.precision import cpu_has_native_bf16
+from sparselab.training.progress import Progress, eval_points
 
 
 class Toy(torch.nn.Module):
@@ -44,7 +44,7 @@ def test_eval_batch_is_the_largest_power_of_two_within_the_budget(budget, expect
 
 
 def test_resnet20_on_the_cpu_evaluates_in_batches_of_128():
-    from models import registry
+    from sparselab.models import registry
 
     model = registry.build("cifar_resnet_20", (3, 32, 32), 10, seed=0).to(memory_format=torch.channels_last)
     # largest activation 16 x 32 x 32 float32 = 64 KiB per example; 8 MiB / 64 KiB = 128
@@ -109,8 +109,8 @@ def test_native_bf16_is_read_from_the_cpu_flags(tmp_path):
 def test_a_lottery_builds_the_model_twice_and_no_loader_for_magnitude(tmp_path, monkeypatch, capsys):
     """One template build plus the seeded initialisation, whatever the number of levels; one
     training loader per level and none for the data-free magnitude score; `[level L/N]` lines."""
-    from datasets import loader as loader_module
-    from models import registry
+    from sparselab.datasets import loader as loader_module
+    from sparselab.models import registry
 
     builds, loaders = [], []
     real_build, real_init = registry.build, loader_module.TrainLoader.__init__

@@ -1,0 +1,1 @@
+"""sparselab: an OpenLTH-style job-hierarchy framework for neural-network pruning research."""

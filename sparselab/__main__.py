@@ -1,0 +1,4 @@
+"""`python -m sparselab <command> [flags]`."""
+from sparselab.main import console
+
+console()

@@ -1,0 +1,33 @@
+"""Training one branch level: masked start weights, mask hook, summary with the level and density."""
+from __future__ import annotations
+
+from typing import Any
+
+from sparselab.branches.base import BranchContext
+from sparselab.training import sparsity
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.masked import MaskHook
+from sparselab.training.hparams import TrainingHparams
+from sparselab.training.standard import Environment, train_in_directory
+
+
+def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: TrainingHparams,
+                       start_iteration: int, env: Environment | None = None) -> dict[str, Any]:
+    """Train `state` masked by `mask`; `mask.save` first so the branch directory is self-contained."""
+    env = env or ctx.trunk.env
+    model = ctx.trunk.model_with(state, mask)
+    if env.platform.is_primary and not Mask.exists(ctx.directory):
+        mask.save(ctx.directory, model=model)
+    regain = None
+    if training.regain_pruned_weights_steps is not None:
+        regain = env.iterations(training.regain_pruned_weights_steps)
+    hook = MaskHook(mask, regain_at_iteration=regain)
+    return train_in_directory(
+        ctx.directory, model, env, training, start_iteration=start_iteration, hooks=[hook],
+        log_prefix=f"[branch level {ctx.level}] ",
+        summary=lambda m: {"level": ctx.level, **sparsity.summary(m, hook.mask)})
+
+
+def saved_or(ctx: BranchContext, make) -> Mask:
+    """The mask this branch level saved before (resumption), else a new one from `make()`."""
+    return Mask.load(ctx.directory) if Mask.exists(ctx.directory) else make()

@@ -1,0 +1,59 @@
+"""`oneshot_prune`: prune the trunk's dense level-0 final weights once to density (1-p)^L, then retrain
+with the trunk's retraining policy (lottery: rewind point; rewindLR/finetune: the dense final weights;
+scratch: a fresh initialisation)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from sparselab.branches.base import Branch, BranchContext
+from sparselab.branches.common import saved_or, train_branch_level
+from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.training import sparsity
+from sparselab.pruning.hparams import DISTRIBUTIONS, SCORES
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.prune import prune_to_density, rule_options
+
+
+@dataclasses.dataclass(frozen=True)
+class OneshotPruneHparams(Hparams):
+    _group: ClassVar[str] = "Branch oneshot_prune"
+    oneshot_strategy: str | None = hparam(None, "score (default: the trunk's --pruning_strategy)", choices=SCORES)
+    oneshot_distribution: str | None = hparam(None, "allocation (default: the trunk's --pruning_distribution)",
+                                              choices=DISTRIBUTIONS)
+
+
+class OneshotPrune(Branch):
+    name: ClassVar[str] = "oneshot_prune"
+    description: ClassVar[str] = "prune the dense level-0 network once to the density of level L and retrain"
+    bundle = OneshotPruneHparams
+
+    @classmethod
+    def oneshot_mask(cls, ctx: BranchContext, h: OneshotPruneHparams) -> Mask:
+        trunk = ctx.trunk
+        dense = trunk.model_with(trunk.final_state(0))
+        ones = Mask.ones_like(dense, ignore=trunk.pruning.layers_to_ignore)
+        density = (1 - trunk.pruning.pruning_fraction) ** ctx.level
+        if ctx.level == 0:
+            return ones
+        context = sparsity.score_context(trunk.env, trunk.training, trunk.job_args.replicate, ctx.level,
+                                         trunk.pruning.pruning_seed, "pruning")
+        return prune_to_density(dense.to(trunk.env.device), ones, density,
+                                h.oneshot_strategy or trunk.pruning.pruning_strategy,
+                                h.oneshot_distribution or trunk.pruning.pruning_distribution,
+                                context.replace(num_batches=trunk.pruning.pruning_batches),
+                                options=rule_options(trunk.pruning))
+
+    @classmethod
+    def run_level(cls, ctx: BranchContext) -> dict[str, Any]:
+        h: OneshotPruneHparams = ctx.hparams["branch"]  # type: ignore[assignment]
+        trunk = ctx.trunk
+        mask = saved_or(ctx, lambda: cls.oneshot_mask(ctx, h))
+        training, start = trunk.policy.training(trunk, ctx.level)
+        if ctx.level == 0:
+            state = trunk.initial_state()
+        elif trunk.policy.name in ("rewindLR", "finetune"):
+            state = trunk.final_state(0)
+        else:
+            state = trunk.policy.start_weights(trunk, ctx.level)
+        return train_branch_level(ctx, state, mask, training, start)

@@ -1,0 +1,155 @@
+"""`<trunk>_branch <name>`: run a branch on each listed level of a trunk, reusing its checkpoints.
+
+    python main.py lottery_branch randomly_reinitialize <the trunk's flags> --levels=1-27
+
+The trunk is rebuilt from its flags (same hash, same directory); a missing trunk level is an error
+naming the command that creates it, unless `--create_parents` trains it first (normal locked path).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, ClassVar
+
+from sparselab.branches.base import BranchContext
+from sparselab.branches.dense_trunk import DENSE_BRANCHES, DenseTrunk
+from sparselab.branches.registry import BRANCHES
+from sparselab.foundations.cli import OneLineParser, bundle, pre_read
+from sparselab.foundations.desc import job_name
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.foundations.levels import parse_levels
+from sparselab.lottery.policies import POLICIES, RetrainingPolicy
+from sparselab.lottery.runner import IterativeRunner
+from sparselab.training import job
+from sparselab.training.standard import remove_checkpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchJobHparams(Hparams):
+    _group: ClassVar[str] = "Branch levels"
+    levels: str = hparam("0", "trunk levels to run the branch on: 0,3,6 or 1-27 or 0-2,5", hashed=False)
+    create_parents: bool = hparam(False, "train missing trunk levels first", hashed=False)
+    dry_run: bool = hparam(False, "list each level's branch directory and whether it is done, then exit",
+                           hashed=False)
+
+    def validate(self) -> None:
+        parse_levels(self.levels)
+
+
+def branch_menu(trunk: str, available: dict[str, Any]) -> str:
+    width = max(len(n) for n in available)
+    lines = [f"usage: python main.py {trunk}_branch <branch> <{trunk} flags> --levels=LIST [branch flags]", "",
+             "branches:"]
+    lines += [f"  {name.ljust(width)}  {b.description}" for name, b in available.items()]
+    return "\n".join(lines)
+
+
+def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
+                  rest: list[str]) -> tuple[IterativeRunner, "BranchJobHparams", dict[str, Hparams]]:
+    """The trunk, the branch-level flags and the branch's bundles (steps in canonical spelling)."""
+    from sparselab.training.presets import resolve_preset
+
+    trunk_name = policy.name if policy else "train"
+    preset = resolve_preset(pre_read(rest, "default_hparams"))
+    parser = OneLineParser(prog=f"main.py {trunk_name}_branch {name}", description=branch.description)
+    if policy:
+        IterativeRunner.add_trunk_args(policy, parser, preset)
+    else:
+        DenseTrunk.add_dense_args(parser, preset)
+    BranchJobHparams.add_args(parser)
+    branch.add_args(parser, preset)
+    args = parser.parse_args(rest)
+    if policy:
+        trunk = IterativeRunner.trunk_from_args(policy, args, preset)
+    else:
+        trunk = DenseTrunk.dense_from_args(args, preset, name)
+    job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
+    hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}
+    own_data = hparams.get("dataset")  # a branch with its own dataset counts its steps in its epochs
+    ipe = own_data.nominal_iterations_per_epoch() if own_data is not None else trunk.steps.nominal_ipe
+    return trunk, job_args, {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
+
+
+def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
+    """`policy` None: the trunk is a dense `train` run."""
+    trunk_name = policy.name if policy else "train"
+    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
+    if not argv or argv[0].startswith("-"):
+        print(branch_menu(trunk_name, available))
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    name, rest = argv[0], argv[1:]
+    if name not in available:
+        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}")
+    branch = available[name]
+    trunk, job_args, hparams = _parse_branch(policy, name, branch, rest)
+    levels = parse_levels(job_args.levels)
+    branch_name = job_name(f"branch_{name}", hparams)
+
+    if trunk.job_args.print_path and not job_args.dry_run:  # paths need no data (e.g. ImageNet not here)
+        from sparselab.training.experiment import Experiment
+
+        trunk.exp = trunk.exp or Experiment.create(trunk.platform, trunk.job_args)
+    else:
+        exp = trunk.prepare()
+        branch.validate(trunk, hparams)
+
+    def directory(level: int):
+        return trunk.branch_parent(level) / branch_name
+
+    if trunk.job_args.print_path or job_args.dry_run:
+        for level in levels:
+            trunk_state = job.job_state(trunk.level_directory(level))
+            print(f"level {level}: {directory(level)}  [{job.job_state(directory(level))}; trunk level {trunk_state}]")
+        return 0
+    for level in levels:
+        if not trunk.level_done(level) and not job_args.create_parents:
+            trunk.require_level(level)
+    exp.banner(f"{trunk_name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
+    record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
+              "trunk": trunk.record()}
+    results = {}
+    for level in levels:
+        if job_args.create_parents:
+            trunk.ensure_level(level)
+        ctx = BranchContext(trunk, hparams, level, directory(level))
+        results[level] = job.run_once(ctx.directory, record, lambda ctx=ctx: branch.run_level(ctx),
+                                      label=f"branch {name} level {level}", verbose=exp.verbose,
+                                      after_done=lambda d=ctx.directory: remove_checkpoint(d))
+    if exp.primary:
+        print(branch_table(results))
+    return 0
+
+
+def branch_table(results: dict[int, dict[str, Any]]) -> str:
+    lines = ["level  density  final_test%  best_test%"]
+    for level, r in sorted(results.items()):
+        lines.append(f"{level:5d}  {r.get('density', 1.0):7.4f}  {100 * r['final_test_accuracy']:11.2f}  "
+                     f"{100 * r['best_test_accuracy']:10.2f}")
+    return "\n".join(lines)
+
+
+def make_branch_command(policy: RetrainingPolicy | None) -> type:
+    trunk_name = policy.name if policy else "train"
+    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
+
+    class BranchCommand:
+        name: ClassVar[str] = f"{trunk_name}_branch"
+        description: ClassVar[str] = f"ablations on a finished {trunk_name} run ({', '.join(available)})"
+
+        @staticmethod
+        def main(argv: list[str]) -> int:
+            return run_branch_command(policy, argv)
+
+    BranchCommand.__name__ = f"{trunk_name}BranchCommand"
+    return BranchCommand
+
+
+def branch_commands() -> dict[str, type]:
+    commands = {"train_branch": make_branch_command(None)}
+    commands.update({f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()})
+    return commands
+
+
+if __name__ == "__main__":
+    sys.exit(run_branch_command(POLICIES["lottery"], sys.argv[1:]))

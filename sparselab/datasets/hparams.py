@@ -1,0 +1,104 @@
+"""The dataset bundle: which data, how it is batched, augmented, subsampled and corrupted."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, ClassVar
+
+from sparselab.foundations.hparams import Hparams, hparam, require
+
+NOISE_TYPES = ("symmetric", "asymmetric", "pairflip")
+MAX_BATCH_SIZE = 2**20
+MAX_IMAGE_SIZE = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetHparams(Hparams):
+    _group: ClassVar[str] = "Dataset"
+    dataset_name: str = hparam("digits", "dataset registry name (digits, mnist, fashion_mnist, cifar10, ...)")
+    batch_size: int = hparam(128, "training mini-batch size (split across ranks when distributed)")
+    do_not_augment: bool = hparam(False, "turn off training-set augmentation")
+    subsample_fraction: float | None = hparam(None, "keep this fraction of the training set")
+    subsample_seed: int | None = hparam(None, "seed of the subsample (default: derived from the replicate)")
+    random_labels_fraction: float | None = hparam(
+        None, "give this fraction of training examples a uniformly random label (may equal the true one)")
+    noisy_labels_type: str | None = hparam(None, "label-noise model", choices=NOISE_TYPES)
+    noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped")
+    noise_map: str | None = hparam(None, "JSON class map for asymmetric noise, e.g. '{\"0\": 1}'")
+    noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)")
+    image_size: int | None = hparam(None, "resize images to this size once at load time (e.g. 32)")
+
+    def validate(self) -> None:
+        from sparselab.datasets import registry
+
+        registry.get_source(self.dataset_name)  # unknown name -> UsageError listing known ones
+        require(1 <= self.batch_size <= MAX_BATCH_SIZE,
+                f"--batch_size must be in 1..{MAX_BATCH_SIZE}, got {self.batch_size}")
+        if self.subsample_fraction is not None:
+            require(0 < self.subsample_fraction <= 1,
+                    f"--subsample_fraction must be in (0, 1], got {self.subsample_fraction}")
+        if self.random_labels_fraction is not None:
+            require(0 <= self.random_labels_fraction <= 1,
+                    f"--random_labels_fraction must be in [0, 1], got {self.random_labels_fraction}")
+            require(self.noisy_labels_type is None and self.noisy_labels_fraction is None,
+                    "give either --random_labels_fraction or --noisy_labels_type/--noisy_labels_fraction, not both")
+        if self.noisy_labels_fraction is not None:
+            require(0 <= self.noisy_labels_fraction <= 1,
+                    f"--noisy_labels_fraction must be in [0, 1], got {self.noisy_labels_fraction}")
+        require((self.noisy_labels_type is None) == (self.noisy_labels_fraction is None),
+                "--noisy_labels_type and --noisy_labels_fraction must be given together")
+        if self.noise_map is not None:
+            require(self.noisy_labels_type == "asymmetric", "--noise_map is only used with --noisy_labels_type=asymmetric")
+            self.parsed_noise_map()
+        if self.image_size is not None:
+            require(4 <= self.image_size <= MAX_IMAGE_SIZE,
+                    f"--image_size must be in 4..{MAX_IMAGE_SIZE}, got {self.image_size}")
+
+    def nominal_iterations_per_epoch(self) -> int | None:
+        """Iterations per epoch on the standard training set (None where its size is not fixed), as
+        `training.data` counts them after subsampling: ceil(examples / batch_size)."""
+        from sparselab.datasets import registry
+
+        n = registry.get_source(self.dataset_name).train_size
+        if n is None:
+            return None
+        if self.subsample_fraction is not None and self.subsample_fraction < 1:
+            n = max(1, round(n * self.subsample_fraction))
+        return -(-n // self.batch_size)
+
+    def inapplicable(self) -> dict[str, str]:
+        moot = {}
+        if self.subsample_fraction is None:
+            moot["subsample_seed"] = "there is no subsample without --subsample_fraction"
+        if not self.has_label_noise:
+            moot["noise_seed"] = "there is no label noise without --random_labels_fraction or --noisy_labels_fraction"
+        return moot
+
+    def canonical(self) -> dict[str, Any]:
+        """MNIST `asymmetric` without --noise_map once meant LEGACY_MNIST_NOISE_MAP (with 7->1) and now
+        means the SDD map: it hashes with that map spelled out, so no old directory is reused, while an
+        explicit --noise_map of the legacy map hashes as the old default directories did."""
+        out = super().canonical()
+        if self.dataset_name != "mnist" or self.noisy_labels_type != "asymmetric":
+            return out
+        from sparselab.datasets.label_noise import LEGACY_MNIST_NOISE_MAP, asymmetric_map
+
+        if self.noise_map is None:
+            out["noise_map"] = json.dumps({str(k): v for k, v in sorted(asymmetric_map("mnist").items())})
+        elif self.parsed_noise_map() == LEGACY_MNIST_NOISE_MAP:
+            out.pop("noise_map", None)
+        return out
+
+    @property
+    def has_label_noise(self) -> bool:
+        return bool(self.random_labels_fraction) or bool(self.noisy_labels_fraction)
+
+    def parsed_noise_map(self) -> dict[int, int] | None:
+        if self.noise_map is None:
+            return None
+        try:
+            raw = json.loads(self.noise_map)
+            return {int(k): int(v) for k, v in raw.items()}
+        except (ValueError, AttributeError, TypeError):
+            require(False, f"--noise_map: expected a JSON object of class -> class, got {self.noise_map!r}")
+        return None

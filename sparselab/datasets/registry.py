@@ -1,0 +1,68 @@
+"""All datasets by name, and loading them from `<dataset_root>/<folder>/` with a per-process cache.
+
+Adding a dataset: write `datasets/<name>.py` defining `SOURCE = DatasetSource(...)` and add it to
+`_SOURCES` below.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sparselab.datasets import cifar10, cifar100, digits, fashion_mnist, imagenet, mnist, svhn, tiny_imagenet
+from sparselab.datasets.base import DatasetSource, MissingFile, Split
+from sparselab.datasets.download import download_all
+from sparselab.foundations.errors import UsageError
+
+_SOURCES: tuple[DatasetSource, ...] = (
+    digits.SOURCE,
+    mnist.SOURCE,
+    fashion_mnist.SOURCE,
+    cifar10.SOURCE,
+    cifar100.SOURCE,
+    svhn.SOURCE,
+    tiny_imagenet.SOURCE,
+    imagenet.SOURCE,
+)
+REGISTRY: dict[str, DatasetSource] = {source.name: source for source in _SOURCES}
+
+_CACHE: dict[tuple[str, Path], tuple[Split, Split]] = {}
+
+
+def names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def get_source(name: str) -> DatasetSource:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown dataset {name!r}; known datasets: {', '.join(names())}") from None
+
+
+def _missing_message(source: DatasetSource, folder: Path, missing: str) -> str:
+    expected = ", ".join(source.expected_files)
+    hint = " (or run with --download to fetch them)" if source.downloads else " (they cannot be downloaded automatically)"
+    return f"dataset {source.name} not found: {missing} is missing; expected {expected} in {folder}{hint}"
+
+
+def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[Split, Split]:
+    """(train, test) of dataset `name`, read once per process and root. Do not modify the result in place."""
+    source = get_source(name)
+    root = Path(dataset_root).expanduser().resolve()
+    key = (name, root)
+    if key not in _CACHE:
+        folder = root / source.folder
+        try:
+            _CACHE[key] = source.load(folder)
+        except MissingFile as e:
+            if not (download and source.downloads):
+                raise UsageError(_missing_message(source, folder, str(e))) from None
+            download_all(source.downloads, folder)
+            try:
+                _CACHE[key] = source.load(folder)
+            except MissingFile as e2:
+                raise UsageError(f"after downloading, {_missing_message(source, folder, str(e2))}") from None
+    return _CACHE[key]
+
+
+def clear_cache() -> None:
+    _CACHE.clear()

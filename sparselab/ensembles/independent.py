@@ -1,0 +1,89 @@
+"""Ensembles of independent runs: `dst` (M dynamic sparse runs) and `pf` (M dense runs, pruned once and
+fine-tuned).
+
+Member i of ensemble replicate R is the ordinary `train` job of the same flags (without the
+ensemble flags) at replicate (R - 1) * M + i, so every member has its own seeds derived from its
+replicate, lives where a plain `train` run of that replicate would, and is reused if it exists.
+A `pf` member then gets one more job in `<ensemble job>/member_<i>/`: global magnitude pruning of
+the dense final weights to --pf_density (`pruning.prune.prune_to_density`) and fine-tuning with the
+mask fixed at the constant lr --pf_lr for --pf_finetune_steps.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sparselab.ensembles.hparams import EnsembleHparams
+from sparselab.foundations.desc import full_description
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.dst_hparams import DSTHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.masked import MaskHook
+from sparselab.pruning.prune import prune_to_density
+from sparselab.training import job, sparsity
+from sparselab.training.experiment import Experiment
+from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
+
+if TYPE_CHECKING:
+    from sparselab.training.runner import TrainRunner
+
+
+def member_replicate(replicate: int, members: int, i: int) -> int:
+    """The replicate of member i (1-based) of ensemble replicate `replicate`."""
+    return (replicate - 1) * members + i
+
+
+def member_runner(runner: "TrainRunner", i: int, **changes: Any) -> "TrainRunner":
+    r = member_replicate(runner.job_args.replicate, runner.ensemble.ensemble_members, i)
+    return dataclasses.replace(runner, job_args=runner.job_args.replace(replicate=r), ensemble=EnsembleHparams(),
+                               **changes)
+
+
+def _train_members(runner: "TrainRunner", exp: Experiment, **changes: Any) -> list[tuple["TrainRunner", Experiment]]:
+    out = []
+    for i in range(1, runner.ensemble.ensemble_members + 1):
+        member = member_runner(runner, i, **changes)
+        member_exp = Experiment(exp.platform, member.job_args)
+        member.run(member_exp)
+        out.append((member, member_exp))
+    return out
+
+
+def run_dst(runner: "TrainRunner", exp: Experiment, directory: Path) -> list[Path]:
+    return [m.directory(exp.root) for m, _ in _train_members(runner, exp)]
+
+
+def run_pf(runner: "TrainRunner", exp: Experiment, directory: Path) -> list[Path]:
+    ens = runner.ensemble
+    finetune = runner.training.replace(lr=ens.pf_lr, milestone_steps="", warmup_steps="0ep", schedule="step",
+                                       training_steps=ens.pf_finetune_steps or runner.training.training_steps)
+    members = []
+    dense_runs = _train_members(runner, exp, init_pruning=InitPruningHparams(), dst=DSTHparams())
+    for i, (dense, dense_exp) in enumerate(dense_runs, start=1):
+        member_dir = directory / f"member_{i}"
+        dense_dir = dense.directory(exp.root)
+        record = {**full_description(runner.bundles()), "pf_member": {"index": i, "dense_job": str(dense_dir)}}
+
+        def work(i=i, dense=dense, dense_exp=dense_exp, dense_dir=dense_dir, member_dir=member_dir) -> dict[str, Any]:
+            env = dense_exp.env
+            assert env is not None
+            model = dense_exp.build_model(dense.model)
+            model.load_state_dict(load_weights(dense_dir / WEIGHTS_FINAL))
+            if Mask.exists(member_dir):
+                mask = Mask.load(member_dir)
+            else:
+                mask = prune_to_density(model.to(env.device), Mask.ones_like(model), ens.pf_density, "magnitude",
+                                        "global", ScoreContext(device=env.device))
+                if exp.primary:
+                    mask.save(member_dir, model=model)
+            mask.apply_(model)
+            return train_in_directory(member_dir, model, env, finetune, hooks=[MaskHook(mask)],
+                                      log_prefix=f"[pf member {i}] ",
+                                      summary=lambda m: sparsity.summary(m, mask))
+
+        job.run_once(member_dir, record, work, label=f"pf member {i}", verbose=exp.verbose,
+                     after_done=lambda d=member_dir: remove_checkpoint(d))
+        members.append(member_dir)
+    return members

@@ -1,0 +1,79 @@
+"""Command-line plumbing shared by every runner: job flags, one-line parse errors, presets."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any, ClassVar, Mapping, Sequence
+
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams, hparam, require
+
+
+MAX_REPLICATE = 10**6
+
+
+@dataclasses.dataclass(frozen=True)
+class JobHparams(Hparams):
+    """Flags about this invocation, not about results: never hashed."""
+
+    _group: ClassVar[str] = "Job"
+    replicate: int = hparam(1, "replicate number: an independent copy with its own derived seeds", hashed=False)
+    default_hparams: str | None = hparam(None, "preset name, e.g. digits, mnist_lenet_300_100, cifar_resnet_20",
+                                         hashed=False)
+    quiet: bool = hparam(False, "print only the banner and the final result", hashed=False)
+    print_path: bool = hparam(False, "print the output directory and exit", hashed=False)
+
+    def validate(self) -> None:
+        require(1 <= self.replicate <= MAX_REPLICATE, f"--replicate must be in 1..{MAX_REPLICATE}, got {self.replicate}")
+
+    @classmethod
+    def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,
+                 title: str | None = None) -> None:
+        super().add_args(parser, prefix, defaults, title)
+        action = parser._option_string_actions.get(f"--{prefix}default_hparams")
+        if action is not None and RECIPE_NAMES:
+            action.help = f"{action.help}; recipes of the seed papers: {', '.join(RECIPE_NAMES)}"
+
+
+# Recipe names listed in --default_hparams' help; `training.recipes` fills it (imports point downward).
+RECIPE_NAMES: list[str] = []
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line on stderr with exit status 2.
+
+    Abbreviated flags are refused: with hundreds of generated flags a prefix could silently pick
+    the wrong one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def pre_read(argv: Sequence[str], flag: str) -> str | None:
+    """Read one flag before the real parse, e.g. --default_hparams, which decides other defaults."""
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument(f"--{flag}", default=None)
+    known, _ = probe.parse_known_args(list(argv))
+    return getattr(known, flag)
+
+
+def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "",
+           not_here: Mapping[str, str] | None = None) -> Hparams:
+    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here.
+
+    `not_here`: fields this command never uses (field -> why); typing one of them is refused.
+    """
+    known = set(cls.field_names())
+    return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known},
+                         not_here=not_here)
+
+
+def exit_with(error: BaseException, status: int) -> None:
+    print(f"error: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(status)

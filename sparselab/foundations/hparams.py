@@ -1,0 +1,253 @@
+"""Typed hyperparameter bundles: dataclass fields become command-line flags and a canonical form.
+
+A bundle is a frozen dataclass deriving from `Hparams` whose fields are declared with `hparam(...)`
+(default, help text, optional choices, whether the field enters the hash). From the fields we
+generate argparse flags (`--lr`, or `--retrain_t_lr` with a prefix), read the values back, validate
+them when the bundle is built, and compute the canonical form used for hashing: the fields that
+differ from the dataclass default, so a new field with a no-op default never changes old hashes.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from typing import Any, ClassVar, Iterable, Mapping
+
+from sparselab.foundations import usage
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.scalars import bool_flag, check_scalar, parse_scalar, scalar_type
+from sparselab.foundations.step import shown
+
+_UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
+
+
+def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, hashed: bool = True,
+           hash_baseline: Any = _UNSET, step: str | None = None) -> Any:
+    """Declare a bundle field: its default, its help text, optionally the accepted values.
+
+    `hashed=False` marks fields that do not change results (device, verbosity, evaluation cadence).
+    `hash_baseline`: the value `canonical()` leaves out instead of the default. For a default that
+    changed meaning (or is resolved in `validate` to an effective value): the baseline is the value
+    old job directories had, so they keep their hash and the new default gets a new one.
+    `step="one"|"list"` marks a step ('2ep', '100it') or a comma list of steps: canonicalised before
+    hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
+    """
+    meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "hashed": hashed,
+            "hash_baseline": hash_baseline, "step": step}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _baseline(f: dataclasses.Field) -> Any:
+    baseline = f.metadata.get("hash_baseline", _UNSET)
+    return f.default if baseline is _UNSET else baseline
+
+
+@dataclasses.dataclass(frozen=True)
+class Hparams:
+    """Base of every bundle. Subclasses set `_group` (the --help heading) and may override `validate`."""
+
+    _group: ClassVar[str] = "Hyperparameters"
+
+    def __post_init__(self) -> None:
+        with usage.untraced():
+            self._check_fields()
+
+    def _check_fields(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kind, optional = self.field_type(f.name)
+            if value is None:
+                if not optional:
+                    raise UsageError(f"--{f.name} needs a value")
+                continue
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
+                value = float(value)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise UsageError(f"--{f.name}: expected {kind.__name__}, got {value!r}")
+            check_scalar(f, value)
+            choices = f.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise UsageError(f"--{f.name}: unknown value {value!r}; choose from {', '.join(choices)}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise `UsageError` for values that are well-typed but wrong (negative lr, ...)."""
+
+    def inapplicable(self) -> dict[str, str]:
+        """Fields that have no effect for these values: field name -> why. Typed flags among them are refused."""
+        return {}
+
+    def __getattribute__(self, name: str) -> Any:
+        # Field reads are counted only while a test traces them (foundations.usage); else one check.
+        if usage.TRACE is not None and not name.startswith("_"):
+            usage.note_read(type(self), name)
+        return object.__getattribute__(self, name)
+
+    def validate_steps(self, iterations_per_epoch: int) -> None:
+        """Raise `UsageError` for steps that cannot make sense together (warm-up after the end, ...)."""
+
+    def given(self, name: str) -> bool:
+        """Whether field `name` was given on the command line (True for bundles built in code). A preset's
+        milestone after a shortened end is a harmless no-op; the same milestone typed by hand is a mistake."""
+        given = getattr(self, "_given", None)
+        return given is None or name in given
+
+    def with_canonical_steps(self, iterations_per_epoch: int | None) -> "Hparams":
+        """The same bundle with every step field in its canonical spelling (see foundations.step);
+        with the epoch length known, the steps are also checked against each other."""
+        from sparselab.foundations.step import canonical_step, canonical_step_list
+
+        changes = {}
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), f.metadata.get("step")
+            if kind is None or value is None:
+                continue
+            convert = canonical_step if kind == "one" else canonical_step_list
+            changes[f.name] = convert(value, iterations_per_epoch, f"--{f.name}")
+        out = dataclasses.replace(self, **changes) if changes else self
+        object.__setattr__(out, "_given", getattr(self, "_given", None))
+        if iterations_per_epoch is not None:
+            out.validate_steps(iterations_per_epoch)
+        return out
+
+    # ----- field introspection -------------------------------------------------------------
+    @classmethod
+    def field_type(cls, name: str) -> tuple[type, bool]:
+        return scalar_type(typing.get_type_hints(cls)[name])
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {f.name: f.default for f in dataclasses.fields(cls)}
+
+    # ----- canonical form --------------------------------------------------------------------
+    def canonical(self) -> dict[str, Any]:
+        """The hashed fields whose value differs from the dataclass default (or from its `hash_baseline`)."""
+        out = {}
+        with usage.untraced():
+            for f in dataclasses.fields(self):
+                value = getattr(self, f.name)
+                if f.metadata.get("hashed", True) and value != _baseline(f):
+                    out[f.name] = value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        with usage.untraced():
+            return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes: Any) -> "Hparams":
+        with usage.untraced():
+            return dataclasses.replace(self, **changes)
+
+    def display(self) -> str:
+        """Lines for the banner: every field (effective values), non-defaults marked with *.
+
+        A field with a `hash_baseline` is marked when it differs from that baseline (= when it enters the hash).
+        """
+        lines = [f"{self._group}:"]
+        for f in dataclasses.fields(self):
+            value = self.__dict__[f.name]
+            mark = "*" if value != _baseline(f) else " "
+            lines.append(f"  {mark} {f.name} = {value}")
+        return "\n".join(lines)
+
+    # ----- command line ------------------------------------------------------------------------
+    @classmethod
+    def add_args(
+        cls,
+        parser: argparse.ArgumentParser,
+        prefix: str = "",
+        defaults: Mapping[str, Any] | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Add one flag per field. `defaults` (a preset) replaces dataclass defaults in `--help`.
+
+        Flags default to argparse.SUPPRESS so that `from_args` can tell a flag that was not given
+        (take the preset, then the dataclass default) from one that was.
+        """
+        group = parser.add_argument_group(title or cls._group)
+        defaults = dict(defaults or {})
+        for f in dataclasses.fields(cls):
+            kind, optional = cls.field_type(f.name)
+            shown = defaults.get(f.name, f.default)
+            flag = f"--{prefix}{f.name}"
+            dest = f"{prefix}{f.name}"
+            usage.note_flag(dest, cls, f.name)
+            help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse %-formats help
+            choices = f.metadata.get("choices")
+            suffix = f" (default: {shown})".replace("%", "%%")
+            if choices:
+                suffix = f" [{'|'.join(choices)}]" + suffix
+            if kind is bool:
+                group.add_argument(flag, dest=dest, nargs="?", const=True, type=bool_flag(flag),
+                                   default=argparse.SUPPRESS, metavar="BOOL", help=help_text + suffix)
+                group.add_argument(f"--no_{prefix}{f.name}", dest=dest, action="store_const", const=False,
+                                   default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            else:
+                group.add_argument(flag, dest=dest, type=str, default=argparse.SUPPRESS,
+                                   metavar=kind.__name__.upper() + ("?" if optional else ""),
+                                   help=help_text + suffix)
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None,
+        not_here: Mapping[str, str] | None = None,
+    ) -> "Hparams":
+        """Build the bundle: given flag, else preset value, else dataclass default; then validate.
+
+        A flag the user typed is refused when it has no effect: `not_here` names the fields the
+        command never uses (field -> why), `inapplicable()` those the bundle's own values make moot.
+        Preset values are never refused: a preset may carry fields for several commands.
+        """
+        values: dict[str, Any] = {}
+        defaults = dict(defaults or {})
+        typed = [f.name for f in dataclasses.fields(cls) if hasattr(args, f"{prefix}{f.name}")]
+        for name in typed:
+            if not_here and name in not_here:
+                raise UsageError(f"--{prefix}{name} does not apply: {not_here[name]}")
+        for f in dataclasses.fields(cls):
+            dest = f"{prefix}{f.name}"
+            if hasattr(args, dest):
+                values[f.name] = cls.parse_value(f.name, getattr(args, dest), flag=f"--{dest}")
+            elif f.name in defaults:
+                values[f.name] = defaults[f.name]
+        built = cls(**values)
+        object.__setattr__(built, "_given", frozenset(typed))
+        with usage.untraced():
+            moot = built.inapplicable()
+        for name in typed:
+            if name in moot:
+                raise UsageError(f"--{prefix}{name} does not apply: {moot[name]}")
+        return built
+
+    @classmethod
+    def parse_value(cls, name: str, raw: Any, flag: str | None = None) -> Any:
+        """Convert a command-line string to the field's type; a bad string is a `UsageError`."""
+        flag = flag or f"--{name}"
+        if not isinstance(raw, str):
+            return raw
+        kind, optional = cls.field_type(name)
+        if optional and raw.strip().lower() in ("", "none", "null"):
+            return None
+        try:
+            return parse_scalar(kind, raw)
+        except ValueError:
+            raise UsageError(f"{flag}: expected {kind.__name__}, got {shown(raw)}") from None
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "Hparams":
+        known = set(cls.field_names())
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UsageError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
+        return cls(**dict(values))
+
+
+def require(condition: bool, message: str) -> None:
+    """Validation helper: raise `UsageError(message)` unless `condition` holds."""
+    if not condition:
+        raise UsageError(message)

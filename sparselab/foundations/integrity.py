@@ -1,0 +1,206 @@
+"""Checksums: a damaged file is refused by name instead of becoming a published number.
+
+A finished job's `done.json` carries an `integrity` record: the sha256 of every file of the job
+directory (`files`) and the sha256 of the record itself (`digest`), so a changed value in
+`done.json` is detected too. Every file read from a finished job is checked against it
+(`verify_file`, called by `foundations.io.load_torch`; `check_job` on "already done"). A
+`done.json` without the record (written before checksums existed) is read as *unverified*.
+
+Digests are computed once per process and file (keyed by path, size and mtime), and the digest of
+every file this process wrote is remembered, so a job can tell at its end whether a file changed
+on disk after it was written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from sparselab.foundations.errors import JobFailed, UsageError
+
+DONE_FILE = "done.json"
+INTEGRITY_KEY = "integrity"
+ALGORITHM = "sha256"
+LOCK_NAME = ".lock"
+TMP_SUFFIX = ".tmp"
+_CHUNK = 1 << 22
+
+_digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, digest) hashed by this process
+_written: dict[str, str] = {}  # path -> digest of what this process wrote (or verified on resume)
+
+
+class DamagedFile(UsageError):
+    """A file whose content is not what was recorded when it was written (exit status 2)."""
+
+    def __init__(self, path: Path | str, reason: str, job: Path | str | None = None) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.job = Path(job) if job is not None else self.path.parent
+        super().__init__(f"damaged file {self.path}: {reason}; {repair_hint(self.job)}")
+
+
+def repair_hint(job: Path | str) -> str:
+    return (f"move the damaged job aside with: python main.py verify --root {job} --repair, "
+            "then rerun the same command to retrain it")
+
+
+# ----- digests ---------------------------------------------------------------------------------------
+def digest_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest_file(path: Path | str) -> str:
+    """sha256 of the file's bytes, hashed at most once per process while size and mtime are unchanged."""
+    path = Path(path)
+    st = path.stat()
+    key = str(path.absolute())
+    cached = _digests.get(key)
+    if cached is not None and cached[:2] == (st.st_size, st.st_mtime_ns):
+        return cached[2]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    _digests[key] = (st.st_size, st.st_mtime_ns, digest)
+    return digest
+
+
+def remember(path: Path | str, digest: str | None = None) -> str:
+    """Record that this process wrote (or verified) `path` with this content."""
+    path = Path(path)
+    if digest is None:
+        _digests.pop(str(path.absolute()), None)  # a rewrite within one mtime tick must be hashed afresh
+        digest = digest_file(path)
+    st = path.stat()
+    _digests[str(path.absolute())] = (st.st_size, st.st_mtime_ns, digest)
+    _written[str(path.absolute())] = digest
+    return digest
+
+
+def is_temporary(name: str) -> bool:
+    """The temporary files of `foundations.io.atomic_write`: `.<name>.XXXXXXXX.tmp`."""
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def job_files(directory: Path | str, exclude: Iterable[str] = ()) -> list[Path]:
+    """The regular files of a job directory that a manifest covers (no marker, lock or temporaries)."""
+    skip = {DONE_FILE, LOCK_NAME, *exclude}
+    directory = Path(directory)
+    return sorted(p for p in directory.iterdir()
+                  if p.is_file() and p.name not in skip and not is_temporary(p.name))
+
+
+def manifest(directory: Path | str, exclude: Iterable[str] = ()) -> dict[str, str]:
+    """name -> sha256 of the job's files, read from disk; a file this process wrote must still match."""
+    out: dict[str, str] = {}
+    for path in job_files(directory, exclude):
+        _digests.pop(str(path.absolute()), None)  # read the bytes again: this is the record of the job
+        digest = digest_file(path)
+        wrote = _written.get(str(path.absolute()))
+        if wrote is not None and wrote != digest:
+            raise JobFailed(f"{path} changed on disk after this job wrote it (a disk or file-system fault?); "
+                            f"rerun the same command to retrain it")
+        out[path.name] = digest
+    return out
+
+
+# ----- done.json --------------------------------------------------------------------------------------
+def _canonical(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, sort_keys=True, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def seal(result: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+    """The content of done.json: the job's result plus the integrity record over files and result."""
+    body = {k: v for k, v in result.items() if k != INTEGRITY_KEY}
+    body[INTEGRITY_KEY] = {"algorithm": ALGORITHM, "files": dict(sorted(files.items()))}
+    body[INTEGRITY_KEY]["digest"] = digest_bytes(_canonical(body))
+    return body
+
+
+def open_done(path: Path | str) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """(the result recorded in done.json, its file digests or None when it predates checksums).
+
+    Raises DamagedFile when the file does not parse or its own digest does not match.
+    """
+    path = Path(path)
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DamagedFile(path, f"not valid JSON ({str(e).splitlines()[0]})") from None
+    if not isinstance(record, dict):
+        raise DamagedFile(path, "not a JSON object")
+    integrity = record.pop(INTEGRITY_KEY, None)
+    if integrity is None:
+        return record, None
+    try:
+        claimed = integrity["digest"]
+        files = dict(integrity["files"])
+        body = {**record, INTEGRITY_KEY: {k: v for k, v in integrity.items() if k != "digest"}}
+        actual = digest_bytes(_canonical(body))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise DamagedFile(path, "its integrity record is malformed") from None
+    if actual != claimed:
+        raise DamagedFile(path, "its content does not match its recorded sha256")
+    return record, files
+
+
+def recorded_files(directory: Path | str) -> dict[str, str] | None:
+    """The digests recorded by the job's done.json (None: no done.json, or one that predates checksums)."""
+    done = Path(directory) / DONE_FILE
+    if not done.exists():
+        return None
+    return open_done(done)[1]
+
+
+def verify_file(path: Path | str) -> None:
+    """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked."""
+    path = Path(path)
+    files = recorded_files(path.parent)
+    if files is None or path.name not in files:
+        return
+    if not path.exists():
+        raise DamagedFile(path, "missing, but recorded in done.json")
+    if digest_file(path) != files[path.name]:
+        raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in done.json")
+
+
+def check_job(directory: Path | str) -> bool:
+    """Verify done.json and every file it records; True if verified, False if it predates checksums."""
+    directory = Path(directory)
+    files = recorded_files(directory)
+    if files is None:
+        return False
+    for name in files:
+        verify_file(directory / name)
+    return True
+
+
+def check_against(directory: Path | str, files: dict[str, str]) -> None:
+    """Check the files of an unfinished job against digests a checkpoint recorded, and remember them."""
+    directory = Path(directory)
+    for name, digest in files.items():
+        path = directory / name
+        if not path.exists():
+            raise DamagedFile(path, "missing, but recorded in the job's checkpoint")
+        if digest_file(path) != digest:
+            raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in the job's checkpoint")
+        remember(path, digest)
+
+
+def remove_temporaries(directory: Path | str) -> list[str]:
+    """Delete the temporary files a killed writer left in `directory` (call with the job's lock held)."""
+    removed = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return removed
+    for entry in os.scandir(directory):
+        if entry.is_file(follow_symlinks=False) and is_temporary(entry.name):
+            try:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+            except FileNotFoundError:
+                pass
+    return removed

@@ -1,0 +1,180 @@
+"""Atomic file writes, safe checkpoint loading and per-job locks.
+
+Every file a job writes goes through `atomic_write`: a temporary file in the same folder is written,
+flushed and fsynced, then renamed over the target, so a reader sees either the old file or the new
+one, never half of one. Every write is remembered with its sha256 (`foundations.integrity`), a file
+of a finished job is checked against its `done.json` when it is read, and a checkpoint carries the
+sha256 of its own payload. Torch files are read with `torch.load(weights_only=True)`; a file that
+cannot be read is a `UsageError` that names it. JSON never holds NaN or infinity.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import filelock
+
+from sparselab.foundations import integrity
+from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.foundations.integrity import LOCK_NAME
+
+CHECKPOINT_MAGIC = b"SPARSELAB-CHECKPOINT v1 sha256="
+_DIGEST_LENGTH = 64
+
+
+def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Write `path` atomically; `write` receives a binary file object."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        integrity.remember(path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path: Path | str, data: bytes) -> None:
+    atomic_write(path, lambda f: f.write(data))
+
+
+def write_text(path: Path | str, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path | str, obj: Any) -> None:
+    """Pretty, sorted JSON; a NaN or infinity anywhere in `obj` is refused (JSON has no such numbers)."""
+    try:
+        text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False)
+    except ValueError:
+        where = _non_finite(obj) or "a value"
+        raise JobFailed(f"refusing to write {path}: {where} is not a finite number (NaN or infinity); "
+                        "the run that produced it diverged or is broken") from None
+    write_text(path, text + "\n")
+
+
+def _non_finite(obj: Any, where: str = "") -> str | None:
+    """The key path of the first NaN/infinity in `obj` (e.g. 'final_test_loss'), None if there is none."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return where or "the value"
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    for key, value in items:
+        found = _non_finite(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
+def read_json(path: Path | str) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UsageError(f"damaged file {path}: not valid JSON ({str(e).splitlines()[0]})") from None
+
+
+def save_torch(path: Path | str, obj: Any) -> None:
+    """`torch.save` through an atomic write."""
+    import torch
+
+    atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
+    """`torch.load(weights_only=True)` of a file verified against its job's done.json (if finished)."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"missing file {path}")
+    integrity.verify_file(path)
+    return _torch_load(path, path, map_location)
+
+
+def _torch_load(source: Any, path: Path, map_location: Any) -> Any:
+    import torch
+
+    try:
+        return torch.load(source, map_location=map_location, weights_only=True)
+    except Exception:  # pickle, zip and unpickling-policy errors all mean the same to a user
+        # torch's own text advises weights_only=False, which is wrong here: the file is not ours or is damaged
+        raise UsageError(f"corrupt checkpoint {path}: the file is damaged or is not a sparselab torch file; "
+                         f"{integrity.repair_hint(path.parent)}") from None
+
+
+def save_checkpoint(path: Path | str, obj: Any) -> None:
+    """A checkpoint: a header with the sha256 of the payload, then the `torch.save` bytes."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    payload = buffer.getbuffer()
+    header = CHECKPOINT_MAGIC + integrity.digest_bytes(payload).encode("ascii") + b"\n"
+    atomic_write(path, lambda f: (f.write(header), f.write(payload)))
+
+
+def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
+    """Read a `save_checkpoint` file, refusing it unless its payload matches the digest in its header.
+
+    A plain torch file (a checkpoint written before checksums) is read unverified.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.startswith(CHECKPOINT_MAGIC):
+        return _torch_load(io.BytesIO(data), path, map_location)
+    start = len(CHECKPOINT_MAGIC)
+    claimed = data[start:start + _DIGEST_LENGTH].decode("ascii", errors="replace")
+    payload = memoryview(data)[start + _DIGEST_LENGTH + 1:]
+    if integrity.digest_bytes(payload) != claimed:
+        raise integrity.DamagedFile(path, "its payload does not match the sha256 in its header")
+    return _torch_load(io.BytesIO(payload), path, map_location)
+
+
+@contextmanager
+def job_lock(directory: Path | str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the job directory's lock file for the duration of the block.
+
+    filelock uses flock(2) on POSIX, which the kernel releases when the holder dies, so a lock left
+    by a killed process is taken over at once. `on_wait` is called once if another process holds it.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(directory / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        if on_wait is not None:
+            on_wait()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

@@ -1,0 +1,72 @@
+"""The command line of the iterative runners: which bundles a policy takes, the runner built from
+parsed flags, and the command class main.py dispatches to (the trunk flags plus `--levels`)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar
+
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
+from sparselab.lottery.policies import RetrainingPolicy
+from sparselab.models.hparams import ModelHparams
+from sparselab.platforms.base import PlatformHparams
+from sparselab.pruning.dst_hparams import DSTHparams
+from sparselab.pruning.hparams import PruningHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
+
+
+class TrunkArgs:
+    """Mixin of `IterativeRunner`: its flags and its construction from parsed flags."""
+
+    @staticmethod
+    def bundle_classes(policy: RetrainingPolicy) -> list[type]:
+        classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
+                               DSTHparams]
+        if policy.uses_rewinding:
+            classes.append(RewindHparams)
+        if policy.uses_finetuning:
+            classes.append(FinetuneHparams)
+        return classes
+
+    @classmethod
+    def add_trunk_args(cls, policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+        for bundle_cls in (JobHparams, PlatformHparams, *cls.bundle_classes(policy)):
+            bundle_cls.add_args(parser, defaults=preset)
+
+    @classmethod
+    def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
+                        levels: LevelsHparams | None = None) -> Any:
+        return cls(  # type: ignore[call-arg]
+            policy=policy, job_args=bundle(JobHparams, args, {}),
+            levels_args=levels or LevelsHparams(levels=0),
+            platform=bundle(PlatformHparams, args, {}),
+            dataset=bundle(DatasetHparams, args, preset), model=bundle(ModelHparams, args, preset),
+            training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+            pruning=bundle(PruningHparams, args, preset),
+            init_pruning=bundle(InitPruningHparams, args, preset),
+            rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
+            finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
+            dst=bundle(DSTHparams, args, preset),
+        )
+
+
+def make_trunk_command(runner: type[TrunkArgs], policy: RetrainingPolicy) -> type:
+    """A command class for main.py: adds `--levels` to the trunk flags."""
+
+    class TrunkCommand:
+        name: ClassVar[str] = policy.name
+        description: ClassVar[str] = policy.description
+
+        @staticmethod
+        def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+            runner.add_trunk_args(policy, parser, preset)
+            LevelsHparams.add_args(parser, defaults=preset)
+
+        @staticmethod
+        def from_args(args: argparse.Namespace, preset: dict[str, Any]) -> Any:
+            return runner.trunk_from_args(policy, args, preset, levels=bundle(LevelsHparams, args, preset))
+
+    TrunkCommand.__name__ = f"{policy.name}Command"
+    return TrunkCommand

@@ -1,0 +1,103 @@
+"""sparselab command line: `sparselab <command> [flags]` (= `python main.py ...` in a checkout); no command lists them."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+from sparselab.foundations.cli import OneLineParser, exit_with, pre_read
+from sparselab.foundations.errors import JobFailed, UsageError, failure_message
+
+
+def runners() -> dict[str, Any]:
+    """Command name -> runner class. Imported here so that `python main.py` alone stays quick to parse."""
+    from sparselab.branches.runner import branch_commands
+    from sparselab.ensembles.command import ENSEMBLE_COMMANDS
+    from sparselab.lottery.runner import TRUNK_RUNNERS
+    from sparselab.reports.command import REPORT_COMMANDS
+    from sparselab.training.runner import TrainRunner
+
+    return {TrainRunner.name: TrainRunner, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
+            **ENSEMBLE_COMMANDS}
+
+
+def menu(table: dict[str, Any]) -> str:
+    lines = ["usage: python main.py <command> [flags]   (python main.py <command> --help for its flags)", "",
+             "commands:"]
+    width = max(len(n) for n in table)
+    for name, runner in table.items():
+        lines.append(f"  {name.ljust(width)}  {runner.description}")
+    return "\n".join(lines)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (SLURM, Kubernetes, `timeout`) or SIGUSR2 (submitit's warning before a SLURM time limit):
+    unwinds like Ctrl-C, so the atomic writes remove their temporary files and the job stays resumable."""
+
+
+def _on_terminate(signum: int, frame: Any) -> None:
+    import signal
+
+    raise Terminated(signal.Signals(signum).name)
+
+
+def handle_termination() -> None:
+    import signal
+
+    for name in ("SIGTERM", "SIGUSR2"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_terminate)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        table = runners()
+        if not argv or argv[0] in ("-h", "--help"):
+            print(menu(table))
+            return 0 if argv else 2
+        command, rest = argv[0], argv[1:]
+        if command not in table:
+            raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
+        runner_cls = table[command]
+        from sparselab.platforms.slurm import maybe_submit
+
+        submitted = maybe_submit(command, rest)
+        if submitted is not None:
+            return submitted
+        if hasattr(runner_cls, "main"):
+            return int(runner_cls.main(rest) or 0)
+        from sparselab.training.presets import resolve_preset
+
+        preset = resolve_preset(pre_read(rest, "default_hparams"))
+        parser = OneLineParser(prog=f"main.py {command}", description=runner_cls.description)
+        runner_cls.add_args(parser, preset)
+        args = parser.parse_args(rest)
+        runner = runner_cls.from_args(args, preset)
+        runner.run()
+        return 0
+    except UsageError as e:
+        exit_with(e, 2)
+    except JobFailed as e:
+        exit_with(e, 1)
+    except Terminated as e:
+        print(f"terminated ({e}); rerun the same command to resume", file=sys.stderr)
+        return 143
+    except (OSError, MemoryError, RuntimeError) as e:  # the machine failed, not the input: one line, exit 1
+        message = failure_message(e)
+        if message is None:
+            raise
+        exit_with(message, 1)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def console() -> None:
+    """Entry point of `python main.py`, `python -m sparselab` and the `sparselab` console script."""
+    handle_termination()
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console()

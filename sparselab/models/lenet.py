@@ -1,0 +1,45 @@
+"""`lenet_<N1>_<N2>...` (alias `mnist_lenet_...`): a fully connected network (LeCun et al. 1998 style).
+
+The input is flattened to C*H*W features, passes hidden Linear+ReLU layers `fc_layers.<i>` of
+widths N1, N2, ..., and ends in the Linear output layer `fc`.
+"""
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+
+from sparselab.models import presets
+from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, with_name
+
+
+class LeNet(Model):
+    def __init__(self, hidden: list[int], input_shape: InputShape, num_classes: int) -> None:
+        super().__init__(input_shape, num_classes)
+        widths = [input_shape[0] * input_shape[1] * input_shape[2], *hidden]
+        self.fc_layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.fc = nn.Linear(widths[-1], num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1)  # logical (C, H, W) order whatever the memory format
+        for layer in self.fc_layers:
+            x = torch.relu(layer(x))
+        return self.fc(x)
+
+
+class LeNetFamily(ModelFamily[list[int]]):
+    PATTERN = r"(?:mnist_)?lenet((?:_\d+)+)"
+    DISPLAY = "[mnist_]lenet_<N1>[_<N2>...]"
+
+    def parse(self, name: str, match: re.Match[str]) -> list[int]:
+        return [positive_int(part, "hidden width", name) for part in match.group(1)[1:].split("_")]
+
+    def construct(self, spec: list[int], input_shape: InputShape, num_classes: int) -> Model:
+        return LeNet(spec, input_shape, num_classes)
+
+    def preset(self, name: str) -> Preset:
+        return with_name(presets.MNIST_LENET, name)
+
+
+FAMILY = LeNetFamily()

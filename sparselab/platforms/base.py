@@ -1,0 +1,231 @@
+"""Where and on what a job runs: device, process group, result and dataset roots."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import torch
+
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.foundations.levels import parse_levels
+
+# Kept here (not only in the registry) so the flag's choices need no import of the platforms.
+PLATFORM_NAMES = ("local", "distributed", "slurm")
+SLURM_EXECUTORS = ("slurm", "local")
+
+T = TypeVar("T")
+MAX_THREADS = 4096
+NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
+CUBLAS_WORKSPACE = ":4096:8"  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformHparams(Hparams):
+    """Flags that choose the hardware target. None of them changes results, so none is hashed."""
+
+    _group: ClassVar[str] = "Platform"
+    platform: str = hparam("local", "where the job runs: local (this process), distributed (under torchrun), "
+                           "slurm (submit to a cluster)", choices=PLATFORM_NAMES, hashed=False)
+    device: str = hparam("auto", "auto | cpu | cuda | cuda:N | mps", hashed=False)
+    threads: int | None = hparam(None, "CPU threads for torch; unset: all available cores, shared among "
+                                 "the processes of a node under --platform=distributed", hashed=False)
+    compile: bool = hparam(False, "torch.compile the model for training (pays off on GPUs)", hashed=False)
+    deterministic: bool = hparam(False, "deterministic algorithms only (torch.use_deterministic_algorithms, "
+                                 "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; "
+                                 "slower", hashed=False)
+    root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
+    dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
+    download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
+    # ----- --platform=slurm ---------------------------------------------------------------------
+    replicates: str | None = hparam(None, "slurm: submit one job per replicate, e.g. 1-4 or 1,3; "
+                                    "unset: the --replicate", hashed=False)
+    slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
+                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False)
+    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False)
+    slurm_nodes: int = hparam(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)",
+                              hashed=False)
+    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False)
+    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False)
+    slurm_mem: int | None = hparam(None, "slurm: memory per node in GB; unset: the cluster's default",
+                                   hashed=False)
+    slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False)
+    slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files; "
+                                      "unset: <root>/slurm_logs", hashed=False)
+    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
+
+    def validate(self) -> None:
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"--threads must be >= 1, got {self.threads}")
+        if self.threads is not None and self.threads > MAX_THREADS:
+            raise UsageError(f"--threads must be at most {MAX_THREADS}, got {self.threads}")
+        limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5,
+                  "slurm_time": 10**6}
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            if value is not None and value > limit:
+                raise UsageError(f"--{name} must be at most {limit}, got {value}")
+        positive = {"slurm_nodes": self.slurm_nodes, "slurm_time": self.slurm_time,
+                    "slurm_cpus": self.slurm_cpus, "slurm_mem": self.slurm_mem}
+        for name, value in positive.items():
+            if value is not None and value < 1:
+                raise UsageError(f"--{name} must be >= 1, got {value}")
+        if self.slurm_gpus < 0:
+            raise UsageError(f"--slurm_gpus must be >= 0, got {self.slurm_gpus}")
+        if self.replicates is not None:
+            if self.platform != "slurm":
+                raise UsageError("--replicates is only for --platform=slurm; run one replicate with --replicate=N")
+            self.replicate_list()
+
+    def inapplicable(self) -> dict[str, str]:
+        if self.platform == "slurm":
+            return {}
+        names = [n for n in self.field_names() if n.startswith("slurm_")]
+        return {n: f"only --platform=slurm submits jobs (--platform={self.platform})" for n in names}
+
+    def replicate_list(self) -> list[int] | None:
+        """The replicates of --replicates (None when not given); replicates start at 1."""
+        if self.replicates is None:
+            return None
+        replicates = parse_levels(self.replicates, flag="--replicates")
+        if replicates[0] < 1:
+            raise UsageError(f"--replicates: replicates start at 1, got {self.replicates!r}")
+        return replicates
+
+
+class Platform:
+    """Local single-process platform; subclasses add process groups.
+
+    The process-group interface every runner may use: `rank`, `world_size`, `is_primary`, `barrier()`,
+    `broadcast_object(obj)`, `wrap_model(model)`. `all_reduce_sum` is deliberately absent here: the
+    training loop skips the reduction when the platform has none.
+    """
+
+    def __init__(self, hparams: PlatformHparams) -> None:
+        self.hparams = hparams
+        if hparams.deterministic:
+            use_deterministic_algorithms()
+        self.device = self.choose_device()
+        if self.device.type == "cpu":
+            torch.set_num_threads(hparams.threads or self.default_threads())
+
+    def choose_device(self) -> torch.device:
+        return resolve_device(self.hparams.device)
+
+    def default_threads(self) -> int:
+        return available_cpus()
+
+    @property
+    def root(self) -> Path:
+        return results_root(self.hparams)
+
+    @property
+    def dataset_root(self) -> Path:
+        return data_root(self.hparams)
+
+    # Process group: a single process here; the distributed platform overrides these.
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_primary(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        """Wait for every process; nothing to wait for in one process."""
+
+    def broadcast_object(self, obj: T, src: int = 0) -> T:
+        """Every process gets `src`'s object; in one process that is the object itself."""
+        return obj
+
+    def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The module the training loop runs forward and backward through (`model` stays the bare one)."""
+        return compile_model(model) if self.hparams.compile else model
+
+
+def use_deterministic_algorithms() -> None:
+    """Deterministic kernels everywhere (an op without one raises); set before any CUDA work."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def check_results_root(root: Path, flag: str = "--root") -> None:
+    """Refuse, before anything is written, a results root that cannot hold job directories."""
+    path = Path(root).absolute()
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            raise UsageError(f"{flag}: the name {part[:32]!r}... is {len(part)} characters; file names are at "
+                             f"most {NAME_MAX} bytes")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag}: {existing} is a file, not a directory (cannot create {path})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        why = "read-only file system" if _read_only(existing) else "permission denied"
+        raise UsageError(f"{flag}: cannot create {path}: {existing} is not writable ({why})")
+    try:  # the root itself (no job file): what access() cannot tell, e.g. /proc or /sys
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{flag}: cannot create {path}: {os.strerror(e.errno or 0)}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: {path} is not writable (permission denied)")
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (respects taskset and SLURM/cgroup CPU sets), else all cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def results_root(hparams: PlatformHparams) -> Path:
+    """--root, else $SPARSELAB_ROOT, else ./runs."""
+    return Path(hparams.root or os.environ.get("SPARSELAB_ROOT") or "runs")
+
+
+def data_root(hparams: PlatformHparams) -> Path:
+    """--dataset_root, else $SPARSELAB_DATA, else ./data."""
+    return Path(hparams.dataset_root or os.environ.get("SPARSELAB_DATA") or "data")
+
+
+def compile_model(model: torch.nn.Module) -> Any:
+    return torch.compile(model)
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto = CUDA if present, else MPS, else CPU; a device that does not exist is a UsageError."""
+    name = name.strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"--device: unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device={name}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(f"--device={name}: only {torch.cuda.device_count()} CUDA device(s) present")
+    elif device.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise UsageError(f"--device={name}: MPS is not available on this machine")
+    elif device.type != "cpu":
+        raise UsageError(f"--device: unsupported device {name!r}; use auto, cpu, cuda, cuda:N or mps")
+    return device

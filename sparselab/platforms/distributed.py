@@ -1,0 +1,190 @@
+"""Data-parallel training under torchrun: one process per device, on one or many machines.
+
+Launch: `torchrun --nproc_per_node=K main.py <command> --platform=distributed ...` (see
+docs/scaling_out.md for several nodes). Each process reads torchrun's environment (RANK, WORLD_SIZE,
+LOCAL_RANK, MASTER_ADDR, ...), joins the default process group (NCCL on CUDA, with device
+cuda:LOCAL_RANK; Gloo on the CPU) and trains its shard of every global batch through
+DistributedDataParallel. Only rank 0 writes files and prints; the other ranks' stdout is silenced
+(stderr, where errors go, is kept).
+
+There is one process group per process, so the platform that owns it registers itself as the
+process-wide `active()` one; `training.job.run_once` uses it to make every rank take the same
+decisions.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime
+import gc
+import os
+import sys
+from typing import Any, Mapping, Sequence, TypeVar
+
+import torch
+import torch.distributed as dist
+
+from sparselab.foundations.errors import UsageError
+from sparselab.platforms.base import Platform, PlatformHparams, available_cpus, compile_model
+
+T = TypeVar("T")
+
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+LAUNCH_HINT = "torchrun --nproc_per_node=K main.py <command> --platform=distributed ..."
+# Set to 1 to have every rank check its own objects against the ones rank 0 broadcasts (stderr).
+CHECK_BROADCAST_ENV = "SPARSELAB_CHECK_BROADCAST"
+# Set to 1 to keep the stdout of ranks other than 0 (debugging).
+ALL_RANKS_PRINT_ENV = "SPARSELAB_ALL_RANKS_PRINT"
+# How long a collective waits for a late rank before failing. Waits for another run's job lock do not
+# count (run_once keeps the ranks talking); this only has to cover rank-0-only work such as saving.
+TIMEOUT = datetime.timedelta(hours=2)
+
+_ACTIVE: "DistributedPlatform | None" = None
+
+
+def active() -> "DistributedPlatform | None":
+    """The distributed platform of this process, if one was created."""
+    return _ACTIVE
+
+
+def torchrun_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """rank, world_size, local_rank, local_world_size from torchrun's variables; UsageError if absent."""
+    environ = os.environ if environ is None else environ
+    missing = [name for name in TORCHRUN_VARIABLES if name not in environ]
+    if missing:
+        raise UsageError(f"--platform=distributed needs the torchrun environment ({', '.join(missing)} not set); "
+                         f"launch with: {LAUNCH_HINT}")
+    try:
+        rank, world_size, local_rank = (int(environ[n]) for n in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
+        local_world_size = int(environ.get("LOCAL_WORLD_SIZE", world_size))
+    except ValueError:
+        raise UsageError("--platform=distributed: RANK, WORLD_SIZE and LOCAL_RANK must be integers; "
+                         f"launch with: {LAUNCH_HINT}") from None
+    if not (0 <= rank < world_size and 0 <= local_rank < local_world_size):
+        raise UsageError(f"--platform=distributed: inconsistent RANK={rank} WORLD_SIZE={world_size} "
+                         f"LOCAL_RANK={local_rank}; launch with: {LAUNCH_HINT}")
+    return {"rank": rank, "world_size": world_size, "local_rank": local_rank,
+            "local_world_size": local_world_size}
+
+
+def choose_device(name: str, local_rank: int) -> torch.device:
+    """auto and cuda mean cuda:LOCAL_RANK when CUDA is present; cpu means Gloo on the CPU."""
+    name = name.strip().lower()
+    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if name in ("auto", "cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device={name}: CUDA is not available on this machine")
+        if local_rank >= torch.cuda.device_count():
+            raise UsageError(f"--platform=distributed: local rank {local_rank} has no GPU "
+                             f"({torch.cuda.device_count()} present); use --nproc_per_node <= the GPU count")
+        return torch.device("cuda", local_rank)
+    raise UsageError(f"--device={name} with --platform=distributed: use auto or cuda (each process takes "
+                     "cuda:LOCAL_RANK) or cpu")
+
+
+class DistributedPlatform(Platform):
+    """One process of a torchrun job; see the module docstring."""
+
+    def __init__(self, hparams: PlatformHparams, environ: Mapping[str, str] | None = None) -> None:
+        global _ACTIVE
+        run = torchrun_environment(environ)
+        self.rank: int = run["rank"]
+        self.world_size: int = run["world_size"]
+        self.local_rank: int = run["local_rank"]
+        self.local_world_size: int = run["local_world_size"]
+        super().__init__(hparams)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        self.backend = "nccl" if self.device.type == "cuda" else "gloo"
+        if not dist.is_initialized():
+            kwargs: dict[str, Any] = {"backend": self.backend, "timeout": TIMEOUT}
+            if self.device.type == "cuda":
+                kwargs["device_id"] = self.device
+            dist.init_process_group(**kwargs)
+            atexit.register(self.close)
+        if not self.is_primary and not os.environ.get(ALL_RANKS_PRINT_ENV):
+            sys.stdout = open(os.devnull, "w")  # kept open for the life of the process
+        _ACTIVE = self
+
+    def choose_device(self) -> torch.device:
+        return choose_device(self.hparams.device, self.local_rank)
+
+    def default_threads(self) -> int:
+        return max(1, available_cpus() // self.local_world_size)
+
+    # ----- collectives ----------------------------------------------------------------------------
+    def barrier(self) -> None:
+        if self.device.type == "cuda":
+            dist.barrier(device_ids=[self.device.index])
+        else:
+            dist.barrier()
+
+    def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The sum over ranks of `tensor` (a new tensor; the argument is left as it was)."""
+        out = tensor.clone()
+        dist.all_reduce(out, op=dist.ReduceOp.SUM)
+        return out
+
+    def broadcast_object(self, obj: T, src: int = 0) -> T:
+        """Rank `src`'s object on every rank (pickled; tensors come back on the CPU as they were sent).
+
+        With SPARSELAB_CHECK_BROADCAST=1 every other rank that passed an object of its own (not None)
+        reports on stderr whether it equals rank `src`'s: a check that ranks computed the same thing.
+        """
+        box = [obj]
+        dist.broadcast_object_list(box, src=src, device=self.device if self.device.type == "cuda" else None)
+        received = box[0]
+        if os.environ.get(CHECK_BROADCAST_ENV) and obj is not None and self.rank != src:
+            verdict = "matches" if same(obj, received) else "DIFFERS FROM"
+            print(f"[rank {self.rank}] broadcast check: {type(obj).__name__} {verdict} rank {src}'s",
+                  file=sys.stderr, flush=True)
+        return received
+
+    def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
+        """DistributedDataParallel around the (already placed) model; compiled on request."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        # Rank 0's buffers (BatchNorm statistics) are broadcast at every forward; newer torch
+        # names that flag forward_sync_buffers and deprecates broadcast_buffers.
+        flag = "forward_sync_buffers" if "forward_sync_buffers" in _ddp_parameters() else "broadcast_buffers"
+        wrapped: torch.nn.Module = DistributedDataParallel(model, device_ids=device_ids, **{flag: True})
+        return compile_model(wrapped) if self.hparams.compile else wrapped
+
+    def close(self) -> None:
+        """At exit: free what still uses the process group, then leave it.
+
+        A DistributedDataParallel wrapper that is only kept alive by a reference cycle would otherwise
+        be destroyed during interpreter shutdown, after the group, which aborts the process
+        ("terminate called without an active exception") in about one exit out of five.
+        """
+        global _ACTIVE
+        if dist.is_initialized():
+            gc.collect()
+            dist.destroy_process_group()
+        if _ACTIVE is self:
+            _ACTIVE = None
+
+
+def _ddp_parameters() -> set[str]:
+    import inspect
+
+    from torch.nn.parallel import DistributedDataParallel
+
+    return set(inspect.signature(DistributedDataParallel.__init__).parameters)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Structural equality that understands tensors, mappings, sequences and plain objects."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype
+                and a.shape == b.shape and torch.equal(a.cpu(), b.cpu()))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, Sequence) and not isinstance(a, (str, bytes)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if hasattr(a, "__dict__") and not isinstance(a, type):
+        return same(vars(a), vars(b))
+    return bool(a == b)

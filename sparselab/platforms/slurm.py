@@ -1,0 +1,246 @@
+"""`--platform=slurm`: submit the same command to a SLURM cluster through submitit.
+
+`python main.py <command> <flags> --platform=slurm [--slurm_* flags] [--replicates=1-4]` submits one
+job per replicate. Each job runs `main.py <command> <flags>` with `--platform=local` (one process,
+one GPU or the CPU), or, when `--slurm_nodes` x `--slurm_gpus` asks for more than one process, runs
+`torchrun` on every node with `--platform=distributed`. Before anything is submitted the command
+line is checked by asking main.py for each job's output directory (`--print_path`), so a bad flag
+fails here and not in the queue. A requeued or duplicated job is harmless: jobs are locked and
+marked done, and an interrupted one resumes from its checkpoint.
+
+main.py hands the command line over with `maybe_submit(command, argv)` before a runner is built;
+the `SlurmPlatform` in the registry only says so if a runner is reached with `--platform=slurm`.
+submitit is imported lazily (requirements-dev.txt); `--slurm_executor=local` runs the jobs as
+background processes on this machine, which is how the tests exercise this module.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.platforms.base import Platform, PlatformHparams, data_root, results_root
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds the sparselab package
+MAIN = REPO_ROOT / "main.py"
+# Platform flags that the job itself needs (the slurm ones, --platform and --replicates are consumed here).
+PASS_THROUGH = ("device", "threads", "compile", "download")
+PORT_BASE, PORT_SPAN = 20000, 20000
+
+
+class SlurmPlatform(Platform):
+    """Never runs a job in this process: main.py submits through `maybe_submit` first."""
+
+    def __init__(self, hparams: PlatformHparams) -> None:
+        raise UsageError("--platform=slurm submits jobs from the command line (main.py calls "
+                         "sparselab.platforms.slurm.maybe_submit); it cannot run a job inside this process")
+
+
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    """A parsed `--platform=slurm` command line."""
+
+    command: str
+    flags: list[str]  # the command's own flags, pass-through platform flags included
+    hparams: PlatformHparams
+    replicates: list[int]
+    print_path: bool
+
+
+def maybe_submit(command: str, argv: Sequence[str]) -> int | None:
+    """Submit when `--platform=slurm` is given (the exit status), else None: main.py carries on."""
+    argv = list(argv)
+    if pre_read(argv, "platform") != "slurm" or "-h" in argv or "--help" in argv:
+        return None
+    submission = parse(command, argv)
+    if submission.print_path:
+        for directory in output_directories(submission).values():
+            print(directory)
+        return 0
+    return submit(submission)
+
+
+def parse(command: str, argv: Sequence[str]) -> Submission:
+    """Split the platform flags (and --replicate, --print_path) from the command's own flags."""
+    probe = OneLineParser(prog=f"main.py {command}", add_help=False, allow_abbrev=False)
+    PlatformHparams.add_args(probe)
+    probe.add_argument("--replicate", type=int, default=None)
+    probe.add_argument("--print_path", nargs="?", const="true", default="false")
+    known, rest = probe.parse_known_args(list(argv))
+    hparams = PlatformHparams.from_args(known)
+    assert isinstance(hparams, PlatformHparams)
+    replicates = hparams.replicate_list()
+    if replicates is not None and known.replicate is not None:
+        raise UsageError("give --replicate=N or --replicates=LIST, not both")
+    if replicates is None:
+        replicates = [known.replicate if known.replicate is not None else 1]
+    flags = list(rest)
+    for name in PASS_THROUGH:
+        if hasattr(known, name):
+            value = getattr(hparams, name)
+            flags.append(f"--{name}={str(value).lower() if isinstance(value, bool) else value}")
+    # The job may start in another folder or environment: pin the roots as absolute paths.
+    flags.append(f"--root={results_root(hparams).resolve()}")
+    if hparams.dataset_root is not None or os.environ.get("SPARSELAB_DATA"):
+        flags.append(f"--dataset_root={data_root(hparams).resolve()}")
+    print_path = str(known.print_path).strip().lower() in ("1", "true", "yes", "on")
+    return Submission(command, flags, hparams, replicates, print_path)
+
+
+def processes_per_node(hparams: PlatformHparams) -> int:
+    return max(1, hparams.slurm_gpus)
+
+
+def job_flags(submission: Submission, replicate: int) -> list[str]:
+    """main.py's arguments for one replicate's job, without --platform (the task adds it)."""
+    return [submission.command, *submission.flags, f"--replicate={replicate}"]
+
+
+def output_directories(submission: Submission) -> dict[int, str]:
+    """Ask main.py where each replicate's job writes (`--print_path`, in parallel): one directory, or
+    one line per level for a branch command. This also validates every flag before submission."""
+    procs = {}
+    for replicate in submission.replicates:
+        argv = [sys.executable, str(MAIN), *job_flags(submission, replicate), "--platform=local",
+                "--device=cpu", "--threads=1", "--print_path"]
+        procs[replicate] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                            cwd=str(REPO_ROOT))
+    answers = {replicate: (proc.communicate(), proc.returncode) for replicate, proc in procs.items()}
+    directories = {}
+    for replicate, ((out, err), status) in answers.items():
+        if status != 0:
+            lines = err.strip().splitlines() or [f"main.py exited with status {status}"]
+            message = lines[-1].removeprefix("error: ")
+            raise UsageError(message) if status == 2 else JobFailed(message)
+        directories[replicate] = out.strip()
+    return directories
+
+
+@dataclasses.dataclass(frozen=True)
+class SlurmTask:
+    """What a submitted job runs: main.py (one process) or torchrun (several), on each node."""
+
+    python: str
+    main: str
+    cwd: str
+    argv: tuple[str, ...]  # job_flags(...)
+    nodes: int
+    procs_per_node: int
+    output: str  # what --print_path says about the job: returned when the job succeeds
+
+    def launch_command(self, node_rank: int = 0, master_addr: str = "", port: int = 29500) -> list[str]:
+        if self.nodes * self.procs_per_node == 1:
+            return [self.python, self.main, *self.argv, "--platform=local"]
+        launcher = [self.python, "-m", "torch.distributed.run", f"--nproc_per_node={self.procs_per_node}"]
+        if self.nodes == 1:
+            launcher.append("--standalone")
+        else:
+            launcher += [f"--nnodes={self.nodes}", f"--node_rank={node_rank}", f"--master_addr={master_addr}",
+                         f"--master_port={port}"]
+        return [*launcher, self.main, *self.argv, "--platform=distributed"]
+
+    def __call__(self) -> str:
+        command = self.launch_command()
+        if self.nodes * self.procs_per_node > 1:
+            import submitit
+
+            job_env = submitit.JobEnvironment()
+            command = self.launch_command(job_env.node, job_env.hostnames[0], job_port(job_env.job_id))
+        print(" ".join(command), flush=True)
+        status = subprocess.run(command, cwd=self.cwd).returncode
+        if status != 0:
+            raise RuntimeError(f"{' '.join(command)} exited with status {status}")
+        return self.output
+
+    def checkpoint(self) -> Any:
+        """On preemption or time-out submitit requeues the same task; the job resumes from its checkpoint."""
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self)
+
+
+def job_port(job_id: str) -> int:
+    """A rendezvous port that every node of a job derives alike from the job id."""
+    digits = re.sub(r"\D", "", job_id) or "0"
+    return PORT_BASE + int(digits) % PORT_SPAN
+
+
+def executor_parameters(hparams: PlatformHparams, name: str) -> dict[str, Any]:
+    """submitit AutoExecutor parameters: one task per node, GPUs, CPUs, memory, time, partition."""
+    params: dict[str, Any] = {"name": name, "timeout_min": hparams.slurm_time, "nodes": hparams.slurm_nodes,
+                              "tasks_per_node": 1, "gpus_per_node": hparams.slurm_gpus}
+    optional = {"cpus_per_task": hparams.slurm_cpus, "mem_gb": hparams.slurm_mem,
+                "slurm_partition": hparams.slurm_partition}
+    params.update({k: v for k, v in optional.items() if v is not None})
+    if hparams.slurm_executor == "slurm":
+        params["slurm_setup"] = [f"export PYTHONPATH={REPO_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"]
+    return params
+
+
+def make_executor(hparams: PlatformHparams, folder: Path, name: str) -> Any:
+    try:
+        import submitit
+    except ImportError:
+        raise UsageError("--platform=slurm needs submitit: pip install submitit "
+                         "(it is listed in requirements-dev.txt)") from None
+    if hparams.slurm_executor == "local" and hparams.slurm_nodes > 1:
+        raise UsageError(f"--slurm_executor=local runs on this machine only; --slurm_nodes={hparams.slurm_nodes} "
+                         "needs --slurm_executor=slurm")
+    try:
+        executor = submitit.AutoExecutor(folder=str(folder), cluster=hparams.slurm_executor)
+    except RuntimeError as e:  # submitit's "Could not detect srun"
+        raise UsageError(f"--slurm_executor=slurm: no SLURM on this machine ({e}); "
+                         "use --slurm_executor=local to try the jobs here") from None
+    executor.update_parameters(**executor_parameters(hparams, name))
+    return executor
+
+
+def submit(submission: Submission) -> int:
+    """Submit one job per replicate; print job ids and output directories; wait on request."""
+    h = submission.hparams
+    directories = output_directories(submission)  # validates the command line first
+    folder = Path(h.slurm_folder).resolve() if h.slurm_folder else results_root(h).resolve() / "slurm_logs"
+    # The job unpickles SlurmTask, so this repository must be importable wherever the job starts.
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    jobs = []
+    for replicate, directory in directories.items():
+        executor = make_executor(h, folder, name=f"sparselab_{submission.command}_r{replicate}")
+        task = SlurmTask(python=sys.executable, main=str(MAIN), cwd=str(REPO_ROOT),
+                         argv=tuple(job_flags(submission, replicate)), nodes=h.slurm_nodes,
+                         procs_per_node=processes_per_node(h), output=directory)
+        job = executor.submit(task)
+        jobs.append((replicate, job))
+        print(f"replicate {replicate}: job {job.job_id}  log {job.paths.stdout}", flush=True)
+        for line in directory.splitlines():
+            print(f"  output {line}", flush=True)
+    if not h.slurm_wait:
+        return 0
+    failed = 0
+    for replicate, job in jobs:
+        try:
+            job.result()
+            print(f"replicate {replicate}: job {job.job_id} finished", flush=True)
+        except Exception as e:  # submitit raises its own FailedJobError / UncompletedJobError
+            failed += 1
+            print(f"replicate {replicate}: job {job.job_id} failed: {failure_reason(job, e)}  "
+                  f"(log {job.paths.stderr})", file=sys.stderr, flush=True)
+    return 1 if failed else 0
+
+
+def failure_reason(job: Any, error: BaseException) -> str:
+    """main.py's own one-line error from the job's log if there is one, else submitit's message."""
+    try:
+        log = job.stderr() or ""
+    except OSError:
+        log = ""
+    errors = [line for line in log.splitlines() if line.startswith("error: ")]
+    if errors:
+        return errors[-1].removeprefix("error: ")
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(error).__name__

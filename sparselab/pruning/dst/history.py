@@ -1,0 +1,50 @@
+"""The topology history: one row per update, rewritten atomically to `topology.csv` as it grows."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from sparselab.foundations import io as fio
+from sparselab.foundations.csvfile import read_rows
+
+TOPOLOGY_FILE = "topology.csv"
+FIXED_COLUMNS = ("iteration", "drop_fraction", "moved", "pruned", "kept", "density")
+
+
+class TopologyHistory:
+    """Rows of {iteration, drop_fraction, moved, pruned, kept, density, density[<tensor>]...}."""
+
+    def __init__(self, rows: list[dict[str, Any]] | None = None) -> None:
+        self.rows: list[dict[str, Any]] = [dict(r) for r in rows or []]
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Add a row; a row for an iteration already present replaces it (a resumed run redoes it)."""
+        self.rows = [r for r in self.rows if r["iteration"] != row["iteration"]]
+        self.rows.append(dict(row))
+        self.rows.sort(key=lambda r: r["iteration"])
+
+    @property
+    def moved_total(self) -> int:
+        return sum(int(r["moved"]) for r in self.rows)
+
+    def to_csv(self, tensor_names: list[str]) -> str:
+        columns = [*FIXED_COLUMNS, *(f"density[{n}]" for n in tensor_names)]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+        return out.getvalue()
+
+    def save(self, directory: Path | str, tensor_names: list[str]) -> None:
+        fio.write_text(Path(directory) / TOPOLOGY_FILE, self.to_csv(tensor_names))
+
+    def state(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.rows]
+
+
+def read_topology(path: Path | str) -> list[dict[str, Any]]:
+    """Parse topology.csv back (numbers as int/float)."""
+    return read_rows(path)

@@ -1,0 +1,94 @@
+"""Pruning bundles: how each level prunes (PruningHparams) and pruning at initialisation.
+
+Fields whose default depends on other fields (`fc_density`, `balanced_redistribute`) are resolved in
+`validate` to their effective value, with a `hash_baseline` so that job directories made before the
+published default was adopted keep their hash under the explicit spelling of their old meaning.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from sparselab.foundations.hparams import Hparams, hparam, require
+
+SCORES = ("magnitude", "gradient", "random", "snip", "grasp", "synflow")
+DISTRIBUTIONS = ("global", "layerwise", "uniform", "uniform_plus", "er", "erk", "erk_plus", "balanced", "pyramidal")
+DATA_FREE_SCORES = ("magnitude", "random", "synflow")
+UNSEEDED_SCORES = ("magnitude", "synflow")     # deterministic and data-free: no seed to give
+ERK_FAMILY = ("er", "erk", "erk_plus")
+COUNT_RULES = ("prunable", "openlth")
+
+STRATEGY_HELP = (
+    "score of each weight: magnitude |w| (data-free); gradient |w dL/dw| on --pruning_batches training batches, "
+    "eval mode; random (seeded, data-free); snip |w dL/dw| on --pruning_batches training batches, train mode "
+    "(batch statistics); grasp w*(Hg) on a class-balanced sample of 10 training examples per class, train mode, "
+    "temperature 200; synflow |w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
+    "data-free, 100 rounds")
+COUNT_RULE_HELP = (
+    "how many weights a level removes: prunable = round(p * R) of the R remaining prunable weights; openlth = "
+    "ceil(p * T) + 1 with T the remaining weights of ALL prunable tensors, ignored and dense ones included "
+    "(OpenLTH's sparse_global and SDD: hidden layers get sparser per level)")
+
+
+def _check_density(flag: str, value: float | None) -> None:
+    if value is not None:
+        require(0 < value <= 1, f"{flag} must be in (0, 1], got {value}")
+
+
+BALANCED_REDISTRIBUTE_HELP = (
+    "balanced: give the unused share of tensors capped at density 1 to the others so the total hits the target "
+    "(default: false, as published by Gadhikar et al. 2023: the realised density is below the target)")
+
+
+@dataclasses.dataclass(frozen=True)
+class PruningHparams(Hparams):
+    _group: ClassVar[str] = "Pruning"
+    pruning_strategy: str = hparam("magnitude", STRATEGY_HELP, choices=SCORES)
+    pruning_fraction: float = hparam(0.2, "fraction of the remaining prunable weights removed per level "
+                                          "(see --pruning_count_rule)")
+    pruning_distribution: str = hparam("global", "how many weights each tensor keeps: global = one ranking over "
+                                                 "all prunable weights; layerwise = the same fraction of each "
+                                                 "tensor; or a density rule", choices=DISTRIBUTIONS)
+    pruning_layers_to_ignore: str = hparam("", "comma list of tensor names neither pruned nor counted by the "
+                                               "levels (a tensor pruned at initialisation keeps that mask)")
+    pruning_batches: int = hparam(1, "training batches whose gradients gradient and snip use (one batch of the "
+                                     "training batch size each)")
+    pruning_seed: int | None = hparam(None, "seed of random scores and of the scoring batches "
+                                            "(default: derived from the replicate)")
+    erk_power: float = hparam(1.0, "exponent of the ER/ERK scale (1 = the published rule)")
+    fc_density: float | None = hparam(1.0, "erk_plus: fixed density of the output layer (1 = dense, Liu et al. "
+                                           "2022); none = its ERK density but at least 0.2 (this project's rule "
+                                           "before)", hash_baseline=None)
+    balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
+    pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES)
+
+    def validate(self) -> None:
+        require(0 < self.pruning_fraction < 1,
+                f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
+        require(1 <= self.pruning_batches <= 10**4, f"--pruning_batches must be in 1..10000, got {self.pruning_batches}")
+        require(0 < self.erk_power <= 100, f"--erk_power must be in (0, 100], got {self.erk_power}")
+        _check_density("--fc_density", self.fc_density)
+        # Effective values (hash baselines: fc_density None, balanced_redistribute True).
+        if self.pruning_distribution != "erk_plus" and self.fc_density == 1.0:
+            object.__setattr__(self, "fc_density", None)
+        if self.balanced_redistribute is None:
+            object.__setattr__(self, "balanced_redistribute", self.pruning_distribution != "balanced")
+
+    def inapplicable(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        d, s = self.pruning_distribution, self.pruning_strategy
+        if d not in ERK_FAMILY:
+            out["erk_power"] = f"only er, erk and erk_plus use it (--pruning_distribution={d})"
+        if d != "erk_plus":
+            out["fc_density"] = f"only erk_plus uses it (--pruning_distribution={d})"
+        if d != "balanced":
+            out["balanced_redistribute"] = f"only balanced uses it (--pruning_distribution={d})"
+        if s not in ("gradient", "snip"):
+            out["pruning_batches"] = f"only gradient and snip read training batches (--pruning_strategy={s})"
+        if s in UNSEEDED_SCORES:
+            out["pruning_seed"] = f"{s} is deterministic and data-free"
+        return out
+
+    @property
+    def layers_to_ignore(self) -> list[str]:
+        return [n.strip() for n in self.pruning_layers_to_ignore.split(",") if n.strip()]

@@ -1,0 +1,95 @@
+"""Pruning at initialisation: score x distribution to `--init_density`, before any training.
+
+`prune_at_init` builds the level-0 mask of a "sparse from the start" run:
+1. tensors in `--dense_layers` (and the caller's `ignore`) stay dense and are not counted;
+2. the output layer is fixed at `--init_fc_density` when given (erk_plus: 1 by default), the rest
+   shares the budget;
+3. the mask is score x distribution at `--init_density` (SynFlow iterates inside; the distribution
+   defaults to one global ranking for every score but random, see `init_hparams`), or, with
+   `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
+   weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
+   pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
+   these criteria are studied for; SynFlow removes residual 1x1 shortcuts of ResNets entirely unless
+   they are in `--dense_layers`, as Synaptic-Flow keeps them by default): `check_connectivity` tells;
+4. with `--repair_flow`, units left without input or output get their strongest weight back;
+5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
+   initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from sparselab.pruning.allocate import AllocationRequest, select_counts
+from sparselab.pruning.connectivity import check_connectivity, repair_flow
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.distributions import RuleOptions
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask, check_names, output_weight_name
+from sparselab.pruning.prune import check_strategy, prune_to_density
+from sparselab.pruning.scores import SCORE_MODULES, SCORES, is_iterative
+
+__all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept"]
+
+
+def init_context(hparams: InitPruningHparams, context: ScoreContext) -> ScoreContext:
+    changes = {"grasp_samples_per_class": hparams.grasp_samples_per_class,
+               "synflow_iterations": hparams.synflow_iterations}
+    if hparams.init_pruning_seed is not None:
+        changes["seed"] = hparams.init_pruning_seed
+    return context.replace(**changes)
+
+
+def ratio_only(model: nn.Module, mask: Mask, criterion: Mask, placement: str, context: ScoreContext) -> Mask:
+    """The per-tensor counts of `criterion`, placed inside each tensor by the `placement` score."""
+    scores = (SCORE_MODULES[placement].session(model, context)(mask) if is_iterative(placement)
+              else SCORES[placement](model, mask, context))
+    request = AllocationRequest(scores=scores, mask=mask, keep=criterion.num_kept)
+    return select_counts(request, criterion.kept_per_tensor())
+
+
+@torch.no_grad()
+def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
+    """Multiply each masked tensor by 1/sqrt(density): the mask's overall density or the tensor's own."""
+    if how == "none":
+        return
+    params = mask.check_model(model)
+    for name, m in mask.items():
+        density = mask.density if how == "global_density" else int(m.sum()) / m.numel()
+        if density > 0:
+            params[name].mul_(1.0 / math.sqrt(density))
+
+
+def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
+                  ignore: Iterable[str] = ()) -> Mask:
+    """The initial mask (all ones over the counted tensors when `--init_density` is not set).
+
+    The model's weights are modified in place: rescaled by `--init_scale`, pruned weights zeroed.
+    `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
+    """
+    dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
+    dense += [n for n in check_names(model, ignore, "layers to ignore") if n not in dense]
+    mask = Mask.ones_like(model, ignore=dense)
+    if hparams.init_density is None:
+        return mask
+    check_strategy(hparams.init_pruning_strategy, hparams.init_pruning_distribution)
+    context = init_context(hparams, context)
+    output = output_weight_name(model)
+    fixed = {output: hparams.init_fc_density} if hparams.init_fc_density is not None and output in mask else {}
+    if hparams.pruning_ratio_from is not None:
+        criterion = prune_to_density(model, mask, hparams.init_density, hparams.pruning_ratio_from, "global",
+                                     context, fixed=fixed, allow_empty=True)
+        new = ratio_only(model, mask, criterion, hparams.init_pruning_strategy, context)
+    else:
+        options = RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute))
+        new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
+                               hparams.init_pruning_distribution, context, options=options, fixed=fixed,
+                               allow_empty=True)
+    if hparams.repair_flow:
+        new = repair_flow(model, new)
+    rescale_kept(model, new, hparams.init_scale)
+    new.apply_(model)
+    return new

@@ -1,0 +1,143 @@
+"""Pruning at initialisation ("sparse from the start"): the bundle. Every default is a no-op.
+
+Defaults that follow the published method of the chosen score are resolved in `validate` to their
+effective value (shown in the banner and `hparams.json`), each with a `hash_baseline` = the value
+old job directories meant, so they keep their hash under that explicit spelling:
+- `init_pruning_distribution`: global for every data-driven or magnitude score (one ranking over all
+  prunable weights, as SNIP, GraSP, SynFlow publish), erk for random (Liu et al. 2022); baseline erk.
+- `init_fc_density`: 1 (dense output layer) for erk_plus (Liu et al. 2022), else none; baseline none.
+- `init_balanced_redistribute`: false for balanced (Gadhikar et al. 2023), else true; baseline true.
+- `grasp_samples_per_class`: 25 (Random_Pruning's GraSP); baseline 10 (this project's earlier default).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES, UNSEEDED_SCORES
+
+INIT_SCALES = ("none", "global_density", "layer_density")
+RATIO_CRITERIA = ("snip", "grasp", "synflow")
+GRASP_SAMPLES_BEFORE = 10  # the hash baseline of --grasp_samples_per_class
+
+INIT_STRATEGY_HELP = (
+    "score used to prune at initialisation. random: seeded, data-free; magnitude |w|: data-free; snip |w dL/dw| "
+    "on ONE training batch (the training batch size), train mode (batch statistics); gradient: the same in "
+    "eval mode; grasp w*(Hg) on --grasp_samples_per_class training examples of every class, train mode, "
+    "temperature 200; synflow |w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
+    "data-free, --synflow_iterations rounds. Scoring batches come from the training set in their own seeded "
+    "order (--init_pruning_seed); SNIP does not re-initialise the scored copy")
+INIT_DISTRIBUTION_HELP = (
+    "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all "
+    "counted weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for "
+    "random. A density rule with a data-driven score = the rule sets each tensor's count, the score picks "
+    "the positions inside it")
+
+
+@dataclasses.dataclass(frozen=True)
+class InitPruningHparams(Hparams):
+    _group: ClassVar[str] = "Pruning at initialisation"
+    init_density: float | None = hparam(None, "fraction of the counted prunable weights kept at initialisation, "
+                                              "in (0, 1]: exactly round(d * N) are kept (balanced: fewer, see "
+                                              "--init_balanced_redistribute); tensors in --dense_layers are not "
+                                              "counted (default: no pruning at initialisation)")
+    init_pruning_strategy: str = hparam("random", INIT_STRATEGY_HELP, choices=SCORES)
+    init_pruning_distribution: str | None = hparam(None, INIT_DISTRIBUTION_HELP, choices=DISTRIBUTIONS,
+                                                   hash_baseline="erk")
+    init_scale: str = hparam("none", "rescale the kept weights by 1/sqrt(density): none, the overall density, "
+                                     "or each tensor's own density", choices=INIT_SCALES)
+    dense_layers: str = hparam("", "comma list of tensor names kept dense at initialisation (not counted)")
+    init_fc_density: float | None = hparam(None, "fixed density of the output layer at initialisation (default: "
+                                                 "1 = dense for erk_plus, as Liu et al. 2022; else as the "
+                                                 "distribution decides)", hash_baseline=None)
+    init_balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
+    pruning_ratio_from: str | None = hparam(None, "take only the per-tensor counts of this criterion's global mask "
+                                                  "and place the kept weights by --init_pruning_strategy "
+                                                  "(random by default)")
+    grasp_samples_per_class: int = hparam(25, "class-balanced training examples per class used by GraSP "
+                                              "(25 as in Random_Pruning; 10 before)",
+                                          hash_baseline=GRASP_SAMPLES_BEFORE)
+    synflow_iterations: int = hparam(100, "rounds of SynFlow's exponential pruning schedule")
+    init_pruning_seed: int | None = hparam(None, "seed of random scores and scoring batches at initialisation "
+                                                 "(default: derived from the replicate)")
+    repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output")
+
+    def validate(self) -> None:
+        if self.init_density is not None:
+            require(0 < self.init_density <= 1, f"--init_density must be in (0, 1], got {self.init_density}")
+        if self.init_fc_density is not None:
+            require(0 < self.init_fc_density <= 1,
+                    f"--init_fc_density must be in (0, 1], got {self.init_fc_density}")
+        if self.pruning_ratio_from is not None:
+            require(self.pruning_ratio_from in RATIO_CRITERIA,
+                    f"--pruning_ratio_from: unknown value {self.pruning_ratio_from!r}; "
+                    f"choose from {', '.join(RATIO_CRITERIA)}")
+        require(1 <= self.grasp_samples_per_class <= 10**5,
+                f"--grasp_samples_per_class must be in 1..100000, got {self.grasp_samples_per_class}")
+        require(1 <= self.synflow_iterations <= 10**5,
+                f"--synflow_iterations must be in 1..100000, got {self.synflow_iterations}")
+        self._resolve()
+
+    def _resolve(self) -> None:
+        """Set the effective value of every 'by score / by distribution' default (see the module docstring)."""
+        if self.init_pruning_distribution is None:
+            by_score = "erk" if self.init_pruning_strategy == "random" else "global"
+            object.__setattr__(self, "init_pruning_distribution", by_score)
+        distribution = self.init_pruning_distribution if self.pruning_ratio_from is None else "global"
+        if self.init_fc_density is None and distribution == "erk_plus" and self.enabled:
+            object.__setattr__(self, "init_fc_density", 1.0)
+        if self.init_balanced_redistribute is None:
+            object.__setattr__(self, "init_balanced_redistribute", distribution != "balanced")
+        if "grasp" not in self.scores_used and self.grasp_samples_per_class == 25:
+            object.__setattr__(self, "grasp_samples_per_class", GRASP_SAMPLES_BEFORE)
+
+    def inapplicable(self) -> dict[str, str]:
+        if not self.enabled:
+            why = "no pruning at initialisation without --init_density"
+            return {f.name: why for f in dataclasses.fields(self) if f.name != "init_density"}
+        out: dict[str, str] = {}
+        used = self.scores_used
+        if self.pruning_ratio_from is not None:
+            out["init_pruning_distribution"] = "--pruning_ratio_from sets the per-tensor counts"
+        if self.init_pruning_distribution != "balanced" or self.pruning_ratio_from is not None:
+            out["init_balanced_redistribute"] = "only the balanced distribution uses it"
+        if "grasp" not in used:
+            out["grasp_samples_per_class"] = "only grasp uses it"
+        if "synflow" not in used:
+            out["synflow_iterations"] = "only synflow uses it"
+        if set(used) <= set(UNSEEDED_SCORES):
+            out["init_pruning_seed"] = f"{' and '.join(used)} is deterministic and data-free"
+        return out
+
+    @property
+    def scores_used(self) -> tuple[str, ...]:
+        """The score(s) computed at initialisation: the strategy and, with --pruning_ratio_from, the criterion."""
+        extra = () if self.pruning_ratio_from in (None, self.init_pruning_strategy) else (self.pruning_ratio_from,)
+        return (self.init_pruning_strategy, *extra)
+
+    @property
+    def enabled(self) -> bool:
+        return self.init_density is not None
+
+    @property
+    def dense_layer_names(self) -> list[str]:
+        return [n.strip() for n in self.dense_layers.split(",") if n.strip()]
+
+
+@dataclasses.dataclass(frozen=True)
+class InitScopeHparams(Hparams):
+    """Not a flag bundle: an iterative runner adds `init_scope(...)` to its hashed bundles.
+
+    Pruning at initialisation prunes every prunable tensor but `--dense_layers`, in `train` and in the
+    iterative runners alike (as SNIP, GraSP, SynFlow and Liu et al. 2022 do; the levels' ignore list is
+    an IMP convention). Before, the iterative runners kept `--pruning_layers_to_ignore` dense at
+    initialisation; such runs hash without this bundle, so an old directory is never reused.
+    """
+    _group: ClassVar[str] = "Pruning at initialisation: scope"
+    init_prunes_ignored_layers: bool = hparam(False, "pruning at initialisation also prunes the tensors that "
+                                                     "the levels ignore")
+
+
+def init_scope(layers_to_ignore: list[str], init: InitPruningHparams) -> InitScopeHparams:
+    return InitScopeHparams(init_prunes_ignored_layers=init.enabled and bool(layers_to_ignore))

@@ -1,0 +1,12 @@
+"""|w|: keep the largest weights."""
+from __future__ import annotations
+
+import torch
+
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.mask import Mask
+
+
+def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
+    params = mask.check_model(model)
+    return {name: p.detach().abs() for name, p in params.items()}

@@ -1,0 +1,224 @@
+"""Read experiment directories back into records (reports.records), and average across replicates.
+
+Accepted paths: an experiment folder `<command>_<hash>` (all its replicates), one
+`replicate_<R>` folder (only that replicate), or any folder inside a replicate (a level, a job, a
+branch), which stands for its replicate. Layouts:
+
+    <command>_<hash>/replicate_<R>/level_<L>/main/                 trunk levels
+    <command>_<hash>/replicate_<R>/level_<L>/branch_<name>_<hash>/  branches of a level
+    <command>_<hash>/replicate_<R>/level_pretrain/main/             the pretraining job (optional)
+    train_<hash>/replicate_<R>/main/                                a single training run
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from sparselab.foundations.errors import UsageError
+from sparselab.reports.jobs import read_hparams, read_job
+from sparselab.reports.records import (AVERAGED, DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult,
+                             ReplicateResult, Stat)
+from sparselab.training.metrics import mark_repeats
+
+REPLICATE_RE = re.compile(r"^replicate_(\d+)$")
+LEVEL_RE = re.compile(r"^level_(\d+)$")
+BRANCH_RE = re.compile(r"^branch_(.+)_([0-9a-fA-F]+)$")
+EXPERIMENT_RE = re.compile(r"^(.+)_([0-9a-fA-F]{6,})$")
+
+def replicate_dirs(directory: Path) -> list[Path]:
+    found = [p for p in directory.iterdir() if p.is_dir() and REPLICATE_RE.match(p.name)]
+    return sorted(found, key=lambda p: int(REPLICATE_RE.match(p.name).group(1)))  # type: ignore[union-attr]
+
+
+def is_experiment(directory: Path) -> bool:
+    return directory.is_dir() and bool(replicate_dirs(directory))
+
+
+def experiments_under(root: Path) -> list[Path]:
+    """The experiment folders directly under a results root, sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if is_experiment(p))
+
+
+def resolve(path: Path | str) -> tuple[Path, list[Path]]:
+    """(experiment folder, replicate folders to read) for any accepted path; UsageError otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"--path {path}: no such directory")
+    if not path.is_dir():
+        raise UsageError(f"--path {path}: not a directory; give an experiment folder <command>_<hash>")
+    if is_experiment(path):
+        return path, replicate_dirs(path)
+    for candidate in (path, *list(path.parents)[:3]):
+        if REPLICATE_RE.match(candidate.name):
+            return candidate.parent, [candidate]
+    inside = experiments_under(path)
+    if inside:
+        names = ", ".join(p.name for p in inside[:3]) + (", ..." if len(inside) > 3 else "")
+        raise UsageError(f"--path {path} is a results root holding {len(inside)} experiment(s) ({names}); "
+                         f"give one of them, or see: python main.py list --root {path}")
+    raise UsageError(f"--path {path} holds no experiment (expected replicate_<R>/ folders in a "
+                     "<command>_<hash> folder)")
+
+
+# ----- whole experiments -------------------------------------------------------------------------
+def collect(path: Path | str) -> ExperimentResult:
+    """Read one experiment (or one replicate of it) into records."""
+    directory, reps = resolve(path)
+    kind = "trunk" if any(_level_dirs(r) for r in reps) else "train"
+    replicates = [_read_replicate(r, kind) for r in reps]
+    if kind == "trunk":
+        _fill_missing_levels(replicates)
+    hparams = _trunk_hparams(directory, reps, kind)
+    name = directory.name
+    command = hparams.get("command") or _command_from_name(name)
+    experiment = ExperimentResult(directory=directory, name=name, command=command, kind=kind,
+                                  hparams=hparams, replicates=replicates)
+    experiment.branches = _branch_infos(replicates)
+    experiment.label = command
+    return experiment
+
+
+def _command_from_name(name: str) -> str:
+    match = EXPERIMENT_RE.match(name)
+    return match.group(1) if match else name
+
+
+def _level_dirs(replicate: Path) -> list[tuple[int, Path]]:
+    out = []
+    for p in replicate.iterdir():
+        match = LEVEL_RE.match(p.name)
+        if match and p.is_dir():
+            out.append((int(match.group(1)), p))
+    return sorted(out)
+
+
+def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
+    number = int(REPLICATE_RE.match(directory.name).group(1))  # type: ignore[union-attr]
+    rep = ReplicateResult(number, directory)
+    if kind == "train":
+        rep.levels[0] = LevelResult(0, read_job(directory / MAIN, dense=True))
+        _set_trunk_density(rep.levels[0])
+        return rep
+    for level, level_dir in _level_dirs(directory):
+        result = LevelResult(level, read_job(level_dir / MAIN))
+        for branch_dir in sorted(level_dir.iterdir()):
+            match = BRANCH_RE.match(branch_dir.name)
+            if match and branch_dir.is_dir():
+                result.branches[branch_dir.name[len("branch_"):]] = read_job(branch_dir)
+        _set_trunk_density(result)
+        rep.levels[level] = result
+    mark_repeats([res.main.values for res in rep.levels.values() if res.main.status == DONE])
+    pretrain = directory / "level_pretrain" / MAIN
+    if pretrain.exists():
+        rep.pretrain = read_job(pretrain).status
+    return rep
+
+
+def _set_trunk_density(result: LevelResult) -> None:
+    """Every job of a level gets `trunk_density`, the density of the level's trunk job: a branch is an
+    ablation AT that level (a re-dense retrain ends at density 1 but belongs at the trunk's)."""
+    density = result.main.get("density")
+    if density is None:
+        return
+    for job in (result.main, *result.branches.values()):
+        if job.status != MISSING:
+            job.values["trunk_density"] = density
+
+
+def _fill_missing_levels(replicates: list[ReplicateResult]) -> None:
+    """Every replicate gets every level from 0 to the highest level any replicate has."""
+    top = max((lv for rep in replicates for lv in rep.levels), default=-1)
+    for rep in replicates:
+        for level in range(top + 1):
+            if level not in rep.levels:
+                rep.levels[level] = LevelResult(level, JobResult(rep.directory / f"level_{level}" / MAIN, MISSING))
+        rep.levels = dict(sorted(rep.levels.items()))
+
+
+def _trunk_hparams(directory: Path, reps: list[Path], kind: str) -> dict[str, Any]:
+    """The trunk's hparams.json: from any job of the experiment (they share the bundles)."""
+    candidates: list[Path] = []
+    for rep in reps + replicate_dirs(directory):
+        if kind == "train":
+            candidates.append(rep / MAIN)
+        else:
+            candidates += [level_dir / MAIN for _, level_dir in _level_dirs(rep)]
+    for job_dir in candidates:
+        record = read_hparams(job_dir)
+        if record is not None:
+            return record
+    return {}
+
+
+def _branch_infos(replicates: list[ReplicateResult]) -> dict[str, BranchInfo]:
+    infos: dict[str, BranchInfo] = {}
+    for rep in replicates:
+        for result in rep.levels.values():
+            for key, job in result.branches.items():
+                if key in infos:
+                    continue
+                match = BRANCH_RE.match("branch_" + key)
+                assert match is not None
+                record = read_hparams(job.directory) or {}
+                name = str(record.get("branch") or match.group(1))
+                infos[key] = BranchInfo(key, name, match.group(2), dict(record.get("branch_hparams") or {}))
+    ordered = dict(sorted(infos.items(), key=lambda kv: (kv[1].name, kv[1].hash)))
+    _label_branches(list(ordered.values()))
+    return ordered
+
+
+def _label_branches(infos: list[BranchInfo]) -> None:
+    """A branch is labelled by its name; branches sharing a name add the hparams that tell them apart."""
+    by_name: dict[str, list[BranchInfo]] = {}
+    for info in infos:
+        by_name.setdefault(info.name, []).append(info)
+    for name, group in by_name.items():
+        if len(group) == 1:
+            group[0].label = name
+            continue
+        flats = [_flatten(info.hparams) for info in group]
+        keys = sorted({k for flat in flats for k in flat})
+        differing = [k for k in keys if len({repr(flat.get(k)) for flat in flats}) > 1]
+        for info, flat in zip(group, flats):
+            detail = ", ".join(f"{k}={flat.get(k)}" for k in differing[:3])
+            info.label = f"{name} ({detail})" if detail else f"{name} [{info.hash[:8]}]"
+
+
+def _flatten(values: dict[str, Any]) -> dict[str, Any]:
+    """Branch hparams may be grouped by bundle ({"branch": {...}}); labels want the fields."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+# ----- statistics across replicates --------------------------------------------------------------
+def mean_std(values: Iterable[float]) -> Stat:
+    """Mean and sample standard deviation (n - 1); std is None for fewer than two values."""
+    data = [float(v) for v in values]
+    n = len(data)
+    if n == 0:
+        return Stat(None, None, 0)
+    mean = sum(data) / n
+    if n < 2:
+        return Stat(mean, None, n)
+    return Stat(mean, math.sqrt(sum((x - mean) ** 2 for x in data) / (n - 1)), n)
+
+
+def summarize(experiment: ExperimentResult, level: int, key: str = MAIN) -> dict[str, Stat]:
+    """Mean and std of every averaged metric over the replicates whose job at (level, series) is done."""
+    done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
+    return {metric: mean_std(job.get(metric) for job in done if job.get(metric) is not None)
+            for metric in AVERAGED}
+
+
+def done_count(experiment: ExperimentResult, level: int, key: str = MAIN) -> int:
+    return sum(1 for _, job in experiment.jobs(level, key) if job.status == DONE)

@@ -1,0 +1,178 @@
+"""The `report` and `list` commands of main.py.
+
+    python main.py report --path DIR [--path DIR2 ...] [--csv F] [--json F] [--plot F.png] [--curves F.png]
+    python main.py report --compare DIR1 DIR2 ...          (the same as several --path)
+    python main.py report <command> <the flags of the run> (finds the run's folder, all replicates)
+    python main.py list [--root R]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sparselab.foundations import integrity
+from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.foundations.errors import UsageError
+
+
+def default_root(given: str | None = None) -> Path:
+    return Path(given or os.environ.get("SPARSELAB_ROOT") or "runs")
+
+
+def run_commands() -> dict[str, Any]:
+    """Commands whose runs `report <command> <flags>` can find: the trunks and `train`."""
+    from sparselab.training.runner import TrainRunner
+
+    table: dict[str, Any] = {TrainRunner.name: TrainRunner}
+    try:
+        from sparselab.lottery.runner import TRUNK_RUNNERS
+        table.update(TRUNK_RUNNERS)
+    except ImportError:
+        pass
+    return table
+
+
+def add_output_args(parser: argparse.ArgumentParser) -> None:
+    from sparselab.reports.plot import CURVE_METRICS, PLOT_METRICS
+
+    group = parser.add_argument_group("Report output")
+    group.add_argument("--csv", metavar="FILE", help="write the table as CSV (fractions, one row per job)")
+    group.add_argument("--json", metavar="FILE", help="write the same rows as JSON, with each experiment's hparams")
+    group.add_argument("--plot", metavar="FILE", help="draw accuracy vs percent of weights remaining (.png/.pdf/.svg)")
+    group.add_argument("--curves", metavar="FILE", help="draw training curves (accuracy vs iteration) per level")
+    group.add_argument("--labels", metavar="A,B", help="comma-separated names of the experiments, in order")
+    group.add_argument("--metric", default="final_test_accuracy",
+                       help=f"y value of --plot [{'|'.join(PLOT_METRICS)}] (default: final_test_accuracy)")
+    group.add_argument("--curve_metric", default="test_accuracy",
+                       help=f"y value of --curves [{'|'.join(CURVE_METRICS)}] (default: test_accuracy)")
+    group.add_argument("--title", help="title of the --plot figure")
+
+
+def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespace]:
+    """The experiment folder of `python main.py <command> <argv>`, and the parsed output flags."""
+    from sparselab.training.presets import resolve_preset
+
+    commands = run_commands()
+    if command not in commands:
+        raise UsageError(f"report: unknown command {command!r}; choose from {', '.join(commands)}, "
+                         "or give --path DIR")
+    runner_cls = commands[command]
+    preset = resolve_preset(pre_read(argv, "default_hparams"))
+    parser = OneLineParser(prog=f"main.py report {command}",
+                           description=f"report on the `{command}` run that these flags describe")
+    runner_cls.add_args(parser, preset)
+    add_output_args(parser)
+    args = parser.parse_args(argv)
+    runner = runner_cls.from_args(args, preset)
+    root = default_root(getattr(getattr(runner, "platform", None), "root", None))
+    if hasattr(runner, "experiment_directory"):
+        directory = Path(runner.experiment_directory(root)).parent
+    else:
+        directory = Path(runner.directory(root)).parent.parent
+    if not directory.exists():
+        raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
+                         f"python main.py {command} <same flags>")
+    return directory, args
+
+
+class ReportCommand:
+    name: ClassVar[str] = "report"
+    description: ClassVar[str] = "tables, CSV/JSON and plots of experiments (--path DIR, or a command and its flags)"
+
+    @staticmethod
+    def main(argv: list[str]) -> int:
+        from sparselab.reports.plot import CURVE_METRICS, PLOT_METRICS, check_metric, check_output
+
+        argv = list(argv)
+        if argv and not argv[0].startswith("-"):
+            directory, args = run_directory(argv[0], argv[1:])
+            paths = [directory]
+        else:
+            parser = OneLineParser(prog="main.py report", description=ReportCommand.description)
+            parser.add_argument("--path", action="append", default=[], metavar="DIR",
+                                help="an experiment folder <command>_<hash> or one replicate_<R> folder; repeatable")
+            parser.add_argument("--compare", nargs="+", default=[], metavar="DIR",
+                                help="several experiment folders to put side by side (same as several --path)")
+            add_output_args(parser)
+            args = parser.parse_args(argv)
+            paths = [Path(p) for p in args.path + args.compare]
+            if not paths:
+                raise UsageError("report: give --path DIR, --compare DIR1 DIR2 ..., or a command and its flags "
+                                 "(e.g. python main.py report lottery --levels=3)")
+        check_metric(args.metric, PLOT_METRICS, "--metric")
+        check_metric(args.curve_metric, CURVE_METRICS, "--curve_metric")
+        for flag, path in (("--plot", args.plot), ("--curves", args.curves)):
+            if path:
+                check_output(path, flag)
+        return report(paths, args)
+
+
+def report(paths: list[Path], args: argparse.Namespace) -> int:
+    from sparselab.reports import rows as report_rows, table
+    from sparselab.reports.collect import collect
+    from sparselab.reports.labels import assign_labels, parse_labels
+
+    experiments = [collect(p) for p in paths]
+    assign_labels(experiments, parse_labels(args.labels, len(experiments)))
+    if not any(e.has_results for e in experiments):
+        raise UsageError("nothing to report yet: no level of " + ", ".join(str(e.directory) for e in experiments)
+                         + " is finished or running")
+    print(table.report_text(experiments), flush=True)
+    rows = report_rows.rows(experiments)
+    written = []
+    if args.csv:
+        report_rows.write_csv(args.csv, rows)
+        written.append(args.csv)
+    if args.json:
+        report_rows.write_json(args.json, experiments, rows)
+        written.append(args.json)
+    if args.plot:
+        from sparselab.reports.plot import plot_accuracy
+
+        plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title)
+        written.append(args.plot)
+    if args.curves:
+        from sparselab.reports.plot import plot_curves
+
+        plot_curves(experiments, args.curves, column=args.curve_metric)
+        written.append(args.curves)
+    for path in written:
+        print(f"wrote {path}")
+    damaged = [job for e in experiments for job in e.damaged()]
+    if damaged:
+        raise DamagedResults(f"{len(damaged)} damaged job(s), left out of the report: {damaged[0].problem}; "
+                             f"{integrity.repair_hint(damaged[0].directory)}")
+    return 0
+
+
+class DamagedResults(UsageError):
+    """Some jobs of a report failed their checksums: the report is printed without them, exit 2."""
+
+
+class ListCommand:
+    name: ClassVar[str] = "list"
+    description: ClassVar[str] = "list the experiments under a results root"
+
+    @staticmethod
+    def main(argv: list[str]) -> int:
+        from sparselab.reports.listing import list_root, render_listing
+
+        parser = OneLineParser(prog="main.py list", description=ListCommand.description)
+        parser.add_argument("--root", default=None, help="results root (default: $SPARSELAB_ROOT, else ./runs)")
+        args = parser.parse_args(list(argv))
+        root = default_root(args.root)
+        if not root.is_dir():
+            raise UsageError(f"--root {root}: no such directory")
+        print(render_listing(list_root(root), root))
+        return 0
+
+
+def _commands() -> dict[str, type]:
+    from sparselab.reports.verify import VerifyCommand
+
+    return {ReportCommand.name: ReportCommand, ListCommand.name: ListCommand, VerifyCommand.name: VerifyCommand}
+
+
+REPORT_COMMANDS: dict[str, type] = _commands()

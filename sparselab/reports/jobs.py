@@ -1,0 +1,113 @@
+"""One job directory read back as a record (reports.records): final values, live values, curve, hparams."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sparselab.foundations import integrity
+from sparselab.foundations import io as fio
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.mask import REPORT_FILE as MASK_REPORT_FILE
+from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, JobResult
+from sparselab.training.job import DONE_FILE, HPARAMS_FILE, job_state
+from sparselab.training.metrics import METRICS_FILE, read_metrics
+
+# metrics.csv column -> the done.json key it stands for while a job is still running
+_LIVE_COLUMNS = {
+    "test_accuracy": "final_test_accuracy",
+    "test_loss": "final_test_loss",
+    "train_accuracy": "final_train_accuracy",
+    "train_loss": "final_train_loss",
+    "train_clean_accuracy": "final_train_clean_accuracy",
+    "train_noisy_accuracy": "final_train_noisy_accuracy",
+    "train_noisy_true_accuracy": "final_train_noisy_true_accuracy",
+    "density": "density",
+    "wall_seconds": "wall_seconds",
+    "test_top_prediction_fraction": "final_test_top_prediction_fraction",
+}
+
+
+def read_job(directory: Path, dense: bool = False) -> JobResult:
+    """The job's final values (done.json), or its latest logged values when it is in progress.
+
+    `dense`: a plain training run, whose density is 1 even though done.json does not say so.
+    A finished job whose files do not match the checksums of its done.json is DAMAGED, without values.
+    """
+    directory = Path(directory)
+    state = job_state(directory)
+    job = JobResult(directory, state)
+    if state == DONE:
+        try:
+            done = integrity.open_done(directory / DONE_FILE)[0]
+            integrity.check_job(directory)
+        except integrity.DamagedFile as e:
+            job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
+            return job
+        job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
+        _old_empty_tensors(directory, job.values)
+    elif state == IN_PROGRESS:
+        job.values, job.last_iteration = live_values(directory)
+    if dense and state != MISSING:
+        job.values.setdefault("density", 1.0)
+    return job
+
+
+def _old_empty_tensors(directory: Path, values: dict[str, Any]) -> None:
+    """done.json written before `empty_prunable_tensors` existed: read them from the job's mask report
+    (only for a sparse final network: a re-dense job's mask report describes its start)."""
+    density = values.get("density")
+    report = directory / MASK_REPORT_FILE
+    if "empty_prunable_tensors" in values or density is None or density >= 1 or not report.exists():
+        return
+    try:
+        tensors = fio.read_json(report).get("tensors", {})
+        values["empty_prunable_tensors"] = [name for name, t in tensors.items() if t.get("kept") == 0]
+    except (UsageError, AttributeError):
+        pass
+
+
+def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
+    """Values of a running job from its metrics.csv: the last row, and the best test accuracy so far."""
+    path = Path(directory) / METRICS_FILE
+    if not path.exists():
+        return {}, None
+    try:
+        rows = read_metrics(path)
+    except (OSError, ValueError):  # being rewritten or truncated: report the job without values
+        return {}, None
+    if not rows:
+        return {}, None
+    last = rows[-1]
+    values = {key: last[col] for col, key in _LIVE_COLUMNS.items() if last.get(col) is not None}
+    scored = [r for r in rows if r.get("test_accuracy") is not None]
+    if scored:
+        best = max(scored, key=lambda r: r["test_accuracy"])
+        values["best_test_accuracy"] = best["test_accuracy"]
+        values["best_iteration"] = best.get("iteration")
+    return values, last.get("iteration")
+
+
+def read_curve(directory: Path) -> list[dict[str, Any]]:
+    """The rows of a job's metrics.csv ([] when there is none, or when it fails its checksum)."""
+    path = Path(directory) / METRICS_FILE
+    if not path.exists():
+        return []
+    try:
+        integrity.verify_file(path)
+        return read_metrics(path)
+    except (OSError, ValueError, UsageError):
+        return []
+
+
+def read_hparams(directory: Path) -> dict[str, Any] | None:
+    path = Path(directory) / HPARAMS_FILE
+    if not path.exists():
+        return None
+    try:
+        record = fio.read_json(path)
+    except UsageError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+# ----- locating experiments ----------------------------------------------------------------------

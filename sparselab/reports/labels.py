@@ -1,0 +1,45 @@
+"""Names of experiments in tables and legends: given by --labels, else built from what differs."""
+from __future__ import annotations
+
+from sparselab.foundations.errors import UsageError
+from sparselab.reports.hparams_diff import distinguishing_fields, format_fields
+from sparselab.reports.records import MAIN, ExperimentResult
+
+
+def parse_labels(text: str | None, count: int) -> list[str] | None:
+    if text is None:
+        return None
+    labels = [part.strip() for part in text.split(",")]
+    if len(labels) != count or not all(labels):
+        raise UsageError(f"--labels {text!r}: give {count} non-empty comma-separated label(s), "
+                         f"one per experiment, got {len(labels)}")
+    return labels
+
+
+def assign_labels(experiments: list[ExperimentResult], labels: list[str] | None = None) -> None:
+    """Set `experiment.label`: the given labels, else the command plus the hparams that tell it apart."""
+    if labels is not None:
+        for experiment, label in zip(experiments, labels):
+            experiment.label = label
+        return
+    if len(experiments) == 1:
+        experiments[0].label = experiments[0].command
+        return
+    fields = distinguishing_fields([e.hparams for e in experiments])
+    for experiment, diff in zip(experiments, fields):
+        detail = format_fields(diff)
+        experiment.label = f"{experiment.command} {detail}".strip()
+    seen: dict[str, int] = {}
+    for experiment in experiments:
+        seen[experiment.label] = seen.get(experiment.label, 0) + 1
+    for experiment in experiments:
+        if seen[experiment.label] > 1:  # same command and hparams: e.g. the same folder twice
+            experiment.label = f"{experiment.label} [{experiment.name}]"
+
+
+def series_name(experiment: ExperimentResult, key: str, several: bool) -> str:
+    """Legend entry of one line: the experiment, and the branch when it is not the main series."""
+    if key == MAIN:
+        return experiment.label
+    branch = experiment.series_label(key)
+    return f"{experiment.label}: {branch}" if several else branch

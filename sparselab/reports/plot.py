@@ -1,0 +1,285 @@
+"""Plots: accuracy vs percent of weights remaining, and training curves per level.
+
+The x axis follows the lottery-ticket papers: percent of prunable weights remaining, log scale,
+decreasing from left to right (100, 80, 64, 51.2, ...). Each experiment and each of its branches is
+one line (the mean over finished replicates, with a ± std band when there are several); an
+experiment's dense level 0 is also drawn as a dashed horizontal reference. Branches sit at their trunk
+level's density; levels whose network collapsed (reports.records.JobResult.collapsed) are hollow. matplotlib is imported
+only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+from sparselab.foundations import io as fio
+from sparselab.foundations.errors import UsageError
+from sparselab.reports.collect import summarize
+from sparselab.reports.jobs import read_curve
+from sparselab.reports.labels import series_name
+from sparselab.reports.records import MAIN, MISSING, ExperimentResult
+
+# --metric of the accuracy plot -> y-axis title
+PLOT_METRICS: dict[str, str] = {
+    "final_test_accuracy": "final test accuracy (%)",
+    "best_test_accuracy": "best test accuracy (%)",
+    "final_train_accuracy": "final train accuracy (%)",
+    "final_train_clean_accuracy": "final train accuracy, clean examples (%)",
+    "final_train_noisy_accuracy": "final train accuracy, noisy examples (%)",
+}
+
+# metrics.csv column of the training curves -> y-axis title
+CURVE_METRICS: dict[str, str] = {
+    "test_accuracy": "test accuracy (%)",
+    "train_accuracy": "train accuracy (%)",
+}
+
+
+def _matplotlib() -> tuple[Any, Any]:
+    try:  # the Agg canvas directly: no pyplot, no change of the process-wide backend
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install matplotlib") from None
+    return Figure, FigureCanvasAgg
+
+
+def check_metric(metric: str, table: dict[str, str], flag: str) -> None:
+    if metric not in table:
+        raise UsageError(f"{flag} {metric!r}: choose from {', '.join(table)}")
+
+
+def _figure(width: float, height: float) -> Any:
+    """A figure drawn by the Agg canvas, outside pyplot's global state."""
+    Figure, canvas_cls = _matplotlib()
+    fig = Figure(figsize=(width, height))
+    canvas_cls(fig)
+    return fig
+
+
+def check_output(path: Path | str, flag: str) -> None:
+    """Fail before any work when matplotlib is missing or cannot write this file type."""
+    _, canvas_cls = _matplotlib()
+    suffix = Path(path).suffix.lstrip(".").lower() or "png"
+    supported = canvas_cls.get_supported_filetypes()
+    if suffix not in supported:
+        raise UsageError(f"{flag} {path}: cannot write .{suffix} files; use one of "
+                         f"{', '.join('.' + s for s in sorted(supported))}")
+
+
+def _save(fig: Any, path: Path | str) -> None:
+    path = Path(path)
+    buffer = io.BytesIO()
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    try:
+        fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
+    except ValueError as e:
+        raise UsageError(f"cannot write {path}: {e}; use a .png, .pdf or .svg name") from None
+    fio.write_bytes(path, buffer.getvalue())
+
+
+def accuracy_points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[float, float, float | None]]:
+    """(percent remaining, mean %, std % or None) per level with at least one finished replicate.
+
+    A branch sits at the density of its trunk level (`trunk_density`), not at its own final density:
+    it is an ablation at that level (a re-dense retrain ends dense but started from that level)."""
+    return [p[:3] for p in _points(experiment, key, metric)]
+
+
+def _points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[float, float, float | None, bool]]:
+    """accuracy_points plus whether a finished replicate of the point collapsed."""
+    points = []
+    for level in experiment.level_numbers():
+        stats = summarize(experiment, level, key)
+        density = stats["trunk_density"].mean if key != MAIN else None
+        density = stats["density"].mean if density is None else density
+        value = stats[metric].mean
+        if density is None or value is None or density <= 0:
+            continue
+        std = stats[metric].std
+        collapsed = any(job.collapsed for _, job in experiment.jobs(level, key))
+        points.append((100 * density, 100 * value, None if std is None else 100 * std, collapsed))
+    return sorted(points, key=lambda p: -p[0])
+
+
+def _ticks(values: list[float]) -> list[float]:
+    """The densities to label, thinned so that neighbouring labels do not overlap on a log axis."""
+    values = sorted(set(round(v, 6) for v in values), reverse=True)
+    if len(values) < 2:
+        return values
+    span = math.log10(values[0] / values[-1]) or 1.0
+    keep = [values[0]]
+    for v in values[1:]:
+        if math.log10(keep[-1] / v) >= span / 14:
+            keep.append(v)
+    return keep
+
+
+def _tick_label(value: float) -> str:
+    return f"{value:.3g}" if value >= 0.1 else f"{value:.2g}"
+
+
+def plot_accuracy(experiments: list[ExperimentResult], path: Path | str,
+                  metric: str = "final_test_accuracy", title: str | None = None) -> None:
+    _save(accuracy_figure(experiments, metric, title), path)
+
+
+def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_test_accuracy",
+                    title: str | None = None) -> Any:
+    check_metric(metric, PLOT_METRICS, "--metric")
+    fig = _figure(8, 5)
+    ax = fig.add_subplot(1, 1, 1)
+    colors = [f"C{i}" for i in range(10)]
+    several = len(experiments) > 1
+    xs: list[float] = []
+    drawn = 0
+    collapsed_any = False
+    for experiment in experiments:
+        for key in experiment.series_keys():
+            color = colors[drawn % len(colors)]
+            points = _points(experiment, key, metric)
+            if not points:
+                continue
+            drawn += 1
+            label = series_name(experiment, key, several)
+            x = [p[0] for p in points]
+            y = [p[1] for p in points]
+            xs += x
+            marker = "o" if key == MAIN else "s^vD<>"[(drawn - 1) % 6]
+            alive = [i for i, p in enumerate(points) if not p[3]]
+            ax.plot(x, y, "-", marker=marker, markersize=4, color=color, label=label, markevery=alive)
+            dead = [p for p in points if p[3]]
+            if dead:
+                collapsed_any = True
+                ax.plot([p[0] for p in dead], [p[1] for p in dead], linestyle="none", marker=marker,
+                        markersize=6, color=color, markerfacecolor="white", label="_collapsed")
+            if any(p[2] is not None for p in points):  # no band where fewer than two replicates finished
+                low = [math.nan if p[2] is None else p[1] - p[2] for p in points]
+                high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
+                ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
+            if key == MAIN:
+                dense = [p for p in points if abs(p[0] - 100) < 1e-6]
+                if dense:
+                    ax.axhline(dense[0][1], color=color, linestyle="--", linewidth=1.0,
+                               label=f"{label} (dense)")
+    if drawn == 0:
+        raise UsageError("nothing to plot: no finished level in " +
+                         ", ".join(str(e.directory) for e in experiments))
+    _density_axis(ax, xs)
+    ax.set_ylabel(PLOT_METRICS[metric])
+    ax.set_title(title or _title(experiments, metric))
+    ax.grid(True, alpha=0.3)
+    if collapsed_any:  # one legend entry explains every hollow marker
+        ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white",
+                label="hollow: collapsed network (see the report's collapsed column)")
+    handles = len(ax.get_lines())
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13),
+              ncol=2 if handles > 3 else 1, frameon=False)  # below the axes: never over the data
+    return fig
+
+
+def _density_axis(ax: Any, xs: list[float]) -> None:
+    """Log-scaled percent of weights remaining, decreasing from left to right, ticks at the data."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ax.set_xscale("log")
+    ticks = _ticks(xs)
+    lo, hi = min(xs), max(xs)
+    pad = (hi / lo) ** 0.04 if hi > lo else 1.25
+    ax.set_xlim(hi * pad, lo / pad)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(ticks, [_tick_label(t) for t in ticks])
+    ax.set_xlabel("percent of weights remaining")
+
+
+def _title(experiments: list[ExperimentResult], metric: str) -> str:
+    reps = sorted({len(e.replicates) for e in experiments})
+    what = PLOT_METRICS[metric].replace(" (%)", "")
+    if reps == [1]:
+        return f"{what} vs weights remaining (1 replicate)"
+    return f"{what} vs weights remaining\n(mean of {'/'.join(map(str, reps))} replicates, band = ± 1 std)"
+
+
+def mean_curve(experiment: ExperimentResult, level: int, column: str) -> tuple[list[int], list[float]]:
+    """Mean over replicates of a metrics.csv column at each logged iteration (jobs done or running)."""
+    sums: dict[int, list[float]] = {}
+    for _, job in experiment.jobs(level, MAIN):
+        if job.status == MISSING:
+            continue
+        for row in read_curve(job.directory):
+            it, value = row.get("iteration"), row.get(column)
+            if isinstance(it, int) and isinstance(value, (int, float)):
+                sums.setdefault(it, []).append(float(value))
+    iterations = sorted(sums)
+    return iterations, [100 * sum(sums[i]) / len(sums[i]) for i in iterations]
+
+
+def plot_curves(experiments: list[ExperimentResult], path: Path | str, column: str = "test_accuracy") -> None:
+    _save(curves_figure(experiments, column), path)
+
+
+def curves_figure(experiments: list[ExperimentResult], column: str = "test_accuracy") -> Any:
+    """One panel per experiment, one line per level of its main series, coloured from dense to sparse."""
+    check_metric(column, CURVE_METRICS, "--curve_metric")
+    cols = min(len(experiments), 2)
+    rows = math.ceil(len(experiments) / cols)
+    fig = _figure(7 * cols, 4.5 * rows)
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    anything = False
+    for index, experiment in enumerate(experiments):
+        ax = fig.add_subplot(rows, cols, index + 1)
+        levels = experiment.level_numbers()
+        points: list[tuple[int, float]] = []
+        for position, level in enumerate(levels):
+            iterations, values = mean_curve(experiment, level, column)
+            if not iterations:
+                continue
+            anything = True
+            points += list(zip(iterations, values))
+            density = summarize(experiment, level, MAIN)["density"].mean
+            if density is None:
+                density = _live_density(experiment, level)
+            where = f" ({100 * density:.3g}% left)" if density is not None and experiment.kind == "trunk" else ""
+            name = f"level {level}{where}" if experiment.kind == "trunk" else "train"
+            shade = cmap(0.9 * position / max(1, len(levels) - 1))
+            ax.plot(iterations, values, color=shade, linewidth=1.3, label=name)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(CURVE_METRICS[column])
+        zoomed = _zoom(ax, points)
+        ax.set_title(f"{experiment.label}: {experiment.name} (mean of {len(experiment.replicates)} replicate(s))"
+                     + ("\ny axis zoomed on the last 90% of training" if zoomed else ""), fontsize="medium")
+        ax.grid(True, alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize="x-small", ncol=2 if len(ax.lines) > 8 else 1, loc="lower right")
+    if not anything:
+        raise UsageError("nothing to plot: no metrics.csv with " + column + " in " +
+                         ", ".join(str(e.directory) for e in experiments))
+    fig.tight_layout()
+    return fig
+
+
+def _live_density(experiment: ExperimentResult, level: int) -> float | None:
+    for _, job in experiment.jobs(level, MAIN):
+        if job.get("density") is not None:
+            return float(job.get("density"))
+    return None
+
+
+def _zoom(ax: Any, points: list[tuple[int, float]]) -> bool:
+    """Fit the y axis to the last 90 % of training, so early low accuracies do not squash the end."""
+    if not points:
+        return False
+    horizon = max(it for it, _ in points)
+    late = [v for it, v in points if it >= 0.1 * horizon]
+    low_all, high = min(v for _, v in points), max(v for _, v in points)
+    if not late or min(late) - low_all < 0.2 * (high - low_all):
+        return False
+    low = min(late)
+    margin = max(0.05 * (high - low), 0.2)
+    ax.set_ylim(low - margin, high + margin)
+    return True

@@ -1,0 +1,106 @@
+"""The training bundle: optimiser, schedule, length, seeds of data order and augmentation."""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.step import parse_iterations, parse_step_list, validate_step_string
+
+MAX_LR = 1e3  # far above any published schedule; larger is a typo that diverges at once
+
+
+def check_schedule(total: str, warmup: str | None, milestones: str | None, ipe: int, prefix: str = "") -> None:
+    """Training at least one iteration; warm-up and milestones inside it (None: not checked, e.g. a
+    preset's value after a shortened end). Shared by fine-tuning."""
+    end = parse_iterations(total, ipe, f"--{prefix}training_steps")
+    require(end >= 1, f"--{prefix}training_steps={total} is zero iterations; train for at least 1it")
+    w = parse_iterations(warmup or "0ep", ipe, f"--{prefix}warmup_steps")
+    require(w < end or w == 0, f"--{prefix}warmup_steps={warmup} ({w} iterations) does not end before the end of "
+                               f"training ({total} = {end} iterations; {ipe} iterations per epoch)")
+    seen: set[int] = set()
+    for m in parse_step_list(milestones or "", f"--{prefix}milestone_steps"):
+        i = parse_iterations(m, ipe, f"--{prefix}milestone_steps")
+        require(i < end, f"--{prefix}milestone_steps: {m} ({i} iterations) is at or after the end of training "
+                         f"({total} = {end} iterations; {ipe} iterations per epoch)")
+        require(i not in seen, f"--{prefix}milestone_steps: two milestones at iteration {i} ({ipe} iterations "
+                               "per epoch); give each once")
+        seen.add(i)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingHparams(Hparams):
+    _group: ClassVar[str] = "Training"
+    optimizer_name: str = hparam("sgd", "optimiser", choices=("sgd", "adam", "adamw"))
+    lr: float = hparam(0.1, "base learning rate")
+    training_steps: str = hparam("40ep", "length of training: 160ep, 1000it, 2ep100it", step="one")
+    momentum: float = hparam(0.0, "SGD momentum (Adam: beta1 stays default)")
+    nesterov: bool = hparam(False, "Nesterov momentum (SGD)")
+    weight_decay: float = hparam(0.0, "L2 weight decay (decoupled for adamw)")
+    milestone_steps: str = hparam("", "comma list of steps where the lr is multiplied by gamma",
+                                  step="list")
+    gamma: float = hparam(0.1, "lr factor at each milestone")
+    warmup_steps: str = hparam("0ep", "linear warm-up length", step="one")
+    schedule: str = hparam("step", "lr schedule after warm-up", choices=("step", "cosine"))
+    label_smoothing: float = hparam(0.0, "label smoothing of the cross-entropy loss")
+    precision: str = hparam("fp32", "arithmetic precision: bf16/fp16 change results (so it is hashed); "
+                            "fp16 GPU only; bf16 on the CPU is faster only with native bf16 (avx512_bf16, amx)",
+                            choices=("fp32", "bf16", "fp16"))
+    data_order_seed: int | None = hparam(None, "seed of the data order (default: derived from the replicate)")
+    augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)")
+    regain_pruned_weights_steps: str | None = hparam(
+        None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely "
+              "(the retrain branch only: --retrain_t_regain_pruned_weights_steps)", step="one")
+    eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
+    train_eval_every: int = hparam(0, "evaluate the training set (--eval_train, label noise) every N epochs and at "
+                                      "the end; 0: every epoch with --eval_train, else about 20 times per run",
+                                   hashed=False)
+    eval_batch_size: int | None = hparam(None, "evaluation batch size (default: per device and model; does not "
+                                               "change predictions)", hashed=False)
+    tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
+                               hashed=False)
+
+    def validate(self) -> None:
+        require(self.lr > 0, f"--lr must be positive, got {self.lr}")
+        require(self.lr <= MAX_LR, f"--lr must be at most {MAX_LR:g}, got {self.lr}")
+        require(self.momentum >= 0 and self.momentum < 1, f"--momentum must be in [0, 1), got {self.momentum}")
+        require(self.weight_decay >= 0, f"--weight_decay must be >= 0, got {self.weight_decay}")
+        require(0 < self.gamma <= 1, f"--gamma must be in (0, 1] (a decay), got {self.gamma}")
+        require(self.weight_decay < 1, f"--weight_decay must be < 1, got {self.weight_decay}")
+        require(0 <= self.label_smoothing < 1, f"--label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        require(not self.nesterov or self.momentum > 0, "--nesterov needs --momentum > 0")
+        validate_step_string(self.training_steps, "--training_steps")
+        require(self.train_eval_every >= 0, f"--train_eval_every must be >= 0, got {self.train_eval_every}")
+        require(self.eval_batch_size is None or self.eval_batch_size >= 1,
+                f"--eval_batch_size must be positive, got {self.eval_batch_size}")
+        validate_step_string(self.warmup_steps, "--warmup_steps")
+        parse_step_list(self.milestone_steps, "--milestone_steps")
+        if self.tensorboard:
+            import importlib.util
+
+            require(importlib.util.find_spec("tensorboard") is not None,
+                    "--tensorboard needs the tensorboard package: pip install tensorboard")
+        if self.regain_pruned_weights_steps is not None:
+            validate_step_string(self.regain_pruned_weights_steps, "--regain_pruned_weights_steps")
+
+    def validate_steps(self, iterations_per_epoch: int) -> None:
+        check_schedule(self.training_steps, self.warmup_steps if self.given("warmup_steps") else None,
+                       self.milestone_steps if self.given("milestone_steps") else None, iterations_per_epoch)
+        if self.regain_pruned_weights_steps is not None:
+            end = parse_iterations(self.training_steps, iterations_per_epoch)
+            regain = parse_iterations(self.regain_pruned_weights_steps, iterations_per_epoch)
+            require(regain < end, f"--regain_pruned_weights_steps={self.regain_pruned_weights_steps} is not before "
+                                  f"the end of training ({self.training_steps})")
+
+    def inapplicable(self) -> dict[str, str]:
+        moot = {}
+        if not self.milestone_steps.strip():
+            moot["gamma"] = "the lr is multiplied by gamma only at --milestone_steps, and none are given"
+        if self.optimizer_name != "sgd":
+            moot["nesterov"] = f"Nesterov momentum is an SGD option (--optimizer_name={self.optimizer_name})"
+        return moot
+
+
+# Where the trunk commands and `train` take the training bundle: only the retrain branch re-densifies.
+REDENSE_ONLY = {"regain_pruned_weights_steps": "re-dense training is a branch: use lottery_branch retrain "
+                                               "(or train_branch retrain) --retrain_t_regain_pruned_weights_steps"}

@@ -1,0 +1,182 @@
+"""A job directory: run its work once, under its lock, and mark it done last.
+
+A job is finished when `done.json` exists (written last, with the final metrics and the sha256 of
+every file of the job, `foundations.integrity`). A job directory with checkpoints but no marker is
+resumed by the work function itself. A second process that wants the same job waits on the lock and
+then finds the marker. A finished job is verified before it is reused, and whoever takes a job's
+lock first deletes the temporary files a killed writer left, and a checkpoint left beside `done.json`.
+
+Data parallelism (`--platform=distributed`): the ranks of one run are one writer. Only rank 0 looks
+at the marker, takes the lock and writes `hparams.json` and `done.json`; it broadcasts its decision
+so that every rank either skips the job or runs `work()` (which trains collectively), and a barrier
+after the marker is written keeps every rank from reading the job's files before they exist. The
+platform is the `platform` argument, else the process's distributed platform if one was created
+(`platforms.distributed.active()`), else there is a single process.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import filelock
+
+from sparselab.foundations import integrity
+from sparselab.foundations import io as fio
+from sparselab.foundations.integrity import DONE_FILE
+from sparselab.platforms import distributed
+from sparselab.training.loop import CHECKPOINT_FILE
+
+HPARAMS_FILE = "hparams.json"
+LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this often (keeps collectives alive)
+
+
+def is_done(directory: Path) -> bool:
+    return (Path(directory) / DONE_FILE).exists()
+
+
+def read_done(directory: Path) -> dict[str, Any]:
+    """The job's result as recorded in done.json (checked against its own digest)."""
+    return integrity.open_done(Path(directory) / DONE_FILE)[0]
+
+
+def reuse_done(directory: Path) -> dict[str, Any]:
+    """A finished job's result, after checking every file it recorded; drops a leftover checkpoint."""
+    directory = Path(directory)
+    result = read_done(directory)
+    integrity.check_job(directory)
+    (directory / CHECKPOINT_FILE).unlink(missing_ok=True)  # a kill fell between done.json and its removal
+    return result
+
+
+def clean_leftovers(directory: Path) -> None:
+    """With the job's lock held: temporary files of killed writers go (nobody else writes here now)."""
+    integrity.remove_temporaries(directory)
+
+
+def job_state(directory: Path) -> str:
+    """'done', 'in progress' (something on disk but no marker) or 'missing'."""
+    directory = Path(directory)
+    if is_done(directory):
+        return "done"
+    if directory.exists() and any(p.name != fio.LOCK_NAME for p in directory.iterdir()):
+        return "in progress"
+    return "missing"
+
+
+def run_once(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]],
+             label: str, verbose: bool = True,
+             after_done: Callable[[], None] | None = None, platform: Any = None) -> dict[str, Any]:
+    """Run `work` unless the job is done; return the contents of `done.json` (on every rank)."""
+    platform = platform if platform is not None else distributed.active()
+    if platform is None or platform.world_size == 1:
+        return _run_single(Path(directory), record, work, label, verbose, after_done)
+    return _run_collective(Path(directory), record, work, label, verbose, after_done, platform)
+
+
+def _waiting_message(label: str, directory: Path) -> str:
+    return f"{label}: waiting for another process that holds {directory / fio.LOCK_NAME}"
+
+
+def _finish(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]],
+            after_done: Callable[[], None] | None, writer: bool) -> dict[str, Any]:
+    """hparams.json (if absent), the work, then done.json last; only `writer` touches files."""
+    hparams_path = directory / HPARAMS_FILE
+    if writer and not hparams_path.exists():
+        fio.write_json(hparams_path, record)
+    result = work()
+    if writer:
+        files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
+        fio.write_json(directory / DONE_FILE, integrity.seal(result, files))
+        if after_done is not None:
+            after_done()
+    return result
+
+
+def _run_single(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]], label: str,
+                verbose: bool, after_done: Callable[[], None] | None) -> dict[str, Any]:
+    if is_done(directory):
+        if verbose:
+            print(f"{label}: already done ({directory})", flush=True)
+        return reuse_done(directory)
+
+    def waiting() -> None:
+        print(_waiting_message(label, directory), flush=True)
+
+    with fio.job_lock(directory, on_wait=waiting):
+        clean_leftovers(directory)
+        if is_done(directory):
+            if verbose:
+                print(f"{label}: already done by another process ({directory})", flush=True)
+            return reuse_done(directory)
+        return _finish(directory, record, work, after_done, writer=True)
+
+
+def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]], label: str,
+                    verbose: bool, after_done: Callable[[], None] | None, platform: Any) -> dict[str, Any]:
+    """Rank 0 decides and writes; every rank learns the decision and the final result from it."""
+    primary = platform.is_primary
+    lock: filelock.FileLock | None = None
+    try:
+        state = None
+        if primary:
+            state, lock = _primary_first_look(directory, label, verbose)
+        # While another process holds the lock, rank 0 polls it and tells the other ranks every
+        # LOCK_POLL_SECONDS, so their broadcast never times out however long the wait.
+        while True:
+            job_dir, state = platform.broadcast_object((str(directory), state) if primary else None)
+            _check_same_job(job_dir, directory, platform.rank)
+            if state != "waiting":
+                break
+            if primary:
+                lock = _acquire(directory, timeout=LOCK_POLL_SECONDS)
+                if lock is not None:
+                    state = _state_under_lock(directory, label, verbose)
+        if state == "done":
+            result = reuse_done(directory) if primary else None
+        else:
+            result = _finish(directory, record, work, after_done, writer=primary)
+    finally:
+        if lock is not None:
+            lock.release()
+    platform.barrier()  # nobody reads this job's files before rank 0 has written them all
+    return platform.broadcast_object(result if primary else None)  # rank 0's numbers are the job's
+
+
+def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str, filelock.FileLock | None]:
+    """('done' | 'run' | 'waiting', the lock if we hold it)."""
+    if is_done(directory):
+        if verbose:
+            print(f"{label}: already done ({directory})", flush=True)
+        return "done", None
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = _acquire(directory, timeout=0)
+    if lock is None:
+        print(_waiting_message(label, directory), flush=True)
+        return "waiting", None
+    return _state_under_lock(directory, label, verbose), lock
+
+
+def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:
+    clean_leftovers(directory)
+    if is_done(directory):
+        if verbose:
+            print(f"{label}: already done by another process ({directory})", flush=True)
+        return "done"
+    return "run"
+
+
+def _acquire(directory: Path, timeout: float = -1) -> filelock.FileLock | None:
+    """The job's lock (flock: released by the kernel if its holder dies), or None after `timeout` s."""
+    lock = filelock.FileLock(str(directory / fio.LOCK_NAME))
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        return None
+    return lock
+
+
+def _check_same_job(primary_directory: str, directory: Path, rank: int) -> None:
+    if primary_directory != str(directory):
+        raise RuntimeError(f"rank {rank} reached job {directory} while rank 0 reached {primary_directory}: "
+                           "the ranks took different paths (a job finished by another process between "
+                           "their checks); rerun the same command to continue")

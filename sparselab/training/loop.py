@@ -1,0 +1,284 @@
+"""The one training loop: absolute iterations, hooks, evaluation, checkpoints and resumption.
+
+`train(setup)` runs updates for iterations [start, end). The learning rate is a function of the
+absolute iteration, each epoch's data order and augmentation are functions of (seed, epoch), and a
+checkpoint holds model, optimiser, scaler, hook states, metric log and running statistics, so a run
+resumed from a checkpoint is bit-identical (on the CPU) to one that was never interrupted.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+import torch
+import torch.nn.functional as F
+
+from sparselab.foundations.errors import JobFailed
+from sparselab.training import checkpoint
+from sparselab.training.checkpoint import CHECKPOINT_FILE
+from sparselab.training.evaluate import evaluate
+from sparselab.training.hparams import TrainingHparams
+from sparselab.training.metrics import MetricLog
+from sparselab.training.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
+from sparselab.training.precision import autocast, grad_scaler
+from sparselab.training.progress import Progress
+
+
+class TrainingHook(Protocol):
+    """Something that acts on the model around optimiser steps (masks, re-dense switch, DST)."""
+
+    def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
+    def before_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
+    def after_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def metrics(self) -> dict[str, Any]: ...
+
+
+class BaseHook:
+    """No-op implementations of every `TrainingHook` method."""
+
+    def on_start(self, model, optimizer, iteration) -> None:
+        pass
+
+    def before_optimizer_step(self, model, optimizer, iteration) -> None:
+        pass
+
+    def after_optimizer_step(self, model, optimizer, iteration) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+    def metrics(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass
+class TrainSetup:
+    model: torch.nn.Module
+    hparams: TrainingHparams
+    train_loader: Any  # datasets.loader.TrainLoader: iterations_per_epoch, batch_size, num_examples, epoch()
+    test_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+    out_dir: Path
+    device: torch.device
+    start_iteration: int
+    end_iteration: int
+    hooks: list[Any] = field(default_factory=list)
+    train_eval_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]] | None = None
+    true_labels: torch.Tensor | None = None
+    corrupted: torch.Tensor | None = None
+    verbose: bool = True
+    checkpoint_seconds: float = 600.0
+    log_prefix: str = ""
+    reduce: Callable[[torch.Tensor], torch.Tensor] | None = None  # all-reduce for data parallelism
+    tensorboard: Any = None  # a SummaryWriter when --tensorboard is on (set by `train`)
+    is_primary: bool = True
+    train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
+    rest_of_run: Callable[[float], float] | None = None  # job's total seconds -> seconds of the jobs after it
+    progress: Progress | None = None  # set by `train`
+
+
+TRAIN_EVAL_POINTS = 20  # label noise without --eval_train: about this many training-set evaluations per run
+
+
+def train_eval_due(s: TrainSetup, iteration: int, ipe: int) -> bool:
+    """Whether the training set is evaluated at `iteration`: start, end, and every --train_eval_every
+    epochs; by default every epoch with --eval_train (SDD), and ~TRAIN_EVAL_POINTS times under label
+    noise alone (enough for the clean/noisy curves; each costs a pass over the training set)."""
+    if s.train_eval_batches is None:
+        return False
+    if iteration in (s.start_iteration, s.end_iteration) or iteration % ipe:
+        return True
+    every = s.hparams.train_eval_every or (1 if s.hparams.eval_train else
+                                           max(1, math.ceil(s.end_iteration / ipe / TRAIN_EVAL_POINTS)))
+    return (iteration // ipe) % every == 0
+
+
+def train(setup: TrainSetup) -> MetricLog:
+    """Train from the checkpoint in `out_dir` if one exists, else from `start_iteration`."""
+    s = setup
+    h = s.hparams
+    ipe = s.train_loader.iterations_per_epoch
+    model = s.model
+    forward_model = s.train_model if s.train_model is not None else model
+    optimizer = build_optimizer(model, h)
+    scaler = grad_scaler(s.device, h.precision)
+    schedule = LearningRateSchedule(h, ipe)
+    log = MetricLog()
+    running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
+    s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run)
+
+    if h.tensorboard and s.is_primary:
+        from torch.utils.tensorboard import SummaryWriter
+
+        s.tensorboard = SummaryWriter(str(s.out_dir / "tensorboard"))
+    try:
+        return _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
+    finally:
+        if s.tensorboard is not None:
+            s.tensorboard.close()
+
+
+def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, iteration: int, x: torch.Tensor,
+          y: torch.Tensor, world_size: int) -> torch.Tensor:
+    """One optimiser step (hooks around it); returns the summed loss of this rank's examples."""
+    h = s.hparams
+    set_learning_rate(optimizer, lr)
+    optimizer.zero_grad(set_to_none=True)
+    with autocast(s.device, h.precision):
+        summed = F.cross_entropy(forward_model(x), y, label_smoothing=h.label_smoothing, reduction="sum")
+    # This rank's share of the mean over the GLOBAL batch, times world_size because DDP averages
+    # gradients over ranks: exact for unequal shards, and 0 (not NaN) for an empty one.
+    loss = summed.float() * (world_size / _global_batch(s.train_loader, iteration))
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+    else:
+        loss.backward()
+    for hook in s.hooks:
+        hook.before_optimizer_step(model, optimizer, iteration)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    for hook in s.hooks:
+        hook.after_optimizer_step(model, optimizer, iteration)
+    return summed
+
+
+def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
+           running: dict[str, Any], ipe: int) -> MetricLog:
+    checkpoint_path = s.out_dir / CHECKPOINT_FILE
+    iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
+    loss_sum = torch.zeros((), device=s.device)
+    examples = 0
+    last_checkpoint = time.monotonic()
+    segment_start = time.perf_counter()
+    world_size = getattr(s.train_loader, "world_size", 1)
+    forward_model.train()
+    while iteration < s.end_iteration:
+        ep, it = divmod(iteration, ipe)
+        for x, y in s.train_loader.epoch(ep, it):
+            summed = _step(s, model, forward_model, optimizer, scaler, schedule(iteration), iteration, x, y,
+                           world_size)
+            loss_sum += summed.detach().float()
+            examples += y.shape[0]
+            iteration += 1
+            if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and s.progress.due():
+                _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
+
+            at_epoch_end = iteration % ipe == 0
+            at_end = iteration == s.end_iteration
+            timed = time.monotonic() - last_checkpoint > s.checkpoint_seconds
+            if at_epoch_end or at_end or timed:
+                seconds = time.perf_counter() - segment_start
+                segment_loss, segment_examples = _reduce_sums(s, loss_sum, examples)
+                running["loss_sum"] += segment_loss
+                running["examples"] += segment_examples
+                running["seconds"] += seconds
+                running["images"] += segment_examples
+                loss_sum = torch.zeros((), device=s.device)
+                examples = 0
+                if not math.isfinite(running["loss_sum"]):
+                    raise JobFailed(f"training loss became {running['loss_sum']} at iteration {iteration} "
+                                    f"in {s.out_dir}; lower --lr or check the data")
+                if at_epoch_end or at_end:
+                    _log_point(s, log, iteration, ipe, schedule, running, train_seconds=seconds)
+                    running.update(loss_sum=0.0, examples=0)
+                if s.is_primary:
+                    saving = time.perf_counter()
+                    checkpoint.save(checkpoint_path, iteration, model, optimizer, scaler, s.hooks, log, running,
+                                    inputs)
+                    s.progress.add_checkpoint(time.perf_counter() - saving)
+                last_checkpoint = time.monotonic()
+                segment_start = time.perf_counter()
+                forward_model.train()
+            if at_end or at_epoch_end:
+                break
+    return log
+
+
+def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
+           running: dict[str, Any], ipe: int) -> tuple[int, Any]:
+    """(first iteration, input digests): resume from the checkpoint, or start and evaluate the start."""
+    checkpoint_path = s.out_dir / CHECKPOINT_FILE
+    if checkpoint_path.exists():
+        iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
+                                              running)
+        if s.is_primary:
+            log.save(s.out_dir)  # metrics.csv is the checkpoint's log again, whatever was on disk
+        if s.verbose and s.is_primary:
+            print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
+        return iteration, inputs
+    inputs = checkpoint.input_digests(s.out_dir)
+    for hook in s.hooks:
+        hook.on_start(model, optimizer, s.start_iteration)
+    _log_point(s, log, s.start_iteration, ipe, schedule, running, train_seconds=0.0)
+    return s.start_iteration, inputs
+
+
+def _print_step(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
+                segment_seconds: float) -> None:
+    """A progress line inside an epoch (syncs the device once for the running loss)."""
+    assert s.progress is not None
+    loss = float(loss_sum.item()) / examples if examples else None
+    print(s.progress.step_line(iteration, loss, running["images"] + examples, running["seconds"] + segment_seconds,
+                               s.train_loader.batch_size), flush=True)
+
+
+def _global_batch(loader: Any, iteration: int) -> int:
+    """Examples in the global batch of `iteration` (the last batch of an epoch may be smaller)."""
+    it = iteration % loader.iterations_per_epoch
+    return min(loader.batch_size, loader.num_examples - it * loader.batch_size)
+
+
+def _reduce_sums(s: TrainSetup, loss_sum: torch.Tensor, examples: int) -> tuple[float, int]:
+    """Sum the loss and example counts over ranks (identity in one process); syncs the device."""
+    if s.reduce is None:
+        return float(loss_sum.item()), examples
+    both = torch.stack([loss_sum.double(), torch.tensor(float(examples), device=loss_sum.device).double()])
+    both = s.reduce(both)
+    return float(both[0].item()), int(both[1].item())
+
+
+def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule: LearningRateSchedule,
+               running: dict[str, Any], train_seconds: float) -> None:
+    h = s.hparams
+    row: dict[str, Any] = {"iteration": iteration, "epoch": round(iteration / ipe, 4),
+                           "lr": schedule(max(iteration - 1, 0))}
+    if running["examples"]:
+        row["train_loss"] = running["loss_sum"] / running["examples"]
+    evaluating = time.perf_counter()
+    row.update(evaluate(s.model, s.test_batches(), "test", h.precision))
+    if s.train_eval_batches is not None and train_eval_due(s, iteration, ipe):
+        row.update(evaluate(s.model, s.train_eval_batches(), "train", h.precision, s.true_labels, s.corrupted))
+    assert s.progress is not None
+    s.progress.add_eval(time.perf_counter() - evaluating)
+    for hook in s.hooks:
+        row.update(hook.metrics())
+    if running["seconds"] > 0:
+        row["images_per_second"] = running["images"] / running["seconds"]
+    row["wall_seconds"] = running["seconds"]
+    log.add(row)
+    if s.is_primary:
+        log.save(s.out_dir)
+    if s.tensorboard is not None:
+        for key, value in row.items():
+            if key != "iteration" and isinstance(value, (int, float)):
+                s.tensorboard.add_scalar(key, value, iteration)
+        s.tensorboard.flush()
+    if s.verbose and s.is_primary:
+        print(_progress_line(s, row, iteration, ipe, running), flush=True)
+
+
+def _progress_line(s: TrainSetup, row: dict[str, Any], iteration: int, ipe: int, running: dict[str, Any]) -> str:
+    assert s.progress is not None
+    return s.progress.point_line(row, iteration, running, s.train_loader.batch_size)

@@ -1,0 +1,67 @@
+"""Optimiser registry and the learning-rate schedule as a pure function of the absolute iteration."""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable
+
+import torch
+
+from sparselab.foundations.step import parse_iterations, parse_step_list
+from sparselab.training.hparams import TrainingHparams
+
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainingHparams], torch.optim.Optimizer]
+
+
+def _sgd(params, h: TrainingHparams) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=h.lr, momentum=h.momentum, nesterov=h.nesterov,
+                           weight_decay=h.weight_decay, foreach=True)
+
+
+def _adam(params, h: TrainingHparams) -> torch.optim.Optimizer:
+    betas = (h.momentum, 0.999) if h.momentum > 0 else (0.9, 0.999)
+    return torch.optim.Adam(params, lr=h.lr, betas=betas, weight_decay=h.weight_decay, foreach=True)
+
+
+def _adamw(params, h: TrainingHparams) -> torch.optim.Optimizer:
+    betas = (h.momentum, 0.999) if h.momentum > 0 else (0.9, 0.999)
+    return torch.optim.AdamW(params, lr=h.lr, betas=betas, weight_decay=h.weight_decay, foreach=True)
+
+
+OPTIMIZERS: dict[str, OptimizerFactory] = {"sgd": _sgd, "adam": _adam, "adamw": _adamw}
+
+
+def build_optimizer(model: torch.nn.Module, hparams: TrainingHparams) -> torch.optim.Optimizer:
+    return OPTIMIZERS[hparams.optimizer_name](model.parameters(), hparams)
+
+
+class LearningRateSchedule:
+    """lr(i) = base * warmup(i) * decay(i), computed from the absolute iteration i.
+
+    Because it is a function of i alone, a run that starts at a rewind point or resumes from a
+    checkpoint sees exactly the learning rate of an uninterrupted run.
+    """
+
+    def __init__(self, hparams: TrainingHparams, iterations_per_epoch: int) -> None:
+        self.base = hparams.lr
+        self.gamma = hparams.gamma
+        self.cosine = hparams.schedule == "cosine"
+        self.warmup = parse_iterations(hparams.warmup_steps, iterations_per_epoch)
+        self.milestones = sorted(parse_iterations(s, iterations_per_epoch)
+                                 for s in parse_step_list(hparams.milestone_steps, "--milestone_steps"))
+        self.total = parse_iterations(hparams.training_steps, iterations_per_epoch)
+
+    def __call__(self, iteration: int) -> float:
+        factor = 1.0
+        if self.warmup > 0:
+            factor *= min(1.0, (iteration + 1) / self.warmup)
+        if self.cosine:
+            span = max(1, self.total - self.warmup)
+            progress = min(1.0, max(0.0, (iteration - self.warmup) / span))
+            factor *= 0.5 * (1.0 + math.cos(math.pi * progress))
+        factor *= self.gamma ** sum(1 for m in self.milestones if iteration >= m)
+        return self.base * factor
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr

@@ -1,0 +1,116 @@
+"""The `train` command: train one network in `<root>/train_<hash>/replicate_<R>/main`."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.ensembles.hparams import EnsembleHparams, check_combination
+from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.foundations.desc import full_description, job_name
+from sparselab.models.hparams import ModelHparams
+from sparselab.platforms.base import PlatformHparams
+from sparselab.pruning import dst as dynamic
+from sparselab.pruning.dst_hparams import DSTHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.masked import MaskHook
+from sparselab.training import job
+from sparselab.training.experiment import Experiment
+from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
+from sparselab.training import sparsity
+from sparselab.training.standard import remove_checkpoint, train_in_directory
+from sparselab.training.steps import check_dst_steps, resolve_steps
+
+
+@dataclass
+class TrainRunner:
+    name: ClassVar[str] = "train"
+    description: ClassVar[str] = "train one network"
+
+    job_args: JobHparams
+    platform: PlatformHparams
+    dataset: DatasetHparams
+    model: ModelHparams
+    training: TrainingHparams
+    init_pruning: InitPruningHparams
+    dst: DSTHparams = field(default_factory=DSTHparams)
+    ensemble: EnsembleHparams = field(default_factory=EnsembleHparams)
+
+    def __post_init__(self) -> None:
+        self.steps = resolve_steps(self, ("training", "dst", "ensemble"), self.dataset)
+        check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
+        dynamic.check_start(self.dst, self.init_pruning.init_density)
+        if self.ensemble.ensemble == "edst" and self.steps.nominal_ipe is not None:
+            from sparselab.ensembles.edst import phases
+
+            phases(self, self.steps.nominal_ipe)  # phase lengths, before any file is written
+        else:
+            check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
+
+    @staticmethod
+    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
+                    DSTHparams, EnsembleHparams):
+            cls.add_args(parser, defaults=preset)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "TrainRunner":
+        return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
+                   bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
+                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+                   bundle(InitPruningHparams, args, preset),
+                   bundle(DSTHparams, args, preset), bundle(EnsembleHparams, args, preset))
+
+    def bundles(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "model": self.model, "training": self.training,
+                "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble}
+
+    def directory(self, root: Path) -> Path:
+        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
+
+    def run(self, exp: Experiment | None = None) -> None:
+        """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""
+        exp = exp or Experiment.create(self.platform, self.job_args)
+        directory = self.directory(exp.root)
+        if self.job_args.print_path:
+            print(directory)
+            return
+        if self.ensemble.enabled:
+            from sparselab.ensembles.runner import run_ensemble
+
+            run_ensemble(self, exp, directory)
+            return
+        exp.load_data(self.dataset, self.training.precision, self.steps)
+        model = exp.build_model(self.model)
+        exp.banner("train", self.bundles(), directory)
+
+        def work() -> dict[str, Any]:
+            assert exp.env is not None
+            if not self.init_pruning.enabled and not self.dst.enabled:
+                return train_in_directory(directory, model, exp.env, self.training)
+            # Sparse training from the mask of pruning at initialisation (all ones for GraNet without it).
+            if Mask.exists(directory):
+                mask = Mask.load(directory)
+            else:
+                mask = sparsity.init_mask(exp.env, self.training, self.job_args.replicate, self.init_pruning,
+                                          exp.build_model(self.model), ignore=[])
+                if exp.primary:
+                    mask.save(directory, model=model)
+            sparsity.scaled_start(model.state_dict(), model, mask, self.init_pruning)
+            if not self.dst.enabled:
+                return train_in_directory(directory, model, exp.env, self.training, hooks=[MaskHook(mask)],
+                                          summary=lambda m: sparsity.summary(m, mask))
+            # Dynamic sparse training: the mask moves; mask.pt is the start, mask_final.pt the end.
+            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory)
+            result = train_in_directory(directory, model, exp.env, self.training, hooks=[hook],
+                                        summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
+            if exp.primary:
+                dynamic.save_final_mask(directory, hook.mask, model)
+            return result
+
+        result = job.run_once(directory, full_description(self.bundles()), work, label="train",
+                              after_done=lambda: remove_checkpoint(directory))
+        exp.print_result(result)

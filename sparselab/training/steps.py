@@ -1,0 +1,66 @@
+"""Steps of a job in their canonical spelling, resolved before hashing from the dataset bundle.
+
+The epoch length is known before any data is read (`DatasetHparams.nominal_iterations_per_epoch`),
+so `4ep` and `92it` hash alike and warm-up, milestones and the end are checked against each other
+before the first file of a job is written. Where a spelling was converted between epochs and
+iterations, the loaded data must have that epoch length (a non-standard copy of a dataset would
+otherwise give a different job the same name); datasets without a fixed size are checked on load.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams
+
+
+@dataclass
+class ResolvedSteps:
+    nominal_ipe: int | None
+    converted: bool = False  # some spelling changed unit using nominal_ipe
+    bundles: list[Hparams] = field(default_factory=list)
+
+    def check_data(self, data_ipe: int, dataset_name: str) -> None:
+        """After loading: the canonical spellings hold for the data actually read."""
+        if data_ipe == self.nominal_ipe:
+            return
+        if self.converted:
+            raise UsageError(f"the {dataset_name} training set read has {data_ipe} iterations per epoch, not the "
+                             f"standard {self.nominal_ipe}: spell every step in the unit you mean (all in ep or "
+                             "all in it) for a non-standard copy of the dataset")
+        for b in self.bundles:
+            b.validate_steps(data_ipe)
+
+
+def check_dst_steps(training: Hparams, dst: Hparams | None, ipe: int | None) -> None:
+    """Topology updates and gradual pruning inside training, checked before any file is written."""
+    if ipe is None or dst is None or not dst.enabled:
+        return
+    from sparselab.foundations.step import parse_iterations
+    from sparselab.pruning.dst.plan import DSTPlan
+
+    total = parse_iterations(training.training_steps, ipe, "--training_steps")
+    for name in ("dst_end", "dst_prune_start", "dst_prune_end"):
+        value = getattr(dst, name)
+        if value is not None and dst.given(name) and parse_iterations(value, ipe) > total:
+            raise UsageError(f"--{name}={value} is after the end of training ({training.training_steps} = "
+                             f"{total} iterations; {ipe} iterations per epoch)")
+    DSTPlan.from_hparams(dst, total_iterations=total, iterations_per_epoch=ipe, seed=0)  # its own checks
+
+
+def resolve_steps(owner: Any, names: Sequence[str], dataset: DatasetHparams) -> ResolvedSteps:
+    """Replace the bundles `owner.<name>` by their canonical-step versions; validate them."""
+    ipe = dataset.nominal_iterations_per_epoch()
+    resolved = ResolvedSteps(ipe)
+    for name in names:
+        b = getattr(owner, name)
+        if b is None:
+            continue
+        canonical = b.with_canonical_steps(ipe)
+        if ipe is not None and canonical != b.with_canonical_steps(None):
+            resolved.converted = True
+        resolved.bundles.append(canonical)
+        setattr(owner, name, canonical)
+    return resolved
