@@ -20,12 +20,13 @@ from sparselab.foundations.errors import UsageError
 class ImageSet:
     """An in-memory split. Shared through the registry cache: never modify the tensors in place."""
 
-    images: torch.Tensor  # uint8 [N, C, H, W]
+    images: torch.Tensor  # uint8 [N, C, H, W]; float32 for tables, already standardised (datasets.tabular)
     labels: torch.Tensor  # int64 [N]
 
     def __post_init__(self) -> None:
-        if self.images.dtype != torch.uint8 or self.images.dim() != 4:
-            raise ValueError(f"images must be uint8 [N,C,H,W], got {self.images.dtype} {tuple(self.images.shape)}")
+        if self.images.dtype not in (torch.uint8, torch.float32) or self.images.dim() != 4:
+            raise ValueError(f"images must be uint8 (or float32 features) [N,C,H,W], got {self.images.dtype} "
+                             f"{tuple(self.images.shape)}")
         if self.labels.dtype != torch.int64 or self.labels.shape != (self.images.shape[0],):
             raise ValueError(f"labels must be int64 [N], got {self.labels.dtype} {tuple(self.labels.shape)}")
 

@@ -27,6 +27,8 @@ class DatasetHparams(Hparams):
     noise_map: str | None = hparam(None, "JSON class map for asymmetric noise, e.g. '{\"0\": 1}'")
     noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)")
     image_size: int | None = hparam(None, "resize images to this size once at load time (e.g. 32)")
+    csv_file: str | None = hparam(None, "with --dataset_name=csv: the CSV file (header row; hashed by its sha256)")
+    csv_label_column: str | None = hparam(None, "with --dataset_name=csv: the column holding the class labels")
 
     def validate(self) -> None:
         from sparselab.datasets import registry
@@ -50,6 +52,9 @@ class DatasetHparams(Hparams):
         if self.noise_map is not None:
             require(self.noisy_labels_type == "asymmetric", "--noise_map is only used with --noisy_labels_type=asymmetric")
             self.parsed_noise_map()
+        if self.dataset_name == "csv":
+            require(self.csv_file is not None and self.csv_label_column is not None,
+                    "--dataset_name=csv needs --csv_file=<file.csv> and --csv_label_column=<name>")
         if self.image_size is not None:
             require(4 <= self.image_size <= MAX_IMAGE_SIZE,
                     f"--image_size must be in 4..{MAX_IMAGE_SIZE}, got {self.image_size}")
@@ -72,6 +77,8 @@ class DatasetHparams(Hparams):
             moot["subsample_seed"] = "there is no subsample without --subsample_fraction"
         if not self.has_label_noise:
             moot["noise_seed"] = "there is no label noise without --random_labels_fraction or --noisy_labels_fraction"
+        if self.dataset_name != "csv":
+            moot["csv_file"] = moot["csv_label_column"] = "only --dataset_name=csv reads a CSV file"
         return moot
 
     def canonical(self) -> dict[str, Any]:
@@ -79,6 +86,10 @@ class DatasetHparams(Hparams):
         means the SDD map: it hashes with that map spelled out, so no old directory is reused, while an
         explicit --noise_map of the legacy map hashes as the old default directories did."""
         out = super().canonical()
+        if self.csv_file is not None:  # the file's content, not its path, decides the job
+            from sparselab.datasets.csv_table import content_digest
+
+            out["csv_file"] = content_digest(self.csv_file)
         if self.dataset_name != "mnist" or self.noisy_labels_type != "asymmetric":
             return out
         from sparselab.datasets.label_noise import LEGACY_MNIST_NOISE_MAP, asymmetric_map

@@ -31,7 +31,8 @@ def cpu_generator(seed: int) -> torch.Generator:
 
 
 class Normalizer:
-    """uint8 [B,C,H,W] -> float32 (x/255 - mean)/std, fused as x * scale + shift."""
+    """uint8 [B,C,H,W] -> float32 (x/255 - mean)/std, fused as x * scale + shift. Float32 input (tabular
+    features, standardised when loaded: datasets.tabular) is already in model units and passes unchanged."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], channels: int, device: torch.device,
                  channels_last: bool = False) -> None:
@@ -46,6 +47,8 @@ class Normalizer:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_floating_point():
+            return x
         # The layout change on the uint8 batch (1 byte per value), so the float result is born in it.
         x = x.contiguous(memory_format=self.memory_format)
         out = torch.addcmul(self.shift, x.to(torch.float32), self.scale)
@@ -53,8 +56,8 @@ class Normalizer:
 
 
 def _check_images(images: torch.Tensor, labels: torch.Tensor) -> None:
-    if images.dtype != torch.uint8 or images.dim() != 4:
-        raise UsageError(f"images must be uint8 [N,C,H,W], got {images.dtype} {tuple(images.shape)}")
+    if images.dtype not in (torch.uint8, torch.float32) or images.dim() != 4:
+        raise UsageError(f"images must be uint8 (or float32 features) [N,C,H,W], got {images.dtype} {tuple(images.shape)}")
     if labels.shape != (images.shape[0],):
         raise UsageError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
     if images.shape[0] == 0:

@@ -6,8 +6,10 @@ Adding a dataset: write `datasets/<name>.py` defining `SOURCE = DatasetSource(..
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sparselab.datasets import cifar10, cifar100, digits, fashion_mnist, imagenet, mnist, svhn, tiny_imagenet
+from sparselab.datasets import (breast_cancer, cifar10, cifar100, csv_table, digits, fashion_mnist, imagenet, mnist, svhn,
+                                tiny_imagenet, wine)
 from sparselab.datasets.base import DatasetSource, MissingFile, Split
 from sparselab.datasets.download import download_all
 from sparselab.foundations.errors import UsageError
@@ -21,6 +23,9 @@ _SOURCES: tuple[DatasetSource, ...] = (
     svhn.SOURCE,
     tiny_imagenet.SOURCE,
     imagenet.SOURCE,
+    breast_cancer.SOURCE,
+    wine.SOURCE,
+    csv_table.SOURCE,
 )
 REGISTRY: dict[str, DatasetSource] = {source.name: source for source in _SOURCES}
 
@@ -62,6 +67,13 @@ def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[S
             except MissingFile as e2:
                 raise UsageError(f"after downloading, {_missing_message(source, folder, str(e2))}") from None
     return _CACHE[key]
+
+
+def load_for(hparams: Any, dataset_root: Path | str, download: bool = False) -> tuple[DatasetSource, Split, Split]:
+    """(source, train, test) of a dataset bundle: `load`, or for `csv` the file's own source (classes, shape)."""
+    if hparams.dataset_name == csv_table.NAME:
+        return csv_table.load_csv(hparams.csv_file, hparams.csv_label_column)
+    return (get_source(hparams.dataset_name), *load(hparams.dataset_name, dataset_root, download=download))
 
 
 def clear_cache() -> None:

@@ -111,8 +111,7 @@ class PreparedData:
 
 
 def prepare_data(hparams: DatasetHparams, dataset_root: Path, replicate: int, download: bool = False) -> PreparedData:
-    source = registry.get_source(hparams.dataset_name)
-    train, test = registry.load(hparams.dataset_name, dataset_root, download=download)
+    source, train, test = registry.load_for(hparams, dataset_root, download=download)
     if hparams.image_size is not None and isinstance(train, ImageSet):
         train, test = resize_to(train, hparams.image_size), resize_to(test, hparams.image_size)
     true_labels, corrupted, noise_seed = None, None, None
