@@ -1,0 +1,122 @@
+"""One job's evaluation: a job of its own, `evaluate_<hash>/` beside the evaluated job directory.
+
+The hash covers the evaluation bundle, the evaluated job's folder name and the sha256 of its
+`weights_final.pt`, so a rerun is "already done", other flags get another folder, and a retrained
+job (new weights) is never matched with an old evaluation. The folder holds `hparams.json`,
+`calibration.json`, `reliability.png` (when matplotlib is installed) and `done.json` (the metrics,
+with the sha256 of every file: `training.job.run_once`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sparselab.ensembles import metrics
+from sparselab.ensembles.members import Member, load_model
+from sparselab.evaluation import attacks, inputs, ood_metrics
+from sparselab.evaluation.hparams import EvaluationHparams
+from sparselab.foundations import integrity
+from sparselab.foundations import io as fio
+from sparselab.foundations.desc import HASH_LENGTH
+from sparselab.foundations.errors import UsageError
+from sparselab.training.job import HPARAMS_FILE, read_done, run_once
+from sparselab.training.standard import WEIGHTS_FINAL
+
+PREFIX = "evaluate_"
+CALIBRATION_FILE = "calibration.json"
+PLOT_FILE = "reliability.png"
+BATCH_SIZE = 512
+ATTACK_SEED = 0
+
+
+def weights_digest(job_dir: Path) -> str:
+    recorded = integrity.recorded_files(job_dir) or {}
+    return recorded.get(WEIGHTS_FINAL) or integrity.digest_file(job_dir / WEIGHTS_FINAL)
+
+
+def identity(job_dir: Path, h: EvaluationHparams) -> dict[str, Any]:
+    return {"job": job_dir.name, "weights_sha256": weights_digest(job_dir)}
+
+
+def evaluation_dir(job_dir: Path, h: EvaluationHparams) -> Path:
+    body = json.dumps({"evaluation": h.canonical(), **identity(job_dir, h)}, sort_keys=True, separators=(",", ":"))
+    return job_dir.parent / f"{PREFIX}{hashlib.sha256(body.encode()).hexdigest()[:HASH_LENGTH]}"
+
+
+@torch.no_grad()
+def logits_of(model: torch.nn.Module, batches: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    out, labels = [], []
+    for x, y in batches:
+        out.append(model(x).double().cpu())
+        labels.append(y.cpu())
+    return torch.cat(out), torch.cat(labels)
+
+
+def robust_accuracy(model: torch.nn.Module, data: Any, h: EvaluationHparams, device: torch.device) -> float:
+    space = inputs.Unnormalised(data, device)
+    forward = space.forward(model)
+    generator = torch.Generator().manual_seed(ATTACK_SEED)
+    correct = 0
+    for x, y in inputs.loader(data.test.images, data.test.labels, data, device, BATCH_SIZE):
+        ok = attacks.robust_correct(forward, space.raw(x), y, h.attack, h.eps, h.pgd_steps, h.step_size,
+                                    h.random_start, space.bounds, generator)
+        correct += int(ok.sum())
+    return correct / len(data.test)
+
+
+def measure(model: torch.nn.Module, data: Any, h: EvaluationHparams, device: torch.device,
+            dataset_root: Path, download: bool) -> tuple[dict[str, Any], dict[str, list]]:
+    """(the scalar results, the calibration table) of `model` on the job's test set."""
+    model = model.to(device).eval()
+    test = inputs.loader(data.test.images, data.test.labels, data, device, BATCH_SIZE)
+    logits, labels = logits_of(model, test)
+    probs = metrics.softmax(logits)
+    result: dict[str, Any] = {**metrics.scores(probs, labels, h.bins), "examples": int(labels.numel())}
+    if h.ood_dataset is not None:
+        images = inputs.ood_images(h.ood_dataset, data, dataset_root, download)
+        dummy = torch.zeros(images.shape[0], dtype=torch.int64)
+        ood_logits, _ = logits_of(model, inputs.loader(images, dummy, data, device, BATCH_SIZE))
+        result.update(ood_metrics.detection(logits, ood_logits), ood_examples=int(images.shape[0]))
+    if h.attack is not None:
+        result[f"robust_acc_{h.attack}"] = robust_accuracy(model, data, h, device)
+    return result, metrics.calibration_bins(probs, labels, h.bins)
+
+
+def job_record(job_dir: Path) -> dict[str, Any]:
+    path = job_dir / HPARAMS_FILE
+    if not (job_dir / WEIGHTS_FINAL).exists() or not path.exists():
+        raise UsageError(f"{job_dir} is not a finished training job (no {WEIGHTS_FINAL} or {HPARAMS_FILE})")
+    record = fio.read_json(path)
+    if not isinstance(record, dict) or "model" not in record or "dataset" not in record:
+        raise UsageError(f"{path} does not describe a model and a dataset")
+    return record
+
+
+def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bool = True) -> dict[str, Any]:
+    """The evaluation of one finished job (run, or read back when done); adds `directory` and `density`."""
+    from sparselab.datasets.hparams import DatasetHparams
+    from sparselab.evaluation.plot import plot_reliability
+    from sparselab.training.data import prepare_data
+
+    job_dir = Path(job_dir).resolve()
+    record = job_record(job_dir)
+    directory = evaluation_dir(job_dir, h)
+    density = read_done(job_dir).get("density", 1.0) if (job_dir / "done.json").exists() else None
+
+    def work() -> dict[str, Any]:
+        data = prepare_data(DatasetHparams.from_dict(record["dataset"]), platform.dataset_root, replicate=1,
+                            download=platform.hparams.download)
+        model = load_model(Member(job_dir.name, job_dir, record), data.input_shape, data.num_classes)
+        result, table = measure(model, data, h, platform.device, platform.dataset_root, platform.hparams.download)
+        fio.write_json(directory / CALIBRATION_FILE, table)
+        if plot_reliability(table, result, directory / PLOT_FILE, title=job_dir.name):
+            result["plot"] = PLOT_FILE
+        return {**result, **identity(job_dir, h), "density": density, "bins": h.bins}
+
+    hparams = {"command": "evaluate", "evaluation": h.to_dict(), **identity(job_dir, h)}
+    result = run_once(directory, hparams, work, label="evaluate", verbose=verbose)
+    return {**result, "directory": str(directory)}
