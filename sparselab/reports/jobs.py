@@ -6,6 +6,7 @@ from typing import Any
 
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
+from sparselab.evaluation.columns import evaluation_columns
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import REPORT_FILE as MASK_REPORT_FILE
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, JobResult
@@ -44,6 +45,7 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
             job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
             return job
         job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
+        job.values.update(evaluation_columns(directory))  # `evaluate` results beside the job, if any
         _old_empty_tensors(directory, job.values)
     elif state == IN_PROGRESS:
         job.values, job.last_iteration = live_values(directory)

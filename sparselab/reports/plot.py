@@ -17,6 +17,7 @@ from typing import Any
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.collect import summarize
+from sparselab.evaluation.columns import PLOT_COLUMNS as EVALUATION_PLOT_COLUMNS
 from sparselab.reports.jobs import read_curve
 from sparselab.reports.labels import series_name
 from sparselab.reports.records import MAIN, MISSING, ExperimentResult
@@ -28,6 +29,7 @@ PLOT_METRICS: dict[str, str] = {
     "final_train_accuracy": "final train accuracy (%)",
     "final_train_clean_accuracy": "final train accuracy, clean examples (%)",
     "final_train_noisy_accuracy": "final train accuracy, noisy examples (%)",
+    **EVALUATION_PLOT_COLUMNS,  # `evaluate` results (evaluation.columns)
 }
 
 # metrics.csv column of the training curves -> y-axis title

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sparselab.evaluation.columns import COLUMNS as EVALUATION_COLUMNS
 from sparselab.training.metrics import collapse_reasons
 
 DONE = "done"
@@ -53,6 +54,7 @@ AVERAGED: tuple[str, ...] = (
     "final_train_noisy_accuracy",
     "final_train_noisy_true_accuracy",
     "final_test_loss",
+    *EVALUATION_COLUMNS,  # `evaluate` results (evaluation.columns)
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sparselab.foundations import io as fio
+from sparselab.evaluation.columns import COLUMNS as EVALUATION_COLUMNS
 from sparselab.foundations.csvfile import read_rows
 from sparselab.reports.collect import done_count, summarize
 from sparselab.reports.records import AVERAGED, DONE, MAIN, ExperimentResult, JobResult
@@ -24,7 +25,7 @@ VALUE_COLUMNS = ("density", "sparsity", "trunk_density", "collapsed", "collapse_
                  "final_test_accuracy", "best_test_accuracy", "best_iteration",
                  "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
                  "final_train_noisy_true_accuracy", "final_test_loss", "final_test_top_prediction_fraction",
-                 "weights_on_path", "last_iteration")
+                 "weights_on_path", "last_iteration", *EVALUATION_COLUMNS)
 STD_COLUMNS = tuple(f"{m}_std" for m in AVERAGED)
 ROW_COLUMNS = ID_COLUMNS + VALUE_COLUMNS + STD_COLUMNS
 
