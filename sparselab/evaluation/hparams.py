@@ -19,8 +19,9 @@ class EvaluationHparams(Hparams):
     bins: int = hparam(15, "equal-width confidence bins of the ECE and the reliability diagram")
     ood_dataset: str | None = hparam(
         None, "OOD set for detection AUROC/FPR@95 (its test split, read with the job's normalisation and shape; "
-              "shapes must match): a dataset name (e.g. fashion_mnist for an mnist job), or uniform_noise / "
-              "pixel_shuffle (the job's test set with its pixels or features permuted within each example)")
+              "shapes must match): a dataset name (e.g. fashion_mnist for an mnist job), uniform_noise (uniform "
+              "random pixels; tables: standard normal features) or pixel_shuffle (the job's test set with the pixels "
+              "or features of each example permuted); seed 0")
     attack: str | None = hparam(None, "L-inf attack for the robust accuracy on the test set", choices=ATTACKS)
     eps: float = hparam(DEFAULT_EPS, "L-inf radius in UNNORMALISED units: pixels in [0, 1] (8/255; MNIST papers use "
                                      "0.1-0.3); every iterate is clamped to the valid pixel range [0, 1] before "

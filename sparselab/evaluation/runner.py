@@ -23,7 +23,7 @@ from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.desc import HASH_LENGTH
 from sparselab.foundations.errors import UsageError
-from sparselab.training.job import HPARAMS_FILE, read_done, run_once
+from sparselab.training.job import HPARAMS_FILE, is_done, read_done, run_once
 from sparselab.training.standard import WEIGHTS_FINAL
 
 PREFIX = "evaluate_"
@@ -38,12 +38,12 @@ def weights_digest(job_dir: Path) -> str:
     return recorded.get(WEIGHTS_FINAL) or integrity.digest_file(job_dir / WEIGHTS_FINAL)
 
 
-def identity(job_dir: Path, h: EvaluationHparams) -> dict[str, Any]:
+def identity(job_dir: Path) -> dict[str, Any]:
     return {"job": job_dir.name, "weights_sha256": weights_digest(job_dir)}
 
 
 def evaluation_dir(job_dir: Path, h: EvaluationHparams) -> Path:
-    body = json.dumps({"evaluation": h.canonical(), **identity(job_dir, h)}, sort_keys=True, separators=(",", ":"))
+    body = json.dumps({"evaluation": h.canonical(), **identity(job_dir)}, sort_keys=True, separators=(",", ":"))
     return job_dir.parent / f"{PREFIX}{hashlib.sha256(body.encode()).hexdigest()[:HASH_LENGTH]}"
 
 
@@ -68,22 +68,33 @@ def robust_accuracy(model: torch.nn.Module, data: Any, h: EvaluationHparams, dev
     return correct / len(data.test)
 
 
-def measure(model: torch.nn.Module, data: Any, h: EvaluationHparams, device: torch.device,
-            dataset_root: Path, download: bool) -> tuple[dict[str, Any], dict[str, list]]:
-    """(the scalar results, the calibration table) of `model` on the job's test set."""
+def measure(model: torch.nn.Module, data: Any, ood: torch.Tensor | None, h: EvaluationHparams,
+            device: torch.device) -> tuple[dict[str, Any], dict[str, list]]:
+    """(the scalar results, the calibration table) of `model` on the job's test set (and `ood` images)."""
     model = model.to(device).eval()
     test = inputs.loader(data.test.images, data.test.labels, data, device, BATCH_SIZE)
     logits, labels = logits_of(model, test)
     probs = metrics.softmax(logits)
     result: dict[str, Any] = {**metrics.scores(probs, labels, h.bins), "examples": int(labels.numel())}
-    if h.ood_dataset is not None:
-        images = inputs.ood_images(h.ood_dataset, data, dataset_root, download)
-        dummy = torch.zeros(images.shape[0], dtype=torch.int64)
-        ood_logits, _ = logits_of(model, inputs.loader(images, dummy, data, device, BATCH_SIZE))
-        result.update(ood_metrics.detection(logits, ood_logits), ood_examples=int(images.shape[0]))
+    if ood is not None:
+        dummy = torch.zeros(ood.shape[0], dtype=torch.int64)
+        ood_logits, _ = logits_of(model, inputs.loader(ood, dummy, data, device, BATCH_SIZE))
+        result.update(ood_metrics.detection(logits, ood_logits), ood_examples=int(ood.shape[0]))
     if h.attack is not None:
         result[f"robust_acc_{h.attack}"] = robust_accuracy(model, data, h, device)
     return result, metrics.calibration_bins(probs, labels, h.bins)
+
+
+def _inputs(job_dir: Path, record: dict[str, Any], h: EvaluationHparams, platform: Any) -> tuple[Any, Any, Any]:
+    """(data, model, OOD images or None): every input check, before the evaluation writes a file."""
+    from sparselab.datasets.hparams import DatasetHparams
+    from sparselab.training.data import prepare_data
+
+    root, download = platform.dataset_root, platform.hparams.download
+    data = prepare_data(DatasetHparams.from_dict(record["dataset"]), root, replicate=1, download=download)
+    ood = None if h.ood_dataset is None else inputs.ood_images(h.ood_dataset, data, root, download)
+    model = load_model(Member(job_dir.name, job_dir, record), data.input_shape, data.num_classes)
+    return data, model, ood
 
 
 def job_record(job_dir: Path) -> dict[str, Any]:
@@ -97,26 +108,23 @@ def job_record(job_dir: Path) -> dict[str, Any]:
 
 
 def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bool = True) -> dict[str, Any]:
-    """The evaluation of one finished job (run, or read back when done); adds `directory` and `density`."""
-    from sparselab.datasets.hparams import DatasetHparams
+    """The evaluation of one finished job (run, or read back when done); adds `directory`."""
     from sparselab.evaluation.plot import plot_reliability
-    from sparselab.training.data import prepare_data
 
     job_dir = Path(job_dir).resolve()
     record = job_record(job_dir)
     directory = evaluation_dir(job_dir, h)
-    density = read_done(job_dir).get("density", 1.0) if (job_dir / "done.json").exists() else None
+    density = read_done(job_dir).get("density", 1.0) if is_done(job_dir) else None
+    prepared = None if is_done(directory) else _inputs(job_dir, record, h, platform)
 
     def work() -> dict[str, Any]:
-        data = prepare_data(DatasetHparams.from_dict(record["dataset"]), platform.dataset_root, replicate=1,
-                            download=platform.hparams.download)
-        model = load_model(Member(job_dir.name, job_dir, record), data.input_shape, data.num_classes)
-        result, table = measure(model, data, h, platform.device, platform.dataset_root, platform.hparams.download)
+        data, model, ood = prepared or _inputs(job_dir, record, h, platform)
+        result, table = measure(model, data, ood, h, platform.device)
         fio.write_json(directory / CALIBRATION_FILE, table)
-        if plot_reliability(table, result, directory / PLOT_FILE, title=job_dir.name):
+        if plot_reliability(table, result, directory / PLOT_FILE, title=f"{job_dir.parent.name}/{job_dir.name}"):
             result["plot"] = PLOT_FILE
-        return {**result, **identity(job_dir, h), "density": density, "bins": h.bins}
+        return {**result, **identity(job_dir), "density": density, "bins": h.bins}
 
-    hparams = {"command": "evaluate", "evaluation": h.to_dict(), **identity(job_dir, h)}
+    hparams = {"command": "evaluate", "evaluation": h.to_dict(), **identity(job_dir)}
     result = run_once(directory, hparams, work, label="evaluate", verbose=verbose)
     return {**result, "directory": str(directory)}
