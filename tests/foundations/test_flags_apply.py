@@ -32,7 +32,8 @@ COMMANDS = {
 }
 # Values for string fields whose type alone does not give a valid non-default value.
 STRING_SAMPLES = {"noise_map": '{"0": 1}', "dense_layers": "fc.weight", "pruning_ratio_from": "snip",
-                  "pruning_layers_to_ignore": "fc.weight", "milestone_steps": "1it"}
+                  "pruning_layers_to_ignore": "fc.weight", "milestone_steps": "1it",
+                  "csv_file": "data.csv", "csv_label_column": "label"}
 
 
 def call(argv: list[str]) -> tuple[int, str]:
