@@ -101,6 +101,8 @@ def job_record(job_dir: Path) -> dict[str, Any]:
     path = job_dir / HPARAMS_FILE
     if not (job_dir / WEIGHTS_FINAL).exists() or not path.exists():
         raise UsageError(f"{job_dir} is not a finished training job (no {WEIGHTS_FINAL} or {HPARAMS_FILE})")
+    if not is_done(job_dir):
+        raise UsageError(f"{job_dir} is not finished (no done.json); rerun its command to complete it")
     record = fio.read_json(path)
     if not isinstance(record, dict) or "model" not in record or "dataset" not in record:
         raise UsageError(f"{path} does not describe a model and a dataset")
@@ -114,7 +116,7 @@ def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bo
     job_dir = Path(job_dir).resolve()
     record = job_record(job_dir)
     directory = evaluation_dir(job_dir, h)
-    density = read_done(job_dir).get("density", 1.0) if is_done(job_dir) else None
+    density = read_done(job_dir).get("density", 1.0)
     prepared = None if is_done(directory) else _inputs(job_dir, record, h, platform)
 
     def work() -> dict[str, Any]:
