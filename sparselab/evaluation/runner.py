@@ -92,6 +92,8 @@ def _inputs(job_dir: Path, record: dict[str, Any], h: EvaluationHparams, platfor
 
     root, download = platform.dataset_root, platform.hparams.download
     data = prepare_data(DatasetHparams.from_dict(record["dataset"]), root, replicate=1, download=download)
+    if data.streaming:
+        raise UsageError(f"evaluate does not read streaming (ImageNet-style) datasets yet: {job_dir}")
     ood = None if h.ood_dataset is None else inputs.ood_images(h.ood_dataset, data, root, download)
     model = load_model(Member(job_dir.name, job_dir, record), data.input_shape, data.num_classes)
     return data, model, ood

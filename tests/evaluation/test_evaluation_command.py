@@ -60,6 +60,11 @@ def test_evaluate_prints_metrics_caches_and_feeds_report(lottery):
     assert status == 0 and len(list(level0.glob("evaluate_*"))) == 2
     columns = evaluation_columns(level0 / "main")  # the last finished evaluation: FGSM, no OOD
     assert "robust_acc_fgsm" in columns and "auroc_msp" not in columns and columns["ece"] >= 0
+    # the run's flags instead of its directory: the same evaluations
+    status, out, err = call(["evaluate", "lottery", "--levels=1", *TINY, "--root", str(lottery), "--attack=fgsm",
+                             "--eps=0.05", "--device=cpu"])
+    assert status == 0, err
+    assert out.count("already done") == 1 and len(list(level0.glob("evaluate_*"))) == 2
     csv = lottery / "r.csv"
     status, _, err = call(["report", "--path", str(experiment), "--csv", str(csv)])
     assert status == 0, err
