@@ -62,6 +62,22 @@ def _freeze(value: str | None) -> list[str]:
                      "here (SDD's default, zero); drop the flag")
 
 
+def _model_name(value: str | None) -> list[str]:
+    """SDD's mnist_mlp_<widths> is the network called mnist_lenet_<widths> here (and in OpenLTH)."""
+    return [f"--model_name={re.sub(r'^mnist_mlp_', 'mnist_lenet_', value or '')}"]
+
+
+def _default_hparams(value: str | None) -> list[str]:
+    if value is not None and value.startswith("mnist_mlp_"):
+        raise UsageError(f"--default_hparams={value} (SDD): SDD's MNIST preset (160ep, fine-tuning at lr 0.1) is not "
+                         "a preset here: the network is mnist_lenet_300_100 (OpenLTH's preset, 40ep); SDD's figure "
+                         "is the recipe --default_hparams=sdd_mnist_lenet_300_100")
+    return [f"--default_hparams={value}"]
+
+
+# Flags that are sparselab flags too: only some of their values are rewritten (tests/foundations/test_compat.py).
+VALUE_ALIASES = ("pruning_strategy", "model_name", "default_hparams")
+
 RULES: dict[str, Rule] = {
     # --- job and platform flags (§1.1, §1.3) -------------------------------------------------------------
     "display_output_location": Rule("OpenLTH/SDD", False, alias=lambda v: ["--print_path" + (f"={v}" if v else "")]),
@@ -88,6 +104,9 @@ RULES: dict[str, Rule] = {
     "bn_sparsity_regularization": refuse("SDD", "network slimming's BatchNorm L1 term is not supported",
                                          takes_value=False),
     "distance_penalty": refuse("SDD", "not supported (SDD's penalty had no gradient, §10.6)"),
+    # --- presets and models (§1.7, §9) ------------------------------------------------------------------
+    "default_hparams": Rule("SDD", True, alias=_default_hparams),
+    "model_name": Rule("SDD", True, alias=_model_name),
     # --- dataset (§1.5.1) ----------------------------------------------------------------------------------
     "transformation_seed": refuse("OpenLTH/SDD", "use --{p}noise_seed and/or --{p}subsample_seed (default: derived from "
                                   "--replicate; theirs was 0 for every replicate)"),
