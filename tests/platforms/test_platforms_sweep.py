@@ -156,5 +156,5 @@ def test_overlapping_sweeps_train_every_level_once_and_report_n_3(tmp_path):
     assert len(list(root.glob("lottery_*/replicate_*/level_*/main/done.json"))) == 6
     counts = _trainings(list(root.glob("sweep_logs/*/job_*.log")))
     assert counts == {(r, lv): 1 for r in ("1", "2", "3") for lv in ("0", "1")}
-    report = run_main("report", *base[1:]).stdout
+    report = run_main("report", *base).stdout
     assert "mean ± std" in report and re.search(r"^ +1 .* 3$", report, re.M), report
