@@ -50,7 +50,7 @@ class PlatformHparams(Hparams):
     workers: int | None = hparam(None, "run the jobs (replicates x --sweep points; a branch's levels) in N "
                                  "processes on this machine: CPU threads split between them, one GPU each",
                                  hashed=False)
-    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU (default 1)", hashed=False)
+    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False)
     # ----- --platform=slurm ---------------------------------------------------------------------
     slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
                                  "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False)
