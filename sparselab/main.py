@@ -5,6 +5,7 @@ import sys
 from typing import Any, Sequence
 
 from sparselab.foundations.cli import OneLineParser, exit_with, pre_read
+from sparselab.foundations.compat import translate as translate_openlth
 from sparselab.foundations.errors import JobFailed, UsageError, failure_message
 
 
@@ -56,13 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not argv or argv[0] in ("-h", "--help"):
             print(menu(table))
             return 0 if argv else 2
-        command, rest = argv[0], argv[1:]
+        command, rest = argv[0], translate_openlth(argv[1:])  # OpenLTH/SDD flags: aliases or one error line
         if command not in table:
             raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
         runner_cls = table[command]
-        from sparselab.platforms.slurm import maybe_submit
+        from sparselab.platforms.sweep import maybe_submit  # --replicates/--sweep/--workers, --platform=slurm
 
-        submitted = maybe_submit(command, rest)
+        submitted = maybe_submit(command, rest, main)
         if submitted is not None:
             return submitted
         if hasattr(runner_cls, "main"):

@@ -19,7 +19,8 @@ SLURM_EXECUTORS = ("slurm", "local")
 T = TypeVar("T")
 MAX_THREADS = 4096
 NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
-CUBLAS_WORKSPACE = ":4096:8"  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
+CUBLAS_WORKSPACE = ":4096:8"
+EXPANSION_FLAGS = ("replicates", "sweep", "workers", "workers_per_gpu")  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,9 +40,18 @@ class PlatformHparams(Hparams):
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
     dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
     download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
-    # ----- --platform=slurm ---------------------------------------------------------------------
-    replicates: str | None = hparam(None, "slurm: submit one job per replicate, e.g. 1-4 or 1,3; "
+    # ----- expansion into jobs (platforms/grid.py, sweep.py): main.py expands before any job runs ------
+    replicates: str | None = hparam(None, "run one job per replicate, e.g. 1-4 or 1,3 (locally one after "
+                                    "another, or in --workers processes; with slurm one job each); "
                                     "unset: the --replicate", hashed=False)
+    sweep: str | None = hparam(None, "repeatable FIELD=V1,V2: one job per point of the cross product of the "
+                               "listed values (each the command with those flags typed); FIELD=A;B when "
+                               "values hold commas", hashed=False)
+    workers: int | None = hparam(None, "run the jobs (replicates x --sweep points; a branch's levels) in N "
+                                 "processes on this machine: CPU threads split between them, one GPU each",
+                                 hashed=False)
+    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False)
+    # ----- --platform=slurm ---------------------------------------------------------------------
     slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
                                  "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False)
     slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False)
@@ -75,8 +85,6 @@ class PlatformHparams(Hparams):
         if self.slurm_gpus < 0:
             raise UsageError(f"--slurm_gpus must be >= 0, got {self.slurm_gpus}")
         if self.replicates is not None:
-            if self.platform != "slurm":
-                raise UsageError("--replicates is only for --platform=slurm; run one replicate with --replicate=N")
             self.replicate_list()
 
     def inapplicable(self) -> dict[str, str]:
@@ -105,6 +113,10 @@ class Platform:
 
     def __init__(self, hparams: PlatformHparams) -> None:
         self.hparams = hparams
+        expanded = [n for n in EXPANSION_FLAGS if getattr(hparams, n) is not None]
+        if expanded:
+            raise UsageError(f"--{expanded[0]} expands a command line into jobs, which main.py does before a job "
+                             "runs (sparselab.platforms.sweep); one job takes --replicate=N")
         if hparams.deterministic:
             use_deterministic_algorithms()
         self.device = self.choose_device()

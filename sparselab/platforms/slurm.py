@@ -1,7 +1,8 @@
 """`--platform=slurm`: submit the same command to a SLURM cluster through submitit.
 
-`python main.py <command> <flags> --platform=slurm [--slurm_* flags] [--replicates=1-4]` submits one
-job per replicate. Each job runs `main.py <command> <flags>` with `--platform=local` (one process,
+`python main.py <command> <flags> --platform=slurm [--slurm_* flags] [--replicates=1-4] [--sweep F=A,B]`
+submits one job per replicate x grid point (the expansion of `platforms/grid.py`). Each job runs
+`main.py <command> <flags>` with `--platform=local` (one process,
 one GPU or the CPU), or, when `--slurm_nodes` x `--slurm_gpus` asks for more than one process, runs
 `torchrun` on every node with `--platform=distributed`. Before anything is submitted the command
 line is checked by asking main.py for each job's output directory (`--print_path`), so a bad flag
@@ -25,6 +26,7 @@ from typing import Any, Sequence
 
 from sparselab.foundations.cli import OneLineParser, pre_read
 from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.platforms import grid
 from sparselab.platforms.base import Platform, PlatformHparams, data_root, results_root
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds the sparselab package
@@ -51,6 +53,12 @@ class Submission:
     hparams: PlatformHparams
     replicates: list[int]
     print_path: bool
+    points: tuple[tuple[str, ...], ...] = ((),)  # --sweep grid points (platforms/grid.py)
+
+    def jobs(self) -> list[tuple[str, list[str]]]:
+        """(label, main.py arguments) of each job: grid point x replicate."""
+        return [(grid.label(point, replicate), job_flags(self, replicate, point))
+                for point in self.points for replicate in self.replicates]
 
 
 def maybe_submit(command: str, argv: Sequence[str]) -> int | None:
@@ -67,19 +75,16 @@ def maybe_submit(command: str, argv: Sequence[str]) -> int | None:
 
 
 def parse(command: str, argv: Sequence[str]) -> Submission:
-    """Split the platform flags (and --replicate, --print_path) from the command's own flags."""
+    """Split the platform flags (and --replicate(s), --sweep, --print_path) from the command's own flags."""
+    expansion = grid.expand(command, argv)
+    if expansion.workers is not None:
+        raise UsageError("--workers runs jobs on this machine; with --platform=slurm each job is a SLURM job "
+                         "(drop --workers)")
     probe = OneLineParser(prog=f"main.py {command}", add_help=False, allow_abbrev=False)
     PlatformHparams.add_args(probe)
-    probe.add_argument("--replicate", type=int, default=None)
-    probe.add_argument("--print_path", nargs="?", const="true", default="false")
-    known, rest = probe.parse_known_args(list(argv))
+    known, rest = probe.parse_known_args(list(expansion.flags))
     hparams = PlatformHparams.from_args(known)
     assert isinstance(hparams, PlatformHparams)
-    replicates = hparams.replicate_list()
-    if replicates is not None and known.replicate is not None:
-        raise UsageError("give --replicate=N or --replicates=LIST, not both")
-    if replicates is None:
-        replicates = [known.replicate if known.replicate is not None else 1]
     flags = list(rest)
     for name in PASS_THROUGH:
         if hasattr(known, name):
@@ -89,36 +94,35 @@ def parse(command: str, argv: Sequence[str]) -> Submission:
     flags.append(f"--root={results_root(hparams).resolve()}")
     if hparams.dataset_root is not None or os.environ.get("SPARSELAB_DATA"):
         flags.append(f"--dataset_root={data_root(hparams).resolve()}")
-    print_path = str(known.print_path).strip().lower() in ("1", "true", "yes", "on")
-    return Submission(command, flags, hparams, replicates, print_path)
+    return Submission(command, flags, hparams, list(expansion.replicates), expansion.print_path, expansion.points)
 
 
 def processes_per_node(hparams: PlatformHparams) -> int:
     return max(1, hparams.slurm_gpus)
 
 
-def job_flags(submission: Submission, replicate: int) -> list[str]:
-    """main.py's arguments for one replicate's job, without --platform (the task adds it)."""
-    return [submission.command, *submission.flags, f"--replicate={replicate}"]
+def job_flags(submission: Submission, replicate: int, point: Sequence[str] = ()) -> list[str]:
+    """main.py's arguments for one job, without --platform (the task adds it)."""
+    return [submission.command, *submission.flags, *point, f"--replicate={replicate}"]
 
 
-def output_directories(submission: Submission) -> dict[int, str]:
-    """Ask main.py where each replicate's job writes (`--print_path`, in parallel): one directory, or
-    one line per level for a branch command. This also validates every flag before submission."""
+def output_directories(submission: Submission) -> dict[str, str]:
+    """Ask main.py where each job writes (`--print_path`, in parallel): one directory, or one line per
+    level for a branch command. This also validates every flag before submission."""
     procs = {}
-    for replicate in submission.replicates:
-        argv = [sys.executable, str(MAIN), *job_flags(submission, replicate), "--platform=local",
-                "--device=cpu", "--threads=1", "--print_path"]
-        procs[replicate] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                            cwd=str(REPO_ROOT))
-    answers = {replicate: (proc.communicate(), proc.returncode) for replicate, proc in procs.items()}
+    for label, flags in submission.jobs():
+        argv = [sys.executable, str(MAIN), *flags, "--platform=local", "--device=cpu", "--threads=1", "--print_path"]
+        procs[label] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        cwd=str(REPO_ROOT))
+    answers = {label: (proc.communicate(), proc.returncode) for label, proc in procs.items()}
     directories = {}
-    for replicate, ((out, err), status) in answers.items():
+    for label, ((out, err), status) in answers.items():
         if status != 0:
             lines = err.strip().splitlines() or [f"main.py exited with status {status}"]
-            message = lines[-1].removeprefix("error: ")
+            message = f"{label}: {lines[-1].removeprefix('error: ')}" if len(answers) > 1 else \
+                lines[-1].removeprefix("error: ")
             raise UsageError(message) if status == 2 else JobFailed(message)
-        directories[replicate] = out.strip()
+        directories[label] = out.strip()
     return directories
 
 
@@ -202,33 +206,33 @@ def make_executor(hparams: PlatformHparams, folder: Path, name: str) -> Any:
 
 
 def submit(submission: Submission) -> int:
-    """Submit one job per replicate; print job ids and output directories; wait on request."""
+    """Submit one job per replicate x grid point; print job ids and output directories; wait on request."""
     h = submission.hparams
     directories = output_directories(submission)  # validates the command line first
     folder = Path(h.slurm_folder).resolve() if h.slurm_folder else results_root(h).resolve() / "slurm_logs"
     # The job unpickles SlurmTask, so this repository must be importable wherever the job starts.
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
     jobs = []
-    for replicate, directory in directories.items():
-        executor = make_executor(h, folder, name=f"sparselab_{submission.command}_r{replicate}")
-        task = SlurmTask(python=sys.executable, main=str(MAIN), cwd=str(REPO_ROOT),
-                         argv=tuple(job_flags(submission, replicate)), nodes=h.slurm_nodes,
-                         procs_per_node=processes_per_node(h), output=directory)
+    for label, flags in submission.jobs():
+        directory = directories[label]
+        executor = make_executor(h, folder, name=f"sparselab_{submission.command}_{label.replace(' ', '_')}")
+        task = SlurmTask(python=sys.executable, main=str(MAIN), cwd=str(REPO_ROOT), argv=tuple(flags),
+                         nodes=h.slurm_nodes, procs_per_node=processes_per_node(h), output=directory)
         job = executor.submit(task)
-        jobs.append((replicate, job))
-        print(f"replicate {replicate}: job {job.job_id}  log {job.paths.stdout}", flush=True)
+        jobs.append((label, job))
+        print(f"{label}: job {job.job_id}  log {job.paths.stdout}", flush=True)
         for line in directory.splitlines():
             print(f"  output {line}", flush=True)
     if not h.slurm_wait:
         return 0
     failed = 0
-    for replicate, job in jobs:
+    for label, job in jobs:
         try:
             job.result()
-            print(f"replicate {replicate}: job {job.job_id} finished", flush=True)
+            print(f"{label}: job {job.job_id} finished", flush=True)
         except Exception as e:  # submitit raises its own FailedJobError / UncompletedJobError
             failed += 1
-            print(f"replicate {replicate}: job {job.job_id} failed: {failure_reason(job, e)}  "
+            print(f"{label}: job {job.job_id} failed: {failure_reason(job, e)}  "
                   f"(log {job.paths.stderr})", file=sys.stderr, flush=True)
     return 1 if failed else 0
 

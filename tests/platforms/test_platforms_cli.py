@@ -15,7 +15,8 @@ BAD_INPUT = [
     (["--device=tpu"], "--device: unknown device 'tpu'"),
     (["--device=cpu", "--precision=fp16"], "--precision=fp16 is not supported on the CPU"),
     (["--platform=distributed"], "needs the torchrun environment"),
-    (["--replicates=1-3"], "--replicates is only for --platform=slurm"),
+    (["--replicates=0-2"], "--replicates: replicates start at 1"),
+    (["--sweep", "lr=0.1,-1"], "lr=-1 replicate 1: --lr must be positive"),
 ]
 
 

@@ -1,0 +1,98 @@
+"""main.py's hand-over for command lines that are several jobs: `--replicates`, `--sweep`, `--workers`.
+
+    python main.py lottery --levels=2 --replicates=1-3 --workers=3
+    python main.py lottery --sweep init_density=0.1,0.05 --sweep init_pruning_strategy=random,snip --workers=2
+    python main.py lottery_branch randomly_reinitialize <trunk flags> --levels=1-8 --workers=4
+
+The command line is expanded (`platforms/grid.py`), every job's command line is checked by the command's
+own parser and asked for its directory (`--print_path`) before anything runs, so a bad grid value is
+one `error:` line and nothing is written; jobs that land in the same directory run once. With
+`--platform=slurm` the same jobs are submitted (`platforms/slurm.py`); otherwise they run here, one
+after another or in `--workers` processes (`platforms/workers.py`).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import time
+from typing import Callable, Sequence
+
+from sparselab.foundations.cli import pre_read
+from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.platforms import grid, slurm, workers
+from sparselab.platforms.base import PlatformHparams, results_root
+
+# Commands that read results rather than run jobs: their flags describe a run (report lottery --replicates=...).
+READS_RESULTS = ("report", "list", "verify", "evaluate_ensemble")
+MainFunction = Callable[[list[str]], int]
+
+
+def maybe_submit(command: str, argv: Sequence[str], run_main: MainFunction | None = None) -> int | None:
+    """The exit status when the command line is several jobs (or `--platform=slurm`), else None.
+
+    `run_main`: main.py's `main`, to check each job's command line in this process; without it each
+    is checked by a `python -m sparselab` subprocess.
+    """
+    argv = list(argv)
+    if command in READS_RESULTS or "-h" in argv or "--help" in argv:
+        return None
+    platform = pre_read(argv, "platform")
+    if platform == "slurm":
+        return slurm.maybe_submit(command, argv)
+    expansion = grid.expand(command, argv, branch=command.endswith("_branch"))
+    if not expansion.given:
+        return None
+    if platform == "distributed":
+        raise UsageError("--replicates, --sweep and --workers start their own processes; under torchrun "
+                         "(--platform=distributed) launch one job at a time, or use --platform=slurm")
+    jobs = expansion.jobs()
+    answers = print_paths(jobs, run_main)
+    if expansion.print_path:
+        for job in jobs:
+            print(answers[job.label])
+        return 0
+    unique = list({answers[job.label]: job for job in jobs[::-1]}.values())  # the first of each directory
+    unique = [job for job in jobs if job in unique]
+    if len(unique) < len(jobs):
+        print(f"sweep: {len(jobs) - len(unique)} job(s) are the same job as another (same directory); "
+              "each runs once", flush=True)
+    count = min(expansion.workers or 1, len(unique))
+    flags = expansion.flags
+    threads = workers.threads_per_worker(count, pre_read(flags, "threads")) if count > 1 else None
+    devices = workers.devices_per_worker(count, expansion.workers_per_gpu, pre_read(flags, "device")) \
+        if expansion.workers else [None]
+    log_dir = results_root(PlatformHparams(root=pre_read(flags, "root"))) / workers.LOG_FOLDER / \
+        f"{command}_{time.strftime('%Y%m%d-%H%M%S')}_{os.getpid()}"
+    return workers.run_jobs(unique, count, threads, devices, log_dir)
+
+
+def print_paths(jobs: Sequence[grid.Job], run_main: MainFunction | None) -> dict[str, str]:
+    """Each job's `--print_path` answer (its directory, or a branch's level lines); a bad job is an error."""
+    answers = {}
+    for job in jobs:
+        status, out, err = ask(run_main, [*job.argv, "--print_path"])
+        if status != 0:
+            lines = err.strip().splitlines() or [f"exit status {status}"]
+            message = lines[-1].removeprefix("error: ")
+            message = f"{job.label}: {message}" if len(jobs) > 1 else message
+            raise UsageError(message) if status == 2 else JobFailed(message)
+        answers[job.label] = out.strip()
+    return answers
+
+
+def ask(run_main: MainFunction | None, argv: list[str]) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of main.py on `argv`."""
+    if run_main is None:
+        proc = subprocess.run([sys.executable, "-m", "sparselab", *argv], capture_output=True, text=True,
+                              env=workers.job_env())
+        return proc.returncode, proc.stdout, proc.stderr
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = int(run_main(argv) or 0)
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else 1
+    return status, out.getvalue(), err.getvalue()

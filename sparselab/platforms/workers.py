@@ -1,0 +1,136 @@
+"""`--workers=N`: run independent jobs in N processes on this machine.
+
+Each job is `python -m sparselab <its command line>` in its own process. CPU threads are split between
+the workers (`--threads` = cores // N, at least 1, unless --threads is typed); on a GPU machine each
+worker gets its own GPU (`--device=cuda:G`), or `--workers_per_gpu` workers share one. Two workers,
+or two overlapping sweeps, that reach the same job wait on its lock (`training/job.run_once`), so
+nothing is trained twice. A failed job does not stop the others; the sweep then exits 1 with one
+`error:` line naming the failed jobs. Logs: `<root>/sweep_logs/<run>/job_<i>.log`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Sequence
+
+from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.platforms.base import available_cpus
+from sparselab.platforms.grid import Job
+
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # where `import sparselab` finds this checkout
+LOG_FOLDER = "sweep_logs"
+POLL_SECONDS = 0.2
+
+
+def threads_per_worker(workers: int, typed: str | None, cpus: int | None = None) -> int | None:
+    """The --threads each worker gets: the typed value, else an equal share of the cores (>= 1)."""
+    if typed is not None:
+        return None  # kept as typed on every job's command line
+    return max(1, (cpus or available_cpus()) // workers)
+
+
+def devices_per_worker(workers: int, per_gpu: int | None, device: str | None,
+                       gpus: int | None = None) -> list[str | None]:
+    """`--device` of each worker slot (None: as typed). GPUs are shared only when --workers_per_gpu says so."""
+    device = (device or "auto").strip().lower()
+    if device == "cpu":
+        return [None] * workers
+    if gpus is None:
+        import torch
+
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device.startswith("cuda:") or device == "mps" or (device == "cuda" and gpus == 0):
+        targets = [device]  # one device named: every worker on it (resolve_device checks it exists)
+    elif gpus == 0:
+        return [None] * workers  # auto on a CPU machine (or MPS): threads split, device as typed
+    else:
+        targets = [f"cuda:{g}" for g in range(gpus)]
+    share = per_gpu or 1
+    if workers > share * len(targets):
+        raise UsageError(f"--workers={workers} needs {-(-workers // share)} GPU(s) at --workers_per_gpu={share}; "
+                         f"this machine offers {len(targets)} ({', '.join(targets)}): give --workers_per_gpu="
+                         f"{-(-workers // len(targets))} to share them, or --device=cpu")
+    return [targets[slot // share] for slot in range(workers)]
+
+
+@dataclasses.dataclass
+class Running:
+    job: Job
+    index: int
+    slot: int
+    proc: subprocess.Popen
+    log: Path | None
+    handle: IO[str] | None
+    started: float
+
+
+def job_command(job: Job, threads: int | None, device: str | None) -> list[str]:
+    extra = ([f"--threads={threads}"] if threads is not None else []) + ([f"--device={device}"] if device else [])
+    return [sys.executable, "-m", "sparselab", *job.argv, *extra]
+
+
+def job_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def error_line(log: Path | None) -> str | None:
+    """The job's own one-line error (main.py's `error:` line) from its log."""
+    if log is None or not log.exists():
+        return None
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("error: ")]
+    return lines[-1].removeprefix("error: ") if lines else None
+
+
+def run_jobs(jobs: Sequence[Job], workers: int, threads: int | None, devices: Sequence[str | None],
+             log_dir: Path) -> int:
+    """Run the jobs, at most `workers` at a time; progress lines `jobs done/total`; 0, or 1 if any failed."""
+    logged = len(jobs) > 1  # one job shows its own output, several write logs
+    if logged:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        print(f"sweep: {len(jobs)} jobs in {min(workers, len(jobs))} worker process(es)"
+              f"{f', {threads} CPU thread(s) each' if threads else ''}; logs in {log_dir}", flush=True)
+    pending, running, failed, done = list(enumerate(jobs)), [], [], 0
+    free = list(range(workers))
+    try:
+        while pending or running:
+            while pending and free:
+                index, job = pending.pop(0)
+                slot = free.pop(0)
+                log = log_dir / f"job_{index + 1}.log" if logged else None
+                handle = open(log, "w") if log is not None else None
+                proc = subprocess.Popen(job_command(job, threads, devices[slot]), stdout=handle,
+                                        stderr=subprocess.STDOUT if handle else None, env=job_env())
+                running.append(Running(job, index, slot, proc, log, handle, time.monotonic()))
+            time.sleep(POLL_SECONDS)
+            for r in [r for r in running if r.proc.poll() is not None]:
+                running.remove(r)
+                free.append(r.slot)
+                if r.handle is not None:
+                    r.handle.close()
+                done += 1
+                status = r.proc.returncode
+                if status != 0:
+                    failed.append((r, status))
+                state = "ok" if status == 0 else f"FAILED (exit {status}; log {r.log})" if r.log else "FAILED"
+                print(f"jobs {done}/{len(jobs)} done: {r.job.label} {state} "
+                      f"[{time.monotonic() - r.started:.0f}s]", flush=True)
+    except BaseException:
+        for r in running:
+            r.proc.terminate()
+        for r in running:
+            r.proc.wait()
+        raise
+    if failed:
+        r, status = failed[0]
+        reason = error_line(r.log) or f"exit status {status}"
+        others = f" (and {len(failed) - 1} more: {', '.join(f.job.label for f, _ in failed[1:])})" \
+            if len(failed) > 1 else ""
+        raise JobFailed(f"{len(failed)} of {len(jobs)} jobs failed: {r.job.label}: {reason}"
+                        f"{f'; log {r.log}' if r.log else ''}{others}")
+    return 0
