@@ -11,7 +11,7 @@ marked done, and an interrupted one resumes from its checkpoint.
 
 main.py hands the command line over with `maybe_submit(command, argv)` before a runner is built;
 the `SlurmPlatform` in the registry only says so if a runner is reached with `--platform=slurm`.
-submitit is imported lazily (requirements-dev.txt); `--slurm_executor=local` runs the jobs as
+submitit is imported lazily (the `[slurm]` extra); `--slurm_executor=local` runs the jobs as
 background processes on this machine, which is how the tests exercise this module.
 """
 from __future__ import annotations
@@ -195,7 +195,7 @@ def make_executor(hparams: PlatformHparams, folder: Path, name: str) -> Any:
         import submitit
     except ImportError:
         raise UsageError("--platform=slurm needs submitit: pip install submitit "
-                         "(it is listed in requirements-dev.txt)") from None
+                         "(or: pip install 'sparselab[slurm]')") from None
     if hparams.slurm_executor == "local" and hparams.slurm_nodes > 1:
         raise UsageError(f"--slurm_executor=local runs on this machine only; --slurm_nodes={hparams.slurm_nodes} "
                          "needs --slurm_executor=slurm")
