@@ -134,7 +134,8 @@ def test_primary_rank_writes_and_announces(tmp_path):
                           verbose=False, platform=rank0)
     assert result == {"acc": 0.5} and calls == [1]
     assert job.read_done(tmp_path / "j") == {"acc": 0.5}  # done.json adds its integrity record
-    assert json.loads((tmp_path / "j" / "hparams.json").read_text()) == {"h": 1}
+    record = json.loads((tmp_path / "j" / "hparams.json").read_text())
+    assert record.pop("provenance")["torch_version"] and record == {"h": 1}  # + versions (training/provenance.py)
     assert rank0.sent == [(str(tmp_path / "j"), "run"), {"acc": 0.5}] and rank0.barriers == 1
     # Done now: the decision is "done" and the work is not run again.
     again = FakeRank(0)
