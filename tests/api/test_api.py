@@ -96,3 +96,14 @@ def test_import_sparselab_does_not_import_torch():
     code = "import sys, sparselab; assert 'torch' not in sys.modules, 'torch imported'; print(sparselab.__version__)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_branch_result_names_each_branch_level(lottery):
+    result, root = lottery
+    branch = sparselab.run("lottery_branch", "randomly_reinitialize", levels="1", root=root, **FAST)
+    assert branch.path == result.path and sorted(branch.levels) == [1]
+    assert branch.level_paths[1].parent == result.path / "level_1"
+    assert branch.level_paths[1].name.startswith("branch_randomly_reinitialize_")
+    loaded = sparselab.load_job(branch.level_paths[1])
+    assert round(loaded.result["final_test_accuracy"] * 359) == round(branch.final_test_accuracy * 359)
+    assert loaded.mask.equals(sparselab.load_job(result.path).mask)  # the trunk level's mask, new weights

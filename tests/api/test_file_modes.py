@@ -33,11 +33,13 @@ def run_under(umask: int, argv: list[str]) -> None:
 @pytest.mark.parametrize("umask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)])
 def test_every_file_of_a_job_follows_the_umask(tmp_path, umask, file_mode, dir_mode):
     root = tmp_path / "runs"
-    command = ["lottery", "--levels=1"] if umask == 0o022 else ["train"]
+    command = ["train", "--init_density=0.5"] if umask == 0o022 else ["train"]  # 022: with mask files
     run_under(umask, [*command, f"--root={root}", *FAST])
     found = modes(root)
     files = [name for name, (kind, _) in found.items() if kind == "f"]
-    assert any(name.endswith("done.json") for name in files) and any(name.endswith(".pt") for name in files)
+    expected = {"done.json", "hparams.json", "metrics.csv", "weights_final.pt", ".lock"}
+    expected |= {"mask.pt", "sparsity_report.json"} if umask == 0o022 else set()
+    assert expected <= {Path(n).name for n in files}
     wrong = {name: oct(mode) for name, (kind, mode) in found.items()
              if mode != (file_mode if kind == "f" else dir_mode)}
     assert wrong == {}
