@@ -1,1 +1,9 @@
-"""sparselab: an OpenLTH-style job-hierarchy framework for neural-network pruning research."""
+"""sparselab: an OpenLTH-style job-hierarchy framework for neural-network pruning research.
+
+The Python API (`sparselab.api`): `run(command, **flags)`, `load_job(path)`, `report(...)`,
+`UsageError`. Importing the package imports no torch; the functions do, when called.
+"""
+from sparselab.api import Job, Result, UsageError, load_job, report, run
+
+__version__ = "0.1.0"
+__all__ = ["Job", "Result", "UsageError", "__version__", "load_job", "report", "run"]

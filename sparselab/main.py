@@ -50,7 +50,9 @@ def handle_termination() -> None:
             signal.signal(getattr(signal, name), _on_terminate)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
+    """Run one command line; the exit status. `raising` (the Python API, `sparselab.run`): errors and
+    interrupts propagate as exceptions instead of becoming an `error:` line and an exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         table = runners()
@@ -77,19 +79,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         runner = runner_cls.from_args(args, preset)
         runner.run()
         return 0
-    except UsageError as e:
-        exit_with(e, 2)
-    except JobFailed as e:
-        exit_with(e, 1)
+    except (UsageError, JobFailed) as e:
+        if raising:
+            raise
+        exit_with(e, 2 if isinstance(e, UsageError) else 1)
     except Terminated as e:
+        if raising:
+            raise
         print(f"terminated ({e}); rerun the same command to resume", file=sys.stderr)
         return 143
     except (OSError, MemoryError, RuntimeError) as e:  # the machine failed, not the input: one line, exit 1
         message = failure_message(e)
-        if message is None:
+        if message is None or raising:
             raise
         exit_with(message, 1)
     except KeyboardInterrupt:
+        if raising:
+            raise
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
     return 0

@@ -4,7 +4,8 @@ Every file a job writes goes through `atomic_write`: a temporary file in the sam
 flushed and fsynced, then renamed over the target, so a reader sees either the old file or the new
 one, never half of one. Every write is remembered with its sha256 (`foundations.integrity`), a file
 of a finished job is checked against its `done.json` when it is read, and a checkpoint carries the
-sha256 of its own payload. Torch files are read with `torch.load(weights_only=True)`; a file that
+sha256 of its own payload. Files get the mode the umask gives a new file (0644 under umask 022, so
+colleagues can read a shared `--root`); `mkstemp` alone would leave every file 0600. Torch files are read with `torch.load(weights_only=True)`; a file that
 cannot be read is a `UsageError` that names it. JSON never holds NaN or infinity.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -26,6 +28,7 @@ from sparselab.foundations.integrity import LOCK_NAME
 
 CHECKPOINT_MAGIC = b"SPARSELAB-CHECKPOINT v1 sha256="
 _DIGEST_LENGTH = 64
+_UMASK_LOCK = threading.Lock()
 
 
 def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -> None:
@@ -34,6 +37,7 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -47,6 +51,14 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def file_mode() -> int:
+    """The mode `open()` would give a new file under the current umask (0o666 & ~umask)."""
+    with _UMASK_LOCK:  # reading the umask means setting it: no other thread may create a file meanwhile
+        umask = os.umask(0o077)
+        os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -1,17 +1,18 @@
 """`--platform=slurm`: submit the same command to a SLURM cluster through submitit.
 
-`python main.py <command> <flags> --platform=slurm [--slurm_* flags] [--replicates=1-4] [--sweep F=A,B]`
+`sparselab <command> <flags> --platform=slurm [--slurm_* flags] [--replicates=1-4] [--sweep F=A,B]`
 submits one job per replicate x grid point (the expansion of `platforms/grid.py`). Each job runs
-`main.py <command> <flags>` with `--platform=local` (one process,
+`python -m sparselab <command> <flags>` (a checkout or an installed package alike) with
+`--platform=local` (one process,
 one GPU or the CPU), or, when `--slurm_nodes` x `--slurm_gpus` asks for more than one process, runs
 `torchrun` on every node with `--platform=distributed`. Before anything is submitted the command
-line is checked by asking main.py for each job's output directory (`--print_path`), so a bad flag
+line is checked by asking sparselab for each job's output directory (`--print_path`), so a bad flag
 fails here and not in the queue. A requeued or duplicated job is harmless: jobs are locked and
 marked done, and an interrupted one resumes from its checkpoint.
 
 main.py hands the command line over with `maybe_submit(command, argv)` before a runner is built;
 the `SlurmPlatform` in the registry only says so if a runner is reached with `--platform=slurm`.
-submitit is imported lazily (requirements-dev.txt); `--slurm_executor=local` runs the jobs as
+submitit is imported lazily (the `[slurm]` extra); `--slurm_executor=local` runs the jobs as
 background processes on this machine, which is how the tests exercise this module.
 """
 from __future__ import annotations
@@ -29,8 +30,8 @@ from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.platforms import grid
 from sparselab.platforms.base import Platform, PlatformHparams, data_root, results_root
 
-REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds the sparselab package
-MAIN = REPO_ROOT / "main.py"
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the folder that holds the sparselab package
+MODULE = "sparselab"  # jobs run `python -m sparselab`: works from a checkout and from an installed package
 # Platform flags that the job itself needs (the slurm ones, --platform and --replicates are consumed here).
 PASS_THROUGH = ("device", "threads", "compile", "download")
 PORT_BASE, PORT_SPAN = 20000, 20000
@@ -110,10 +111,11 @@ def output_directories(submission: Submission) -> dict[str, str]:
     """Ask main.py where each job writes (`--print_path`, in parallel): one directory, or one line per
     level for a branch command. This also validates every flag before submission."""
     procs = {}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     for label, flags in submission.jobs():
-        argv = [sys.executable, str(MAIN), *flags, "--platform=local", "--device=cpu", "--threads=1", "--print_path"]
-        procs[label] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        cwd=str(REPO_ROOT))
+        argv = [sys.executable, "-m", MODULE, *flags, "--platform=local", "--device=cpu", "--threads=1",
+                "--print_path"]
+        procs[label] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     answers = {label: (proc.communicate(), proc.returncode) for label, proc in procs.items()}
     directories = {}
     for label, ((out, err), status) in answers.items():
@@ -128,10 +130,10 @@ def output_directories(submission: Submission) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True)
 class SlurmTask:
-    """What a submitted job runs: main.py (one process) or torchrun (several), on each node."""
+    """What a submitted job runs: `python -m sparselab` (one process) or torchrun (several), on each node."""
 
     python: str
-    main: str
+    module: str
     cwd: str
     argv: tuple[str, ...]  # job_flags(...)
     nodes: int
@@ -140,14 +142,14 @@ class SlurmTask:
 
     def launch_command(self, node_rank: int = 0, master_addr: str = "", port: int = 29500) -> list[str]:
         if self.nodes * self.procs_per_node == 1:
-            return [self.python, self.main, *self.argv, "--platform=local"]
+            return [self.python, "-m", self.module, *self.argv, "--platform=local"]
         launcher = [self.python, "-m", "torch.distributed.run", f"--nproc_per_node={self.procs_per_node}"]
         if self.nodes == 1:
             launcher.append("--standalone")
         else:
             launcher += [f"--nnodes={self.nodes}", f"--node_rank={node_rank}", f"--master_addr={master_addr}",
                          f"--master_port={port}"]
-        return [*launcher, self.main, *self.argv, "--platform=distributed"]
+        return [*launcher, "-m", self.module, *self.argv, "--platform=distributed"]
 
     def __call__(self) -> str:
         command = self.launch_command()
@@ -169,6 +171,11 @@ class SlurmTask:
         return submitit.helpers.DelayedSubmission(self)
 
 
+def python_path() -> str:
+    """PYTHONPATH with this package's folder first: a checkout that is not installed is found too."""
+    return os.pathsep.join(p for p in (str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")) if p)
+
+
 def job_port(job_id: str) -> int:
     """A rendezvous port that every node of a job derives alike from the job id."""
     digits = re.sub(r"\D", "", job_id) or "0"
@@ -183,7 +190,7 @@ def executor_parameters(hparams: PlatformHparams, name: str) -> dict[str, Any]:
                 "slurm_partition": hparams.slurm_partition}
     params.update({k: v for k, v in optional.items() if v is not None})
     if hparams.slurm_executor == "slurm":
-        params["slurm_setup"] = [f"export PYTHONPATH={REPO_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"]
+        params["slurm_setup"] = [f"export PYTHONPATH={PACKAGE_PARENT}${{PYTHONPATH:+:$PYTHONPATH}}"]
     return params
 
 
@@ -192,7 +199,7 @@ def make_executor(hparams: PlatformHparams, folder: Path, name: str) -> Any:
         import submitit
     except ImportError:
         raise UsageError("--platform=slurm needs submitit: pip install submitit "
-                         "(it is listed in requirements-dev.txt)") from None
+                         "(or: pip install 'sparselab[slurm]')") from None
     if hparams.slurm_executor == "local" and hparams.slurm_nodes > 1:
         raise UsageError(f"--slurm_executor=local runs on this machine only; --slurm_nodes={hparams.slurm_nodes} "
                          "needs --slurm_executor=slurm")
@@ -210,13 +217,13 @@ def submit(submission: Submission) -> int:
     h = submission.hparams
     directories = output_directories(submission)  # validates the command line first
     folder = Path(h.slurm_folder).resolve() if h.slurm_folder else results_root(h).resolve() / "slurm_logs"
-    # The job unpickles SlurmTask, so this repository must be importable wherever the job starts.
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    # The job unpickles SlurmTask, so this package must be importable wherever the job starts.
+    os.environ["PYTHONPATH"] = python_path()
     jobs = []
     for label, flags in submission.jobs():
         directory = directories[label]
         executor = make_executor(h, folder, name=f"sparselab_{submission.command}_{label.replace(' ', '_')}")
-        task = SlurmTask(python=sys.executable, main=str(MAIN), cwd=str(REPO_ROOT), argv=tuple(flags),
+        task = SlurmTask(python=sys.executable, module=MODULE, cwd=os.getcwd(), argv=tuple(flags),
                          nodes=h.slurm_nodes, procs_per_node=processes_per_node(h), output=directory)
         job = executor.submit(task)
         jobs.append((label, job))

@@ -11,6 +11,7 @@ from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import REPORT_FILE as MASK_REPORT_FILE
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, JobResult
 from sparselab.training.job import DONE_FILE, HPARAMS_FILE, job_state
+from sparselab.training.provenance import PROVENANCE_KEY
 from sparselab.training.metrics import METRICS_FILE, read_metrics
 
 # metrics.csv column -> the done.json key it stands for while a job is still running
@@ -109,7 +110,10 @@ def read_hparams(directory: Path) -> dict[str, Any] | None:
         record = fio.read_json(path)
     except UsageError:
         return None
-    return record if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        return None
+    record.pop(PROVENANCE_KEY, None)  # versions and data shape: not hyperparameters to compare
+    return record
 
 
 # ----- locating experiments ----------------------------------------------------------------------

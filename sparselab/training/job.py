@@ -25,6 +25,7 @@ from sparselab.foundations import io as fio
 from sparselab.foundations.integrity import DONE_FILE
 from sparselab.platforms import distributed
 from sparselab.training.loop import CHECKPOINT_FILE
+from sparselab.training.provenance import with_provenance
 
 HPARAMS_FILE = "hparams.json"
 LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this often (keeps collectives alive)
@@ -82,7 +83,7 @@ def _finish(directory: Path, record: dict[str, Any], work: Callable[[], dict[str
     """hparams.json (if absent), the work, then done.json last; only `writer` touches files."""
     hparams_path = directory / HPARAMS_FILE
     if writer and not hparams_path.exists():
-        fio.write_json(hparams_path, record)
+        fio.write_json(hparams_path, with_provenance(record))  # once: a resume keeps the old file
     result = work()
     if writer:
         files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))

@@ -133,7 +133,8 @@ def test_primary_rank_writes_and_announces(tmp_path):
                           verbose=False, platform=rank0)
     assert result == {"acc": 0.5} and calls == [1]
     assert job.read_done(tmp_path / "j") == {"acc": 0.5}  # done.json adds its integrity record
-    assert json.loads((tmp_path / "j" / "hparams.json").read_text()) == {"h": 1}
+    record = json.loads((tmp_path / "j" / "hparams.json").read_text())
+    assert record.pop("provenance")["torch_version"] and record == {"h": 1}  # + versions (training/provenance.py)
     assert rank0.sent == [(str(tmp_path / "j"), "run"), {"acc": 0.5}] and rank0.barriers == 1
     # Done now: the decision is "done" and the work is not run again.
     again = FakeRank(0)
@@ -220,12 +221,12 @@ def test_maybe_submit_leaves_other_platforms_and_help_alone():
 
 
 def test_launch_commands():
-    task = dict(python="py", main="main.py", cwd=".", argv=("train", "--lr=0.1"), output="d")
+    task = dict(python="py", module="sparselab", cwd=".", argv=("train", "--lr=0.1"), output="d")
     one = slurm.SlurmTask(nodes=1, procs_per_node=1, **task)
-    assert one.launch_command() == ["py", "main.py", "train", "--lr=0.1", "--platform=local"]
+    assert one.launch_command() == ["py", "-m", "sparselab", "train", "--lr=0.1", "--platform=local"]
     node = slurm.SlurmTask(nodes=1, procs_per_node=4, **task)
     assert node.launch_command() == ["py", "-m", "torch.distributed.run", "--nproc_per_node=4", "--standalone",
-                                     "main.py", "train", "--lr=0.1", "--platform=distributed"]
+                                     "-m", "sparselab", "train", "--lr=0.1", "--platform=distributed"]
     nodes = slurm.SlurmTask(nodes=2, procs_per_node=8, **task)
     assert nodes.launch_command(1, "gpu17", 23456)[3:8] == [
         "--nproc_per_node=8", "--nnodes=2", "--node_rank=1", "--master_addr=gpu17", "--master_port=23456"]

@@ -1,0 +1,169 @@
+"""The Python API: `run` a command in this process, `load_job` a finished job, `report` rows.
+
+    import sparselab
+    result = sparselab.run("lottery", levels=2, root="runs")     # = sparselab lottery --levels=2 --root=runs
+    result.levels[2]["final_test_accuracy"]
+    job = sparselab.load_job(result.path)                          # the last level: model, mask, metrics
+    rows = sparselab.report(result.path)                           # list of dicts (pandas.DataFrame(rows))
+
+A bad command or flag raises `sparselab.UsageError` (a failed run `JobFailed`), with the message the
+command line would print after `error:`; nothing calls `sys.exit`. Importing this module imports no
+torch: each function imports what it needs.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.job_loader import Job, load_job
+
+__all__ = ["Job", "JobFailed", "Result", "UsageError", "load_job", "report", "run", "to_argv"]
+
+_NOT_JOBS = ("report", "list", "verify", "evaluate_ensemble")  # commands that train nothing
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a job command produced: its directory and the contents of its `done.json` files.
+
+    `path`: a `train` job's directory, a trunk's replicate folder (`load_job(path)` takes its last
+    level), or for a branch the trunk's replicate folder. `done`: the job's done.json (train), or the
+    last level's. `levels`: level -> done.json, and `level_paths`: level -> job directory (trunks, branches).
+    """
+
+    command: str
+    path: Path
+    done: dict[str, Any] | None
+    levels: dict[int, dict[str, Any]] = field(default_factory=dict)
+    level_paths: dict[int, Path] = field(default_factory=dict)
+
+    @property
+    def final_test_accuracy(self) -> float | None:
+        return (self.done or {}).get("final_test_accuracy")
+
+
+def to_argv(flags: Mapping[str, Any]) -> list[str]:
+    """Keyword flags as command-line flags: True -> `--name`, False -> `--name=false`, a list or
+    tuple -> comma-separated, None -> left out (the default)."""
+    argv = []
+    for name, value in flags.items():
+        if value is None:
+            continue
+        if name in ("help", "h"):
+            raise UsageError("--help is for the command line; see `sparselab <command> --help`")
+        flag = f"--{name}"
+        if value is True:
+            argv.append(flag)
+        elif value is False:
+            argv.append(f"{flag}=false")
+        elif isinstance(value, (list, tuple)):
+            argv.append(f"{flag}={','.join(str(v) for v in value)}")
+        else:
+            argv.append(f"{flag}={value}")
+    return argv
+
+
+def _main(argv: Sequence[str]) -> int:
+    """Run sparselab.main in this process with its errors raised; its exit status."""
+    from sparselab import main
+
+    try:
+        return main.main(list(argv), raising=True)
+    except SystemExit as e:  # argparse's --help/--version only: every error is a UsageError
+        raise UsageError(f"`{' '.join(argv)}` stopped with status {e.code}") from None
+
+
+def _print_paths(argv: Sequence[str]) -> list[str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        _main([*argv, "--print_path"])
+    return [line.strip() for line in out.getvalue().splitlines() if line.strip()]
+
+
+def run(command: str, *args: str, **flags: Any) -> Result | list[Result] | None:
+    """Run `sparselab <command> <args> <flags>` in this process and return what it produced.
+
+    `args`: positional words (a branch name, report paths); `flags`: `--name=value` flags (see
+    `to_argv`). Returns a `Result`, a list of them when the command runs several jobs (replicates,
+    sweeps), None for commands that train nothing (report, list, verify, evaluate_ensemble).
+    """
+    from sparselab.main import runners
+
+    table = runners()
+    if command not in table:
+        raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
+    argv = [command, *map(str, args), *to_argv(flags)]
+    if command in _NOT_JOBS or flags.get("print_path") or flags.get("dry_run"):
+        status = _main(argv)
+        if status:
+            raise JobFailed(f"sparselab {' '.join(argv)} exited with status {status}")
+        return None
+    where = _print_paths(argv)  # validates every flag before anything is written
+    status = _main(argv)
+    if status:
+        raise JobFailed(f"sparselab {' '.join(argv)} exited with status {status}")
+    results = _results(command, where)
+    return results[0] if len(results) == 1 else results
+
+
+def _results(command: str, lines: list[str]) -> list[Result]:
+    """Results from what `--print_path` printed: one directory per job, or `level L: DIR  [...]` lines."""
+    from sparselab.training import job
+
+    branch_levels: dict[int, Path] = {}
+    results = []
+    for line in lines:
+        if line.startswith("level ") and ":" in line:
+            head, rest = line.split(":", 1)
+            branch_levels[int(head.split()[1])] = Path(rest.split("  [")[0].strip())
+            continue
+        path = Path(line.split()[-1]) if line.split() else Path(line)
+        if job.is_done(path):
+            results.append(Result(command, path, job.read_done(path)))
+            continue
+        levels = {int(p.name.split("_")[1]): p / "main" for p in path.glob("level_*")
+                  if p.name.split("_")[1].isdigit() and job.is_done(p / "main")}
+        results.append(_with_levels(command, path, levels))
+    if branch_levels:
+        done = {lv: d for lv, d in branch_levels.items() if job.is_done(d)}
+        trunk = next(iter(branch_levels.values())).parent.parent
+        results.append(_with_levels(command, trunk, done))
+    return results
+
+
+def _with_levels(command: str, path: Path, directories: Mapping[int, Path]) -> Result:
+    from sparselab.training import job
+
+    levels = {lv: job.read_done(d) for lv, d in sorted(directories.items())}
+    last = levels[max(levels)] if levels else None
+    return Result(command, path, last, levels, dict(sorted(directories.items())))
+
+
+def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
+    """The rows of `sparselab report` as a list of dicts (`pandas.DataFrame(rows)` takes them).
+
+    `report(path, ...)`: experiment or replicate folders, or `Result`s. `report("lottery", levels=30,
+    root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does.
+    """
+    from sparselab.reports import collect, rows
+    from sparselab.reports.command import run_commands, run_directory
+
+    if not paths:
+        raise UsageError("report: give experiment folders, `Result`s, or a command name and its flags")
+    first = paths[0]
+    if isinstance(first, str) and first in run_commands() and not Path(first).exists():
+        if len(paths) > 1:
+            raise UsageError("report(command, **flags): give the run's flags as keywords, no further paths")
+        directory, _ = run_directory(first, to_argv(flags))
+        targets: list[Any] = [directory]
+    else:
+        if flags:
+            raise UsageError(f"report(paths): flags {', '.join(flags)} apply only to report(command, **flags)")
+        targets = [Path(getattr(p, "path", p)) for p in paths]
+    experiments = [collect.collect(t) for t in targets]
+    return rows.rows(experiments)
+

@@ -1,0 +1,186 @@
+"""`sparselab.load_job(path)`: a finished job as a plain torch model, its mask, hyperparameters and metrics.
+
+Every file is verified against the job's `done.json` before it is used (`foundations.integrity`), the
+model is rebuilt from the job's own `hparams.json` (input shape, classes and normalisation from its
+`provenance` section, or from the dataset registry for a job written before it existed), and pruned
+weights are checked to be exact zeros. torch is imported when a job is loaded, not before.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from sparselab.foundations.errors import UsageError
+
+LEVEL_DIR = re.compile(r"^level_(\d+)$")
+REPLICATE_DIR = re.compile(r"^replicate_(\d+)$")
+
+
+@dataclass
+class Job:
+    """A finished training job (a `train` run, one level of a trunk, one branch level)."""
+
+    path: Path
+    hparams: dict[str, Any]  # hparams.json, `provenance` included when the job recorded it
+    result: dict[str, Any]  # done.json without its integrity record
+    model: Any  # torch.nn.Module in eval mode, final weights loaded
+    mask: Any  # pruning.mask.Mask of the final network, None for a dense one
+    metrics: list[dict[str, Any]]  # the rows of metrics.csv
+    data: dict[str, Any] = field(default_factory=dict)  # input_shape, num_classes, normalization
+
+    def test_loader(self, dataset_root: str | Path | None = None, batch_size: int | None = None,
+                    device: str = "cpu") -> "Batches":
+        """The job's test set as normalised (images, labels) batches on `device` (re-iterable)."""
+        from sparselab.datasets.hparams import DatasetHparams
+        from sparselab.platforms.base import PlatformHparams, data_root
+        from sparselab.training.data import prepare_data
+        from sparselab.training.provenance import dataset_section
+
+        import torch
+
+        section = dataset_section(self.hparams)
+        assert section is not None  # load_job refuses jobs without one
+        dataset = DatasetHparams.from_dict(dict(section))
+        root = Path(dataset_root) if dataset_root is not None else data_root(PlatformHparams())
+        prepared = prepare_data(dataset, root, replicate_of(self.path))
+        return Batches(prepared.eval_batches("test", torch.device(device), batch_size=batch_size))
+
+    def __repr__(self) -> str:
+        density = f"density {self.mask.density:.4f}" if self.mask is not None else "dense"
+        accuracy = self.result.get("final_test_accuracy")
+        shown = f", final test accuracy {accuracy:.4f}" if isinstance(accuracy, float) else ""
+        return f"Job({self.path}, {type(self.model).__name__}, {density}{shown})"
+
+
+class Batches:
+    """Iterating gives a fresh pass over the batches."""
+
+    def __init__(self, make: Callable[[], Iterator[Any]]) -> None:
+        self._make = make
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._make())
+
+
+def replicate_of(path: Path) -> int:
+    for part in (path, *path.parents):
+        match = REPLICATE_DIR.match(part.name)
+        if match:
+            return int(match.group(1))
+    return 1
+
+
+def job_directory(path: Path, level: int | None = None) -> Path:
+    """The job directory that `path` names: itself, or a level of an experiment or replicate folder
+    (the highest finished level unless `level` is given)."""
+    from sparselab.foundations.integrity import DONE_FILE
+
+    if not path.is_dir():
+        raise UsageError(f"no such job directory: {path}")
+    replicates = sorted(p for p in path.iterdir() if p.is_dir() and REPLICATE_DIR.match(p.name))
+    if replicates:
+        if len(replicates) > 1:
+            raise UsageError(f"{path} holds {len(replicates)} replicates; give one of them, e.g. {replicates[0]}")
+        path = replicates[0]
+    levels = {int(m.group(1)): p for p in path.iterdir() if p.is_dir() and (m := LEVEL_DIR.match(p.name))}
+    if not levels:
+        if level is not None:
+            raise UsageError(f"{path} has no levels; level={level} applies to a trunk replicate folder")
+        if (path / "main" / DONE_FILE).exists():  # a train run's replicate folder
+            return path / "main"
+        return path
+    if level is not None:
+        if level not in levels:
+            raise UsageError(f"{path} has no level {level}; it has levels {', '.join(map(str, sorted(levels)))}")
+        return levels[level] / "main"
+    finished = [lv for lv in sorted(levels) if (levels[lv] / "main" / DONE_FILE).exists()]
+    if not finished:
+        raise UsageError(f"no finished level in {path}; rerun its command to complete it")
+    return levels[finished[-1]] / "main"
+
+
+def load_job(path: str | Path | Any, level: int | None = None) -> Job:
+    """Load a finished job: a job directory, or a trunk experiment/replicate folder (its last finished
+    level, or `level`), or a `sparselab.run` result. Damaged files raise UsageError naming them."""
+    from sparselab.foundations import integrity
+    from sparselab.foundations import io as fio
+    from sparselab.training.job import HPARAMS_FILE
+    from sparselab.training.metrics import METRICS_FILE, read_metrics
+
+    path = job_directory(Path(getattr(path, "path", path)), level)
+    if not (path / integrity.DONE_FILE).exists():
+        raise UsageError(f"{path} is not a finished job (no {integrity.DONE_FILE}); rerun its command to finish it")
+    result, files = integrity.open_done(path / integrity.DONE_FILE)
+    if files is not None:
+        integrity.check_job(path)
+    if "members" in result:
+        raise UsageError(f"{path} is an ensemble; load one of its members: {', '.join(result['members'])}")
+    hparams = fio.read_json(path / HPARAMS_FILE)
+    data = _data(hparams, path)
+    model, mask = _model(path, hparams, data)
+    metrics_path = path / METRICS_FILE
+    metrics = read_metrics(metrics_path) if metrics_path.exists() else []
+    return Job(path=path, hparams=hparams, result=result, model=model, mask=mask, metrics=metrics, data=data)
+
+
+def _data(hparams: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    from sparselab.training.provenance import PROVENANCE_KEY, data_spec, dataset_section
+
+    recorded = hparams.get(PROVENANCE_KEY) or {}
+    if "input_shape" in recorded and "num_classes" in recorded:
+        return {k: recorded[k] for k in ("input_shape", "num_classes", "normalization") if k in recorded}
+    section = dataset_section(hparams)
+    if section is None:
+        raise UsageError(f"{path / 'hparams.json'} does not describe a dataset: not a training job")
+    return data_spec(section)
+
+
+def _section(hparams: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    for candidate in (hparams, hparams.get("trunk")):
+        if isinstance(candidate, Mapping) and isinstance(candidate.get(name), Mapping):
+            return candidate[name]
+    return None
+
+
+def _regained(hparams: Mapping[str, Any]) -> bool:
+    """Whether the job's own training regained its pruned weights (the retrain branch's re-dense)."""
+    def search(value: Any) -> bool:
+        if isinstance(value, Mapping):
+            return any((k == "regain_pruned_weights_steps" and v is not None) or search(v)
+                       for k, v in value.items() if k != "trunk")
+        return False
+    return search(hparams)
+
+
+def _model(path: Path, hparams: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Any, Any]:
+    import torch
+
+    from sparselab.foundations import io as fio
+    from sparselab.models import registry
+    from sparselab.models.hparams import ModelHparams
+    from sparselab.pruning.dst import load_final_mask
+    from sparselab.pruning.mask import Mask
+    from sparselab.training.standard import WEIGHTS_FINAL
+
+    section = _section(hparams, "model")
+    if section is None:
+        raise UsageError(f"{path / 'hparams.json'} does not describe a model: not a training job")
+    h = ModelHparams.from_dict(dict(section))
+    model = registry.build(h.model_name, tuple(data["input_shape"]), int(data["num_classes"]),
+                           model_init=h.model_init, batchnorm_init=h.batchnorm_init, seed=0)
+    if not (path / WEIGHTS_FINAL).exists():
+        raise UsageError(f"{path} has no {WEIGHTS_FINAL}: not a training job")
+    try:
+        model.load_state_dict(fio.load_torch(path / WEIGHTS_FINAL))
+    except RuntimeError as e:
+        raise UsageError(f"{path / WEIGHTS_FINAL} does not fit {h.model_name}: {str(e).splitlines()[0]}") from None
+    mask = load_final_mask(path) or (Mask.load(path) if Mask.exists(path) and not _regained(hparams) else None)
+    if mask is not None:
+        params = mask.check_model(model)
+        for name, p in params.items():
+            if torch.count_nonzero(p.detach()[~mask[name]]):
+                raise UsageError(f"{path / WEIGHTS_FINAL}: {name} has weights where the mask prunes them")
+        mask.apply_(model)  # turns any -0.0 into +0.0: exact zeros
+    return model.eval(), mask
