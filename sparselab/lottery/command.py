@@ -14,6 +14,7 @@ from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 
 
@@ -23,7 +24,7 @@ class TrunkArgs:
     @staticmethod
     def bundle_classes(policy: RetrainingPolicy) -> list[type]:
         classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
-                               DSTHparams]
+                               DSTHparams, PatternHparams]
         if policy.uses_rewinding:
             classes.append(RewindHparams)
         if policy.uses_finetuning:
@@ -49,6 +50,7 @@ class TrunkArgs:
             rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
             finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
             dst=bundle(DSTHparams, args, preset),
+            pattern=bundle(PatternHparams, args, preset),
         )
 
 
