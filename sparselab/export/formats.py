@@ -4,6 +4,7 @@ it loads with `torch.load(weights_only=True)`; `export.loader.load_exported` reb
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
 import torch
@@ -53,7 +54,9 @@ def build_payload(model: nn.Module, mask: Mask | None, fmt: str, meta: dict[str,
         if not names:
             raise UsageError("--format=csr: the job prunes no linear layer (CSR export is for linear layers)")
         for n in names:
-            csr = state.pop(f"{n}.weight").to_sparse_csr()
+            with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+                warnings.simplefilter("ignore", UserWarning)
+                csr = state.pop(f"{n}.weight").to_sparse_csr()
             state[f"{n}.weight.crow"], state[f"{n}.weight.col"] = csr.crow_indices(), csr.col_indices()
             state[f"{n}.weight.values"] = csr.values()
         payload["csr"] = names

@@ -48,7 +48,8 @@ def load_exported(path: Path | str, device: str | torch.device = "cpu") -> nn.Mo
     for name in payload["csr"]:
         module = model.get_submodule(name)
         crow, col, values = (state.pop(f"{name}.weight.{part}") for part in ("crow", "col", "values"))
-        csr[name] = torch.sparse_csr_tensor(crow, col, values, size=(module.out_features, module.in_features))
+        csr[name] = torch.sparse_csr_tensor(crow, col, values, size=(module.out_features, module.in_features),
+                                            check_invariants=True)  # a damaged file fails here, not in a kernel
         state[f"{name}.weight"] = torch.zeros(module.out_features, module.in_features)  # placeholder
     model.load_state_dict(state)
     model = model.to(device).eval()

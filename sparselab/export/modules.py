@@ -11,12 +11,12 @@ class CSRLinear(nn.Module):
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
         super().__init__()
         self.out_features, self.in_features = weight.shape
-        self.register_buffer("weight", weight.to_sparse_csr())
+        self.register_buffer("weight", weight if weight.layout == torch.sparse_csr else weight.to_sparse_csr())
         self.register_buffer("bias", bias.detach().clone() if bias is not None else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
-        y = torch.sparse.mm(self.weight, flat.t()).t()
+        y = (self.weight @ flat.t().contiguous()).t()  # a non-contiguous right side takes a slow path
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*x.shape[:-1], self.out_features)
