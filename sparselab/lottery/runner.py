@@ -63,10 +63,14 @@ class IterativeRunner(TrunkArgs):
     _to_run: list[int] | None = field(default=None, init=False, repr=False)  # levels `run` trains (None: unknown)
 
     def __post_init__(self) -> None:
-        if self.pattern.pattern is not None and self.init_pruning.enabled:
+        if self.pattern.pattern is not None:
             from sparselab.pruning.init import check_init_pattern
 
-            check_init_pattern(self.init_pruning, self.pattern.pattern)
+            if self.init_pruning.enabled:
+                check_init_pattern(self.init_pruning, self.pattern.pattern)
+            if self.pruning.is_channel_strategy:
+                raise UsageError("--sparsity_pattern constrains single weights; channel pruning "
+                                 f"({self.pruning.pruning_strategy}) removes whole filters")
         self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
         check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
