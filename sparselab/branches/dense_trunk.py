@@ -31,6 +31,7 @@ DENSE_BRANCHES = ("retrain", "oneshot_prune")
 @dataclass
 class DenseTrunk(IterativeRunner):
     train: TrainRunner | None = None  # the dense run's own command, for its hash and --create_parents
+    owns_pattern: bool = False  # oneshot_prune: --sparsity_pattern is the branch's (else the train run's)
     @classmethod
     def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         TrainRunner.add_args(parser, preset)
@@ -49,7 +50,8 @@ class DenseTrunk(IterativeRunner):
         return cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,
                    pruning=bundle(PruningHparams, args, preset, not_here=pruning_moot), init_pruning=train.init_pruning,
-                   train=train, pattern=bundle(PatternHparams, args, preset) if oneshot else train.pattern)
+                   train=train, pattern=bundle(PatternHparams, args, preset) if oneshot else train.pattern,
+                   owns_pattern=oneshot)
 
     def train_runner(self) -> TrainRunner:
         assert self.train is not None
@@ -59,7 +61,7 @@ class DenseTrunk(IterativeRunner):
         return self.train_runner().bundles()
 
     def branch_bundles(self) -> dict[str, Any]:
-        return {"pruning": self.pruning, "pattern": self.pattern}
+        return {"pruning": self.pruning, **({"pattern": self.pattern} if self.owns_pattern else {})}
 
     def experiment_directory(self, root: Path) -> Path:
         return root / job_name("train", self.bundles()) / f"replicate_{self.job_args.replicate}"

@@ -66,7 +66,7 @@ class IterativeRunner(TrunkArgs):
         if self.pattern.pattern is not None:
             from sparselab.pruning.init import check_init_pattern
 
-            if self.init_pruning.enabled:
+            if self.init_pruning.enabled and not getattr(self, "owns_pattern", False):  # (a branch's pattern)
                 check_init_pattern(self.init_pruning, self.pattern.pattern)
             if self.pruning.is_channel_strategy:
                 raise UsageError("--sparsity_pattern constrains single weights; channel pruning "

@@ -42,8 +42,33 @@ class ChannelGroup:
     bn: str | None = None          # the following BatchNorm's weight (network slimming's gamma)
 
 
+@torch.no_grad()
+def _feeds(model: nn.Module, pairs: list[tuple[nn.Module, nn.Module]]) -> list[bool]:
+    """For each (conv, bn): whether bn's input IS conv's output in one forward pass (post-activation
+    blocks; a pre-activation block's bn1 reads the block input instead)."""
+    shape = getattr(model, "input_shape", None)
+    if shape is None:
+        return [True] * len(pairs)
+    outputs: dict[int, object] = {}
+    inputs: dict[int, object] = {}
+    handles = []
+    for conv, bn in pairs:
+        handles.append(conv.register_forward_hook(lambda m, i, o: outputs.__setitem__(id(m), o)))
+        handles.append(bn.register_forward_hook(lambda m, i, o: inputs.__setitem__(id(m), i[0])))
+    was_training = model.training
+    try:
+        model.eval()
+        param = next(model.parameters())
+        model(torch.zeros((1, *shape), device=param.device, dtype=param.dtype))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return [inputs.get(id(bn)) is outputs.get(id(conv)) is not None for conv, bn in pairs]
+
+
 def _block_groups(model: nn.Module) -> list[ChannelGroup]:
-    groups = []
+    groups, pairs = [], []
     for name, module in model.named_modules():
         conv1, bn1, conv2 = (getattr(module, a, None) for a in ("conv1", "bn1", "conv2"))
         if (isinstance(conv1, nn.Conv2d) and isinstance(bn1, nn.BatchNorm2d) and isinstance(conv2, nn.Conv2d)
@@ -51,7 +76,8 @@ def _block_groups(model: nn.Module) -> list[ChannelGroup]:
             p = f"{name}." if name else ""
             followers = [f"{p}bn1.weight", f"{p}bn1.bias"] + ([f"{p}conv1.bias"] if conv1.bias is not None else [])
             groups.append(ChannelGroup(f"{p}conv1.weight", tuple(followers), f"{p}conv2.weight", f"{p}bn1.weight"))
-    return groups
+            pairs.append((conv1, bn1))
+    return [g for g, ok in zip(groups, _feeds(model, pairs)) if ok] if groups else []
 
 
 def _mlp_groups(model: nn.Module) -> list[ChannelGroup]:

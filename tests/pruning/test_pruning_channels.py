@@ -79,3 +79,9 @@ def test_bn_l1_hook_adds_the_sign_subgradient() -> None:
     bn.weight.grad = torch.zeros(3)
     BNL1Hook(1e-4).before_optimizer_step(nn.Sequential(bn), None, 0)
     assert bn.weight.grad.tolist() == pytest.approx([1e-4, -1e-4, 0.0])
+
+
+def test_pre_activation_blocks_are_not_mistaken_for_conv_bn_pairs() -> None:
+    # wide ResNet blocks are bn1 -> relu -> conv1 -> bn2: bn1 does not read conv1's output
+    with pytest.raises(UsageError, match="no removable channels"):
+        channel_groups(registry.build("wide_resnet_16_2", (3, 8, 8), 10, seed=0))
