@@ -3,6 +3,8 @@
     from sparselab.export.loader import load_exported
     model = load_exported("runs/.../exported/channels.pt")
     logits = model(images)                       # images: (B, C, H, W) as the job's dataset
+
+A semi_structured export loads on CUDA only, in half precision: feed it `images.half().cuda()`.
 """
 from __future__ import annotations
 
