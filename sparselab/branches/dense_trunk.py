@@ -19,7 +19,7 @@ from sparselab.lottery.policies import RetrainingPolicy
 from sparselab.lottery.runner import IterativeRunner
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.mask import Mask
-from sparselab.pruning.pattern_hparams import PatternHparams
+from sparselab.pruning.pattern_hparams import PatternHparams, check_trunk_pattern
 from sparselab.training import job
 from sparselab.training.runner import TrainRunner
 from sparselab.training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights
@@ -47,11 +47,13 @@ class DenseTrunk(IterativeRunner):
             for name in PruningHparams.field_names()}
         if train.ensemble.enabled:
             raise UsageError("train_branch works on single training runs, not on --ensemble runs")
-        return cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
+        trunk = cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,
                    pruning=bundle(PruningHparams, args, preset, not_here=pruning_moot), init_pruning=train.init_pruning,
                    train=train, pattern=bundle(PatternHparams, args, preset) if oneshot else train.pattern,
                    owns_pattern=oneshot)
+        check_trunk_pattern(trunk.pattern, trunk.init_pruning, trunk.pruning, branch_owned=oneshot)
+        return trunk
 
     def train_runner(self) -> TrainRunner:
         assert self.train is not None

@@ -14,7 +14,7 @@ from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
-from sparselab.pruning.pattern_hparams import PatternHparams
+from sparselab.pruning.pattern_hparams import PatternHparams, check_trunk_pattern
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 
 
@@ -39,7 +39,7 @@ class TrunkArgs:
     @classmethod
     def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
                         levels: LevelsHparams | None = None) -> Any:
-        return cls(  # type: ignore[call-arg]
+        runner = cls(  # type: ignore[call-arg]
             policy=policy, job_args=bundle(JobHparams, args, {}),
             levels_args=levels or LevelsHparams(levels=0),
             platform=bundle(PlatformHparams, args, {}),
@@ -52,6 +52,8 @@ class TrunkArgs:
             dst=bundle(DSTHparams, args, preset),
             pattern=bundle(PatternHparams, args, preset),
         )
+        check_trunk_pattern(runner.pattern, runner.init_pruning, runner.pruning, branch_owned=False)
+        return runner
 
 
 def make_trunk_command(runner: type[TrunkArgs], policy: RetrainingPolicy) -> type:

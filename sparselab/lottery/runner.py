@@ -30,7 +30,6 @@ from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams, init_scope
 from sparselab.pruning.mask import Mask, check_names
 from sparselab.pruning.pattern_hparams import PatternHparams
-from sparselab.pruning.slimming import bn_l1_hooks
 from sparselab.lottery import pruning_step
 from sparselab.training import sparsity
 from sparselab.training import job
@@ -63,14 +62,6 @@ class IterativeRunner(TrunkArgs):
     _to_run: list[int] | None = field(default=None, init=False, repr=False)  # levels `run` trains (None: unknown)
 
     def __post_init__(self) -> None:
-        if self.pattern.pattern is not None:
-            from sparselab.pruning.init import check_init_pattern
-
-            if self.init_pruning.enabled and not getattr(self, "owns_pattern", False):  # (a branch's pattern)
-                check_init_pattern(self.init_pruning, self.pattern.pattern)
-            if self.pruning.is_channel_strategy:
-                raise UsageError("--sparsity_pattern constrains single weights; channel pruning "
-                                 f"({self.pruning.pruning_strategy}) removes whole filters")
         self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
         check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
@@ -231,11 +222,10 @@ class IterativeRunner(TrunkArgs):
             model = self.model_with(state, mask)
             dst = self.dst or DSTHparams()
             moving = dynamic.is_dynamic(dst, mask)
-            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving,
-                                    pattern=self.pattern.pattern if mask.density <= self.pattern.max_density else None)
+            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving, pattern=self.pattern)
             result = train_in_directory(
                 directory, model, self.env, hparams, start_iteration=start,
-                hooks=[*bn_l1_hooks(self.pruning), hook], log_prefix=level_prefix(level, self.levels_args.levels),
+                hooks=[*pruning_step.training_hooks(self), hook], log_prefix=level_prefix(level, self.levels_args.levels),
                 rest_of_run=rest_of_run(level, self._to_run or []),
                 summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
                                    **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from sparselab.foundations.errors import UsageError
-from sparselab.pruning.hparams import CHANNEL_SCORES
+from sparselab.pruning.hparams import CHANNEL_SCORES, PruningHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.select import keep_top_k, largest_remainder
 
@@ -163,7 +163,8 @@ def apply_channels(model: nn.Module, mask: Mask, groups: list[ChannelGroup], kee
     return out
 
 
-def prune_channels(model: nn.Module, counted: Mask, frozen: Mask, hparams, context) -> Mask:
+def prune_channels(model: nn.Module, counted: Mask, frozen: Mask, hparams: "PruningHparams",
+                   context: object = None) -> Mask:
     """One channel-pruning level (see the module docstring); tensors in the ignore list are not pruned."""
     ignore = set(hparams.layers_to_ignore)
     params = dict(model.named_parameters())

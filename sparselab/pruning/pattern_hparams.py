@@ -30,11 +30,10 @@ class PatternHparams(Hparams):
     def pattern(self) -> Pattern | None:
         return parse_pattern(self.sparsity_pattern)
 
-    @property
-    def max_density(self) -> float:
-        """N/M (1 without a pattern): a mask at most this dense is kept N:M (DST growth included)."""
+    def at(self, density: float) -> Pattern | None:
+        """The pattern a mask of this density keeps (DST growth in a level): none above N/M."""
         p = self.pattern
-        return p[0] / p[1] if p else 1.0
+        return p if p is not None and density <= p[0] / p[1] + 1e-12 else None
 
 
 def pattern_moot(init: Hparams, ensemble: bool = False) -> dict[str, str]:
@@ -45,3 +44,18 @@ def pattern_moot(init: Hparams, ensemble: bool = False) -> dict[str, str]:
     if getattr(init, "init_density", None) is None:
         return {"sparsity_pattern": "train has no mask to constrain without --init_density"}
     return {}
+
+
+def check_trunk_pattern(pattern: PatternHparams, init: Hparams, pruning: Hparams, branch_owned: bool) -> None:
+    """An iterative run's pattern: pruning at initialisation must allow it (unless the pattern is a
+    `train_branch oneshot_prune`'s own), and channel pruning cannot keep it."""
+    if pattern.pattern is None:
+        return
+    from sparselab.foundations.errors import UsageError
+    from sparselab.pruning.init import check_init_pattern
+
+    if getattr(init, "enabled", False) and not branch_owned:
+        check_init_pattern(init, pattern.pattern)  # type: ignore[arg-type]
+    if getattr(pruning, "is_channel_strategy", False):
+        raise UsageError("--sparsity_pattern constrains single weights; channel pruning "
+                         f"({pruning.pruning_strategy}) removes whole filters")

@@ -113,7 +113,7 @@ class TrainRunner:
                 return train_in_directory(directory, model, exp.env, self.training, hooks=[MaskHook(mask)],
                                           summary=lambda m: sparsity.summary(m, mask))
             # Dynamic sparse training: the mask moves; mask.pt is the start, mask_final.pt the end.
-            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory, pattern=self.pattern.pattern)
+            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory, pattern=self.pattern)
             result = train_in_directory(directory, model, exp.env, self.training, hooks=[hook],
                                         summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
             if exp.primary:

@@ -60,14 +60,16 @@ def make_hook(mask: Mask, dst: DSTHparams, *, training_steps: str, iterations_pe
 
 def job_hook(mask: Mask, dst: DSTHparams, training: Any, env: Any, directory: Path | str, *salt: object,
              dynamic: bool = True, default_end: int | None = None,
-             forced: Iterable[tuple[int, float]] = (), pattern: tuple[int, int] | None = None) -> MaskHook:
+             forced: Iterable[tuple[int, float]] = (), pattern: Any = None) -> MaskHook:
     """`make_hook` for a job of a runner: `training` is its TrainingHparams, `env` its training Environment
     (iterations per epoch, replicate, whether this process writes files); `salt` separates the seeds of
-    the jobs of one run (levels, ensemble members)."""
+    the jobs of one run (levels, ensemble members); `pattern`: the run's PatternHparams (N:M growth on
+    a mask at density <= N/M)."""
     return make_hook(mask, dst, training_steps=training.training_steps,
                      iterations_per_epoch=env.data.iterations_per_epoch(), seed=dst_seed(dst, env.replicate, *salt),
                      momentum=training.momentum, directory=directory if env.platform.is_primary else None,
-                     dynamic=dynamic, default_end=default_end, forced=forced, pattern=pattern)
+                     dynamic=dynamic, default_end=default_end, forced=forced,
+                     pattern=pattern.at(mask.density) if pattern is not None else None)
 
 
 def is_dynamic(dst: DSTHparams, mask: Mask) -> bool:
