@@ -85,3 +85,20 @@ def test_export_command_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert e.value.code == 2
         assert capsys.readouterr().err.count("\n") == 1
         assert not (job / "exported" / f"{fmt}.pt").exists()
+
+
+@pytest.mark.slow
+def test_resnet20_slimming_level_exports_fewer_channels_end_to_end(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    assert main.main(["lottery", "--model_name=cifar_resnet_20", "--pruning_strategy=network_slimming",
+                      "--pruning_fraction=0.5", "--levels=1", "--training_steps=2it", "--quiet", f"--root={root}"]) == 0
+    (job,) = root.glob("lottery_*/replicate_1/level_1/main")
+    assert main.main(["export", str(job), "--format=channels"]) == 0
+    exported = load_exported(job / "exported" / "channels.pt")
+    reference = registry.build("cifar_resnet_20", (1, 8, 8), 10, seed=0)
+    reference.load_state_dict(fio.load_torch(job / "weights_final.pt"))
+    assert sum(b.conv1.out_channels for b in exported.blocks) == 336 - 168   # ceil(0.5 * 336) removed
+    x = torch.randn(2, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(exported(x), reference.eval()(x), atol=1e-5, rtol=0)
+    assert multiply_adds(exported, (1, 8, 8)).dense < multiply_adds(reference, (1, 8, 8)).dense
