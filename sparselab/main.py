@@ -14,12 +14,13 @@ def runners() -> dict[str, Any]:
     from sparselab.branches.runner import branch_commands
     from sparselab.ensembles.command import ENSEMBLE_COMMANDS
     from sparselab.evaluation.command import EVALUATE_COMMANDS
+    from sparselab.export.command import EXPORT_COMMANDS
     from sparselab.lottery.runner import TRUNK_RUNNERS
     from sparselab.reports.command import REPORT_COMMANDS
     from sparselab.training.runner import TrainRunner
 
     return {TrainRunner.name: TrainRunner, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
-            **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS}
+            **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS, **EXPORT_COMMANDS}
 
 
 def menu(table: dict[str, Any]) -> str:

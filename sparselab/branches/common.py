@@ -7,6 +7,7 @@ from sparselab.branches.base import BranchContext
 from sparselab.training import sparsity
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.masked import MaskHook
+from sparselab.pruning.slimming import bn_l1_hooks
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.standard import Environment, train_in_directory
 
@@ -23,7 +24,8 @@ def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: Tr
         regain = env.iterations(training.regain_pruned_weights_steps)
     hook = MaskHook(mask, regain_at_iteration=regain)
     return train_in_directory(
-        ctx.directory, model, env, training, start_iteration=start_iteration, hooks=[hook],
+        ctx.directory, model, env, training, start_iteration=start_iteration,
+        hooks=[*bn_l1_hooks(ctx.trunk.pruning), hook],
         log_prefix=f"[branch level {ctx.level}] ",
         summary=lambda m: {"level": ctx.level, **sparsity.summary(m, hook.mask)})
 

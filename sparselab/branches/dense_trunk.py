@@ -19,6 +19,7 @@ from sparselab.lottery.policies import RetrainingPolicy
 from sparselab.lottery.runner import IterativeRunner
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.mask import Mask
+from sparselab.pruning.pattern_hparams import PatternHparams, check_trunk_pattern
 from sparselab.training import job
 from sparselab.training.runner import TrainRunner
 from sparselab.training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights
@@ -30,6 +31,7 @@ DENSE_BRANCHES = ("retrain", "oneshot_prune")
 @dataclass
 class DenseTrunk(IterativeRunner):
     train: TrainRunner | None = None  # the dense run's own command, for its hash and --create_parents
+    owns_pattern: bool = False  # oneshot_prune: --sparsity_pattern is the branch's (else the train run's)
     @classmethod
     def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         TrainRunner.add_args(parser, preset)
@@ -38,15 +40,20 @@ class DenseTrunk(IterativeRunner):
     @classmethod
     def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any], branch: str) -> "DenseTrunk":
         """`branch`: only oneshot_prune prunes the dense run, so only it takes --pruning_* flags."""
-        train = TrainRunner.from_args(args, preset)
+        oneshot = branch == "oneshot_prune"  # --sparsity_pattern then constrains the branch's one-shot mask
+        train = TrainRunner.from_args(args, preset, read_pattern=not oneshot)
         pruning_moot = {} if branch == "oneshot_prune" else {
             name: f"train_branch {branch} does not prune (only train_branch oneshot_prune does)"
             for name in PruningHparams.field_names()}
         if train.ensemble.enabled:
             raise UsageError("train_branch works on single training runs, not on --ensemble runs")
-        return cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
+        trunk = cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,
-                   pruning=bundle(PruningHparams, args, preset, not_here=pruning_moot), init_pruning=train.init_pruning, train=train)
+                   pruning=bundle(PruningHparams, args, preset, not_here=pruning_moot), init_pruning=train.init_pruning,
+                   train=train, pattern=bundle(PatternHparams, args, preset) if oneshot else train.pattern,
+                   owns_pattern=oneshot)
+        check_trunk_pattern(trunk.pattern, trunk.init_pruning, trunk.pruning, branch_owned=oneshot)
+        return trunk
 
     def train_runner(self) -> TrainRunner:
         assert self.train is not None
@@ -56,7 +63,7 @@ class DenseTrunk(IterativeRunner):
         return self.train_runner().bundles()
 
     def branch_bundles(self) -> dict[str, Any]:
-        return {"pruning": self.pruning}
+        return {"pruning": self.pruning, **({"pattern": self.pattern} if self.owns_pattern else {})}
 
     def experiment_directory(self, root: Path) -> Path:
         return root / job_name("train", self.bundles()) / f"replicate_{self.job_args.replicate}"

@@ -10,8 +10,10 @@ from sparselab.branches.base import Branch, BranchContext
 from sparselab.branches.common import saved_or, train_branch_level
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.training import sparsity
-from sparselab.pruning.hparams import DISTRIBUTIONS, SCORES
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.hparams import CHANNEL_SCORES, DISTRIBUTIONS, SCORES
 from sparselab.pruning.mask import Mask
+from sparselab.pruning.pattern import check_density
 from sparselab.pruning.prune import prune_to_density, rule_options
 
 
@@ -29,6 +31,17 @@ class OneshotPrune(Branch):
     bundle = OneshotPruneHparams
 
     @classmethod
+    def validate_levels(cls, trunk: Any, hparams: Any, levels: list[int]) -> None:
+        """--sparsity_pattern N:M: every level's density (1-p)^L must be <= N/M; no channel scores."""
+        h = hparams["branch"]
+        if (h.oneshot_strategy or trunk.pruning.pruning_strategy) in CHANNEL_SCORES:
+            raise UsageError("oneshot_prune prunes single weights; channel pruning runs as pruning levels "
+                             "(lottery --pruning_strategy=filter_l1 ...)")
+        for level in levels:
+            check_density(trunk.pattern.pattern, (1 - trunk.pruning.pruning_fraction) ** level,
+                          f"the density (1-p)^L of level {level}")
+
+    @classmethod
     def oneshot_mask(cls, ctx: BranchContext, h: OneshotPruneHparams) -> Mask:
         trunk = ctx.trunk
         dense = trunk.model_with(trunk.final_state(0))
@@ -42,7 +55,7 @@ class OneshotPrune(Branch):
                                 h.oneshot_strategy or trunk.pruning.pruning_strategy,
                                 h.oneshot_distribution or trunk.pruning.pruning_distribution,
                                 context.replace(num_batches=trunk.pruning.pruning_batches),
-                                options=rule_options(trunk.pruning))
+                                options=rule_options(trunk.pruning), pattern=trunk.pattern.pattern)
 
     @classmethod
     def run_level(cls, ctx: BranchContext) -> dict[str, Any]:

@@ -93,6 +93,8 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     else:
         exp = trunk.prepare()
         branch.validate(trunk, hparams)
+        if hasattr(branch, "validate_levels"):  # checks that need the levels (before any write)
+            branch.validate_levels(trunk, hparams, levels)
 
     def directory(level: int):
         return trunk.branch_parent(level) / branch_name

@@ -14,6 +14,7 @@ from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.pattern_hparams import PatternHparams, check_trunk_pattern
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 
 
@@ -23,7 +24,7 @@ class TrunkArgs:
     @staticmethod
     def bundle_classes(policy: RetrainingPolicy) -> list[type]:
         classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
-                               DSTHparams]
+                               DSTHparams, PatternHparams]
         if policy.uses_rewinding:
             classes.append(RewindHparams)
         if policy.uses_finetuning:
@@ -38,7 +39,7 @@ class TrunkArgs:
     @classmethod
     def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
                         levels: LevelsHparams | None = None) -> Any:
-        return cls(  # type: ignore[call-arg]
+        runner = cls(  # type: ignore[call-arg]
             policy=policy, job_args=bundle(JobHparams, args, {}),
             levels_args=levels or LevelsHparams(levels=0),
             platform=bundle(PlatformHparams, args, {}),
@@ -49,7 +50,10 @@ class TrunkArgs:
             rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
             finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
             dst=bundle(DSTHparams, args, preset),
+            pattern=bundle(PatternHparams, args, preset),
         )
+        check_trunk_pattern(runner.pattern, runner.init_pruning, runner.pruning, branch_owned=False)
+        return runner
 
 
 def make_trunk_command(runner: type[TrunkArgs], policy: RetrainingPolicy) -> type:

@@ -29,6 +29,7 @@ from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams, init_scope
 from sparselab.pruning.mask import Mask, check_names
+from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.lottery import pruning_step
 from sparselab.training import sparsity
 from sparselab.training import job
@@ -54,6 +55,7 @@ class IterativeRunner(TrunkArgs):
     rewind: RewindHparams | None = None
     finetune: FinetuneHparams | None = None
     dst: DSTHparams | None = None
+    pattern: PatternHparams = field(default_factory=PatternHparams)
     exp: Experiment | None = field(default=None, repr=False)
     _template: torch.nn.Module | None = field(default=None, init=False, repr=False)  # built once, never trained
     _init_state: dict | None = field(default=None, init=False, repr=False)  # level 0's seeded initialisation
@@ -67,7 +69,7 @@ class IterativeRunner(TrunkArgs):
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "pruning": self.pruning, "init_pruning": self.init_pruning,
                 "init_scope": init_scope(self.pruning.layers_to_ignore, self.init_pruning),
-                "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst}
+                "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst, "pattern": self.pattern}
 
     # ----- paths ------------------------------------------------------------------------------
     def experiment_directory(self, root: Path) -> Path:
@@ -220,10 +222,10 @@ class IterativeRunner(TrunkArgs):
             model = self.model_with(state, mask)
             dst = self.dst or DSTHparams()
             moving = dynamic.is_dynamic(dst, mask)
-            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving)
+            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving, pattern=self.pattern)
             result = train_in_directory(
                 directory, model, self.env, hparams, start_iteration=start,
-                hooks=[hook], log_prefix=level_prefix(level, self.levels_args.levels),
+                hooks=[*pruning_step.training_hooks(self), hook], log_prefix=level_prefix(level, self.levels_args.levels),
                 rest_of_run=rest_of_run(level, self._to_run or []),
                 summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
                                    **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})

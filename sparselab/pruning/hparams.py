@@ -17,13 +17,17 @@ DATA_FREE_SCORES = ("magnitude", "random", "synflow")
 UNSEEDED_SCORES = ("magnitude", "synflow")     # deterministic and data-free: no seed to give
 ERK_FAMILY = ("er", "erk", "erk_plus")
 COUNT_RULES = ("prunable", "openlth")
+CHANNEL_SCORES = ("filter_l1", "filter_l2", "network_slimming")  # `pruning.channels`: whole output channels
+CHANNEL_DISTRIBUTIONS = ("global", "layerwise")
 
 STRATEGY_HELP = (
     "score of each weight: magnitude |w| (data-free); gradient |w dL/dw| on --pruning_batches training batches, "
     "eval mode; random (seeded, data-free); snip |w dL/dw| on --pruning_batches training batches, train mode "
     "(batch statistics); grasp w*(Hg) on a class-balanced sample of 10 training examples per class, train mode, "
     "temperature 200; synflow |w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
-    "data-free, 100 rounds")
+    "data-free, 100 rounds. Channel pruning (whole filters, pruning/channels.py): filter_l1 / filter_l2 norm of "
+    "each filter, network_slimming |gamma| of its BatchNorm; removable: the inner conv of every ResNet block, "
+    "the hidden units of a LeNet")
 COUNT_RULE_HELP = (
     "how many weights a level removes: prunable = round(p * R) of the R remaining prunable weights; openlth = "
     "ceil(p * T) + 1 with T the remaining weights of ALL prunable tensors, ignored and dense ones included "
@@ -43,7 +47,7 @@ BALANCED_REDISTRIBUTE_HELP = (
 @dataclasses.dataclass(frozen=True)
 class PruningHparams(Hparams):
     _group: ClassVar[str] = "Pruning"
-    pruning_strategy: str = hparam("magnitude", STRATEGY_HELP, choices=SCORES)
+    pruning_strategy: str = hparam("magnitude", STRATEGY_HELP, choices=SCORES + CHANNEL_SCORES)
     pruning_fraction: float = hparam(0.2, "fraction of the remaining prunable weights removed per level "
                                           "(see --pruning_count_rule)")
     pruning_distribution: str = hparam("global", "how many weights each tensor keeps: global = one ranking over "
@@ -61,6 +65,9 @@ class PruningHparams(Hparams):
                                            "before)", hash_baseline=None)
     balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
     pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES)
+    bn_sparsity_regularization: float | None = hparam(None, "network_slimming: coefficient of the L1 term on the "
+                                                            "BatchNorm scales during training, added as c*sign(gamma) "
+                                                            "to their gradients (default 1e-4, as SDD)")
 
     def validate(self) -> None:
         require(0 < self.pruning_fraction < 1,
@@ -73,6 +80,15 @@ class PruningHparams(Hparams):
             object.__setattr__(self, "fc_density", None)
         if self.balanced_redistribute is None:
             object.__setattr__(self, "balanced_redistribute", self.pruning_distribution != "balanced")
+        if self.is_channel_strategy:
+            require(self.pruning_distribution in CHANNEL_DISTRIBUTIONS,
+                    f"channel pruning ({self.pruning_strategy}) allocates globally or layerwise, not "
+                    f"--pruning_distribution={self.pruning_distribution}")
+        if self.bn_sparsity_regularization is not None:
+            require(0 <= self.bn_sparsity_regularization <= 1,
+                    f"--bn_sparsity_regularization must be in [0, 1], got {self.bn_sparsity_regularization}")
+        elif self.pruning_strategy == "network_slimming":
+            object.__setattr__(self, "bn_sparsity_regularization", 1e-4)
 
     def inapplicable(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -85,9 +101,17 @@ class PruningHparams(Hparams):
             out["balanced_redistribute"] = f"only balanced uses it (--pruning_distribution={d})"
         if s not in ("gradient", "snip"):
             out["pruning_batches"] = f"only gradient and snip read training batches (--pruning_strategy={s})"
-        if s in UNSEEDED_SCORES:
+        if s in UNSEEDED_SCORES or s in CHANNEL_SCORES:
             out["pruning_seed"] = f"{s} is deterministic and data-free"
+        if s != "network_slimming":
+            out["bn_sparsity_regularization"] = f"only network_slimming uses it (--pruning_strategy={s})"
+        if s in CHANNEL_SCORES:
+            out["pruning_count_rule"] = f"channel pruning counts channels (--pruning_strategy={s})"
         return out
+
+    @property
+    def is_channel_strategy(self) -> bool:
+        return self.pruning_strategy in CHANNEL_SCORES
 
     @property
     def layers_to_ignore(self) -> list[str]:

@@ -29,6 +29,7 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.distributions import RuleOptions
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask, check_names, output_weight_name
+from sparselab.pruning.pattern import Pattern, check_density
 from sparselab.pruning.prune import check_strategy, prune_to_density
 from sparselab.pruning.scores import SCORE_MODULES, SCORES, is_iterative
 
@@ -64,8 +65,11 @@ def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
 
 
 def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
-                  ignore: Iterable[str] = ()) -> Mask:
+                  ignore: Iterable[str] = (), pattern: Pattern | None = None) -> Mask:
     """The initial mask (all ones over the counted tensors when `--init_density` is not set).
+
+    `pattern` (N:M, `pruning.pattern`): the mask keeps at most N of every M consecutive input weights
+    (refused above density N/M, with --pruning_ratio_from and with --repair_flow, which would break it).
 
     The model's weights are modified in place: rescaled by `--init_scale`, pruned weights zeroed.
     `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
@@ -76,6 +80,7 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
     if hparams.init_density is None:
         return mask
     check_strategy(hparams.init_pruning_strategy, hparams.init_pruning_distribution)
+    check_init_pattern(hparams, pattern)
     context = init_context(hparams, context)
     output = output_weight_name(model)
     fixed = {output: hparams.init_fc_density} if hparams.init_fc_density is not None and output in mask else {}
@@ -87,9 +92,21 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
         options = RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute))
         new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
                                hparams.init_pruning_distribution, context, options=options, fixed=fixed,
-                               allow_empty=True)
+                               allow_empty=True, pattern=pattern)
     if hparams.repair_flow:
         new = repair_flow(model, new)
     rescale_kept(model, new, hparams.init_scale)
     new.apply_(model)
     return new
+
+
+def check_init_pattern(hparams: InitPruningHparams, pattern: Pattern | None) -> None:
+    """UsageError (one line) for an N:M pattern that pruning at initialisation cannot keep."""
+    if pattern is None:
+        return
+    check_density(pattern, hparams.init_density, "--init_density")
+    from sparselab.foundations.errors import UsageError
+
+    for flag, value in (("--pruning_ratio_from", hparams.pruning_ratio_from), ("--repair_flow", hparams.repair_flow)):
+        if value:
+            raise UsageError(f"--sparsity_pattern cannot be combined with {flag} (it places weights outside the pattern)")

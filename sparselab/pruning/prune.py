@@ -23,6 +23,7 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.distributions import RuleOptions
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.mask import Mask, check_names, output_weight_name, prunable_names
+from sparselab.pruning.pattern import Pattern, eligible
 from sparselab.pruning.scores import SCORE_MODULES, SCORES, is_iterative
 from sparselab.pruning.select import keep_top_k
 
@@ -75,23 +76,33 @@ def removal_count(model: nn.Module, counted: Mask, frozen: Mask, hparams: Prunin
     return k + 1
 
 
-def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext) -> Mask:
+def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext,
+          pattern: Pattern | None = None) -> Mask:
     """One pruning level: of the R counted weights the new mask keeps R minus `removal_count` (fewer for
-    a density rule that realises less, e.g. balanced without redistribution)."""
-    check_strategy(hparams.pruning_strategy, hparams.pruning_distribution)
+    a density rule that realises less, e.g. balanced without redistribution).
+
+    `pattern` (N:M) applies once the level's target density is at most N/M (`pruning.pattern`)."""
     counted, frozen = split_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
+    if hparams.is_channel_strategy:
+        from sparselab.pruning.channels import prune_channels
+
+        return prune_channels(model, counted, frozen, hparams, context)
+    check_strategy(hparams.pruning_strategy, hparams.pruning_distribution)
     context = context.replace(num_batches=hparams.pruning_batches)
     if hparams.pruning_seed is not None:
         context = context.replace(seed=hparams.pruning_seed)
     keep = counted.num_kept - removal_count(model, counted, frozen, hparams, context.level)
+    if pattern is not None and keep > pattern[0] / pattern[1] * counted.num_total:
+        pattern = None  # levels above N/M are unstructured
     new = prune_to_count(model, counted, keep, hparams.pruning_strategy, hparams.pruning_distribution, context,
-                         options=rule_options(hparams))
+                         options=rule_options(hparams), pattern=pattern)
     return Mask({n: new[n] if n in new else frozen[n] for n in mask.keys() if n in new or n in frozen})
 
 
 def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, distribution: str,
                      context: ScoreContext, *, options: RuleOptions | None = None,
-                     fixed: Mapping[str, float] | None = None, allow_empty: bool = False) -> Mask:
+                     fixed: Mapping[str, float] | None = None, allow_empty: bool = False,
+                     pattern: Pattern | None = None) -> Mask:
     """Prune `mask` to `density` of its counted weights (round(density * total) kept).
 
     `fixed`: tensors whose density is imposed (e.g. the output layer at init); the rest share the
@@ -107,13 +118,15 @@ def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, d
     if keep <= 0:
         raise UsageError(f"pruning density {density} keeps no weight of the {mask.num_total} counted weights")
     return prune_to_count(model, mask, keep, score, distribution, context, options=options, fixed=fixed,
-                          allow_empty=allow_empty)
+                          allow_empty=allow_empty, pattern=pattern)
 
 
 def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribution: str,
                    context: ScoreContext, *, options: RuleOptions | None = None,
-                   fixed: Mapping[str, float] | None = None, allow_empty: bool = False) -> Mask:
-    """The new mask keeps exactly `keep` of the counted weights (a subset of `mask`)."""
+                   fixed: Mapping[str, float] | None = None, allow_empty: bool = False,
+                   pattern: Pattern | None = None) -> Mask:
+    """The new mask keeps exactly `keep` of the counted weights (a subset of `mask`); with an N:M
+    `pattern`, a subset of the pattern-eligible weights (all of them if fewer than `keep`)."""
     check_strategy(score, distribution)
     options = options or RuleOptions()
     fixed = dict(fixed or {})
@@ -122,19 +135,23 @@ def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribu
         raise UsageError(f"cannot keep {keep} weights of a mask that keeps {mask.num_kept}")
     if not is_iterative(score):
         return _allocate(model, mask, SCORES[score](model, mask, context), keep, distribution, options, fixed,
-                         allow_empty)
+                         allow_empty, pattern)
     scorer = SCORE_MODULES[score].session(model, context)
     start = mask.num_kept
     rounds = max(1, context.synflow_iterations)
     current = mask
     for k in range(1, rounds + 1):
         keep_k = keep if k == rounds else max(keep, round(start * (keep / start) ** (k / rounds)))
-        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty)
+        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty,
+                            pattern)
     return current
 
 
 def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distribution: str,
-              options: RuleOptions, fixed: dict[str, float], allow_empty: bool) -> Mask:
+              options: RuleOptions, fixed: dict[str, float], allow_empty: bool, pattern: Pattern | None = None) -> Mask:
+    if pattern is not None:  # candidates = the N:M-eligible weights; keep all of them if fewer than asked
+        mask = Mask(eligible(scores, mask, pattern))
+        keep = min(keep, mask.num_kept)
     order = prunable_names(model)
     output = output_weight_name(model)
     new = Mask()

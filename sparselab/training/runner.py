@@ -16,6 +16,7 @@ from sparselab.pruning import dst as dynamic
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
+from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
 from sparselab.pruning.masked import MaskHook
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
@@ -38,8 +39,13 @@ class TrainRunner:
     init_pruning: InitPruningHparams
     dst: DSTHparams = field(default_factory=DSTHparams)
     ensemble: EnsembleHparams = field(default_factory=EnsembleHparams)
+    pattern: PatternHparams = field(default_factory=PatternHparams)
 
     def __post_init__(self) -> None:
+        if self.pattern.pattern is not None:
+            from sparselab.pruning.init import check_init_pattern
+
+            check_init_pattern(self.init_pruning, self.pattern.pattern)
         self.steps = resolve_steps(self, ("training", "dst", "ensemble"), self.dataset)
         check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
         dynamic.check_start(self.dst, self.init_pruning.init_density)
@@ -53,20 +59,23 @@ class TrainRunner:
     @staticmethod
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
-                    DSTHparams, EnsembleHparams):
+                    DSTHparams, EnsembleHparams, PatternHparams):
             cls.add_args(parser, defaults=preset)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "TrainRunner":
+    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any], read_pattern: bool = True) -> "TrainRunner":
+        """`read_pattern` False: --sparsity_pattern belongs to someone else (train_branch oneshot_prune)."""
+        init, ensemble = bundle(InitPruningHparams, args, preset), bundle(EnsembleHparams, args, preset)
+        pattern = (bundle(PatternHparams, args, preset, not_here=pattern_moot(init, ensemble.enabled))
+                   if read_pattern else PatternHparams())
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
-                   bundle(InitPruningHparams, args, preset),
-                   bundle(DSTHparams, args, preset), bundle(EnsembleHparams, args, preset))
+                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY), init,
+                   bundle(DSTHparams, args, preset), ensemble, pattern)
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
-                "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble}
+                "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble, "pattern": self.pattern}
 
     def directory(self, root: Path) -> Path:
         return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
@@ -96,7 +105,7 @@ class TrainRunner:
                 mask = Mask.load(directory)
             else:
                 mask = sparsity.init_mask(exp.env, self.training, self.job_args.replicate, self.init_pruning,
-                                          exp.build_model(self.model), ignore=[])
+                                          exp.build_model(self.model), ignore=[], pattern=self.pattern.pattern)
                 if exp.primary:
                     mask.save(directory, model=model)
             sparsity.scaled_start(model.state_dict(), model, mask, self.init_pruning)
@@ -104,7 +113,7 @@ class TrainRunner:
                 return train_in_directory(directory, model, exp.env, self.training, hooks=[MaskHook(mask)],
                                           summary=lambda m: sparsity.summary(m, mask))
             # Dynamic sparse training: the mask moves; mask.pt is the start, mask_final.pt the end.
-            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory)
+            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory, pattern=self.pattern)
             result = train_in_directory(directory, model, exp.env, self.training, hooks=[hook],
                                         summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
             if exp.primary:

@@ -33,7 +33,7 @@ def score_context(env: Environment, training: TrainingHparams, replicate: int, l
 
 
 def init_mask(env: Environment, training: TrainingHparams, replicate: int, init: InitPruningHparams,
-              model: torch.nn.Module, ignore: list[str]) -> Mask:
+              model: torch.nn.Module, ignore: list[str], pattern: tuple[int, int] | None = None) -> Mask:
     """The level-0 mask: dense over the counted tensors, or sparse from the start with --init_density.
 
     `model` is scored (and, with --init_scale, rescaled in place) on the training device.
@@ -41,7 +41,7 @@ def init_mask(env: Environment, training: TrainingHparams, replicate: int, init:
     if not init.enabled:
         return Mask.ones_like(model, ignore=ignore)
     context = score_context(env, training, replicate, 0, init.init_pruning_seed, "init_pruning")
-    mask = prune_at_init(model.to(env.device), init, context, ignore=ignore)
+    mask = prune_at_init(model.to(env.device), init, context, ignore=ignore, pattern=pattern)
     if env.verbose and env.platform.is_primary:
         print(realised_line(mask, init), flush=True)
     return mask

@@ -1,6 +1,7 @@
 """Glue for the runners: the training hook of a job whose mask may move, seeds, final masks."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -41,8 +42,9 @@ def momentum_beta(momentum: float) -> float:
 
 def make_hook(mask: Mask, dst: DSTHparams, *, training_steps: str, iterations_per_epoch: int, seed: int,
               momentum: float = 0.0, directory: Path | str | None = None, dynamic: bool = True,
-              default_end: int | None = None, forced: Iterable[tuple[int, float]] = ()) -> MaskHook:
-    """A `DSTHook` when DST is on and `dynamic`, else the static `MaskHook`.
+              default_end: int | None = None, forced: Iterable[tuple[int, float]] = (),
+              pattern: tuple[int, int] | None = None) -> MaskHook:
+    """A `DSTHook` when DST is on and `dynamic`, else the static `MaskHook`; `pattern`: N:M growth.
 
     `directory` receives topology.csv (None on non-primary ranks); `momentum` is the optimiser's.
     """
@@ -51,19 +53,23 @@ def make_hook(mask: Mask, dst: DSTHparams, *, training_steps: str, iterations_pe
     total = parse_iterations(training_steps, iterations_per_epoch, "--training_steps")
     plan = DSTPlan.from_hparams(dst, total_iterations=total, iterations_per_epoch=iterations_per_epoch, seed=seed,
                                 momentum_beta=momentum_beta(momentum), default_end=default_end, forced=forced)
+    if pattern is not None:
+        plan = dataclasses.replace(plan, pattern=tuple(pattern))
     return DSTHook(mask, plan, directory)
 
 
 def job_hook(mask: Mask, dst: DSTHparams, training: Any, env: Any, directory: Path | str, *salt: object,
              dynamic: bool = True, default_end: int | None = None,
-             forced: Iterable[tuple[int, float]] = ()) -> MaskHook:
+             forced: Iterable[tuple[int, float]] = (), pattern: Any = None) -> MaskHook:
     """`make_hook` for a job of a runner: `training` is its TrainingHparams, `env` its training Environment
     (iterations per epoch, replicate, whether this process writes files); `salt` separates the seeds of
-    the jobs of one run (levels, ensemble members)."""
+    the jobs of one run (levels, ensemble members); `pattern`: the run's PatternHparams (N:M growth on
+    a mask at density <= N/M)."""
     return make_hook(mask, dst, training_steps=training.training_steps,
                      iterations_per_epoch=env.data.iterations_per_epoch(), seed=dst_seed(dst, env.replicate, *salt),
                      momentum=training.momentum, directory=directory if env.platform.is_primary else None,
-                     dynamic=dynamic, default_end=default_end, forced=forced)
+                     dynamic=dynamic, default_end=default_end, forced=forced,
+                     pattern=pattern.at(mask.density) if pattern is not None else None)
 
 
 def is_dynamic(dst: DSTHparams, mask: Mask) -> bool:

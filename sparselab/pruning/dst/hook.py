@@ -128,7 +128,7 @@ class DSTHook(MaskHook):
                                                            seed=self.plan.seed, iteration=iteration))
             candidates = {n: ~m for n, m in before.items()}
             current, grown = prune_and_regrow(params, current, candidates, scores, fraction,
-                                              redistribute=self.plan.redistribute)
+                                              redistribute=self.plan.redistribute, pattern=self.plan.pattern)
         if not pruned and not grown:
             return None
         for n, g in grown.items():

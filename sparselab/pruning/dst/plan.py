@@ -35,6 +35,7 @@ class DSTPlan:
     prune_start: int = 0
     prune_end: int = 0
     forced: tuple[tuple[int, float], ...] = ()
+    pattern: tuple[int, int] | None = None  # N:M growth constraint (`pruning.pattern`)
 
     def __post_init__(self) -> None:
         if self.method not in METHOD_GROWTH:

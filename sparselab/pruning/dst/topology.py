@@ -60,8 +60,12 @@ def global_magnitude(weights: Tensors, masks: Tensors, keep: int) -> dict[str, t
 
 
 def prune_and_regrow(weights: Tensors, masks: Tensors, candidates: Tensors, scores: Tensors, fraction: float,
-                     redistribute: bool = False) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """(new masks, grown positions). `candidates` are the growable positions of each layer."""
+                     redistribute: bool = False, pattern: tuple[int, int] | None = None,
+                     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(new masks, grown positions). `candidates` are the growable positions of each layer.
+
+    `pattern` (N:M): growth only where a group has room after the drop (`pruning.pattern`); a layer
+    regrows fewer than it dropped when fewer positions are growable."""
     inactive = {n: int(torch.count_nonzero(c)) for n, c in candidates.items()}
     room = sum(inactive.values())
     counts = {}
@@ -70,9 +74,16 @@ def prune_and_regrow(weights: Tensors, masks: Tensors, candidates: Tensors, scor
         if redistribute:  # the regrowth budget cannot exceed the growable positions of the network
             room -= counts[n]
     survivors = {n: drop_smallest(weights[n], m, counts[n]) if counts[n] else m for n, m in masks.items()}
+    grow = dict(counts)
+    if pattern is not None:
+        from sparselab.pruning.pattern import growth_candidates
+
+        candidates = {n: growth_candidates(c, survivors[n], scores[n], pattern) for n, c in candidates.items()}
+        grow = {n: min(k, int(torch.count_nonzero(candidates[n]))) for n, k in counts.items()}
     if redistribute:
-        grown = grow_global(scores, candidates, sum(counts.values()))
+        growable = sum(int(torch.count_nonzero(c)) for c in candidates.values())
+        grown = grow_global(scores, candidates, min(sum(counts.values()), growable))
     else:
-        grown = {n: grow_largest(scores[n], candidates[n], counts[n]) if counts[n] else torch.zeros_like(m)
+        grown = {n: grow_largest(scores[n], candidates[n], grow[n]) if grow[n] else torch.zeros_like(m)
                  for n, m in masks.items()}
     return {n: survivors[n] | grown[n] for n in masks}, grown

@@ -1,0 +1,103 @@
+"""N:M sparsity: the group constraint by hand, inside pruning at init, one-shot, levels and DST growth."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from sparselab.foundations.errors import UsageError
+from sparselab.pruning.context import ScoreContext
+from sparselab.pruning.dst.topology import prune_and_regrow
+from sparselab.pruning.hparams import PruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.pattern import (check_density, group_counts, parse_pattern, satisfies_pattern,
+                                       top_per_group)
+from sparselab.pruning.prune import prune, prune_to_density
+
+
+def test_top_per_group_by_hand() -> None:
+    scores = torch.tensor([[4., 1., 3., 2., 0., 0., 5., 5.]])
+    cand = torch.tensor([[True, True, True, True, True, True, True, False]])
+    # group 1: 4 and 3 (positions 0, 2); group 2: 5 at 6 and the tie 0,0 at 4,5 -> lowest index 4
+    assert top_per_group(scores, cand, 2, 4).tolist() == [[True, False, True, False, True, False, True, False]]
+
+
+def test_conv_groups_run_over_flattened_inputs_and_a_short_tail() -> None:
+    # 3 in-channels x 1x1 ... flattened in*kh*kw = 3*3*1 = 9: groups [0..3], [4..7], [8]
+    w = torch.zeros(2, 3, 3, 1)
+    w.view(2, -1)[0, :3] = 1.0                 # 3 non-zeros in the first group of filter 0
+    assert not satisfies_pattern(w, 2, 4)
+    assert group_counts(w != 0, 4).tolist() == [[3, 0, 0], [0, 0, 0]]
+    w.view(2, -1)[0, 0] = 0
+    w.view(2, -1)[1, 8] = 1.0                 # the one-weight tail group may hold it
+    assert satisfies_pattern(w, 2, 4)
+
+
+def test_parse_and_density_refusals() -> None:
+    assert parse_pattern("4:8") == (4, 8)
+    for bad in ("4:4", "2-4", "0:4"):
+        with pytest.raises(UsageError):
+            parse_pattern(bad)
+    check_density((2, 4), 0.5, "x")
+    with pytest.raises(UsageError, match="at most density 2/4"):
+        check_density((2, 4), 0.51, "x")
+
+
+def _mlp() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 4))
+
+
+@pytest.mark.parametrize("distribution", ["global", "layerwise", "erk"])
+@pytest.mark.parametrize("pattern", [(2, 4), (4, 8), (1, 4)])
+def test_prune_to_density_keeps_the_pattern_and_the_exact_count(distribution: str, pattern) -> None:
+    model = _mlp()
+    mask = Mask.ones_like(model)
+    density = pattern[0] / pattern[1] * 0.8
+    new = prune_to_density(model, mask, density, "magnitude", distribution, ScoreContext(seed=0),
+                           pattern=pattern)
+    assert new.num_kept == round(density * mask.num_total)
+    assert satisfies_pattern(new.state_dict(), *pattern)
+
+
+def test_global_with_pattern_keeps_the_top_two_of_every_group_at_density_half() -> None:
+    model = nn.Sequential(nn.Linear(4, 1, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.1, -0.9, 0.5, 0.2]]))
+    new = prune_to_density(model, Mask.ones_like(model), 0.5, "magnitude", "global", ScoreContext(seed=0),
+                           pattern=(2, 4))
+    assert new["0.weight"].tolist() == [[False, True, True, False]]
+
+
+def test_levels_above_n_over_m_are_unstructured_then_the_pattern_applies() -> None:
+    model = _mlp()
+    hp = PruningHparams(pruning_fraction=0.3)
+    mask = Mask.ones_like(model)
+    level1 = prune(model, mask, hp, ScoreContext(seed=0), pattern=(2, 4))       # density 0.7 > 0.5
+    assert level1.num_kept == round(0.7 * mask.num_total)
+    assert not satisfies_pattern(level1.state_dict(), 2, 4)
+    level2 = prune(model, level1, hp, ScoreContext(seed=0), pattern=(2, 4))     # target 0.49 <= 0.5
+    assert satisfies_pattern(level2.state_dict(), 2, 4)
+    assert level2.is_subset_of(level1) and level2.num_kept <= round(0.7 * level1.num_kept)
+
+
+def test_dst_growth_only_where_a_group_has_room() -> None:
+    w = torch.tensor([[0.9, 0.1, 0.0, 0.0, 0.5, 0.6, 0.0, 0.0]])
+    mask = w != 0
+    scores = torch.tensor([[0., 0., 9., 8., 0., 0., 7., 1.]])
+    new, grown = prune_and_regrow({"w": w}, {"w": mask}, {"w": ~mask}, {"w": scores}, 0.25, pattern=(2, 4))
+    # one weight dropped (0.1 at 1); group 1 has room 1 -> position 2 (score 9); group 2 is full
+    assert grown["w"].tolist() == [[False, False, True, False, False, False, False, False]]
+    assert new["w"].tolist() == [[True, False, True, False, True, True, False, False]]
+    assert satisfies_pattern(new["w"], 2, 4)
+
+
+def test_dst_growth_redistributed_keeps_the_pattern() -> None:
+    torch.manual_seed(1)
+    w = {"a": torch.randn(6, 16), "b": torch.randn(4, 8)}
+    masks = {n: top_per_group(t.abs(), torch.ones_like(t, dtype=torch.bool), 2, 4) for n, t in w.items()}
+    scores = {n: torch.rand_like(t) for n, t in w.items()}
+    new, _ = prune_and_regrow(w, masks, {n: ~m for n, m in masks.items()}, scores, 0.5, redistribute=True,
+                              pattern=(2, 4))
+    assert all(satisfies_pattern(m, 2, 4) for m in new.values())
+    assert sum(int(m.sum()) for m in new.values()) == sum(int(m.sum()) for m in masks.values())
