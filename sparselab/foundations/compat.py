@@ -42,10 +42,16 @@ def _gpu(value: str | None) -> list[str]:
 def _pruning_strategy(value: str | None) -> list[str]:
     if value == "sparse_global":  # §6.4: global magnitude; §4.7: ceil(p * T) + 1 with ignored tensors in T
         return ["--pruning_strategy=magnitude", "--pruning_distribution=global", "--pruning_count_rule=openlth"]
-    if value == "network_slimming":
-        raise UsageError("--pruning_strategy=network_slimming (SDD) is not supported: BatchNorm scaling factors are "
-                         "not prunable here; see --help for the scores")
     return [f"--pruning_strategy={value}"]
+
+
+def _bn_l1(value: str | None) -> list[str]:
+    """SDD's store_true switch adds 1e-4 * sign(gamma) (§7); a number is sparselab's own flag."""
+    if value is None or value.lower() in ("true", "1"):
+        return ["--bn_sparsity_regularization=0.0001"]
+    if value.lower() in ("false", "0"):
+        return ["--bn_sparsity_regularization=0"]
+    return [f"--bn_sparsity_regularization={value}"]
 
 
 def _pruning_scope(value: str | None) -> list[str]:
@@ -76,7 +82,7 @@ def _default_hparams(value: str | None) -> list[str]:
 
 
 # Flags that are sparselab flags too: only some of their values are rewritten (tests/foundations/test_compat.py).
-VALUE_ALIASES = ("pruning_strategy", "model_name", "default_hparams")
+VALUE_ALIASES = ("pruning_strategy", "model_name", "default_hparams", "bn_sparsity_regularization")
 
 RULES: dict[str, Rule] = {
     # --- job and platform flags (§1.1, §1.3) -------------------------------------------------------------
@@ -101,8 +107,9 @@ RULES: dict[str, Rule] = {
     "nesterov_momentum": refuse("OpenLTH/SDD", "use --{p}momentum=X --{p}nesterov"),
     "use_convergence_stopping_criterion": refuse("SDD", "not supported (training runs --training_steps)",
                                                  takes_value=False),
-    "bn_sparsity_regularization": refuse("SDD", "network slimming's BatchNorm L1 term is not supported",
-                                         takes_value=False),
+    "bn_sparsity_regularization": Rule("SDD", False, alias=_bn_l1),
+    "finetune_bn_sparsity_regularization": refuse("SDD", "there is one BatchNorm L1 term for every training of the "
+                                                  "run: --bn_sparsity_regularization=X", takes_value=False),
     "distance_penalty": refuse("SDD", "not supported (SDD's penalty had no gradient, §10.6)"),
     # --- presets and models (§1.7, §9) ------------------------------------------------------------------
     "default_hparams": Rule("SDD", True, alias=_default_hparams),
@@ -134,6 +141,7 @@ PRETRAIN = refuse("OpenLTH/SDD", "separate pretraining hyperparameters are not s
                   "K steps with the training flags")
 PREFIXABLE = ("apex_fp16", "nesterov_momentum", "use_convergence_stopping_criterion", "bn_sparsity_regularization",
               "distance_penalty", "transformation_seed", "unsupervised_labels", "blur_factor")
+_NUMBER = re.compile(r"[0-9.eE+-]+")
 _TOKEN = re.compile(r"^--?([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$", re.DOTALL)
 
 
@@ -147,8 +155,6 @@ def rule_for(name: str) -> tuple[Rule, str] | None:
             return RULES[bare], prefix
     if name.startswith("pretrain_"):
         return PRETRAIN, ""
-    if name == "finetune_bn_sparsity_regularization":
-        return RULES["bn_sparsity_regularization"], ""
     return None
 
 
@@ -185,6 +191,8 @@ def translate(argv: Sequence[str]) -> list[str]:
             continue
         rule, prefix = found
         name, value = match.group(1), match.group(2)
+        if not rule.takes_value and value is None and i < len(argv) and _NUMBER.fullmatch(argv[i]):
+            value, i = argv[i], i + 1  # a switch of theirs that is also a number-valued flag here
         if rule.takes_value and value is None:
             if i >= len(argv) or argv[i].startswith("--"):
                 raise UsageError(f"--{name} ({rule.source}) needs a value")
