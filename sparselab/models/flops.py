@@ -1,0 +1,78 @@
+"""Multiply-adds of one forward pass, dense and under a pruning mask.
+
+Counted by forward hooks on every `nn.Conv2d` and `nn.Linear` for one example of `input_shape`
+(batch size 1). A layer's dense count is (weights per output position) x (output positions):
+`in/groups * kh * kw * out_channels * out_h * out_w` for a convolution, `in * out` (times any
+leading non-batch dimensions) for a linear layer. Its sparse count replaces the number of weights
+by the number of kept weights: the mask's true entries where the mask names the layer's weight,
+else the weight's non-zero entries. Biases, normalisation, activations and pooling are not counted
+(the convention of the pruning literature, e.g. Evci et al. 2020).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import torch
+from torch import nn
+
+_COUNTED = (nn.Conv2d, nn.Linear)
+
+
+@dataclass(frozen=True)
+class MultiplyAdds:
+    """Multiply-adds of one example's forward pass: all weights (`dense`) and kept weights (`sparse`)."""
+
+    dense: int
+    sparse: int
+
+    @property
+    def fraction(self) -> float:
+        """sparse / dense (1.0 for a network without counted layers)."""
+        return self.sparse / self.dense if self.dense else 1.0
+
+
+def _positions(module: nn.Module, output: torch.Tensor) -> int:
+    """How many times each weight is used for one example: output positions per output channel."""
+    if isinstance(module, nn.Conv2d):
+        return int(output[0, 0].numel())
+    return int(output[0].numel() // module.out_features)
+
+
+def _kept(name: str, module: nn.Module, mask: Mapping[str, torch.Tensor] | None) -> int:
+    key = f"{name}.weight" if name else "weight"
+    if mask is not None and key in mask:
+        return int(torch.as_tensor(mask[key]).bool().sum().item())
+    return int(torch.count_nonzero(module.weight.detach()).item())
+
+
+def multiply_adds(model: nn.Module, input_shape: tuple[int, ...],
+                  mask: Mapping[str, torch.Tensor] | None = None) -> MultiplyAdds:
+    """Dense and sparse multiply-adds of `model` on one input of shape `input_shape` (no batch
+    dimension). `mask` maps `<module>.weight` names to boolean tensors; layers it does not name are
+    counted by their non-zero weights. The model's training mode is restored afterwards."""
+    totals = {"dense": 0, "sparse": 0}
+    handles = []
+    for name, module in model.named_modules():
+        if not isinstance(module, _COUNTED):
+            continue
+
+        def hook(mod: nn.Module, _inputs: object, output: torch.Tensor, name: str = name) -> None:
+            positions = _positions(mod, output)
+            totals["dense"] += mod.weight.numel() * positions
+            totals["sparse"] += _kept(name, mod, mask) * positions
+
+        handles.append(module.register_forward_hook(hook))
+    was_training = model.training
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros((1, *input_shape), device=device, dtype=dtype))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return MultiplyAdds(dense=totals["dense"], sparse=totals["sparse"])
