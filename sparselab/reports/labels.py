@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from sparselab.foundations.errors import UsageError
-from sparselab.reports.hparams_diff import distinguishing_fields, format_fields
+from sparselab.reports.hparams_diff import format_fields
 from sparselab.reports.records import MAIN, ExperimentResult
+from sparselab.reports.relevant import differing_fields
 
 
 def parse_labels(text: str | None, count: int) -> list[str] | None:
@@ -25,7 +26,7 @@ def assign_labels(experiments: list[ExperimentResult], labels: list[str] | None 
     if len(experiments) == 1:
         experiments[0].label = experiments[0].command
         return
-    fields = distinguishing_fields([e.hparams for e in experiments])
+    fields = differing_fields([e.hparams for e in experiments])
     for experiment, diff in zip(experiments, fields):
         detail = format_fields(diff)
         experiment.label = f"{experiment.command} {detail}".strip()
