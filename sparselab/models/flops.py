@@ -5,7 +5,7 @@ Counted by forward hooks on every `nn.Conv2d` and `nn.Linear` for one example of
 `in/groups * kh * kw * out_channels * out_h * out_w` for a convolution, `in * out` (times any
 leading non-batch dimensions) for a linear layer. Its sparse count replaces the number of weights
 by the number of kept weights: the mask's true entries where the mask names the layer's weight,
-else the weight's non-zero entries. Biases, normalisation, activations and pooling are not counted
+else the weight's non-zero entries (all of them on the meta device, where only shapes exist). Biases, normalisation, activations and pooling are not counted
 (the convention of the pruning literature, e.g. Evci et al. 2020).
 """
 from __future__ import annotations
@@ -43,6 +43,8 @@ def _kept(name: str, module: nn.Module, mask: Mapping[str, torch.Tensor] | None)
     key = f"{name}.weight" if name else "weight"
     if mask is not None and key in mask:
         return int(torch.as_tensor(mask[key]).bool().sum().item())
+    if module.weight.is_meta:  # shapes only (a model built on the meta device): the layer is dense
+        return module.weight.numel()
     return int(torch.count_nonzero(module.weight.detach()).item())
 
 

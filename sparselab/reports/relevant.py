@@ -60,11 +60,12 @@ def _completed(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     absent: they do not apply."""
     by_command: dict[Any, set[str]] = {}
     for r in records:
-        by_command.setdefault(r.get("command"), set()).update(k for k, v in r.items() if isinstance(v, Mapping))
+        sections = {k for k, v in r.items() if isinstance(v, Mapping)}
+        by_command.setdefault((r.get("command"), r.get("source")), set()).update(sections)
     out = []
     for r in records:
         full = dict(r)
-        for section in by_command[r.get("command")]:
+        for section in by_command[(r.get("command"), r.get("source"))]:
             if section not in r:
                 full[section] = bundle_defaults(section) or {}
         out.append(full)

@@ -62,3 +62,10 @@ def test_zeroed_weights_count_without_mask_and_mode_is_restored():
     assert model.training and not model.bn.running_mean.any()
     with pytest.raises(AttributeError):
         result.dense = 0  # frozen
+
+
+def test_meta_device_model_counts_from_shapes_and_mask():
+    with torch.device("meta"):
+        model = SmallConv()
+    result = multiply_adds(model, (1, 8, 8), conv_mask(None))
+    assert result == MultiplyAdds(dense=CONV_DENSE, sparse=9 * 64 + 1944)
