@@ -71,31 +71,34 @@ def n_text(experiment: ExperimentResult, key: str) -> str:
     return f"n={low}" if low == high else f"n={low}-{high}"
 
 
-def dense_identity(experiment: ExperimentResult) -> tuple[Any, ...] | None:
-    """What tells dense runs apart: the level-0 test-prediction digests per replicate; else the mean."""
+def dense_runs(experiment: ExperimentResult) -> frozenset[Any] | None:
+    """What tells dense runs apart: the level-0 test-prediction digest of each replicate (the folder
+    when a digest is missing); None without a finished dense level 0."""
     jobs = [(r, j) for r, j in experiment.jobs(0, MAIN) if j.status == DONE and j.get("density") == 1.0]
     if not jobs:
         return None
-    digests = tuple(sorted((r, j.get("final_test_predictions_sha256")) for r, j in jobs))
-    if all(d for _, d in digests):
-        return ("sha", digests)
-    return ("dir", str(experiment.directory))
+    return frozenset((r, j.get("final_test_predictions_sha256") or str(j.directory)) for r, j in jobs)
 
 
 def dense_references(experiments: list[ExperimentResult], metric: str) -> list[tuple[list[int], float, int]]:
-    """(indexes of the experiments sharing it, mean % of `metric`, n) per distinct dense run."""
+    """(indexes of the experiments sharing it, mean % of `metric`, n) per distinct dense run. An
+    experiment whose dense replicates are among another's (same digests) shares that one's line."""
     from sparselab.reports.collect import summarize
 
-    groups: dict[Any, list[int]] = {}
-    for i, e in enumerate(experiments):
-        identity = dense_identity(e)
-        if identity is not None:
-            groups.setdefault(identity, []).append(i)
+    runs = {i: dense_runs(e) for i, e in enumerate(experiments)}
+    order = sorted((i for i in runs if runs[i]), key=lambda i: -len(runs[i]))  # type: ignore[arg-type]
+    groups: list[list[int]] = []
+    for i in order:
+        home = next((g for g in groups if runs[i] <= runs[g[0]]), None)  # type: ignore[operator]
+        if home is None:
+            groups.append([i])
+        else:
+            home.append(i)
     out = []
-    for members in groups.values():
+    for members in sorted(groups):
         stat = summarize(experiments[members[0]], 0, MAIN)[metric]
         if stat.mean is not None:
-            out.append((members, 100 * stat.mean, stat.n))
+            out.append((sorted(members), 100 * stat.mean, stat.n))
     return out
 
 
@@ -192,7 +195,7 @@ def fit_legend(fig: Any, ax: Any, entries: list[tuple[Any, str]]) -> Any:
             continue
         for chars in (60, 45, 32, 24, 16, 10):
             wrap = max(8, min(chars, int(axes_width / ncol / char) - 4))
-            labels = ["\n".join(textwrap.wrap(text, wrap)) or text for _, text in entries]
+            labels = ["\n".join(textwrap.wrap(text, wrap, break_long_words=False)) or text for _, text in entries]
             if legend is not None:
                 legend.remove()
             legend = ax.legend([h for h, _ in entries], labels, loc="upper center", ncol=ncol, frameon=False,
