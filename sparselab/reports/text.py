@@ -79,18 +79,24 @@ def _cut_text(groups: list[Group], rows: list[list[str]], limit: int) -> list[li
 
 
 def _chunks(groups: list[Group], rows: list[list[str]], limit: int) -> list[tuple[list[Group], list[list[str]]]]:
-    """Split the columns after the first into stacked tables no wider than `limit` (at least one column each)."""
+    """Split the columns after the first into stacked tables no wider than `limit`, keeping each column
+    group together where it fits (at least one column each)."""
     columns = _columns(groups)
     cell = [max([len(columns[i][1])] + [len(r[i]) for r in rows if i < len(r)]) for i in range(len(columns))]
+    units: list[list[int]] = []  # whole groups where they fit, else single columns
+    for gi in range(len(groups)):
+        unit = [i for i in range(1, len(columns)) if columns[i][0] == gi]
+        size = cell[0] + sum(len(SEPARATOR) + cell[i] for i in unit)
+        units += ([unit] if size <= limit else [[i] for i in unit]) if unit else []
     chunks: list[list[int]] = []
-    used = cell[0]
-    for i in range(1, len(columns)):
-        extra = len(SEPARATOR) + cell[i]
+    used = 0
+    for unit in units:
+        extra = sum(len(SEPARATOR) + cell[i] for i in unit)
         if chunks and used + extra <= limit:
-            chunks[-1].append(i)
+            chunks[-1] += unit
             used += extra
         else:
-            chunks.append([i])
+            chunks.append(list(unit))
             used = cell[0] + extra
     out = []
     for chunk in chunks:
