@@ -4,7 +4,8 @@ One line per experiment and series (mean over finished replicates, ± 1 sample s
 two finished), its legend entry carrying n, the number of finished replicates ("n=3", "n=2-3" when
 levels differ). Dense references: one dashed line per DISTINCT dense run (experiments whose level 0
 is the same training, as told by the test-prediction digests, share one line). The legend sits below
-the axes, wrapped so that it is never wider than the plot. `style`: "single" / "double" are the
+the axes, wrapped so that it is never wider than the plot; a command every experiment shares
+("lottery ...") is left out of it. `style`: "single" / "double" are the
 column widths of a two-column paper (3.5 in / 7.0 in, 8 / 9 pt text, no automatic title); None
 keeps the screen size.
 """
@@ -27,12 +28,13 @@ class Style:
     height: float
     font: float  # points
     title: bool  # draw the automatic title
+    ticks: int  # about this many density labels on the x axis
 
 
 STYLES: dict[str | None, Style] = {
-    None: Style(8.0, 5.0, 10.0, True),
-    "single": Style(3.5, 2.6, 8.0, False),
-    "double": Style(7.0, 3.2, 9.0, False),
+    None: Style(8.0, 5.0, 10.0, True, 14),
+    "single": Style(3.5, 2.6, 8.0, False, 7),
+    "double": Style(7.0, 3.2, 9.0, False, 14),
 }
 
 
@@ -120,7 +122,7 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
             raise UsageError("nothing to plot: no finished level in " +
                              ", ".join(str(e.directory) for e in experiments))
         entries += _draw_dense(ax, experiments, metric, colors)
-        plot._density_axis(ax, xs)
+        plot._density_axis(ax, xs, look.ticks)
         ax.set_ylabel(plot.PLOT_METRICS[metric])
         if title or look.title:
             ax.set_title(title or plot._title(experiments, metric))
@@ -134,6 +136,7 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
     from sparselab.reports.plot import _points
 
     several = len(experiments) > 1
+    prefix = shared_command(experiments)
     entries: list[tuple[Any, str]] = []
     xs: list[float] = []
     first_color: dict[int, str] = {}
@@ -151,7 +154,7 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
             alive = [i for i, p in enumerate(points) if not p[3]]
             name = series_name(experiment, key, several)
             (line,) = ax.plot(x, y, "-", marker=marker, markersize=3.5, color=color, label=name, markevery=alive)
-            entries.append((line, f"{name} ({n_text(experiment, key)})"))
+            entries.append((line, f"{name.removeprefix(prefix)} ({n_text(experiment, key)})"))
             dead = [p for p in points if p[3]]
             if dead:
                 collapsed_any = True
@@ -171,37 +174,53 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
 def _draw_dense(ax: Any, experiments: list[ExperimentResult], metric: str,
                 colors: dict[int, str]) -> list[tuple[Any, str]]:
     references = dense_references(experiments, metric)
+    prefix = shared_command(experiments)
     entries = []
     for members, value, n in references:
         shared = len(references) == 1
         color = "0.35" if shared else colors.get(members[0], "0.35")
         name = "dense" if shared else f"{experiments[members[0]].label} (dense)"
         line = ax.axhline(value, color=color, linestyle="--", linewidth=1.0, label=name)
-        entries.append((line, f"{name} (n={n})"))
+        entries.append((line, f"{name.removeprefix(prefix)} (n={n})"))
     return entries
 
 
 def fit_legend(fig: Any, ax: Any, entries: list[tuple[Any, str]]) -> Any:
-    """A legend below the axes, in as many columns as fit, labels wrapped to the column width; fewer
-    columns and narrower wrapping until it is no wider than the axes."""
+    """A legend below the axes and no wider than them: of the column counts (3, 2, 1) and wrap widths
+    that fit, the one with the shortest legend (then the fewest wrapped labels); labels wrap between
+    words only."""
     fig.canvas.draw()
     axes_width = ax.get_window_extent().width
-    below = ax.get_tightbbox(fig.canvas.get_renderer()).y0  # under the tick labels and the x label
+    renderer = fig.canvas.get_renderer()
+    below = ax.get_tightbbox(renderer).y0  # under the tick labels and the x label
     anchor = ax.transAxes.inverted().transform((0, below - 2))[1]
-    char = fig.dpi * ax.xaxis.label.get_size() * 0.85 / 72 * 0.6  # a legend character, in pixels
-    legend = None
+    best: tuple[tuple[int, int], int, list[str]] | None = None
     for ncol in (3, 2, 1):
         if ncol > len(entries):
             continue
-        for chars in (60, 45, 32, 24, 16, 10):
-            wrap = max(8, min(chars, int(axes_width / ncol / char) - 4))
-            labels = ["\n".join(textwrap.wrap(text, wrap, break_long_words=False)) or text for _, text in entries]
-            if legend is not None:
-                legend.remove()
-            legend = ax.legend([h for h, _ in entries], labels, loc="upper center", ncol=ncol, frameon=False,
-                               bbox_to_anchor=(0.5, anchor),
-                               handlelength=1.6, columnspacing=1.0)
-            fig.canvas.draw()
-            if legend.get_window_extent().width <= axes_width:
-                return legend
-    return legend
+        for chars in (80, 60, 45, 32, 24, 16):
+            labels = ["\n".join(textwrap.wrap(text, chars, break_long_words=False)) or text for _, text in entries]
+            legend = _legend(ax, entries, labels, ncol, anchor)
+            box = legend.get_window_extent(renderer)  # the legend alone: no need to draw the figure
+            legend.remove()
+            if box.width <= axes_width:
+                score = (round(box.height), sum(label.count("\n") for label in labels))  # short, then unwrapped
+                if best is None or score < best[0]:
+                    best = (score, ncol, labels)
+                break  # narrower wrapping of this column count only makes it taller
+    if best is None:  # not even one word per line fits: the narrowest single column
+        best = ((0, 0), 1, ["\n".join(textwrap.wrap(t, 16, break_long_words=False)) or t for _, t in entries])
+    return _legend(ax, entries, best[2], best[1], anchor)
+
+
+def _legend(ax: Any, entries: list[tuple[Any, str]], labels: list[str], ncol: int, anchor: float) -> Any:
+    return ax.legend([h for h, _ in entries], labels, loc="upper center", ncol=ncol, frameon=False,
+                     bbox_to_anchor=(0.5, anchor), handlelength=1.6, columnspacing=1.0)
+
+
+def shared_command(experiments: list[ExperimentResult]) -> str:
+    """'lottery ' when every experiment's label starts with the same command: legends leave it out."""
+    words = {e.label.split(" ", 1)[0] for e in experiments}
+    if len(experiments) > 1 and len(words) == 1 and all(" " in e.label for e in experiments):
+        return words.pop() + " "
+    return ""

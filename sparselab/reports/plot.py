@@ -101,15 +101,16 @@ def _points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[f
     return sorted(points, key=lambda p: -p[0])
 
 
-def _ticks(values: list[float]) -> list[float]:
-    """The densities to label, thinned so that neighbouring labels do not overlap on a log axis."""
+def _ticks(values: list[float], per_axis: int = 14) -> list[float]:
+    """The densities to label, thinned so that neighbouring labels do not overlap on a log axis (at
+    most about `per_axis` labels)."""
     values = sorted(set(round(v, 6) for v in values), reverse=True)
     if len(values) < 2:
         return values
     span = math.log10(values[0] / values[-1]) or 1.0
     keep = [values[0]]
     for v in values[1:]:
-        if math.log10(keep[-1] / v) >= span / 14:
+        if math.log10(keep[-1] / v) >= span / per_axis:
             keep.append(v)
     return keep
 
@@ -133,12 +134,12 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
     return draw(experiments, metric, title, style, series)
 
 
-def _density_axis(ax: Any, xs: list[float]) -> None:
+def _density_axis(ax: Any, xs: list[float], per_axis: int = 14) -> None:
     """Log-scaled percent of weights remaining, decreasing from left to right, ticks at the data."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
     ax.set_xscale("log")
-    ticks = _ticks(xs)
+    ticks = _ticks(xs, per_axis)
     lo, hi = min(xs), max(xs)
     pad = (hi / lo) ** 0.04 if hi > lo else 1.25
     ax.set_xlim(hi * pad, lo / pad)
