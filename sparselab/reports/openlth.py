@@ -52,7 +52,8 @@ def read_logger(path: Path) -> dict[str, list[tuple[int, float]]]:
         try:
             table.setdefault(parts[0], {})[int(parts[1])] = float(parts[2])
         except (IndexError, ValueError):
-            raise UsageError(f"{path}:{number}: not an OpenLTH logger line (metric,iteration,value): {line!r}") from None
+            raise UsageError(f"{path}:{number}: not an OpenLTH logger line (metric,iteration,value): "
+                             f"{line!r}") from None
     return {name: sorted(values.items()) for name, values in table.items()}
 
 

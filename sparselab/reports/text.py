@@ -1,6 +1,7 @@
 """A plain-text grid with column groups: a title line over each group, then headers, then rows.
 
-Tables fit the terminal (`shutil.get_terminal_size`; unlimited into a file or pipe) unless `set_width(None)` (`--wide`): first the
+Tables fit the terminal (`shutil.get_terminal_size`; unlimited into a file or pipe) unless
+`set_width(None)` (`--wide`): first the
 widest left-aligned text column (hyperparameters, status) is cut with '…', then, if the table is still
 too wide, its columns are split into several stacked tables that each repeat the first column.
 """
