@@ -30,6 +30,19 @@ class RetrainHparams(Hparams):
                              choices=("rewind", "final", "init"))
 
 
+def _say_trunk_default(parser: argparse.ArgumentParser, prefixes: tuple[str, ...]) -> None:
+    """`--retrain_t_lr`'s help: '(default: the trunk's --lr: 0.05)', the trunk's value under this preset
+    (a flag given to the trunk on the same command line changes it)."""
+    for action in parser._actions:
+        flag = next((o for o in action.option_strings if o.startswith("--")), "")
+        prefix = next((p for p in prefixes if flag.startswith(f"--{p}")), None)
+        if prefix is not None and action.help and "(default: " in action.help:
+            trunk_flag = "--" + flag[len(prefix) + 2:]
+            text = action.help.replace("(default: None)", f"(default: the trunk's {trunk_flag})")
+            action.help = text.replace("(default: ", f"(default: the trunk's {trunk_flag}: ", 1) if text == \
+                action.help else text
+
+
 class Retrain(Branch):
     name: ClassVar[str] = "retrain"
     description: ClassVar[str] = "retrain a level with other dataset/training flags (incl. re-dense training)"
@@ -38,9 +51,11 @@ class Retrain(Branch):
     @classmethod
     def add_args(cls, parser: argparse.ArgumentParser, trunk_preset: dict[str, Any]) -> None:
         super().add_args(parser, trunk_preset)
-        DatasetHparams.add_args(parser, prefix=DATASET_PREFIX, title="Branch retrain: dataset (default: the trunk's)")
-        TrainingHparams.add_args(parser, prefix=TRAINING_PREFIX,
+        DatasetHparams.add_args(parser, prefix=DATASET_PREFIX, defaults=trunk_preset,
+                                title="Branch retrain: dataset (default: the trunk's)")
+        TrainingHparams.add_args(parser, prefix=TRAINING_PREFIX, defaults=trunk_preset,
                                  title="Branch retrain: training (default: the trunk's)")
+        _say_trunk_default(parser, (DATASET_PREFIX, TRAINING_PREFIX))
 
     @classmethod
     def bundles_from_args(cls, args: argparse.Namespace, trunk: IterativeRunner) -> dict[str, Hparams]:

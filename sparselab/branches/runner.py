@@ -86,7 +86,7 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     levels = parse_levels(job_args.levels)
     branch_name = job_name(f"branch_{name}", hparams)
 
-    if trunk.job_args.print_path and not job_args.dry_run:  # paths need no data (e.g. ImageNet not here)
+    if trunk.job_args.print_path or job_args.dry_run:  # paths and states need no data (e.g. ImageNet not here)
         from sparselab.training.experiment import Experiment
 
         trunk.exp = trunk.exp or Experiment.create(trunk.platform, trunk.job_args)

@@ -94,6 +94,10 @@ class EvaluateEnsembleCommand:
         if not argv:
             raise UsageError("evaluate_ensemble: give job directories or `train <flags of the ensemble run>` "
                              "(see: main.py evaluate_ensemble --help)")
+        if "--plot" in argv:  # before any work: not a table and a JSON, then a traceback
+            from sparselab.ensembles.plot import _pyplot
+
+            _pyplot()
         paths, args, platform = _from_command(argv) if argv[0] == "train" else _from_paths(argv)
         if args.bins < 1:
             raise UsageError(f"--bins must be >= 1, got {args.bins}")

@@ -6,11 +6,15 @@ from typing import Any, Sequence
 
 
 def _pyplot():
-    import matplotlib
+    try:
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from sparselab.foundations.errors import UsageError
 
+        raise UsageError("--plot needs matplotlib: pip install matplotlib") from None
     return plt
 
 

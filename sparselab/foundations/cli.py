@@ -40,6 +40,43 @@ class JobHparams(Hparams):
 RECIPE_NAMES: list[str] = []
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Help entries without an uninformative or repeated default, wrapped between words and after the
+    `|` of a choice list, never inside a word."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_help(tidy_default(" ".join(text.split())), width)
+
+
+def tidy_default(text: str) -> str:
+    """Drop '(default: None)' (unset: the help says what happens) and a second '(default: ...)' after
+    help text that already gives one; an empty default reads '(default: empty)'."""
+    text = text.replace(" (default: None)", "").replace("(default: )", "(default: empty)")
+    first = text.find("(default:")
+    last = text.rfind(" (default:")
+    if first != -1 and last > first and text.endswith(")"):
+        text = text[:last]
+    return text
+
+
+def wrap_help(text: str, width: int) -> list[str]:
+    """Greedy wrapping between words; a choice list `[a|b|c]` may also break after a `|`."""
+    pieces: list[tuple[str, str]] = []  # (piece, what joins it to the previous one)
+    for word in text.split(" "):
+        choices = word.startswith("[") and "|" in word
+        parts = [p + "|" for p in word.split("|")[:-1]] + [word.split("|")[-1]] if choices else [word]
+        pieces += [(part, " " if i == 0 else "") for i, part in enumerate(parts) if part]
+    lines: list[str] = []
+    line = ""
+    for piece, joiner in pieces:
+        if line and len(line) + len(joiner) + len(piece) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line}{joiner}{piece}" if line else piece
+    return lines + ([line] if line else [])
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line on stderr with exit status 2.
 
@@ -49,6 +86,7 @@ class OneLineParser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]

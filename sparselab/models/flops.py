@@ -5,7 +5,8 @@ Counted by forward hooks on every `nn.Conv2d` and `nn.Linear` for one example of
 `in/groups * kh * kw * out_channels * out_h * out_w` for a convolution, `in * out` (times any
 leading non-batch dimensions) for a linear layer. Its sparse count replaces the number of weights
 by the number of kept weights: the mask's true entries where the mask names the layer's weight,
-else the weight's non-zero entries (all of them on the meta device, where only shapes exist). Biases, normalisation, activations and pooling are not counted
+else the weight's non-zero entries (all of them on the meta device, where only shapes exist).
+Biases, normalisation, activations and pooling are not counted
 (the convention of the pruning literature, e.g. Evci et al. 2020).
 """
 from __future__ import annotations

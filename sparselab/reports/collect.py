@@ -69,7 +69,7 @@ def resolve(path: Path | str) -> tuple[Path, list[Path]]:
 def collect(path: Path | str) -> ExperimentResult:
     """Read one experiment (or one replicate of it) into records."""
     directory, reps = resolve(path)
-    kind = "trunk" if any(_level_dirs(r) for r in reps) else "train"
+    kind = "train" if any((r / MAIN).is_dir() for r in reps) or not any(_level_dirs(r) for r in reps) else "trunk"
     replicates = [_read_replicate(r, kind) for r in reps]
     if kind == "trunk":
         _fill_missing_levels(replicates)
@@ -100,12 +100,13 @@ def _level_dirs(replicate: Path) -> list[tuple[int, Path]]:
 def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
     number = int(REPLICATE_RE.match(directory.name).group(1))  # type: ignore[union-attr]
     rep = ReplicateResult(number, directory)
-    if kind == "train":
-        rep.levels[0] = LevelResult(0, read_job(directory / MAIN, dense=True))
-        _set_trunk_density(rep.levels[0])
-        return rep
-    for level, level_dir in _level_dirs(directory):
-        result = LevelResult(level, read_job(level_dir / MAIN))
+    for level, level_dir in _level_dirs(directory) if kind == "trunk" else [(0, directory / "level_0")]:
+        main = read_job(directory / MAIN, dense=True) if kind == "train" else read_job(level_dir / MAIN)
+        result = LevelResult(level, main)
+        if not level_dir.is_dir():  # a train run without train_branch children
+            rep.levels[level] = result
+            _set_trunk_density(result)
+            continue
         for branch_dir in sorted(level_dir.iterdir()):
             match = BRANCH_RE.match(branch_dir.name)
             if match and branch_dir.is_dir():

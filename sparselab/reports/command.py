@@ -38,8 +38,10 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
     from sparselab.reports.plot import CURVE_METRICS, PLOT_METRICS
 
     group = parser.add_argument_group("Report output")
-    group.add_argument("--csv", metavar="FILE", help="write the table as CSV (fractions, one row per job)")
-    group.add_argument("--json", metavar="FILE", help="write the same rows as JSON, with each experiment's hparams")
+    group.add_argument("--csv", metavar="FILE", help="write one row per job (run x level x replicate; fractions) "
+                                                     "as CSV; '-': stdout")
+    group.add_argument("--json", metavar="FILE", help="write the same rows, the summary rows and each "
+                                                      "experiment's hparams as JSON; '-': stdout")
     group.add_argument("--plot", metavar="FILE", help="draw accuracy vs percent of weights remaining (.png/.pdf/.svg)")
     group.add_argument("--curves", metavar="FILE", help="draw training curves (accuracy vs iteration) per level")
     group.add_argument("--labels", metavar="A,B", help="comma-separated names of the experiments, in order")
@@ -48,6 +50,9 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--curve_metric", default="test_accuracy",
                        help=f"y value of --curves [{'|'.join(CURVE_METRICS)}] (default: test_accuracy)")
     group.add_argument("--title", help="title of the --plot figure")
+    from sparselab.reports import outputs
+
+    outputs.add_args(group)
 
 
 def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespace]:
@@ -103,6 +108,9 @@ class ReportCommand:
                                  "(e.g. python main.py report lottery --levels=3)")
         check_metric(args.metric, PLOT_METRICS, "--metric")
         check_metric(args.curve_metric, CURVE_METRICS, "--curve_metric")
+        from sparselab.reports.outputs import check
+
+        check(args)
         for flag, path in (("--plot", args.plot), ("--curves", args.curves)):
             if path:
                 check_output(path, flag)
@@ -110,36 +118,20 @@ class ReportCommand:
 
 
 def report(paths: list[Path], args: argparse.Namespace) -> int:
-    from sparselab.reports import rows as report_rows, table
-    from sparselab.reports.collect import collect
-    from sparselab.reports.labels import assign_labels, parse_labels
+    import sys
 
-    experiments = [collect(p) for p in paths]
+    from sparselab.reports.labels import assign_labels, parse_labels
+    from sparselab.reports.outputs import emit
+    from sparselab.reports.sources import collect_any
+
+    experiments = [collect_any(p) for p in paths]
     assign_labels(experiments, parse_labels(args.labels, len(experiments)))
     if not any(e.has_results for e in experiments):
         raise UsageError("nothing to report yet: no level of " + ", ".join(str(e.directory) for e in experiments)
                          + " is finished or running")
-    print(table.report_text(experiments), flush=True)
-    rows = report_rows.rows(experiments)
-    written = []
-    if args.csv:
-        report_rows.write_csv(args.csv, rows)
-        written.append(args.csv)
-    if args.json:
-        report_rows.write_json(args.json, experiments, rows)
-        written.append(args.json)
-    if args.plot:
-        from sparselab.reports.plot import plot_accuracy
-
-        plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title)
-        written.append(args.plot)
-    if args.curves:
-        from sparselab.reports.plot import plot_curves
-
-        plot_curves(experiments, args.curves, column=args.curve_metric)
-        written.append(args.curves)
-    for path in written:
-        print(f"wrote {path}")
+    written = emit(experiments, args)
+    for path in written:  # on stderr when the data itself goes to stdout
+        print(f"wrote {path}", file=sys.stderr if "-" in (args.csv, args.json, args.summary_csv) else sys.stdout)
     damaged = [job for e in experiments for job in e.damaged()]
     if damaged:
         raise DamagedResults(f"{len(damaged)} damaged job(s), left out of the report: {damaged[0].problem}; "

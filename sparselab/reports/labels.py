@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from sparselab.foundations.errors import UsageError
-from sparselab.reports.hparams_diff import distinguishing_fields, format_fields
+from sparselab.reports.hparams_diff import format_fields
 from sparselab.reports.records import MAIN, ExperimentResult
+from sparselab.reports.relevant import differing_fields
 
 
 def parse_labels(text: str | None, count: int) -> list[str] | None:
@@ -23,18 +24,24 @@ def assign_labels(experiments: list[ExperimentResult], labels: list[str] | None 
             experiment.label = label
         return
     if len(experiments) == 1:
-        experiments[0].label = experiments[0].command
+        experiments[0].label = _command(experiments[0])
         return
-    fields = distinguishing_fields([e.hparams for e in experiments])
+    fields = differing_fields([e.hparams for e in experiments])
     for experiment, diff in zip(experiments, fields):
         detail = format_fields(diff)
-        experiment.label = f"{experiment.command} {detail}".strip()
+        experiment.label = f"{_command(experiment)} {detail}".strip()
     seen: dict[str, int] = {}
     for experiment in experiments:
         seen[experiment.label] = seen.get(experiment.label, 0) + 1
     for experiment in experiments:
         if seen[experiment.label] > 1:  # same command and hparams: e.g. the same folder twice
             experiment.label = f"{experiment.label} [{experiment.name}]"
+
+
+def _command(experiment: ExperimentResult) -> str:
+    """The command, and where the run comes from when it is not sparselab (reports.openlth)."""
+    source = experiment.hparams.get("source")
+    return f"{experiment.command} ({source})" if source else experiment.command
 
 
 def series_name(experiment: ExperimentResult, key: str, several: bool) -> str:

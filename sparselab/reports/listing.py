@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sparselab.reports.collect import collect, experiments_under
 from sparselab.reports.hparams_diff import format_fields, preset_differences
+from sparselab.reports.relevant import relevant_differences
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, ExperimentResult
 from sparselab.reports.text import Group, render
 
@@ -36,6 +37,7 @@ def entry(experiment: ExperimentResult) -> ListingEntry:
                 for job in res.branches.values()]
     record = {k: v for k, v in experiment.hparams.items() if k != "command"}
     preset, diff = preset_differences(record) if record else ("?", {})
+    diff = relevant_differences(record, diff)
     return ListingEntry(
         name=experiment.name, directory=experiment.directory, command=experiment.command,
         replicates=[r.replicate for r in experiment.replicates],

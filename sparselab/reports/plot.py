@@ -1,10 +1,8 @@
 """Plots: accuracy vs percent of weights remaining, and training curves per level.
 
 The x axis follows the lottery-ticket papers: percent of prunable weights remaining, log scale,
-decreasing from left to right (100, 80, 64, 51.2, ...). Each experiment and each of its branches is
-one line (the mean over finished replicates, with a ± std band when there are several); an
-experiment's dense level 0 is also drawn as a dashed horizontal reference. Branches sit at their trunk
-level's density; levels whose network collapsed (reports.records.JobResult.collapsed) are hollow. matplotlib is imported
+decreasing from left to right (100, 80, 64, 51.2, ...); the accuracy figure itself (legend, dense
+references, paper sizes) is drawn by reports/figure.py. Branches sit at their trunk level's density; levels whose network collapsed (reports.records.JobResult.collapsed) are hollow. matplotlib is imported
 only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
 """
 from __future__ import annotations
@@ -19,7 +17,6 @@ from sparselab.foundations.errors import UsageError
 from sparselab.reports.collect import summarize
 from sparselab.evaluation.columns import PLOT_COLUMNS as EVALUATION_PLOT_COLUMNS
 from sparselab.reports.jobs import read_curve
-from sparselab.reports.labels import series_name
 from sparselab.reports.records import MAIN, MISSING, ExperimentResult
 
 # --metric of the accuracy plot -> y-axis title
@@ -106,15 +103,16 @@ def _points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[f
     return sorted(points, key=lambda p: -p[0])
 
 
-def _ticks(values: list[float]) -> list[float]:
-    """The densities to label, thinned so that neighbouring labels do not overlap on a log axis."""
+def _ticks(values: list[float], per_axis: int = 14) -> list[float]:
+    """The densities to label, thinned so that neighbouring labels do not overlap on a log axis (at
+    most about `per_axis` labels)."""
     values = sorted(set(round(v, 6) for v in values), reverse=True)
     if len(values) < 2:
         return values
     span = math.log10(values[0] / values[-1]) or 1.0
     keep = [values[0]]
     for v in values[1:]:
-        if math.log10(keep[-1] / v) >= span / 14:
+        if math.log10(keep[-1] / v) >= span / per_axis:
             keep.append(v)
     return keep
 
@@ -123,71 +121,27 @@ def _tick_label(value: float) -> str:
     return f"{value:.3g}" if value >= 0.1 else f"{value:.2g}"
 
 
-def plot_accuracy(experiments: list[ExperimentResult], path: Path | str,
-                  metric: str = "final_test_accuracy", title: str | None = None) -> None:
-    _save(accuracy_figure(experiments, metric, title), path)
+def plot_accuracy(experiments: list[ExperimentResult], path: Path | str, metric: str = "final_test_accuracy",
+                  title: str | None = None, style: str | None = None, series: str | None = None) -> None:
+    _save(accuracy_figure(experiments, metric, title, style, series), path)
 
 
 def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_test_accuracy",
-                    title: str | None = None) -> Any:
+                    title: str | None = None, style: str | None = None, series: str | None = None) -> Any:
+    """Accuracy vs percent of weights remaining (reports.figure)."""
     check_metric(metric, PLOT_METRICS, "--metric")
-    fig = _figure(8, 5)
-    ax = fig.add_subplot(1, 1, 1)
-    colors = [f"C{i}" for i in range(10)]
-    several = len(experiments) > 1
-    xs: list[float] = []
-    drawn = 0
-    collapsed_any = False
-    for experiment in experiments:
-        for key in experiment.series_keys():
-            color = colors[drawn % len(colors)]
-            points = _points(experiment, key, metric)
-            if not points:
-                continue
-            drawn += 1
-            label = series_name(experiment, key, several)
-            x = [p[0] for p in points]
-            y = [p[1] for p in points]
-            xs += x
-            marker = "o" if key == MAIN else "s^vD<>"[(drawn - 1) % 6]
-            alive = [i for i, p in enumerate(points) if not p[3]]
-            ax.plot(x, y, "-", marker=marker, markersize=4, color=color, label=label, markevery=alive)
-            dead = [p for p in points if p[3]]
-            if dead:
-                collapsed_any = True
-                ax.plot([p[0] for p in dead], [p[1] for p in dead], linestyle="none", marker=marker,
-                        markersize=6, color=color, markerfacecolor="white", label="_collapsed")
-            if any(p[2] is not None for p in points):  # no band where fewer than two replicates finished
-                low = [math.nan if p[2] is None else p[1] - p[2] for p in points]
-                high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
-                ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
-            if key == MAIN:
-                dense = [p for p in points if abs(p[0] - 100) < 1e-6]
-                if dense:
-                    ax.axhline(dense[0][1], color=color, linestyle="--", linewidth=1.0,
-                               label=f"{label} (dense)")
-    if drawn == 0:
-        raise UsageError("nothing to plot: no finished level in " +
-                         ", ".join(str(e.directory) for e in experiments))
-    _density_axis(ax, xs)
-    ax.set_ylabel(PLOT_METRICS[metric])
-    ax.set_title(title or _title(experiments, metric))
-    ax.grid(True, alpha=0.3)
-    if collapsed_any:  # one legend entry explains every hollow marker
-        ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white",
-                label="hollow: collapsed network (see the report's collapsed column)")
-    handles = len(ax.get_lines())
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13),
-              ncol=2 if handles > 3 else 1, frameon=False)  # below the axes: never over the data
-    return fig
+    _matplotlib()
+    from sparselab.reports.figure import accuracy_figure as draw
+
+    return draw(experiments, metric, title, style, series)
 
 
-def _density_axis(ax: Any, xs: list[float]) -> None:
+def _density_axis(ax: Any, xs: list[float], per_axis: int = 14) -> None:
     """Log-scaled percent of weights remaining, decreasing from left to right, ticks at the data."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
     ax.set_xscale("log")
-    ticks = _ticks(xs)
+    ticks = _ticks(xs, per_axis)
     lo, hi = min(xs), max(xs)
     pad = (hi / lo) ** 0.04 if hi > lo else 1.25
     ax.set_xlim(hi * pad, lo / pad)

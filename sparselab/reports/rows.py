@@ -1,11 +1,14 @@
-"""The data of the CSV and JSON reports: one row per (experiment, replicate, level, series) with the
-fractions exactly as the jobs wrote them, plus one 'mean' row per (experiment, level, series) when an
-experiment has several replicates (its `*_std` columns hold the sample standard deviations).
+"""The data of the CSV and JSON reports, tidy: one row per (experiment, replicate, level, series) with
+the fractions exactly as the jobs wrote them (`replicate` and `level` are always integers; a train run
+is level 0), and, separately, one summary row per (experiment, level, series): n finished replicates,
+the mean of every averaged metric and its sample standard deviation (`*_std`).
 
 `trunk_density` is the density of the trunk level a row belongs to (the x position of a branch, whose
 own `density` may differ: 1.0 after re-dense training); `collapsed` is True for a finished job whose
-network collapsed (`collapse_reason` says why; training.metrics.collapse_reasons), and on a mean row
-when any of its replicates collapsed.
+network collapsed (`collapse_reason` says why; training.metrics.collapse_reasons), and on a summary row
+when any of its replicates collapsed. `multiply_adds_dense` / `multiply_adds_sparse`: multiply-adds of
+one example's forward pass through the dense and the masked network (models.flops), when the job has
+a mask and its model can be built.
 """
 from __future__ import annotations
 
@@ -25,9 +28,12 @@ VALUE_COLUMNS = ("density", "sparsity", "trunk_density", "collapsed", "collapse_
                  "final_test_accuracy", "best_test_accuracy", "best_iteration",
                  "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
                  "final_train_noisy_true_accuracy", "final_test_loss", "final_test_top_prediction_fraction",
-                 "weights_on_path", "last_iteration", *EVALUATION_COLUMNS)
+                 "weights_on_path", "last_iteration", "multiply_adds_dense", "multiply_adds_sparse",
+                 *EVALUATION_COLUMNS)
 STD_COLUMNS = tuple(f"{m}_std" for m in AVERAGED)
-ROW_COLUMNS = ID_COLUMNS + VALUE_COLUMNS + STD_COLUMNS
+ROW_COLUMNS = ID_COLUMNS + VALUE_COLUMNS
+SUMMARY_COLUMNS = ("experiment", "command", "directory", "level", "series", "n", *AVERAGED, "sparsity",
+                   *STD_COLUMNS, "collapsed", "collapse_reason")
 
 
 def sparsity(value: float | None) -> float | None:
@@ -39,6 +45,7 @@ def _series_name(experiment: ExperimentResult, key: str) -> str:
 
 
 def rows(experiments: list[ExperimentResult]) -> list[dict[str, Any]]:
+    """One row per job: (experiment, replicate, level, series)."""
     out = []
     for experiment in experiments:
         for rep in experiment.replicates:
@@ -47,24 +54,26 @@ def rows(experiments: list[ExperimentResult]) -> list[dict[str, Any]]:
                     job = result.series(key)
                     if job is not None:
                         out.append(_job_row(experiment, rep.replicate, level, key, job))
-        if len(experiment.replicates) > 1:
-            for level in experiment.level_numbers():
-                for key in experiment.series_keys():
-                    if experiment.jobs(level, key):
-                        out.append(_mean_row(experiment, level, key))
     return out
 
 
-def _base(experiment: ExperimentResult, replicate: Any, level: int, key: str) -> dict[str, Any]:
-    row = dict.fromkeys(ROW_COLUMNS)
-    row.update(experiment=experiment.label, command=experiment.command, replicate=replicate,
-               level=level if experiment.kind == "trunk" else None, series=_series_name(experiment, key))
+def summary_rows(experiments: list[ExperimentResult]) -> list[dict[str, Any]]:
+    """One row per (experiment, level, series) that has jobs: n, means and sample stds."""
+    return [_mean_row(experiment, level, key) for experiment in experiments
+            for level in experiment.level_numbers() for key in experiment.series_keys()
+            if experiment.jobs(level, key)]
+
+
+def _base(experiment: ExperimentResult, level: int, key: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    row = dict.fromkeys(columns)
+    row.update(experiment=experiment.label, command=experiment.command, level=level,
+               series=_series_name(experiment, key))
     return row
 
 
 def _job_row(experiment: ExperimentResult, replicate: int, level: int, key: str, job: JobResult) -> dict[str, Any]:
-    row = _base(experiment, replicate, level, key)
-    row.update(directory=str(job.directory), status=job.status, n=1 if job.status == DONE else 0)
+    row = _base(experiment, level, key, ROW_COLUMNS)
+    row.update(directory=str(job.directory), replicate=replicate, status=job.status, n=1 if job.status == DONE else 0)
     for column in VALUE_COLUMNS:
         if column in job.values:
             row[column] = job.values[column]
@@ -76,9 +85,9 @@ def _job_row(experiment: ExperimentResult, replicate: int, level: int, key: str,
 
 
 def _mean_row(experiment: ExperimentResult, level: int, key: str) -> dict[str, Any]:
-    row = _base(experiment, "mean", level, key)
+    row = _base(experiment, level, key, SUMMARY_COLUMNS)
     stats = summarize(experiment, level, key)
-    row.update(directory=str(experiment.directory), status="mean", n=done_count(experiment, level, key))
+    row.update(directory=str(experiment.directory), n=done_count(experiment, level, key))
     for metric, stat in stats.items():
         row[metric] = stat.mean
         row[f"{metric}_std"] = stat.std
@@ -91,17 +100,17 @@ def _mean_row(experiment: ExperimentResult, level: int, key: str) -> dict[str, A
     return row
 
 
-def to_csv(table: list[dict[str, Any]]) -> str:
+def to_csv(table: list[dict[str, Any]], columns: tuple[str, ...] = ROW_COLUMNS) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in table:
         writer.writerow({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
     return out.getvalue()
 
 
-def write_csv(path: Path | str, table: list[dict[str, Any]]) -> None:
-    fio.write_text(path, to_csv(table))
+def write_csv(path: Path | str, table: list[dict[str, Any]], columns: tuple[str, ...] = ROW_COLUMNS) -> None:
+    fio.write_text(path, to_csv(table, columns))
 
 
 def read_csv(path: Path | str) -> list[dict[str, Any]]:
@@ -113,8 +122,9 @@ def read_csv(path: Path | str) -> list[dict[str, Any]]:
     return table
 
 
-def to_json(experiments: list[ExperimentResult], table: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rows plus, per experiment, what the rows cannot say: hparams, missing levels."""
+def to_json(experiments: list[ExperimentResult], table: list[dict[str, Any]],
+            summary: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The rows and summary rows plus, per experiment, what the rows cannot say: hparams, missing levels."""
     meta = []
     for e in experiments:
         meta.append({
@@ -126,7 +136,9 @@ def to_json(experiments: list[ExperimentResult], table: list[dict[str, Any]]) ->
             "missing_levels": {str(r.replicate): e.missing_levels(r) for r in e.replicates
                                if e.kind == "trunk" and e.missing_levels(r)},
         })
-    return {"experiments": meta, "columns": list(ROW_COLUMNS), "rows": table}
+    return {"experiments": meta, "columns": list(ROW_COLUMNS), "rows": table,
+            "summary_columns": list(SUMMARY_COLUMNS),
+            "summary": summary_rows(experiments) if summary is None else summary}
 
 
 def write_json(path: Path | str, experiments: list[ExperimentResult], table: list[dict[str, Any]]) -> None:

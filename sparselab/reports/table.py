@@ -128,8 +128,14 @@ def replicate_table(experiment: ExperimentResult) -> str:
         groups, columns = _groups(experiment, "replicate", with_n=False)
         rows = []
         for rep in experiment.replicates:
-            job = rep.levels[0].main
-            rows.append([str(rep.replicate), *_job_cells(columns[MAIN], job), _status(experiment, job, MAIN)])
+            result = rep.levels[0]
+            row, notes = [str(rep.replicate)], []
+            for key in experiment.series_keys():
+                job = result.series(key)
+                row += _job_cells(columns[key], job)
+                if job is not None and (key == MAIN or job.status != MISSING):
+                    notes.append(_status(experiment, job, key))
+            rows.append(row + [" ".join(n for n in notes if n)])
         return _render_with_status(groups, rows)
     blocks = []
     for rep in experiment.replicates:

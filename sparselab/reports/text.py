@@ -1,10 +1,23 @@
-"""A plain-text grid with column groups: a title line over each group, then headers, then rows."""
+"""A plain-text grid with column groups: a title line over each group, then headers, then rows.
+
+Tables fit the terminal (`shutil.get_terminal_size`; unlimited into a file or pipe) unless
+`set_width(None)` (`--wide`): first the
+widest left-aligned text column (hyperparameters, status) is cut with '…', then, if the table is still
+too wide, its columns are split into several stacked tables that each repeat the first column.
+"""
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from dataclasses import dataclass, field
 
 SEPARATOR = " | "
 GAP = "  "
+ELLIPSIS = "…"
+MIN_TEXT = 24  # a cut text column keeps at least this many characters
+
+_width: list[int | None] = [0]  # 0: the terminal's width, looked up at each render; None: unlimited
 
 
 @dataclass
@@ -14,8 +27,96 @@ class Group:
     left: set[int] = field(default_factory=set)  # indexes of left-aligned columns (text, not numbers)
 
 
-def render(groups: list[Group], rows: list[list[str]]) -> str:
-    """Rows hold one cell per header, groups concatenated in order."""
+def set_width(width: int | None) -> None:
+    """Width of the tables rendered from now on: None = unlimited (`--wide`), 0 = the terminal's."""
+    _width[0] = width
+
+
+def current_width() -> int | None:
+    """The width tables must fit: given, else the terminal's ($COLUMNS or the tty); unlimited when the
+    output goes to a file or a pipe without $COLUMNS (nothing wraps there)."""
+    width = _width[0]
+    if width != 0:
+        return width
+    if not os.environ.get("COLUMNS") and not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def render(groups: list[Group], rows: list[list[str]], width: int | None | bool = True) -> str:
+    """Rows hold one cell per header, groups concatenated in order; `width=True`: the current width."""
+    limit = current_width() if width is True else width
+    text = _render(groups, rows)
+    if limit is None or _longest(text) <= limit:
+        return text
+    rows = _cut_text(groups, rows, limit)
+    text = _render(groups, rows)
+    if _longest(text) <= limit:
+        return text
+    return "\n\n".join(_render(g, r) for g, r in _chunks(groups, rows, limit))
+
+
+def _longest(text: str) -> int:
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def _columns(groups: list[Group]) -> list[tuple[int, str, bool]]:
+    """(group index, header, left-aligned) of every column."""
+    return [(gi, h, i in g.left) for gi, g in enumerate(groups) for i, h in enumerate(g.headers)]
+
+
+def _cut_text(groups: list[Group], rows: list[list[str]], limit: int) -> list[list[str]]:
+    """Shorten the widest left-aligned column (not the first) so the table fits, keeping MIN_TEXT."""
+    columns = _columns(groups)
+    text_cols = [i for i, (_, _, left) in enumerate(columns) if left and i > 0]
+    if not text_cols or not rows:
+        return rows
+    widest = max(text_cols, key=lambda i: max(len(r[i]) for r in rows if i < len(r)))
+    excess = _longest(_render(groups, rows)) - limit
+    current = max(len(r[widest]) for r in rows if widest < len(r))
+    keep = max(MIN_TEXT, current - excess, len(columns[widest][1]))
+    return [[c[: keep - 1] + ELLIPSIS if i == widest and len(c) > keep else c for i, c in enumerate(r)]
+            for r in rows]
+
+
+def _chunks(groups: list[Group], rows: list[list[str]], limit: int) -> list[tuple[list[Group], list[list[str]]]]:
+    """Split the columns after the first into stacked tables no wider than `limit`, keeping each column
+    group together where it fits (at least one column each)."""
+    columns = _columns(groups)
+    cell = [max([len(columns[i][1])] + [len(r[i]) for r in rows if i < len(r)]) for i in range(len(columns))]
+    units: list[list[int]] = []  # whole groups where they fit, else single columns
+    for gi in range(len(groups)):
+        unit = [i for i in range(1, len(columns)) if columns[i][0] == gi]
+        size = cell[0] + sum(len(SEPARATOR) + cell[i] for i in unit)
+        units += ([unit] if size <= limit else [[i] for i in unit]) if unit else []
+    chunks: list[list[int]] = []
+    used = 0
+    for unit in units:
+        extra = sum(len(SEPARATOR) + cell[i] for i in unit)
+        if chunks and used + extra <= limit:
+            chunks[-1] += unit
+            used += extra
+        else:
+            chunks.append(list(unit))
+            used = cell[0] + extra
+    out = []
+    for chunk in chunks:
+        picked = [0, *chunk]
+        new_groups: list[Group] = []
+        last = -1
+        for i in picked:
+            gi, header, left = columns[i]
+            if gi != last:
+                new_groups.append(Group(groups[gi].title, []))
+                last = gi
+            new_groups[-1].headers.append(header)
+            if left:
+                new_groups[-1].left.add(len(new_groups[-1].headers) - 1)
+        out.append((new_groups, [[r[i] for i in picked if i < len(r)] for r in rows]))
+    return out
+
+
+def _render(groups: list[Group], rows: list[list[str]]) -> str:
     spans, start = [], 0
     for g in groups:
         spans.append((start, start + len(g.headers)))

@@ -59,6 +59,8 @@ class TrainingHparams(Hparams):
                                                "change predictions)", hashed=False)
     tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
                                hashed=False)
+    wandb: bool = hparam(False, "also log the metrics to Weights & Biases (needs the wandb package; "
+                                "WANDB_MODE=offline writes <job>/wandb without network)", hashed=False)
 
     def validate(self) -> None:
         require(self.lr > 0, f"--lr must be positive, got {self.lr}")
@@ -75,11 +77,11 @@ class TrainingHparams(Hparams):
                 f"--eval_batch_size must be positive, got {self.eval_batch_size}")
         validate_step_string(self.warmup_steps, "--warmup_steps")
         parse_step_list(self.milestone_steps, "--milestone_steps")
-        if self.tensorboard:
-            import importlib.util
+        from sparselab.training.loggers import require_package
 
-            require(importlib.util.find_spec("tensorboard") is not None,
-                    "--tensorboard needs the tensorboard package: pip install tensorboard")
+        for flag in ("tensorboard", "wandb"):
+            if getattr(self, flag):
+                require_package(flag, flag)
         if self.regain_pruned_weights_steps is not None:
             validate_step_string(self.regain_pruned_weights_steps, "--regain_pruned_weights_steps")
 

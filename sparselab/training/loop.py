@@ -78,7 +78,7 @@ class TrainSetup:
     checkpoint_seconds: float = 600.0
     log_prefix: str = ""
     reduce: Callable[[torch.Tensor], torch.Tensor] | None = None  # all-reduce for data parallelism
-    tensorboard: Any = None  # a SummaryWriter when --tensorboard is on (set by `train`)
+    loggers: Any = None  # training.loggers.Loggers with --tensorboard / --wandb (set by `train`)
     is_primary: bool = True
     train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
     rest_of_run: Callable[[float], float] | None = None  # job's total seconds -> seconds of the jobs after it
@@ -115,15 +115,15 @@ def train(setup: TrainSetup) -> MetricLog:
     running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
     s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run)
 
-    if h.tensorboard and s.is_primary:
-        from torch.utils.tensorboard import SummaryWriter
+    if (h.tensorboard or h.wandb) and s.is_primary:
+        from sparselab.training.loggers import Loggers
 
-        s.tensorboard = SummaryWriter(str(s.out_dir / "tensorboard"))
+        s.loggers = Loggers(s.out_dir, h.tensorboard, h.wandb)
     try:
         return _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
     finally:
-        if s.tensorboard is not None:
-            s.tensorboard.close()
+        if s.loggers is not None:
+            s.loggers.close()
 
 
 def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, iteration: int, x: torch.Tensor,
@@ -270,11 +270,8 @@ def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule
     log.add(row)
     if s.is_primary:
         log.save(s.out_dir)
-    if s.tensorboard is not None:
-        for key, value in row.items():
-            if key != "iteration" and isinstance(value, (int, float)):
-                s.tensorboard.add_scalar(key, value, iteration)
-        s.tensorboard.flush()
+    if s.loggers is not None:
+        s.loggers.log(row, iteration)
     if s.verbose and s.is_primary:
         print(_progress_line(s, row, iteration, ipe, running), flush=True)
 

@@ -80,7 +80,7 @@ def test_mean_rows_and_table_mark_a_level_collapsed_in_any_replicate(tmp_path):
     done = fakes.level_done(1, 0.1, 0.1, connected=False, **base)
     fakes.job(experiment / "replicate_2" / "level_1" / "main", fakes.record(), done)
     experiment = collect(experiment)
-    mean = {r["level"]: r for r in report_rows.rows([experiment]) if r["replicate"] == "mean"}
+    mean = {r["level"]: r for r in report_rows.summary_rows([experiment])}
     assert mean[0]["collapsed"] is False and mean[1]["collapsed"] is True
     assert "(COLLAPSED: main 1/2)" in table.mean_table(experiment).splitlines()[-1]
 
@@ -94,7 +94,8 @@ def test_plot_draws_collapsed_levels_hollow(tmp_path):
     hollow = [line for line in lines if line.get_label() == "_collapsed"]
     assert len(hollow) == 1 and hollow[0].get_markerfacecolor() == "white"
     assert list(hollow[0].get_xdata()) == pytest.approx([64, 51.2])
-    assert any(line.get_label().startswith("hollow: collapsed") for line in lines)
+    legend = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_legend().get_texts()]
+    assert "hollow marker: collapsed network" in legend
 
 
 @pytest.mark.slow

@@ -109,7 +109,9 @@ def test_csv_round_trip(tmp_path):
         assert row["best_test_accuracy"] == done["best_test_accuracy"]
         assert row["density"] == done["density"]
         assert row["status"] == "done" and row["series"] == "main"
-    mean = [r for r in back if r["replicate"] == "mean" and r["level"] == 1][0]
+    assert all(isinstance(r["replicate"], int) and isinstance(r["level"], int) for r in back)
+    report_rows.write_csv(tmp_path / "summary.csv", report_rows.summary_rows([exp]), report_rows.SUMMARY_COLUMNS)
+    mean = [r for r in report_rows.read_csv(tmp_path / "summary.csv") if r["level"] == 1][0]
     assert mean["n"] == 2
     assert mean["final_test_accuracy"] == pytest.approx((0.9634 + 0.95) / 2)
     assert mean["final_test_accuracy_std"] == pytest.approx(statistics.stdev([0.9634, 0.95]))

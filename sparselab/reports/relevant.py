@@ -1,0 +1,100 @@
+"""Which recorded hyperparameters matter to a run: the bundles' own notion, applied to hparams.json.
+
+A field matters to a run when (1) its bundle is one the run's command uses (its section is in the
+run's record), (2) it is hashed (`hparam(..., hashed=False)` marks fields that do not change results,
+such as `tensorboard`), and (3) the bundle rebuilt from the record does not list it in
+`Hparams.inapplicable()` (e.g. `gamma` without milestones, `grasp_samples_per_class` without grasp).
+Legends and listings show only such fields, so `tensorboard=True` or `finetune_lr` on a lottery run
+never tell runs apart.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, Mapping
+
+from sparselab.reports.hparams_diff import BUNDLE_CLASSES, KEY_FIELDS, bundle_defaults
+
+
+def bundle_class(section: str) -> type | None:
+    target = BUNDLE_CLASSES.get(section)
+    if target is None:
+        return None
+    module_name, cls_name = target.split(":")
+    try:
+        return getattr(importlib.import_module(module_name), cls_name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _unhashed(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls) if not f.metadata.get("hashed", True)}
+
+
+def _inapplicable(cls: type, values: Mapping[str, Any]) -> set[str]:
+    """Fields the rebuilt bundle calls inapplicable; none when the record no longer builds (old fields)."""
+    try:
+        return set(cls.from_dict(values).inapplicable())  # type: ignore[attr-defined]
+    except Exception:  # an old or foreign record: keep every field rather than guess
+        return set()
+
+
+def relevant_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of one record that matter to its run, flat (field names are unique across bundles)."""
+    out: dict[str, Any] = {}
+    for section, values in record.items():
+        if not isinstance(values, Mapping):
+            continue
+        cls = bundle_class(section)
+        if cls is None:
+            out.update(values)
+            continue
+        drop = _unhashed(cls) | _inapplicable(cls, values)
+        out.update((k, v) for k, v in values.items() if k not in drop)
+    return out
+
+
+def _completed(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each record with the sections that other records of the SAME command have, at their defaults:
+    a run recorded before a bundle existed ran with its no-op default. Another command's bundles stay
+    absent: they do not apply."""
+    by_command: dict[Any, set[str]] = {}
+    for r in records:
+        sections = {k for k, v in r.items() if isinstance(v, Mapping)}
+        by_command.setdefault((r.get("command"), r.get("source")), set()).update(sections)
+    out = []
+    for r in records:
+        full = dict(r)
+        for section in by_command[(r.get("command"), r.get("source"))]:
+            if section not in r:
+                full[section] = bundle_defaults(section) or {}
+        out.append(full)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def differing_fields(records: list[Mapping[str, Any]], limit: int = 4) -> list[dict[str, Any]]:
+    """For each record, the fields that matter to it and take more than one value among the runs they
+    matter to (key fields first, at most `limit` names in all)."""
+    flats = [relevant_fields(r) for r in _completed(records)]
+    names: list[str] = []
+    for flat in flats:
+        names += [k for k in flat if k not in names]
+    differing = []
+    for name in names:
+        values = [f[name] for f in flats if name in f]
+        if len(values) > 1 and any(not _same(values[0], v) for v in values[1:]):
+            differing.append(name)
+    ordered = [k for k in KEY_FIELDS if k in differing] + [k for k in differing if k not in KEY_FIELDS]
+    return [{k: f[k] for k in ordered[:limit] if k in f} for f in flats]
+
+
+def relevant_differences(record: Mapping[str, Any], differences: Mapping[str, Any]) -> dict[str, Any]:
+    """`differences` (from a preset, reports.hparams_diff) restricted to the fields that matter."""
+    keep = relevant_fields(record)
+    return {k: v for k, v in differences.items() if k in keep}
