@@ -14,10 +14,11 @@ def runners() -> dict[str, Any]:
     from sparselab.ensembles.command import ENSEMBLE_COMMANDS
     from sparselab.lottery.runner import TRUNK_RUNNERS
     from sparselab.reports.command import REPORT_COMMANDS
+    from sparselab.tickets import TICKET_COMMANDS
     from sparselab.training.runner import TrainRunner
 
     return {TrainRunner.name: TrainRunner, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
-            **ENSEMBLE_COMMANDS}
+            **ENSEMBLE_COMMANDS, **TICKET_COMMANDS}
 
 
 def menu(table: dict[str, Any]) -> str:
