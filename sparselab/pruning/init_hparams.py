@@ -91,6 +91,10 @@ class InitPruningHparams(Hparams):
         require(0 < self.ortho_repair_lr <= 10, f"--ortho_repair_lr must be in (0, 10], got {self.ortho_repair_lr}")
         require(self.init_pruning_distribution != "str_induced_er" or self.str_ratios_from is not None
                 or not self.enabled, "--init_pruning_distribution=str_induced_er needs --str_ratios_from=<str job>")
+        if self.str_ratios_from is not None and self.init_pruning_distribution == "str_induced_er":
+            from sparselab.pruning.str_ import check_str_job
+
+            check_str_job(self.str_ratios_from)  # before any file is written
         self._resolve()
 
     def _resolve(self) -> None:

@@ -83,12 +83,18 @@ class DensityHistory:
         fio.write_text(Path(directory) / LAYER_DENSITIES_FILE, self.to_csv())
 
 
-def read_str_densities(directory: Path | str) -> tuple[dict[str, float], float]:
-    """({tensor: final density}, overall final density) of a finished `str` job (file checked first)."""
+def check_str_job(directory: Path | str) -> Path:
+    """The layer-density file of a finished `str` job; UsageError if there is none."""
     path = Path(directory) / LAYER_DENSITIES_FILE
     if not (Path(directory) / integrity.DONE_FILE).exists() or not path.exists():
         raise UsageError(f"--str_ratios_from={directory}: not a finished str job (no {integrity.DONE_FILE} "
                          f"or {LAYER_DENSITIES_FILE}); give the job directory .../replicate_<R>/main of `str`")
+    return path
+
+
+def read_str_densities(directory: Path | str) -> tuple[dict[str, float], float]:
+    """({tensor: final density}, overall final density) of a finished `str` job (file checked first)."""
+    path = check_str_job(directory)
     integrity.verify_file(path)
     rows = read_rows(path)
     if not rows:

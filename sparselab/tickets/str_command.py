@@ -147,4 +147,4 @@ def final_summary(model: STRNet, er_mask: Mask) -> dict[str, Any]:
     row = model.densities()
     return {"density": row["density"], "er_density": er_mask.density,
             "layer_densities": {n: row[f"density[{n}]"] for n in model.names},
-            "thresholds": {n: float(torch.sigmoid(model.thresholds[key(n)])) for n in model.names}}
+            "thresholds": {n: float(torch.sigmoid(model.thresholds[key(n)].detach())) for n in model.names}}
