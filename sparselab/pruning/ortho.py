@@ -28,7 +28,7 @@ ORTHO_REPAIR_LR = 1e-2
 
 def orthogonality_gap(weight: torch.Tensor, mask: torch.Tensor) -> float:
     """||(M*W)(M*W)^T - I||_F of a tensor viewed as [n_out, fan_in]."""
-    flat = (weight * mask).reshape(weight.shape[0], -1).double()
+    flat = (weight.detach() * mask).reshape(weight.shape[0], -1).double()
     eye = torch.eye(flat.shape[0], dtype=flat.dtype, device=flat.device)
     return float(torch.linalg.norm(flat @ flat.T - eye))
 
@@ -38,16 +38,16 @@ def repair_tensor(weight: torch.Tensor, mask: torch.Tensor, steps: int, lr: floa
     m = mask.to(weight.dtype).reshape(weight.shape[0], -1)
     w = weight.detach().reshape(weight.shape[0], -1).clone().requires_grad_(True)
     eye = torch.eye(w.shape[0], dtype=w.dtype, device=w.device)
-    for _ in range(steps):
-        masked = w * m
-        loss = torch.linalg.norm(masked @ masked.T - eye)
-        (grad,) = torch.autograd.grad(loss, w)
-        with torch.no_grad():
-            w -= lr * grad
+    with torch.enable_grad():
+        for _ in range(steps):
+            masked = w * m
+            loss = torch.linalg.norm(masked @ masked.T - eye)
+            (grad,) = torch.autograd.grad(loss, w)
+            with torch.no_grad():
+                w -= lr * grad
     return (w.detach() * m).reshape(weight.shape)
 
 
-@torch.no_grad()
 def ortho_repair(model: nn.Module, mask: Mask, steps: int = ORTHO_REPAIR_STEPS, lr: float = ORTHO_REPAIR_LR) -> None:
     """Repair every masked tensor of two or more dimensions in place (see the module docstring)."""
     params = mask.check_model(model)
@@ -55,8 +55,9 @@ def ortho_repair(model: nn.Module, mask: Mask, steps: int = ORTHO_REPAIR_STEPS, 
         p = params[name]
         if p.dim() < 2:
             continue
-        with torch.enable_grad():
-            p.copy_(repair_tensor(p, m.to(p.device), steps, lr))
+        repaired = repair_tensor(p, m.to(p.device), steps, lr)
+        with torch.no_grad():
+            p.copy_(repaired)
 
 
 def orthogonalise(block: torch.Tensor) -> torch.Tensor:
