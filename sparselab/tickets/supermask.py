@@ -37,6 +37,8 @@ from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_chec
 from sparselab.training.steps import resolve_steps
 
 SUPERMASK_FILE = "supermask.pt"
+# ER_SLT's BatchNorm is not affine: frozen at scale 1 and shift 0 ("fixed") is the same network.
+SUPERMASK_DEFAULTS = {"batchnorm_init": "fixed"}
 
 
 @dataclass
@@ -63,10 +65,11 @@ class SupermaskRunner:
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
                     SupermaskHparams):
-            cls.add_args(parser, defaults=preset)
+            cls.add_args(parser, defaults={**SUPERMASK_DEFAULTS, **preset})
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "SupermaskRunner":
+        preset = {**SUPERMASK_DEFAULTS, **preset}
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
                    bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),

@@ -81,3 +81,21 @@ def test_bad_str_flags_are_one_line(argv: list[str], message: str, tmp_path: Pat
     status, _, err = call(*argv, "--training_steps=1it", f"--root={tmp_path}")
     assert status == 2 and err.startswith("error:") and err.count("\n") == 1 and message in err, err
     assert not tmp_path.exists() or not any(tmp_path.rglob("*.json"))
+
+
+def test_st_decay_replaces_the_weight_decay_of_the_thresholds() -> None:
+    from torch import nn
+
+    from sparselab.pruning.str_ import STRNet
+    from sparselab.tickets.str_command import STRHook
+
+    net = nn.Linear(3, 2)
+    wrapped = STRNet(net, Mask({"weight": torch.ones(2, 3, dtype=torch.bool)}), s_init=-2.0)
+    s = wrapped.thresholds["weight"]
+    s.grad = torch.tensor(0.5)
+    STRHook(wrapped, st_decay=0.1, weight_decay=0.03, ipe=1, directory=None).before_optimizer_step(net, None, 0)
+    # SGD then adds weight_decay * s itself: 0.5 + (0.1 - 0.03) * (-2) + 0.03 * (-2) = 0.5 + 0.1 * (-2)
+    assert float(s.grad) == pytest.approx(0.5 + 0.07 * -2.0)
+    s.grad = torch.tensor(0.5)
+    STRHook(wrapped, st_decay=None, weight_decay=0.03, ipe=1, directory=None).before_optimizer_step(net, None, 0)
+    assert float(s.grad) == 0.5
