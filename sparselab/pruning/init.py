@@ -66,12 +66,14 @@ def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
             params[name].mul_(1.0 / math.sqrt(density))
 
 
-def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams) -> None:
-    """The start weights under the initial mask, in place: looks-linear, --init_scale, orthogonal repair."""
+def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repair: bool = True) -> None:
+    """The start weights under the initial mask, in place: looks-linear, --init_scale, orthogonal repair
+    (`repair=False`: not the repair, which `prune_at_init` leaves to the runners' start weights: its
+    gradient steps are costly on large layers and the scored copy is not trained)."""
     if hparams.looks_linear:
         looks_linear_(model, mask)
     rescale_kept(model, mask, hparams.init_scale)
-    if hparams.ortho_repair:
+    if hparams.ortho_repair and repair:
         ortho_repair(model, mask, hparams.ortho_repair_steps, hparams.ortho_repair_lr)
 
 
@@ -89,7 +91,8 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
                   ignore: Iterable[str] = ()) -> Mask:
     """The initial mask (all ones over the counted tensors when `--init_density` is not set).
 
-    The model's weights are modified in place: rescaled by `--init_scale`, pruned weights zeroed.
+    The model's weights are modified in place: looks-linear and rescaled by `--init_scale`, pruned
+    weights zeroed (`--ortho_repair` is applied by `init_weights` on the weights a runner trains).
     `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
     """
     dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
@@ -113,6 +116,6 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
                                allow_empty=True)
     if hparams.repair_flow:
         new = repair_flow(model, new)
-    init_weights(model, new, hparams)
+    init_weights(model, new, hparams, repair=False)
     new.apply_(model)
     return new

@@ -116,15 +116,16 @@ class SupermaskRunner:
     def start(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int) -> SupermaskNet:
         """The wrapped network at the start of `level`."""
         model = copy.deepcopy(net)
+        if level > 1:  # everything comes from the previous level's final state
+            wrapped = SupermaskNet(model, er_mask, seed=0)
+            wrapped.load_state_dict(load_weights(self.level_directory(exp.root, level - 1) / WEIGHTS_FINAL))
+            return wrapped
         sparsity.scaled_start(net.state_dict(), model, er_mask, self.init_pruning)
         if self.supermask.scale_fan:
             with torch.no_grad():
                 for p in er_mask.check_model(model).values():
                     p.div_(self.supermask.supermask_density ** 0.5)
-        wrapped = SupermaskNet(model, er_mask, seed=derive_seed("supermask_scores", self.job_args.replicate))
-        if level > 1:
-            wrapped.load_state_dict(load_weights(self.level_directory(exp.root, level - 1) / WEIGHTS_FINAL))
-        return wrapped
+        return SupermaskNet(model, er_mask, seed=derive_seed("supermask_scores", self.job_args.replicate))
 
     def run_level(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int,
                   fraction: float) -> dict[str, Any]:
