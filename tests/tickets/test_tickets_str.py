@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sparselab.foundations.csvfile import read_rows
-from sparselab.pruning.distributions import DENSITY_RULES, RuleOptions
+from sparselab.pruning.distributions import RuleOptions, str_induced_er
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.str_ import LAYER_DENSITIES_FILE, soft_threshold
 from tickets_helpers import call, only
@@ -30,9 +30,9 @@ def test_str_induced_er_rule_rescales_the_ratios_by_hand() -> None:
     # STR found a: 0.2 of 100, b: 0.8 of 50 -> overall (20 + 40) / 150 = 0.4; target 0.2 halves both.
     options = RuleOptions(layer_ratios=(("a", 0.2), ("b", 0.8)), ratio_total=0.4)
     shapes = {"a": (10, 10), "b": (10, 5)}
-    assert DENSITY_RULES["str_induced_er"](shapes, 0.2, options=options) == pytest.approx({"a": 0.1, "b": 0.4})
+    assert str_induced_er.rule(shapes, 0.2, options=options) == pytest.approx({"a": 0.1, "b": 0.4})
     # Target 0.6: b would need 1.2 and is dense; the excess is not handed on (as published).
-    assert DENSITY_RULES["str_induced_er"](shapes, 0.6, options=options) == pytest.approx({"a": 0.3, "b": 1.0})
+    assert str_induced_er.rule(shapes, 0.6, options=options) == pytest.approx({"a": 0.3, "b": 1.0})
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ Adding a rule: one file with `rule(...)` and one line below.
 """
 from __future__ import annotations
 
-from sparselab.pruning.distributions import (balanced, er, erk, erk_plus, pyramidal, str_induced_er, uniform,
-                                             uniform_plus)
+from sparselab.pruning.distributions import balanced, er, erk, erk_plus, pyramidal, uniform, uniform_plus
 from sparselab.pruning.distributions.base import DensityRule, RuleOptions
 
 DENSITY_RULES: dict[str, DensityRule] = {
@@ -20,7 +19,6 @@ DENSITY_RULES: dict[str, DensityRule] = {
     "erk_plus": erk_plus.rule,
     "balanced": balanced.rule,
     "pyramidal": pyramidal.rule,
-    "str_induced_er": str_induced_er.rule,
 }
 
 __all__ = ["DENSITY_RULES", "DensityRule", "RuleOptions"]
