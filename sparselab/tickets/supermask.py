@@ -1,9 +1,10 @@
 """The `supermask` command: strong lottery tickets in an ER network (edge-popup, ER_SLT).
 
-Layout: `<root>/supermask_<hash>/replicate_<R>/level_<L>/main/` for L = 1..--levels. Level 1 starts
-from the seeded initialisation (masked by the ER mask of pruning at initialisation, `mask.pt` of
-level 1) with fresh scores; level L > 1 starts from level L-1's `weights_final.pt` (frozen weights,
-trained scores) and trains the scores at its own kept fraction (`pruning.supermask.kept_fractions`).
+Layout: `<root>/supermask_<hash>/replicate_<R>/level_<L>/main/` for L = 0..--levels - 1 (numbered
+from 0 like every level of this project: level L is ER_SLT's level L + 1). Level 0 starts from the
+seeded initialisation (masked by the ER mask of pruning at initialisation, `mask.pt`) with fresh
+scores; level L > 0 starts from level L-1's `weights_final.pt` (frozen weights, trained scores) and
+trains the scores at its own kept fraction (`pruning.supermask.kept_fractions`).
 Each level is a job (lock, resume, `done.json`) with its own optimiser state and learning-rate
 schedule (ER_SLT restarts the schedule per level but keeps one optimiser: momentum is not carried).
 `supermask.pt` holds the level's final selection.
@@ -100,13 +101,13 @@ class SupermaskRunner:
         er_mask = self.er_mask(exp, net)
         fractions = self.fractions(er_mask.density)
         result: dict[str, Any] = {}
-        for level, fraction in enumerate(fractions, start=1):
+        for level, fraction in enumerate(fractions):
             result = self.run_level(exp, net, er_mask, level, fraction)
         exp.print_result(result)
 
     def er_mask(self, exp: Experiment, net: torch.nn.Module) -> Mask:
-        """Level 1's mask.pt if it exists, else the mask of pruning at initialisation (all ones without it)."""
-        first = self.level_directory(exp.root, 1)
+        """Level 0's mask.pt if it exists, else the mask of pruning at initialisation (all ones without it)."""
+        first = self.level_directory(exp.root, 0)
         if Mask.exists(first):
             return Mask.load(first)
         assert exp.env is not None
@@ -116,7 +117,7 @@ class SupermaskRunner:
     def start(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int) -> SupermaskNet:
         """The wrapped network at the start of `level`."""
         model = copy.deepcopy(net)
-        if level > 1:  # everything comes from the previous level's final state
+        if level > 0:  # everything comes from the previous level's final state
             wrapped = SupermaskNet(model, er_mask, seed=0)
             wrapped.load_state_dict(load_weights(self.level_directory(exp.root, level - 1) / WEIGHTS_FINAL))
             return wrapped
@@ -140,13 +141,12 @@ class SupermaskRunner:
                 er_mask.save(directory, model=net)
             result = train_in_directory(directory, wrapped, exp.env, self.training,
                                         summary=lambda m: summary(m, fraction),
-                                        log_prefix=f"[level {level}/{len(self.fractions(er_mask.density))}] ")
+                                        log_prefix=f"[level {level}/{self.supermask.levels - 1}] ")
             if exp.primary:
                 fio.save_torch(directory / SUPERMASK_FILE, wrapped.selected().state_dict())
             return result
 
-        record = {**full_description(self.bundles()), "level": {"level": level, "kept_fraction": fraction}}
-        return job.run_once(directory, record, work,
+        return job.run_once(directory, full_description(self.bundles()), work,
                             label=f"supermask level {level}", after_done=lambda: remove_checkpoint(directory))
 
 

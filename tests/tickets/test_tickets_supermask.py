@@ -61,7 +61,7 @@ def test_supermask_on_digits_keeps_weights_and_learns(tmp_path: Path) -> None:
     status, out, err = call(*RUN, f"--root={tmp_path}")
     assert status == 0, err
     experiment = only(tmp_path, "supermask_*/replicate_1")
-    first, last = experiment / "level_1" / "main", experiment / "level_2" / "main"
+    first, last = experiment / "level_0" / "main", experiment / "level_1" / "main"
     start = torch.load(first / "weights_start.pt", weights_only=True)
     final = torch.load(last / "weights_final.pt", weights_only=True)
     weights = [k for k in start if k.startswith("net.") and k.endswith(("weight", "bias"))]
