@@ -17,10 +17,11 @@ def runners() -> dict[str, Any]:
     from sparselab.export.command import EXPORT_COMMANDS
     from sparselab.lottery.runner import TRUNK_RUNNERS
     from sparselab.reports.command import REPORT_COMMANDS
+    from sparselab.tickets import TICKET_COMMANDS
     from sparselab.training.runner import TrainRunner
 
     return {TrainRunner.name: TrainRunner, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
-            **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS, **EXPORT_COMMANDS}
+            **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS, **EXPORT_COMMANDS, **TICKET_COMMANDS}
 
 
 def menu(table: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 
 from sparselab.foundations.errors import UsageError
-from sparselab.pruning.distributions import DENSITY_RULES, DensityRule, RuleOptions
+from sparselab.pruning.distributions import DENSITY_RULES, DensityRule, RuleOptions, str_induced_er
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.select import candidate_scores, keep_top_k, largest_remainder, top_k_of_prepared
 
@@ -122,4 +122,5 @@ ALLOCATIONS: dict[str, Allocator] = {
     "global": global_allocation,
     "layerwise": layerwise_allocation,
     **{name: density_allocation(name, rule) for name, rule in DENSITY_RULES.items()},
+    "str_induced_er": density_allocation("str_induced_er", str_induced_er.rule),  # an STR run's ratios
 }

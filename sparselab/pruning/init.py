@@ -13,7 +13,9 @@
    they are in `--dense_layers`, as Synaptic-Flow keeps them by default): `check_connectivity` tells;
 4. with `--repair_flow`, units left without input or output get their strongest weight back;
 5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
-   initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed.
+   initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed;
+   `--looks_linear` (before it) and `--ortho_repair` (after it) reshape the weights (`pruning.ortho`),
+   all in `init_weights`, which the runners also call on the weights they train.
 """
 from __future__ import annotations
 
@@ -30,10 +32,11 @@ from sparselab.pruning.distributions import RuleOptions
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask, check_names, output_weight_name
 from sparselab.pruning.pattern import Pattern, check_density
+from sparselab.pruning.ortho import looks_linear_, ortho_repair
 from sparselab.pruning.prune import check_strategy, prune_to_density
 from sparselab.pruning.scores import SCORE_MODULES, SCORES, is_iterative
 
-__all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept"]
+__all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept", "init_weights"]
 
 
 def init_context(hparams: InitPruningHparams, context: ScoreContext) -> ScoreContext:
@@ -64,6 +67,27 @@ def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
             params[name].mul_(1.0 / math.sqrt(density))
 
 
+def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repair: bool = True) -> None:
+    """The start weights under the initial mask, in place: looks-linear, --init_scale, orthogonal repair
+    (`repair=False`: not the repair, which `prune_at_init` leaves to the runners' start weights: its
+    gradient steps are costly on large layers and the scored copy is not trained)."""
+    if hparams.looks_linear:
+        looks_linear_(model, mask)
+    rescale_kept(model, mask, hparams.init_scale)
+    if hparams.ortho_repair and repair:
+        ortho_repair(model, mask, hparams.ortho_repair_steps, hparams.ortho_repair_lr)
+
+
+def layer_ratio_options(hparams: InitPruningHparams) -> dict:
+    """RuleOptions fields of str_induced_er: the layer densities of a finished STR job."""
+    if hparams.init_pruning_distribution != "str_induced_er" or hparams.str_ratios_from is None:
+        return {}
+    from sparselab.pruning.str_ import read_str_densities
+
+    ratios, overall = read_str_densities(hparams.str_ratios_from)
+    return {"layer_ratios": tuple(sorted(ratios.items())), "ratio_total": overall}
+
+
 def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
                   ignore: Iterable[str] = (), pattern: Pattern | None = None) -> Mask:
     """The initial mask (all ones over the counted tensors when `--init_density` is not set).
@@ -71,7 +95,8 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
     `pattern` (N:M, `pruning.pattern`): the mask keeps at most N of every M consecutive input weights
     (refused above density N/M, with --pruning_ratio_from and with --repair_flow, which would break it).
 
-    The model's weights are modified in place: rescaled by `--init_scale`, pruned weights zeroed.
+    The model's weights are modified in place: looks-linear and rescaled by `--init_scale`, pruned
+    weights zeroed (`--ortho_repair` is applied by `init_weights` on the weights a runner trains).
     `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
     """
     dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
@@ -89,13 +114,14 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
                                      context, fixed=fixed, allow_empty=True)
         new = ratio_only(model, mask, criterion, hparams.init_pruning_strategy, context)
     else:
-        options = RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute))
+        options = RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute),
+                              **layer_ratio_options(hparams))
         new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
                                hparams.init_pruning_distribution, context, options=options, fixed=fixed,
                                allow_empty=True, pattern=pattern)
     if hparams.repair_flow:
         new = repair_flow(model, new)
-    rescale_kept(model, new, hparams.init_scale)
+    init_weights(model, new, hparams, repair=False)
     new.apply_(model)
     return new
 

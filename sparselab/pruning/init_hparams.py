@@ -18,6 +18,7 @@ from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES, UNSEEDED_SCORES
 
 INIT_SCALES = ("none", "global_density", "layer_density")
+INIT_DISTRIBUTIONS = (*DISTRIBUTIONS, "str_induced_er")  # str_induced_er: layer ratios of an STR job
 RATIO_CRITERIA = ("snip", "grasp", "synflow")
 GRASP_SAMPLES_BEFORE = 10  # the hash baseline of --grasp_samples_per_class
 
@@ -43,7 +44,7 @@ class InitPruningHparams(Hparams):
                                               "--init_balanced_redistribute); tensors in --dense_layers are not "
                                               "counted (default: no pruning at initialisation)")
     init_pruning_strategy: str = hparam("random", INIT_STRATEGY_HELP, choices=SCORES)
-    init_pruning_distribution: str | None = hparam(None, INIT_DISTRIBUTION_HELP, choices=DISTRIBUTIONS,
+    init_pruning_distribution: str | None = hparam(None, INIT_DISTRIBUTION_HELP, choices=INIT_DISTRIBUTIONS,
                                                    hash_baseline="erk")
     init_scale: str = hparam("none", "rescale the kept weights by 1/sqrt(density): none, the overall density, "
                                      "or each tensor's own density", choices=INIT_SCALES)
@@ -62,6 +63,14 @@ class InitPruningHparams(Hparams):
     init_pruning_seed: int | None = hparam(None, "seed of random scores and scoring batches at initialisation "
                                                  "(default: derived from the replicate)")
     repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output")
+    str_ratios_from: str | None = hparam(None, "str_induced_er: the job directory of a finished `str` run whose "
+                                               "final layer densities give the layer ratios (hashed as typed)")
+    looks_linear: bool = hparam(False, "looks-linear start weights [[W0, -W0], [-W0, W0]] (first layer [W0; -W0]), "
+                                       "W0 orthogonal, divided by sqrt(layer density) (ER_DST)")
+    ortho_repair: bool = hparam(False, "orthogonal repair: gradient steps on ||(M*W)(M*W)^T - I||_F per masked "
+                                       "tensor, then re-mask (ER_DST --ortho-repair)")
+    ortho_repair_steps: int = hparam(1000, "gradient steps of --ortho_repair (1000 as in ER_DST)")
+    ortho_repair_lr: float = hparam(1e-2, "step size of --ortho_repair (0.01 as in ER_DST)")
 
     def validate(self) -> None:
         if self.init_density is not None:
@@ -77,6 +86,15 @@ class InitPruningHparams(Hparams):
                 f"--grasp_samples_per_class must be in 1..100000, got {self.grasp_samples_per_class}")
         require(1 <= self.synflow_iterations <= 10**5,
                 f"--synflow_iterations must be in 1..100000, got {self.synflow_iterations}")
+        require(1 <= self.ortho_repair_steps <= 10**6,
+                f"--ortho_repair_steps must be in 1..1000000, got {self.ortho_repair_steps}")
+        require(0 < self.ortho_repair_lr <= 10, f"--ortho_repair_lr must be in (0, 10], got {self.ortho_repair_lr}")
+        require(self.init_pruning_distribution != "str_induced_er" or self.str_ratios_from is not None
+                or not self.enabled, "--init_pruning_distribution=str_induced_er needs --str_ratios_from=<str job>")
+        if self.str_ratios_from is not None and self.init_pruning_distribution == "str_induced_er":
+            from sparselab.pruning.str_ import check_str_job
+
+            check_str_job(self.str_ratios_from)  # before any file is written
         self._resolve()
 
     def _resolve(self) -> None:
@@ -108,6 +126,12 @@ class InitPruningHparams(Hparams):
             out["synflow_iterations"] = "only synflow uses it"
         if set(used) <= set(UNSEEDED_SCORES):
             out["init_pruning_seed"] = f"{' and '.join(used)} is deterministic and data-free"
+        if self.init_pruning_distribution != "str_induced_er" or self.pruning_ratio_from is not None:
+            out["str_ratios_from"] = "only --init_pruning_distribution=str_induced_er uses it"
+        if self.looks_linear:
+            out["init_scale"] = "--looks_linear divides by sqrt(layer density) itself"
+        if not self.ortho_repair:
+            out["ortho_repair_steps"] = out["ortho_repair_lr"] = "only --ortho_repair uses it"
         return out
 
     @property

@@ -7,7 +7,7 @@ import torch
 
 from sparselab.foundations.seeds import derive_seed, seed_or_default
 from sparselab.pruning.context import ScoreContext
-from sparselab.pruning.init import prune_at_init, rescale_kept
+from sparselab.pruning.init import init_weights, prune_at_init
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.report import density_report
@@ -76,8 +76,9 @@ def _connectivity(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
 
 
 def scaled_start(state: dict, model: torch.nn.Module, mask: Mask, init: InitPruningHparams) -> torch.nn.Module:
-    """Load `state` into `model`, rescale the kept weights as --init_scale asks, zero the pruned ones."""
+    """Load `state` into `model`, shape the kept weights as --init_scale (--looks_linear, --ortho_repair)
+    ask, zero the pruned ones."""
     model.load_state_dict(state)
-    rescale_kept(model, mask, init.init_scale)
+    init_weights(model, mask, init)
     mask.apply_(model)
     return model

@@ -29,11 +29,14 @@ COMMANDS = {
     "lottery_branch oneshot_prune": ["lottery_branch", "oneshot_prune", "--levels=1", "--create_parents"],
     "train_branch retrain": ["train_branch", "retrain", "--levels=0", "--create_parents"],
     "train_branch oneshot_prune": ["train_branch", "oneshot_prune", "--levels=1", "--create_parents"],
+    "supermask": ["supermask", "--levels=1"],
+    "str": ["str"],
 }
 # Values for string fields whose type alone does not give a valid non-default value.
 STRING_SAMPLES = {"noise_map": '{"0": 1}', "dense_layers": "fc.weight", "pruning_ratio_from": "snip",
                   "pruning_layers_to_ignore": "fc.weight", "milestone_steps": "1it",
-                  "csv_file": "data.csv", "csv_label_column": "label"}
+                  "csv_file": "data.csv", "csv_label_column": "label",
+                  "str_ratios_from": "runs/str_0/replicate_1/main"}
 
 
 def call(argv: list[str]) -> tuple[int, str]:

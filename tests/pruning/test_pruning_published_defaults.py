@@ -246,10 +246,11 @@ def test_pruning_inapplicable():
 def test_init_inapplicable():
     dense = InitPruningHparams().inapplicable()
     assert "init_density" not in dense and {"init_pruning_strategy", "init_scale", "dense_layers"} <= set(dense)
+    unused = {"str_ratios_from", "ortho_repair_steps", "ortho_repair_lr"}  # without str_induced_er / --ortho_repair
     random = InitPruningHparams(init_density=0.1).inapplicable()
-    assert set(random) == {"init_balanced_redistribute", "grasp_samples_per_class", "synflow_iterations"}
+    assert set(random) == {"init_balanced_redistribute", "grasp_samples_per_class", "synflow_iterations", *unused}
     synflow = InitPruningHparams(init_density=0.1, init_pruning_strategy="synflow").inapplicable()
-    assert set(synflow) == {"init_balanced_redistribute", "grasp_samples_per_class", "init_pruning_seed"}
+    assert set(synflow) == {"init_balanced_redistribute", "grasp_samples_per_class", "init_pruning_seed", *unused}
     ratio = InitPruningHparams(init_density=0.1, pruning_ratio_from="grasp").inapplicable()
     assert "init_pruning_distribution" in ratio and "grasp_samples_per_class" not in ratio
     balanced = InitPruningHparams(init_density=0.1, init_pruning_distribution="balanced").inapplicable()

@@ -27,6 +27,8 @@ class RuleOptions:
     fc_density: float | None = None    # erk_plus: fixed output density; None = ERK but at least output_floor
     output_floor: float = OUTPUT_FLOOR
     balanced_redistribute: bool = True  # balanced: hand the capped share to the other tensors (exact total)
+    layer_ratios: tuple[tuple[str, float], ...] = ()  # str_induced_er: (tensor, density found by STR)
+    ratio_total: float | None = None  # str_induced_er: the STR run's overall density
 
 
 DensityRule = Callable[..., dict[str, float]]

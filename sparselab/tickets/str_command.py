@@ -1,0 +1,150 @@
+"""The `str` command: STR (learned per-layer soft thresholds) started from an ER network.
+
+Layout: `<root>/str_<hash>/replicate_<R>/main/`. The ER mask of pruning at initialisation
+(`--init_density`, `--init_pruning_distribution`, e.g. balanced) is fixed (`mask.pt`); inside it
+STR learns more sparsity. Besides the usual files the job writes `layer_densities.csv` (one row per
+evaluation: overall and per-tensor density of the effective weights, and each threshold), and its
+`done.json` holds the final densities. `weights_final.pt` holds the stored weights (`net.*`) and the
+thresholds; the effective weights are sign(w) * relu(|w| - sigmoid(s)) under the mask.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.foundations.desc import full_description, job_name
+from sparselab.foundations.errors import UsageError
+from sparselab.models.hparams import ModelHparams
+from sparselab.platforms.base import PlatformHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.reparam import key
+from sparselab.pruning.str_ import DensityHistory, STRNet
+from sparselab.tickets.hparams import STRHparams
+from sparselab.training import job, sparsity
+from sparselab.training.experiment import Experiment
+from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
+from sparselab.training.loop import BaseHook
+from sparselab.training.standard import remove_checkpoint, train_in_directory
+from sparselab.training.steps import resolve_steps
+
+
+class STRHook(BaseHook):
+    """Threshold decay (`--st_decay` in place of the optimiser's weight decay) and the density history."""
+
+    def __init__(self, model: STRNet, st_decay: float | None, weight_decay: float, ipe: int,
+                 directory: Path | None) -> None:
+        self.extra = None if st_decay is None else st_decay - weight_decay
+        self.history = DensityHistory(model.names)
+        self.model = model
+        self.ipe = ipe
+        self.directory = directory
+        self.iteration = 0
+
+    @torch.no_grad()
+    def before_optimizer_step(self, model, optimizer, iteration: int) -> None:
+        self.iteration = iteration + 1  # the step being taken; metrics() after it sees this many steps
+        if self.extra:
+            for s in self.model.thresholds.values():
+                if s.grad is not None:
+                    s.grad.add_(s, alpha=self.extra)
+
+    def on_start(self, model, optimizer, iteration: int) -> None:
+        self.iteration = iteration
+
+    def metrics(self) -> dict[str, Any]:
+        row = self.model.densities()
+        self.history.add({"iteration": self.iteration, "epoch": round(self.iteration / self.ipe, 4), **row})
+        if self.directory is not None:
+            self.history.save(self.directory)
+        return {"str_density": row["density"]}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rows": self.history.rows, "iteration": self.iteration}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.history = DensityHistory(self.model.names, state["rows"])
+        self.iteration = int(state["iteration"])
+
+
+@dataclass
+class STRRunner:
+    name: ClassVar[str] = "str"
+    description: ClassVar[str] = "STR: learned per-layer soft thresholds, from an ER mask"
+
+    job_args: JobHparams
+    platform: PlatformHparams
+    dataset: DatasetHparams
+    model: ModelHparams
+    training: TrainingHparams
+    init_pruning: InitPruningHparams
+    str_args: STRHparams
+
+    def __post_init__(self) -> None:
+        self.steps = resolve_steps(self, ("training",), self.dataset)
+        if self.str_args.st_decay is not None and self.training.optimizer_name == "adamw":
+            raise UsageError("--st_decay is added to the thresholds' gradient (L2), which adamw's decoupled "
+                             "decay does not match; use sgd or adam")
+
+    @staticmethod
+    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
+                    STRHparams):
+            cls.add_args(parser, defaults=preset)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "STRRunner":
+        return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
+                   bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
+                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+                   bundle(InitPruningHparams, args, preset), bundle(STRHparams, args, preset))
+
+    def bundles(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "model": self.model, "training": self.training,
+                "init_pruning": self.init_pruning, "str": self.str_args}
+
+    def directory(self, root: Path) -> Path:
+        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
+
+    def run(self) -> None:
+        exp = Experiment.create(self.platform, self.job_args)
+        directory = self.directory(exp.root)
+        if self.job_args.print_path:
+            print(directory)
+            return
+        exp.load_data(self.dataset, self.training.precision, self.steps)
+        net = exp.build_model(self.model)
+        exp.banner("str", self.bundles(), directory)
+
+        def work() -> dict[str, Any]:
+            assert exp.env is not None
+            if Mask.exists(directory):
+                mask = Mask.load(directory)
+            else:
+                mask = sparsity.init_mask(exp.env, self.training, self.job_args.replicate, self.init_pruning,
+                                          exp.build_model(self.model), ignore=[])
+                if exp.primary:
+                    mask.save(directory, model=net)
+            sparsity.scaled_start(net.state_dict(), net, mask, self.init_pruning)
+            wrapped = STRNet(net, mask, self.str_args.str_s_init)
+            hook = STRHook(wrapped, self.str_args.st_decay, self.training.weight_decay,
+                           exp.env.data.iterations_per_epoch(), directory if exp.primary else None)
+            return train_in_directory(directory, wrapped, exp.env, self.training, hooks=[hook],
+                                      summary=lambda m: final_summary(wrapped, mask))
+
+        result = job.run_once(directory, full_description(self.bundles()), work, label="str",
+                              after_done=lambda: remove_checkpoint(directory))
+        exp.print_result(result)
+
+
+def final_summary(model: STRNet, er_mask: Mask) -> dict[str, Any]:
+    row = model.densities()
+    return {"density": row["density"], "er_density": er_mask.density,
+            "layer_densities": {n: row[f"density[{n}]"] for n in model.names},
+            "thresholds": {n: float(torch.sigmoid(model.thresholds[key(n)].detach())) for n in model.names}}

@@ -1,0 +1,156 @@
+"""The `supermask` command: strong lottery tickets in an ER network (edge-popup, ER_SLT).
+
+Layout: `<root>/supermask_<hash>/replicate_<R>/level_<L>/main/` for L = 0..--levels - 1 (numbered
+from 0 like every level of this project: level L is ER_SLT's level L + 1). Level 0 starts from the
+seeded initialisation (masked by the ER mask of pruning at initialisation, `mask.pt`) with fresh
+scores; level L > 0 starts from level L-1's `weights_final.pt` (frozen weights, trained scores) and
+trains the scores at its own kept fraction (`pruning.supermask.kept_fractions`).
+Each level is a job (lock, resume, `done.json`) with its own optimiser state and learning-rate
+schedule (ER_SLT restarts the schedule per level but keeps one optimiser: momentum is not carried).
+`supermask.pt` holds the level's final selection.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.foundations import io as fio
+from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.foundations.desc import full_description, job_name
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.seeds import derive_seed
+from sparselab.models.hparams import ModelHparams
+from sparselab.platforms.base import PlatformHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.supermask import SupermaskNet, kept_fractions
+from sparselab.tickets.hparams import SupermaskHparams
+from sparselab.training import job, sparsity
+from sparselab.training.experiment import Experiment
+from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
+from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
+from sparselab.training.steps import resolve_steps
+
+SUPERMASK_FILE = "supermask.pt"
+# ER_SLT's BatchNorm is not affine: frozen at scale 1 and shift 0 ("fixed") is the same network.
+SUPERMASK_DEFAULTS = {"batchnorm_init": "fixed"}
+
+
+@dataclass
+class SupermaskRunner:
+    name: ClassVar[str] = "supermask"
+    description: ClassVar[str] = "strong lottery tickets: train scores of frozen weights inside an ER mask"
+
+    job_args: JobHparams
+    platform: PlatformHparams
+    dataset: DatasetHparams
+    model: ModelHparams
+    training: TrainingHparams
+    init_pruning: InitPruningHparams
+    supermask: SupermaskHparams
+
+    def __post_init__(self) -> None:
+        self.steps = resolve_steps(self, ("training",), self.dataset)
+        er = self.init_pruning.init_density
+        if er is not None and self.supermask.supermask_density > er:
+            raise UsageError(f"--supermask_density={self.supermask.supermask_density} is above the ER density "
+                             f"--init_density={er}: the supermask is chosen inside the ER mask")
+
+    @staticmethod
+    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
+                    SupermaskHparams):
+            cls.add_args(parser, defaults={**SUPERMASK_DEFAULTS, **preset})
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "SupermaskRunner":
+        preset = {**SUPERMASK_DEFAULTS, **preset}
+        return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
+                   bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
+                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+                   bundle(InitPruningHparams, args, preset), bundle(SupermaskHparams, args, preset))
+
+    def bundles(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "model": self.model, "training": self.training,
+                "init_pruning": self.init_pruning, "supermask": self.supermask}
+
+    def experiment_directory(self, root: Path) -> Path:
+        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}"
+
+    def level_directory(self, root: Path, level: int) -> Path:
+        return self.experiment_directory(root) / f"level_{level}" / "main"
+
+    def fractions(self, er_density: float) -> list[float]:
+        s = self.supermask
+        return kept_fractions(s.supermask_start_density, s.supermask_density, er_density, s.levels)
+
+    def run(self) -> None:
+        exp = Experiment.create(self.platform, self.job_args)
+        if self.job_args.print_path:
+            print(self.experiment_directory(exp.root))
+            return
+        exp.load_data(self.dataset, self.training.precision, self.steps)
+        exp.banner("supermask", self.bundles(), self.experiment_directory(exp.root))
+        net = exp.build_model(self.model)
+        er_mask = self.er_mask(exp, net)
+        fractions = self.fractions(er_mask.density)
+        result: dict[str, Any] = {}
+        for level, fraction in enumerate(fractions):
+            result = self.run_level(exp, net, er_mask, level, fraction)
+        exp.print_result(result)
+
+    def er_mask(self, exp: Experiment, net: torch.nn.Module) -> Mask:
+        """Level 0's mask.pt if it exists, else the mask of pruning at initialisation (all ones without it)."""
+        first = self.level_directory(exp.root, 0)
+        if Mask.exists(first):
+            return Mask.load(first)
+        assert exp.env is not None
+        return sparsity.init_mask(exp.env, self.training, self.job_args.replicate, self.init_pruning,
+                                  copy.deepcopy(net), ignore=[])
+
+    def start(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int) -> SupermaskNet:
+        """The wrapped network at the start of `level`."""
+        model = copy.deepcopy(net)
+        if level > 0:  # everything comes from the previous level's final state
+            wrapped = SupermaskNet(model, er_mask, seed=0)
+            wrapped.load_state_dict(load_weights(self.level_directory(exp.root, level - 1) / WEIGHTS_FINAL))
+            return wrapped
+        sparsity.scaled_start(net.state_dict(), model, er_mask, self.init_pruning)
+        if self.supermask.scale_fan:
+            with torch.no_grad():
+                for p in er_mask.check_model(model).values():
+                    p.div_(self.supermask.supermask_density ** 0.5)
+        return SupermaskNet(model, er_mask, seed=derive_seed("supermask_scores", self.job_args.replicate))
+
+    def run_level(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int,
+                  fraction: float) -> dict[str, Any]:
+        directory = self.level_directory(exp.root, level)
+        assert exp.env is not None
+
+        def work() -> dict[str, Any]:
+            assert exp.env is not None
+            wrapped = self.start(exp, net, er_mask, level)
+            wrapped.set_kept_fraction(fraction)
+            if exp.primary:
+                er_mask.save(directory, model=net)
+            result = train_in_directory(directory, wrapped, exp.env, self.training,
+                                        summary=lambda m: summary(m, fraction),
+                                        log_prefix=f"[level {level}/{self.supermask.levels - 1}] ")
+            if exp.primary:
+                fio.save_torch(directory / SUPERMASK_FILE, wrapped.selected().state_dict())
+            return result
+
+        return job.run_once(directory, full_description(self.bundles()), work,
+                            label=f"supermask level {level}", after_done=lambda: remove_checkpoint(directory))
+
+
+def summary(model: SupermaskNet, fraction: float) -> dict[str, Any]:
+    selected = model.selected()
+    return {"kept_fraction": fraction, "density": selected.density, "kept_weights": selected.num_kept,
+            "prunable_weights": selected.num_total, "er_density": model.er_density}
