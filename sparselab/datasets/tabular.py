@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sparselab.datasets.base import ImageSet
+from pathlib import Path
+
+from sparselab.datasets.base import DatasetSource, ImageSet
 
 SPLIT_SEED = 0
 TEST_FRACTION = 0.2
@@ -53,3 +55,19 @@ def split_sizes(labels: np.ndarray) -> tuple[int, int]:
     """(train, test) sizes of the fixed split of `labels`."""
     test = int(stratified_test_mask(labels).sum())
     return labels.shape[0] - test, test
+
+
+def bundled_table(name: str, loader: str, train_size: int, features: int,
+                  class_names: tuple[str, ...]) -> DatasetSource:
+    """The source of one of scikit-learn's bundled tables (`sklearn.datasets.<loader>`): no files."""
+
+    def load(folder: Path) -> tuple[ImageSet, ImageSet]:
+        import sklearn.datasets  # only the bundled tables need scikit-learn
+
+        data = getattr(sklearn.datasets, loader)()
+        labels = data.target.astype("int64")
+        return table_split(data.data, labels, stratified_test_mask(labels))
+
+    return DatasetSource(name=name, train_size=train_size, num_classes=len(class_names),
+                         image_shape=(*TABLE_SHAPE_PREFIX, features), mean=(0.0,), std=(1.0,),
+                         augmentation="none", folder=name, load=load, expected_files=(), class_names=class_names)
