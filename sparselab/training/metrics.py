@@ -67,13 +67,17 @@ REPEATS_PREVIOUS = "repeats_previous_level"  # set by readers that see a level b
 
 
 def mark_repeats(levels: list[dict[str, Any]]) -> None:
-    """Set REPEATS_PREVIOUS on every level whose final test predictions equal the previous level's
-    although it is sparser: pruning removed only weights that no longer mattered, so the point is the
-    previous level's network again (the dead tail of a random-pruning curve). `levels` in level order."""
+    """Set REPEATS_PREVIOUS on every level whose final test predictions AND test loss equal the previous
+    level's although it is sparser: pruning removed only weights that no longer mattered, so the point is
+    the previous level's network again (the dead tail of a random-pruning curve). The loss keeps a
+    working network that merely predicts the same classes (common on a test set of a hundred tables
+    rows) unmarked: a retrained, different network does not reproduce the loss to the last bit.
+    `levels` in level order."""
     for before, after in zip(levels, levels[1:]):
         digest = after.get(PREDICTIONS_DIGEST)
         sparser = (after.get("density") or 1.0) < (before.get("density") or 1.0)
-        if digest is not None and digest == before.get(PREDICTIONS_DIGEST) and sparser:
+        same_loss = after.get("final_test_loss") == before.get("final_test_loss")
+        if digest is not None and digest == before.get(PREDICTIONS_DIGEST) and sparser and same_loss:
             after[REPEATS_PREVIOUS] = True
 
 
