@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sparselab.foundations import layout
 from sparselab.foundations.cli import bundle
 from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.errors import UsageError
@@ -59,13 +60,13 @@ class DenseTrunk(IterativeRunner):
         return {"pruning": self.pruning}
 
     def experiment_directory(self, root: Path) -> Path:
-        return root / job_name("train", self.bundles()) / f"replicate_{self.job_args.replicate}"
+        return layout.replicate_dir(root, job_name("train", self.bundles()), self.job_args.replicate)
 
     def level_directory(self, level: int) -> Path:
-        return self.root_directory / "main"
+        return layout.train_dir(self.root_directory)
 
     def branch_parent(self, level: int) -> Path:
-        return self.root_directory / f"level_{level}"
+        return layout.level_parent(self.root_directory, level)
 
     def rewind_iteration(self) -> int:
         return 0

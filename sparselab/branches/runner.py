@@ -11,6 +11,7 @@ import dataclasses
 import sys
 from typing import Any, ClassVar
 
+from sparselab.foundations import layout
 from sparselab.branches.base import BranchContext
 from sparselab.branches.dense_trunk import DENSE_BRANCHES, DenseTrunk
 from sparselab.branches.registry import BRANCHES
@@ -84,7 +85,7 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     branch = available[name]
     trunk, job_args, hparams = _parse_branch(policy, name, branch, rest)
     levels = parse_levels(job_args.levels)
-    branch_name = job_name(f"branch_{name}", hparams)
+    branch_name = job_name(layout.branch_prefix(name), hparams)
 
     if trunk.job_args.print_path and not job_args.dry_run:  # paths need no data (e.g. ImageNet not here)
         from sparselab.training.experiment import Experiment

@@ -13,11 +13,12 @@ import argparse
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.cli import OneLineParser, pre_read
 from sparselab.foundations.errors import UsageError
 
-JSON_NAME = "ensemble_evaluation.json"
+JSON_NAME = layout.ENSEMBLE_EVALUATION
 PLOT_NAMES = ("ensemble_disagreement.png", "ensemble_reliability.png")
 
 

@@ -7,7 +7,8 @@ One iteration axis of length E_x + M * E_i:
                                               replaces --global_explore_fraction of each layer's weights
 Each phase is a job in `<ensemble job>/<phase>/` (lock, checkpoint, resume, done.json) that starts
 from the previous phase's final weights and mask. The ticket of member j is the phase's final
-weights (`member_j/weights_final.pt`) with its final mask (`member_j/mask.pt`). Each phase builds a
+weights (`member_j/weights_final.pt`) with its final mask (`member_j/mask_final.pt`, layout.FINAL_MASK;
+`mask.pt` is always a start mask: only the ensemble job's own, of pruning at initialisation). Each phase builds a
 new optimiser, so momentum restarts at phase boundaries (where the lr jumps anyway).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparselab.foundations import layout
 from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.step import parse_iterations
@@ -57,7 +59,7 @@ def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
                          f"--refine_steps")
     end = explore + m * refine
     steps = f"{end}it"
-    out = [Phase("explore", 0, explore, training.replace(training_steps=steps, milestone_steps="", schedule="step"))]
+    out = [Phase(layout.EXPLORE, 0, explore, training.replace(training_steps=steps, milestone_steps="", schedule="step"))]
     for j in range(1, m + 1):
         start = explore + (j - 1) * refine
         half = start + math.ceil(refine / 2)
@@ -65,7 +67,7 @@ def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
                                            gamma=REFINE_LR_FACTOR, warmup_steps="0ep", schedule="step",
                                            training_steps=steps)
         forced = ((start, ens.global_explore_fraction),) if j >= 2 else ()
-        out.append(Phase(f"member_{j}", start, start + refine, refine_training, forced))
+        out.append(Phase(layout.member_name(j), start, start + refine, refine_training, forced))
     return out
 
 
@@ -89,7 +91,7 @@ def run(runner: "TrainRunner", exp: "Experiment", directory: Path) -> list[Path]
                 sparsity.scaled_start(model.state_dict(), model, mask, runner.init_pruning)
             else:
                 model.load_state_dict(load_weights(previous / WEIGHTS_FINAL))
-                mask = Mask.load(previous)
+                mask = phase_mask(previous)
             hook = dynamic.job_hook(mask, runner.dst, phase.training, env, phase_dir, default_end=end,
                                     forced=phase.forced)
             result = train_in_directory(
@@ -97,15 +99,20 @@ def run(runner: "TrainRunner", exp: "Experiment", directory: Path) -> list[Path]
                 hooks=[hook], log_prefix=f"[edst {phase.name}] ",
                 summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
             if exp.primary:
-                hook.mask.to("cpu").save(phase_dir, model=model)  # the phase's final mask: the ticket's mask
+                dynamic.save_final_mask(phase_dir, hook.mask, model)  # the ticket's mask
             return {"phase": phase.name, **result}
 
         job.run_once(phase_dir, record, work, label=f"edst {phase.name}", verbose=exp.verbose,
                      after_done=lambda d=phase_dir: remove_checkpoint(d))
         previous = phase_dir
-        if phase.name != "explore":
+        if phase.name != layout.EXPLORE:
             members.append(phase_dir)
     return members
+
+
+def phase_mask(phase_dir: Path) -> Mask:
+    """The mask a phase ended with (`mask.pt` in phases written before the final mask had its own name)."""
+    return dynamic.load_final_mask(phase_dir) or Mask.load(phase_dir)
 
 
 def _start_mask(runner: "TrainRunner", exp: "Experiment", directory: Path, model) -> Mask:

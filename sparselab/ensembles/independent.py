@@ -14,6 +14,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.foundations.desc import full_description
 from sparselab.pruning.context import ScoreContext
@@ -62,7 +63,7 @@ def run_pf(runner: "TrainRunner", exp: Experiment, directory: Path) -> list[Path
     members = []
     dense_runs = _train_members(runner, exp, init_pruning=InitPruningHparams(), dst=DSTHparams())
     for i, (dense, dense_exp) in enumerate(dense_runs, start=1):
-        member_dir = directory / f"member_{i}"
+        member_dir = directory / layout.member_name(i)
         dense_dir = dense.directory(exp.root)
         record = {**full_description(runner.bundles()), "pf_member": {"index": i, "dense_job": str(dense_dir)}}
 

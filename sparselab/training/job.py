@@ -20,13 +20,14 @@ from typing import Any, Callable
 
 import filelock
 
+from sparselab.foundations import layout
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.integrity import DONE_FILE
 from sparselab.platforms import distributed
 from sparselab.training.loop import CHECKPOINT_FILE
 
-HPARAMS_FILE = "hparams.json"
+HPARAMS_FILE = layout.HPARAMS
 LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this often (keeps collectives alive)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sparselab.foundations import layout
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.ensembles.hparams import EnsembleHparams, check_combination
 from sparselab.foundations.cli import JobHparams, bundle
@@ -69,7 +70,7 @@ class TrainRunner:
                 "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble}
 
     def directory(self, root: Path) -> Path:
-        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
+        return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
 
     def run(self, exp: Experiment | None = None) -> None:
         """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""

@@ -11,6 +11,7 @@ from sparselab.ensembles.edst import phases
 from sparselab.ensembles.hparams import EnsembleHparams
 from helpers import run_main
 from sparselab.pruning.dst.history import read_topology
+from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
 
 COMMON = ["--threads=1", "--quiet", "--init_density=0.2", "--dst_update_frequency=5"]
@@ -52,7 +53,8 @@ def test_edst_ensemble_of_free_tickets_then_evaluate(tmp_path):
     done = json.loads((d / "done.json").read_text())
     assert done["members"] == ["member_1", "member_2"] and len(done["member_test_accuracy"]) == 2
     start = Mask.load(d)
-    masks = [Mask.load(d / m) for m in done["members"]]
+    masks = [dynamic.load_final_mask(d / m) for m in done["members"]]
+    assert not any(Mask.exists(d / m) for m in done["members"])  # mask.pt is only ever a start mask
     for m in masks:
         assert m.num_kept == start.num_kept and (d / "member_1" / "weights_final.pt").exists()
     assert not masks[0].equals(masks[1])
