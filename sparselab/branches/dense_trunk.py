@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sparselab.foundations import layout
+from sparselab.ensembles.train import TrainCommand
 from sparselab.foundations.cli import bundle
 from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.errors import UsageError
@@ -33,17 +34,17 @@ class DenseTrunk(IterativeRunner):
     train: TrainRunner | None = None  # the dense run's own command, for its hash and --create_parents
     @classmethod
     def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        TrainRunner.add_args(parser, preset)
+        TrainCommand.add_args(parser, preset)
         PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
 
     @classmethod
     def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any], branch: str) -> "DenseTrunk":
         """`branch`: only oneshot_prune prunes the dense run, so only it takes --pruning_* flags."""
-        train = TrainRunner.from_args(args, preset)
+        train, ensemble = TrainCommand.train_runner(args, preset)
         pruning_moot = {} if branch == "oneshot_prune" else {
             name: f"train_branch {branch} does not prune (only train_branch oneshot_prune does)"
             for name in PruningHparams.field_names()}
-        if train.ensemble.enabled:
+        if ensemble.enabled:
             raise UsageError("train_branch works on single training runs, not on --ensemble runs")
         return cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparselab.foundations import layout
+from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.step import parse_iterations
@@ -44,9 +45,9 @@ class Phase:
     forced: tuple[tuple[int, float], ...] = ()
 
 
-def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
+def phases(training: TrainingHparams, ens: EnsembleHparams, iterations_per_epoch: int) -> list[Phase]:
     """The exploration phase and the M refinement phases, in absolute iterations."""
-    ens, training, ipe = runner.ensemble, runner.training, iterations_per_epoch
+    ipe = iterations_per_epoch
     total = parse_iterations(training.training_steps, ipe, "--training_steps")
     m = ens.ensemble_members
     explore = parse_iterations(ens.exploration_steps, ipe, "--exploration_steps") if ens.exploration_steps \
@@ -71,11 +72,11 @@ def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
     return out
 
 
-def run(runner: "TrainRunner", exp: "Experiment", directory: Path) -> list[Path]:
+def run(runner: "TrainRunner", ens: EnsembleHparams, exp: "Experiment", directory: Path) -> list[Path]:
     """Run (or resume, or skip) every phase; return the member directories."""
     env = exp.env
     assert env is not None
-    plan = phases(runner, env.data.iterations_per_epoch())
+    plan = phases(runner.training, ens, env.data.iterations_per_epoch())
     end = plan[-1].end
     previous: Path | None = None
     members: list[Path] = []

@@ -41,9 +41,14 @@ BRANCH_RE = re.compile(r"^branch_(.+)_([0-9a-fA-F]+)$")
 EXPERIMENT_RE = re.compile(r"^(.+)_([0-9a-fA-F]{6,})$")
 
 
+def experiment_dir(root: Path, experiment: str) -> Path:
+    """`<root>/<experiment>`: all replicates; `experiment` is `foundations.desc.job_name(...)`."""
+    return Path(root) / experiment
+
+
 def replicate_dir(root: Path, experiment: str, replicate: int) -> Path:
-    """`<root>/<experiment>/replicate_<R>`; `experiment` is `foundations.desc.job_name(...)`."""
-    return Path(root) / experiment / f"replicate_{replicate}"
+    """`<root>/<experiment>/replicate_<R>`."""
+    return experiment_dir(root, experiment) / f"replicate_{replicate}"
 
 
 def level_parent(replicate: Path, level: int) -> Path:

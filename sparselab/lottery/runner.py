@@ -71,6 +71,9 @@ class IterativeRunner(TrunkArgs):
                 "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst}
 
     # ----- paths ------------------------------------------------------------------------------
+    def experiment_folder(self, root: Path) -> Path:
+        return self.experiment_directory(root).parent
+
     def experiment_directory(self, root: Path) -> Path:
         return layout.replicate_dir(root, job_name(self.policy.name, self.bundles()), self.job_args.replicate)
 

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 import filelock
 
+from sparselab.foundations.command import Command
 from sparselab.foundations import layout
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
@@ -160,12 +161,12 @@ def verify(root: Path, repair: bool) -> int:
     return 0
 
 
-class VerifyCommand:
+class VerifyCommand(Command):
     name: ClassVar[str] = "verify"
     description: ClassVar[str] = "check every job under a root against its checksums (--repair moves damaged jobs aside)"
 
-    @staticmethod
-    def main(argv: list[str]) -> int:
+    @classmethod
+    def main(cls, argv: list[str]) -> int:
         from sparselab.reports.command import default_root
 
         parser = OneLineParser(prog="main.py verify", description=VerifyCommand.description)

@@ -1,4 +1,4 @@
-"""The `train` command: train one network in `<root>/train_<hash>/replicate_<R>/main`."""
+"""One network in one job, `<root>/train_<hash>/replicate_<R>/main` (the `train` command is ensembles/train.py)."""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sparselab.foundations import layout
 from sparselab.datasets.hparams import DatasetHparams
-from sparselab.ensembles.hparams import EnsembleHparams, check_combination
+from sparselab.foundations import layout
 from sparselab.foundations.cli import JobHparams, bundle
 from sparselab.foundations.desc import full_description, job_name
+from sparselab.foundations.hparams import Hparams
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning import dst as dynamic
@@ -25,11 +25,15 @@ from sparselab.training import sparsity
 from sparselab.training.standard import remove_checkpoint, train_in_directory
 from sparselab.training.steps import check_dst_steps, resolve_steps
 
+BUNDLES = (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams, DSTHparams)
+
 
 @dataclass
 class TrainRunner:
+    """One network in one job. `extra`: bundles of a runner that composes this one (the ensemble's),
+    hashed and recorded after the train bundles; that runner checks them (see `check`)."""
+
     name: ClassVar[str] = "train"
-    description: ClassVar[str] = "train one network"
 
     job_args: JobHparams
     platform: PlatformHparams
@@ -38,36 +42,38 @@ class TrainRunner:
     training: TrainingHparams
     init_pruning: InitPruningHparams
     dst: DSTHparams = field(default_factory=DSTHparams)
-    ensemble: EnsembleHparams = field(default_factory=EnsembleHparams)
+    extra: dict[str, Hparams] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.steps = resolve_steps(self, ("training", "dst", "ensemble"), self.dataset)
-        check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
-        dynamic.check_start(self.dst, self.init_pruning.init_density)
-        if self.ensemble.ensemble == "edst" and self.steps.nominal_ipe is not None:
-            from sparselab.ensembles.edst import phases
+        self.steps = resolve_steps(self, ("training", "dst"), self.dataset)
+        self.extra = {key: self.steps.add(b) for key, b in self.extra.items()}
 
-            phases(self, self.steps.nominal_ipe)  # phase lengths, before any file is written
-        else:
+    def check(self, dst_steps: bool = True) -> None:
+        """Flag combinations, before any file is written (`dst_steps`: the DST schedule fits training)."""
+        dynamic.check_start(self.dst, self.init_pruning.init_density)
+        if dst_steps:
             check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
     @staticmethod
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
-                    DSTHparams, EnsembleHparams):
+        for cls in BUNDLES:
             cls.add_args(parser, defaults=preset)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "TrainRunner":
+    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any],
+                  extra: dict[str, Hparams] | None = None) -> "TrainRunner":
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
                    bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
                    bundle(InitPruningHparams, args, preset),
-                   bundle(DSTHparams, args, preset), bundle(EnsembleHparams, args, preset))
+                   bundle(DSTHparams, args, preset), dict(extra or {}))
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
-                "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble}
+                "init_pruning": self.init_pruning, "dst": self.dst, **self.extra}
+
+    def experiment_folder(self, root: Path) -> Path:
+        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
 
     def directory(self, root: Path) -> Path:
         return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
@@ -78,11 +84,6 @@ class TrainRunner:
         directory = self.directory(exp.root)
         if self.job_args.print_path:
             print(directory)
-            return
-        if self.ensemble.enabled:
-            from sparselab.ensembles.runner import run_ensemble
-
-            run_ensemble(self, exp, directory)
             return
         exp.load_data(self.dataset, self.training.precision, self.steps)
         model = exp.build_model(self.model)

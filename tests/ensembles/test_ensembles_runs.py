@@ -26,18 +26,9 @@ def job_dir(root: Path, *flags: str) -> Path:
 def test_edst_phases_and_learning_rates():
     from sparselab.training.hparams import TrainingHparams
     from sparselab.training.optimizers import LearningRateSchedule
-    from sparselab.training.runner import TrainRunner
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.foundations.cli import JobHparams
-    from sparselab.models.hparams import ModelHparams
-    from sparselab.platforms.base import PlatformHparams
-    from sparselab.pruning.dst_hparams import DSTHparams
-    from sparselab.pruning.init_hparams import InitPruningHparams
 
-    runner = TrainRunner(JobHparams(), PlatformHparams(), DatasetHparams(), ModelHparams(),
-                         TrainingHparams(lr=0.1, training_steps="90it"), InitPruningHparams(init_density=0.2),
-                         DSTHparams(dst="rigl"), EnsembleHparams(ensemble="edst", ensemble_members=3))
-    plan = phases(runner, iterations_per_epoch=10)
+    plan = phases(TrainingHparams(lr=0.1, training_steps="90it"), EnsembleHparams(ensemble="edst", ensemble_members=3),
+                  iterations_per_epoch=10)
     assert [(p.name, p.start, p.end) for p in plan] == [("explore", 0, 30), ("member_1", 30, 50),
                                                          ("member_2", 50, 70), ("member_3", 70, 90)]
     assert [p.forced for p in plan] == [(), (), ((50, 0.8),), ((70, 0.8),)]
