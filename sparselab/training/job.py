@@ -129,7 +129,7 @@ def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], 
             if state != "waiting":
                 break
             if primary:
-                lock = _acquire(directory, timeout=LOCK_POLL_SECONDS)
+                lock = fio.try_lock(directory, timeout=LOCK_POLL_SECONDS)
                 if lock is not None:
                     state = _state_under_lock(directory, label, verbose)
         if state == "done":
@@ -150,7 +150,7 @@ def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str
             print(f"{label}: already done ({directory})", flush=True)
         return "done", None
     directory.mkdir(parents=True, exist_ok=True)
-    lock = _acquire(directory, timeout=0)
+    lock = fio.try_lock(directory, timeout=0)
     if lock is None:
         print(_waiting_message(label, directory), flush=True)
         return "waiting", None
@@ -164,16 +164,6 @@ def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:
             print(f"{label}: already done by another process ({directory})", flush=True)
         return "done"
     return "run"
-
-
-def _acquire(directory: Path, timeout: float = -1) -> filelock.FileLock | None:
-    """The job's lock (flock: released by the kernel if its holder dies), or None after `timeout` s."""
-    lock = filelock.FileLock(str(directory / fio.LOCK_NAME))
-    try:
-        lock.acquire(timeout=timeout)
-    except filelock.Timeout:
-        return None
-    return lock
 
 
 def _check_same_job(primary_directory: str, directory: Path, rank: int) -> None:
