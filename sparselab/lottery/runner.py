@@ -70,7 +70,6 @@ class IterativeRunner(TrunkArgs):
                 "init_scope": init_scope(self.pruning.layers_to_ignore, self.init_pruning),
                 "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst}
 
-    # ----- paths ------------------------------------------------------------------------------
     def experiment_folder(self, root: Path) -> Path:
         return self.experiment_directory(root).parent
 
@@ -97,7 +96,6 @@ class IterativeRunner(TrunkArgs):
     def pretrain_directory(self) -> Path:
         return layout.pretrain_dir(self.root_directory)
 
-    # ----- set-up -------------------------------------------------------------------------------
     def prepare(self) -> Experiment:
         """Platform, data and validation; nothing is written."""
         if self.exp is None:
