@@ -39,6 +39,9 @@ class EnsembleRunner:
     train: TrainRunner
     ensemble: EnsembleHparams
 
+    def bundles(self) -> dict[str, Any]:
+        return self.train.bundles()  # the ensemble bundle is among them (train.extra)
+
     def experiment_folder(self, root: Path) -> Path:
         return self.train.experiment_folder(root)
 
