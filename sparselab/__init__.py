@@ -4,6 +4,6 @@ The Python API (`sparselab.api`): `run(command, **flags)`, `load_job(path)`, `re
 `UsageError`. Importing the package imports no torch; the functions do, when called.
 """
 from sparselab.api import Job, Result, UsageError, load_job, report, run
+from sparselab.foundations.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["Job", "Result", "UsageError", "__version__", "load_job", "report", "run"]

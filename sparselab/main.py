@@ -4,24 +4,28 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
-from sparselab.foundations.cli import OneLineParser, exit_with, pre_read
+from sparselab.foundations.cli import exit_with
+from sparselab.foundations.command import Command, publish
 from sparselab.foundations.compat import translate as translate_openlth
 from sparselab.foundations.errors import JobFailed, UsageError, failure_message
 
 
-def runners() -> dict[str, Any]:
-    """Command name -> runner class. Imported here so that `python main.py` alone stays quick to parse."""
+def runners() -> dict[str, type[Command]]:
+    """Command name -> command (foundations.command.Command), published for `report <command> <flags>`.
+    Imported here so that `python main.py` alone stays quick to parse."""
     from sparselab.branches.runner import branch_commands
     from sparselab.ensembles.command import ENSEMBLE_COMMANDS
+    from sparselab.ensembles.train import TrainCommand
     from sparselab.evaluation.command import EVALUATE_COMMANDS
     from sparselab.export.command import EXPORT_COMMANDS
     from sparselab.lottery.runner import TRUNK_RUNNERS
     from sparselab.reports.command import REPORT_COMMANDS
     from sparselab.tickets import TICKET_COMMANDS
-    from sparselab.training.runner import TrainRunner
 
-    return {TrainRunner.name: TrainRunner, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
-            **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS, **EXPORT_COMMANDS, **TICKET_COMMANDS}
+    table = {TrainCommand.name: TrainCommand, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
+             **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS, **EXPORT_COMMANDS, **TICKET_COMMANDS}
+    publish(table)
+    return table
 
 
 def menu(table: dict[str, Any]) -> str:
@@ -70,17 +74,7 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
         submitted = maybe_submit(command, rest, main)
         if submitted is not None:
             return submitted
-        if hasattr(runner_cls, "main"):
-            return int(runner_cls.main(rest) or 0)
-        from sparselab.training.presets import resolve_preset
-
-        preset = resolve_preset(pre_read(rest, "default_hparams"))
-        parser = OneLineParser(prog=f"main.py {command}", description=runner_cls.description)
-        runner_cls.add_args(parser, preset)
-        args = parser.parse_args(rest)
-        runner = runner_cls.from_args(args, preset)
-        runner.run()
-        return 0
+        return int(runner_cls.main(rest) or 0)
     except (UsageError, JobFailed) as e:
         if raising:
             raise

@@ -7,7 +7,7 @@ from sparselab.branches.base import BranchContext
 from sparselab.training import sparsity
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.masked import MaskHook
-from sparselab.pruning.slimming import bn_l1_hooks
+from sparselab.training.slimming import bn_l1_hooks
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.standard import Environment, train_in_directory
 

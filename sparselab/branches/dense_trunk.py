@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sparselab.foundations import layout
+from sparselab.ensembles.train import TrainCommand
 from sparselab.foundations.cli import bundle
 from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.errors import UsageError
@@ -34,18 +36,18 @@ class DenseTrunk(IterativeRunner):
     owns_pattern: bool = False  # oneshot_prune: --sparsity_pattern is the branch's (else the train run's)
     @classmethod
     def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        TrainRunner.add_args(parser, preset)
+        TrainCommand.add_args(parser, preset)
         PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
 
     @classmethod
     def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any], branch: str) -> "DenseTrunk":
         """`branch`: only oneshot_prune prunes the dense run, so only it takes --pruning_* flags."""
         oneshot = branch == "oneshot_prune"  # --sparsity_pattern then constrains the branch's one-shot mask
-        train = TrainRunner.from_args(args, preset, read_pattern=not oneshot)
+        train, ensemble = TrainCommand.train_runner(args, preset, read_pattern=not oneshot)
         pruning_moot = {} if branch == "oneshot_prune" else {
             name: f"train_branch {branch} does not prune (only train_branch oneshot_prune does)"
             for name in PruningHparams.field_names()}
-        if train.ensemble.enabled:
+        if ensemble.enabled:
             raise UsageError("train_branch works on single training runs, not on --ensemble runs")
         trunk = cls(policy=TRAIN_POLICY, job_args=train.job_args, levels_args=LevelsHparams(levels=0),
                    platform=train.platform, dataset=train.dataset, model=train.model, training=train.training,
@@ -66,13 +68,13 @@ class DenseTrunk(IterativeRunner):
         return {"pruning": self.pruning, **({"pattern": self.pattern} if self.owns_pattern else {})}
 
     def experiment_directory(self, root: Path) -> Path:
-        return root / job_name("train", self.bundles()) / f"replicate_{self.job_args.replicate}"
+        return layout.replicate_dir(root, job_name("train", self.bundles()), self.job_args.replicate)
 
     def level_directory(self, level: int) -> Path:
-        return self.root_directory / "main"
+        return layout.train_dir(self.root_directory)
 
     def branch_parent(self, level: int) -> Path:
-        return self.root_directory / f"level_{level}"
+        return layout.level_parent(self.root_directory, level)
 
     def rewind_iteration(self) -> int:
         return 0

@@ -11,10 +11,12 @@ import dataclasses
 import sys
 from typing import Any, ClassVar
 
+from sparselab.foundations import layout
 from sparselab.branches.base import BranchContext
 from sparselab.branches.dense_trunk import DENSE_BRANCHES, DenseTrunk
 from sparselab.branches.registry import BRANCHES
 from sparselab.foundations.cli import OneLineParser, bundle, pre_read
+from sparselab.foundations.command import Command
 from sparselab.foundations.desc import job_name
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
@@ -84,7 +86,7 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     branch = available[name]
     trunk, job_args, hparams = _parse_branch(policy, name, branch, rest)
     levels = parse_levels(job_args.levels)
-    branch_name = job_name(f"branch_{name}", hparams)
+    branch_name = job_name(layout.branch_prefix(name), hparams)
 
     if trunk.job_args.print_path or job_args.dry_run:  # paths and states need no data (e.g. ImageNet not here)
         from sparselab.training.experiment import Experiment
@@ -135,12 +137,12 @@ def make_branch_command(policy: RetrainingPolicy | None) -> type:
     trunk_name = policy.name if policy else "train"
     available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
 
-    class BranchCommand:
+    class BranchCommand(Command):
         name: ClassVar[str] = f"{trunk_name}_branch"
         description: ClassVar[str] = f"ablations on a finished {trunk_name} run ({', '.join(available)})"
 
-        @staticmethod
-        def main(argv: list[str]) -> int:
+        @classmethod
+        def main(cls, argv: list[str]) -> int:
             return run_branch_command(policy, argv)
 
     BranchCommand.__name__ = f"{trunk_name}BranchCommand"

@@ -14,6 +14,7 @@ MAX_IMAGE_SIZE = 4096
 
 @dataclasses.dataclass(frozen=True)
 class DatasetHparams(Hparams):
+    section: ClassVar[str] = "dataset"
     _group: ClassVar[str] = "Dataset"
     dataset_name: str = hparam(
         "digits", "dataset registry name (digits, mnist, fashion_mnist, cifar10, ...); tables: breast_cancer (456 train "

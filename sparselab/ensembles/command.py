@@ -13,11 +13,13 @@ import argparse
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
-from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.foundations.cli import OneLineParser
+from sparselab.foundations.command import Command
 from sparselab.foundations.errors import UsageError
 
-JSON_NAME = "ensemble_evaluation.json"
+JSON_NAME = layout.ENSEMBLE_EVALUATION
 PLOT_NAMES = ("ensemble_disagreement.png", "ensemble_reliability.png")
 
 
@@ -31,18 +33,13 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
 
 def _from_command(argv: list[str]) -> tuple[list[Path], argparse.Namespace, Any]:
     """`train <flags>`: the ensemble job those flags describe."""
+    from sparselab.ensembles.train import TrainCommand
     from sparselab.platforms.base import results_root
-    from sparselab.training.presets import resolve_preset
-    from sparselab.training.runner import TrainRunner
 
-    rest = argv[1:]
-    preset = resolve_preset(pre_read(rest, "default_hparams"))
-    parser = OneLineParser(prog="main.py evaluate_ensemble train",
-                           description="evaluate the ensemble that these train flags describe")
-    TrainRunner.add_args(parser, preset)
-    add_output_args(parser)
-    args = parser.parse_args(rest)
-    runner = TrainRunner.from_args(args, preset)
+    args, preset = TrainCommand.parse_flags(argv[1:], prog="main.py evaluate_ensemble train",
+                                            description="evaluate the ensemble that these train flags describe",
+                                            more=add_output_args)
+    runner, _ = TrainCommand.train_runner(args, preset)
     directory = runner.directory(results_root(runner.platform))
     if not directory.exists():
         raise UsageError(f"no results for this run: {directory} does not exist; create them with: "
@@ -80,13 +77,13 @@ def evaluate_paths(paths: list[Path], platform_hparams: Any, bins: int) -> tuple
     return [m.name for m in members], evaluate(probs, labels, bins), members
 
 
-class EvaluateEnsembleCommand:
+class EvaluateEnsembleCommand(Command):
     name: ClassVar[str] = "evaluate_ensemble"
     description: ClassVar[str] = ("accuracy, NLL, ECE, Brier, disagreement and KL of ensemble members and of "
                                   "their mean softmax (job directories, or train and its flags)")
 
-    @staticmethod
-    def main(argv: list[str]) -> int:
+    @classmethod
+    def main(cls, argv: list[str]) -> int:
         from sparselab.ensembles.plot import plot_disagreement, plot_reliability
         from sparselab.ensembles.table import format_table
 

@@ -7,7 +7,8 @@ One iteration axis of length E_x + M * E_i:
                                               replaces --global_explore_fraction of each layer's weights
 Each phase is a job in `<ensemble job>/<phase>/` (lock, checkpoint, resume, done.json) that starts
 from the previous phase's final weights and mask. The ticket of member j is the phase's final
-weights (`member_j/weights_final.pt`) with its final mask (`member_j/mask.pt`). Each phase builds a
+weights (`member_j/weights_final.pt`) with its final mask (`member_j/mask_final.pt`, layout.FINAL_MASK;
+`mask.pt` is always a start mask: only the ensemble job's own, of pruning at initialisation). Each phase builds a
 new optimiser, so momentum restarts at phase boundaries (where the lr jumps anyway).
 """
 from __future__ import annotations
@@ -17,6 +18,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparselab.foundations import layout
+from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.step import parse_iterations
@@ -42,9 +45,9 @@ class Phase:
     forced: tuple[tuple[int, float], ...] = ()
 
 
-def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
+def phases(training: TrainingHparams, ens: EnsembleHparams, iterations_per_epoch: int) -> list[Phase]:
     """The exploration phase and the M refinement phases, in absolute iterations."""
-    ens, training, ipe = runner.ensemble, runner.training, iterations_per_epoch
+    ipe = iterations_per_epoch
     total = parse_iterations(training.training_steps, ipe, "--training_steps")
     m = ens.ensemble_members
     explore = parse_iterations(ens.exploration_steps, ipe, "--exploration_steps") if ens.exploration_steps \
@@ -57,7 +60,7 @@ def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
                          f"--refine_steps")
     end = explore + m * refine
     steps = f"{end}it"
-    out = [Phase("explore", 0, explore, training.replace(training_steps=steps, milestone_steps="", schedule="step"))]
+    out = [Phase(layout.EXPLORE, 0, explore, training.replace(training_steps=steps, milestone_steps="", schedule="step"))]
     for j in range(1, m + 1):
         start = explore + (j - 1) * refine
         half = start + math.ceil(refine / 2)
@@ -65,15 +68,15 @@ def phases(runner: "TrainRunner", iterations_per_epoch: int) -> list[Phase]:
                                            gamma=REFINE_LR_FACTOR, warmup_steps="0ep", schedule="step",
                                            training_steps=steps)
         forced = ((start, ens.global_explore_fraction),) if j >= 2 else ()
-        out.append(Phase(f"member_{j}", start, start + refine, refine_training, forced))
+        out.append(Phase(layout.member_name(j), start, start + refine, refine_training, forced))
     return out
 
 
-def run(runner: "TrainRunner", exp: "Experiment", directory: Path) -> list[Path]:
+def run(runner: "TrainRunner", ens: EnsembleHparams, exp: "Experiment", directory: Path) -> list[Path]:
     """Run (or resume, or skip) every phase; return the member directories."""
     env = exp.env
     assert env is not None
-    plan = phases(runner, env.data.iterations_per_epoch())
+    plan = phases(runner.training, ens, env.data.iterations_per_epoch())
     end = plan[-1].end
     previous: Path | None = None
     members: list[Path] = []
@@ -89,7 +92,7 @@ def run(runner: "TrainRunner", exp: "Experiment", directory: Path) -> list[Path]
                 sparsity.scaled_start(model.state_dict(), model, mask, runner.init_pruning)
             else:
                 model.load_state_dict(load_weights(previous / WEIGHTS_FINAL))
-                mask = Mask.load(previous)
+                mask = phase_mask(previous)
             hook = dynamic.job_hook(mask, runner.dst, phase.training, env, phase_dir, default_end=end,
                                     forced=phase.forced)
             result = train_in_directory(
@@ -97,15 +100,20 @@ def run(runner: "TrainRunner", exp: "Experiment", directory: Path) -> list[Path]
                 hooks=[hook], log_prefix=f"[edst {phase.name}] ",
                 summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
             if exp.primary:
-                hook.mask.to("cpu").save(phase_dir, model=model)  # the phase's final mask: the ticket's mask
+                dynamic.save_final_mask(phase_dir, hook.mask, model)  # the ticket's mask
             return {"phase": phase.name, **result}
 
         job.run_once(phase_dir, record, work, label=f"edst {phase.name}", verbose=exp.verbose,
                      after_done=lambda d=phase_dir: remove_checkpoint(d))
         previous = phase_dir
-        if phase.name != "explore":
+        if phase.name != layout.EXPLORE:
             members.append(phase_dir)
     return members
+
+
+def phase_mask(phase_dir: Path) -> Mask:
+    """The mask a phase ended with (`mask.pt` in phases written before the final mask had its own name)."""
+    return dynamic.load_final_mask(phase_dir) or Mask.load(phase_dir)
 
 
 def _start_mask(runner: "TrainRunner", exp: "Experiment", directory: Path, model) -> Mask:

@@ -13,6 +13,7 @@ ENSEMBLE_KINDS = ("edst", "dst", "pf")
 
 @dataclasses.dataclass(frozen=True)
 class EnsembleHparams(Hparams):
+    section: ClassVar[str] = "ensemble"
     _group: ClassVar[str] = "Ensembles"
     ensemble: str | None = hparam(None, "train an ensemble: edst (M free tickets from one dynamic sparse run), "
                                         "dst (M dynamic sparse runs with different seeds), pf (M dense runs, "

@@ -14,6 +14,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.foundations.desc import full_description
 from sparselab.pruning.context import ScoreContext
@@ -35,34 +36,35 @@ def member_replicate(replicate: int, members: int, i: int) -> int:
     return (replicate - 1) * members + i
 
 
-def member_runner(runner: "TrainRunner", i: int, **changes: Any) -> "TrainRunner":
-    r = member_replicate(runner.job_args.replicate, runner.ensemble.ensemble_members, i)
-    return dataclasses.replace(runner, job_args=runner.job_args.replace(replicate=r), ensemble=EnsembleHparams(),
-                               **changes)
+def member_runner(runner: "TrainRunner", members: int, i: int, **changes: Any) -> "TrainRunner":
+    """Member i: the plain train job (default ensemble bundle, as a plain `train` run records it)."""
+    r = member_replicate(runner.job_args.replicate, members, i)
+    return dataclasses.replace(runner, job_args=runner.job_args.replace(replicate=r),
+                               extra={"ensemble": EnsembleHparams()}, **changes)
 
 
-def _train_members(runner: "TrainRunner", exp: Experiment, **changes: Any) -> list[tuple["TrainRunner", Experiment]]:
+def _train_members(runner: "TrainRunner", members: int, exp: Experiment,
+                   **changes: Any) -> list[tuple["TrainRunner", Experiment]]:
     out = []
-    for i in range(1, runner.ensemble.ensemble_members + 1):
-        member = member_runner(runner, i, **changes)
+    for i in range(1, members + 1):
+        member = member_runner(runner, members, i, **changes)
         member_exp = Experiment(exp.platform, member.job_args)
         member.run(member_exp)
         out.append((member, member_exp))
     return out
 
 
-def run_dst(runner: "TrainRunner", exp: Experiment, directory: Path) -> list[Path]:
-    return [m.directory(exp.root) for m, _ in _train_members(runner, exp)]
+def run_dst(runner: "TrainRunner", ens: EnsembleHparams, exp: Experiment, directory: Path) -> list[Path]:
+    return [m.directory(exp.root) for m, _ in _train_members(runner, ens.ensemble_members, exp)]
 
 
-def run_pf(runner: "TrainRunner", exp: Experiment, directory: Path) -> list[Path]:
-    ens = runner.ensemble
+def run_pf(runner: "TrainRunner", ens: EnsembleHparams, exp: Experiment, directory: Path) -> list[Path]:
     finetune = runner.training.replace(lr=ens.pf_lr, milestone_steps="", warmup_steps="0ep", schedule="step",
                                        training_steps=ens.pf_finetune_steps or runner.training.training_steps)
     members = []
-    dense_runs = _train_members(runner, exp, init_pruning=InitPruningHparams(), dst=DSTHparams())
+    dense_runs = _train_members(runner, ens.ensemble_members, exp, init_pruning=InitPruningHparams(), dst=DSTHparams())
     for i, (dense, dense_exp) in enumerate(dense_runs, start=1):
-        member_dir = directory / f"member_{i}"
+        member_dir = directory / layout.member_name(i)
         dense_dir = dense.directory(exp.root)
         record = {**full_description(runner.bundles()), "pf_member": {"index": i, "dense_job": str(dense_dir)}}
 

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import torch
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 from sparselab.training import job
@@ -47,7 +48,7 @@ def _record(directory: Path) -> dict[str, Any]:
 def _job_name(path: Path) -> str:
     """`train_<hash>/replicate_<R>` for a `.../main` job directory, else the folder's name."""
     path = path.resolve()
-    return f"{path.parent.parent.name}/{path.parent.name}" if path.name == "main" else path.name
+    return f"{path.parent.parent.name}/{path.parent.name}" if path.name == layout.MAIN else path.name
 
 
 def _expand(path: Path) -> list[Member]:
@@ -59,7 +60,7 @@ def _expand(path: Path) -> list[Member]:
             directory = (path / rel).resolve()
             if not (directory / WEIGHTS_FINAL).exists():
                 raise UsageError(f"ensemble member {directory} has no {WEIGHTS_FINAL}")
-            members.append(Member(f"member_{i}", directory, _record(directory)))
+            members.append(Member(layout.member_name(i), directory, _record(directory)))
         return members
     if (path / WEIGHTS_FINAL).exists():
         return [Member(_job_name(path), path, _record(path))]

@@ -5,20 +5,20 @@ whose `done.json` lists its members as paths relative to it, which is what `eval
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from sparselab.ensembles import edst, independent
+from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.ensembles.members import member_probabilities, relative, resolve
 from sparselab.ensembles.metrics import evaluate
 from sparselab.foundations.desc import full_description
 from sparselab.training import job
+from sparselab.training.experiment import Experiment
+from sparselab.training.runner import TrainRunner
 
-if TYPE_CHECKING:
-    from sparselab.training.experiment import Experiment
-    from sparselab.training.runner import TrainRunner
-
-Builder = Callable[["TrainRunner", "Experiment", Path], list[Path]]
+Builder = Callable[[TrainRunner, EnsembleHparams, Experiment, Path], list[Path]]
 BUILDERS: dict[str, Builder] = {"edst": edst.run, "dst": independent.run_dst, "pf": independent.run_pf}
 
 
@@ -32,14 +32,36 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
             "mean_disagreement": result["mean_disagreement"], "mean_kl": result["mean_kl"]}
 
 
-def run_ensemble(runner: "TrainRunner", exp: "Experiment", directory: Path) -> None:
-    kind = runner.ensemble.ensemble
+@dataclass
+class EnsembleRunner:
+    """An ensemble job composed over the train runner whose flags (and `ensemble` bundle) it has."""
+
+    train: TrainRunner
+    ensemble: EnsembleHparams
+
+    def bundles(self) -> dict[str, Any]:
+        return self.train.bundles()  # the ensemble bundle is among them (train.extra)
+
+    def experiment_folder(self, root: Path) -> Path:
+        return self.train.experiment_folder(root)
+
+    def run(self) -> None:
+        exp = Experiment.create(self.train.platform, self.train.job_args)
+        directory = self.train.directory(exp.root)
+        if self.train.job_args.print_path:
+            print(directory)
+            return
+        run_ensemble(self.train, self.ensemble, exp, directory)
+
+
+def run_ensemble(runner: TrainRunner, ensemble: EnsembleHparams, exp: Experiment, directory: Path) -> None:
+    kind = ensemble.ensemble
     assert kind is not None
     exp.load_data(runner.dataset, runner.training.precision)
     exp.banner(f"train --ensemble={kind}", runner.bundles(), directory)
 
     def work() -> dict[str, Any]:
-        dirs = BUILDERS[kind](runner, exp, directory)
+        dirs = BUILDERS[kind](runner, ensemble, exp, directory)
         assert exp.env is not None
         members = resolve(dirs)
         probs, labels = member_probabilities(members, exp.env.data, exp.platform.device)

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from sparselab.evaluation.hparams import EvaluationHparams
 from sparselab.evaluation.runner import PREFIX, evaluate_job
 from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.foundations.command import Command
 from sparselab.foundations.errors import UsageError
 from sparselab.training.job import DONE_FILE
 from sparselab.training.standard import WEIGHTS_FINAL
@@ -73,20 +74,19 @@ def _from_paths(argv: list[str]) -> tuple[list[Path], EvaluationHparams, Any]:
 
 def _from_command(argv: list[str]) -> tuple[list[Path], EvaluationHparams, Any]:
     """`<command> <flags>`: the jobs of the run those flags describe."""
-    from sparselab.main import runners
+    from sparselab.foundations.command import published
     from sparselab.platforms.base import results_root
     from sparselab.training.presets import resolve_preset
 
     command, rest = argv[0], argv[1:]
-    runner_cls = runners()[command]
+    runner_cls = published()[command]  # main.py's command table: a FlagCommand
     preset = resolve_preset(pre_read(rest, "default_hparams"))
     parser = OneLineParser(prog=f"main.py evaluate {command}", description=f"evaluate the {command} run these flags describe")
     runner_cls.add_args(parser, preset)
     EvaluationHparams.add_args(parser)
     args = parser.parse_args(rest)
     runner = runner_cls.from_args(args, preset)
-    root = results_root(runner.platform)
-    directory = runner.directory(root) if command == "train" else runner.experiment_directory(root)
+    directory = runner.experiment_folder(results_root(runner.platform))  # every replicate of the run
     if not directory.exists():
         raise UsageError(f"no results for this run: {directory} does not exist; create them with: "
                          f"python main.py {command} <same flags>")
@@ -111,7 +111,7 @@ def _name(job: Path) -> str:
     return "/".join(parts[-3:]) if job.name == "main" else "/".join(parts[-2:])
 
 
-class EvaluateCommand:
+class EvaluateCommand(Command):
     name: ClassVar[str] = "evaluate"
     description: ClassVar[str] = ("accuracy, NLL, ECE + reliability diagram, OOD detection (AUROC, FPR@95; max-softmax "
                                   "and energy) and FGSM/PGD robust accuracy of finished jobs, cached beside each job")

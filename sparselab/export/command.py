@@ -13,6 +13,7 @@ import torch
 
 from sparselab.foundations import io as fio
 from sparselab.foundations.cli import OneLineParser
+from sparselab.foundations.command import Command
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import Mask
 
@@ -82,7 +83,7 @@ def flops(model: torch.nn.Module, payload: dict[str, Any], mask: Mask | None) ->
     return {"dense": full.dense, "masked": full.sparse, "exported": exported}
 
 
-class ExportCommand:
+class ExportCommand(Command):
     name: ClassVar[str] = "export"
     description: ClassVar[str] = "write a deployable model of a finished job (dense, csr, semi_structured, channels)"
 

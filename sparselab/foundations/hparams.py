@@ -13,6 +13,7 @@ import dataclasses
 import typing
 from typing import Any, ClassVar, Iterable, Mapping
 
+from sparselab.foundations.registry import Names
 from sparselab.foundations import usage
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.scalars import bool_flag, check_scalar, parse_scalar, scalar_type
@@ -32,7 +33,9 @@ def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, has
     `step="one"|"list"` marks a step ('2ep', '100it') or a comma list of steps: canonicalised before
     hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
     """
-    meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "hashed": hashed,
+    if choices is not None and not isinstance(choices, Names):  # a registry's Names stay live
+        choices = tuple(choices)
+    meta = {"help": help, "choices": choices, "hashed": hashed,
             "hash_baseline": hash_baseline, "step": step}
     return dataclasses.field(default=default, metadata=meta)
 
@@ -42,11 +45,20 @@ def _baseline(f: dataclasses.Field) -> Any:
     return f.default if baseline is _UNSET else baseline
 
 
+SECTIONS: dict[str, type["Hparams"]] = {}  # hparams.json section -> bundle class (filled on class creation)
+
+
 @dataclasses.dataclass(frozen=True)
 class Hparams:
     """Base of every bundle. Subclasses set `_group` (the --help heading) and may override `validate`."""
 
     _group: ClassVar[str] = "Hyperparameters"
+    section: ClassVar[str | None] = None  # its key in hparams.json, where a runner records it
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("section"):
+            SECTIONS[cls.section] = cls  # type: ignore[index]
 
     def __post_init__(self) -> None:
         with usage.untraced():

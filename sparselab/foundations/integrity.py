@@ -18,9 +18,10 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from sparselab.foundations import layout
 from sparselab.foundations.errors import JobFailed, UsageError
 
-DONE_FILE = "done.json"
+DONE_FILE = layout.DONE
 INTEGRITY_KEY = "integrity"
 ALGORITHM = "sha256"
 LOCK_NAME = ".lock"

@@ -170,6 +170,17 @@ def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
     return _torch_load(io.BytesIO(payload), path, map_location)
 
 
+def try_lock(directory: Path | str, timeout: float = -1) -> filelock.FileLock | None:
+    """The job directory's lock (flock: released by the kernel if its holder dies), or None after
+    `timeout` seconds (-1: wait as long as it takes)."""
+    lock = filelock.FileLock(str(Path(directory) / LOCK_NAME))
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        return None
+    return lock
+
+
 @contextmanager
 def job_lock(directory: Path | str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the job directory's lock file for the duration of the block.
@@ -179,13 +190,12 @@ def job_lock(directory: Path | str, on_wait: Callable[[], None] | None = None) -
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(directory / LOCK_NAME))
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
+    lock = try_lock(directory, timeout=0)
+    if lock is None:
         if on_wait is not None:
             on_wait()
-        lock.acquire()
+        lock = try_lock(directory)
+        assert lock is not None
     try:
         yield
     finally:

@@ -15,6 +15,7 @@ from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.pattern_hparams import PatternHparams, check_trunk_pattern
+from sparselab.training.command import FlagCommand
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 
 
@@ -59,17 +60,17 @@ class TrunkArgs:
 def make_trunk_command(runner: type[TrunkArgs], policy: RetrainingPolicy) -> type:
     """A command class for main.py: adds `--levels` to the trunk flags."""
 
-    class TrunkCommand:
+    class TrunkCommand(FlagCommand):
         name: ClassVar[str] = policy.name
         description: ClassVar[str] = policy.description
 
-        @staticmethod
-        def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+        @classmethod
+        def add_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
             runner.add_trunk_args(policy, parser, preset)
             LevelsHparams.add_args(parser, defaults=preset)
 
-        @staticmethod
-        def from_args(args: argparse.Namespace, preset: dict[str, Any]) -> Any:
+        @classmethod
+        def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> Any:
             return runner.trunk_from_args(policy, args, preset, levels=bundle(LevelsHparams, args, preset))
 
     TrunkCommand.__name__ = f"{policy.name}Command"

@@ -13,6 +13,7 @@ MAX_LEVELS = 1000  # 0.8**1000 of the weights is none of them: more levels is a 
 
 @dataclasses.dataclass(frozen=True)
 class RewindHparams(Hparams):
+    section: ClassVar[str] = "rewind"
     _group: ClassVar[str] = "Rewinding"
     rewinding_steps: str = hparam("0ep", "rewind to this step of dense training (0ep = to initialisation)",
                                    step="one")
@@ -23,6 +24,7 @@ class RewindHparams(Hparams):
 
 @dataclasses.dataclass(frozen=True)
 class FinetuneHparams(Hparams):
+    section: ClassVar[str] = "finetune"
     _group: ClassVar[str] = "Fine-tuning"
     finetune_lr: float = hparam(0.001, "learning rate of the fine-tuning of levels >= 1")
     finetune_training_steps: str = hparam("10ep", "length of each fine-tuning phase", step="one")

@@ -7,7 +7,7 @@ import torch
 
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.prune import prune
-from sparselab.pruning.slimming import bn_l1_hooks
+from sparselab.training.slimming import bn_l1_hooks
 from sparselab.training.sparsity import init_mask, score_context
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from sparselab.foundations import layout
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations.cli import JobHparams
 from sparselab.foundations.desc import full_description, job_name
@@ -71,9 +72,11 @@ class IterativeRunner(TrunkArgs):
                 "init_scope": init_scope(self.pruning.layers_to_ignore, self.init_pruning),
                 "rewind": self.rewind, "finetune": self.finetune, "dst": self.dst, "pattern": self.pattern}
 
-    # ----- paths ------------------------------------------------------------------------------
+    def experiment_folder(self, root: Path) -> Path:
+        return self.experiment_directory(root).parent
+
     def experiment_directory(self, root: Path) -> Path:
-        return root / job_name(self.policy.name, self.bundles()) / f"replicate_{self.job_args.replicate}"
+        return layout.replicate_dir(root, job_name(self.policy.name, self.bundles()), self.job_args.replicate)
 
     @property
     def root_directory(self) -> Path:
@@ -81,11 +84,11 @@ class IterativeRunner(TrunkArgs):
         return self.experiment_directory(self.exp.root)
 
     def level_directory(self, level: int) -> Path:
-        return self.root_directory / f"level_{level}" / "main"
+        return layout.level_dir(self.root_directory, level)
 
     def branch_parent(self, level: int) -> Path:
         """Where branches of `level` live: beside the level's `main` job."""
-        return self.level_directory(level).parent
+        return layout.level_parent(self.root_directory, level)
 
     def branch_bundles(self) -> dict[str, Any]:
         """Trunk bundles a branch hash must cover: none, the trunk directory already does."""
@@ -93,9 +96,8 @@ class IterativeRunner(TrunkArgs):
 
     @property
     def pretrain_directory(self) -> Path:
-        return self.root_directory / "level_pretrain" / "main"
+        return layout.pretrain_dir(self.root_directory)
 
-    # ----- set-up -------------------------------------------------------------------------------
     def prepare(self) -> Experiment:
         """Platform, data and validation; nothing is written."""
         if self.exp is None:

@@ -9,6 +9,7 @@ from sparselab.foundations.hparams import Hparams, hparam
 
 @dataclasses.dataclass(frozen=True)
 class ModelHparams(Hparams):
+    section: ClassVar[str] = "model"
     _group: ClassVar[str] = "Model"
     model_name: str = hparam("lenet_300_100", "model name pattern (lenet_300_100, cifar_resnet_20, cifar_vgg_16, ...)")
     model_init: str = hparam("kaiming_normal", "weight initialiser",

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 
 from sparselab.foundations.errors import UsageError
+from sparselab.foundations.registry import Derived
 from sparselab.pruning.distributions import DENSITY_RULES, DensityRule, RuleOptions, str_induced_er
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.select import candidate_scores, keep_top_k, largest_remainder, top_k_of_prepared
@@ -118,9 +119,7 @@ def density_allocation(name: str, rule: DensityRule) -> Allocator:
     return allocate
 
 
-ALLOCATIONS: dict[str, Allocator] = {
-    "global": global_allocation,
-    "layerwise": layerwise_allocation,
-    **{name: density_allocation(name, rule) for name, rule in DENSITY_RULES.items()},
-    "str_induced_er": density_allocation("str_induced_er", str_induced_er.rule),  # an STR run's ratios
-}
+ALLOCATIONS: Mapping[str, Allocator] = Derived(  # live view of the rules
+    DENSITY_RULES, density_allocation,
+    fixed={"global": global_allocation, "layerwise": layerwise_allocation,
+           "str_induced_er": density_allocation("str_induced_er", str_induced_er.rule)})  # an STR run's ratios

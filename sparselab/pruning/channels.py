@@ -15,7 +15,7 @@ therefore also holds the follower tensors; they are counted like any masked tens
 
 Scores (higher = keep): `filter_l1` sum |W_c|, `filter_l2` ||W_c||_2 over the producer's row c;
 `network_slimming` |gamma_c| of the following BatchNorm (Liu et al. 2017; train with the L1 penalty
-`--bn_sparsity_regularization`, `pruning.slimming`). A level removes ceil(p * C) of the C remaining
+`--bn_sparsity_regularization`, `training.slimming`). A level removes ceil(p * C) of the C remaining
 channels for network_slimming (SDD's count), round(p * C) for the filter norms; `global` = one
 ranking over all removable channels, `layerwise` = the same fraction of each layer's remaining
 channels; every layer keeps at least one channel; ties by lowest (layer, channel) index.

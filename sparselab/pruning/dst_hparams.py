@@ -17,6 +17,7 @@ DROP_SCHEDULES = ("cosine", "constant", "linear")
 
 @dataclasses.dataclass(frozen=True)
 class DSTHparams(Hparams):
+    section: ClassVar[str] = "dst"
     _group: ClassVar[str] = "Dynamic sparse training"
     dst: str | None = hparam(None, "move the mask during training: set (random growth), rigl (gradient growth), "
                                    "momentum (dense-gradient momentum growth), granet (gradual global magnitude "

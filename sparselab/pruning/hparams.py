@@ -10,15 +10,18 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.registry import Names
+from sparselab.pruning.distributions import DENSITY_RULES
+from sparselab.pruning.scores import SCORE_MODULES, unseeded_scores
 
-SCORES = ("magnitude", "gradient", "random", "snip", "grasp", "synflow")
-DISTRIBUTIONS = ("global", "layerwise", "uniform", "uniform_plus", "er", "erk", "erk_plus", "balanced", "pyramidal")
-DATA_FREE_SCORES = ("magnitude", "random", "synflow")
-UNSEEDED_SCORES = ("magnitude", "synflow")     # deterministic and data-free: no seed to give
+# The choices ARE the registries (one file + one registry line adds a strategy), read when used.
+SCORES = Names(SCORE_MODULES)
+DISTRIBUTIONS = Names(DENSITY_RULES, fixed=("global", "layerwise"))  # + the rules of pruning/allocate.py
 ERK_FAMILY = ("er", "erk", "erk_plus")
 COUNT_RULES = ("prunable", "openlth")
 CHANNEL_SCORES = ("filter_l1", "filter_l2", "network_slimming")  # `pruning.channels`: whole output channels
 CHANNEL_DISTRIBUTIONS = ("global", "layerwise")
+STRATEGIES = Names(SCORE_MODULES, after=CHANNEL_SCORES)  # --pruning_strategy: weight scores, then channel scores
 
 STRATEGY_HELP = (
     "score of each weight: magnitude |w| (data-free); gradient |w dL/dw| on --pruning_batches training batches, "
@@ -46,8 +49,9 @@ BALANCED_REDISTRIBUTE_HELP = (
 
 @dataclasses.dataclass(frozen=True)
 class PruningHparams(Hparams):
+    section: ClassVar[str] = "pruning"
     _group: ClassVar[str] = "Pruning"
-    pruning_strategy: str = hparam("magnitude", STRATEGY_HELP, choices=SCORES + CHANNEL_SCORES)
+    pruning_strategy: str = hparam("magnitude", STRATEGY_HELP, choices=STRATEGIES)
     pruning_fraction: float = hparam(0.2, "fraction of the remaining prunable weights removed per level "
                                           "(see --pruning_count_rule)")
     pruning_distribution: str = hparam("global", "how many weights each tensor keeps: global = one ranking over "
@@ -101,7 +105,7 @@ class PruningHparams(Hparams):
             out["balanced_redistribute"] = f"only balanced uses it (--pruning_distribution={d})"
         if s not in ("gradient", "snip"):
             out["pruning_batches"] = f"only gradient and snip read training batches (--pruning_strategy={s})"
-        if s in UNSEEDED_SCORES or s in CHANNEL_SCORES:
+        if s in unseeded_scores() or s in CHANNEL_SCORES:
             out["pruning_seed"] = f"{s} is deterministic and data-free"
         if s != "network_slimming":
             out["bn_sparsity_regularization"] = f"only network_slimming uses it (--pruning_strategy={s})"

@@ -15,7 +15,8 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
-from sparselab.pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES, UNSEEDED_SCORES
+from sparselab.pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES
+from sparselab.pruning.scores import unseeded_scores
 
 INIT_SCALES = ("none", "global_density", "layer_density")
 INIT_DISTRIBUTIONS = (*DISTRIBUTIONS, "str_induced_er")  # str_induced_er: layer ratios of an STR job
@@ -38,6 +39,7 @@ INIT_DISTRIBUTION_HELP = (
 
 @dataclasses.dataclass(frozen=True)
 class InitPruningHparams(Hparams):
+    section: ClassVar[str] = "init_pruning"
     _group: ClassVar[str] = "Pruning at initialisation"
     init_density: float | None = hparam(None, "fraction of the counted prunable weights kept at initialisation, "
                                               "in (0, 1]: exactly round(d * N) are kept (balanced: fewer, see "
@@ -124,7 +126,7 @@ class InitPruningHparams(Hparams):
             out["grasp_samples_per_class"] = "only grasp uses it"
         if "synflow" not in used:
             out["synflow_iterations"] = "only synflow uses it"
-        if set(used) <= set(UNSEEDED_SCORES):
+        if set(used) <= set(unseeded_scores()):
             out["init_pruning_seed"] = f"{' and '.join(used)} is deterministic and data-free"
         if self.init_pruning_distribution != "str_induced_er" or self.pruning_ratio_from is not None:
             out["str_ratios_from"] = "only --init_pruning_distribution=str_induced_er uses it"
@@ -158,6 +160,7 @@ class InitScopeHparams(Hparams):
     an IMP convention). Before, the iterative runners kept `--pruning_layers_to_ignore` dense at
     initialisation; such runs hash without this bundle, so an old directory is never reused.
     """
+    section: ClassVar[str] = "init_scope"
     _group: ClassVar[str] = "Pruning at initialisation: scope"
     init_prunes_ignored_layers: bool = hparam(False, "pruning at initialisation also prunes the tensors that "
                                                      "the levels ignore")

@@ -12,11 +12,12 @@ from typing import Iterable, Iterator, Mapping
 import torch
 from torch import nn
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 
-MASK_FILE = "mask.pt"
-REPORT_FILE = "sparsity_report.json"
+MASK_FILE = layout.MASK
+REPORT_FILE = layout.SPARSITY_REPORT
 _PRUNABLE_TYPES = (nn.Conv2d, nn.Linear)
 
 

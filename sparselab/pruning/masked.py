@@ -17,7 +17,6 @@ from typing import Any
 import torch
 
 from sparselab.pruning.mask import Mask
-from sparselab.training.loop import BaseHook
 
 OPTIMIZER_STATE_KEYS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
@@ -34,7 +33,7 @@ def zero_optimizer_state(optimizer: torch.optim.Optimizer, param: torch.Tensor, 
             value.masked_fill_(where.to(value.device), 0)
 
 
-class MaskHook(BaseHook):
+class MaskHook:
     """Training hook that holds `mask` on the model's device and enforces it at every step.
 
     `regain_at_iteration`: from this training iteration on the mask is all ones (re-dense training);

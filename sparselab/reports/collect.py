@@ -12,20 +12,17 @@ branch), which stands for its replicate. Layouts:
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.jobs import read_hparams, read_job
 from sparselab.reports.records import (AVERAGED, DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult,
                              ReplicateResult, Stat)
 from sparselab.training.metrics import mark_repeats
 
-REPLICATE_RE = re.compile(r"^replicate_(\d+)$")
-LEVEL_RE = re.compile(r"^level_(\d+)$")
-BRANCH_RE = re.compile(r"^branch_(.+)_([0-9a-fA-F]+)$")
-EXPERIMENT_RE = re.compile(r"^(.+)_([0-9a-fA-F]{6,})$")
+REPLICATE_RE, LEVEL_RE, BRANCH_RE, EXPERIMENT_RE = layout.REPLICATE_RE, layout.LEVEL_RE, layout.BRANCH_RE, layout.EXPERIMENT_RE
 
 def replicate_dirs(directory: Path) -> list[Path]:
     found = [p for p in directory.iterdir() if p.is_dir() and REPLICATE_RE.match(p.name)]
@@ -100,8 +97,9 @@ def _level_dirs(replicate: Path) -> list[tuple[int, Path]]:
 def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
     number = int(REPLICATE_RE.match(directory.name).group(1))  # type: ignore[union-attr]
     rep = ReplicateResult(number, directory)
-    for level, level_dir in _level_dirs(directory) if kind == "trunk" else [(0, directory / "level_0")]:
-        main = read_job(directory / MAIN, dense=True) if kind == "train" else read_job(level_dir / MAIN)
+    levels = _level_dirs(directory) if kind == "trunk" else [(0, layout.level_parent(directory, 0))]
+    for level, level_dir in levels:
+        main = read_job(layout.train_dir(directory), dense=True) if kind == "train" else read_job(level_dir / MAIN)
         result = LevelResult(level, main)
         if not level_dir.is_dir():  # a train run without train_branch children
             rep.levels[level] = result
@@ -110,11 +108,11 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
         for branch_dir in sorted(level_dir.iterdir()):
             match = BRANCH_RE.match(branch_dir.name)
             if match and branch_dir.is_dir():
-                result.branches[branch_dir.name[len("branch_"):]] = read_job(branch_dir)
+                result.branches[branch_dir.name[len(layout.branch_prefix("")):]] = read_job(branch_dir)
         _set_trunk_density(result)
         rep.levels[level] = result
     mark_repeats([res.main.values for res in rep.levels.values() if res.main.status == DONE])
-    pretrain = directory / "level_pretrain" / MAIN
+    pretrain = layout.pretrain_dir(directory)
     if pretrain.exists():
         rep.pretrain = read_job(pretrain).status
     return rep
@@ -137,7 +135,7 @@ def _fill_missing_levels(replicates: list[ReplicateResult]) -> None:
     for rep in replicates:
         for level in range(top + 1):
             if level not in rep.levels:
-                rep.levels[level] = LevelResult(level, JobResult(rep.directory / f"level_{level}" / MAIN, MISSING))
+                rep.levels[level] = LevelResult(level, JobResult(layout.level_dir(rep.directory, level), MISSING))
         rep.levels = dict(sorted(rep.levels.items()))
 
 
@@ -163,7 +161,7 @@ def _branch_infos(replicates: list[ReplicateResult]) -> dict[str, BranchInfo]:
             for key, job in result.branches.items():
                 if key in infos:
                     continue
-                match = BRANCH_RE.match("branch_" + key)
+                match = BRANCH_RE.match(layout.branch_prefix(key))
                 assert match is not None
                 record = read_hparams(job.directory) or {}
                 name = str(record.get("branch") or match.group(1))

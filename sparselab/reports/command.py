@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sparselab.foundations import integrity
-from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.foundations.cli import OneLineParser
+from sparselab.foundations.command import Command, published
 from sparselab.foundations.errors import UsageError
 
 
@@ -22,16 +23,8 @@ def default_root(given: str | None = None) -> Path:
 
 
 def run_commands() -> dict[str, Any]:
-    """Commands whose runs `report <command> <flags>` can find: the trunks and `train`."""
-    from sparselab.training.runner import TrainRunner
-
-    table: dict[str, Any] = {TrainRunner.name: TrainRunner}
-    try:
-        from sparselab.lottery.runner import TRUNK_RUNNERS
-        table.update(TRUNK_RUNNERS)
-    except ImportError:
-        pass
-    return table
+    """Commands whose runs `report <command> <flags>` can find (from main.py's table: no runner imported)."""
+    return {name: cls for name, cls in published().items() if cls.reportable}
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
@@ -57,37 +50,25 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
 
 def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespace]:
     """The experiment folder of `python main.py <command> <argv>`, and the parsed output flags."""
-    from sparselab.training.presets import resolve_preset
-
     commands = run_commands()
     if command not in commands:
         raise UsageError(f"report: unknown command {command!r}; choose from {', '.join(commands)}, "
                          "or give --path DIR")
-    runner_cls = commands[command]
-    preset = resolve_preset(pre_read(argv, "default_hparams"))
-    parser = OneLineParser(prog=f"main.py report {command}",
-                           description=f"report on the `{command}` run that these flags describe")
-    runner_cls.add_args(parser, preset)
-    add_output_args(parser)
-    args = parser.parse_args(argv)
-    runner = runner_cls.from_args(args, preset)
-    root = default_root(getattr(getattr(runner, "platform", None), "root", None))
-    if hasattr(runner, "experiment_directory"):
-        directory = Path(runner.experiment_directory(root)).parent
-    else:
-        directory = Path(runner.directory(root)).parent.parent
+    runner, args = commands[command].parse(argv, prog=f"main.py report {command}", more=add_output_args,
+                                           description=f"report on the `{command}` run that these flags describe")
+    directory = runner.experiment_folder(default_root(args.root))
     if not directory.exists():
         raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
                          f"python main.py {command} <same flags>")
     return directory, args
 
 
-class ReportCommand:
+class ReportCommand(Command):
     name: ClassVar[str] = "report"
     description: ClassVar[str] = "tables, CSV/JSON and plots of experiments (--path DIR, or a command and its flags)"
 
-    @staticmethod
-    def main(argv: list[str]) -> int:
+    @classmethod
+    def main(cls, argv: list[str]) -> int:
         from sparselab.reports.plot import CURVE_METRICS, PLOT_METRICS, check_metric, check_output
 
         argv = list(argv)
@@ -143,12 +124,12 @@ class DamagedResults(UsageError):
     """Some jobs of a report failed their checksums: the report is printed without them, exit 2."""
 
 
-class ListCommand:
+class ListCommand(Command):
     name: ClassVar[str] = "list"
     description: ClassVar[str] = "list the experiments under a results root"
 
-    @staticmethod
-    def main(argv: list[str]) -> int:
+    @classmethod
+    def main(cls, argv: list[str]) -> int:
         from sparselab.reports.listing import list_root, render_listing
 
         parser = OneLineParser(prog="main.py list", description=ListCommand.description)

@@ -7,22 +7,10 @@ explains the most values.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any, Mapping
 
-# hparams.json section -> the bundle class that defines its defaults
-BUNDLE_CLASSES: dict[str, str] = {
-    "dataset": "sparselab.datasets.hparams:DatasetHparams",
-    "model": "sparselab.models.hparams:ModelHparams",
-    "training": "sparselab.training.hparams:TrainingHparams",
-    "pruning": "sparselab.pruning.hparams:PruningHparams",
-    "init_pruning": "sparselab.pruning.init_hparams:InitPruningHparams",
-    "init_scope": "sparselab.pruning.init_hparams:InitScopeHparams",
-    "rewind": "sparselab.lottery.hparams:RewindHparams",
-    "finetune": "sparselab.lottery.hparams:FinetuneHparams",
-    "dst": "sparselab.pruning.dst_hparams:DSTHparams",
-    "ensemble": "sparselab.ensembles.hparams:EnsembleHparams",
-}
+from sparselab.foundations.hparams import SECTIONS  # hparams.json section -> bundle class (its `section`)
+from sparselab.training.presets import DEFAULT_PRESET
 
 # Shown first, in this order, when they differ; the rest follow in record order.
 KEY_FIELDS: tuple[str, ...] = (
@@ -31,20 +19,11 @@ KEY_FIELDS: tuple[str, ...] = (
     "subsample_fraction",
 )
 
-DEFAULT_PRESET = "digits"
-
 
 def bundle_defaults(section: str) -> dict[str, Any] | None:
     """The dataclass defaults of an hparams.json section, or None for an unknown section."""
-    target = BUNDLE_CLASSES.get(section)
-    if target is None:
-        return None
-    module_name, cls_name = target.split(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError):
-        return None
-    return dict(cls.defaults())
+    cls = SECTIONS.get(section)
+    return None if cls is None else dict(cls.defaults())
 
 
 def flat_fields(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sparselab.evaluation.columns import COLUMNS as EVALUATION_COLUMNS
+from sparselab.foundations import layout
 from sparselab.training.metrics import collapse_reasons
 
 DONE = "done"
@@ -19,7 +20,7 @@ IN_PROGRESS = "in progress"
 MISSING = "missing"
 DAMAGED = "damaged"
 
-MAIN = "main"  # the series name of the trunk's own job at each level
+MAIN = layout.MAIN  # the series name of the trunk's own job at each level
 
 # Values read from done.json (or, for a job in progress, derived from metrics.csv).
 METRICS: tuple[str, ...] = (

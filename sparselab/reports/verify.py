@@ -25,6 +25,8 @@ from typing import ClassVar
 
 import filelock
 
+from sparselab.foundations.command import Command
+from sparselab.foundations import layout
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.cli import OneLineParser
@@ -88,12 +90,12 @@ def invalidated(directory: Path) -> list[Path]:
     """The folders to move aside when the job in `directory` is damaged (see the module text)."""
     unit = outermost_job(directory)
     parent = unit.parent
-    if unit.name == "main" and LEVEL_RE.match(parent.name):
+    if unit.name == layout.MAIN and LEVEL_RE.match(parent.name):
         first = int(LEVEL_RE.match(parent.name).group(1))  # type: ignore[union-attr]
         return _levels(parent.parent, lambda level: level >= first)
-    if unit.name == "main" and parent.name == "level_pretrain":
+    if unit.name == layout.MAIN and parent.name == layout.PRETRAIN:
         return [parent, *_levels(parent.parent, lambda level: True)]
-    if unit.name == "main" and REPLICATE_RE.match(parent.name):
+    if unit.name == layout.MAIN and REPLICATE_RE.match(parent.name):
         return [unit, *_levels(parent, lambda level: True)]
     return [unit]
 
@@ -159,12 +161,12 @@ def verify(root: Path, repair: bool) -> int:
     return 0
 
 
-class VerifyCommand:
+class VerifyCommand(Command):
     name: ClassVar[str] = "verify"
     description: ClassVar[str] = "check every job under a root against its checksums (--repair moves damaged jobs aside)"
 
-    @staticmethod
-    def main(argv: list[str]) -> int:
+    @classmethod
+    def main(cls, argv: list[str]) -> int:
         from sparselab.reports.command import default_root
 
         parser = OneLineParser(prog="main.py verify", description=VerifyCommand.description)

@@ -17,7 +17,9 @@ from typing import Any, ClassVar
 import torch
 
 from sparselab.datasets.hparams import DatasetHparams
+from sparselab.training.command import FlagCommand
 from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.foundations import layout
 from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.errors import UsageError
 from sparselab.models.hparams import ModelHparams
@@ -74,7 +76,7 @@ class STRHook(BaseHook):
 
 
 @dataclass
-class STRRunner:
+class STRRunner(FlagCommand):
     name: ClassVar[str] = "str"
     description: ClassVar[str] = "STR: learned per-layer soft thresholds, from an ER mask"
 
@@ -110,7 +112,10 @@ class STRRunner:
                 "init_pruning": self.init_pruning, "str": self.str_args}
 
     def directory(self, root: Path) -> Path:
-        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
+        return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
+
+    def experiment_folder(self, root: Path) -> Path:
+        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
 
     def run(self) -> None:
         exp = Experiment.create(self.platform, self.job_args)

@@ -21,7 +21,9 @@ import torch
 
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations import io as fio
+from sparselab.training.command import FlagCommand
 from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.foundations import layout
 from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.seeds import derive_seed
@@ -43,7 +45,7 @@ SUPERMASK_DEFAULTS = {"batchnorm_init": "fixed"}
 
 
 @dataclass
-class SupermaskRunner:
+class SupermaskRunner(FlagCommand):
     name: ClassVar[str] = "supermask"
     description: ClassVar[str] = "strong lottery tickets: train scores of frozen weights inside an ER mask"
 
@@ -80,11 +82,14 @@ class SupermaskRunner:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "init_pruning": self.init_pruning, "supermask": self.supermask}
 
+    def experiment_folder(self, root: Path) -> Path:
+        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
+
     def experiment_directory(self, root: Path) -> Path:
-        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}"
+        return layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate)
 
     def level_directory(self, root: Path, level: int) -> Path:
-        return self.experiment_directory(root) / f"level_{level}" / "main"
+        return layout.level_dir(self.experiment_directory(root), level)
 
     def fractions(self, er_density: float) -> list[float]:
         s = self.supermask

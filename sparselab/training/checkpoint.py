@@ -13,12 +13,13 @@ from typing import Any
 
 import torch
 
+from sparselab.foundations import layout
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 from sparselab.training.metrics import MetricLog
 
-CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_FILE = layout.CHECKPOINT
 
 
 def input_digests(directory: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 
+from sparselab.foundations import layout
 from sparselab.datasets import registry
 from sparselab.datasets.base import DatasetSource, FileSet, ImageSet
 from sparselab.datasets.hparams import DatasetHparams
@@ -25,7 +26,7 @@ EVAL_BATCH_SIZE = 1024  # when the caller does not choose one (training/evaluate
 STREAMING_EVAL_BATCH_SIZE = 256
 STREAMING_WORKERS = min(8, os.cpu_count() or 1)
 STREAMING_IMAGE_SIZE = 224  # ImageNet-style datasets stream and crop to this size unless --image_size
-NOISE_FILE = "label_noise.pt"
+NOISE_FILE = layout.LABEL_NOISE
 
 
 @dataclass

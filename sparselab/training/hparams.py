@@ -30,6 +30,7 @@ def check_schedule(total: str, warmup: str | None, milestones: str | None, ipe: 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingHparams(Hparams):
+    section: ClassVar[str] = "training"
     _group: ClassVar[str] = "Training"
     optimizer_name: str = hparam("sgd", "optimiser", choices=("sgd", "adam", "adamw"))
     lr: float = hparam(0.1, "base learning rate")

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import filelock
 
+from sparselab.foundations import layout
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.integrity import DONE_FILE
@@ -27,7 +28,7 @@ from sparselab.platforms import distributed
 from sparselab.training.loop import CHECKPOINT_FILE
 from sparselab.training.provenance import with_provenance
 
-HPARAMS_FILE = "hparams.json"
+HPARAMS_FILE = layout.HPARAMS
 LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this often (keeps collectives alive)
 
 
@@ -129,7 +130,7 @@ def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], 
             if state != "waiting":
                 break
             if primary:
-                lock = _acquire(directory, timeout=LOCK_POLL_SECONDS)
+                lock = fio.try_lock(directory, timeout=LOCK_POLL_SECONDS)
                 if lock is not None:
                     state = _state_under_lock(directory, label, verbose)
         if state == "done":
@@ -150,7 +151,7 @@ def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str
             print(f"{label}: already done ({directory})", flush=True)
         return "done", None
     directory.mkdir(parents=True, exist_ok=True)
-    lock = _acquire(directory, timeout=0)
+    lock = fio.try_lock(directory, timeout=0)
     if lock is None:
         print(_waiting_message(label, directory), flush=True)
         return "waiting", None
@@ -164,16 +165,6 @@ def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:
             print(f"{label}: already done by another process ({directory})", flush=True)
         return "done"
     return "run"
-
-
-def _acquire(directory: Path, timeout: float = -1) -> filelock.FileLock | None:
-    """The job's lock (flock: released by the kernel if its holder dies), or None after `timeout` s."""
-    lock = filelock.FileLock(str(directory / fio.LOCK_NAME))
-    try:
-        lock.acquire(timeout=timeout)
-    except filelock.Timeout:
-        return None
-    return lock
 
 
 def _check_same_job(primary_directory: str, directory: Path, rank: int) -> None:

@@ -6,10 +6,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.csvfile import read_rows
 
-METRICS_FILE = "metrics.csv"
+METRICS_FILE = layout.METRICS
 
 
 class MetricLog:

@@ -64,7 +64,7 @@ def git_commit() -> dict[str, Any] | None:
 def provenance(record: Mapping[str, Any]) -> dict[str, Any]:
     import torch
 
-    from sparselab import __version__
+    from sparselab.foundations.version import __version__
 
     git = git_commit()
     out: dict[str, Any] = {"sparselab_version": __version__, "torch_version": torch.__version__,

@@ -1,4 +1,4 @@
-"""The `train` command: train one network in `<root>/train_<hash>/replicate_<R>/main`."""
+"""One network in one job, `<root>/train_<hash>/replicate_<R>/main` (the `train` command is ensembles/train.py)."""
 from __future__ import annotations
 
 import argparse
@@ -7,17 +7,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sparselab.datasets.hparams import DatasetHparams
-from sparselab.ensembles.hparams import EnsembleHparams, check_combination
+from sparselab.foundations import layout
 from sparselab.foundations.cli import JobHparams, bundle
 from sparselab.foundations.desc import full_description, job_name
+from sparselab.foundations.hparams import Hparams
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
-from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
 from sparselab.pruning.masked import MaskHook
+from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
@@ -25,11 +26,16 @@ from sparselab.training import sparsity
 from sparselab.training.standard import remove_checkpoint, train_in_directory
 from sparselab.training.steps import check_dst_steps, resolve_steps
 
+BUNDLES = (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams, DSTHparams,
+           PatternHparams)
+
 
 @dataclass
 class TrainRunner:
+    """One network in one job. `extra`: bundles of a runner that composes this one (the ensemble's),
+    hashed and recorded after the train bundles; that runner checks them (see `check`)."""
+
     name: ClassVar[str] = "train"
-    description: ClassVar[str] = "train one network"
 
     job_args: JobHparams
     platform: PlatformHparams
@@ -38,7 +44,7 @@ class TrainRunner:
     training: TrainingHparams
     init_pruning: InitPruningHparams
     dst: DSTHparams = field(default_factory=DSTHparams)
-    ensemble: EnsembleHparams = field(default_factory=EnsembleHparams)
+    extra: dict[str, Hparams] = field(default_factory=dict)
     pattern: PatternHparams = field(default_factory=PatternHparams)
 
     def __post_init__(self) -> None:
@@ -46,39 +52,42 @@ class TrainRunner:
             from sparselab.pruning.init import check_init_pattern
 
             check_init_pattern(self.init_pruning, self.pattern.pattern)
-        self.steps = resolve_steps(self, ("training", "dst", "ensemble"), self.dataset)
-        check_combination(self.ensemble, self.dst.dst, self.init_pruning.init_density)
-        dynamic.check_start(self.dst, self.init_pruning.init_density)
-        if self.ensemble.ensemble == "edst" and self.steps.nominal_ipe is not None:
-            from sparselab.ensembles.edst import phases
+        self.steps = resolve_steps(self, ("training", "dst"), self.dataset)
+        self.extra = {key: self.steps.add(b) for key, b in self.extra.items()}
 
-            phases(self, self.steps.nominal_ipe)  # phase lengths, before any file is written
-        else:
+    def check(self, dst_steps: bool = True) -> None:
+        """Flag combinations, before any file is written (`dst_steps`: the DST schedule fits training)."""
+        dynamic.check_start(self.dst, self.init_pruning.init_density)
+        if dst_steps:
             check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
     @staticmethod
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
-                    DSTHparams, EnsembleHparams, PatternHparams):
+        for cls in BUNDLES:
             cls.add_args(parser, defaults=preset)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any], read_pattern: bool = True) -> "TrainRunner":
+    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any],
+                  extra: dict[str, Hparams] | None = None, read_pattern: bool = True) -> "TrainRunner":
         """`read_pattern` False: --sparsity_pattern belongs to someone else (train_branch oneshot_prune)."""
-        init, ensemble = bundle(InitPruningHparams, args, preset), bundle(EnsembleHparams, args, preset)
-        pattern = (bundle(PatternHparams, args, preset, not_here=pattern_moot(init, ensemble.enabled))
+        init, extra = bundle(InitPruningHparams, args, preset), dict(extra or {})
+        ensemble = bool(getattr(extra.get("ensemble"), "enabled", False))
+        pattern = (bundle(PatternHparams, args, preset, not_here=pattern_moot(init, ensemble))
                    if read_pattern else PatternHparams())
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
                    bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY), init,
-                   bundle(DSTHparams, args, preset), ensemble, pattern)
+                   bundle(DSTHparams, args, preset), extra, pattern)
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
-                "init_pruning": self.init_pruning, "dst": self.dst, "ensemble": self.ensemble, "pattern": self.pattern}
+                "init_pruning": self.init_pruning, "dst": self.dst, **self.extra, "pattern": self.pattern}
+
+    def experiment_folder(self, root: Path) -> Path:
+        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
 
     def directory(self, root: Path) -> Path:
-        return root / job_name(self.name, self.bundles()) / f"replicate_{self.job_args.replicate}" / "main"
+        return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
 
     def run(self, exp: Experiment | None = None) -> None:
         """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""
@@ -86,11 +95,6 @@ class TrainRunner:
         directory = self.directory(exp.root)
         if self.job_args.print_path:
             print(directory)
-            return
-        if self.ensemble.enabled:
-            from sparselab.ensembles.runner import run_ensemble
-
-            run_ensemble(self, exp, directory)
             return
         exp.load_data(self.dataset, self.training.precision, self.steps)
         model = exp.build_model(self.model)

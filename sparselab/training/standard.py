@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.step import parse_iterations
 from sparselab.platforms.base import Platform
@@ -17,8 +18,8 @@ from sparselab.training.loop import CHECKPOINT_FILE, TrainSetup, train
 from sparselab.training.evaluate import prediction_digest
 from sparselab.training.metrics import PREDICTIONS_DIGEST, MetricLog
 
-WEIGHTS_START = "weights_start.pt"
-WEIGHTS_FINAL = "weights_final.pt"
+WEIGHTS_START = layout.WEIGHTS_START
+WEIGHTS_FINAL = layout.WEIGHTS_FINAL
 
 
 @dataclass

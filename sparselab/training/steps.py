@@ -22,6 +22,14 @@ class ResolvedSteps:
     converted: bool = False  # some spelling changed unit using nominal_ipe
     bundles: list[Hparams] = field(default_factory=list)
 
+    def add(self, bundle: Hparams) -> Hparams:
+        """`bundle` in its canonical step spelling, remembered for `check_data`."""
+        canonical = bundle.with_canonical_steps(self.nominal_ipe)
+        if self.nominal_ipe is not None and canonical != bundle.with_canonical_steps(None):
+            self.converted = True
+        self.bundles.append(canonical)
+        return canonical
+
     def check_data(self, data_ipe: int, dataset_name: str) -> None:
         """After loading: the canonical spellings hold for the data actually read."""
         if data_ipe == self.nominal_ipe:
@@ -58,9 +66,5 @@ def resolve_steps(owner: Any, names: Sequence[str], dataset: DatasetHparams) -> 
         b = getattr(owner, name)
         if b is None:
             continue
-        canonical = b.with_canonical_steps(ipe)
-        if ipe is not None and canonical != b.with_canonical_steps(None):
-            resolved.converted = True
-        resolved.bundles.append(canonical)
-        setattr(owner, name, canonical)
+        setattr(owner, name, resolved.add(b))
     return resolved

@@ -75,7 +75,7 @@ def test_default_dst_bundle_changes_no_hash():
 
     base = {"dataset": None, "model": None}
     runner_bundles = TrainRunner.__dataclass_fields__.keys()
-    assert "dst" in runner_bundles and "ensemble" in runner_bundles
+    assert "dst" in runner_bundles and "extra" in runner_bundles  # extra: the ensemble bundle of `train`
     assert DSTHparams().canonical() == {}
     assert DSTHparams(dst_update_frequency=100, dst_drop_schedule="cosine").canonical() == {}
     from sparselab.training.hparams import TrainingHparams

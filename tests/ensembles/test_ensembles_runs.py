@@ -11,6 +11,7 @@ from sparselab.ensembles.edst import phases
 from sparselab.ensembles.hparams import EnsembleHparams
 from helpers import run_main
 from sparselab.pruning.dst.history import read_topology
+from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
 
 COMMON = ["--threads=1", "--quiet", "--init_density=0.2", "--dst_update_frequency=5"]
@@ -25,18 +26,9 @@ def job_dir(root: Path, *flags: str) -> Path:
 def test_edst_phases_and_learning_rates():
     from sparselab.training.hparams import TrainingHparams
     from sparselab.training.optimizers import LearningRateSchedule
-    from sparselab.training.runner import TrainRunner
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.foundations.cli import JobHparams
-    from sparselab.models.hparams import ModelHparams
-    from sparselab.platforms.base import PlatformHparams
-    from sparselab.pruning.dst_hparams import DSTHparams
-    from sparselab.pruning.init_hparams import InitPruningHparams
 
-    runner = TrainRunner(JobHparams(), PlatformHparams(), DatasetHparams(), ModelHparams(),
-                         TrainingHparams(lr=0.1, training_steps="90it"), InitPruningHparams(init_density=0.2),
-                         DSTHparams(dst="rigl"), EnsembleHparams(ensemble="edst", ensemble_members=3))
-    plan = phases(runner, iterations_per_epoch=10)
+    plan = phases(TrainingHparams(lr=0.1, training_steps="90it"), EnsembleHparams(ensemble="edst", ensemble_members=3),
+                  iterations_per_epoch=10)
     assert [(p.name, p.start, p.end) for p in plan] == [("explore", 0, 30), ("member_1", 30, 50),
                                                          ("member_2", 50, 70), ("member_3", 70, 90)]
     assert [p.forced for p in plan] == [(), (), ((50, 0.8),), ((70, 0.8),)]
@@ -52,7 +44,8 @@ def test_edst_ensemble_of_free_tickets_then_evaluate(tmp_path):
     done = json.loads((d / "done.json").read_text())
     assert done["members"] == ["member_1", "member_2"] and len(done["member_test_accuracy"]) == 2
     start = Mask.load(d)
-    masks = [Mask.load(d / m) for m in done["members"]]
+    masks = [dynamic.load_final_mask(d / m) for m in done["members"]]
+    assert not any(Mask.exists(d / m) for m in done["members"])  # mask.pt is only ever a start mask
     for m in masks:
         assert m.num_kept == start.num_kept and (d / "member_1" / "weights_final.pt").exists()
     assert not masks[0].equals(masks[1])

@@ -14,7 +14,7 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.prune import prune
-from sparselab.pruning.slimming import BNL1Hook
+from sparselab.training.slimming import BNL1Hook
 
 
 def _resnet20() -> nn.Module:

@@ -81,7 +81,9 @@ def test_exit_statuses_through_main(tmp_path):
 
 
 def test_report_command_form_finds_the_run(tmp_path, capsys):
-    pytest.importorskip("sparselab.lottery.runner")
+    from sparselab import main
+
+    main.runners()  # main.py publishes its command table; report reads it (no runner imported by reports)
     flags = ["--root", str(tmp_path), "--levels=2", "--pruning_fraction=0.5"]
     with pytest.raises(UsageError, match="no results for this lottery run"):
         run_directory("lottery", flags)

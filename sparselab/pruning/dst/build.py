@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 import torch
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.seeds import derive_seed, seed_or_default
@@ -18,8 +19,8 @@ from sparselab.pruning.mask import Mask
 from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.report import density_report, mask_report
 
-FINAL_MASK_FILE = "mask_final.pt"
-FINAL_REPORT_FILE = "sparsity_report_final.json"
+FINAL_MASK_FILE = layout.FINAL_MASK
+FINAL_REPORT_FILE = layout.FINAL_SPARSITY_REPORT
 DEFAULT_MOMENTUM = 0.9  # momentum growth's beta when the optimiser has no momentum
 
 

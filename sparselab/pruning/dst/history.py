@@ -6,10 +6,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.csvfile import read_rows
 
-TOPOLOGY_FILE = "topology.csv"
+TOPOLOGY_FILE = layout.TOPOLOGY
 FIXED_COLUMNS = ("iteration", "drop_fraction", "moved", "pruned", "kept", "density")
 
 

@@ -10,10 +10,11 @@ Adding a score: one file with `score(model, mask, context)` and one line below.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 
+from sparselab.foundations.registry import Derived
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores import gradient, grasp, magnitude, random, snip, synflow
@@ -28,7 +29,12 @@ SCORE_MODULES: dict[str, ModuleType] = {
     "grasp": grasp,
     "synflow": synflow,
 }
-SCORES: dict[str, ScoreFn] = {name: module.score for name, module in SCORE_MODULES.items()}
+SCORES: Mapping[str, ScoreFn] = Derived(SCORE_MODULES, lambda name, module: module.score)  # live view
+
+
+def unseeded_scores() -> tuple[str, ...]:
+    """Deterministic, data-free scores (a module with `seeded = False`): --pruning_seed does not apply."""
+    return tuple(name for name, module in SCORE_MODULES.items() if not getattr(module, "seeded", True))
 
 
 def is_iterative(name: str) -> bool:

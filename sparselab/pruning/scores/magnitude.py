@@ -6,6 +6,8 @@ import torch
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 
+seeded = False  # deterministic and data-free: --pruning_seed does not apply
+
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
     params = mask.check_model(model)

@@ -21,6 +21,8 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores.common import masked_weights, working_copy
 
+seeded = False  # deterministic and data-free: --pruning_seed does not apply
+
 iterative = True
 
 
