@@ -110,7 +110,7 @@ def main() -> int:
         else:
             data_root = args.work / ("data_tiny" if TINY else "data")
             write_cifar10(data_root, *((512, 256) if TINY else ()))
-        print(f"{TITLES[row]}:", flush=True)
+        print(f"{TITLES[row]}{' (--tiny: sizes differ, ratios mean nothing)' if TINY else ''}:", flush=True)
         res = measure(row, data_root, args.work, args.repeats)
         ours, theirs = median(res["sparselab"], "wall"), median(res["baseline"], "wall")
         ratio = theirs / ours
