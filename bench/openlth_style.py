@@ -1,11 +1,17 @@
 """A baseline of OpenLTH's design, for side-by-side timing (not a copy of its code): per-example
-datasets that build a PIL image and convert it (ToTensor + Normalize) in `__getitem__`, a
-`DataLoader` with 0 workers and the bundle's batch size for training and test, masks applied by
-multiplying the weights before each forward, test evaluation at the start and every epoch, the
-model saved at start and end and a checkpoint every epoch, and every level rebuilding its loaders.
+datasets that build a PIL image and convert it with torchvision's ToTensor + Normalize tensor
+operations (re-implemented here: torchvision must not be imported) in `__getitem__`, a `DataLoader`
+with 0 workers and the bundle's batch size for training and test, masks applied by multiplying the
+weights before each forward, test evaluation at the start and every epoch, the model saved at start
+and end, a checkpoint (with the metric log as text) at every epoch boundary including the start,
+the log file at the end, mask.pth and sparsity_report.json per level, and every training job
+building its datasets again: OpenLTH's `datasets.registry.get` constructs torchvision's MNIST per
+job, which parses the raw (extracted) idx files each time.
 
-    python bench/openlth_style.py lenet DATA_ROOT OUT   # LeNet-300-100 MNIST lottery, 2 levels x 2 epochs
-    python bench/openlth_style.py resnet DATA_ROOT OUT  # ResNet-20 CIFAR-10, 100 iterations, test at start/end
+    python bench/openlth_style.py lenet MNIST_RAW OUT [LEVELS EPOCHS [ITERATIONS]]  # LeNet lottery (2 x 2)
+    python bench/openlth_style.py resnet DATA_ROOT OUT [ITERATIONS]    # ResNet-20 CIFAR-10, 100 it, test at start/end
+
+MNIST_RAW holds the four idx files uncompressed (torchvision's MNIST/raw; `extract_mnist` makes it).
 """
 from __future__ import annotations
 
@@ -29,8 +35,7 @@ class PerExample(torch.utils.data.Dataset):
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, mean, std, augment: bool) -> None:
         self.images, self.labels, self.augment = images, labels, augment
-        self.mean = np.array(mean, dtype=np.float32).reshape(-1, 1, 1)
-        self.std = np.array(std, dtype=np.float32).reshape(-1, 1, 1)
+        self.mean, self.std = list(mean), list(std)  # python lists, as torchvision's Normalize keeps them
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -45,9 +50,44 @@ class PerExample(torch.utils.data.Dataset):
             img = ImageOps.expand(img, border=4, fill=0)
             x, y = torch.randint(0, 9, (2,)).tolist()
             img = img.crop((x, y, x + 32, y + 32))
-        arr = np.asarray(img, dtype=np.float32) / 255.0
-        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-        return torch.from_numpy((arr - self.mean) / self.std), int(self.labels[i])
+        return normalize(to_tensor(img), self.mean, self.std), int(self.labels[i])
+
+
+def to_tensor(img) -> torch.Tensor:
+    """torchvision's ToTensor of a PIL image: copy, HWC -> CHW, float in [0, 1]."""
+    t = torch.from_numpy(np.array(img, np.uint8, copy=True))
+    t = t.view(img.size[1], img.size[0], len(img.getbands())).permute((2, 0, 1)).contiguous()
+    return t.to(dtype=torch.get_default_dtype()).div(255)
+
+
+def normalize(t: torch.Tensor, mean, std) -> torch.Tensor:
+    """torchvision's Normalize (not in place): a copy, mean/std as tensors per call, the zero-std check."""
+    t = t.clone()
+    mean = torch.as_tensor(mean, dtype=t.dtype, device=t.device)
+    std = torch.as_tensor(std, dtype=t.dtype, device=t.device)
+    if (std == 0).any():
+        raise ValueError("std evaluated to zero")
+    return t.sub_(mean.view(-1, 1, 1)).div_(std.view(-1, 1, 1))
+
+
+def extract_mnist(data_root: Path, raw: Path) -> Path:
+    """The uncompressed idx files of <data_root>/mnist in `raw` (torchvision keeps them after download)."""
+    import gzip
+
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in (Path(data_root) / "mnist").glob("*.gz"):
+        target = raw / gz.stem
+        if not target.exists():
+            target.write_bytes(gzip.decompress(gz.read_bytes()))
+    return raw
+
+
+def read_mnist(raw: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
+    """torchvision's MNIST construction: parse the raw idx files (done again for every dataset object)."""
+    prefix = "train" if train else "t10k"
+    images = torch.frombuffer(bytearray((raw / f"{prefix}-images-idx3-ubyte").read_bytes()[16:]), dtype=torch.uint8)
+    labels = torch.frombuffer(bytearray((raw / f"{prefix}-labels-idx1-ubyte").read_bytes()[8:]), dtype=torch.uint8)
+    return images.view(-1, 28, 28).numpy(), labels.long().numpy()
 
 
 def loader(dataset: PerExample, batch_size: int, shuffle: bool, seed: int = 0) -> torch.utils.data.DataLoader:
@@ -82,6 +122,9 @@ def train_level(model, train_set, test_set, masks, out: Path, lr, momentum, weig
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     torch.save(model.state_dict(), out / "model_start.pth")
     accuracy = evaluate(model, test_loader, masks)
+    logger = [f"test_accuracy,0,{accuracy}"]
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "ep": 0, "logger": "\n".join(logger)},
+               out / "checkpoint.pth")
     step = 0
     for ep in range(epochs):
         for x, y in train_loader:
@@ -94,8 +137,11 @@ def train_level(model, train_set, test_set, masks, out: Path, lr, momentum, weig
                 break
         if every_epoch or ep == epochs - 1:
             accuracy = evaluate(model, test_loader, masks)
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "ep": ep}, out / "checkpoint.pth")
+            logger.append(f"test_accuracy,{step},{accuracy}")
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "ep": ep + 1,
+                    "logger": "\n".join(logger)}, out / "checkpoint.pth")
     torch.save(model.state_dict(), out / "model_end.pth")
+    (out / "logger").write_text("\n".join(logger))
     return accuracy
 
 
@@ -108,25 +154,28 @@ def next_masks(model: torch.nn.Module, masks: dict, fraction: float = 0.2) -> di
     return {n: (m.bool() & (params[n].detach().abs() >= threshold)).float() for n, m in masks.items()}
 
 
-def lenet_lottery(data_root: Path, out: Path, levels: int = 2, epochs: int = 2) -> None:
-    from sparselab.datasets import registry
-
-    train, test = registry.load("mnist", data_root)  # the files; the per-example pipeline starts here
-    train_set = PerExample(train.images[:, 0].numpy(), train.labels.numpy(), MNIST_MEAN, MNIST_STD, False)
-    test_set = PerExample(test.images[:, 0].numpy(), test.labels.numpy(), MNIST_MEAN, MNIST_STD, False)
+def lenet_lottery(raw: Path, out: Path, levels: int = 2, epochs: int = 2, iterations: int | None = None) -> None:
     init = model_registry.build("mnist_lenet_300_100", (1, 28, 28), 10, seed=0).state_dict()
     model = model_registry.build("mnist_lenet_300_100", (1, 28, 28), 10, seed=0)
     masks = {n: torch.ones_like(p) for n, p in model.named_parameters() if n.endswith("weight") and n != "fc.weight"}
     for level in range(levels + 1):
+        level_dir = out / f"level_{level}"
+        level_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({n: m.int() for n, m in masks.items()}, level_dir / "mask.pth")
+        kept = sum(int(m.sum()) for m in masks.values())
+        (level_dir / "sparsity_report.json").write_text(
+            f'{{"total": {float(sum(m.numel() for m in masks.values()))}, "unpruned": {float(kept)}}}')
+        train_set = PerExample(*read_mnist(raw, True), MNIST_MEAN, MNIST_STD, False)  # a dataset per job
+        test_set = PerExample(*read_mnist(raw, False), MNIST_MEAN, MNIST_STD, False)
         model = model_registry.build("mnist_lenet_300_100", (1, 28, 28), 10, seed=0)
         model.load_state_dict(init)
-        accuracy = train_level(model, train_set, test_set, masks, out / f"level_{level}", lr=0.1, momentum=0.0,
-                               weight_decay=0.0, epochs=epochs)
+        accuracy = train_level(model, train_set, test_set, masks, level_dir, lr=0.1, momentum=0.0,
+                               weight_decay=0.0, epochs=epochs, iterations=iterations)
         print(f"level {level}: test accuracy {100 * accuracy:.2f}%", flush=True)
         masks = next_masks(model, masks)
 
 
-def resnet_run(data_root: Path, out: Path, iterations: int = 100) -> None:
+def resnet_run(data_root: Path, out: Path, iterations: int = 100) -> None:  # noqa: D103
     from sparselab.datasets import registry
 
     train, test = registry.load("cifar10", data_root)
@@ -141,5 +190,5 @@ def resnet_run(data_root: Path, out: Path, iterations: int = 100) -> None:
 
 
 if __name__ == "__main__":
-    which, root, target = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    (lenet_lottery if which == "lenet" else resnet_run)(root, target)
+    which, root, target, sizes = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), [int(a) for a in sys.argv[4:]]
+    (lenet_lottery if which == "lenet" else resnet_run)(root, target, *sizes)

@@ -1,7 +1,10 @@
 """The whole run as a user sees it, side by side with a baseline of OpenLTH's design (bench/openlth_style.py):
 wall time of a fresh process, from `python` to exit, medians of alternating runs.
 
-    python bench/side_by_side.py [--repeats 3] [--rows lenet,resnet] [--work /tmp/side_by_side]
+    python bench/side_by_side.py [--repeats 3] [--rows lenet,resnet] [--work /tmp/side_by_side] [--tiny]
+
+--tiny runs both sides on tiny sizes (LeNet 1 level x 20 iterations, ResNet 2 iterations on 512
+generated images, 1 repeat) to check that the script and both pipelines work; its ratios mean nothing.
 
 Rows: LeNet-300-100 MNIST lottery, 2 levels x 2 epochs (real MNIST from ../shared/data; skipped with a
 message when absent), and ResNet-20 on generated CIFAR-format data, 100 iterations with the test set
@@ -44,17 +47,26 @@ def run_child(cmd: list[str], cwd: Path = REPO) -> dict[str, float]:
     return {"wall": wall, "sys": usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024, "out": out}  # type: ignore[dict-item]
 
 
+TINY = False  # --tiny
+
+
 def sparselab_cmd(row: str, data_root: Path, root: Path) -> list[str]:
     common = [f"--dataset_root={data_root}", f"--root={root}", "--quiet"]
     if row == "lenet":
-        return [sys.executable, "main.py", "lottery", "--default_hparams=mnist_lenet_300_100", "--levels=2",
-                "--training_steps=2ep", *common]
-    return [sys.executable, "main.py", "train", "--default_hparams=cifar_resnet_20", "--training_steps=100it",
-            *common]
+        steps = ["--levels=1", "--training_steps=20it"] if TINY else ["--levels=2", "--training_steps=2ep"]
+        return [sys.executable, "main.py", "lottery", "--default_hparams=mnist_lenet_300_100", *steps, *common]
+    return [sys.executable, "main.py", "train", "--default_hparams=cifar_resnet_20",
+            f"--training_steps={2 if TINY else 100}it", *common]
 
 
 def baseline_cmd(row: str, data_root: Path, root: Path) -> list[str]:
-    return [sys.executable, str(REPO / "bench" / "openlth_style.py"), row, str(data_root), str(root)]
+    if row == "lenet":  # torchvision's MNIST reads the extracted idx files; extracted once, before timing
+        sys.path.insert(0, str(REPO / "bench"))
+        from openlth_style import extract_mnist
+
+        data_root = extract_mnist(data_root, root.parent / "mnist_raw")
+    sizes = ({"lenet": ["1", "1", "20"], "resnet": ["2"]} if TINY else {"lenet": [], "resnet": []})[row]
+    return [sys.executable, str(REPO / "bench" / "openlth_style.py"), row, str(data_root), str(root), *sizes]
 
 
 def measure(row: str, data_root: Path, work: Path, repeats: int) -> dict[str, list[dict]]:
@@ -63,7 +75,8 @@ def measure(row: str, data_root: Path, work: Path, repeats: int) -> dict[str, li
         for who, make in (("sparselab", sparselab_cmd), ("baseline", baseline_cmd)):  # alternating
             root = work / f"{row}_{who}_{r}"
             shutil.rmtree(root, ignore_errors=True)
-            result = run_child(make(row, data_root, root))
+            cmd = make(row, data_root, root)
+            result = run_child(cmd)
             results[who].append(result)
             print(f"  {row} {who} run {r + 1}: {result['wall']:.1f} s wall, {result['sys']:.1f} s sys, "
                   f"{result['rss_mb']:.0f} MB peak", flush=True)
@@ -80,7 +93,12 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", default="lenet,resnet")
     parser.add_argument("--work", type=Path, default=Path("/tmp/side_by_side"))
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes, 1 repeat: checks the script, not speed")
     args = parser.parse_args()
+    global TINY
+    TINY = args.tiny
+    if TINY:
+        args.repeats = 1
     rows = [r for r in args.rows.split(",") if r]
     table, failed = [], False
     for row in rows:
@@ -90,9 +108,9 @@ def main() -> int:
                 continue
             data_root = SHARED_DATA
         else:
-            data_root = args.work / "data"
-            write_cifar10(data_root)
-        print(f"{TITLES[row]}:", flush=True)
+            data_root = args.work / ("data_tiny" if TINY else "data")
+            write_cifar10(data_root, *((512, 256) if TINY else ()))
+        print(f"{TITLES[row]}{' (--tiny: sizes differ, ratios mean nothing)' if TINY else ''}:", flush=True)
         res = measure(row, data_root, args.work, args.repeats)
         ours, theirs = median(res["sparselab"], "wall"), median(res["baseline"], "wall")
         ratio = theirs / ours

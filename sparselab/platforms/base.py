@@ -40,6 +40,8 @@ class PlatformHparams(Hparams):
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
     dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
     download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
+    checkpoint_seconds: float = hparam(600.0, "write a training checkpoint every this many seconds, at the end of "
+                                       "each job and on SIGTERM/SIGINT; 0: at every epoch end", hashed=False)
     # ----- expansion into jobs (platforms/grid.py, sweep.py): main.py expands before any job runs ------
     replicates: str | None = hparam(None, "run one job per replicate, e.g. 1-4 or 1,3 (locally one after "
                                     "another, or in --workers processes; with slurm one job each); "
@@ -67,6 +69,8 @@ class PlatformHparams(Hparams):
     slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
 
     def validate(self) -> None:
+        if not self.checkpoint_seconds >= 0:
+            raise UsageError(f"--checkpoint_seconds must be >= 0, got {self.checkpoint_seconds}")
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads must be >= 1, got {self.threads}")
         if self.threads is not None and self.threads > MAX_THREADS:

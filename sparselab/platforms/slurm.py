@@ -33,7 +33,7 @@ from sparselab.platforms.base import Platform, PlatformHparams, data_root, resul
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the folder that holds the sparselab package
 MODULE = "sparselab"  # jobs run `python -m sparselab`: works from a checkout and from an installed package
 # Platform flags that the job itself needs (the slurm ones, --platform and --replicates are consumed here).
-PASS_THROUGH = ("device", "threads", "compile", "download")
+PASS_THROUGH = ("device", "threads", "compile", "download", "deterministic", "checkpoint_seconds")
 PORT_BASE, PORT_SPAN = 20000, 20000
 
 

@@ -40,6 +40,14 @@ def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.
 def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], prefix: str,
              precision: str = "fp32", true_labels: torch.Tensor | None = None,
              corrupted: torch.Tensor | None = None) -> dict[str, float]:
+    """`prediction_metrics` of the model's predictions on `batches`."""
+    pred, loss, labels = predict(model, batches, precision)
+    return prediction_metrics(pred, loss, labels, prefix, true_labels, corrupted)
+
+
+def prediction_metrics(pred: torch.Tensor, loss: torch.Tensor, labels: torch.Tensor, prefix: str,
+                       true_labels: torch.Tensor | None = None,
+                       corrupted: torch.Tensor | None = None) -> dict[str, float]:
     """Loss, accuracy and how concentrated the predictions are; with `true_labels`/`corrupted` (label
     noise) also the clean/noisy splits.
 
@@ -49,7 +57,6 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
     the other examples; `{prefix}_noisy_accuracy`: the corrupted ones against their noisy label
     (memorisation); `{prefix}_noisy_true_accuracy`: the same examples against their true label.
     """
-    pred, loss, labels = predict(model, batches, precision)
     correct = pred == labels
     out = {
         f"{prefix}_loss": loss.mean().item(),
@@ -68,12 +75,17 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
     return out
 
 
+def digest_of(pred: torch.Tensor) -> str:
+    """sha256 of predicted classes, in loader order: two levels with the same digest compute the same
+    function on the test set (pruning removed only weights that no longer mattered)."""
+    return hashlib.sha256(pred.to("cpu", torch.int64).numpy().tobytes()).hexdigest()
+
+
 def prediction_digest(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
                       precision: str = "fp32") -> str:
-    """sha256 of the predicted classes, in loader order: two levels with the same digest compute the
-    same function on the test set (pruning removed only weights that no longer mattered)."""
-    pred, _, _ = predict(model, batches, precision)
-    return hashlib.sha256(pred.to("cpu", torch.int64).numpy().tobytes()).hexdigest()
+    """`digest_of` the model's predictions on `batches` (one more pass; the loop takes it from its
+    final evaluation instead)."""
+    return digest_of(predict(model, batches, precision)[0])
 
 
 CPU_ACTIVATION_BUDGET = 8 * 2 ** 20  # bytes: below the 32 MB mmap ceiling, about half a server L3

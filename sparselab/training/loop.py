@@ -4,6 +4,9 @@
 absolute iteration, each epoch's data order and augmentation are functions of (seed, epoch), and a
 checkpoint holds model, optimiser, scaler, hook states, metric log and running statistics, so a run
 resumed from a checkpoint is bit-identical (on the CPU) to one that was never interrupted.
+Checkpoints are written on a time basis (`--checkpoint_seconds`), at the end of the job and when a
+SIGTERM/SIGINT arrives (held until the step has finished, `training.signals`); metrics.csv with each
+checkpoint and every METRICS_SECONDS (`progress.Cadence`), so short epochs do not pay for writes.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -19,45 +22,14 @@ import torch.nn.functional as F
 from sparselab.foundations.errors import JobFailed
 from sparselab.training import checkpoint
 from sparselab.training.checkpoint import CHECKPOINT_FILE
-from sparselab.training.evaluate import evaluate
+from sparselab.training.evaluate import digest_of, evaluate, predict, prediction_metrics
+from sparselab.training.hooks import BaseHook, TrainingHook  # noqa: F401 (imported from here)
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.metrics import MetricLog
 from sparselab.training.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
 from sparselab.training.precision import autocast, grad_scaler
-from sparselab.training.progress import Progress
-
-
-class TrainingHook(Protocol):
-    """Something that acts on the model around optimiser steps (masks, re-dense switch, DST)."""
-
-    def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
-    def before_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
-    def after_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
-    def state_dict(self) -> dict[str, Any]: ...
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
-    def metrics(self) -> dict[str, Any]: ...
-
-
-class BaseHook:
-    """No-op implementations of every `TrainingHook` method."""
-
-    def on_start(self, model, optimizer, iteration) -> None:
-        pass
-
-    def before_optimizer_step(self, model, optimizer, iteration) -> None:
-        pass
-
-    def after_optimizer_step(self, model, optimizer, iteration) -> None:
-        pass
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
-
-    def metrics(self) -> dict[str, Any]:
-        return {}
+from sparselab.training.progress import Cadence, Progress
+from sparselab.training.signals import held_signals
 
 
 @dataclass
@@ -75,7 +47,7 @@ class TrainSetup:
     true_labels: torch.Tensor | None = None
     corrupted: torch.Tensor | None = None
     verbose: bool = True
-    checkpoint_seconds: float = 600.0
+    checkpoint_seconds: float = 600.0  # --checkpoint_seconds (Cadence)
     log_prefix: str = ""
     reduce: Callable[[torch.Tensor], torch.Tensor] | None = None  # all-reduce for data parallelism
     loggers: Any = None  # training.loggers.Loggers with --tensorboard / --wandb (set by `train`)
@@ -83,6 +55,7 @@ class TrainSetup:
     train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
     rest_of_run: Callable[[float], float] | None = None  # job's total seconds -> seconds of the jobs after it
     progress: Progress | None = None  # set by `train`
+    final_predictions_digest: str | None = None  # set by `train` at its last evaluation (evaluate.digest_of)
 
 
 TRAIN_EVAL_POINTS = 20  # label noise without --eval_train: about this many training-set evaluations per run
@@ -113,7 +86,8 @@ def train(setup: TrainSetup) -> MetricLog:
     schedule = LearningRateSchedule(h, ipe)
     log = MetricLog()
     running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
-    s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run)
+    s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run,
+                          checkpoint_every=s.checkpoint_seconds)
 
     if (h.tensorboard or h.wandb) and s.is_primary:
         from sparselab.training.loggers import Loggers
@@ -156,54 +130,69 @@ def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, ite
 
 def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
            running: dict[str, Any], ipe: int) -> MetricLog:
-    checkpoint_path = s.out_dir / CHECKPOINT_FILE
     iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
     loss_sum = torch.zeros((), device=s.device)
     examples = 0
-    last_checkpoint = time.monotonic()
+    cadence = Cadence(s.checkpoint_seconds)
     segment_start = time.perf_counter()
     world_size = getattr(s.train_loader, "world_size", 1)
     forward_model.train()
-    while iteration < s.end_iteration:
-        ep, it = divmod(iteration, ipe)
-        for x, y in s.train_loader.epoch(ep, it):
-            summed = _step(s, model, forward_model, optimizer, scaler, schedule(iteration), iteration, x, y,
-                           world_size)
-            loss_sum += summed.detach().float()
-            examples += y.shape[0]
-            iteration += 1
-            if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and s.progress.due():
-                _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
-
-            at_epoch_end = iteration % ipe == 0
-            at_end = iteration == s.end_iteration
-            timed = time.monotonic() - last_checkpoint > s.checkpoint_seconds
-            if at_epoch_end or at_end or timed:
-                seconds = time.perf_counter() - segment_start
-                segment_loss, segment_examples = _reduce_sums(s, loss_sum, examples)
-                running["loss_sum"] += segment_loss
-                running["examples"] += segment_examples
-                running["seconds"] += seconds
-                running["images"] += segment_examples
-                loss_sum = torch.zeros((), device=s.device)
-                examples = 0
-                if not math.isfinite(running["loss_sum"]):
-                    raise JobFailed(f"training loss became {running['loss_sum']} at iteration {iteration} "
-                                    f"in {s.out_dir}; lower --lr or check the data")
-                if at_epoch_end or at_end:
-                    _log_point(s, log, iteration, ipe, schedule, running, train_seconds=seconds)
-                    running.update(loss_sum=0.0, examples=0)
-                if s.is_primary:
-                    saving = time.perf_counter()
-                    checkpoint.save(checkpoint_path, iteration, model, optimizer, scaler, s.hooks, log, running,
-                                    inputs)
-                    s.progress.add_checkpoint(time.perf_counter() - saving)
-                last_checkpoint = time.monotonic()
-                segment_start = time.perf_counter()
-                forward_model.train()
-            if at_end or at_epoch_end:
-                break
+    with held_signals(enabled=world_size == 1) as signals:
+        while iteration < s.end_iteration:
+            ep, it = divmod(iteration, ipe)
+            for x, y in s.train_loader.epoch(ep, it):
+                summed = _step(s, model, forward_model, optimizer, scaler, schedule(iteration), iteration, x, y,
+                               world_size)
+                loss_sum += summed.detach().float()
+                examples += y.shape[0]
+                iteration += 1
+                if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and \
+                        s.progress.due():
+                    _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
+                at_point = iteration % ipe == 0 or iteration == s.end_iteration
+                save = iteration == s.end_iteration or bool(signals.pending) or cadence.checkpoint_due(at_point)
+                if at_point or save:
+                    _close_segment(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
+                    loss_sum, examples = torch.zeros((), device=s.device), 0
+                    if at_point:
+                        _log_point(s, log, iteration, ipe, schedule, running)
+                        running.update(loss_sum=0.0, examples=0)
+                    _write(s, cadence, save, iteration, model, optimizer, scaler, log, running, inputs)
+                    signals.release()  # a held SIGTERM/SIGINT raises here, after its checkpoint
+                    segment_start = time.perf_counter()
+                    forward_model.train()
+                if at_point:
+                    break
+        signals.release()  # one that came after the last write: that checkpoint is the end's
     return log
+
+
+def _close_segment(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
+                   seconds: float) -> None:
+    """Add the steps since the last point to the running statistics; a non-finite loss stops the job."""
+    segment_loss, segment_examples = _reduce_sums(s, loss_sum, examples)
+    running["loss_sum"] += segment_loss
+    running["examples"] += segment_examples
+    running["seconds"] += seconds
+    running["images"] += segment_examples
+    if not math.isfinite(running["loss_sum"]):
+        raise JobFailed(f"training loss became {running['loss_sum']} at iteration {iteration} "
+                        f"in {s.out_dir}; lower --lr or check the data")
+
+
+def _write(s: TrainSetup, cadence: Cadence, save: bool, iteration: int, model, optimizer, scaler, log: MetricLog,
+           running: dict[str, Any], inputs: dict[str, str]) -> None:
+    """metrics.csv with every checkpoint and otherwise when due (Cadence); the checkpoint when `save`."""
+    if s.is_primary and (save or cadence.metrics_due()):
+        log.save(s.out_dir)
+        cadence.metrics_written()
+    if save:
+        if s.is_primary:
+            saving = time.perf_counter()
+            checkpoint.save(s.out_dir / CHECKPOINT_FILE, iteration, model, optimizer, scaler, s.hooks, log, running,
+                            inputs)
+            s.progress.add_checkpoint(time.perf_counter() - saving)
+        cadence.checkpointed()
 
 
 def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
@@ -221,7 +210,7 @@ def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedu
     inputs = checkpoint.input_digests(s.out_dir)
     for hook in s.hooks:
         hook.on_start(model, optimizer, s.start_iteration)
-    _log_point(s, log, s.start_iteration, ipe, schedule, running, train_seconds=0.0)
+    _log_point(s, log, s.start_iteration, ipe, schedule, running)
     return s.start_iteration, inputs
 
 
@@ -250,14 +239,18 @@ def _reduce_sums(s: TrainSetup, loss_sum: torch.Tensor, examples: int) -> tuple[
 
 
 def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule: LearningRateSchedule,
-               running: dict[str, Any], train_seconds: float) -> None:
+               running: dict[str, Any]) -> None:
+    """Evaluate and add a row to the log (written to metrics.csv by `_write`, not here)."""
     h = s.hparams
     row: dict[str, Any] = {"iteration": iteration, "epoch": round(iteration / ipe, 4),
                            "lr": schedule(max(iteration - 1, 0))}
     if running["examples"]:
         row["train_loss"] = running["loss_sum"] / running["examples"]
     evaluating = time.perf_counter()
-    row.update(evaluate(s.model, s.test_batches(), "test", h.precision))
+    pred, losses, labels = predict(s.model, s.test_batches(), h.precision)
+    row.update(prediction_metrics(pred, losses, labels, "test"))
+    if iteration == s.end_iteration:
+        s.final_predictions_digest = digest_of(pred)  # done.json's, without another pass
     if s.train_eval_batches is not None and train_eval_due(s, iteration, ipe):
         row.update(evaluate(s.model, s.train_eval_batches(), "train", h.precision, s.true_labels, s.corrupted))
     assert s.progress is not None
@@ -268,14 +261,7 @@ def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule
         row["images_per_second"] = running["images"] / running["seconds"]
     row["wall_seconds"] = running["seconds"]
     log.add(row)
-    if s.is_primary:
-        log.save(s.out_dir)
     if s.loggers is not None:
         s.loggers.log(row, iteration)
     if s.verbose and s.is_primary:
-        print(_progress_line(s, row, iteration, ipe, running), flush=True)
-
-
-def _progress_line(s: TrainSetup, row: dict[str, Any], iteration: int, ipe: int, running: dict[str, Any]) -> str:
-    assert s.progress is not None
-    return s.progress.point_line(row, iteration, running, s.train_loader.batch_size)
+        print(s.progress.point_line(row, iteration, running, s.train_loader.batch_size), flush=True)

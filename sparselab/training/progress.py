@@ -13,6 +13,33 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 PROGRESS_SECONDS = 5.0  # a mid-epoch progress line at most this often
+METRICS_SECONDS = 30.0  # metrics.csv rewritten at most this often between checkpoints
+
+
+class Cadence:
+    """When the loop writes. A checkpoint: `checkpoint_seconds` after the last one (at the next
+    iteration; 0: at every epoch end), at the end of the job and on a held signal (the loop decides
+    those two). metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after
+    it was last written. A digits level of 20 one-second epochs thus writes one checkpoint and one
+    metrics.csv, not 20 of each: the per-level cost of iterative runs is in the writes."""
+
+    def __init__(self, checkpoint_seconds: float) -> None:
+        self.checkpoint_seconds = checkpoint_seconds
+        self.last_checkpoint = self.last_metrics = time.monotonic()
+
+    def checkpoint_due(self, at_epoch_end: bool) -> bool:
+        if self.checkpoint_seconds <= 0:
+            return at_epoch_end
+        return time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds
+
+    def checkpointed(self) -> None:
+        self.last_checkpoint = time.monotonic()
+
+    def metrics_due(self) -> bool:
+        return time.monotonic() - self.last_metrics >= METRICS_SECONDS
+
+    def metrics_written(self) -> None:
+        self.last_metrics = time.monotonic()
 
 
 def clock(seconds: float) -> str:
@@ -35,6 +62,7 @@ class Progress:
     prefix: str = ""
     every_seconds: float = PROGRESS_SECONDS
     rest_of_run: Callable[[float], float] | None = None  # job's estimated total seconds -> seconds after it
+    checkpoint_every: float = 0.0  # --checkpoint_seconds (0: a checkpoint at every evaluation point)
     eval_seconds: list[float] = field(default_factory=list)
     checkpoint_seconds: list[float] = field(default_factory=list)
     last_line: float = field(default_factory=time.monotonic)
@@ -58,11 +86,18 @@ class Progress:
         ev = _mean(self.eval_seconds)
         ck = _mean(self.checkpoint_seconds)
         left = eval_points(iteration, self.end_iteration, self.ipe)
-        remaining = (self.end_iteration - iteration) * seconds_per_iteration + left * (ev + ck)
-        total = (self.end_iteration - self.start_iteration) * seconds_per_iteration + \
-            (eval_points(self.start_iteration, self.end_iteration, self.ipe) + 1) * ev + \
-            eval_points(self.start_iteration, self.end_iteration, self.ipe) * ck
+        steps_left = (self.end_iteration - iteration) * seconds_per_iteration
+        remaining = steps_left + left * ev + self._checkpoints(left, steps_left) * ck
+        points = eval_points(self.start_iteration, self.end_iteration, self.ipe)
+        steps = (self.end_iteration - self.start_iteration) * seconds_per_iteration
+        total = steps + (points + 1) * ev + self._checkpoints(points, steps) * ck
         return remaining, total
+
+    def _checkpoints(self, points: int, step_seconds: float) -> int:
+        """Checkpoints still to write: one per point, or the end plus one per checkpoint_every."""
+        if self.checkpoint_every <= 0 or points == 0:
+            return points
+        return 1 + int(step_seconds // self.checkpoint_every)
 
     def eta_text(self, iteration: int, seconds_per_iteration: float) -> str:
         remaining, total = self.eta(iteration, seconds_per_iteration)

@@ -104,6 +104,8 @@ def train_in_directory(
         if (hparams.eval_train or with_noise) else None,
         true_labels=env.data.true_labels, corrupted=env.data.changed,
         verbose=env.verbose, log_prefix=log_prefix, rest_of_run=rest_of_run,
+        checkpoint_seconds=getattr(getattr(env.platform, "hparams", None), "checkpoint_seconds",
+                                   TrainSetup.checkpoint_seconds),
         is_primary=env.platform.is_primary,
         reduce=getattr(env.platform, "all_reduce_sum", None),
         train_model=env.platform.wrap_model(model) if hasattr(env.platform, "wrap_model") else None,
@@ -112,7 +114,8 @@ def train_in_directory(
     if env.platform.is_primary:
         fio.save_torch(directory / WEIGHTS_FINAL, cpu_state(model))
     result = summarize(log, end_iteration)
-    result[PREDICTIONS_DIGEST] = prediction_digest(model, setup.test_batches(), hparams.precision)
+    result[PREDICTIONS_DIGEST] = setup.final_predictions_digest or \
+        prediction_digest(model, setup.test_batches(), hparams.precision)  # resumed at the end: no evaluation ran
     if summary is not None:
         result.update(summary(model))
     return result

@@ -14,6 +14,7 @@ from helpers import run_main, start_main
 from integrity_helpers import flip_bit, one, run_killed_at_checkpoint, temporaries
 
 TRUNK = ("--training_steps=2it",)
+EVERY_EPOCH = "--checkpoint_seconds=0"  # kill tests need checkpoints to kill in (default: every 600 s and at the end)
 LEVEL0 = "lottery_*/replicate_1/level_0/main"
 
 
@@ -101,7 +102,7 @@ def assert_same_results(job_dir, reference):
 
 def test_kill_inside_a_checkpoint_write_leaves_nothing_and_the_rerun_equals_an_uninterrupted_run(
         tmp_path, reference_train):
-    killed = run_killed_at_checkpoint(2, "train", "--training_steps=3ep", f"--root={tmp_path}")
+    killed = run_killed_at_checkpoint(2, "train", "--training_steps=3ep", f"--root={tmp_path}", EVERY_EPOCH)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert [p.name.startswith(".checkpoint.pt.") for p in temporaries(tmp_path)] == [True]
     d = one(tmp_path, "train_*/replicate_1/main")
@@ -115,7 +116,7 @@ def test_kill_inside_a_checkpoint_write_leaves_nothing_and_the_rerun_equals_an_u
 def test_flipped_bit_in_a_checkpoint_or_an_input_of_the_job_stops_the_resume(tmp_path):
     for name in ("checkpoint.pt", "weights_start.pt"):
         root = tmp_path / name
-        run_killed_at_checkpoint(2, "train", "--training_steps=3ep", f"--root={root}")
+        run_killed_at_checkpoint(2, "train", "--training_steps=3ep", f"--root={root}", EVERY_EPOCH)
         flip_bit(one(root, f"train_*/replicate_1/main/{name}"))
         proc = run_main("train", "--training_steps=3ep", f"--root={root}", check=False)
         one_error_line(proc, f"main/{name}", "damaged", "--repair")
@@ -128,7 +129,7 @@ def test_sigterm_prints_one_line_and_the_rerun_equals_an_uninterrupted_run(tmp_p
     reference = tmp_path / "ref"
     run_main("lottery", *flags, f"--root={reference}")
     root = tmp_path / "term"
-    proc = start_main("lottery", *flags, f"--root={root}")
+    proc = start_main("lottery", *flags, f"--root={root}", EVERY_EPOCH)
     while not list(root.glob("lottery_*/replicate_1/level_*/main/checkpoint.pt")) and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)

@@ -68,7 +68,7 @@ def test_a_killed_lock_holder_is_taken_over(tmp_path):
     """Two processes start the same long job; SIGKILL the one that trains (and holds the lock): the
     one waiting on the lock takes over at once, resumes from the last checkpoint and finishes."""
     args = ["train", f"--root={tmp_path / 'runs'}", "--training_steps=100ep", "--batch_size=8", "--lr=0.01",
-            "--threads=1"]
+            "--threads=1", "--checkpoint_seconds=0"]  # a checkpoint at every epoch end
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     procs = [_start_logged(args, log) for log in logs]
     try:
