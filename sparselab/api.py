@@ -149,9 +149,11 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     `report(path, ...)`: experiment or replicate folders, or `Result`s. `report("lottery", levels=30,
     root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does.
     """
+    from sparselab.main import runners
     from sparselab.reports import collect, rows
     from sparselab.reports.command import run_commands, run_directory
 
+    runners()  # publishes the command table and registers every bundle's hparams.json section
     if not paths:
         raise UsageError("report: give experiment folders, `Result`s, or a command name and its flags")
     first = paths[0]

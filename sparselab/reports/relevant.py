@@ -10,21 +10,15 @@ never tell runs apart.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from typing import Any, Mapping
 
-from sparselab.reports.hparams_diff import BUNDLE_CLASSES, KEY_FIELDS, bundle_defaults
+from sparselab.foundations.hparams import SECTIONS
+from sparselab.reports.hparams_diff import KEY_FIELDS, bundle_defaults
 
 
 def bundle_class(section: str) -> type | None:
-    target = BUNDLE_CLASSES.get(section)
-    if target is None:
-        return None
-    module_name, cls_name = target.split(":")
-    try:
-        return getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError):
-        return None
+    """The bundle class of an hparams.json section (registered when its module was imported)."""
+    return SECTIONS.get(section)
 
 
 def _unhashed(cls: type) -> set[str]:
