@@ -67,6 +67,7 @@ def test_edst_ensemble_of_free_tickets_then_evaluate(tmp_path):
     assert "wrote" in by_command.stdout
 
 
+@pytest.mark.slow  # multi-process or many jobs: the default run stays under 10 minutes on 2 cores
 def test_dst_and_pf_ensembles_are_one_job_per_member(tmp_path):
     dst_flags = ["--threads=1", "--quiet", "--training_steps=1ep", "--ensemble=dst", "--ensemble_members=2",
                  "--init_density=0.2", "--dst=set", "--dst_update_frequency=5"]

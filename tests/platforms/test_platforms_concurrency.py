@@ -1,6 +1,8 @@
 """Safe concurrency end to end: many processes on one experiment, and a lock holder killed with SIGKILL."""
 from __future__ import annotations
 
+import pytest
+
 import os
 import re
 import signal
@@ -20,6 +22,7 @@ def branch_available() -> bool:
     return proc.returncode == 0 and "randomly_reinitialize" in proc.stdout
 
 
+@pytest.mark.slow  # multi-process or many jobs: the default run stays under 10 minutes on 2 cores
 def test_four_trunks_and_a_branch_train_every_level_once(tmp_path):
     trunk = ["lottery", f"--root={tmp_path}", *FAST, "--levels=3"]
     procs = [start_main(*trunk) for _ in range(4)]

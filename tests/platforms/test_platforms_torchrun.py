@@ -39,6 +39,7 @@ def test_train_on_two_processes_matches_one(tmp_path):
     assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in dist_dir.iterdir() if p.is_file()} == before
 
 
+@pytest.mark.slow  # multi-process or many jobs: the default run stays under 10 minutes on 2 cores
 def test_lottery_on_two_processes_uses_one_mask(tmp_path):
     flags = [*FAST, "--levels=1"]
     dist_root = tmp_path / "dist"
