@@ -1,9 +1,6 @@
-"""One iterative pruning runner, four commands: `lottery`, `rewindLR`, `finetune`, `scratch`.
-
-Layout: `<root>/<command>_<hash>/replicate_<R>/level_<L>/main/` (and `level_pretrain/main/` when
-`--rewinding_steps` is set). Each level is a job (lock, resume, `done.json`). The mask of level L
-comes from sparselab.pruning level L-1's final weights; the policy decides the start weights and schedule.
-"""
+"""One iterative pruning runner, four commands: `lottery`, `rewindLR`, `finetune`, `scratch`. Each level is a
+job (lock, resume, `done.json`) in `foundations/layout.py`'s level folder; the mask of level L comes from
+pruning level L-1's final weights, the policy decides the start weights and schedule."""
 from __future__ import annotations
 
 import copy
@@ -227,7 +224,8 @@ class IterativeRunner(TrunkArgs):
             hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving, pattern=self.pattern)
             result = train_in_directory(
                 directory, model, self.env, hparams, start_iteration=start,
-                hooks=[*pruning_step.training_hooks(self), hook], log_prefix=level_prefix(level, self.levels_args.levels),
+                hooks=[*pruning_step.training_hooks(self), hook],
+                log_prefix=level_prefix(level, self.levels_args.levels),
                 rest_of_run=rest_of_run(level, self._to_run or []),
                 summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
                                    **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})
