@@ -1,6 +1,8 @@
-"""Running main.py in a subprocess, as a user would."""
+"""Running main.py in a subprocess, as a user would, or in this process with its output captured."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -27,3 +29,16 @@ def run_main(*args: str, check: bool = True, timeout: float = 300) -> subprocess
 def start_main(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+
+
+def call_main(argv: list[str]) -> tuple[int, str, str]:
+    """main.main(argv) in this process: (exit status, stdout, stderr)."""
+    from sparselab import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main.main(argv)
+        except SystemExit as e:
+            status = int(e.code or 0)
+    return status, out.getvalue(), err.getvalue()

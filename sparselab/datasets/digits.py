@@ -11,18 +11,10 @@ import numpy as np
 import torch
 
 from sparselab.datasets.base import DatasetSource, ImageSet
+from sparselab.datasets.tabular import stratified_test_mask
 
 SPLIT_SEED = 0
-TEST_FRACTION = 0.2
-
-
-def _stratified_test_mask(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    test = np.zeros(labels.shape[0], dtype=bool)
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        test[rng.permutation(members)[: round(fraction * members.size)]] = True
-    return test
+TEST_FRACTION = 0.2  # the split of datasets.tabular.stratified_test_mask, the same for every table
 
 
 def load(folder: Path) -> tuple[ImageSet, ImageSet]:
@@ -31,7 +23,7 @@ def load(folder: Path) -> tuple[ImageSet, ImageSet]:
     digits = load_digits()
     images = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)[:, None, :, :]
     labels = digits.target.astype(np.int64)
-    test = _stratified_test_mask(labels, TEST_FRACTION, SPLIT_SEED)
+    test = stratified_test_mask(labels, TEST_FRACTION, SPLIT_SEED)
 
     def split(mask: np.ndarray) -> ImageSet:
         return ImageSet(torch.from_numpy(images[mask].copy()), torch.from_numpy(labels[mask].copy()))

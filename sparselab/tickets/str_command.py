@@ -9,29 +9,22 @@ thresholds; the effective weights are sign(w) * relu(|w| - sigmoid(s)) under the
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
-from sparselab.datasets.hparams import DatasetHparams
-from sparselab.training.command import FlagCommand
-from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
 from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.errors import UsageError
-from sparselab.models.hparams import ModelHparams
-from sparselab.platforms.base import PlatformHparams
-from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.reparam import key
 from sparselab.pruning.str_ import DensityHistory, STRNet
 from sparselab.tickets.hparams import STRHparams
 from sparselab.training import job, sparsity
 from sparselab.training.experiment import Experiment
-from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 from sparselab.training.loop import BaseHook
 from sparselab.training.standard import remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
@@ -76,16 +69,12 @@ class STRHook(BaseHook):
 
 
 @dataclass
-class STRRunner(FlagCommand):
+class STRRunner(ERStartCommand):
     name: ClassVar[str] = "str"
     description: ClassVar[str] = "STR: learned per-layer soft thresholds, from an ER mask"
+    own: ClassVar[type] = STRHparams
+    section: ClassVar[str] = "str"
 
-    job_args: JobHparams
-    platform: PlatformHparams
-    dataset: DatasetHparams
-    model: ModelHparams
-    training: TrainingHparams
-    init_pruning: InitPruningHparams
     str_args: STRHparams
 
     def __post_init__(self) -> None:
@@ -94,28 +83,11 @@ class STRRunner(FlagCommand):
             raise UsageError("--st_decay is added to the thresholds' gradient (L2), which adamw's decoupled "
                              "decay does not match; use sgd or adam")
 
-    @staticmethod
-    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
-                    STRHparams):
-            cls.add_args(parser, defaults=preset)
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "STRRunner":
-        return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
-                   bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
-                   bundle(InitPruningHparams, args, preset), bundle(STRHparams, args, preset))
-
-    def bundles(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "model": self.model, "training": self.training,
-                "init_pruning": self.init_pruning, "str": self.str_args}
+    def own_bundle(self) -> STRHparams:
+        return self.str_args
 
     def directory(self, root: Path) -> Path:
         return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
-
-    def experiment_folder(self, root: Path) -> Path:
-        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
 
     def run(self) -> None:
         exp = Experiment.create(self.platform, self.job_args)

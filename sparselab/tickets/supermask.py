@@ -11,7 +11,6 @@ schedule (ER_SLT restarts the schedule per level but keeps one optimiser: moment
 """
 from __future__ import annotations
 
-import argparse
 import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,23 +18,17 @@ from typing import Any, ClassVar
 
 import torch
 
-from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations import io as fio
-from sparselab.training.command import FlagCommand
-from sparselab.foundations.cli import JobHparams, bundle
+from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
-from sparselab.foundations.desc import full_description, job_name
+from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.seeds import derive_seed
-from sparselab.models.hparams import ModelHparams
-from sparselab.platforms.base import PlatformHparams
-from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.supermask import SupermaskNet, kept_fractions
 from sparselab.tickets.hparams import SupermaskHparams
 from sparselab.training import job, sparsity
 from sparselab.training.experiment import Experiment
-from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
 
@@ -45,16 +38,13 @@ SUPERMASK_DEFAULTS = {"batchnorm_init": "fixed"}
 
 
 @dataclass
-class SupermaskRunner(FlagCommand):
+class SupermaskRunner(ERStartCommand):
     name: ClassVar[str] = "supermask"
     description: ClassVar[str] = "strong lottery tickets: train scores of frozen weights inside an ER mask"
+    own: ClassVar[type] = SupermaskHparams
+    section: ClassVar[str] = "supermask"
+    defaults: ClassVar[dict[str, Any]] = SUPERMASK_DEFAULTS
 
-    job_args: JobHparams
-    platform: PlatformHparams
-    dataset: DatasetHparams
-    model: ModelHparams
-    training: TrainingHparams
-    init_pruning: InitPruningHparams
     supermask: SupermaskHparams
 
     def __post_init__(self) -> None:
@@ -64,29 +54,8 @@ class SupermaskRunner(FlagCommand):
             raise UsageError(f"--supermask_density={self.supermask.supermask_density} is above the ER density "
                              f"--init_density={er}: the supermask is chosen inside the ER mask")
 
-    @staticmethod
-    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams,
-                    SupermaskHparams):
-            cls.add_args(parser, defaults={**SUPERMASK_DEFAULTS, **preset})
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "SupermaskRunner":
-        preset = {**SUPERMASK_DEFAULTS, **preset}
-        return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
-                   bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
-                   bundle(InitPruningHparams, args, preset), bundle(SupermaskHparams, args, preset))
-
-    def bundles(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "model": self.model, "training": self.training,
-                "init_pruning": self.init_pruning, "supermask": self.supermask}
-
-    def experiment_folder(self, root: Path) -> Path:
-        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
-
-    def experiment_directory(self, root: Path) -> Path:
-        return layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate)
+    def own_bundle(self) -> SupermaskHparams:
+        return self.supermask
 
     def level_directory(self, root: Path, level: int) -> Path:
         return layout.level_dir(self.experiment_directory(root), level)

@@ -1,15 +1,14 @@
 """`evaluate` end to end on tiny digits jobs: metrics printed, cached beside the job, report columns."""
 from __future__ import annotations
 
-import contextlib
-import io
+from helpers import call_main
+
 import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from sparselab import main
 from sparselab.evaluation import inputs
 from sparselab.evaluation.columns import evaluation_columns
 from sparselab.foundations import integrity
@@ -17,14 +16,7 @@ from sparselab.foundations import integrity
 TINY = ["--training_steps=2ep", "--quiet"]
 
 
-def call(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main.main(argv)
-        except SystemExit as e:
-            status = int(e.code or 0)
-    return status, out.getvalue(), err.getvalue()
+call = call_main
 
 
 @pytest.fixture(scope="module")

@@ -1,28 +1,20 @@
 """The tabular datasets: bundled breast_cancer / wine tables and a user's CSV file."""
 from __future__ import annotations
 
-import contextlib
-import io
+from helpers import call_main
+
 
 import numpy as np
 import pytest
 import torch
 
-from sparselab import main
 from sparselab.datasets import csv_table, registry
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.datasets.tabular import standardise, stratified_test_mask
 from sparselab.foundations.errors import UsageError
 
 
-def call(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main.main(argv)
-        except SystemExit as e:
-            status = int(e.code or 0)
-    return status, out.getvalue(), err.getvalue()
+call = call_main
 
 
 @pytest.mark.parametrize("name,train,test,features,classes", [("breast_cancer", 456, 113, 30, 2),
