@@ -10,6 +10,7 @@ cannot be read is a `UsageError` that names it. JSON never holds NaN or infinity
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -86,6 +87,16 @@ def write_bytes(path: Path | str, data: bytes) -> None:
 
 def write_text(path: Path | str, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """A CSV file's text: the given columns (others dropped), floats written with repr so they read back exactly."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    return out.getvalue()
 
 
 def write_json(path: Path | str, obj: Any) -> None:

@@ -11,8 +11,6 @@ per evaluation to `layer_densities.csv`; the last row's layer densities are the 
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +70,7 @@ class DensityHistory:
     def to_csv(self) -> str:
         columns = ["iteration", "epoch", "density", *(f"density[{n}]" for n in self.names),
                    *(f"threshold[{n}]" for n in self.names)]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
-        return out.getvalue()
+        return fio.csv_text(columns, self.rows)
 
     def save(self, directory: Path) -> None:
         fio.write_text(Path(directory) / LAYER_DENSITIES_FILE, self.to_csv())

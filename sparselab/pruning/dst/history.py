@@ -1,8 +1,6 @@
 """The topology history: one row per update, rewritten atomically to `topology.csv` as it grows."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +30,7 @@ class TopologyHistory:
 
     def to_csv(self, tensor_names: list[str]) -> str:
         columns = [*FIXED_COLUMNS, *(f"density[{n}]" for n in tensor_names)]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
-        return out.getvalue()
+        return fio.csv_text(columns, self.rows)
 
     def save(self, directory: Path | str, tensor_names: list[str]) -> None:
         fio.write_text(Path(directory) / TOPOLOGY_FILE, self.to_csv(tensor_names))
