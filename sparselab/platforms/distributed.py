@@ -1,7 +1,7 @@
 """Data-parallel training under torchrun: one process per device, on one or many machines.
 
-Launch: `torchrun --nproc_per_node=K main.py <command> --platform=distributed ...` (see
-docs/scaling_out.md for several nodes). Each process reads torchrun's environment (RANK, WORLD_SIZE,
+Launch: `torchrun --nproc_per_node=K main.py <command> --platform=distributed ...` (the README's
+"Scaling out" section for several nodes). Each process reads torchrun's environment (RANK, WORLD_SIZE,
 LOCAL_RANK, MASTER_ADDR, ...), joins the default process group (NCCL on CUDA, with device
 cuda:LOCAL_RANK; Gloo on the CPU) and trains its shard of every global batch through
 DistributedDataParallel. Only rank 0 writes files and prints; the other ranks' stdout is silenced
