@@ -80,7 +80,8 @@ def test_readme_setup_commands_and_ci_agree():
     assert ci == [commands[1]]
     for name in ("requirements.txt", "requirements-dev.txt"):  # one dependency list: pyproject.toml
         lines = [line for line in (ROOT / name).read_text().splitlines() if line and not line.startswith("#")]
-        assert lines == (["-e ."] if name == "requirements.txt" else ["-e .[dev]"])
+        assert lines == (["torch==2.13.0", "-e ."] if name == "requirements.txt" else ["-e .[dev]"])
+    assert '"torch==2.13.0"' in (ROOT / "pyproject.toml").read_text()  # the same pin in both places
     assert (ROOT / "LICENSE").read_text().startswith("MIT License\n\nCopyright (c) 2026 the sparselab authors")
 
 
