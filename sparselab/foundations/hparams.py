@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import typing
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from sparselab.foundations.registry import Names
 from sparselab.foundations import usage
@@ -22,9 +22,11 @@ from sparselab.foundations.step import shown
 _UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
 
 
-def hparam(default: Any, help: str, *, choices: Iterable[str] | None = None, hashed: bool = True,
+def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str] | None = None, hashed: bool = True,
            hash_baseline: Any = _UNSET, step: str | None = None) -> Any:
     """Declare a bundle field: its default, its help text, optionally the accepted values.
+
+    `help` may be a function, called when the parser is built (help derived from a registry).
 
     `hashed=False` marks fields that do not change results (device, verbosity, evaluation cadence).
     `hash_baseline`: the value `canonical()` leaves out instead of the default. For a default that
@@ -189,7 +191,8 @@ class Hparams:
             flag = f"--{prefix}{f.name}"
             dest = f"{prefix}{f.name}"
             usage.note_flag(dest, cls, f.name)
-            help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse %-formats help
+            help_text = f.metadata.get("help", "")
+            help_text = (help_text() if callable(help_text) else help_text).replace("%", "%%")  # argparse %-formats
             choices = f.metadata.get("choices")
             suffix = f" (default: {shown})".replace("%", "%%")
             if choices:

@@ -48,3 +48,23 @@ class Derived(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._fixed) + len(self._registry)
+
+
+class Where(Mapping[str, Any]):
+    """The entries of `registry` whose value passes `keep`, read when used (a sub-registry that never
+    goes stale: e.g. the scores that rank whole channels)."""
+
+    def __init__(self, registry: Mapping[str, Any], keep: Callable[[Any], bool]) -> None:
+        self._registry, self._keep = registry, keep
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._registry[name]
+        if not self._keep(value):
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, value in self._registry.items() if self._keep(value)])
+
+    def __len__(self) -> int:
+        return sum(1 for value in self._registry.values() if self._keep(value))

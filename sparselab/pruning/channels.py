@@ -29,8 +29,9 @@ import torch
 from torch import nn
 
 from sparselab.foundations.errors import UsageError
-from sparselab.pruning.hparams import CHANNEL_SCORES, PruningHparams
+from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.mask import Mask
+from sparselab.pruning.scores import CHANNEL_SCORE_MODULES
 from sparselab.pruning.select import keep_top_k, largest_remainder
 
 
@@ -106,22 +107,23 @@ def alive(mask: Mask, group: ChannelGroup, shape: torch.Size) -> torch.Tensor:
 
 
 def channel_scores(model: nn.Module, groups: list[ChannelGroup], strategy: str) -> dict[str, torch.Tensor]:
+    """The registered channel score of every group's output channels (`pruning.scores`, `channels = True`)."""
+    if strategy not in CHANNEL_SCORE_MODULES:
+        raise UsageError(f"unknown channel score {strategy!r}; choose from {', '.join(CHANNEL_SCORE_MODULES)}")
+    score = CHANNEL_SCORE_MODULES[strategy].channel_score
     params = dict(model.named_parameters())
     out = {}
     for g in groups:
         w = params[g.producer].detach().float().cpu().reshape(params[g.producer].shape[0], -1)
-        if strategy == "filter_l1":
-            out[g.producer] = w.abs().sum(1)
-        elif strategy == "filter_l2":
-            out[g.producer] = w.pow(2).sum(1).sqrt()
-        elif strategy == "network_slimming":
-            if g.bn is None:
-                raise UsageError("network_slimming scores BatchNorm scales; this model has no BatchNorm after "
-                                 f"{g.producer}")
-            out[g.producer] = params[g.bn].detach().float().cpu().abs()
-        else:
-            raise UsageError(f"unknown channel score {strategy!r}; choose from {', '.join(CHANNEL_SCORES)}")
+        bn = params[g.bn].detach().float().cpu() if g.bn is not None else None
+        out[g.producer] = score(w, bn, g.producer)
     return out
+
+
+def channel_removal_count(strategy: str, fraction: float, total: int) -> int:
+    """Channels a level removes: the score's `channel_count` (network_slimming: ceil), else round(p * C)."""
+    count = getattr(CHANNEL_SCORE_MODULES[strategy], "channel_count", None)
+    return count(fraction, total) if count is not None else round(fraction * total)
 
 
 def channel_keep(scores: dict[str, torch.Tensor], live: dict[str, torch.Tensor], remove: int,
@@ -175,7 +177,7 @@ def prune_channels(model: nn.Module, counted: Mask, frozen: Mask, hparams: "Prun
     live = {g.producer: alive(counted, g, params[g.producer].shape) for g in groups}
     total = sum(int(a.sum()) for a in live.values())
     p = hparams.pruning_fraction
-    remove = math.ceil(p * total) if hparams.pruning_strategy == "network_slimming" else round(p * total)
+    remove = channel_removal_count(hparams.pruning_strategy, p, total)
     keep = channel_keep(scores, live, remove, hparams.pruning_distribution)
     new = apply_channels(model, counted, groups, keep)
     for name, m in frozen.items():

@@ -12,25 +12,28 @@ from typing import ClassVar
 from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.foundations.registry import Names
 from sparselab.pruning.distributions import DENSITY_RULES
-from sparselab.pruning.scores import SCORE_MODULES, unseeded_scores
+from sparselab.pruning.scores import (CHANNEL_SCORE_MODULES, SCORE_MODULES, WEIGHT_SCORE_MODULES, help_text,
+                                      scores_seeing, unseeded_scores)
 
 # The choices ARE the registries (one file + one registry line adds a strategy), read when used.
-SCORES = Names(SCORE_MODULES)
+SCORES = Names(WEIGHT_SCORE_MODULES)  # scores of single weights
 DISTRIBUTIONS = Names(DENSITY_RULES, fixed=("global", "layerwise"))  # + the rules of pruning/allocate.py
 ERK_FAMILY = ("er", "erk", "erk_plus")
 COUNT_RULES = ("prunable", "openlth")
-CHANNEL_SCORES = ("filter_l1", "filter_l2", "network_slimming")  # `pruning.channels`: whole output channels
+CHANNEL_SCORES = Names(CHANNEL_SCORE_MODULES)  # `pruning.channels`: whole output channels
 CHANNEL_DISTRIBUTIONS = ("global", "layerwise")
-STRATEGIES = Names(SCORE_MODULES, after=CHANNEL_SCORES)  # --pruning_strategy: weight scores, then channel scores
+STRATEGIES = Names(SCORE_MODULES)  # --pruning_strategy: every score, in registry order
+LEVEL_DATA = {"none": "no data", "batches": "--pruning_batches training batches",
+              "per_class": "a class-balanced sample of 10 training examples per class"}
 
-STRATEGY_HELP = (
-    "score of each weight: magnitude |w| (data-free); gradient |w dL/dw| on --pruning_batches training batches, "
-    "eval mode; random (seeded, data-free); snip |w dL/dw| on --pruning_batches training batches, train mode "
-    "(batch statistics); grasp w*(Hg) on a class-balanced sample of 10 training examples per class, train mode, "
-    "temperature 200; synflow |w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
-    "data-free, 100 rounds. Channel pruning (whole filters, pruning/channels.py): filter_l1 / filter_l2 norm of "
-    "each filter, network_slimming |gamma| of its BatchNorm; removable: the inner conv of every ResNet block, "
-    "the hidden units of a LeNet")
+
+def strategy_help() -> str:
+    """--pruning_strategy's help, one entry per registered score (read when the parser is built)."""
+    return (f"score of each weight (higher = kept): {help_text(SCORES, LEVEL_DATA, rounds='100')}. Channel pruning "
+            f"(whole filters, pruning/channels.py): {help_text(CHANNEL_SCORES, LEVEL_DATA)}; removable: the inner "
+            "conv of every ResNet block, the hidden units of a LeNet")
+
+
 COUNT_RULE_HELP = (
     "how many weights a level removes: prunable = round(p * R) of the R remaining prunable weights; openlth = "
     "ceil(p * T) + 1 with T the remaining weights of ALL prunable tensors, ignored and dense ones included "
@@ -51,7 +54,7 @@ BALANCED_REDISTRIBUTE_HELP = (
 class PruningHparams(Hparams):
     section: ClassVar[str] = "pruning"
     _group: ClassVar[str] = "Pruning"
-    pruning_strategy: str = hparam("magnitude", STRATEGY_HELP, choices=STRATEGIES)
+    pruning_strategy: str = hparam("magnitude", strategy_help, choices=STRATEGIES)
     pruning_fraction: float = hparam(0.2, "fraction of the remaining prunable weights removed per level "
                                           "(see --pruning_count_rule)")
     pruning_distribution: str = hparam("global", "how many weights each tensor keeps: global = one ranking over "
@@ -103,8 +106,9 @@ class PruningHparams(Hparams):
             out["fc_density"] = f"only erk_plus uses it (--pruning_distribution={d})"
         if d != "balanced":
             out["balanced_redistribute"] = f"only balanced uses it (--pruning_distribution={d})"
-        if s not in ("gradient", "snip"):
-            out["pruning_batches"] = f"only gradient and snip read training batches (--pruning_strategy={s})"
+        if s not in scores_seeing("batches"):
+            readers = " and ".join(scores_seeing("batches"))
+            out["pruning_batches"] = f"only {readers} read training batches (--pruning_strategy={s})"
         if s in unseeded_scores() or s in CHANNEL_SCORES:
             out["pruning_seed"] = f"{s} is deterministic and data-free"
         if s != "network_slimming":

@@ -16,20 +16,24 @@ from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES
-from sparselab.pruning.scores import unseeded_scores
+from sparselab.pruning.scores import help_text, unseeded_scores
 
 INIT_SCALES = ("none", "global_density", "layer_density")
 INIT_DISTRIBUTIONS = (*DISTRIBUTIONS, "str_induced_er")  # str_induced_er: layer ratios of an STR job
 RATIO_CRITERIA = ("snip", "grasp", "synflow")
 GRASP_SAMPLES_BEFORE = 10  # the hash baseline of --grasp_samples_per_class
 
-INIT_STRATEGY_HELP = (
-    "score used to prune at initialisation. random: seeded, data-free; magnitude |w|: data-free; snip |w dL/dw| "
-    "on ONE training batch (the training batch size), train mode (batch statistics); gradient: the same in "
-    "eval mode; grasp w*(Hg) on --grasp_samples_per_class training examples of every class, train mode, "
-    "temperature 200; synflow |w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
-    "data-free, --synflow_iterations rounds. Scoring batches come from the training set in their own seeded "
-    "order (--init_pruning_seed); SNIP does not re-initialise the scored copy")
+INIT_DATA = {"none": "no data", "batches": "ONE training batch (the training batch size)",
+             "per_class": "--grasp_samples_per_class training examples of every class"}
+
+
+def init_strategy_help() -> str:
+    """--init_pruning_strategy's help, one entry per registered weight score."""
+    return (f"score used to prune at initialisation: {help_text(SCORES, INIT_DATA, rounds='--synflow_iterations')}. "
+            "Scoring batches come from the training set in their own seeded order (--init_pruning_seed); SNIP "
+            "does not re-initialise the scored copy")
+
+
 INIT_DISTRIBUTION_HELP = (
     "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all "
     "counted weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for "
@@ -45,7 +49,7 @@ class InitPruningHparams(Hparams):
                                               "in (0, 1]: exactly round(d * N) are kept (balanced: fewer, see "
                                               "--init_balanced_redistribute); tensors in --dense_layers are not "
                                               "counted (default: no pruning at initialisation)")
-    init_pruning_strategy: str = hparam("random", INIT_STRATEGY_HELP, choices=SCORES)
+    init_pruning_strategy: str = hparam("random", init_strategy_help, choices=SCORES)
     init_pruning_distribution: str | None = hparam(None, INIT_DISTRIBUTION_HELP, choices=INIT_DISTRIBUTIONS,
                                                    hash_baseline="erk")
     init_scale: str = hparam("none", "rescale the kept weights by 1/sqrt(density): none, the overall density, "

@@ -5,19 +5,26 @@ the currently kept weights are candidates, so values at pruned positions do not 
 module that sets `iterative = True` also provides `session(model, context) -> (mask -> scores)` and
 is re-evaluated over a schedule of densities inside one pruning call (SynFlow).
 
-Adding a score: one file with `score(model, mask, context)` and one line below.
+Every module also says, for the help of the flags that choose it (`help_text`), `description`
+(one line), `data` (what the criterion sees: "none", "batches" = training batches, "per_class" = a
+class-balanced sample) and `seeded` (default True: --pruning_seed / --init_pruning_seed apply). A
+module with `channels = True` ranks whole output channels instead (`channel_score`, used by
+`pruning.channels`); the other scores rank single weights.
+
+Adding a score: one file with `score(model, mask, context)` (or `channel_score`) and one line below.
 """
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import torch
 
-from sparselab.foundations.registry import Derived
+from sparselab.foundations.registry import Derived, Where
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
-from sparselab.pruning.scores import gradient, grasp, magnitude, random, snip, synflow
+from sparselab.pruning.scores import (filter_l1, filter_l2, gradient, grasp, magnitude, network_slimming, random, snip,
+                                      synflow)
 
 ScoreFn = Callable[[torch.nn.Module, Mask, ScoreContext], dict[str, torch.Tensor]]
 
@@ -28,13 +35,43 @@ SCORE_MODULES: dict[str, ModuleType] = {
     "snip": snip,
     "grasp": grasp,
     "synflow": synflow,
+    "filter_l1": filter_l1,
+    "filter_l2": filter_l2,
+    "network_slimming": network_slimming,
 }
-SCORES: Mapping[str, ScoreFn] = Derived(SCORE_MODULES, lambda name, module: module.score)  # live view
+
+
+def ranks_channels(module: ModuleType) -> bool:
+    return bool(getattr(module, "channels", False))
+
+
+# Live views: a line added to SCORE_MODULES (in this file or in a test) is seen by every one of them.
+WEIGHT_SCORE_MODULES: Mapping[str, ModuleType] = Where(SCORE_MODULES, lambda module: not ranks_channels(module))
+CHANNEL_SCORE_MODULES: Mapping[str, ModuleType] = Where(SCORE_MODULES, ranks_channels)
+SCORES: Mapping[str, ScoreFn] = Derived(WEIGHT_SCORE_MODULES, lambda name, module: module.score)
 
 
 def unseeded_scores() -> tuple[str, ...]:
     """Deterministic, data-free scores (a module with `seeded = False`): --pruning_seed does not apply."""
     return tuple(name for name, module in SCORE_MODULES.items() if not getattr(module, "seeded", True))
+
+
+def scores_seeing(data: str) -> tuple[str, ...]:
+    """The scores whose criterion sees `data` ("none", "batches", "per_class")."""
+    return tuple(name for name, module in SCORE_MODULES.items() if getattr(module, "data", "none") == data)
+
+
+def help_text(names: Sequence[str], sees: Mapping[str, str], **fill: str) -> str:
+    """One entry per score: `name: description, sees <data>, seeded|deterministic`. `sees` spells each
+    kind of data for the flag at hand (e.g. which flag sets the number of batches); `fill` fills the
+    descriptions' placeholders (SynFlow's `{rounds}`)."""
+    entries = []
+    for name in names:
+        module = SCORE_MODULES[name]
+        seeded = "seeded" if getattr(module, "seeded", True) else "deterministic"
+        description = getattr(module, "description", "").format(**fill)
+        entries.append(f"{name}: {description}, sees {sees[getattr(module, 'data', 'none')]}, {seeded}")
+    return "; ".join(entries)
 
 
 def is_iterative(name: str) -> bool:

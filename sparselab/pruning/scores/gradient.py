@@ -12,6 +12,9 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores.common import saliency
 
+data = "batches"
+description = "|w dL/dw|, eval mode"
+
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
     return saliency(model, mask, context, "gradient", train_mode=False)

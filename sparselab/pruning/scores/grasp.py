@@ -17,6 +17,8 @@ from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores.common import masked_weights, working_copy
 
 CHUNK = 256
+data = "per_class"
+description = "w*(Hg), train mode, temperature 200"
 
 
 def balanced_sample(model: torch.nn.Module, context: ScoreContext, per_class: int) -> Batch:

@@ -7,6 +7,8 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 
 seeded = False  # deterministic and data-free: --pruning_seed does not apply
+data = "none"
+description = "|w|"
 
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:

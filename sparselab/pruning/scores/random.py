@@ -11,6 +11,9 @@ from sparselab.foundations.seeds import derive_seed
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 
+data = "none"
+description = "uniform noise per (seed, level, tensor)"
+
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
     out = {}

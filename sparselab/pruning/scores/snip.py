@@ -11,6 +11,9 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores.common import saliency
 
+data = "batches"
+description = "|w dL/dw|, train mode (batch statistics)"
+
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
     return saliency(model, mask, context, "snip", train_mode=True)
