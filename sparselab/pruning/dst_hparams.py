@@ -9,9 +9,11 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.registry import Names
 from sparselab.foundations.step import validate_step_string
+from sparselab.pruning.dst.methods import DST_METHODS, help_text
 
-DST_METHODS = ("set", "rigl", "momentum", "granet")
+METHODS = Names(DST_METHODS)  # --dst: the registry's names, read when used
 DROP_SCHEDULES = ("cosine", "constant", "linear")
 
 
@@ -19,9 +21,7 @@ DROP_SCHEDULES = ("cosine", "constant", "linear")
 class DSTHparams(Hparams):
     section: ClassVar[str] = "dst"
     _group: ClassVar[str] = "Dynamic sparse training"
-    dst: str | None = hparam(None, "move the mask during training: set (random growth), rigl (gradient growth), "
-                                   "momentum (dense-gradient momentum growth), granet (gradual global magnitude "
-                                   "pruning plus gradient growth); default: the mask is fixed", choices=DST_METHODS)
+    dst: str | None = hparam(None, help_text, choices=METHODS)
     dst_update_frequency: int = hparam(100, "iterations between two topology updates")
     dst_drop_fraction: float = hparam(0.3, "fraction of each layer's active weights dropped (and regrown) at the "
                                            "first update (RigL: 0.3, FreeTickets: 0.5)")
@@ -54,8 +54,8 @@ class DSTHparams(Hparams):
                             ("--dst_final_density", self.dst_final_density)):
             if value is not None:
                 require(0 < value <= 1, f"{flag} must be in (0, 1], got {value}")
-        if self.dst == "granet":
-            require(self.dst_final_density is not None, "--dst=granet needs --dst_final_density")
+        if self.prunes:
+            require(self.dst_final_density is not None, f"--dst={self.dst} needs --dst_final_density")
             if self.dst_init_density is not None:
                 require(self.dst_final_density < self.dst_init_density,
                         f"--dst_final_density ({self.dst_final_density}) must be below --dst_init_density "
@@ -64,17 +64,18 @@ class DSTHparams(Hparams):
             for flag, value in (("--dst_init_density", self.dst_init_density),
                                 ("--dst_final_density", self.dst_final_density),
                                 ("--dst_prune_end", self.dst_prune_end)):
-                require(value is None, f"{flag} is only for --dst=granet (got --dst={self.dst})")
+                require(value is None, f"{flag} is only for --dst={self._pruning_methods} (got --dst={self.dst})")
 
     def inapplicable(self) -> dict[str, str]:
         if not self.enabled:
             return {f.name: "the mask is fixed without --dst" for f in dataclasses.fields(self) if f.name != "dst"}
         out: dict[str, str] = {}
-        if self.dst != "granet":
+        if not self.prunes:
             for name in ("dst_init_density", "dst_final_density", "dst_prune_start", "dst_prune_end"):
-                out[name] = f"only --dst=granet prunes during training (--dst={self.dst})"
-        if self.dst != "set":
-            out["dst_seed"] = f"only --dst=set grows at random (--dst={self.dst})"
+                out[name] = f"only --dst={self._pruning_methods} prunes during training (--dst={self.dst})"
+        if not DST_METHODS[self.dst].seeded:
+            seeded = "|".join(n for n, m in DST_METHODS.items() if m.seeded)
+            out["dst_seed"] = f"only --dst={seeded} grows at random (--dst={self.dst})"
         return out
 
     @property
@@ -84,4 +85,8 @@ class DSTHparams(Hparams):
     @property
     def prunes(self) -> bool:
         """Whether the method lowers the density during training (GraNet), so it may start dense."""
-        return self.dst == "granet"
+        return self.dst is not None and DST_METHODS[self.dst].prunes
+
+    @property
+    def _pruning_methods(self) -> str:
+        return "|".join(n for n, m in DST_METHODS.items() if m.prunes)

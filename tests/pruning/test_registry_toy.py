@@ -1,14 +1,19 @@
-"""A new score and a new distribution are one file and one registry line each (here: monkeypatch lines),
-and then work through main.py: flags accept them, a lottery level prunes with them."""
+"""A new score, distribution and DST method are one file and one registry line each (here: monkeypatch
+lines), and then work through main.py: flags accept them, help lists them, a lottery level prunes with
+them, a `train` run moves its mask with the toy method."""
 from __future__ import annotations
 
 import pytest
 import toy_distribution
+import toy_dst
 import toy_score
 import torch
 
 from sparselab import main as cli
 from sparselab.pruning.distributions import DENSITY_RULES
+from sparselab.pruning.dst import load_final_mask
+from sparselab.pruning.dst.history import read_topology
+from sparselab.pruning.dst.methods import DST_METHODS
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores import SCORE_MODULES
 
@@ -16,6 +21,9 @@ from sparselab.pruning.scores import SCORE_MODULES
 def test_toy_score_and_distribution_run_a_lottery(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(SCORE_MODULES, "toy_index", toy_score)  # the score's registry line
     monkeypatch.setitem(DENSITY_RULES, "toy_uniform", toy_distribution.rule)  # the distribution's
+    with pytest.raises(SystemExit):
+        cli.main(["lottery", "--help"])
+    assert "toy_index: A toy score for the registry test" in capsys.readouterr().out  # its help line
     flags = [f"--root={tmp_path}", "--levels=1", "--training_steps=2it", "--pruning_strategy=toy_index",
              "--pruning_distribution=toy_uniform", "--pruning_fraction=0.5"]
     assert cli.main(["lottery", *flags]) == 0
@@ -30,9 +38,31 @@ def test_toy_score_and_distribution_run_a_lottery(tmp_path, monkeypatch, capsys)
         assert torch.equal(flat[flat.numel() - kept:], torch.ones(kept, dtype=flat.dtype)), name  # the toy score
 
 
+def test_toy_dst_method_trains_and_moves_the_mask(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(DST_METHODS, "toy_grow", toy_dst.method)  # the method's registry line
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    assert "toy_grow: toy growth: lowest flat index first" in capsys.readouterr().out  # help derives from it
+    flags = [f"--root={tmp_path}", "--training_steps=2it", "--init_density=0.5", "--dst=toy_grow",
+             "--dst_update_frequency=1"]  # one update, at iteration 1 (drop fraction 0.3 * cos schedule)
+    assert cli.main(["train", *flags]) == 0
+    assert cli.main(["train", *flags, "--print_path"]) == 0
+    job = capsys.readouterr().out.strip().splitlines()[-1]
+    start, final = Mask.load(job), load_final_mask(job)
+    assert final is not None and [int(r["moved"]) for r in read_topology(f"{job}/topology.csv")][0] > 0
+    sparse = [name for name in start.keys() if not start[name].all()]  # erk may keep the output layer dense
+    assert sparse
+    for name in sparse:
+        was_off = ~start[name].flatten()
+        grown = (final[name].flatten() & was_off).nonzero().flatten()
+        assert len(grown) > 0, name
+        assert torch.equal(grown, was_off.nonzero().flatten()[:len(grown)]), name  # the first inactive ones
+
+
 def test_unregistered_names_are_refused(capsys):
-    assert "toy_index" not in SCORE_MODULES  # the monkeypatched line is gone again
-    with pytest.raises(SystemExit) as exit:
-        cli.main(["lottery", "--pruning_strategy=toy_index", "--print_path"])
-    assert exit.value.code == 2
-    assert "unknown value 'toy_index'" in capsys.readouterr().err
+    assert "toy_index" not in SCORE_MODULES and "toy_grow" not in DST_METHODS  # monkeypatched lines are gone
+    for flags in (["lottery", "--pruning_strategy=toy_index"], ["train", "--dst=toy_grow"]):
+        with pytest.raises(SystemExit) as exit:
+            cli.main([*flags, "--print_path"])
+        assert exit.value.code == 2
+        assert f"unknown value '{flags[1].split('=')[1]}'" in capsys.readouterr().err

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import torch
 
@@ -14,10 +14,12 @@ from sparselab.foundations.seeds import derive_seed, seed_or_default
 from sparselab.foundations.step import parse_iterations
 from sparselab.pruning.dst.hook import DSTHook
 from sparselab.pruning.dst.plan import DSTPlan
-from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.report import density_report, mask_report
+
+if TYPE_CHECKING:  # dst_hparams reads the method registry of this package: no import at run time
+    from sparselab.pruning.dst_hparams import DSTHparams
 
 FINAL_MASK_FILE = layout.FINAL_MASK
 FINAL_REPORT_FILE = layout.FINAL_SPARSITY_REPORT

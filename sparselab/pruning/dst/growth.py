@@ -1,4 +1,5 @@
-"""Growth scores: which inactive positions a topology update activates (largest score first).
+"""Growth scores: which inactive positions a topology update activates (largest score first). The
+methods that use them are registered in `pruning/dst/methods.py`.
 
   random    uniform noise from a generator seeded by (seed, iteration, tensor)  (SET)
   gradient  |dL/dw| of the current mini-batch; dense, because pruned weights are zero but autograd
@@ -27,7 +28,7 @@ class GrowthInputs:
 GrowthScore = Callable[[GrowthInputs], dict[str, torch.Tensor]]
 
 
-def _random(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
+def random_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
     out = {}
     for name, p in inputs.params.items():
         generator = torch.Generator(device=p.device)
@@ -36,14 +37,12 @@ def _random(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
     return out
 
 
-def _gradient(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
+def gradient_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
     return {name: p.grad.detach().abs() if p.grad is not None else torch.zeros_like(p)
             for name, p in inputs.params.items()}
 
 
-def _momentum(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
+def momentum_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
     return {name: inputs.momentum[name].abs() if name in inputs.momentum else torch.zeros_like(p)
             for name, p in inputs.params.items()}
 
-
-GROWTH: dict[str, GrowthScore] = {"random": _random, "gradient": _gradient, "momentum": _momentum}

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from sparselab.foundations.errors import UsageError
-from sparselab.pruning.dst.growth import GROWTH, GrowthInputs
+from sparselab.pruning.dst.growth import GrowthInputs
 from sparselab.pruning.dst.history import TopologyHistory
 from sparselab.pruning.dst.plan import DSTPlan
 from sparselab.pruning.dst.topology import global_magnitude, prune_and_regrow
@@ -68,7 +68,7 @@ class DSTHook(MaskHook):
     @torch.no_grad()
     def before_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None:
         self._bind(model)
-        if self.plan.growth == "momentum":
+        if self.plan.spec.momentum:
             self._accumulate_momentum(model)
         if self.plan.is_update(iteration):
             self.update(model, optimizer, iteration)
@@ -124,7 +124,7 @@ class DSTHook(MaskHook):
         fraction = self.plan.fraction(iteration)
         grown: dict[str, torch.Tensor] = {}
         if fraction > 0:
-            scores = GROWTH[self.plan.growth](GrowthInputs(params=params, momentum=self.momentum,
+            scores = self.plan.spec.grow(GrowthInputs(params=params, momentum=self.momentum,
                                                            seed=self.plan.seed, iteration=iteration))
             candidates = {n: ~m for n, m in before.items()}
             current, grown = prune_and_regrow(params, current, candidates, scores, fraction,

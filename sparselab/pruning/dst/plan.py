@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.step import parse_iterations
+from sparselab.pruning.dst.methods import DST_METHODS, DSTMethod
 from sparselab.pruning.dst.schedule import cubic_density, drop_fraction
-from sparselab.pruning.dst_hparams import DSTHparams
 
-# Which growth score each method uses (see pruning/dst/growth.py).
-METHOD_GROWTH: dict[str, str] = {"set": "random", "rigl": "gradient", "momentum": "momentum", "granet": "gradient"}
+if TYPE_CHECKING:  # dst_hparams reads the method registry of this package: no import at run time
+    from sparselab.pruning.dst_hparams import DSTHparams
+
 DEFAULT_END_FRACTION = 0.75  # RigL stops updating at 75 % of training
 
 
@@ -38,8 +39,8 @@ class DSTPlan:
     pattern: tuple[int, int] | None = None  # N:M growth constraint (`pruning.pattern`)
 
     def __post_init__(self) -> None:
-        if self.method not in METHOD_GROWTH:
-            raise UsageError(f"--dst: unknown method {self.method!r}; choose from {', '.join(METHOD_GROWTH)}")
+        if self.method not in DST_METHODS:
+            raise UsageError(f"--dst: unknown method {self.method!r}; choose from {', '.join(DST_METHODS)}")
         if self.update_frequency < 1:
             raise UsageError(f"--dst_update_frequency must be >= 1 iteration, got {self.update_frequency}")
         if self.prunes and self.prune_end < self.prune_start:
@@ -69,12 +70,13 @@ class DSTPlan:
 
     # ----- rules ----------------------------------------------------------------------------------
     @property
-    def growth(self) -> str:
-        return METHOD_GROWTH[self.method]
+    def spec(self) -> DSTMethod:
+        """The registered method (`pruning/dst/methods.py`): its growth score and whether it prunes."""
+        return DST_METHODS[self.method]
 
     @property
     def prunes(self) -> bool:
-        return self.method == "granet"
+        return self.spec.prunes
 
     def periodic(self, iteration: int) -> bool:
         return iteration > 0 and iteration % self.update_frequency == 0

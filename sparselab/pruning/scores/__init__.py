@@ -64,12 +64,14 @@ def scores_seeing(data: str) -> tuple[str, ...]:
 def help_text(names: Sequence[str], sees: Mapping[str, str], **fill: str) -> str:
     """One entry per score: `name: description, sees <data>, seeded|deterministic`. `sees` spells each
     kind of data for the flag at hand (e.g. which flag sets the number of batches); `fill` fills the
-    descriptions' placeholders (SynFlow's `{rounds}`)."""
+    descriptions' placeholders (SynFlow's `{rounds}`). A module without `description`: its docstring's
+    first line."""
     entries = []
     for name in names:
         module = SCORE_MODULES[name]
         seeded = "seeded" if getattr(module, "seeded", True) else "deterministic"
-        description = getattr(module, "description", "").format(**fill)
+        own = getattr(module, "description", None)
+        description = own.format(**fill) if own else (module.__doc__ or "").strip().split("\n")[0]
         entries.append(f"{name}: {description}, sees {sees[getattr(module, 'data', 'none')]}, {seeded}")
     return "; ".join(entries)
 
