@@ -28,12 +28,11 @@ from torch import nn
 from sparselab.pruning.allocate import AllocationRequest, select_counts
 from sparselab.pruning.connectivity import check_connectivity, repair_flow
 from sparselab.pruning.context import ScoreContext
-from sparselab.pruning.distributions import RuleOptions
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask, check_names, output_weight_name
 from sparselab.pruning.pattern import Pattern, check_density
 from sparselab.pruning.ortho import looks_linear_, ortho_repair
-from sparselab.pruning.prune import check_strategy, prune_to_density
+from sparselab.pruning.prune import check_strategy, prune_to_density, rule_options
 from sparselab.pruning.scores import SCORE_MODULES, SCORES, is_iterative
 
 __all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept", "init_weights"]
@@ -78,16 +77,6 @@ def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repa
         ortho_repair(model, mask, hparams.ortho_repair_steps, hparams.ortho_repair_lr)
 
 
-def layer_ratio_options(hparams: InitPruningHparams) -> dict:
-    """RuleOptions fields of str_induced_er: the layer densities of a finished STR job."""
-    if hparams.init_pruning_distribution != "str_induced_er" or hparams.str_ratios_from is None:
-        return {}
-    from sparselab.pruning.str_ import read_str_densities
-
-    ratios, overall = read_str_densities(hparams.str_ratios_from)
-    return {"layer_ratios": tuple(sorted(ratios.items())), "ratio_total": overall}
-
-
 def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
                   ignore: Iterable[str] = (), pattern: Pattern | None = None) -> Mask:
     """The initial mask (all ones over the counted tensors when `--init_density` is not set).
@@ -114,10 +103,8 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
                                      context, fixed=fixed, allow_empty=True)
         new = ratio_only(model, mask, criterion, hparams.init_pruning_strategy, context)
     else:
-        options = RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute),
-                              **layer_ratio_options(hparams))
         new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
-                               hparams.init_pruning_distribution, context, options=options, fixed=fixed,
+                               hparams.init_pruning_distribution, context, options=rule_options(hparams), fixed=fixed,
                                allow_empty=True, pattern=pattern)
     if hparams.repair_flow:
         new = repair_flow(model, new)

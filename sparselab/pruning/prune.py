@@ -22,15 +22,27 @@ from sparselab.pruning.allocate import ALLOCATIONS, AllocationRequest
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.distributions import RuleOptions
 from sparselab.pruning.hparams import PruningHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask, check_names, output_weight_name, prunable_names
 from sparselab.pruning.pattern import Pattern, eligible
 from sparselab.pruning.scores import SCORE_MODULES, SCORES, is_iterative
 from sparselab.pruning.select import keep_top_k
 
 
-def rule_options(hparams: PruningHparams) -> RuleOptions:
-    return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density,
-                       balanced_redistribute=bool(hparams.balanced_redistribute))
+def rule_options(hparams: PruningHparams | InitPruningHparams) -> RuleOptions:
+    """The density rules' knobs of a bundle: the levels' (PruningHparams) or pruning at initialisation's
+    (InitPruningHparams: no --erk_power/--fc_density, its output layer is fixed by --init_fc_density
+    instead; str_induced_er reads its layer ratios from the finished STR job)."""
+    if isinstance(hparams, PruningHparams):
+        return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density,
+                           balanced_redistribute=bool(hparams.balanced_redistribute))
+    ratios: dict = {}
+    if hparams.init_pruning_distribution == "str_induced_er" and hparams.str_ratios_from is not None:
+        from sparselab.pruning.str_ import read_str_densities
+
+        layers, overall = read_str_densities(hparams.str_ratios_from)
+        ratios = {"layer_ratios": tuple(sorted(layers.items())), "ratio_total": overall}
+    return RuleOptions(balanced_redistribute=bool(hparams.init_balanced_redistribute), **ratios)
 
 
 def check_strategy(score: str, distribution: str) -> None:

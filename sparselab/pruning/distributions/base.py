@@ -22,7 +22,8 @@ OUTPUT_FLOOR = 0.2  # uniform_plus and erk_plus keep the output layer at least t
 @dataclass(frozen=True)
 class RuleOptions:
     """Knobs of the density rules. These defaults are the project's earlier rules (branches that build
-    RuleOptions() keep their meaning); the bundles pass the published values (`pruning.prune.rule_options`)."""
+    RuleOptions() keep their meaning); the bundles pass the published values through the one builder
+    `pruning.prune.rule_options` (levels and pruning at initialisation)."""
     erk_power: float = 1.0
     fc_density: float | None = None    # erk_plus: fixed output density; None = ERK but at least output_floor
     output_floor: float = OUTPUT_FLOOR
