@@ -12,14 +12,20 @@ MAX_BATCH_SIZE = 2**20
 MAX_IMAGE_SIZE = 4096
 
 
+def dataset_name_help() -> str:
+    """--dataset_name's help: every name of the dataset registry (`datasets/registry.py`)."""
+    from sparselab.datasets.registry import REGISTRY
+
+    return (f"dataset registry name ({', '.join(REGISTRY)}); tables: breast_cancer (456 train / 113 test, 30 "
+            "features) and wine (142 / 36, 13 features) bundled with scikit-learn, csv (--csv_file): 20 % of each "
+            "class (seed 0) is the test set, features standardised with train statistics")
+
+
 @dataclasses.dataclass(frozen=True)
 class DatasetHparams(Hparams):
     section: ClassVar[str] = "dataset"
     _group: ClassVar[str] = "Dataset"
-    dataset_name: str = hparam(
-        "digits", "dataset registry name (digits, mnist, fashion_mnist, cifar10, ...); tables: breast_cancer (456 train "
-                  "/ 113 test, 30 features) and wine (142 / 36, 13 features) bundled with scikit-learn, csv (--csv_file): "
-                  "20 % of each class (seed 0) is the test set, features standardised with train statistics")
+    dataset_name: str = hparam("digits", dataset_name_help)
     batch_size: int = hparam(128, "training mini-batch size (split across ranks when distributed)")
     do_not_augment: bool = hparam(False, "turn off training-set augmentation")
     subsample_fraction: float | None = hparam(None, "keep this fraction of the training set")

@@ -5,17 +5,26 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.foundations.registry import Names
+from sparselab.models.initializers import BATCHNORM_INITIALIZERS, WEIGHT_INITIALIZERS
+
+
+def model_name_help() -> str:
+    """--model_name's help: the name pattern of every registered family (`models/registry.py: FAMILIES`)."""
+    from sparselab.models.registry import FAMILIES
+
+    return f"model name pattern: {'; '.join(family.DISPLAY for family in FAMILIES)}"
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelHparams(Hparams):
     section: ClassVar[str] = "model"
     _group: ClassVar[str] = "Model"
-    model_name: str = hparam("lenet_300_100", "model name pattern (lenet_300_100, cifar_resnet_20, cifar_vgg_16, ...)")
+    model_name: str = hparam("lenet_300_100", model_name_help)
     model_init: str = hparam("kaiming_normal", "weight initialiser",
-                             choices=("kaiming_normal", "kaiming_uniform", "orthogonal", "binary"))
+                             choices=Names(WEIGHT_INITIALIZERS))
     batchnorm_init: str = hparam("uniform", "BatchNorm initialiser",
-                                 choices=("uniform", "fixed", "oneone", "positivenegative"))
+                                 choices=Names(BATCHNORM_INITIALIZERS))
     init_seed: int | None = hparam(None, "seed of the initialisation (default: derived from the replicate)")
 
     def validate(self) -> None:
