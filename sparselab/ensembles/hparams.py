@@ -73,14 +73,17 @@ class EnsembleHparams(Hparams):
 
 def check_combination(ensemble: EnsembleHparams, dst_method: str | None, init_density: float | None) -> None:
     """Flags that cannot work together, reported before anything is written."""
+    from sparselab.pruning.dst.methods import DST_METHODS
+
     if ensemble.ensemble == "edst":
-        if dst_method not in ("set", "rigl", "momentum"):
-            raise UsageError(f"--ensemble=edst needs --dst=set|rigl|momentum (got --dst={dst_method})")
+        moving = "|".join(name for name, m in DST_METHODS.items() if not m.prunes)  # EDST keeps the density
+        if dst_method not in DST_METHODS or DST_METHODS[dst_method].prunes:
+            raise UsageError(f"--ensemble=edst needs --dst={moving} (got --dst={dst_method})")
         if init_density is None or init_density >= 1:
             raise UsageError("--ensemble=edst needs a sparse start: give --init_density in (0, 1)")
     elif ensemble.ensemble == "dst":
         if dst_method is None:
-            raise UsageError("--ensemble=dst needs --dst=set|rigl|momentum|granet (its members are dynamic "
+            raise UsageError(f"--ensemble=dst needs --dst={'|'.join(DST_METHODS)} (its members are dynamic "
                              "sparse runs)")
     elif ensemble.ensemble == "pf":
         if dst_method is not None or init_density is not None:

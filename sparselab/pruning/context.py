@@ -50,6 +50,8 @@ class ScoreContext:
     def scoring_batches(self, score: str) -> Iterator[Batch]:
         """The first `num_batches` training batches; UsageError when the context has no data."""
         if self.batches is None:
+            from sparselab.pruning.scores import data_free_scores
+
             raise UsageError(f"pruning score {score!r} needs training data; the caller gave none "
-                             f"(data-free scores: magnitude, random, synflow)")
+                             f"(data-free scores: {data_free_scores()})")
         return itertools.islice(iter(self.batches()), self.num_batches)

@@ -61,6 +61,11 @@ def scores_seeing(data: str) -> tuple[str, ...]:
     return tuple(name for name, module in SCORE_MODULES.items() if getattr(module, "data", "none") == data)
 
 
+def data_free_scores() -> str:
+    """The weight scores that see no data, for error messages ("magnitude, random, synflow")."""
+    return ", ".join(name for name in scores_seeing("none") if name in WEIGHT_SCORE_MODULES)
+
+
 def help_text(names: Sequence[str], sees: Mapping[str, str], **fill: str) -> str:
     """One entry per score: `name: description, sees <data>, seeded|deterministic`. `sees` spells each
     kind of data for the flag at hand (e.g. which flag sets the number of batches); `fill` fills the

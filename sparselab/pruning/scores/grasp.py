@@ -26,8 +26,10 @@ def balanced_sample(model: torch.nn.Module, context: ScoreContext, per_class: in
     if context.class_balanced_batch is not None:
         return context.class_balanced_batch(per_class)
     if context.batches is None:
+        from sparselab.pruning.scores import data_free_scores
+
         raise UsageError("pruning score 'grasp' needs training data; the caller gave none "
-                         "(data-free scores: magnitude, random, synflow)")
+                         f"(data-free scores: {data_free_scores()})")
     num_classes = getattr(model, "num_classes", None)
     xs: list[torch.Tensor] = []
     ys: list[torch.Tensor] = []
