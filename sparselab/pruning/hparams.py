@@ -27,6 +27,10 @@ LEVEL_DATA = {"none": "no data", "batches": "--pruning_batches training batches"
               "per_class": "a class-balanced sample of 10 training examples per class"}
 
 
+def _batch_readers() -> str:
+    return " and ".join(scores_seeing("batches"))
+
+
 def strategy_help() -> str:
     """--pruning_strategy's help, one entry per registered score (read when the parser is built)."""
     return (f"score of each weight (higher = kept): {help_text(SCORES, LEVEL_DATA, rounds='100')}. Channel pruning "
@@ -62,8 +66,8 @@ class PruningHparams(Hparams):
                                                  "tensor; or a density rule", choices=DISTRIBUTIONS)
     pruning_layers_to_ignore: str = hparam("", "comma list of tensor names neither pruned nor counted by the "
                                                "levels (a tensor pruned at initialisation keeps that mask)")
-    pruning_batches: int = hparam(1, "training batches whose gradients gradient and snip use (one batch of the "
-                                     "training batch size each)")
+    pruning_batches: int = hparam(1, lambda: f"training batches whose gradients {_batch_readers()} use (one batch "
+                                             "of the training batch size each)")
     pruning_seed: int | None = hparam(None, "seed of random scores and of the scoring batches "
                                             "(default: derived from the replicate)")
     erk_power: float = hparam(1.0, "exponent of the ER/ERK scale (1 = the published rule)")
@@ -107,8 +111,7 @@ class PruningHparams(Hparams):
         if d != "balanced":
             out["balanced_redistribute"] = f"only balanced uses it (--pruning_distribution={d})"
         if s not in scores_seeing("batches"):
-            readers = " and ".join(scores_seeing("batches"))
-            out["pruning_batches"] = f"only {readers} read training batches (--pruning_strategy={s})"
+            out["pruning_batches"] = f"only {_batch_readers()} read training batches (--pruning_strategy={s})"
         if s in unseeded_scores() or s in CHANNEL_SCORES:
             out["pruning_seed"] = f"{s} is deterministic and data-free"
         if s != "network_slimming":
