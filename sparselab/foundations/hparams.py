@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import typing
 from typing import Any, Callable, ClassVar, Iterable, Mapping
 
@@ -128,7 +129,7 @@ class Hparams:
     # ----- field introspection -------------------------------------------------------------
     @classmethod
     def field_type(cls, name: str) -> tuple[type, bool]:
-        return scalar_type(typing.get_type_hints(cls)[name])
+        return _field_types(cls)[name]
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -266,3 +267,11 @@ def require(condition: bool, message: str) -> None:
     """Validation helper: raise `UsageError(message)` unless `condition` holds."""
     if not condition:
         raise UsageError(message)
+
+
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> dict[str, tuple[type, bool]]:
+    """(scalar type, optional) of each field of a bundle class: resolving the annotations costs about
+    2 ms per bundle, and a 30-level run constructs bundles hundreds of times."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: scalar_type(hints[f.name]) for f in dataclasses.fields(cls)}

@@ -16,19 +16,23 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
+from sparselab.models.inference import evaluation_model
 from sparselab.training.precision import autocast
 
 
 @torch.inference_mode()
 def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
             precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(predicted class, per-example loss, labels) for every example, in loader order, on the device."""
+    """(predicted class, per-example loss, labels) for every example, in loader order, on the device;
+    through `models.inference.evaluation_model` (BatchNorm folded, convolutions fused)."""
     was_training = model.training
     model.eval()
+    device = next(model.parameters(), torch.empty(0)).device
+    forward = evaluation_model(model, onednn=device.type == "cpu" and precision == "fp32")
     preds, losses, labels = [], [], []
     for x, y in batches:
         with autocast(x.device, precision):
-            logits = model(x)
+            logits = forward(x)
         logits = logits.float()
         losses.append(F.cross_entropy(logits, y, reduction="none"))
         preds.append(logits.argmax(dim=1))

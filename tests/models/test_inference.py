@@ -1,0 +1,72 @@
+"""Evaluation graphs (models/inference.py): BatchNorm folding by hand, fused graphs equal eager ones."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import fx, nn
+
+from sparselab.models import registry
+from sparselab.models.inference import evaluation_model, fold_batchnorm
+
+
+def test_fold_batchnorm_matches_a_hand_computation() -> None:
+    conv = nn.Conv2d(1, 2, 1, bias=True)
+    bn = nn.BatchNorm2d(2, eps=0.0)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([2.0, -1.0]).view(2, 1, 1, 1))
+        conv.bias.copy_(torch.tensor([1.0, 0.5]))
+        bn.running_mean.copy_(torch.tensor([3.0, 1.0]))
+        bn.running_var.copy_(torch.tensor([4.0, 0.25]))
+        bn.weight.copy_(torch.tensor([0.5, 2.0]))
+        bn.bias.copy_(torch.tensor([1.0, -1.0]))
+    weight, bias = fold_batchnorm(conv, bn)
+    # channel 0: scale 0.5 / 2 = 0.25 -> w 0.5, b (1 - 3) * 0.25 + 1 = 0.5
+    # channel 1: scale 2 / 0.5 = 4    -> w -4, b (0.5 - 1) * 4 - 1 = -3
+    assert weight.flatten().tolist() == [0.5, -4.0]
+    assert bias.tolist() == [0.5, -3.0]
+
+
+def _trained_statistics(model: nn.Module, shape: tuple[int, ...]) -> nn.Module:
+    torch.manual_seed(1)
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(16, *shape))  # running statistics away from (0, 1)
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", ["cifar_resnet_8", "cifar_vgg_11"])
+@pytest.mark.parametrize("onednn", [True, False])
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_fused_graph_computes_the_eager_forward(name: str, onednn: bool, channels_last: bool) -> None:
+    shape = (3, 32, 32)
+    model = _trained_statistics(registry.build(name, shape, 10, seed=0), shape)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(4, *shape).contiguous(memory_format=layout)
+    fused = evaluation_model(model, onednn=onednn)
+    assert isinstance(fused, fx.GraphModule)
+    assert sum("_evaluation_fused" in str(n.target) for n in fused.graph.nodes) > 0
+    assert not any(isinstance(m, nn.BatchNorm2d) for n in fused.graph.nodes if n.op == "call_module"
+                   for m in [fused.get_submodule(n.target)])
+    with torch.inference_mode():
+        torch.testing.assert_close(fused(x), model(x), rtol=1e-5, atol=1e-5)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the model is untouched
+
+
+class Untraceable(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.sum() > 0:  # data-dependent control flow: fx cannot trace it
+            return self.bn(self.conv(x))
+        return self.conv(x)
+
+
+@pytest.mark.parametrize("model", [Untraceable().eval(), registry.build("mnist_lenet_300_100", (1, 28, 28), 10).eval(),
+                                   registry.build("cifar_resnet_8", (3, 32, 32), 10).train()])
+def test_models_without_a_fusable_eval_graph_are_evaluated_as_they_are(model: nn.Module) -> None:
+    """Untraceable forward, no convolution, or a model in training mode: the model itself."""
+    assert evaluation_model(model, onednn=True) is model
