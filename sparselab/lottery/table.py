@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from sparselab.training import job
 from sparselab.training.metrics import collapse_reasons, mark_repeats
 
 if TYPE_CHECKING:
@@ -20,8 +19,8 @@ def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
     rows, collapsed = [], []
     noisy = False
     levels = list(levels)
-    dones = {lv: job.read_done(trunk.level_directory(lv)) for lv in levels
-             if job.is_done(trunk.level_directory(lv))}
+    store = trunk.store
+    dones = {lv: store.metrics(lv) for lv in levels if store.done(lv)}
     mark_repeats([dones[lv] for lv in sorted(dones)])
     for level in levels:
         if level not in dones:
