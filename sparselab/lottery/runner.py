@@ -209,7 +209,7 @@ class IterativeRunner(TrunkArgs, TrunkModel):
         if exp.primary:
             from sparselab.lottery.table import level_table
 
-            print(level_table(self, range(self.levels_args.levels + 1)), flush=True)
+            print(level_table(self.store, range(self.levels_args.levels + 1)), flush=True)
 
 
 TRUNK_RUNNERS: dict[str, type] = {name: make_trunk_command(IterativeRunner, p) for name, p in POLICIES.items()}
