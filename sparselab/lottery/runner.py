@@ -1,6 +1,7 @@
 """One iterative pruning runner, four commands: `lottery`, `rewindLR`, `finetune`, `scratch`. Each level is a
 job (lock, resume, `done.json`) in `foundations/layout.py`'s level folder; the mask of level L comes from
-pruning level L-1's final weights, the policy decides the start weights and schedule."""
+pruning level L-1's final weights (read through the trunk's `LevelStore`); the policy (plain data,
+interpreted by `lottery/starts.py`) decides the start weights and schedule."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
