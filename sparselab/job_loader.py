@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator
 
 from sparselab.foundations.errors import UsageError
 
@@ -105,8 +105,7 @@ def load_job(path: str | Path | Any, level: int | None = None) -> Job:
     """Load a finished job: a job directory, or a trunk experiment/replicate folder (its last finished
     level, or `level`), or a `sparselab.run` result. Damaged files raise UsageError naming them."""
     from sparselab.foundations import integrity
-    from sparselab.foundations import io as fio
-    from sparselab.training.job import HPARAMS_FILE
+    from sparselab.training.finished import load_finished
     from sparselab.training.metrics import METRICS_FILE, read_metrics
 
     path = job_directory(Path(getattr(path, "path", path)), level)
@@ -117,70 +116,9 @@ def load_job(path: str | Path | Any, level: int | None = None) -> Job:
         integrity.check_job(path)
     if "members" in result:
         raise UsageError(f"{path} is an ensemble; load one of its members: {', '.join(result['members'])}")
-    hparams = fio.read_json(path / HPARAMS_FILE)
-    data = _data(hparams, path)
-    model, mask = _model(path, hparams, data)
+    loaded = load_finished(path)
     metrics_path = path / METRICS_FILE
     metrics = read_metrics(metrics_path) if metrics_path.exists() else []
-    return Job(path=path, hparams=hparams, result=result, model=model, mask=mask, metrics=metrics, data=data)
+    return Job(path=path, hparams=loaded.hparams, result=result, model=loaded.model, mask=loaded.mask,
+               metrics=metrics, data=loaded.data)
 
-
-def _data(hparams: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    from sparselab.training.provenance import PROVENANCE_KEY, data_spec, dataset_section
-
-    recorded = hparams.get(PROVENANCE_KEY) or {}
-    if "input_shape" in recorded and "num_classes" in recorded:
-        return {k: recorded[k] for k in ("input_shape", "num_classes", "normalization") if k in recorded}
-    section = dataset_section(hparams)
-    if section is None:
-        raise UsageError(f"{path / 'hparams.json'} does not describe a dataset: not a training job")
-    return data_spec(section)
-
-
-def _section(hparams: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
-    for candidate in (hparams, hparams.get("trunk")):
-        if isinstance(candidate, Mapping) and isinstance(candidate.get(name), Mapping):
-            return candidate[name]
-    return None
-
-
-def _regained(hparams: Mapping[str, Any]) -> bool:
-    """Whether the job's own training regained its pruned weights (the retrain branch's re-dense)."""
-    def search(value: Any) -> bool:
-        if isinstance(value, Mapping):
-            return any((k == "regain_pruned_weights_steps" and v is not None) or search(v)
-                       for k, v in value.items() if k != "trunk")
-        return False
-    return search(hparams)
-
-
-def _model(path: Path, hparams: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Any, Any]:
-    import torch
-
-    from sparselab.foundations import io as fio
-    from sparselab.models import registry
-    from sparselab.models.hparams import ModelHparams
-    from sparselab.pruning.dst import load_final_mask
-    from sparselab.pruning.mask import Mask
-    from sparselab.training.standard import WEIGHTS_FINAL
-
-    section = _section(hparams, "model")
-    if section is None:
-        raise UsageError(f"{path / 'hparams.json'} does not describe a model: not a training job")
-    h = ModelHparams.from_dict(dict(section))
-    model = registry.build(h.model_name, tuple(data["input_shape"]), int(data["num_classes"]),
-                           model_init=h.model_init, batchnorm_init=h.batchnorm_init, seed=0)
-    if not (path / WEIGHTS_FINAL).exists():
-        raise UsageError(f"{path} has no {WEIGHTS_FINAL}: not a training job")
-    try:
-        model.load_state_dict(fio.load_torch(path / WEIGHTS_FINAL))
-    except RuntimeError as e:
-        raise UsageError(f"{path / WEIGHTS_FINAL} does not fit {h.model_name}: {str(e).splitlines()[0]}") from None
-    mask = load_final_mask(path) or (Mask.load(path) if Mask.exists(path) and not _regained(hparams) else None)
-    if mask is not None:
-        params = mask.check_model(model)
-        for name, p in params.items():
-            if torch.count_nonzero(p.detach()[~mask[name]]):
-                raise UsageError(f"{path / WEIGHTS_FINAL}: {name} has weights where the mask prunes them")
-        mask.apply_(model)  # turns any -0.0 into +0.0: exact zeros
-    return model.eval(), mask

@@ -1,7 +1,7 @@
 """What a branch is: a named ablation with its own bundle that runs once per level of a trunk.
 
-A branch reads its trunk's files (never writes them) and writes under
-`<trunk level dir>/branch_<name>_<hash>/`, where the hash covers only the branch's own bundles: the
+A branch reads its trunk's files through the trunk's read-only store (`trunk.store`, `training/store.py`)
+and writes under `<trunk level dir>/branch_<name>_<hash>/`, where the hash covers only the branch's own bundles: the
 trunk is identified by the directory the branch lives in.
 """
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 from sparselab.foundations.hparams import Hparams
-from sparselab.lottery.runner import IterativeRunner
+from sparselab.lottery.trunk import TrunkModel
 
 
 @dataclass
 class BranchContext:
-    trunk: IterativeRunner
+    trunk: TrunkModel  # lottery.runner.IterativeRunner or branches.dense_trunk.DenseTrunk
     hparams: Mapping[str, Hparams]  # the branch's bundles by name
     level: int
     directory: Path
@@ -35,11 +35,11 @@ class Branch:
         cls.bundle.add_args(parser, title=f"Branch {cls.name}")
 
     @classmethod
-    def bundles_from_args(cls, args: argparse.Namespace, trunk: IterativeRunner) -> dict[str, Hparams]:
+    def bundles_from_args(cls, args: argparse.Namespace, trunk: TrunkModel) -> dict[str, Hparams]:
         return {"branch": cls.bundle.from_args(args)}
 
     @classmethod
-    def validate(cls, trunk: IterativeRunner, hparams: Mapping[str, Hparams]) -> None:
+    def validate(cls, trunk: TrunkModel, hparams: Mapping[str, Hparams]) -> None:
         """Checks that need the prepared trunk (model names, data); raise UsageError."""
 
     @classmethod

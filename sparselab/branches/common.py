@@ -30,6 +30,12 @@ def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: Tr
         summary=lambda m: {"level": ctx.level, **sparsity.summary(m, hook.mask)})
 
 
+def trunk_mask(trunk: Any, level: int) -> Mask:
+    """The mask the trunk's `level` ended with; all ones for a dense `train` run."""
+    mask = trunk.store.mask(level)
+    return mask if mask is not None else Mask.ones_like(trunk.template())
+
+
 def saved_or(ctx: BranchContext, make) -> Mask:
     """The mask this branch level saved before (resumption), else a new one from `make()`."""
     return Mask.load(ctx.directory) if Mask.exists(ctx.directory) else make()

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sparselab.branches.base import Branch, BranchContext
 from sparselab.branches.common import saved_or, train_branch_level
 from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.lottery import starts
 from sparselab.training import sparsity
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.hparams import CHANNEL_SCORES, DISTRIBUTIONS, SCORES
@@ -44,7 +45,7 @@ class OneshotPrune(Branch):
     @classmethod
     def oneshot_mask(cls, ctx: BranchContext, h: OneshotPruneHparams) -> Mask:
         trunk = ctx.trunk
-        dense = trunk.model_with(trunk.final_state(0))
+        dense = trunk.model_with(trunk.store.final_weights(0))
         ones = Mask.ones_like(dense, ignore=trunk.pruning.layers_to_ignore)
         density = (1 - trunk.pruning.pruning_fraction) ** ctx.level
         if ctx.level == 0:
@@ -62,11 +63,6 @@ class OneshotPrune(Branch):
         h: OneshotPruneHparams = ctx.hparams["branch"]  # type: ignore[assignment]
         trunk = ctx.trunk
         mask = saved_or(ctx, lambda: cls.oneshot_mask(ctx, h))
-        training, start = trunk.policy.training(trunk, ctx.level)
-        if ctx.level == 0:
-            state = trunk.initial_state()
-        elif trunk.policy.name in ("rewindLR", "finetune"):
-            state = trunk.final_state(0)
-        else:
-            state = trunk.policy.start_weights(trunk, ctx.level)
+        training, start = starts.schedule(trunk, ctx.level)
+        state = starts.branch_start(trunk, ctx.level, previous=0)  # previous_final: the dense final weights
         return train_branch_level(ctx, state, mask, training, start)

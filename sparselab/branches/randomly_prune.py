@@ -9,9 +9,10 @@ import dataclasses
 from typing import Any, ClassVar
 
 from sparselab.branches.base import Branch, BranchContext
-from sparselab.branches.common import saved_or, train_branch_level
+from sparselab.branches.common import saved_or, train_branch_level, trunk_mask
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.seeds import derive_seed
+from sparselab.lottery import starts
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.prune import prune_to_density
@@ -43,13 +44,13 @@ class RandomlyPrune(Branch):
     @classmethod
     def random_mask(cls, ctx: BranchContext, h: RandomlyPruneHparams) -> Mask:
         trunk = ctx.trunk
-        trunk_mask = trunk.mask(ctx.level)
+        level_mask = trunk_mask(trunk, ctx.level)
         model = trunk.build_model(seed=0)
         seed = h.seed if h.seed is not None else derive_seed("randomly_prune", trunk.job_args.replicate, ctx.level)
         distribution, keep_layer_densities = STRATEGIES[h.strategy]
-        fixed = {n: int(m.sum()) / m.numel() for n, m in trunk_mask.items()} if keep_layer_densities else None
+        fixed = {n: int(m.sum()) / m.numel() for n, m in level_mask.items()} if keep_layer_densities else None
         ones = Mask.ones_like(model, ignore=trunk.pruning.layers_to_ignore)
-        return prune_to_density(model, ones, trunk_mask.density, "random", distribution,
+        return prune_to_density(model, ones, level_mask.density, "random", distribution,
                                 ScoreContext(seed=seed, level=ctx.level), fixed=fixed)
 
     @classmethod
@@ -57,11 +58,11 @@ class RandomlyPrune(Branch):
         h: RandomlyPruneHparams = ctx.hparams["branch"]  # type: ignore[assignment]
         trunk = ctx.trunk
         mask = saved_or(ctx, lambda: cls.random_mask(ctx, h))
-        training, start = trunk.policy.training(trunk, ctx.level)
+        training, start = starts.schedule(trunk, ctx.level)
         if h.start_at == "init":
-            state, start = trunk.fresh_init_state(0), 0
+            state, start = starts.fresh_init(trunk, 0), 0
         elif h.start_at == "end":
-            state = trunk.final_state(ctx.level)
+            state = trunk.store.final_weights(ctx.level)
         else:
-            state = trunk.initial_state() if ctx.level == 0 else trunk.policy.start_weights(trunk, ctx.level)
+            state = starts.branch_start(trunk, ctx.level)
         return train_branch_level(ctx, state, mask, training, start)

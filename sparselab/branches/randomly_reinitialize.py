@@ -5,9 +5,10 @@ import dataclasses
 from typing import Any, ClassVar
 
 from sparselab.branches.base import Branch, BranchContext
-from sparselab.branches.common import train_branch_level
+from sparselab.branches.common import train_branch_level, trunk_mask
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.seeds import derive_seed
+from sparselab.lottery import starts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,5 +29,6 @@ class RandomlyReinitialize(Branch):
         trunk = ctx.trunk
         seed = h.seed if h.seed is not None else derive_seed("reinitialize", trunk.job_args.replicate, ctx.level)
         state = trunk.build_model(seed=seed).state_dict()
-        training, start = trunk.policy.training(trunk, ctx.level)
-        return train_branch_level(ctx, state, trunk.mask(ctx.level), training, 0 if h.start_at_step_zero else start)
+        training, start = starts.schedule(trunk, ctx.level)
+        start = 0 if h.start_at_step_zero else start
+        return train_branch_level(ctx, state, trunk_mask(trunk, ctx.level), training, start)

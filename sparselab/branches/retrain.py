@@ -11,10 +11,11 @@ import dataclasses
 from typing import Any, ClassVar, Mapping
 
 from sparselab.branches.base import Branch, BranchContext
-from sparselab.branches.common import train_branch_level
+from sparselab.branches.common import train_branch_level, trunk_mask
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations.hparams import Hparams, hparam
-from sparselab.lottery.runner import IterativeRunner
+from sparselab.lottery import starts
+from sparselab.lottery.trunk import TrunkModel
 from sparselab.training.data import prepare_data
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.standard import Environment
@@ -58,14 +59,14 @@ class Retrain(Branch):
         _say_trunk_default(parser, (DATASET_PREFIX, TRAINING_PREFIX))
 
     @classmethod
-    def bundles_from_args(cls, args: argparse.Namespace, trunk: IterativeRunner) -> dict[str, Hparams]:
+    def bundles_from_args(cls, args: argparse.Namespace, trunk: TrunkModel) -> dict[str, Hparams]:
         return {"branch": RetrainHparams.from_args(args),
                 "dataset": DatasetHparams.from_args(args, prefix=DATASET_PREFIX, defaults=trunk.dataset.to_dict()),
                 "training": TrainingHparams.from_args(args, prefix=TRAINING_PREFIX,
                                                       defaults=trunk.training.to_dict())}
 
     @classmethod
-    def environment(cls, trunk: IterativeRunner, dataset: DatasetHparams) -> Environment:
+    def environment(cls, trunk: TrunkModel, dataset: DatasetHparams) -> Environment:
         if dataset == trunk.dataset:
             return trunk.env
         data = prepare_data(dataset, trunk.env.platform.dataset_root, trunk.job_args.replicate,
@@ -79,7 +80,7 @@ class Retrain(Branch):
         return Environment(trunk.env.platform, data, trunk.job_args.replicate, trunk.env.verbose)
 
     @classmethod
-    def validate(cls, trunk: IterativeRunner, hparams: Mapping[str, Hparams]) -> None:
+    def validate(cls, trunk: TrunkModel, hparams: Mapping[str, Hparams]) -> None:
         cls.environment(trunk, hparams["dataset"])  # type: ignore[arg-type]
 
     @classmethod
@@ -88,11 +89,11 @@ class Retrain(Branch):
         training: TrainingHparams = ctx.hparams["training"]  # type: ignore[assignment]
         trunk = ctx.trunk
         env = cls.environment(trunk, ctx.hparams["dataset"])  # type: ignore[arg-type]
-        mask = trunk.mask(ctx.level)
+        mask = trunk_mask(trunk, ctx.level)
         if h.start_from == "rewind":
-            state, start = trunk.start_state(ctx.level), trunk.policy.training(trunk, ctx.level)[1]
+            state, start = trunk.store.start_weights(ctx.level), starts.schedule(trunk, ctx.level)[1]
         elif h.start_from == "final":
-            state, start = trunk.final_state(ctx.level), 0
+            state, start = trunk.store.final_weights(ctx.level), 0
         else:
-            state, start = trunk.fresh_init_state(0), 0
+            state, start = starts.fresh_init(trunk, 0), 0
         return train_branch_level(ctx, state, mask, training, start, env=env)

@@ -48,7 +48,7 @@ def branch_menu(trunk: str, available: dict[str, Any]) -> str:
 
 
 def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
-                  rest: list[str]) -> tuple[IterativeRunner, "BranchJobHparams", dict[str, Hparams]]:
+                  rest: list[str]) -> tuple[IterativeRunner | DenseTrunk, "BranchJobHparams", dict[str, Hparams]]:
     """The trunk, the branch-level flags and the branch's bundles (steps in canonical spelling)."""
     from sparselab.training.presets import resolve_preset
 
@@ -107,8 +107,8 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
             print(f"level {level}: {directory(level)}  [{job.job_state(directory(level))}; trunk level {trunk_state}]")
         return 0
     for level in levels:
-        if not trunk.level_done(level) and not job_args.create_parents:
-            trunk.require_level(level)
+        if not trunk.store.done(level) and not job_args.create_parents:
+            trunk.store.require(level)
     exp.banner(f"{trunk_name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
     record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
               "trunk": trunk.record()}

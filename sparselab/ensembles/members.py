@@ -2,8 +2,8 @@
 
 A path is either an ensemble job (its `done.json` lists `members`, as paths relative to it) or one
 finished training job (`weights_final.pt` and `hparams.json`: a train job, a pruning level, an EDST
-member). Models are rebuilt from the job's `hparams.json` with `models.registry.build` and the
-weights are read with `weights_only=True`.
+member). Models are rebuilt by `training.finished.load_finished` (the job's `hparams.json`, its final
+weights and mask verified against `done.json`).
 """
 from __future__ import annotations
 
@@ -94,19 +94,10 @@ def resolve(paths: Iterable[Path | str]) -> list[Member]:
 
 
 def load_model(member: Member, input_shape: tuple[int, ...], num_classes: int) -> torch.nn.Module:
-    from sparselab.models import registry
-    from sparselab.models.hparams import ModelHparams
+    """The member's verified network (`training.finished`) for data of this shape."""
+    from sparselab.training.finished import load_finished
 
-    h = ModelHparams.from_dict(member.record["model"])
-    model = registry.build(h.model_name, input_shape, num_classes, model_init=h.model_init,
-                           batchnorm_init=h.batchnorm_init, seed=0)
-    state = fio.load_torch(member.directory / WEIGHTS_FINAL)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise UsageError(f"{member.directory / WEIGHTS_FINAL} does not fit {h.model_name}: "
-                         f"{str(e).splitlines()[0]}") from None
-    return model
+    return load_finished(member.directory, {"input_shape": input_shape, "num_classes": num_classes}).model
 
 
 @torch.inference_mode()

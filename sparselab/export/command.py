@@ -20,41 +20,15 @@ from sparselab.pruning.mask import Mask
 EXPORT_FOLDER = "exported"
 
 
-def job_record(directory: Path) -> dict[str, Any]:
-    """The model and dataset bundles of the job (a branch keeps them under its trunk's record)."""
-    record = fio.read_json(directory / "hparams.json")
-    for candidate in (record, record.get("trunk", {})):
-        if "model" in candidate and "dataset" in candidate:
-            return candidate
-    raise UsageError(f"{directory / 'hparams.json'} names no model and dataset")
-
-
-def data_shape(dataset: dict[str, Any]) -> tuple[tuple[int, int, int], int]:
-    """(input shape, number of classes) of the job's dataset, without reading it."""
-    from sparselab.datasets import registry
-
-    source = registry.get_source(dataset["dataset_name"])
-    c, h, w = source.image_shape
-    size = dataset.get("image_size")
-    return ((c, size, size) if size else (c, h, w)), source.num_classes
-
-
 def load_job(directory: Path) -> tuple[torch.nn.Module, Mask | None, dict[str, Any]]:
-    from sparselab.models import registry
-    from sparselab.pruning.dst.build import load_final_mask
-    from sparselab.training import job
+    """The finished job's verified model and final mask (`training.finished`), and the export's metadata."""
+    from sparselab.training.finished import load_finished, section
 
-    if not job.is_done(directory):
-        raise UsageError(f"{directory} is not a finished training job (no done.json); give a job's main directory")
-    record = job_record(directory)
-    model_h, data_h = record["model"], record["dataset"]
-    shape, num_classes = data_shape(data_h)
-    model = registry.build(model_h["model_name"], shape, num_classes, seed=0)
-    model.load_state_dict(fio.load_torch(directory / "weights_final.pt"))
-    mask = load_final_mask(directory) or (Mask.load(directory) if Mask.exists(directory) else None)
-    meta = {"model_name": model_h["model_name"], "input_shape": list(shape), "num_classes": num_classes,
+    loaded = load_finished(directory)
+    meta = {"model_name": section(loaded.hparams, "model")["model_name"],
+            "input_shape": list(loaded.data["input_shape"]), "num_classes": int(loaded.data["num_classes"]),
             "job": str(directory)}
-    return model, mask, meta
+    return loaded.model, loaded.mask, meta
 
 
 def export_job(directory: Path, fmt: str, output: Path | None = None) -> tuple[Path, dict[str, Any]]:

@@ -1,62 +1,50 @@
-"""The four retraining policies of the iterative runner: where level L >= 1 starts and how it trains.
+"""The four retraining policies of the iterative runner, as plain data: where level L >= 1 starts and
+which schedule it trains with (interpreted by `lottery/starts.py`).
 
-| command  | level L >= 1 starts from                    | schedule of level L                |
-|----------|---------------------------------------------|------------------------------------|
-| lottery  | the rewind point (init, or step k) masked   | training schedule from k           |
-| rewindLR | level L-1's final weights masked            | full training schedule again       |
-| finetune | level L-1's final weights masked            | --finetune_* schedule from 0       |
-| scratch  | a fresh seeded initialisation masked        | full training schedule             |
+| command  | level L >= 1 starts from (`start`)                | schedule of level L (`schedule`)     |
+|----------|---------------------------------------------------|--------------------------------------|
+| lottery  | `rewind`: the rewind point (init, or step k)      | `standard`: training schedule from k |
+| rewindLR | `previous_final`: level L-1's final weights       | `standard`                           |
+| finetune | `previous_final`                                  | `finetune`: --finetune_* from 0      |
+| scratch  | `fresh_init`: a fresh seeded initialisation       | `standard`                           |
+
+Every start is masked by level L's mask.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
 
-from sparselab.training.hparams import TrainingHparams
-
-if TYPE_CHECKING:
-    from sparselab.lottery.runner import IterativeRunner
-
-StateDict = dict
+REWIND, PREVIOUS_FINAL, FRESH_INIT = "rewind", "previous_final", "fresh_init"
+STARTS = (REWIND, PREVIOUS_FINAL, FRESH_INIT)
+STANDARD, FINETUNE = "standard", "finetune"
 
 
 @dataclass(frozen=True)
 class RetrainingPolicy:
     name: str
     description: str
-    start_weights: Callable[["IterativeRunner", int], StateDict]
-    uses_rewinding: bool = False
-    uses_finetuning: bool = False
+    start: str  # one of STARTS
+    schedule: str = STANDARD  # STANDARD or FINETUNE
+    uses_rewinding: bool = False  # takes --rewinding_steps
 
-    def training(self, trunk: "IterativeRunner", level: int) -> tuple[TrainingHparams, int]:
-        """(training bundle, start iteration) of `level`."""
-        if level >= 1 and self.uses_finetuning:
-            return trunk.finetune_training(), 0
-        return trunk.training, trunk.rewind_iteration()
+    def __post_init__(self) -> None:
+        assert self.start in STARTS and self.schedule in (STANDARD, FINETUNE), self
 
-
-def _rewind_point(trunk: "IterativeRunner", level: int) -> StateDict:
-    return trunk.rewind_state()
-
-
-def _previous_final(trunk: "IterativeRunner", level: int) -> StateDict:
-    return trunk.final_state(level - 1)
-
-
-def _fresh_init(trunk: "IterativeRunner", level: int) -> StateDict:
-    return trunk.fresh_init_state(level)
+    @property
+    def uses_finetuning(self) -> bool:
+        return self.schedule == FINETUNE
 
 
 POLICIES: dict[str, RetrainingPolicy] = {
     p.name: p
     for p in (
-        RetrainingPolicy("lottery", "iterative pruning with weight rewinding (lottery tickets)",
-                         _rewind_point, uses_rewinding=True),
-        RetrainingPolicy("rewindLR", "iterative pruning with learning-rate rewinding",
-                         _previous_final, uses_rewinding=True),
-        RetrainingPolicy("finetune", "iterative pruning with fine-tuning at a small learning rate",
-                         _previous_final, uses_finetuning=True),
+        RetrainingPolicy("lottery", "iterative pruning with weight rewinding (lottery tickets)", REWIND,
+                         uses_rewinding=True),
+        RetrainingPolicy("rewindLR", "iterative pruning with learning-rate rewinding", PREVIOUS_FINAL,
+                         uses_rewinding=True),
+        RetrainingPolicy("finetune", "iterative pruning with fine-tuning at a small learning rate", PREVIOUS_FINAL,
+                         schedule=FINETUNE),
         RetrainingPolicy("scratch", "iterative pruning, each level retrained from a new initialisation",
-                         _fresh_init),
+                         FRESH_INIT),
     )
 }

@@ -3,25 +3,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from sparselab.training import job
 from sparselab.training.metrics import collapse_reasons, mark_repeats
 
 if TYPE_CHECKING:
-    from sparselab.lottery.runner import IterativeRunner
+    from sparselab.training.store import LevelStore
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
-def level_table(trunk: "IterativeRunner", levels: Iterable[int]) -> str:
+def level_table(store: "LevelStore", levels: Iterable[int]) -> str:
     """One row per level; a level whose network collapsed (training.metrics.collapse_reasons) says why
     in the last column, so a dead network is never read as a data point."""
     rows, collapsed = [], []
     noisy = False
     levels = list(levels)
-    dones = {lv: job.read_done(trunk.level_directory(lv)) for lv in levels
-             if job.is_done(trunk.level_directory(lv))}
+    dones = {lv: store.metrics(lv) for lv in levels if store.done(lv)}
     mark_repeats([dones[lv] for lv in sorted(dones)])
     for level in levels:
         if level not in dones:

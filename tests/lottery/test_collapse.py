@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from sparselab.lottery.table import level_table
+from sparselab.training.store import LevelStore
 from sparselab.pruning.mask import Mask
 from sparselab.training import sparsity
 from sparselab.training.evaluate import evaluate, top_prediction_fraction
@@ -68,14 +69,6 @@ def test_collapse_reasons():
     assert collapse_reasons({"final_test_top_prediction_fraction": 0.98}) == []
 
 
-class _Trunk:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def level_directory(self, level: int) -> Path:
-        return self.root / f"level_{level}" / "main"
-
-
 def test_level_table_marks_collapsed_levels(tmp_path):
     dones = {0: {"density": 1.0, "final_test_accuracy": 0.97, "best_test_accuracy": 0.97, "connected": True,
                  "empty_prunable_tensors": [], "final_test_top_prediction_fraction": 0.11},
@@ -86,11 +79,11 @@ def test_level_table_marks_collapsed_levels(tmp_path):
         directory = tmp_path / f"level_{level}" / "main"
         directory.mkdir(parents=True)
         (directory / "done.json").write_text(json.dumps(done))
-    lines = level_table(_Trunk(tmp_path), range(3)).splitlines()
+    lines = level_table(LevelStore(tmp_path, "lottery"), range(3)).splitlines()
     assert lines[0].split()[-1] == "collapsed"
     assert "COLLAPSED: no input-output path, constant prediction" in lines[2]
     assert "COLLAPSED" not in lines[1] and "COLLAPSED" not in lines[3]
-    assert "collapsed" not in level_table(_Trunk(tmp_path), range(1))  # no column when nothing collapsed
+    assert "collapsed" not in level_table(LevelStore(tmp_path, "lottery"), range(1))  # no column when nothing collapsed
 
 
 @pytest.mark.slow

@@ -1,0 +1,101 @@
+"""A finished job's network, rebuilt once for every reader (`load_job`, `export`, `evaluate`, ensembles).
+
+The model is built from the job's own `hparams.json` (a branch keeps its model under its trunk's
+record), its final weights and its final mask are read verified against `done.json`, and pruned
+weights are checked to be exact zeros.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from sparselab.foundations import io as fio
+from sparselab.foundations import layout
+from sparselab.foundations.errors import UsageError
+from sparselab.models import registry
+from sparselab.models.hparams import ModelHparams
+from sparselab.pruning.dst.build import load_final_mask
+from sparselab.pruning.mask import Mask
+from sparselab.training import job
+from sparselab.training.provenance import PROVENANCE_KEY, data_spec, dataset_section
+
+
+@dataclass
+class FinishedModel:
+    model: torch.nn.Module  # eval mode, final weights loaded
+    mask: Mask | None  # the mask the job ended with; None for a dense network
+    hparams: dict[str, Any]  # the job's hparams.json
+    data: dict[str, Any]  # input_shape, num_classes (and normalization when known)
+
+
+def section(hparams: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    """The bundle `name` of a job record: the job's own or, for a branch, its trunk's."""
+    for candidate in (hparams, hparams.get("trunk")):
+        if isinstance(candidate, Mapping) and isinstance(candidate.get(name), Mapping):
+            return candidate[name]
+    return None
+
+
+def data_of(hparams: Mapping[str, Any], directory: Path) -> dict[str, Any]:
+    """Input shape, classes and normalisation: recorded in `provenance`, else from the dataset registry."""
+    recorded = hparams.get(PROVENANCE_KEY) or {}
+    if "input_shape" in recorded and "num_classes" in recorded:
+        return {k: recorded[k] for k in ("input_shape", "num_classes", "normalization") if k in recorded}
+    dataset = dataset_section(hparams)
+    if dataset is None:
+        raise UsageError(f"{directory / layout.HPARAMS} does not describe a dataset: not a training job")
+    return data_spec(dataset)
+
+
+def regained(hparams: Mapping[str, Any]) -> bool:
+    """Whether the job's own training regained its pruned weights (the retrain branch's re-dense)."""
+    def search(value: Any) -> bool:
+        if isinstance(value, Mapping):
+            return any((k == "regain_pruned_weights_steps" and v is not None) or search(v)
+                       for k, v in value.items() if k != "trunk")
+        return False
+    return search(hparams)
+
+
+def final_mask(directory: Path, hparams: Mapping[str, Any]) -> Mask | None:
+    """`mask_final.pt`, else `mask.pt` unless the job regained its pruned weights; None: dense."""
+    mask = load_final_mask(directory)
+    if mask is None and Mask.exists(directory) and not regained(hparams):
+        mask = Mask.load(directory)
+    return mask
+
+
+def load_finished(directory: Path | str, data: Mapping[str, Any] | None = None) -> FinishedModel:
+    """The network of the finished job in `directory`; `data` (input_shape, num_classes) overrides the
+    recorded shapes (a caller that prepared the data). Every failure is a UsageError naming the file."""
+    directory = Path(directory)
+    if not job.is_done(directory):
+        raise UsageError(f"{directory} is not a finished training job (no {layout.DONE}); rerun its command "
+                         "to finish it")
+    if not (directory / layout.HPARAMS).exists():
+        raise UsageError(f"{directory} has no {layout.HPARAMS}: not a job directory")
+    hparams = fio.read_json(directory / layout.HPARAMS)
+    model_section = section(hparams, "model") if isinstance(hparams, dict) else None
+    if model_section is None:
+        raise UsageError(f"{directory / layout.HPARAMS} does not describe a model: not a training job")
+    data = dict(data) if data is not None else data_of(hparams, directory)
+    h = ModelHparams.from_dict(dict(model_section))
+    model = registry.build(h.model_name, tuple(data["input_shape"]), int(data["num_classes"]),
+                           model_init=h.model_init, batchnorm_init=h.batchnorm_init, seed=0)
+    weights = directory / layout.WEIGHTS_FINAL
+    if not weights.exists():
+        raise UsageError(f"{directory} has no {layout.WEIGHTS_FINAL}: not a training job")
+    try:
+        model.load_state_dict(fio.load_torch(weights))
+    except RuntimeError as e:
+        raise UsageError(f"{weights} does not fit {h.model_name}: {str(e).splitlines()[0]}") from None
+    mask = final_mask(directory, hparams)
+    if mask is not None:
+        for name, p in mask.check_model(model).items():
+            if torch.count_nonzero(p.detach()[~mask[name]]):
+                raise UsageError(f"{weights}: {name} has weights where the mask prunes them")
+        mask.apply_(model)  # turns any -0.0 into +0.0: exact zeros
+    return FinishedModel(model.eval(), mask, hparams, data)

@@ -1,0 +1,72 @@
+"""Policies are plain data; lottery/starts.py is their one interpreter (no policy calls into the runner)."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sparselab.lottery import starts
+from sparselab.lottery.policies import FINETUNE, POLICIES, STANDARD
+
+
+class _Store:
+    """Answers each read with a label naming it, so the test sees which finished file was read."""
+
+    def start_weights(self, level: int) -> str:
+        return f"start_{level}"
+
+    def final_weights(self, level: int) -> str:
+        return f"final_{level}"
+
+    def pretrain_weights(self) -> str:
+        return "pretrain"
+
+
+@dataclasses.dataclass
+class _Trunk:
+    policy: object
+    k: int = 0  # the rewind iteration
+    training: str = "training"
+    finetune: object = None
+    store: _Store = dataclasses.field(default_factory=_Store)
+    init_cache: object = None
+
+    def rewind_iteration(self) -> int:
+        return self.k
+
+    def init_seed(self) -> int:
+        return 7
+
+    def build_model(self, seed: int):
+        class _Model:
+            def state_dict(self) -> str:
+                return f"init_seed_{seed}"
+        return _Model()
+
+
+def test_policies_are_plain_data() -> None:
+    for policy in POLICIES.values():
+        assert not any(callable(getattr(policy, f.name)) for f in dataclasses.fields(policy))
+    assert {name: (p.start, p.schedule) for name, p in POLICIES.items()} == {
+        "lottery": ("rewind", STANDARD), "rewindLR": ("previous_final", STANDARD),
+        "finetune": ("previous_final", FINETUNE), "scratch": ("fresh_init", STANDARD)}
+
+
+@pytest.mark.parametrize("name,k,expected", [
+    ("lottery", 0, "start_0"), ("lottery", 5, "pretrain"), ("rewindLR", 5, "final_2"), ("finetune", 0, "final_2"),
+])
+def test_retrain_start_reads_the_policy_s_finished_file(name: str, k: int, expected: str) -> None:
+    assert starts.retrain_start(_Trunk(POLICIES[name], k=k), 3) == expected
+
+
+def test_scratch_draws_a_new_seed_per_level_and_oneshot_takes_the_dense_final() -> None:
+    trunk = _Trunk(POLICIES["scratch"])
+    assert starts.retrain_start(trunk, 3) != starts.retrain_start(trunk, 4)
+    assert starts.fresh_init(trunk, 0) == "init_seed_7"
+    assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 3, previous=0) == "final_0"
+    assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 0) == "start_0"
+
+
+def test_schedule_rewinds_to_k_or_finetunes_from_zero() -> None:
+    assert starts.schedule(_Trunk(POLICIES["lottery"], k=5), 3) == ("training", 5)
+    assert starts.schedule(_Trunk(POLICIES["finetune"], k=0), 0) == ("training", 0)  # level 0 trains normally
