@@ -137,7 +137,8 @@ def test_balanced_reports_the_density_it_realises(tmp_path, capsys):
 
 def test_help_states_what_each_criterion_sees():
     text = " ".join(run_main("train", "--help").stdout.split())
-    for phrase in ("snip |w dL/dw| on ONE training batch", "train mode", "grasp w*(Hg) on --grasp_samples_per_class",
-                   "synflow |w dR/dw|", "eval mode", "data-free", "exactly round(d * N) are kept",
+    for phrase in ("snip: |w dL/dw|, train mode (batch statistics), sees ONE training batch",
+                   "grasp: w*(Hg), train mode, temperature 200, sees --grasp_samples_per_class training examples",
+                   "synflow: |w dR/dw|", "eval mode", "sees no data", "exactly round(d * N) are kept",
                    "(25 as in Random_Pruning; 10 before)", "(default: 25)"):
         assert phrase in text, phrase
