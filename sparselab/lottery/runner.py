@@ -19,7 +19,7 @@ from sparselab.foundations.seeds import derive_seed
 from sparselab.lottery.command import TrunkArgs, make_trunk_command
 from sparselab.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from sparselab.lottery.policies import POLICIES, RetrainingPolicy
-from sparselab.lottery.progress import level_prefix, rest_of_run, reuse_line
+from sparselab.lottery.progress import reuse_line
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning import dst as dynamic
@@ -34,6 +34,7 @@ from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.steps import check_dst_steps, resolve_steps
+from sparselab.training.sparse_job import run_sparse_job
 from sparselab.training.standard import WEIGHTS_FINAL, WEIGHTS_START, load_weights, remove_checkpoint, train_in_directory
 
 
@@ -212,26 +213,7 @@ class IterativeRunner(TrunkArgs):
         directory = self.level_directory(level)
 
         def work() -> dict[str, Any]:
-            mask = self.level_mask(level)
-            hparams, start = self.policy.training(self, level)
-            if level == 0:
-                state = self.initial_state()
-            else:
-                state = self.policy.start_weights(self, level)
-            model = self.model_with(state, mask)
-            dst = self.dst or DSTHparams()
-            moving = dynamic.is_dynamic(dst, mask)
-            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving, pattern=self.pattern)
-            result = train_in_directory(
-                directory, model, self.env, hparams, start_iteration=start,
-                hooks=[*pruning_step.training_hooks(self), hook],
-                log_prefix=level_prefix(level, self.levels_args.levels),
-                rest_of_run=rest_of_run(level, self._to_run or []),
-                summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
-                                   **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})
-            if moving and self.env.platform.is_primary:
-                dynamic.save_final_mask(directory, hook.mask, model)
-            return result
+            return run_sparse_job(pruning_step.level_job(self, level, directory))
 
         return job.run_once(directory, self.record(), work, label=f"level {level}",
                             verbose=self.exp.verbose and (self._to_run is None or level in self._to_run),
