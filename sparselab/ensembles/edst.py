@@ -22,13 +22,13 @@ from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
-from sparselab.foundations.step import parse_iterations
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
 from sparselab.training import job
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint
+from sparselab.training.steps import Schedule
 
 if TYPE_CHECKING:
     from sparselab.training.experiment import Experiment
@@ -48,13 +48,10 @@ class Phase:
 
 def phases(training: TrainingHparams, ens: EnsembleHparams, iterations_per_epoch: int) -> list[Phase]:
     """The exploration phase and the M refinement phases, in absolute iterations."""
-    ipe = iterations_per_epoch
-    total = parse_iterations(training.training_steps, ipe, "--training_steps")
-    m = ens.ensemble_members
-    explore = parse_iterations(ens.exploration_steps, ipe, "--exploration_steps") if ens.exploration_steps \
-        else total // 3
-    refine = parse_iterations(ens.refine_steps, ipe, "--refine_steps") if ens.refine_steps \
-        else (total - explore) // m
+    schedule = Schedule.resolve(iterations_per_epoch, training, ens)
+    total, m = schedule.end, ens.ensemble_members
+    explore = schedule.get("exploration_steps", total // 3)
+    refine = schedule.get("refine_steps", (total - explore) // m)
     if explore < 1 or refine < 2:
         raise UsageError(f"--ensemble=edst: exploration ({explore} iterations) must be >= 1 and each refinement "
                          f"phase ({refine} iterations) >= 2; lengthen --training_steps, --exploration_steps or "
