@@ -63,3 +63,18 @@ def test_start_model_keeps_a_finished_jobs_weights_when_told():
                                  apply_mask=False))
     dense = start_model(SparseJob(Path("."), None, template, start, None))  # type: ignore[arg-type]
     assert torch.equal(kept.weight.detach(), start["weight"]) and torch.equal(dense.weight.detach(), start["weight"])
+
+
+def test_schedule_resolves_every_step_flag_once():
+    from sparselab.foundations.errors import UsageError
+    from sparselab.pruning.dst_hparams import DSTHparams
+    from sparselab.training.hparams import TrainingHparams
+    from sparselab.training.steps import Schedule, check_dst_steps
+
+    training = TrainingHparams(training_steps="2ep", warmup_steps="3it", milestone_steps="15it,1ep")
+    dst = DSTHparams(dst="granet", dst_final_density=0.1, dst_prune_start="1ep5it")
+    schedule = Schedule.resolve(10, training, None, dst)  # 10 iterations per epoch; None: an absent bundle
+    assert schedule.end == 20 and schedule["warmup_steps"] == 3 and schedule["milestone_steps"] == (10, 15)
+    assert schedule["dst_prune_start"] == 15 and schedule.get("dst_end") is None  # None: the plan's default
+    with pytest.raises(UsageError, match="--dst_prune_start=3ep is after the end of training"):
+        check_dst_steps(training, dst.replace(dst_prune_start="3ep"), 10)
