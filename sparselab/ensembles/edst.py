@@ -22,12 +22,13 @@ from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
-from sparselab.foundations.step import parse_iterations
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
-from sparselab.training import job, sparsity
+from sparselab.training import job
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
+from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
+from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint
+from sparselab.training.steps import Schedule
 
 if TYPE_CHECKING:
     from sparselab.training.experiment import Experiment
@@ -47,13 +48,10 @@ class Phase:
 
 def phases(training: TrainingHparams, ens: EnsembleHparams, iterations_per_epoch: int) -> list[Phase]:
     """The exploration phase and the M refinement phases, in absolute iterations."""
-    ipe = iterations_per_epoch
-    total = parse_iterations(training.training_steps, ipe, "--training_steps")
-    m = ens.ensemble_members
-    explore = parse_iterations(ens.exploration_steps, ipe, "--exploration_steps") if ens.exploration_steps \
-        else total // 3
-    refine = parse_iterations(ens.refine_steps, ipe, "--refine_steps") if ens.refine_steps \
-        else (total - explore) // m
+    schedule = Schedule.resolve(iterations_per_epoch, training, ens)
+    total, m = schedule.end, ens.ensemble_members
+    explore = schedule.get("exploration_steps", total // 3)
+    refine = schedule.get("refine_steps", (total - explore) // m)
     if explore < 1 or refine < 2:
         raise UsageError(f"--ensemble=edst: exploration ({explore} iterations) must be >= 1 and each refinement "
                          f"phase ({refine} iterations) >= 2; lengthen --training_steps, --exploration_steps or "
@@ -86,22 +84,8 @@ def run(runner: "TrainRunner", ens: EnsembleHparams, exp: "Experiment", director
                   "edst_phase": {"name": phase.name, "start_iteration": phase.start, "end_iteration": phase.end}}
 
         def work(phase: Phase = phase, phase_dir: Path = phase_dir, previous: Path | None = previous) -> dict[str, Any]:
-            model = exp.build_model(runner.model)
-            if previous is None:
-                mask = _start_mask(runner, exp, directory, model)
-                sparsity.scaled_start(model.state_dict(), model, mask, runner.init_pruning)
-            else:
-                model.load_state_dict(load_weights(previous / WEIGHTS_FINAL))
-                mask = phase_mask(previous)
-            hook = dynamic.job_hook(mask, runner.dst, phase.training, env, phase_dir, default_end=end,
-                                    forced=phase.forced)
-            result = train_in_directory(
-                phase_dir, model, env, phase.training, start_iteration=phase.start, end_iteration=phase.end,
-                hooks=[hook], log_prefix=f"[edst {phase.name}] ",
-                summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
-            if exp.primary:
-                dynamic.save_final_mask(phase_dir, hook.mask, model)  # the ticket's mask
-            return {"phase": phase.name, **result}
+            return {"phase": phase.name, **run_sparse_job(phase_job(runner, exp, directory, phase, phase_dir,
+                                                                    previous, end))}
 
         job.run_once(phase_dir, record, work, label=f"edst {phase.name}", verbose=exp.verbose,
                      after_done=lambda d=phase_dir: remove_checkpoint(d))
@@ -116,13 +100,17 @@ def phase_mask(phase_dir: Path) -> Mask:
     return dynamic.load_final_mask(phase_dir) or Mask.load(phase_dir)
 
 
-def _start_mask(runner: "TrainRunner", exp: "Experiment", directory: Path, model) -> Mask:
-    """The mask of pruning at initialisation, saved once as the ensemble job's `mask.pt`."""
-    if Mask.exists(directory):
-        return Mask.load(directory)
+def phase_job(runner: "TrainRunner", exp: "Experiment", directory: Path, phase: Phase, phase_dir: Path,
+              previous: Path | None, end: int) -> SparseJob:
+    """The explore phase starts from the seeded initialisation under the mask of pruning at initialisation
+    (the ensemble job's `mask.pt`), a member phase from the previous phase's final weights and mask."""
     assert exp.env is not None
-    mask = sparsity.init_mask(exp.env, runner.training, runner.job_args.replicate, runner.init_pruning,
-                              exp.build_model(runner.model), ignore=[])
-    if exp.primary:
-        mask.save(directory, model=model)
-    return mask
+    template = exp.build_model(runner.model)
+    common = dict(dst=runner.dst, start_iteration=phase.start, end_iteration=phase.end, default_end=end,
+                  forced=phase.forced, log_prefix=f"[edst {phase.name}] ")
+    if previous is None:
+        mask = saved_flag_mask(directory, exp.env, mask_flags(runner), template)
+        return SparseJob(phase_dir, exp.env, template, template.state_dict(), phase.training, mask=mask,
+                         init=runner.init_pruning, **common)  # type: ignore[arg-type]
+    return SparseJob(phase_dir, exp.env, template, load_weights(previous / WEIGHTS_FINAL), phase.training,
+                     mask=phase_mask(previous), apply_mask=False, **common)  # type: ignore[arg-type]

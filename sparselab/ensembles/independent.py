@@ -21,11 +21,11 @@ from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
-from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.prune import prune_to_density
-from sparselab.training import job, sparsity
+from sparselab.training import job
 from sparselab.training.experiment import Experiment
-from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
+from sparselab.training.sparse_job import SparseJob, run_sparse_job
+from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint
 
 if TYPE_CHECKING:
     from sparselab.training.runner import TrainRunner
@@ -71,8 +71,8 @@ def run_pf(runner: "TrainRunner", ens: EnsembleHparams, exp: Experiment, directo
         def work(i=i, dense=dense, dense_exp=dense_exp, dense_dir=dense_dir, member_dir=member_dir) -> dict[str, Any]:
             env = dense_exp.env
             assert env is not None
-            model = dense_exp.build_model(dense.model)
-            model.load_state_dict(load_weights(dense_dir / WEIGHTS_FINAL))
+            model, start = dense_exp.build_model(dense.model), load_weights(dense_dir / WEIGHTS_FINAL)
+            model.load_state_dict(start)
             if Mask.exists(member_dir):
                 mask = Mask.load(member_dir)
             else:
@@ -80,10 +80,8 @@ def run_pf(runner: "TrainRunner", ens: EnsembleHparams, exp: Experiment, directo
                                         "global", ScoreContext(device=env.device))
                 if exp.primary:
                     mask.save(member_dir, model=model)
-            mask.apply_(model)
-            return train_in_directory(member_dir, model, env, finetune, hooks=[MaskHook(mask)],
-                                      log_prefix=f"[pf member {i}] ",
-                                      summary=lambda m: sparsity.summary(m, mask))
+            return run_sparse_job(SparseJob(member_dir, env, model, start, finetune, mask=mask,
+                                            log_prefix=f"[pf member {i}] "))
 
         job.run_once(member_dir, record, work, label=f"pf member {i}", verbose=exp.verbose,
                      after_done=lambda d=member_dir: remove_checkpoint(d))

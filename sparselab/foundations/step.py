@@ -1,14 +1,14 @@
 """Steps: the one parser of '160ep', '1000it', '2ep100it', and their canonical spelling.
 
 Every flag that names a point in training goes through `parse_spelling` (syntax, ASCII digits only,
-bounds) and, once the iterations per epoch are known, through `Step` (an absolute iteration).
+bounds) and, once the iterations per epoch are known, through `parse_iterations` (an absolute iteration;
+a job's are resolved once, into `training/steps.Schedule`).
 The canonical spelling is what enters the hash, so `4ep`, `92it` and `4ep0it` (23 iterations per
 epoch) name one job: a whole number of epochs is spelled `<E>ep` (today's usual spelling, whose
 hashes therefore do not change), anything else `<I>it`.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
@@ -60,49 +60,22 @@ def parse_spelling(text: str, flag: str = "step") -> Spelling:
     return spelling
 
 
-@functools.total_ordering
-@dataclass(frozen=True)
-class Step:
-    """A point in training: an absolute iteration, with the iterations per epoch it is counted in."""
+def parse_iterations(text: str, iterations_per_epoch: int, flag: str = "step") -> int:
+    """'160ep', '1000it', '2ep100it' or '0ep' as an absolute iteration; the total is bounded by
+    MAX_ITERATIONS. The one parser of a step (a job resolves its steps once: `training/steps.Schedule`)."""
+    spelling = parse_spelling(text, flag)
+    if iterations_per_epoch <= 0:
+        raise ValueError(f"iterations_per_epoch must be positive, got {iterations_per_epoch}")
+    total = spelling.total(iterations_per_epoch)
+    if total > MAX_ITERATIONS:
+        raise UsageError(f"{flag}: {shown(text)} is {total} iterations, more than {MAX_ITERATIONS}")
+    return total
 
-    iteration: int
-    iterations_per_epoch: int
 
-    def __post_init__(self) -> None:
-        if self.iterations_per_epoch <= 0:
-            raise ValueError(f"iterations_per_epoch must be positive, got {self.iterations_per_epoch}")
-        if self.iteration < 0:
-            raise ValueError(f"a step cannot be negative, got {self.iteration}")
-
-    @staticmethod
-    def parse(text: str, iterations_per_epoch: int, flag: str = "step") -> "Step":
-        """Parse '160ep', '1000it', '2ep100it' or '0ep'; the total is bounded by MAX_ITERATIONS."""
-        total = parse_spelling(text, flag).total(iterations_per_epoch)
-        if total > MAX_ITERATIONS:
-            raise UsageError(f"{flag}: {shown(text)} is {total} iterations, more than {MAX_ITERATIONS}")
-        return Step(total, iterations_per_epoch)
-
-    @property
-    def ep(self) -> int:
-        return self.iteration // self.iterations_per_epoch
-
-    @property
-    def it(self) -> int:
-        return self.iteration % self.iterations_per_epoch
-
-    def _check(self, other: object) -> "Step":
-        if not isinstance(other, Step):
-            raise TypeError(f"cannot compare a Step with {type(other).__name__}")
-        if other.iterations_per_epoch != self.iterations_per_epoch:
-            raise ValueError("cannot compare steps with different iterations per epoch")
-        return other
-
-    def __lt__(self, other: object) -> bool:
-        return self.iteration < self._check(other).iteration
-
-    def __str__(self) -> str:
-        """The canonical spelling: whole epochs as `<E>ep`, anything else as `<I>it`."""
-        return f"{self.ep}ep" if self.it == 0 else f"{self.iteration}it"
+def spelled(iteration: int, iterations_per_epoch: int) -> str:
+    """The canonical spelling of an iteration: whole epochs as `<E>ep`, anything else as `<I>it`."""
+    epochs, rest = divmod(iteration, iterations_per_epoch)
+    return f"{epochs}ep" if rest == 0 else f"{iteration}it"
 
 
 def validate_step_string(text: str, flag: str) -> None:
@@ -110,15 +83,11 @@ def validate_step_string(text: str, flag: str) -> None:
     parse_spelling(text, flag)
 
 
-def parse_iterations(text: str, iterations_per_epoch: int, flag: str = "step") -> int:
-    return Step.parse(text, iterations_per_epoch, flag).iteration
-
-
 def canonical_step(text: str, iterations_per_epoch: int | None, flag: str = "step") -> str:
     """The spelling that enters the hash (unit-free normalisation only when the epoch length is unknown)."""
     if iterations_per_epoch is None:
         return parse_spelling(text, flag).unit_free()
-    return str(Step.parse(text, iterations_per_epoch, flag))
+    return spelled(parse_iterations(text, iterations_per_epoch, flag), iterations_per_epoch)
 
 
 def parse_step_list(text: str, flag: str) -> list[str]:

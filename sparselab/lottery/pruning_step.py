@@ -1,28 +1,33 @@
-"""Glue between the iterative runner and `pruning/`: the masks of level 0 and of level L."""
+"""Glue between the iterative runner and `pruning/`: the masks of level 0 and of level L, and a level's job."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 
+from sparselab.lottery import starts
+from sparselab.lottery.progress import level_prefix, rest_of_run
+from sparselab.pruning import dst as dynamic
+from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.prune import prune
 from sparselab.training.slimming import bn_l1_hooks
-from sparselab.training.sparsity import init_mask, score_context
+from sparselab.training.sparse_job import SparseJob, flag_mask, mask_flags
+from sparselab.training.sparsity import score_context
 
 if TYPE_CHECKING:
     from sparselab.lottery.runner import IterativeRunner
 
 
 def initial_mask(trunk: "IterativeRunner", model: torch.nn.Module) -> Mask:
-    """Level 0: dense over the counted tensors, or the mask `train` builds from the same --init_* flags.
+    """Level 0: dense over the counted tensors, or the mask `train` builds from the same --init_* flags
+    (`sparse_job.flag_mask`, the one function that makes start masks).
 
     Pruning at initialisation prunes the tensors in --pruning_layers_to_ignore too (the published
     methods prune every layer; `train` has no ignore list); the levels then keep their mask as it is.
     """
-    ignore = [] if trunk.init_pruning.enabled else trunk.pruning.layers_to_ignore
-    return init_mask(trunk.env, trunk.training, trunk.job_args.replicate, trunk.init_pruning, model, ignore,
-                     pattern=trunk.pattern.pattern)
+    return flag_mask(trunk.env, mask_flags(trunk, dense_ignore=trunk.pruning.layers_to_ignore), model)
 
 
 def next_mask(trunk: "IterativeRunner", previous: torch.nn.Module, previous_mask: Mask, level: int) -> Mask:
@@ -35,3 +40,18 @@ def next_mask(trunk: "IterativeRunner", previous: torch.nn.Module, previous_mask
 def training_hooks(trunk: "IterativeRunner") -> list:
     """Hooks every level's training adds before its mask hook: network slimming's BN L1 term."""
     return bn_l1_hooks(trunk.pruning)
+
+
+def level_job(trunk: "IterativeRunner", level: int, directory: Path) -> SparseJob:
+    """Level `level` as a sparse job: level 0 starts from the initialisation (or step k) pruned at
+    initialisation like `train`, level L from where the policy says; DST moves every sparse level's mask."""
+    mask = trunk.level_mask(level)
+    hparams, start = starts.schedule(trunk, level)
+    init = trunk.init_pruning if level == 0 and trunk.init_pruning.enabled else None
+    state = starts.raw_initial(trunk) if level == 0 else starts.retrain_start(trunk, level)
+    dst = trunk.dst or DSTHparams()
+    return SparseJob(directory, trunk.env, trunk.template(), state, hparams, mask=mask, init=init,
+                     start_iteration=start, dst=dst, dynamic=dynamic.is_dynamic(dst, mask), pattern=trunk.pattern,
+                     salt=(level,), hooks=training_hooks(trunk), log_prefix=level_prefix(level, trunk.levels_args.levels),
+                     rest_of_run=rest_of_run(level, trunk._to_run or []), summary_head={"level": level},
+                     dst_metrics=("dst_moved_total",))

@@ -19,22 +19,21 @@ from sparselab.lottery.command import TrunkArgs, make_trunk_command
 from sparselab.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from sparselab.lottery import starts
 from sparselab.lottery.policies import POLICIES, RetrainingPolicy
-from sparselab.lottery.progress import level_prefix, rest_of_run, reuse_line
+from sparselab.lottery.progress import reuse_line
 from sparselab.lottery.trunk import TrunkModel
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
-from sparselab.pruning import dst as dynamic
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.pruning.init_hparams import InitPruningHparams, init_scope
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.lottery import pruning_step
-from sparselab.training import sparsity
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.steps import check_dst_steps, resolve_steps
+from sparselab.training.sparse_job import run_sparse_job
 from sparselab.training.standard import remove_checkpoint, train_in_directory
 from sparselab.training.store import LevelStore
 
@@ -60,6 +59,7 @@ class IterativeRunner(TrunkArgs, TrunkModel):
     template_model: torch.nn.Module | None = field(default=None, init=False, repr=False)  # built once, never trained
     init_cache: dict | None = field(default=None, init=False, repr=False)  # level 0's seeded initialisation
     _to_run: list[int] | None = field(default=None, init=False, repr=False)  # levels `run` trains (None: unknown)
+    _name: str | None = field(default=None, init=False, repr=False)  # job_name of the bundles
 
     def __post_init__(self) -> None:
         self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
@@ -75,7 +75,9 @@ class IterativeRunner(TrunkArgs, TrunkModel):
         return self.experiment_directory(root).parent
 
     def experiment_directory(self, root: Path) -> Path:
-        return layout.replicate_dir(root, job_name(self.policy.name, self.bundles()), self.job_args.replicate)
+        if self._name is None:  # the bundles are frozen: hash them once, not at every path lookup
+            self._name = job_name(self.policy.name, self.bundles())
+        return layout.replicate_dir(root, self._name, self.job_args.replicate)
 
     @property
     def root_directory(self) -> Path:
@@ -142,26 +144,7 @@ class IterativeRunner(TrunkArgs, TrunkModel):
         directory = self.level_directory(level)
 
         def work() -> dict[str, Any]:
-            mask = self.level_mask(level)
-            hparams, start = starts.schedule(self, level)
-            if level == 0:
-                state = starts.initial(self)
-            else:
-                state = starts.retrain_start(self, level)
-            model = self.model_with(state, mask)
-            dst = self.dst or DSTHparams()
-            moving = dynamic.is_dynamic(dst, mask)
-            hook = dynamic.job_hook(mask, dst, hparams, self.env, directory, level, dynamic=moving, pattern=self.pattern)
-            result = train_in_directory(
-                directory, model, self.env, hparams, start_iteration=start,
-                hooks=[*pruning_step.training_hooks(self), hook],
-                log_prefix=level_prefix(level, self.levels_args.levels),
-                rest_of_run=rest_of_run(level, self._to_run or []),
-                summary=lambda m: {"level": level, **sparsity.summary(m, hook.mask),
-                                   **({"dst_moved_total": hook.metrics()["dst_moved_total"]} if moving else {})})
-            if moving and self.env.platform.is_primary:
-                dynamic.save_final_mask(directory, hook.mask, model)
-            return result
+            return run_sparse_job(pruning_step.level_job(self, level, directory))
 
         return job.run_once(directory, self.record(), work, label=f"level {level}",
                             verbose=self.exp.verbose and (self._to_run is None or level in self._to_run),

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import torch
+
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations import layout
 from sparselab.foundations.cli import JobHparams, bundle
@@ -16,14 +18,12 @@ from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
-from sparselab.pruning.mask import Mask
-from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
-from sparselab.training import sparsity
-from sparselab.training.standard import remove_checkpoint, train_in_directory
+from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
+from sparselab.training.standard import Environment, remove_checkpoint
 from sparselab.training.steps import check_dst_steps, resolve_steps
 
 BUNDLES = (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams, DSTHparams,
@@ -89,6 +89,16 @@ class TrainRunner:
     def directory(self, root: Path) -> Path:
         return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
 
+    def sparse_job(self, env: Environment, directory: Path, template: torch.nn.Module) -> SparseJob:
+        """The job: dense, or from the mask of pruning at initialisation (all ones for GraNet without it),
+        static or moved by DST (mask.pt is the start, mask_final.pt the end)."""
+        start = template.state_dict()
+        if not self.init_pruning.enabled and not self.dst.enabled:
+            return SparseJob(directory, env, template, start, self.training)
+        mask = saved_flag_mask(directory, env, mask_flags(self), template)
+        return SparseJob(directory, env, template, start, self.training, mask=mask, init=self.init_pruning,
+                         dst=self.dst, pattern=self.pattern)
+
     def run(self, exp: Experiment | None = None) -> None:
         """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""
         exp = exp or Experiment.create(self.platform, self.job_args)
@@ -102,27 +112,7 @@ class TrainRunner:
 
         def work() -> dict[str, Any]:
             assert exp.env is not None
-            if not self.init_pruning.enabled and not self.dst.enabled:
-                return train_in_directory(directory, model, exp.env, self.training)
-            # Sparse training from the mask of pruning at initialisation (all ones for GraNet without it).
-            if Mask.exists(directory):
-                mask = Mask.load(directory)
-            else:
-                mask = sparsity.init_mask(exp.env, self.training, self.job_args.replicate, self.init_pruning,
-                                          exp.build_model(self.model), ignore=[], pattern=self.pattern.pattern)
-                if exp.primary:
-                    mask.save(directory, model=model)
-            sparsity.scaled_start(model.state_dict(), model, mask, self.init_pruning)
-            if not self.dst.enabled:
-                return train_in_directory(directory, model, exp.env, self.training, hooks=[MaskHook(mask)],
-                                          summary=lambda m: sparsity.summary(m, mask))
-            # Dynamic sparse training: the mask moves; mask.pt is the start, mask_final.pt the end.
-            hook = dynamic.job_hook(mask, self.dst, self.training, exp.env, directory, pattern=self.pattern)
-            result = train_in_directory(directory, model, exp.env, self.training, hooks=[hook],
-                                        summary=lambda m: {**sparsity.summary(m, hook.mask), **hook.metrics()})
-            if exp.primary:
-                dynamic.save_final_mask(directory, hook.mask, model)
-            return result
+            return run_sparse_job(self.sparse_job(exp.env, directory, model))
 
         result = job.run_once(directory, full_description(self.bundles()), work, label="train",
                               after_done=lambda: remove_checkpoint(directory))

@@ -1,4 +1,5 @@
-"""Sparse training glue shared by the runners: seeded scoring contexts, initial masks, summaries."""
+"""Sparse training glue shared by the runners: seeded scoring contexts, summaries, the scaled start
+(the start masks and the sparse job itself are `sparse_job.py`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,7 @@ import torch
 
 from sparselab.foundations.seeds import derive_seed, seed_or_default
 from sparselab.pruning.context import ScoreContext
-from sparselab.pruning.init import init_weights, prune_at_init
+from sparselab.pruning.init import init_weights
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.report import density_report
@@ -30,21 +31,6 @@ def score_context(env: Environment, training: TrainingHparams, replicate: int, l
 
     return ScoreContext(seed=base_seed, level=level, batches=batches, device=env.device,
                         input_shape=env.data.input_shape)
-
-
-def init_mask(env: Environment, training: TrainingHparams, replicate: int, init: InitPruningHparams,
-              model: torch.nn.Module, ignore: list[str], pattern: tuple[int, int] | None = None) -> Mask:
-    """The level-0 mask: dense over the counted tensors, or sparse from the start with --init_density.
-
-    `model` is scored (and, with --init_scale, rescaled in place) on the training device.
-    """
-    if not init.enabled:
-        return Mask.ones_like(model, ignore=ignore)
-    context = score_context(env, training, replicate, 0, init.init_pruning_seed, "init_pruning")
-    mask = prune_at_init(model.to(env.device), init, context, ignore=ignore, pattern=pattern)
-    if env.verbose and env.platform.is_primary:
-        print(realised_line(mask, init), flush=True)
-    return mask
 
 
 def realised_line(mask: Mask, init: InitPruningHparams) -> str:

@@ -9,6 +9,7 @@ import torch
 
 from sparselab.foundations import layout
 from sparselab.foundations import io as fio
+from sparselab.foundations.hparams import Hparams
 from sparselab.foundations.step import parse_iterations
 from sparselab.platforms.base import Platform
 from sparselab.training.data import PreparedData
@@ -17,6 +18,7 @@ from sparselab.training.hparams import TrainingHparams
 from sparselab.training.loop import CHECKPOINT_FILE, TrainSetup, train
 from sparselab.training.evaluate import prediction_digest
 from sparselab.training.metrics import PREDICTIONS_DIGEST, MetricLog
+from sparselab.training.steps import Schedule
 
 WEIGHTS_START = layout.WEIGHTS_START
 WEIGHTS_FINAL = layout.WEIGHTS_FINAL
@@ -45,12 +47,16 @@ class Environment:
             self._eval_batch[key] = eval_batch_size(model, self.data.input_shape, self.device, channels_last)
         return self._eval_batch[key]
 
+    def schedule(self, *bundles: Hparams | None) -> Schedule:
+        """The step flags of `bundles` in iterations of this data."""
+        return Schedule.resolve(self.data.iterations_per_epoch(), *bundles)
+
     def iterations(self, step: str) -> int:
-        """A step spelling ('2ep', '100it') in iterations of this data: the one place steps are parsed."""
+        """One step spelling ('2ep', '100it') in iterations of this data."""
         return parse_iterations(step, self.data.iterations_per_epoch())
 
     def end_iteration(self, hparams: TrainingHparams) -> int:
-        return self.iterations(hparams.training_steps)
+        return self.schedule(hparams).end
 
 
 def uses_channels_last(model: torch.nn.Module, device: torch.device) -> bool:

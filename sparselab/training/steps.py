@@ -8,12 +8,15 @@ otherwise give a different job the same name); datasets without a fixed size are
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from functools import partial
+from typing import Any, Mapping, Sequence
 
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams
+from sparselab.foundations.step import parse_iterations, parse_step_list
 
 
 @dataclass
@@ -42,20 +45,60 @@ class ResolvedSteps:
             b.validate_steps(data_ipe)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """Every step flag of a job's bundles in iterations, resolved once for one epoch length.
+
+    `points` maps a flag's name (`training_steps`, `rewinding_steps`, `dst_end`, ...) to its iteration
+    (a step list such as `milestone_steps` to a sorted tuple); a flag left None (e.g. --dst_end, whose
+    default the DST plan derives) is absent. `given`: the flags typed on the command line.
+    """
+
+    iterations_per_epoch: int
+    points: Mapping[str, Any]
+    given: frozenset[str] = frozenset()
+
+    @classmethod
+    def resolve(cls, iterations_per_epoch: int, *bundles: Hparams | None) -> "Schedule":
+        points: dict[str, Any] = {}
+        given: set[str] = set()
+        for b in bundles:
+            for f in dataclasses.fields(b) if b is not None else ():
+                value, kind = getattr(b, f.name), f.metadata.get("step")
+                if kind is None or value is None:
+                    continue
+                assert f.name not in points, f"two bundles name the step --{f.name}"
+                parse = partial(parse_iterations, iterations_per_epoch=iterations_per_epoch, flag=f"--{f.name}")
+                points[f.name] = parse(value) if kind == "one" else \
+                    tuple(sorted(parse(s) for s in parse_step_list(value, f"--{f.name}")))
+                if b.given(f.name):
+                    given.add(f.name)
+        return cls(iterations_per_epoch, points, frozenset(given))
+
+    def __getitem__(self, flag: str) -> Any:
+        return self.points[flag]
+
+    def get(self, flag: str, default: Any = None) -> Any:
+        return self.points.get(flag, default)
+
+    @property
+    def end(self) -> int:
+        """The end of training (--training_steps)."""
+        return self.points["training_steps"]
+
+
 def check_dst_steps(training: Hparams, dst: Hparams | None, ipe: int | None) -> None:
     """Topology updates and gradual pruning inside training, checked before any file is written."""
     if ipe is None or dst is None or not dst.enabled:
         return
-    from sparselab.foundations.step import parse_iterations
     from sparselab.pruning.dst.plan import DSTPlan
 
-    total = parse_iterations(training.training_steps, ipe, "--training_steps")
+    schedule = Schedule.resolve(ipe, training, dst)
     for name in ("dst_end", "dst_prune_start", "dst_prune_end"):
-        value = getattr(dst, name)
-        if value is not None and dst.given(name) and parse_iterations(value, ipe) > total:
-            raise UsageError(f"--{name}={value} is after the end of training ({training.training_steps} = "
-                             f"{total} iterations; {ipe} iterations per epoch)")
-    DSTPlan.from_hparams(dst, total_iterations=total, iterations_per_epoch=ipe, seed=0)  # its own checks
+        if name in schedule.given and schedule.get(name, -1) > schedule.end:
+            raise UsageError(f"--{name}={getattr(dst, name)} is after the end of training ({training.training_steps} = "
+                             f"{schedule.end} iterations; {ipe} iterations per epoch)")
+    DSTPlan.from_hparams(dst, total_iterations=schedule.end, iterations_per_epoch=ipe, seed=0)  # its own checks
 
 
 def resolve_steps(owner: Any, names: Sequence[str], dataset: DatasetHparams) -> ResolvedSteps:

@@ -8,28 +8,25 @@ import torch
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.levels import parse_levels
-from sparselab.foundations.step import Step
+from sparselab.foundations.step import parse_iterations, spelled
 
 
 @pytest.mark.parametrize("text, expected", [("160ep", 1600), ("1000it", 1000), ("2ep100it", 120), ("0ep", 0),
                                             ("3ep", 30), ("0it", 0)])
 def test_step_parse(text, expected):
-    step = Step.parse(text, 10)
-    assert step.iteration == expected
-    assert (step.ep, step.it) == divmod(expected, 10)
+    assert parse_iterations(text, 10) == expected
 
 
 @pytest.mark.parametrize("text", ["", "ep", "10", "1.5ep", "-3ep", "3it2ep", "abc", "10 epochs"])
 def test_step_malformed(text):
     with pytest.raises(UsageError, match="malformed step"):
-        Step.parse(text, 10)
+        parse_iterations(text, 10)
 
 
-def test_step_compare():
-    assert Step(5, 10) < Step(6, 10)
-    assert Step(5, 10) == Step(5, 10)
+def test_step_spelling_and_epoch_length():
+    assert [spelled(i, 10) for i in (0, 30, 35)] == ["0ep", "3ep", "35it"]
     with pytest.raises(ValueError):
-        _ = Step(5, 10) < Step(6, 11)
+        parse_iterations("3ep", 0)
 
 
 @pytest.mark.parametrize("text, expected", [("0,3,6", [0, 3, 6]), ("1-4", [1, 2, 3, 4]),

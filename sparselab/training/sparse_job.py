@@ -1,0 +1,143 @@
+"""One sparse job: start weights + mask + training (+ optional DST) -> weights, masks, hook, summary.
+
+Every command that trains a masked network runs it through `run_sparse_job` (`train`, every trunk
+level, the EDST phases), and every start mask made from the --init_* flags comes from `flag_mask`
+(`train`, level 0 of the trunks, the EDST explore phase, `supermask`, `str`): a command cannot build
+a different mask from the same flags, because there is no second place that builds one.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+
+from sparselab.pruning import dst as dynamic
+from sparselab.pruning.dst_hparams import DSTHparams
+from sparselab.pruning.init import prune_at_init
+from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.mask import Mask
+from sparselab.pruning.pattern_hparams import PatternHparams
+from sparselab.training import sparsity
+from sparselab.training.hparams import TrainingHparams
+from sparselab.training.standard import Environment, train_in_directory
+
+
+@dataclass(frozen=True)
+class MaskFlags:
+    """The flags a start mask is computed from. `dense_ignore`: tensors left out of a dense (all-ones)
+    mask (the trunks' --pruning_layers_to_ignore); pruning at initialisation prunes every layer."""
+
+    training: TrainingHparams  # its batch size and data give the seeded scoring batches
+    replicate: int
+    init: InitPruningHparams
+    pattern: tuple[int, int] | None = None
+    dense_ignore: tuple[str, ...] = ()
+
+
+def mask_flags(command: Any, dense_ignore: Sequence[str] = ()) -> MaskFlags:
+    """The mask flags of a command: its `training`, `job_args.replicate`, `init_pruning` and, where it
+    has --sparsity_pattern, `pattern` (every command reads them here, under the same names)."""
+    pattern = getattr(command, "pattern", None)
+    return MaskFlags(command.training, command.job_args.replicate, command.init_pruning,
+                     pattern.pattern if pattern is not None else None, tuple(dense_ignore))
+
+
+def flag_mask(env: Environment, flags: MaskFlags, model: torch.nn.Module) -> Mask:
+    """The start mask of the flags: dense over the counted tensors, or pruned at initialisation.
+
+    `model` (the seeded initialisation) is scored on the training device and, with --init_scale,
+    rescaled in place: pass a copy.
+    """
+    init = flags.init
+    if not init.enabled:
+        return Mask.ones_like(model, ignore=list(flags.dense_ignore))
+    context = sparsity.score_context(env, flags.training, flags.replicate, 0, init.init_pruning_seed, "init_pruning")
+    mask = prune_at_init(model.to(env.device), init, context, ignore=[], pattern=flags.pattern)
+    if env.verbose and env.platform.is_primary:
+        print(sparsity.realised_line(mask, init), flush=True)
+    return mask
+
+
+def saved_flag_mask(directory: Path, env: Environment, flags: MaskFlags, template: torch.nn.Module) -> Mask:
+    """`directory`'s mask.pt if a run wrote it already, else `flag_mask` of a copy of `template`, saved."""
+    if Mask.exists(directory):
+        return Mask.load(directory)
+    mask = flag_mask(env, flags, copy.deepcopy(template))
+    if env.platform.is_primary:
+        mask.save(directory, model=template)
+    return mask
+
+
+@dataclass
+class SparseJob:
+    """What one job trains. `mask` None: a dense job (no mask hook, no sparsity summary).
+
+    The model is `template` (copied, never trained) loaded with `start`; with `init` the kept weights
+    are shaped as --init_scale asks (the start of pruning at initialisation), and the mask is applied
+    (`apply_mask` False: `start` is a finished job's weights under this very mask). DST moves the mask
+    when `dst` is on and `dynamic`; `salt` separates the DST seeds of one run's jobs. The summary is
+    `summary_head`, the sparsity summary, then the hook's metrics (`dst_metrics` names which; None: all)
+    when the mask moves.
+    """
+
+    directory: Path
+    env: Environment
+    template: torch.nn.Module
+    start: dict
+    training: TrainingHparams
+    mask: Mask | None = None
+    init: InitPruningHparams | None = None
+    apply_mask: bool = True
+    start_iteration: int = 0
+    end_iteration: int | None = None
+    dst: DSTHparams | None = None
+    dynamic: bool = True
+    pattern: PatternHparams | None = None
+    salt: tuple = ()
+    default_end: int | None = None
+    forced: tuple[tuple[int, float], ...] = ()
+    hooks: Sequence[Any] = ()
+    log_prefix: str = ""
+    rest_of_run: Callable[[float], float] | None = None
+    summary_head: dict[str, Any] = field(default_factory=dict)
+    dst_metrics: tuple[str, ...] | None = None
+
+
+def start_model(job: SparseJob) -> torch.nn.Module:
+    """The network the job trains, built from the template once."""
+    model = copy.deepcopy(job.template)
+    if job.mask is not None and job.init is not None:
+        return sparsity.scaled_start(job.start, model, job.mask, job.init)
+    model.load_state_dict(job.start)
+    if job.mask is not None and job.apply_mask:
+        job.mask.apply_(model)
+    return model
+
+
+def run_sparse_job(job: SparseJob) -> dict[str, Any]:
+    """Train the job in its directory; write `mask_final.pt` when DST moved the mask; return done.json's record."""
+    model = start_model(job)
+    common = dict(start_iteration=job.start_iteration, end_iteration=job.end_iteration, log_prefix=job.log_prefix,
+                  rest_of_run=job.rest_of_run)
+    if job.mask is None:
+        return train_in_directory(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
+    dst = job.dst or DSTHparams()
+    moving = dst.enabled and job.dynamic
+    hook = dynamic.job_hook(job.mask, dst, job.training, job.env, job.directory, *job.salt, dynamic=moving,
+                            default_end=job.default_end, forced=job.forced, pattern=job.pattern)
+
+    def summary(m: torch.nn.Module) -> dict[str, Any]:
+        out = {**job.summary_head, **sparsity.summary(m, hook.mask)}
+        if moving:
+            metrics = hook.metrics()
+            out.update(metrics if job.dst_metrics is None else {k: metrics[k] for k in job.dst_metrics})
+        return out
+
+    result = train_in_directory(job.directory, model, job.env, job.training, hooks=[*job.hooks, hook],
+                                summary=summary, **common)
+    if moving and job.env.platform.is_primary:
+        dynamic.save_final_mask(job.directory, hook.mask, model)
+    return result
