@@ -4,30 +4,28 @@ from __future__ import annotations
 from typing import Any
 
 from sparselab.branches.base import BranchContext
-from sparselab.training import sparsity
 from sparselab.pruning.mask import Mask
-from sparselab.pruning.masked import MaskHook
 from sparselab.training.slimming import bn_l1_hooks
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.standard import Environment, train_in_directory
+from sparselab.training.sparse_job import SparseJob, run_sparse_job
+from sparselab.training.standard import Environment
 
 
 def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: TrainingHparams,
                        start_iteration: int, env: Environment | None = None) -> dict[str, Any]:
-    """Train `state` masked by `mask`; `mask.save` first so the branch directory is self-contained."""
+    """Train `state` masked by `mask` as a sparse job (`training/sparse_job.py`); `mask.save` first so
+    the branch directory is self-contained. The mask is static (a branch never runs DST)."""
     env = env or ctx.trunk.env
-    model = ctx.trunk.model_with(state, mask)
+    template = ctx.trunk.template()
     if env.platform.is_primary and not Mask.exists(ctx.directory):
-        mask.save(ctx.directory, model=model)
+        mask.save(ctx.directory, model=template)
     regain = None
     if training.regain_pruned_weights_steps is not None:
         regain = env.iterations(training.regain_pruned_weights_steps)
-    hook = MaskHook(mask, regain_at_iteration=regain)
-    return train_in_directory(
-        ctx.directory, model, env, training, start_iteration=start_iteration,
-        hooks=[*bn_l1_hooks(ctx.trunk.pruning), hook],
-        log_prefix=f"[branch level {ctx.level}] ",
-        summary=lambda m: {"level": ctx.level, **sparsity.summary(m, hook.mask)})
+    return run_sparse_job(SparseJob(
+        ctx.directory, env, template, state, training, mask=mask, start_iteration=start_iteration,
+        regain_at_iteration=regain, hooks=bn_l1_hooks(ctx.trunk.pruning),
+        log_prefix=f"[branch level {ctx.level}] ", summary_head={"level": ctx.level}))
 
 
 def trunk_mask(trunk: Any, level: int) -> Mask:

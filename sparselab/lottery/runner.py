@@ -33,8 +33,8 @@ from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.steps import check_dst_steps, resolve_steps
-from sparselab.training.sparse_job import run_sparse_job
-from sparselab.training.standard import remove_checkpoint, train_in_directory
+from sparselab.training.sparse_job import SparseJob, run_sparse_job
+from sparselab.training.standard import remove_checkpoint
 from sparselab.training.store import LevelStore
 
 
@@ -126,10 +126,9 @@ class IterativeRunner(TrunkArgs, TrunkModel):
             return
         directory = self.pretrain_directory
 
-        def work() -> dict[str, Any]:
-            model = self.model_with(starts.fresh_init(self, 0))
-            return train_in_directory(directory, model, self.env, self.training, end_iteration=k,
-                                      log_prefix="[pretrain] ")
+        def work() -> dict[str, Any]:  # dense: no mask
+            return run_sparse_job(SparseJob(directory, self.env, self.template(), starts.fresh_init(self, 0),
+                                            self.training, end_iteration=k, log_prefix="[pretrain] "))
 
         job.run_once(directory, self.record(), work, label="level pretrain",
                      verbose=self.exp.verbose and not job.is_done(directory),

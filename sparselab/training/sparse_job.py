@@ -1,7 +1,7 @@
 """One sparse job: start weights + mask + training (+ optional DST) -> weights, masks, hook, summary.
 
 Every command that trains a masked network runs it through `run_sparse_job` (`train`, every trunk
-level, the EDST phases), and every start mask made from the --init_* flags comes from `flag_mask`
+level, every branch level, the EDST phases and pf members), and every start mask made from the --init_* flags comes from `flag_mask`
 (`train`, level 0 of the trunks, the EDST explore phase, `supermask`, `str`): a command cannot build
 a different mask from the same flags, because there is no second place that builds one.
 """
@@ -19,6 +19,7 @@ from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init import prune_at_init
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask
+from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.training import sparsity
 from sparselab.training.hparams import TrainingHparams
@@ -95,6 +96,7 @@ class SparseJob:
     end_iteration: int | None = None
     dst: DSTHparams | None = None
     dynamic: bool = True
+    regain_at_iteration: int | None = None  # re-dense training: the mask becomes all ones here (static masks)
     pattern: PatternHparams | None = None
     salt: tuple = ()
     default_end: int | None = None
@@ -126,8 +128,13 @@ def run_sparse_job(job: SparseJob) -> dict[str, Any]:
         return train_in_directory(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
     dst = job.dst or DSTHparams()
     moving = dst.enabled and job.dynamic
-    hook = dynamic.job_hook(job.mask, dst, job.training, job.env, job.directory, *job.salt, dynamic=moving,
-                            default_end=job.default_end, forced=job.forced, pattern=job.pattern)
+    if job.regain_at_iteration is not None:
+        if moving:
+            raise ValueError("re-dense training of a dynamic sparse job")  # refused at the flags, never reached
+        hook: MaskHook = MaskHook(job.mask, regain_at_iteration=job.regain_at_iteration)
+    else:
+        hook = dynamic.job_hook(job.mask, dst, job.training, job.env, job.directory, *job.salt, dynamic=moving,
+                                default_end=job.default_end, forced=job.forced, pattern=job.pattern)
 
     def summary(m: torch.nn.Module) -> dict[str, Any]:
         out = {**job.summary_head, **sparsity.summary(m, hook.mask)}
