@@ -29,6 +29,7 @@ class Branch:
     name: ClassVar[str]
     description: ClassVar[str]
     bundle: ClassVar[type[Hparams]]
+    on_dense_trunk: ClassVar[bool] = False  # also a branch of a dense `train` run (`train_branch <name>`)
 
     @classmethod
     def add_args(cls, parser: argparse.ArgumentParser, trunk_preset: dict[str, Any]) -> None:

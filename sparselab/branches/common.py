@@ -19,9 +19,7 @@ def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: Tr
     template = ctx.trunk.template()
     if env.platform.is_primary and not Mask.exists(ctx.directory):
         mask.save(ctx.directory, model=template)
-    regain = None
-    if training.regain_pruned_weights_steps is not None:
-        regain = env.iterations(training.regain_pruned_weights_steps)
+    regain = env.schedule(training).get("regain_pruned_weights_steps")
     return run_sparse_job(SparseJob(
         ctx.directory, env, template, state, training, mask=mask, start_iteration=start_iteration,
         regain_at_iteration=regain, hooks=bn_l1_hooks(ctx.trunk.pruning),

@@ -28,7 +28,6 @@ from sparselab.training.runner import TrainRunner
 from sparselab.training.store import LevelStore
 
 TRAIN_POLICY = RetrainingPolicy("train", "a dense training run", REWIND)  # its rewind point: the run's start
-DENSE_BRANCHES = ("retrain", "oneshot_prune")
 
 
 @dataclass

@@ -28,6 +28,7 @@ class OneshotPruneHparams(Hparams):
 
 class OneshotPrune(Branch):
     name: ClassVar[str] = "oneshot_prune"
+    on_dense_trunk: ClassVar[bool] = True
     description: ClassVar[str] = "prune the dense level-0 network once to the density of level L and retrain"
     bundle = OneshotPruneHparams
 

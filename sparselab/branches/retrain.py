@@ -46,6 +46,7 @@ def _say_trunk_default(parser: argparse.ArgumentParser, prefixes: tuple[str, ...
 
 class Retrain(Branch):
     name: ClassVar[str] = "retrain"
+    on_dense_trunk: ClassVar[bool] = True
     description: ClassVar[str] = "retrain a level with other dataset/training flags (incl. re-dense training)"
     bundle = RetrainHparams
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from sparselab.foundations import layout
 from sparselab.branches.base import BranchContext
-from sparselab.branches.dense_trunk import DENSE_BRANCHES, DenseTrunk
+from sparselab.branches.dense_trunk import DenseTrunk
 from sparselab.branches.registry import BRANCHES
 from sparselab.foundations.cli import OneLineParser, bundle, pre_read
 from sparselab.foundations.command import Command
@@ -73,10 +73,15 @@ def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
     return trunk, job_args, {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
 
 
+def branches_of(policy: RetrainingPolicy | None) -> dict[str, type]:
+    """The branches of a trunk command; of a dense `train` run (`policy` None) those marked `on_dense_trunk`."""
+    return dict(BRANCHES) if policy else {n: b for n, b in BRANCHES.items() if b.on_dense_trunk}
+
+
 def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     """`policy` None: the trunk is a dense `train` run."""
     trunk_name = policy.name if policy else "train"
-    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
+    available = branches_of(policy)
     if not argv or argv[0].startswith("-"):
         print(branch_menu(trunk_name, available))
         return 0 if argv and argv[0] in ("-h", "--help") else 2
@@ -135,7 +140,7 @@ def branch_table(results: dict[int, dict[str, Any]]) -> str:
 
 def make_branch_command(policy: RetrainingPolicy | None) -> type:
     trunk_name = policy.name if policy else "train"
-    available = BRANCHES if policy else {n: BRANCHES[n] for n in DENSE_BRANCHES}
+    available = branches_of(policy)
 
     class BranchCommand(Command):
         name: ClassVar[str] = f"{trunk_name}_branch"

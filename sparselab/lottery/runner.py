@@ -112,7 +112,7 @@ class IterativeRunner(TrunkArgs, TrunkModel):
     def rewind_iteration(self) -> int:
         if self.rewind is None:
             return 0
-        k = self.env.iterations(self.rewind.rewinding_steps)
+        k = self.env.schedule(self.rewind)["rewinding_steps"]
         end = self.env.end_iteration(self.training)
         if k >= end:
             raise UsageError(f"--rewinding_steps={self.rewind.rewinding_steps} is not before the end of "

@@ -6,7 +6,7 @@ from typing import Callable, Iterable
 
 import torch
 
-from sparselab.foundations.step import parse_iterations, parse_step_list
+from sparselab.training.steps import Schedule
 from sparselab.training.hparams import TrainingHparams
 
 OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainingHparams], torch.optim.Optimizer]
@@ -45,10 +45,10 @@ class LearningRateSchedule:
         self.base = hparams.lr
         self.gamma = hparams.gamma
         self.cosine = hparams.schedule == "cosine"
-        self.warmup = parse_iterations(hparams.warmup_steps, iterations_per_epoch)
-        self.milestones = sorted(parse_iterations(s, iterations_per_epoch)
-                                 for s in parse_step_list(hparams.milestone_steps, "--milestone_steps"))
-        self.total = parse_iterations(hparams.training_steps, iterations_per_epoch)
+        steps = Schedule.resolve(iterations_per_epoch, hparams)
+        self.warmup = steps.get("warmup_steps", 0)
+        self.milestones = list(steps.get("milestone_steps", ()))
+        self.total = steps.end
 
     def __call__(self, iteration: int) -> float:
         factor = 1.0

@@ -10,7 +10,6 @@ import torch
 from sparselab.foundations import layout
 from sparselab.foundations import io as fio
 from sparselab.foundations.hparams import Hparams
-from sparselab.foundations.step import parse_iterations
 from sparselab.platforms.base import Platform
 from sparselab.training.data import PreparedData
 from sparselab.training.evaluate import eval_batch_size
@@ -50,10 +49,6 @@ class Environment:
     def schedule(self, *bundles: Hparams | None) -> Schedule:
         """The step flags of `bundles` in iterations of this data."""
         return Schedule.resolve(self.data.iterations_per_epoch(), *bundles)
-
-    def iterations(self, step: str) -> int:
-        """One step spelling ('2ep', '100it') in iterations of this data."""
-        return parse_iterations(step, self.data.iterations_per_epoch())
 
     def end_iteration(self, hparams: TrainingHparams) -> int:
         return self.schedule(hparams).end
