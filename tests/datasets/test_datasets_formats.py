@@ -130,6 +130,20 @@ def test_digits_fixed_stratified_split():
     assert set(torch.unique(train.images).tolist()) <= allowed
 
 
+def test_digits_read_without_scikit_learn_equal_load_digits(monkeypatch):
+    """The bundled file read directly (no scikit-learn import) gives load_digits' arrays; so does the fallback."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    reference = load_digits()
+    assert digits.bundled_file() is not None
+    for direct in (True, False):
+        if not direct:
+            monkeypatch.setattr(digits, "bundled_file", lambda: None)
+        images, labels = digits.pixels_and_labels()
+        assert np.array_equal(images, reference.images) and np.array_equal(labels, reference.target)
+
+
 def test_svhn_mat(tmp_path):
     from scipy.io import savemat
 
