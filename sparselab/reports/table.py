@@ -4,7 +4,7 @@ JSON rows (fractions) is in reports/rows.py. A collapsed network is marked in th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from sparselab.reports.collect import done_count, summarize
 from sparselab.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
@@ -126,32 +126,25 @@ def replicate_table(experiment: ExperimentResult) -> str:
     """Trunks: one table per replicate, a row per level. Train runs: one table, a row per replicate."""
     if experiment.kind == "train":
         groups, columns = _groups(experiment, "replicate", with_n=False)
-        rows = []
-        for rep in experiment.replicates:
-            result = rep.levels[0]
-            row, notes = [str(rep.replicate)], []
-            for key in experiment.series_keys():
-                job = result.series(key)
-                row += _job_cells(columns[key], job)
-                if job is not None and (key == MAIN or job.status != MISSING):
-                    notes.append(_status(experiment, job, key))
-            rows.append(row + [" ".join(n for n in notes if n)])
+        rows = [_result_row(experiment, columns, str(rep.replicate), rep.levels[0]) for rep in experiment.replicates]
         return _render_with_status(groups, rows)
     blocks = []
     for rep in experiment.replicates:
         groups, columns = _groups(experiment, "level", with_n=False)
-        rows = []
-        for level, result in rep.levels.items():
-            row = [str(level)]
-            notes = []
-            for key in experiment.series_keys():
-                job = result.series(key)
-                row += _job_cells(columns[key], job)
-                if job is not None and (key == MAIN or job.status != MISSING):
-                    notes.append(_status(experiment, job, key))
-            rows.append(row + [" ".join(n for n in notes if n)])
+        rows = [_result_row(experiment, columns, str(level), result) for level, result in rep.levels.items()]
         blocks.append(f"replicate {rep.replicate}\n" + _render_with_status(groups, rows))
     return "\n\n".join(blocks)
+
+
+def _result_row(experiment: ExperimentResult, columns: dict, first: str, result: Any) -> list[str]:
+    """`first`, the cells of every series of one level's result, then its status notes."""
+    row, notes = [first], []
+    for key in experiment.series_keys():
+        job = result.series(key)
+        row += _job_cells(columns[key], job)
+        if job is not None and (key == MAIN or job.status != MISSING):
+            notes.append(_status(experiment, job, key))
+    return row + [" ".join(n for n in notes if n)]
 
 
 def _render_with_status(groups: list[Group], rows: list[list[str]]) -> str:
