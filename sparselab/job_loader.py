@@ -7,15 +7,14 @@ weights are checked to be exact zeros. torch is imported when a job is loaded, n
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 
-LEVEL_DIR = re.compile(r"^level_(\d+)$")
-REPLICATE_DIR = re.compile(r"^replicate_(\d+)$")
+LEVEL_DIR, REPLICATE_DIR = layout.LEVEL_RE, layout.REPLICATE_RE
 
 
 @dataclass
@@ -75,8 +74,6 @@ def replicate_of(path: Path) -> int:
 def job_directory(path: Path, level: int | None = None) -> Path:
     """The job directory that `path` names: itself, or a level of an experiment or replicate folder
     (the highest finished level unless `level` is given)."""
-    from sparselab.foundations.integrity import DONE_FILE
-
     if not path.is_dir():
         raise UsageError(f"no such job directory: {path}")
     replicates = sorted(p for p in path.iterdir() if p.is_dir() and REPLICATE_DIR.match(p.name))
@@ -88,17 +85,17 @@ def job_directory(path: Path, level: int | None = None) -> Path:
     if not levels:
         if level is not None:
             raise UsageError(f"{path} has no levels; level={level} applies to a trunk replicate folder")
-        if (path / "main" / DONE_FILE).exists():  # a train run's replicate folder
-            return path / "main"
+        if (layout.train_dir(path) / layout.DONE).exists():  # a train run's replicate folder
+            return layout.train_dir(path)
         return path
     if level is not None:
         if level not in levels:
             raise UsageError(f"{path} has no level {level}; it has levels {', '.join(map(str, sorted(levels)))}")
-        return levels[level] / "main"
-    finished = [lv for lv in sorted(levels) if (levels[lv] / "main" / DONE_FILE).exists()]
+        return levels[level] / layout.MAIN
+    finished = [lv for lv in sorted(levels) if (levels[lv] / layout.MAIN / layout.DONE).exists()]
     if not finished:
         raise UsageError(f"no finished level in {path}; rerun its command to complete it")
-    return levels[finished[-1]] / "main"
+    return levels[finished[-1]] / layout.MAIN
 
 
 def load_job(path: str | Path | Any, level: int | None = None) -> Job:
