@@ -93,12 +93,9 @@ class STRRunner(ERStartCommand):
     def run(self) -> None:
         exp = Experiment.create(self.platform, self.job_args)
         directory = self.directory(exp.root)
-        if self.job_args.print_path:
-            print(directory)
+        net = exp.open_job(self, directory)
+        if net is None:
             return
-        exp.load_data(self.dataset, self.training.precision, self.steps)
-        net = exp.build_model(self.model)
-        exp.banner("str", self.bundles(), directory)
 
         def work() -> dict[str, Any]:
             assert exp.env is not None

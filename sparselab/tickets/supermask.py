@@ -67,12 +67,9 @@ class SupermaskRunner(ERStartCommand):
 
     def run(self) -> None:
         exp = Experiment.create(self.platform, self.job_args)
-        if self.job_args.print_path:
-            print(self.experiment_directory(exp.root))
+        net = exp.open_job(self, self.experiment_directory(exp.root))
+        if net is None:
             return
-        exp.load_data(self.dataset, self.training.precision, self.steps)
-        exp.banner("supermask", self.bundles(), self.experiment_directory(exp.root))
-        net = exp.build_model(self.model)
         er_mask = self.er_mask(exp, net)
         fractions = self.fractions(er_mask.density)
         result: dict[str, Any] = {}

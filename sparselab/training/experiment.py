@@ -84,6 +84,17 @@ class Experiment:
             print(line)
         print(f"output: {directory}", flush=True)
 
+    def open_job(self, command: Any, directory: Path) -> torch.nn.Module | None:
+        """One network's command: under --print_path print `directory` and return None; else load the
+        command's data, print its banner and return its model (seeded, built once)."""
+        if command.job_args.print_path:
+            print(directory)
+            return None
+        self.load_data(command.dataset, command.training.precision, command.steps)
+        model = self.build_model(command.model)
+        self.banner(command.name, command.bundles(), directory)
+        return model
+
     def print_result(self, result: Mapping[str, Any]) -> None:
         if not self.primary:
             return

@@ -103,12 +103,9 @@ class TrainRunner:
         """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""
         exp = exp or Experiment.create(self.platform, self.job_args)
         directory = self.directory(exp.root)
-        if self.job_args.print_path:
-            print(directory)
+        model = exp.open_job(self, directory)
+        if model is None:
             return
-        exp.load_data(self.dataset, self.training.precision, self.steps)
-        model = exp.build_model(self.model)
-        exp.banner("train", self.bundles(), directory)
 
         def work() -> dict[str, Any]:
             assert exp.env is not None
