@@ -1,14 +1,12 @@
-"""Where a level starts: the seeded initialisation, pruning at initialisation, the rewind point, and the
+"""Where a level starts: the seeded initialisation, the rewind point, and the
 one interpreter of a retraining policy (`lottery/policies.py`). Finished levels are read through the
 trunk's store; nothing here writes."""
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sparselab.foundations.seeds import derive_seed
 from sparselab.lottery.policies import FRESH_INIT, PREVIOUS_FINAL, REWIND
-from sparselab.training import sparsity
 from sparselab.training.hparams import TrainingHparams
 
 StateDict = dict
@@ -35,15 +33,6 @@ def raw_initial(trunk: Any) -> StateDict:
     if trunk.rewind_iteration() > 0:
         return trunk.store.pretrain_weights()
     return fresh_init(trunk, 0)
-
-
-def initial(trunk: Any) -> StateDict:
-    """Level 0's start: the raw initial state, masked (and rescaled) by pruning at initialisation."""
-    state = raw_initial(trunk)
-    if not trunk.init_pruning.enabled:
-        return state
-    model = sparsity.scaled_start(state, copy.deepcopy(trunk.template()), trunk.level_mask(0), trunk.init_pruning)
-    return model.state_dict()
 
 
 def finetune_training(trunk: Any) -> TrainingHparams:

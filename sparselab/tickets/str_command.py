@@ -17,7 +17,7 @@ import torch
 
 from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
-from sparselab.foundations.desc import full_description, job_name
+from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.reparam import key
@@ -88,7 +88,7 @@ class STRRunner(ERStartCommand):
         return self.str_args
 
     def directory(self, root: Path) -> Path:
-        return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
+        return layout.train_dir(self.experiment_directory(root))
 
     def run(self) -> None:
         exp = Experiment.create(self.platform, self.job_args)
