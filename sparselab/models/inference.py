@@ -27,15 +27,15 @@ ADD_FUNCTIONS = (operator.add, torch.add)
 
 
 class FusedConv(nn.Module):
-    """conv2d with a folded bias, then optionally `+ other` and ReLU, as one oneDNN call on the CPU."""
+    """conv2d with a folded bias, then `+ other` when called with it, and ReLU, as one oneDNN call on the CPU."""
 
-    def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d | None, relu: bool, add: bool, onednn: bool) -> None:
+    def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d | None, relu: bool, onednn: bool) -> None:
         super().__init__()
         weight, bias = fold_batchnorm(conv, bn)
         self.weight, self.bias = nn.Parameter(weight, False), nn.Parameter(bias, False) if bias is not None else None
         self.stride, self.dilation, self.groups = list(conv.stride), list(conv.dilation), conv.groups
         self.padding = list(conv.padding)  # type: ignore[arg-type]
-        self.relu, self.add, self.onednn = relu, add, onednn
+        self.relu, self.onednn = relu, onednn
 
     def forward(self, x: torch.Tensor, other: torch.Tensor | None = None) -> torch.Tensor:
         unary = "relu" if self.relu else "none"
@@ -132,7 +132,7 @@ def _fuse_at(traced: fx.GraphModule, modules: dict[str, nn.Module], conv: fx.Nod
     if len(chain) == 1:
         return 0
     name = f"_evaluation_fused_{index}"
-    traced.add_submodule(name, FusedConv(modules[conv.target], bn, relu, other is not None, onednn))  # type: ignore[index]
+    traced.add_submodule(name, FusedConv(modules[conv.target], bn, relu, onednn))  # type: ignore[index]
     last = chain[-1]
     with traced.graph.inserting_before(last):
         replacement = traced.graph.call_module(name, (conv.args[0],) if other is None else (conv.args[0], other))
