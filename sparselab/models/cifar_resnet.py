@@ -32,10 +32,10 @@ class Block(nn.Module):
                 nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # in place: see models/README.md
+        out = torch.relu_(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.shortcut(x))
+        return out.add_(self.shortcut(x)).relu_()
 
 
 class CifarResNet(Model):
@@ -55,7 +55,7 @@ class CifarResNet(Model):
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(torch.relu(self.bn(self.conv(x))))
+        x = self.blocks(torch.relu_(self.bn(self.conv(x))))
         return self.fc(x.mean(dim=(2, 3)))
 
 

@@ -39,7 +39,7 @@ class CifarVGG(Model):
             layers.append(nn.Conv2d(channels, entry, 3, padding=1))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(entry))
-            layers.append(nn.ReLU())
+            layers.append(nn.ReLU(inplace=True))  # see models/README.md
             channels = entry
         self.features = nn.Sequential(*layers)
         self.fc = nn.Linear(channels, num_classes)

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-RELU_FUNCTIONS = (torch.relu, F.relu)
+RELU_FUNCTIONS = (torch.relu, torch.relu_, F.relu)
+RELU_METHODS = ("relu", "relu_")
 ADD_FUNCTIONS = (operator.add, torch.add)
 
 
@@ -99,11 +100,29 @@ def _only_user(node: fx.Node) -> fx.Node | None:
 
 
 def _is_relu(node: fx.Node | None, modules: dict[str, nn.Module]) -> bool:
-    if node is None or node.kwargs.get("inplace"):
+    """A ReLU, in place or not (its input has no other user, so fusing it computes the same tensor)."""
+    if node is None:
         return False
     return ((node.op == "call_function" and node.target in RELU_FUNCTIONS)
-            or (node.op == "call_method" and node.target == "relu")
+            or (node.op == "call_method" and node.target in RELU_METHODS)
             or (node.op == "call_module" and type(modules.get(node.target)) is nn.ReLU))  # type: ignore[arg-type]
+
+
+def _residual_other(add: fx.Node | None, tail: fx.Node) -> fx.Node | None:
+    """The other operand when `add` adds two nodes, one of them `tail`, followed by a ReLU, else None.
+    `tail.add_(other)` qualifies (it overwrites only `tail`); `other.add_(tail)` does not: fusing would
+    leave `other` unchanged for its later readers."""
+    if add is None or add.kwargs or len(add.args) != 2 or not all(isinstance(a, fx.Node) for a in add.args):
+        return None
+    if add.op == "call_function" and add.target in ADD_FUNCTIONS:
+        if add.args[0] is add.args[1]:
+            return None
+        other = add.args[1] if add.args[0] is tail else add.args[0]
+    elif add.op == "call_method" and add.target in ("add", "add_") and add.args[0] is tail:
+        other = add.args[1]
+    else:
+        return None
+    return other if other is not tail else None  # type: ignore[return-value]
 
 
 def _is_running_batchnorm(node: fx.Node | None, modules: dict[str, nn.Module]) -> bool:
@@ -123,10 +142,8 @@ def _fuse_at(traced: fx.GraphModule, modules: dict[str, nn.Module], conv: fx.Nod
     if _is_relu(after, modules):
         chain.append(after)  # type: ignore[arg-type]
         relu = True
-    elif (after is not None and after.op == "call_function" and after.target in ADD_FUNCTIONS and not after.kwargs
-          and len(after.args) == 2 and all(isinstance(a, fx.Node) for a in after.args)
-          and after.args[0] is not after.args[1] and _is_relu(_only_user(after), modules)):
-        other = after.args[1] if after.args[0] is tail else after.args[0]
+    elif _residual_other(after, tail) is not None and _is_relu(_only_user(after), modules):  # type: ignore[arg-type]
+        other = _residual_other(after, tail)  # type: ignore[arg-type]
         chain += [after, _only_user(after)]  # type: ignore[list-item]
         relu = True
     if len(chain) == 1:

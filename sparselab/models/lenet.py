@@ -24,7 +24,7 @@ class LeNet(Model):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)  # logical (C, H, W) order whatever the memory format
         for layer in self.fc_layers:
-            x = torch.relu(layer(x))
+            x = torch.relu_(layer(x))  # in place: see models/README.md
         return self.fc(x)
 
 

@@ -31,9 +31,9 @@ class BasicBlock(nn.Module):
         self.downsample = _shortcut(in_channels, planes, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu_(self.bn1(self.conv1(x)))  # in place: see models/README.md
         out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.downsample(x))
+        return out.add_(self.downsample(x)).relu_()
 
 
 class Bottleneck(nn.Module):
@@ -52,10 +52,10 @@ class Bottleneck(nn.Module):
         self.downsample = _shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = torch.relu(self.bn2(self.conv2(out)))
+        out = torch.relu_(self.bn1(self.conv1(x)))
+        out = torch.relu_(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return torch.relu(out + self.downsample(x))
+        return out.add_(self.downsample(x)).relu_()
 
 
 def _shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
@@ -121,7 +121,7 @@ class ResNet(Model):
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool(torch.relu_(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(x.mean(dim=(2, 3)))
 

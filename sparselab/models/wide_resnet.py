@@ -30,9 +30,9 @@ class PreActBlock(nn.Module):
             self.shortcut = nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        activated = torch.relu(self.bn1(x))
+        activated = torch.relu_(self.bn1(x))  # in place: see models/README.md
         out = self.conv1(activated)
-        out = self.conv2(torch.relu(self.bn2(out)))
+        out = self.conv2(torch.relu_(self.bn2(out)))
         return out + (x if self.shortcut is None else self.shortcut(activated))
 
 
@@ -55,7 +55,7 @@ class WideResNet(Model):
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.relu(self.bn(self.stages(self.conv(x))))
+        x = torch.relu_(self.bn(self.stages(self.conv(x))))
         return self.fc(x.mean(dim=(2, 3)))
 
 

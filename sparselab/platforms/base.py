@@ -11,6 +11,7 @@ import torch
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.levels import parse_levels
+from sparselab.platforms.host_memory import reuse_freed_memory
 
 # Kept here (not only in the registry) so the flag's choices need no import of the platforms.
 PLATFORM_NAMES = ("local", "distributed", "slurm")
@@ -126,6 +127,7 @@ class Platform:
         self.device = self.choose_device()
         if self.device.type == "cpu":
             torch.set_num_threads(hparams.threads or self.default_threads())
+            reuse_freed_memory()
 
     def choose_device(self) -> torch.device:
         return resolve_device(self.hparams.device)

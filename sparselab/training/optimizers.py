@@ -6,15 +6,17 @@ from typing import Callable, Iterable
 
 import torch
 
-from sparselab.training.steps import Schedule
 from sparselab.training.hparams import TrainingHparams
+from sparselab.training.sgd import SGD
+from sparselab.training.steps import Schedule
 
-OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainingHparams], torch.optim.Optimizer]
+Optimizer = torch.optim.Optimizer | SGD
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainingHparams], Optimizer]
 
 
-def _sgd(params, h: TrainingHparams) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=h.lr, momentum=h.momentum, nesterov=h.nesterov,
-                           weight_decay=h.weight_decay, foreach=True)
+def _sgd(params, h: TrainingHparams) -> Optimizer:
+    """torch.optim.SGD's update without its compiler import (training/sgd.py)."""
+    return SGD(params, lr=h.lr, momentum=h.momentum, nesterov=h.nesterov, weight_decay=h.weight_decay)
 
 
 def _adam(params, h: TrainingHparams) -> torch.optim.Optimizer:
@@ -30,7 +32,7 @@ def _adamw(params, h: TrainingHparams) -> torch.optim.Optimizer:
 OPTIMIZERS: dict[str, OptimizerFactory] = {"sgd": _sgd, "adam": _adam, "adamw": _adamw}
 
 
-def build_optimizer(model: torch.nn.Module, hparams: TrainingHparams) -> torch.optim.Optimizer:
+def build_optimizer(model: torch.nn.Module, hparams: TrainingHparams) -> Optimizer:
     return OPTIMIZERS[hparams.optimizer_name](model.parameters(), hparams)
 
 
@@ -62,6 +64,6 @@ class LearningRateSchedule:
         return self.base * factor
 
 
-def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+def set_learning_rate(optimizer: Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr

@@ -70,3 +70,61 @@ class Untraceable(nn.Module):
 def test_models_without_a_fusable_eval_graph_are_evaluated_as_they_are(model: nn.Module) -> None:
     """Untraceable forward, no convolution, or a model in training mode: the model itself."""
     assert evaluation_model(model, onednn=True) is model
+
+
+class Residuals(nn.Module):
+    """conv-BN outputs added in place, both ways round: `tail.add_(other)` fuses, `other.add_(tail)` must
+    not (the fused call would leave `other`, which the forward reads again, without the sum)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.bn_a = nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2)
+        self.b, self.bn_b = nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first = self.bn_a(self.a(x)).add_(x).relu_()
+        other = first * 2
+        second = other.add_(self.bn_b(self.b(first))).relu_()
+        return second + other
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_in_place_residual_additions_fuse_only_where_that_is_exact(onednn: bool) -> None:
+    torch.manual_seed(0)
+    model = Residuals()
+    for bn in (model.bn_a, model.bn_b):
+        bn.running_mean.uniform_(-1, 1), bn.running_var.uniform_(0.5, 2)
+    model.eval()
+    fused = evaluation_model(model, onednn=onednn)
+    calls = [n for n in fused.graph.nodes if "_evaluation_fused" in str(n.target)]
+    assert [len(n.args) for n in calls] == [2, 1]  # a: conv + BN + x + ReLU in one call; b: conv + BN only
+    assert [fused.get_submodule(n.target).relu for n in calls] == [True, False]
+    assert [n.target for n in fused.graph.nodes if n.op == "call_method"] == ["add_", "relu_"]
+    x = torch.randn(3, 2, 5, 5)
+    torch.testing.assert_close(fused(x.clone()), model(x.clone()), rtol=1e-5, atol=1e-5)
+
+
+class OutOfPlaceBlock(nn.Module):
+    """The CIFAR ResNet block written without in-place operations (the reference for the model's own)."""
+
+    @staticmethod
+    def forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(block.bn1(block.conv1(x)))
+        return torch.relu(block.bn2(block.conv2(out)) + block.shortcut(x))
+
+
+def test_in_place_activations_give_the_out_of_place_step_bit_for_bit(monkeypatch) -> None:
+    """models/README.md: the in-place ReLU / residual forms change nothing in a training step."""
+    from sparselab.models import cifar_resnet
+
+    def step() -> list[torch.Tensor]:
+        model = registry.build("cifar_resnet_8", (3, 32, 32), 10, seed=3)
+        x, y = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 2, 3])
+        nn.functional.cross_entropy(model(x), y).backward()
+        return [p.grad.clone() for p in model.parameters()] + [b.clone() for b in model.buffers()]
+
+    in_place = step()
+    monkeypatch.setattr(cifar_resnet.Block, "forward", OutOfPlaceBlock.forward)
+    reference = step()
+    assert len(in_place) == len(reference)
+    assert all(torch.equal(a, b) for a, b in zip(in_place, reference))
