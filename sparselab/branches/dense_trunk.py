@@ -39,7 +39,7 @@ class DenseTrunk(TrunkModel):
     policy: RetrainingPolicy = TRAIN_POLICY
     exp: Experiment | None = field(default=None, repr=False)
     template_model: torch.nn.Module | None = field(default=None, init=False, repr=False)
-    init_cache: dict | None = field(default=None, init=False, repr=False)
+    start_cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         t = self.train

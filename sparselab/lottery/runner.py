@@ -57,7 +57,7 @@ class IterativeRunner(TrunkArgs, TrunkModel):
     pattern: PatternHparams = field(default_factory=PatternHparams)
     exp: Experiment | None = field(default=None, repr=False)
     template_model: torch.nn.Module | None = field(default=None, init=False, repr=False)  # built once, never trained
-    init_cache: dict | None = field(default=None, init=False, repr=False)  # level 0's seeded initialisation
+    start_cache: dict = field(default_factory=dict, init=False, repr=False)  # lottery/starts.py
     _to_run: list[int] | None = field(default=None, init=False, repr=False)  # levels `run` trains (None: unknown)
     _name: str | None = field(default=None, init=False, repr=False)  # job_name of the bundles
 

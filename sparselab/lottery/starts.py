@@ -16,16 +16,18 @@ def fresh_init(trunk: Any, level: int) -> StateDict:
     """Level 0: the run's seeded initialisation (built once); level L: a new one seeded by L."""
     if level > 0:
         return trunk.build_model(seed=derive_seed("scratch_init", trunk.init_seed(), level)).state_dict()
-    if trunk.init_cache is None:
-        trunk.init_cache = trunk.build_model(seed=trunk.init_seed()).state_dict()
-    return trunk.init_cache
+    if "init" not in trunk.start_cache:
+        trunk.start_cache["init"] = trunk.build_model(seed=trunk.init_seed()).state_dict()
+    return trunk.start_cache["init"]
 
 
 def rewind_point(trunk: Any) -> StateDict:
-    """Level 0's start weights, or the pretrained weights at step k under --rewinding_steps."""
-    if trunk.rewind_iteration() > 0:
-        return trunk.store.pretrain_weights()
-    return trunk.store.start_weights(0)
+    """Level 0's start weights, or the pretrained weights at step k under --rewinding_steps: read (verified)
+    once per run, as every level of a lottery starts from it."""
+    if "rewind" not in trunk.start_cache:
+        k = trunk.rewind_iteration()
+        trunk.start_cache["rewind"] = trunk.store.pretrain_weights() if k > 0 else trunk.store.start_weights(0)
+    return trunk.start_cache["rewind"]
 
 
 def raw_initial(trunk: Any) -> StateDict:

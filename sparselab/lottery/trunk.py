@@ -14,11 +14,11 @@ from sparselab.training.store import LevelStore
 
 class TrunkModel:
     """Mixin of dataclasses with the fields `exp`, `platform`, `job_args`, `dataset`, `model`, `training`,
-    `pruning`, `steps`, `template_model` and `init_cache`."""
+    `pruning`, `steps`, `template_model` and `start_cache`."""
 
     exp: Experiment | None
     template_model: torch.nn.Module | None  # built once, never trained
-    init_cache: dict | None  # the seeded initialisation of level 0 (lottery/starts.fresh_init)
+    start_cache: dict  # start weights built or read once per run: "init", "rewind" (lottery/starts.py)
 
     @property
     def store(self) -> LevelStore:

@@ -4,7 +4,8 @@
 absolute iteration, each epoch's data order and augmentation are functions of (seed, epoch), and a
 checkpoint holds model, optimiser, scaler, hook states, metric log and running statistics, so a run
 resumed from a checkpoint is bit-identical (on the CPU) to one that was never interrupted.
-Checkpoints are written on a time basis (`--checkpoint_seconds`), at the end of the job and when a
+Checkpoints are written on a time basis (`--checkpoint_seconds`), at the end of a job whose unsaved training
+took a minute or more (`progress.Cadence`) and when a
 SIGTERM/SIGINT arrives (held until the step has finished, `training.signals`); metrics.csv with each
 checkpoint and every METRICS_SECONDS (`progress.Cadence`), so short epochs do not pay for writes.
 """
@@ -134,7 +135,7 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
     loss_sum = torch.zeros((), device=s.device)
     examples = 0
     cadence = Cadence(s.checkpoint_seconds)
-    segment_start = time.perf_counter()
+    segment_start, saved = time.perf_counter(), iteration
     world_size = getattr(s.train_loader, "world_size", 1)
     forward_model.train()
     with held_signals(enabled=world_size == 1) as signals:
@@ -150,7 +151,8 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
                         s.progress.due():
                     _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
                 at_point = iteration % ipe == 0 or iteration == s.end_iteration
-                save = iteration == s.end_iteration or bool(signals.pending) or cadence.checkpoint_due(at_point)
+                save = bool(signals.pending) or cadence.checkpoint_due(at_point, iteration == s.end_iteration)
+                saved = iteration if save else saved
                 if at_point or save:
                     _close_segment(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
                     loss_sum, examples = torch.zeros((), device=s.device), 0
@@ -163,7 +165,9 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
                     forward_model.train()
                 if at_point:
                     break
-        signals.release()  # one that came after the last write: that checkpoint is the end's
+        if signals.pending and saved != iteration:  # a signal after the end's write: the end is checkpointed
+            _write(s, cadence, True, iteration, model, optimizer, scaler, log, running, inputs)
+        signals.release()
     return log
 
 
@@ -182,8 +186,8 @@ def _close_segment(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, exampl
 
 def _write(s: TrainSetup, cadence: Cadence, save: bool, iteration: int, model, optimizer, scaler, log: MetricLog,
            running: dict[str, Any], inputs: dict[str, str]) -> None:
-    """metrics.csv with every checkpoint and otherwise when due (Cadence); the checkpoint when `save`."""
-    if s.is_primary and (save or cadence.metrics_due()):
+    """metrics.csv with every checkpoint, at the end, and otherwise when due (Cadence); the checkpoint when `save`."""
+    if s.is_primary and (save or iteration == s.end_iteration or cadence.metrics_due()):
         log.save(s.out_dir)
         cadence.metrics_written()
     if save:

@@ -14,12 +14,13 @@ from typing import Any, Callable
 
 PROGRESS_SECONDS = 5.0  # a mid-epoch progress line at most this often
 METRICS_SECONDS = 30.0  # metrics.csv rewritten at most this often between checkpoints
+END_CHECKPOINT_SECONDS = 60.0  # the end of a job is checkpointed when this much training is unsaved
 
 
 class Cadence:
     """When the loop writes. A checkpoint: `checkpoint_seconds` after the last one (at the next
-    iteration; 0: at every epoch end), at the end of the job and on a held signal (the loop decides
-    those two). metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after
+    iteration; 0: at every epoch end), at the end of the job when its unsaved training took a minute or
+    more, and on a held signal (the loop decides that one). metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after
     it was last written. A digits level of 20 one-second epochs thus writes one checkpoint and one
     metrics.csv, not 20 of each: the per-level cost of iterative runs is in the writes."""
 
@@ -27,10 +28,14 @@ class Cadence:
         self.checkpoint_seconds = checkpoint_seconds
         self.last_checkpoint = self.last_metrics = time.monotonic()
 
-    def checkpoint_due(self, at_epoch_end: bool) -> bool:
+    def checkpoint_due(self, at_epoch_end: bool, at_end: bool = False) -> bool:
+        """At the end of the job the checkpoint only guards the training since the last one while the job's
+        files are written (done.json then deletes it): written when that training took END_CHECKPOINT_SECONDS
+        or more, so a digits level of a few seconds redoes them after a crash instead of writing 2 MB."""
         if self.checkpoint_seconds <= 0:
             return at_epoch_end
-        return time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds
+        since = time.monotonic() - self.last_checkpoint
+        return since >= (min(self.checkpoint_seconds, END_CHECKPOINT_SECONDS) if at_end else self.checkpoint_seconds)
 
     def checkpointed(self) -> None:
         self.last_checkpoint = time.monotonic()

@@ -12,7 +12,10 @@ from sparselab.lottery.policies import FINETUNE, POLICIES, STANDARD
 class _Store:
     """Answers each read with a label naming it, so the test sees which finished file was read."""
 
+    reads: int = 0
+
     def start_weights(self, level: int) -> str:
+        self.reads += 1
         return f"start_{level}"
 
     def final_weights(self, level: int) -> str:
@@ -29,7 +32,7 @@ class _Trunk:
     training: str = "training"
     finetune: object = None
     store: _Store = dataclasses.field(default_factory=_Store)
-    init_cache: object = None
+    start_cache: dict = dataclasses.field(default_factory=dict)
 
     def rewind_iteration(self) -> int:
         return self.k
@@ -65,6 +68,12 @@ def test_scratch_draws_a_new_seed_per_level_and_oneshot_takes_the_dense_final() 
     assert starts.fresh_init(trunk, 0) == "init_seed_7"
     assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 3, previous=0) == "final_0"
     assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 0) == "start_0"
+
+
+def test_the_rewind_point_is_read_once_per_run() -> None:
+    trunk = _Trunk(POLICIES["lottery"])
+    assert [starts.retrain_start(trunk, level) for level in (1, 2, 3)] == ["start_0"] * 3
+    assert trunk.store.reads == 1
 
 
 def test_schedule_rewinds_to_k_or_finetunes_from_zero() -> None:

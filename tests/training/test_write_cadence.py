@@ -1,5 +1,6 @@
-"""What a training job writes, counted (never timed): checkpoints on a time basis, at the end and on a
-held SIGTERM; metrics.csv with the checkpoints; the predictions digest from the final evaluation."""
+"""What a training job writes, counted (never timed): checkpoints on a time basis, at the end of a job with a
+minute of unsaved training and on a held SIGTERM; metrics.csv with the checkpoints and at the end; the
+predictions digest from the final evaluation."""
 from __future__ import annotations
 
 import os
@@ -34,13 +35,14 @@ def written(monkeypatch) -> Counter:
     return counts
 
 
-@pytest.mark.parametrize("flags, checkpoints", [([], 1), (["--checkpoint_seconds=0"], 3)])
-def test_checkpoints_and_metrics_are_written_per_cadence(tmp_path, monkeypatch, flags, checkpoints):
+@pytest.mark.parametrize("flags, checkpoints, metrics", [([], 0, 1), (["--checkpoint_seconds=0"], 3, 3)])
+def test_checkpoints_and_metrics_are_written_per_cadence(tmp_path, monkeypatch, flags, checkpoints, metrics):
     counts = written(monkeypatch)
     assert cli.main(["train", f"--root={tmp_path}", *TINY, *flags]) == 0
-    # default: only the end's checkpoint (removed after done.json); 0: one at each of the 3 epoch ends
+    # default: a job of seconds writes no checkpoint (its end is not worth one) and metrics.csv once, at the
+    # end; 0: a checkpoint and metrics.csv at each of the 3 epoch ends
     assert counts["checkpoint.pt"] == checkpoints
-    assert counts["metrics.csv"] == checkpoints
+    assert counts["metrics.csv"] == metrics
     rows = next(tmp_path.rglob("metrics.csv")).read_text().splitlines()
     assert len(rows) == 1 + 4  # header, start and three epochs: nothing lost by writing it less often
 
@@ -64,6 +66,13 @@ def test_cadence_by_hand(monkeypatch):
     assert timed.checkpoint_due(False)  # mid-epoch too
     timed.checkpointed()
     assert not timed.checkpoint_due(True)
+    now[0] = 759.0  # the end: checkpointed once a minute of training is unsaved (or the cadence, if shorter)
+    assert not timed.checkpoint_due(True, at_end=True)
+    now[0] = 760.0
+    assert timed.checkpoint_due(True, at_end=True) and not timed.checkpoint_due(True)
+    assert Cadence(30).checkpoint_due(True, at_end=True) is False
+    now[0] = 790.0
+    assert Cadence(600).checkpoint_due(False, at_end=True) is False and every_epoch.checkpoint_due(True, at_end=True)
 
 
 def test_eta_counts_timed_checkpoints():
@@ -123,6 +132,22 @@ def test_sigterm_is_held_to_the_end_of_the_step_and_checkpointed(tmp_path):
     assert state["iteration"] == 9  # the step of iteration 8 finished, then the checkpoint
     resumed = _train(tmp_path / "b")
     reference = _train(tmp_path / "a")
+    assert resumed["final_test_loss"] == reference["final_test_loss"]
+    a, b = (fio.load_torch(tmp_path / d / "weights_final.pt") for d in ("a", "b"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_sigterm_in_the_last_step_checkpoints_the_end(tmp_path):
+    """The end of a short job is not checkpointed, unless a signal stops it there: then the rerun finishes
+    the job from that checkpoint without training again."""
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        with pytest.raises(Stopped):
+            _train(tmp_path / "b", [SignalAt(17)])  # 3 epochs x 6 iterations: 17 is the last step
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert fio.load_checkpoint(tmp_path / "b" / "checkpoint.pt")["iteration"] == 18
+    resumed, reference = _train(tmp_path / "b"), _train(tmp_path / "a")
     assert resumed["final_test_loss"] == reference["final_test_loss"]
     a, b = (fio.load_torch(tmp_path / d / "weights_final.pt") for d in ("a", "b"))
     assert all(torch.equal(a[k], b[k]) for k in a)
