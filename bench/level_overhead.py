@@ -4,8 +4,8 @@ building, pruning, masks, saving, locks, loaders) — the per-level overhead, wh
     python bench/level_overhead.py [--levels 30] [--repeats 3] [--work /tmp/level_overhead] [-- extra flags]
 
 Runs `lottery` on the embedded digits default in this process (imports timed separately), wrapping
-the loop's evaluation and the run's one data preparation (digits: the scikit-learn import) to time
-them; training-step seconds are the loop's own per-job `wall_seconds` (batching, forward, backward,
+the loop's evaluation (the test-set forward passes, and the accuracy and loss computed from their
+logits) and the run's one data preparation to time them; training-step seconds are the loop's own per-job `wall_seconds` (batching, forward, backward,
 optimiser and mask hooks). "other" is what is left: the per-level overhead.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def one_run(root: Path, levels: int, extra: list[str]) -> dict[str, float]:
     seconds = {"evaluation": 0.0, "data (once)": 0.0}
     # (module, function, what it counts as): train-set and test-set evaluation; data loading (once per run)
     wrapped = [(loop, "evaluate", "evaluation"), (loop, "predict", "evaluation"),
-               (experiment, "prepare_data", "data (once)")]
+               (loop, "prediction_metrics", "evaluation"), (experiment, "prepare_data", "data (once)")]
 
     def timed(function, key):
         def wrapper(*a, **k):

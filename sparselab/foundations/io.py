@@ -11,6 +11,7 @@ cannot be read is a `UsageError` that names it. JSON never holds NaN or infinity
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -45,11 +46,12 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -
     try:
         os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            hashed = _HashingWriter(f)
+            write(hashed)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        integrity.remember(path)
+        integrity.remember(path, hashed.hexdigest())
     except BaseException:
         try:
             os.unlink(tmp)
@@ -58,6 +60,23 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -
         raise
     if path.name in SYNC_FOLDER_AFTER:
         _fsync_dir(path.parent)
+
+
+class _HashingWriter:
+    """A binary file's `write`, hashing what it writes: the digest of a written file without reading it back."""
+
+    def __init__(self, f: io.BufferedWriter) -> None:
+        self._f, self._hash = f, hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self._hash.update(data)
+        return self._f.write(data)
+
+    def flush(self) -> None:
+        self._f.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 def file_mode() -> int:

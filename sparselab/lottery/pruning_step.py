@@ -54,4 +54,19 @@ def level_job(trunk: "IterativeRunner", level: int, directory: Path) -> SparseJo
                      start_iteration=start, dst=dst, dynamic=dynamic.is_dynamic(dst, mask), pattern=trunk.pattern,
                      salt=(level,), hooks=training_hooks(trunk), log_prefix=level_prefix(level, trunk.levels_args.levels),
                      rest_of_run=rest_of_run(level, trunk._to_run or []), summary_head={"level": level},
-                     dst_metrics=("dst_moved_total",))
+                     dst_metrics=("dst_moved_total",), on_trained=lambda model, final: keep_final(trunk, level, model, final))
+
+
+def keep_final(trunk: "IterativeRunner", level: int, model: torch.nn.Module, final: Mask | None) -> None:
+    """Keep the trained level's weights and mask for pruning the next level in this process: the same
+    tensors as its weights_final.pt and final mask, without reading them back (`previous_final`)."""
+    trunk.start_cache[("final", level)] = ({k: v.detach() for k, v in model.state_dict().items()}, final)
+
+
+def previous_final(trunk: "IterativeRunner", level: int) -> tuple[dict, Mask]:
+    """Level `level - 1`'s final weights and mask: kept from its training in this process, else read
+    (verified) from its finished files."""
+    kept = trunk.start_cache.pop(("final", level - 1), None)
+    if kept is not None and kept[1] is not None:
+        return kept
+    return trunk.store.final_weights(level - 1), trunk.store.mask(level - 1)  # type: ignore[return-value]

@@ -60,6 +60,7 @@ class IterativeRunner(TrunkArgs, TrunkModel):
     start_cache: dict = field(default_factory=dict, init=False, repr=False)  # lottery/starts.py
     _to_run: list[int] | None = field(default=None, init=False, repr=False)  # levels `run` trains (None: unknown)
     _name: str | None = field(default=None, init=False, repr=False)  # job_name of the bundles
+    _ensured: set[int] = field(default_factory=set, init=False, repr=False)  # levels ensure_level returned
 
     def __post_init__(self) -> None:
         self.steps = resolve_steps(self, ("training", "rewind", "finetune", "dst"), self.dataset)
@@ -136,18 +137,20 @@ class IterativeRunner(TrunkArgs, TrunkModel):
 
     def ensure_level(self, level: int) -> dict[str, Any]:
         """Run `level` (and any missing earlier level) unless done; return its done.json."""
-        for earlier in range(level):
-            if not self.store.done(earlier):
-                self.ensure_level(earlier)
+        missing = [earlier for earlier in range(level) if earlier not in self._ensured and not self.store.done(earlier)]
+        for earlier in missing:
+            self.ensure_level(earlier)
         self.ensure_pretrained()
         directory = self.level_directory(level)
 
         def work() -> dict[str, Any]:
             return run_sparse_job(pruning_step.level_job(self, level, directory))
 
-        return job.run_once(directory, self.record(), work, label=f"level {level}",
+        done = job.run_once(directory, self.record(), work, label=f"level {level}",
                             verbose=self.exp.verbose and (self._to_run is None or level in self._to_run),
                             after_done=lambda: remove_checkpoint(directory))
+        self._ensured.add(level)  # done in this process: not looked up again for the levels after it
+        return done
 
     def level_mask(self, level: int) -> Mask:
         """Load the level's mask if it was saved, else compute it (from level L-1) and save it.
@@ -163,8 +166,8 @@ class IterativeRunner(TrunkArgs, TrunkModel):
             model = self.model_with(starts.raw_initial(self))
             mask = pruning_step.initial_mask(self, model)
         else:
-            previous = self.model_with(self.store.final_weights(level - 1))
-            mask = pruning_step.next_mask(self, previous, self.store.mask(level - 1), level)
+            state, previous_mask = pruning_step.previous_final(self, level)
+            mask = pruning_step.next_mask(self, self.model_with(state), previous_mask, level)
         mask = platform.broadcast_object(mask)
         if platform.is_primary:
             mask.save(directory, model=self.template())
