@@ -38,20 +38,21 @@ _DIGEST_LENGTH = 64
 _UMASK_LOCK = threading.Lock()
 
 
-def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write `path` atomically; `write` receives a binary file object."""
+def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None], sequential: bool = False) -> None:
+    """Write `path` atomically; `write` receives a binary file object. `sequential`: `write` only appends
+    (no seek, read or tell), so the file's digest is hashed from the bytes written instead of read back."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as f:
-            hashed = _HashingWriter(f)
-            write(hashed)  # type: ignore[arg-type]
+            hashed = _HashingWriter(f) if sequential else None
+            write(hashed or f)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        integrity.remember(path, hashed.hexdigest())
+        integrity.remember(path, hashed.hexdigest() if hashed is not None else None)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -63,7 +64,8 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None]) -
 
 
 class _HashingWriter:
-    """A binary file's `write`, hashing what it writes: the digest of a written file without reading it back."""
+    """A binary file's `write` and `flush` only, hashing what is written (torch.save's zip writer and plain
+    byte writes only append; a writer that seeks back, like `zipfile` on a seekable file, must not use it)."""
 
     def __init__(self, f: io.BufferedWriter) -> None:
         self._f, self._hash = f, hashlib.sha256()
@@ -101,7 +103,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def write_bytes(path: Path | str, data: bytes) -> None:
-    atomic_write(path, lambda f: f.write(data))
+    atomic_write(path, lambda f: f.write(data), sequential=True)
 
 
 def write_text(path: Path | str, text: str) -> None:
@@ -155,7 +157,7 @@ def save_torch(path: Path | str, obj: Any) -> None:
     """`torch.save` through an atomic write."""
     import torch
 
-    atomic_write(path, lambda f: torch.save(obj, f))
+    atomic_write(path, lambda f: torch.save(obj, f), sequential=True)
 
 
 def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
@@ -186,7 +188,7 @@ def save_checkpoint(path: Path | str, obj: Any) -> None:
     torch.save(obj, buffer)
     payload = buffer.getbuffer()
     header = CHECKPOINT_MAGIC + integrity.digest_bytes(payload).encode("ascii") + b"\n"
-    atomic_write(path, lambda f: (f.write(header), f.write(payload)))
+    atomic_write(path, lambda f: (f.write(header), f.write(payload)), sequential=True)
 
 
 def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:

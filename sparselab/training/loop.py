@@ -150,8 +150,10 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
                 if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and \
                         s.progress.due():
                     _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
-                at_point = iteration % ipe == 0 or iteration == s.end_iteration
-                save = bool(signals.pending) or cadence.checkpoint_due(at_point, iteration == s.end_iteration)
+                ends = iteration == s.end_iteration
+                at_point = iteration % ipe == 0 or ends
+                pause = ends and iteration < schedule.total  # stops before its schedule's end: continued from here
+                save = pause or bool(signals.pending) or cadence.checkpoint_due(at_point, ends)
                 saved = iteration if save else saved
                 if at_point or save:
                     _close_segment(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)

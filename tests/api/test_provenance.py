@@ -58,7 +58,7 @@ def interrupt_after_first_checkpoint(monkeypatch):
 
 
 def test_an_old_job_without_provenance_resumes_and_keeps_its_hparams(tmp_path, monkeypatch, capsys):
-    argv = ["train", "--training_steps=13it", *FAST]  # a checkpoint at the first epoch end (12 it)
+    argv = ["train", "--training_steps=13it", "--checkpoint_seconds=0", *FAST]  # a checkpoint at the first epoch end (12 it)
     with monkeypatch.context() as m:  # what an older sparselab wrote: no provenance, a checkpoint mid-run
         m.setattr(job, "with_provenance", lambda record: dict(record))
         interrupt_after_first_checkpoint(m)

@@ -15,7 +15,7 @@ from sparselab.foundations import io as fio
 target, argv = int(sys.argv[1]), sys.argv[2:]
 original = fio.atomic_write
 seen = [0]
-def atomic_write(path, write):
+def atomic_write(path, write, **how):
     if path.name == "checkpoint.pt":
         seen[0] += 1
         if seen[0] == target:
@@ -24,7 +24,7 @@ def atomic_write(path, write):
                 f.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(path, half)
-    return original(path, write)
+    return original(path, write, **how)
 fio.atomic_write = atomic_write
 from sparselab import main
 sys.exit(main.main(argv))

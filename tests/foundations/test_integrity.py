@@ -164,3 +164,18 @@ def test_verify_counts_old_results_as_unverified_and_damaged_ones_apart(tmp_path
     assert "damaged: " in capsys.readouterr().out
     assert verify(tmp_path, repair=True) == 0
     assert [p.name for p in tmp_path.iterdir() if ".damaged-" in p.name] and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("write", [
+    lambda p: fio.save_torch(p, {"w": torch.arange(5000.0), "m": torch.rand(70, 3) > 0.5}),
+    lambda p: fio.save_checkpoint(p, {"iteration": 3, "model": {"w": torch.ones(300)}}),
+    lambda p: fio.write_json(p, {"a": [1, 2.5]}),
+    lambda p: fio.atomic_write(p, lambda f: (f.write(b"abc"), f.seek(0), f.write(b"X"))),  # seeks: read back
+], ids=["torch", "checkpoint", "json", "seeking writer"])
+def test_the_digest_this_process_remembers_is_the_file_s(tmp_path, write) -> None:
+    """Sequential writes are hashed as written (no read-back); either way the digest is the file's sha256."""
+    import hashlib
+
+    path = tmp_path / "f.bin"
+    write(path)
+    assert integrity._written[str(path.absolute())] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -11,7 +11,7 @@ from sparselab import main
 from sparselab.foundations import io as fio
 from sparselab.pruning.pattern import satisfies_pattern
 
-TINY = ["--training_steps=4it", "--quiet"]
+TINY = ["--training_steps=4it", "--checkpoint_seconds=0", "--quiet"]  # a checkpoint at the end, to inspect
 
 
 def _run(argv: list[str], root: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:

@@ -27,9 +27,9 @@ def written(monkeypatch) -> Counter:
     counts: Counter = Counter()
     real = fio.atomic_write
 
-    def counting(path, write):
+    def counting(path, write, **how):
         counts[Path(path).name] += 1
-        return real(path, write)
+        return real(path, write, **how)
 
     monkeypatch.setattr(fio, "atomic_write", counting)
     return counts
