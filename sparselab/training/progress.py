@@ -20,7 +20,7 @@ END_CHECKPOINT_SECONDS = 60.0  # the end of a job is checkpointed when this much
 class Cadence:
     """When the loop writes. A checkpoint: `checkpoint_seconds` after the last one (at the next
     iteration; 0: at every epoch end), at the end of the job when its unsaved training took a minute or
-    more, and on a held signal (the loop decides that one). metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after
+    more, and (the loop decides those) on a held signal or where a job stops before its schedule's end. metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after
     it was last written. A digits level of 20 one-second epochs thus writes one checkpoint and one
     metrics.csv, not 20 of each: the per-level cost of iterative runs is in the writes."""
 
