@@ -139,11 +139,12 @@ def _fuse_at(traced: fx.GraphModule, modules: dict[str, nn.Module], conv: fx.Nod
         bn = modules[tail.target]  # type: ignore[index]
         chain.append(tail)
     after, other, relu = _only_user(tail), None, False
+    residual = _residual_other(after, tail)
     if _is_relu(after, modules):
         chain.append(after)  # type: ignore[arg-type]
         relu = True
-    elif _residual_other(after, tail) is not None and _is_relu(_only_user(after), modules):  # type: ignore[arg-type]
-        other = _residual_other(after, tail)  # type: ignore[arg-type]
+    elif residual is not None and _is_relu(_only_user(after), modules):  # type: ignore[arg-type]
+        other = residual
         chain += [after, _only_user(after)]  # type: ignore[list-item]
         relu = True
     if len(chain) == 1:

@@ -28,7 +28,7 @@ class SGD:
         if lr < 0.0 or momentum < 0.0 or weight_decay < 0.0:
             raise ValueError(f"invalid SGD settings: lr {lr}, momentum {momentum}, weight decay {weight_decay}")
         if nesterov and momentum <= 0:
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError(f"nesterov SGD needs a momentum above 0 (got {momentum})")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
