@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from shared_dir import SHARED
+
 SUBFOLDER = Path("cifar10") / "cifar-10-batches-py"
-ARCHIVE_WRITER = next((p / "shared" / "tools" / "cifar_py2.py" for p in Path(__file__).resolve().parents
-                       if (p / "shared" / "tools" / "cifar_py2.py").exists()), None)
+ARCHIVE_WRITER = SHARED / "tools" / "cifar_py2.py"
 
 
 def write_cifar10(dataset_root: Path, train: int = 50000, test: int = 10000, seed: int = 0) -> Path:
@@ -30,7 +31,7 @@ def write_cifar10(dataset_root: Path, train: int = 50000, test: int = 10000, see
     if (folder / "test_batch").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    if ARCHIVE_WRITER is not None:
+    if ARCHIVE_WRITER.exists():
         subprocess.run([sys.executable, str(ARCHIVE_WRITER), str(folder), "cifar10", f"--train={train}",
                         f"--test={test}", f"--seed={seed}"], check=True, stdout=subprocess.DEVNULL)
         return folder

@@ -20,7 +20,7 @@ from sparselab.models import registry as model_registry  # noqa: E402
 from sparselab.training.hparams import TrainingHparams  # noqa: E402
 from sparselab.training.loop import TrainSetup, train  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from shared_dir import SHARED_DATA  # noqa: E402
 CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 
 

@@ -5,8 +5,9 @@ building, pruning, masks, saving, locks, loaders) — the per-level overhead, wh
 
 Runs `lottery` on the embedded digits default in this process (imports timed separately), wrapping
 the loop's evaluation (the test-set forward passes, and the accuracy and loss computed from their
-logits) and the run's one data preparation to time them; training-step seconds are the loop's own per-job `wall_seconds` (batching, forward, backward,
-optimiser and mask hooks). "other" is what is left: the per-level overhead.
+logits) and the run's one data preparation to time them; training-step seconds are the loop's own
+per-job `wall_seconds` (batching, forward, backward, optimiser and mask hooks). "other" is what is
+left: the per-level overhead.
 """
 from __future__ import annotations
 

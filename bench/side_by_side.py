@@ -26,9 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from cifar_format import write_cifar10  # noqa: E402
+from shared_dir import SHARED_DATA  # noqa: E402
 
-SHARED_DATA = next((p / "shared" / "data" for p in REPO.parents if (p / "shared" / "data" / "mnist").exists()),
-                   REPO.parent / "shared" / "data")  # the checkout's, or a worktree's (/work/wt/<name>)
 REQUIRED = {"lenet": 6.0, "resnet": 1.5}
 TITLES = {"lenet": "LeNet-300-100 MNIST lottery, 2 levels x 2 ep",
           "resnet": "ResNet-20 CIFAR-format, 100 it + test at start/end"}
