@@ -48,7 +48,7 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None], s
         os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as f:
             hashed = _HashingWriter(f) if sequential else None
-            write(hashed or f)  # type: ignore[arg-type]
+            write(f if hashed is None else hashed)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

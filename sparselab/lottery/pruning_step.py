@@ -57,7 +57,7 @@ def level_job(trunk: "IterativeRunner", level: int, directory: Path) -> SparseJo
                      dst_metrics=("dst_moved_total",), on_trained=lambda model, final: keep_final(trunk, level, model, final))
 
 
-def keep_final(trunk: "IterativeRunner", level: int, model: torch.nn.Module, final: Mask | None) -> None:
+def keep_final(trunk: "IterativeRunner", level: int, model: torch.nn.Module, final: Mask) -> None:
     """Keep the trained level's weights and mask for pruning the next level in this process: the same
     tensors as its weights_final.pt and final mask, without reading them back (`previous_final`)."""
     trunk.start_cache[("final", level)] = ({k: v.detach() for k, v in model.state_dict().items()}, final)
@@ -67,6 +67,6 @@ def previous_final(trunk: "IterativeRunner", level: int) -> tuple[dict, Mask]:
     """Level `level - 1`'s final weights and mask: kept from its training in this process, else read
     (verified) from its finished files."""
     kept = trunk.start_cache.pop(("final", level - 1), None)
-    if kept is not None and kept[1] is not None:
+    if kept is not None:
         return kept
     return trunk.store.final_weights(level - 1), trunk.store.mask(level - 1)  # type: ignore[return-value]

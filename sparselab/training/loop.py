@@ -4,10 +4,10 @@
 absolute iteration, each epoch's data order and augmentation are functions of (seed, epoch), and a
 checkpoint holds model, optimiser, scaler, hook states, metric log and running statistics, so a run
 resumed from a checkpoint is bit-identical (on the CPU) to one that was never interrupted.
-Checkpoints are written on a time basis (`--checkpoint_seconds`), at the end of a job whose unsaved training
-took a minute or more (`progress.Cadence`) and when a
-SIGTERM/SIGINT arrives (held until the step has finished, `training.signals`); metrics.csv with each
-checkpoint and every METRICS_SECONDS (`progress.Cadence`), so short epochs do not pay for writes.
+Checkpoints are written on a time basis (`--checkpoint_seconds`), at the end of a job whose unsaved
+training took a minute or more or that stops before its schedule's end, and when a SIGTERM/SIGINT
+arrives (held until the step has finished, `training.signals`); metrics.csv with each checkpoint, at
+the end and every METRICS_SECONDS (`progress.Cadence`), so short epochs do not pay for writes.
 """
 from __future__ import annotations
 

@@ -20,9 +20,10 @@ END_CHECKPOINT_SECONDS = 60.0  # the end of a job is checkpointed when this much
 class Cadence:
     """When the loop writes. A checkpoint: `checkpoint_seconds` after the last one (at the next
     iteration; 0: at every epoch end), at the end of the job when its unsaved training took a minute or
-    more, and (the loop decides those) on a held signal or where a job stops before its schedule's end. metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after
-    it was last written. A digits level of 20 one-second epochs thus writes one checkpoint and one
-    metrics.csv, not 20 of each: the per-level cost of iterative runs is in the writes."""
+    more, and (the loop decides those) on a held signal or where a job stops before its schedule's end.
+    metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after it was last
+    written. A digits level of 20 one-second epochs thus writes no checkpoint and one metrics.csv,
+    not 20 of each: the per-level cost of iterative runs is in the writes."""
 
     def __init__(self, checkpoint_seconds: float) -> None:
         self.checkpoint_seconds = checkpoint_seconds

@@ -81,8 +81,8 @@ class SparseJob:
     (`apply_mask` False: `start` is a finished job's weights under this very mask). DST moves the mask
     when `dst` is on and `dynamic`; `salt` separates the DST seeds of one run's jobs. The summary is
     `summary_head`, the sparsity summary, then the hook's metrics (`dst_metrics` names which; None: all)
-    when the mask moves. `on_trained(model, final mask)` receives the trained network (a runner that prunes
-    it next keeps it instead of reading back the files just written).
+    when the mask moves. `on_trained(model, final mask)` receives a sparse job's trained network (a runner
+    that prunes it next keeps it instead of reading back the files just written).
     """
 
     directory: Path
@@ -107,7 +107,7 @@ class SparseJob:
     rest_of_run: Callable[[float], float] | None = None
     summary_head: dict[str, Any] = field(default_factory=dict)
     dst_metrics: tuple[str, ...] | None = None
-    on_trained: Callable[[torch.nn.Module, Mask | None], None] | None = None
+    on_trained: Callable[[torch.nn.Module, Mask], None] | None = None
 
 
 def start_model(job: SparseJob) -> torch.nn.Module:
@@ -127,10 +127,7 @@ def run_sparse_job(job: SparseJob) -> dict[str, Any]:
     common = dict(start_iteration=job.start_iteration, end_iteration=job.end_iteration, log_prefix=job.log_prefix,
                   rest_of_run=job.rest_of_run)
     if job.mask is None:
-        result = train_in_directory(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
-        if job.on_trained is not None:
-            job.on_trained(model, None)
-        return result
+        return train_in_directory(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
     dst = job.dst or DSTHparams()
     moving = dst.enabled and job.dynamic
     if job.regain_at_iteration is not None:
