@@ -24,7 +24,7 @@ _UNSET: Any = object()  # "no hash baseline": canonical() compares against the d
 
 
 def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str] | None = None, hashed: bool = True,
-           hash_baseline: Any = _UNSET, step: str | None = None) -> Any:
+           hash_baseline: Any = _UNSET, step: str | None = None, absent: Any = _UNSET) -> Any:
     """Declare a bundle field: its default, its help text, optionally the accepted values.
 
     `help` may be a function, called when the parser is built (help derived from a registry).
@@ -35,11 +35,13 @@ def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str
     old job directories had, so they keep their hash and the new default gets a new one.
     `step="one"|"list"` marks a step ('2ep', '100it') or a comma list of steps: canonicalised before
     hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
+    `absent`: the value a stored hparams.json written before the field existed meant (`from_dict`
+    fills it in instead of the default, so an old job is not read back with the new meaning).
     """
     if choices is not None and not isinstance(choices, Names):  # a registry's Names stay live
         choices = tuple(choices)
     meta = {"help": help, "choices": choices, "hashed": hashed,
-            "hash_baseline": hash_baseline, "step": step}
+            "hash_baseline": hash_baseline, "step": step, "absent": absent}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -260,7 +262,9 @@ class Hparams:
         unknown = sorted(set(values) - known)
         if unknown:
             raise UsageError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
-        return cls(**dict(values))
+        filled = {f.name: f.metadata["absent"] for f in dataclasses.fields(cls)
+                  if f.name not in values and f.metadata.get("absent", _UNSET) is not _UNSET}
+        return cls(**filled, **dict(values))
 
 
 def require(condition: bool, message: str) -> None:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.registry import Names
-from sparselab.models.initializers import BATCHNORM_INITIALIZERS, WEIGHT_INITIALIZERS
+from sparselab.models.initializers import BATCHNORM_INITIALIZERS, BIAS_INITIALIZERS, WEIGHT_INITIALIZERS
 
 
 def model_name_help() -> str:
@@ -25,6 +25,10 @@ class ModelHparams(Hparams):
                              choices=Names(WEIGHT_INITIALIZERS))
     batchnorm_init: str = hparam("uniform", "BatchNorm initialiser",
                                  choices=Names(BATCHNORM_INITIALIZERS))
+    bias_init: str = hparam("pytorch", "bias initialiser of Conv2d/Linear: pytorch = PyTorch's default "
+                            "U(+-1/sqrt(fan_in)) drawn at construction (OpenLTH, SDD, Random_Pruning), zeros = "
+                            "all zero (sparselab before 2026-12)", choices=Names(BIAS_INITIALIZERS),
+                            hash_baseline="zeros", absent="zeros")
     init_seed: int | None = hparam(None, "seed of the initialisation (default: derived from the replicate)")
 
     def validate(self) -> None:

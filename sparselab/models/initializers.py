@@ -1,10 +1,10 @@
 """Weight and BatchNorm initialisers, chosen by name (`--model_init`, `--batchnorm_init`).
 
 Weight initialisers act on the weight of every Conv2d and Linear; BatchNorm initialisers on every
-BatchNorm layer. Biases of Conv2d and Linear are set to zero: the old code left PyTorch's default
-U(+-1/sqrt(fan_in)) biases in place, which made the initial network depend on an undocumented
-second distribution; zero biases make the initial state a function of the two named rules and the
-seed alone (torchvision-style ResNets have no conv biases, so only fc, VGG and LeNet change).
+BatchNorm layer; bias initialisers (`--bias_init`) on the biases of Conv2d and Linear. The default,
+`pytorch`, keeps the U(+-1/sqrt(fan_in)) biases PyTorch drew when the layer was constructed (under the
+model's seed), as OpenLTH, SDD and Random_Pruning do: they re-initialise weights only. `zeros` is what
+sparselab did before 2026-12 (its directories keep their names under `--bias_init=zeros`).
 BatchNorm running statistics are reset to mean 0, variance 1.
 """
 from __future__ import annotations
@@ -75,7 +75,14 @@ BATCHNORM_INITIALIZERS: dict[str, BatchNormInit] = {
 }
 
 
-def check_names(model_init: str, batchnorm_init: str) -> None:
+def _keep_constructed(bias: torch.Tensor) -> None:
+    """PyTorch's default bias: already drawn by the layer's constructor; nothing to redo."""
+
+
+BIAS_INITIALIZERS: dict[str, WeightInit] = {"pytorch": _keep_constructed, "zeros": nn.init.zeros_}
+
+
+def check_names(model_init: str, batchnorm_init: str, bias_init: str = "pytorch") -> None:
     """UsageError naming the accepted values if either initialiser name is unknown."""
     if model_init not in WEIGHT_INITIALIZERS:
         raise UsageError(f"unknown --model_init {model_init!r}; choose from {', '.join(WEIGHT_INITIALIZERS)}")
@@ -83,19 +90,22 @@ def check_names(model_init: str, batchnorm_init: str) -> None:
         raise UsageError(
             f"unknown --batchnorm_init {batchnorm_init!r}; choose from {', '.join(BATCHNORM_INITIALIZERS)}"
         )
+    if bias_init not in BIAS_INITIALIZERS:
+        raise UsageError(f"unknown --bias_init {bias_init!r}; choose from {', '.join(BIAS_INITIALIZERS)}")
 
 
 @torch.no_grad()
-def initialize(model: nn.Module, model_init: str, batchnorm_init: str) -> None:
+def initialize(model: nn.Module, model_init: str, batchnorm_init: str, bias_init: str = "pytorch") -> None:
     """Initialise every prunable layer and BatchNorm of `model` in place, in `modules()` order."""
-    check_names(model_init, batchnorm_init)
+    check_names(model_init, batchnorm_init, bias_init)
     weight_init = WEIGHT_INITIALIZERS[model_init]
     bn_init = BATCHNORM_INITIALIZERS[batchnorm_init]
+    init_bias = BIAS_INITIALIZERS[bias_init]
     for module in model.modules():
         if isinstance(module, PRUNABLE_TYPES):
             weight_init(module.weight)
             if module.bias is not None:
-                nn.init.zeros_(module.bias)
+                init_bias(module.bias)
         elif isinstance(module, _BatchNorm):
             if module.affine:
                 bn_init(module)

@@ -63,6 +63,7 @@ def build(
     model_init: str = "kaiming_normal",
     batchnorm_init: str = "uniform",
     seed: int = 0,
+    bias_init: str = "pytorch",
 ) -> Model:
     """Build and initialise model `name` on the CPU.
 
@@ -71,12 +72,12 @@ def build(
     """
     family = family_of(name)
     family.validate(name)
-    initializers.check_names(model_init, batchnorm_init)
+    initializers.check_names(model_init, batchnorm_init, bias_init)
     _check_shape(input_shape, num_classes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = family.build(name, tuple(int(d) for d in input_shape), int(num_classes))  # type: ignore[arg-type]
-        initializers.initialize(model, model_init, batchnorm_init)
+        initializers.initialize(model, model_init, batchnorm_init, bias_init)
     return model
 
 

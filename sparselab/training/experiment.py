@@ -68,7 +68,7 @@ class Experiment:
             seed = self.init_seed(hparams)
         return model_registry.build(hparams.model_name, self.env.data.input_shape, self.env.data.num_classes,
                                     model_init=hparams.model_init, batchnorm_init=hparams.batchnorm_init,
-                                    seed=seed)
+                                    seed=seed, bias_init=hparams.bias_init)
 
     def banner(self, title: str, bundles: Mapping[str, Hparams | None], directory: Path) -> None:
         if not self.primary:

@@ -84,7 +84,8 @@ def load_finished(directory: Path | str, data: Mapping[str, Any] | None = None) 
     data = dict(data) if data is not None else data_of(hparams, directory)
     h = ModelHparams.from_dict(dict(model_section))
     model = registry.build(h.model_name, tuple(data["input_shape"]), int(data["num_classes"]),
-                           model_init=h.model_init, batchnorm_init=h.batchnorm_init, seed=0)
+                           model_init=h.model_init, batchnorm_init=h.batchnorm_init, seed=0,
+                           bias_init=h.bias_init)
     weights = directory / layout.WEIGHTS_FINAL
     if not weights.exists():
         raise UsageError(f"{directory} has no {layout.WEIGHTS_FINAL}: not a training job")

@@ -43,6 +43,7 @@ def test_bound_counts_iterations():
 
 
 # Directories printed by `--print_path` BEFORE steps were canonicalised (commit aeb60b5): they must not move.
+# Since PyTorch's default biases became the default (2026-12), those jobs are the ones of `--bias_init=zeros`.
 PINNED = [
     (["train"], "train_62a235641ab0b2f8/replicate_1/main"),
     (["lottery", "--levels=3"], "lottery_b7cde711586b7fa8/replicate_1"),
@@ -63,7 +64,28 @@ def _print_path(argv, root, capsys) -> str:
 
 @pytest.mark.parametrize("argv, expected", PINNED, ids=[" ".join(a) for a, _ in PINNED])
 def test_existing_directories_keep_their_hash(argv, expected, tmp_path, capsys):
+    assert _print_path([*argv, "--bias_init=zeros"], tmp_path, capsys) == str(tmp_path / expected)
+
+
+# The same commands under the default PyTorch biases: new names, pinned from 2026-12 on.
+PINNED_PYTORCH_BIASES = {
+    "train": "train_41bb0eaa749a092d/replicate_1/main",
+    "lottery --levels=3": "lottery_6d475db06ff0f519/replicate_1",
+    "train --training_steps=2ep": "train_41b81a34766042fb/replicate_1/main",
+    "train --default_hparams=mnist_lenet_300_100": "train_6a211501804426a8/replicate_1/main",
+    "lottery --default_hparams=mnist_lenet_300_100 --levels=3": "lottery_f82baa1ed2a5fe4e/replicate_1",
+    "train --default_hparams=cifar_resnet_20": "train_f060713affc9b1fc/replicate_1/main",
+    "rewindLR --levels=2": "rewindLR_6d475db06ff0f519/replicate_1",
+    "train --training_steps=100it": "train_fe4ffa68ee3a0dbb/replicate_1/main",
+    "train --warmup_steps=2ep --milestone_steps=10ep,15ep": "train_3d8fd6c60c0b8d3b/replicate_1/main",
+}
+
+
+@pytest.mark.parametrize("argv, old", PINNED, ids=[" ".join(a) for a, _ in PINNED])
+def test_default_biases_have_directories_of_their_own(argv, old, tmp_path, capsys):
+    expected = PINNED_PYTORCH_BIASES[" ".join(argv)]
     assert _print_path(argv, tmp_path, capsys) == str(tmp_path / expected)
+    assert expected.split("/")[0] != old.split("/")[0]
 
 
 def test_one_job_one_name(tmp_path, capsys):

@@ -44,10 +44,41 @@ def test_binary_weights_take_two_values_per_tensor():
 
 
 @pytest.mark.parametrize("model_init", list(initializers.WEIGHT_INITIALIZERS))
-def test_biases_are_zero(model_init):
-    model = registry.build("cifar_vgg_11_nobn", (3, 8, 8), 10, model_init=model_init)
+def test_bias_init_zeros_zeroes_every_bias(model_init):
+    model = registry.build("cifar_vgg_11_nobn", (3, 8, 8), 10, model_init=model_init, bias_init="zeros")
     biases = [p for n, p in model.named_parameters() if n.endswith(".bias")]
     assert biases and all(torch.count_nonzero(b) == 0 for b in biases)
+
+
+def openlth_lenet_300_100(seed: int) -> dict[str, torch.Tensor]:
+    """OpenLTH's construction, by hand: Linear layers built in order under the seed (PyTorch's default
+    U(+-1/sqrt(fan_in)) biases), then kaiming_normal_ applied to every weight in modules() order."""
+    torch.manual_seed(seed)
+    fc_layers = torch.nn.ModuleList([torch.nn.Linear(784, 300), torch.nn.Linear(300, 100)])
+    fc = torch.nn.Linear(100, 10)
+    for layer in [*fc_layers, fc]:
+        torch.nn.init.kaiming_normal_(layer.weight)
+    named = {f"fc_layers.{i}.{k}": v for i, layer in enumerate(fc_layers) for k, v in layer.state_dict().items()}
+    return named | {f"fc.{k}": v for k, v in fc.state_dict().items()}
+
+
+def test_default_init_is_openlth_s_lenet_tensor_for_tensor():
+    ours = registry.build("lenet_300_100", (1, 28, 28), 10, seed=7).state_dict()
+    theirs = openlth_lenet_300_100(7)
+    assert set(ours) == set(theirs)
+    for name, tensor in theirs.items():
+        assert torch.equal(ours[name], tensor), name
+    bounds = {"fc_layers.0.bias": 1 / math.sqrt(784), "fc_layers.1.bias": 1 / math.sqrt(300), "fc.bias": 0.1}
+    for name, bound in bounds.items():  # OpenLTH's model_ep0_it0: max |b| 0.036 / 0.057 / 0.091
+        assert 0.8 * bound < ours[name].abs().max().item() <= bound, name
+
+
+def test_a_stored_model_bundle_without_bias_init_means_the_old_zero_biases():
+    from sparselab.models.hparams import ModelHparams
+
+    old = ModelHparams.from_dict({"model_name": "lenet_300_100"})
+    assert old.bias_init == "zeros" and old.canonical() == {}
+    assert ModelHparams().canonical() == {"bias_init": "pytorch"}  # the new default gets new directories
 
 
 def batchnorms(batchnorm_init: str):

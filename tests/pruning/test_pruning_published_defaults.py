@@ -224,7 +224,7 @@ def test_iterative_runner_hashes_the_init_scope(tmp_path):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             assert main.main(["lottery", "--init_density=0.3", "--init_pruning_distribution=er", "--print_path",
-                              f"--root={tmp_path}", *flags]) == 0
+                              "--bias_init=zeros", f"--root={tmp_path}", *flags]) == 0
         return out.getvalue()
 
     assert "lottery_7f4d189bc0c61118" not in path()
