@@ -150,7 +150,7 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does.
     """
     from sparselab.main import runners
-    from sparselab.reports import collect, rows
+    from sparselab.reports import collect, density_axis, rows
     from sparselab.reports.command import run_commands, run_directory
 
     runners()  # publishes the command table and registers every bundle's hparams.json section
@@ -167,5 +167,6 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
             raise UsageError(f"report(paths): flags {', '.join(flags)} apply only to report(command, **flags)")
         targets = [Path(getattr(p, "path", p)) for p in paths]
     experiments = [collect.collect(t) for t in targets]
+    density_axis.apply(experiments)
     return rows.rows(experiments)
 

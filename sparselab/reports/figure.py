@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparselab.foundations.errors import UsageError
+from sparselab.reports import density_axis
 from sparselab.reports.collect import done_count
 from sparselab.reports.labels import series_name
 from sparselab.reports.records import DONE, MAIN, ExperimentResult
@@ -123,6 +124,7 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
                              ", ".join(str(e.directory) for e in experiments))
         entries += _draw_dense(ax, experiments, metric, colors)
         plot._density_axis(ax, xs, look.ticks)
+        ax.set_xlabel(density_axis.label(experiments))
         ax.set_ylabel(plot.PLOT_METRICS[metric])
         if title or look.title:
             ax.set_title(title or plot._title(experiments, metric))

@@ -16,8 +16,10 @@ STDOUT = "-"
 
 
 def add_args(group: argparse._ArgumentGroup) -> None:
+    from sparselab.reports import density_axis
     from sparselab.reports.figure import STYLES
 
+    group.add_argument("--density_of", choices=density_axis.CHOICES, default="auto", help=density_axis.HELP)
     group.add_argument("--summary_csv", metavar="FILE",
                        help="write one row per level and series: n, mean and std (default with --csv F: "
                             "F's name + _summary.csv; '-': stdout)")
@@ -57,8 +59,9 @@ def summary_path(args: argparse.Namespace) -> str | None:
 
 def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
     """Print the tables (unless data goes to stdout) and write every requested file; the names written."""
-    from sparselab.reports import rows as report_rows, table, text
+    from sparselab.reports import density_axis, rows as report_rows, table, text
 
+    density_axis.apply(experiments, args.density_of)
     text.set_width(None if args.wide else 0)
     to_stdout = STDOUT in (args.csv, args.json, args.summary_csv)
     if not to_stdout:

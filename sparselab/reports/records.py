@@ -25,6 +25,7 @@ MAIN = layout.MAIN  # the series name of the trunk's own job at each level
 # Values read from done.json (or, for a job in progress, derived from metrics.csv).
 METRICS: tuple[str, ...] = (
     "density",
+    "density_model",
     "density_all_parameters",
     "final_test_accuracy",
     "best_test_accuracy",
@@ -131,6 +132,7 @@ class ExperimentResult:
     replicates: list[ReplicateResult]
     branches: dict[str, BranchInfo] = field(default_factory=dict)
     label: str = ""
+    density_of: str = "counted"  # which density `density` holds (reports.density_axis)
 
     def level_numbers(self) -> list[int]:
         levels = {lv for rep in self.replicates for lv in rep.levels}

@@ -24,7 +24,7 @@ from sparselab.reports.collect import done_count, summarize
 from sparselab.reports.records import AVERAGED, DONE, MAIN, ExperimentResult, JobResult
 
 ID_COLUMNS = ("experiment", "command", "directory", "replicate", "level", "series", "status", "n")
-VALUE_COLUMNS = ("density", "sparsity", "trunk_density", "collapsed", "collapse_reason",
+VALUE_COLUMNS = ("density", "sparsity", "density_counted", "density_model", "density_all_parameters", "trunk_density", "collapsed", "collapse_reason",
                  "final_test_accuracy", "best_test_accuracy", "best_iteration",
                  "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
                  "final_train_noisy_true_accuracy", "final_test_loss", "final_test_top_prediction_fraction",

@@ -42,7 +42,8 @@ def realised_line(mask: Mask, init: InitPruningHparams) -> str:
 def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
     """Densities, plus what marks a collapsed network: empty masked tensors, no input-output path."""
     report = density_report(model, mask)
-    return {"density": report["density"], "density_all_parameters": report["density_all_parameters"],
+    return {"density": report["density"], "density_model": report["density_model"],
+            "density_all_parameters": report["density_all_parameters"],
             "kept_weights": report["kept"], "prunable_weights": report["total"],
             "empty_prunable_tensors": [name for name, t in report["tensors"].items() if t["kept"] == 0],
             **_connectivity(model, mask)}

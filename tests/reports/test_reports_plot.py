@@ -47,7 +47,7 @@ def test_accuracy_axes_and_lines(mpl, tmp_path):
     assert ax.get_xscale() == "log"
     left, right = ax.get_xlim()
     assert left > right  # percent remaining decreases from left to right
-    assert ax.get_xlabel() == "percent of weights remaining"
+    assert ax.get_xlabel() == "percent of pruned-tensor weights remaining"
     lines = {line.get_label(): line for line in ax.get_lines()}
     main = lines["lottery pruning_strategy=magnitude"]
     assert list(main.get_xdata()) == pytest.approx([100, 80, 64, 51.2])
