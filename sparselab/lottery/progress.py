@@ -1,5 +1,5 @@
 """What an iterative run tells the user: `[level L/N]` prefixes, the whole run's ETA, and one line
-(not one per level) about finished work it reuses."""
+(not one per level) naming the finished levels that are already done and reused."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -32,7 +32,7 @@ def reuse_line(done_levels: Sequence[int], pretrain_done: bool, directory: objec
         parts.append(f"level{'s' if len(done_levels) > 1 else ''} {spans(done_levels)}")
     if not parts:
         return None
-    return f"reusing finished {' and '.join(parts)} from {directory}"
+    return f"{' and '.join(parts)}: already done, reused from {directory}"
 
 
 def rest_of_run(level: int, to_run: Sequence[int]) -> Callable[[float], float]:

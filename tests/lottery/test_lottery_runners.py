@@ -131,7 +131,7 @@ def test_extending_levels_reuses_finished_ones(tmp_path, capsys):
     before = (exp / "level_1" / "main" / "weights_final.pt").read_bytes()
     assert cli.main(["lottery", f"--root={tmp_path}", "--levels=2", "--training_steps=2ep", "--threads=1"]) == 0
     out = capsys.readouterr().out
-    assert out.count("reusing finished levels 0-1 from") == 1 and "already done" not in out
+    assert out.count("levels 0-1: already done, reused from") == 1 and out.count("already done") == 1
     assert "[level 2/2] ep" in out and "[level 1/2] ep" not in out
     assert (exp / "level_1" / "main" / "weights_final.pt").read_bytes() == before
 

@@ -94,7 +94,7 @@ def test_run_progress_texts():
     assert level_prefix(2, 3) == "[level 2/3] "
     assert spans([5, 0, 1, 2, 7, 8]) == "0-2, 5, 7-8"
     assert reuse_line([], False, "d") is None
-    assert reuse_line([0, 1], True, "d") == "reusing finished pretraining and levels 0-1 from d"
+    assert reuse_line([0, 1], True, "d") == "pretraining and levels 0-1: already done, reused from d"
 
 
 def test_native_bf16_is_read_from_the_cpu_flags(tmp_path):
