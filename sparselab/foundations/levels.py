@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 
 from sparselab.foundations.errors import UsageError
+from sparselab.foundations.step import shown
 
 _ELEMENT = re.compile(r"^(\d+)(?:-(\d+))?$")
+MAX_ENTRIES = 10_000  # far more levels or replicates than any run has; bounds memory before expanding
 
 
 def parse_levels(text: str, flag: str = "--levels") -> list[int]:
@@ -13,6 +15,7 @@ def parse_levels(text: str, flag: str = "--levels") -> list[int]:
     if not isinstance(text, str) or not text.strip():
         raise UsageError(f"{flag}: empty level list; use e.g. 0,3,6 or 1-27")
     levels: set[int] = set()
+    count = 0
     for element in text.split(","):
         match = _ELEMENT.match(element.strip())
         if not match:
@@ -21,5 +24,8 @@ def parse_levels(text: str, flag: str = "--levels") -> list[int]:
         high = int(match.group(2)) if match.group(2) is not None else low
         if high < low:
             raise UsageError(f"{flag}: descending range {element!r}")
+        count += high - low + 1
+        if count > MAX_ENTRIES:
+            raise UsageError(f"{flag}: {shown(text)} lists more than {MAX_ENTRIES:,} entries")
         levels.update(range(low, high + 1))
     return sorted(levels)

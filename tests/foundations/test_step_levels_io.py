@@ -81,3 +81,26 @@ def test_load_refuses_arbitrary_pickles(tmp_path):
     torch.save({"x": NotAllowed()}, path)
     with pytest.raises(UsageError, match="corrupt checkpoint"):
         fio.load_torch(path)
+
+
+@pytest.mark.parametrize("argv", [
+    ["lottery_branch", "randomly_prune", "--levels=0-99999999999"],
+    ["train", "--replicates=1-100000000"],
+    ["lottery", "--replicates=1-5,7-100000"],
+], ids=["branch levels", "replicates", "replicates list"])
+def test_huge_ranges_are_refused_before_they_are_expanded(argv, tmp_path):
+    """The red team's `--levels=0-99999999999` grew to 21 GB before anything was checked."""
+    import resource
+    import subprocess
+    import sys
+
+    from helpers import ROOT, env
+
+    def limit_memory() -> None:  # 2 GB of address space: an expanded range would die, not pass
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *argv, f"--root={tmp_path}"], capture_output=True,
+                          text=True, env=env(), timeout=120, preexec_fn=limit_memory)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: --") and "more than 10,000 entries" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
