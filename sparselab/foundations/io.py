@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import filelock
 
-from sparselab.foundations import integrity
+from sparselab.foundations import integrity, layout
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.foundations.integrity import DONE_FILE, LOCK_NAME
 
@@ -176,8 +176,15 @@ def _torch_load(source: Any, path: Path, map_location: Any) -> Any:
         return torch.load(source, map_location=map_location, weights_only=True)
     except Exception:  # pickle, zip and unpickling-policy errors all mean the same to a user
         # torch's own text advises weights_only=False, which is wrong here: the file is not ours or is damaged
-        raise UsageError(f"corrupt checkpoint {path}: the file is damaged or is not a sparselab torch file; "
+        raise UsageError(f"damaged {file_kind(path)} {path}: the file is damaged or is not a sparselab torch file; "
                          f"{integrity.repair_hint(path.parent)}") from None
+
+
+def file_kind(path: Path) -> str:
+    """What a torch file of a job holds, for error messages ('damaged mask ...', not 'checkpoint')."""
+    kinds = {layout.CHECKPOINT: "checkpoint", layout.WEIGHTS_START: "weights file", layout.WEIGHTS_FINAL: "weights file",
+             layout.MASK: "mask", layout.FINAL_MASK: "mask", layout.LABEL_NOISE: "label-noise record"}
+    return kinds.get(Path(path).name, "torch file")
 
 
 def save_checkpoint(path: Path | str, obj: Any) -> None:

@@ -42,6 +42,10 @@ def check(args: argparse.Namespace) -> None:
     for flag in ("plot", "curves", "tensorboard_dir"):
         if getattr(args, flag, None) == STDOUT:
             raise UsageError(f"--{flag} -: give a file name (only --csv, --json and --summary_csv write to stdout)")
+    for flag in ("csv", "json", "summary_csv", "plot", "curves"):
+        target = getattr(args, flag, None)
+        if target and target != STDOUT and not Path(target).absolute().parent.is_dir():
+            raise UsageError(f"--{flag} {target}: the directory {Path(target).absolute().parent} does not exist")
     if getattr(args, "tensorboard_dir", None):
         from sparselab.reports.backfill import summary_writer
 
@@ -62,6 +66,10 @@ def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[
     from sparselab.reports import density_axis, rows as report_rows, table, text
 
     density_axis.apply(experiments, args.density_of)
+    if args.series:  # an unknown series is an error whether or not a figure is drawn
+        from sparselab.reports.figure import series_selection
+
+        series_selection(experiments, args.series)
     text.set_width(None if args.wide else 0)
     to_stdout = STDOUT in (args.csv, args.json, args.summary_csv)
     if not to_stdout:

@@ -117,6 +117,12 @@ CASES: list[tuple[list[str], int, str]] = [
     (["report", "--compare", "{root}/nope"], 2, ""),
     (["report", "lottery", "--levels=2", "--lr=inf"], 2, "expected float"),
     (["list", "--root={root}/nope"], 2, "no such directory"),
+    # an empty path is a typo, never the default root; outputs go into existing directories only
+    (["train", "--root="], 2, "--root: empty path"),
+    (["lottery", "--dataset_root= "], 2, "--dataset_root: empty path"),
+    (["report", "--path", "{root}", "--csv", "{root}/no/such/dir/x.csv"], 2, "does not exist"),
+    (["report", "--path", "{root}", "--plot", "{root}/no/such/dir/x.png"], 2, "does not exist"),
+    (["train", "--model_name=" + "x" * 100_000], 2, "(100002 characters)"),
     (["evaluate_ensemble", "{root}/nope"], 2, ""),
 ]
 
@@ -219,3 +225,19 @@ def test_non_finite_loss_stops_with_one_line_and_no_done_marker(tmp_path, capsys
     status, err = _run_in_process(["train", f"--root={tmp_path}", "--lr=1000", "--training_steps=5it", *FAST], capsys)
     assert status == 1 and err.startswith("error: training loss became") and err.count("\n") == 1, err
     assert not list(tmp_path.rglob("done.json")) and not list(tmp_path.rglob("checkpoint.pt"))
+
+
+def test_the_red_team_s_bad_inputs_leave_nothing_behind(tmp_path, capsys):
+    """An unknown --series is refused without --plot too; a refused --csv creates no directory; a
+    100,000-character value is echoed cut (the whole error line stays short)."""
+    root = tmp_path / "runs"
+    assert cli.main(["lottery", "--levels=1", "--training_steps=1it", f"--root={root}", *FAST]) == 0
+    experiment = str(next(root.glob("lottery_*")))
+    capsys.readouterr()
+    cases = [(["report", "--path", experiment, "--series", "nonexistent"], "no such series"),
+             (["report", "--path", experiment, "--csv", str(tmp_path / "new" / "x.csv")], "does not exist"),
+             (["train", "--model_name=" + "y" * 100_000, f"--root={root}"], "unknown --model_name")]
+    for argv, piece in cases:
+        status, err = _run_in_process(argv, capsys)
+        assert status == 2 and piece in err and err.count("\n") == 1 and len(err) < 1000, err
+    assert not (tmp_path / "new").exists()

@@ -79,7 +79,7 @@ def test_corrupt_checkpoint_is_reported_not_restarted(tmp_path):
     (d / "checkpoint.pt").write_bytes(b"not a checkpoint")
     proc = run_main("train", f"--root={tmp_path}", *FAST, check=False)
     assert proc.returncode == 2
-    assert "corrupt checkpoint" in proc.stderr and "checkpoint.pt" in proc.stderr
+    assert "damaged checkpoint" in proc.stderr and "checkpoint.pt" in proc.stderr
     assert not (d / "done.json").exists()
 
 
