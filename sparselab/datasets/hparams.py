@@ -34,7 +34,9 @@ class DatasetHparams(Hparams):
         None, "give this fraction of training examples a uniformly random label (may equal the true one)")
     noisy_labels_type: str | None = hparam(None, "label-noise model", choices=NOISE_TYPES)
     noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped")
-    noise_map: str | None = hparam(None, "JSON class map for asymmetric noise, e.g. '{\"0\": 1}'")
+    noise_map: str | None = hparam(None, "class map for asymmetric noise: JSON, e.g. '{\"0\": 1}', or a name: "
+                                         "cifar100_superclass (next fine class of the real superclass), "
+                                         "cifar100_blocks (the CIFAR-100 default, SDD's blocks of 5 indices)")
     noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)")
     image_size: int | None = hparam(None, "resize images to this size once at load time (e.g. 32)")
     csv_file: str | None = hparam(None, "with --dataset_name=csv: the CSV file (header row; hashed by its sha256)")
@@ -92,21 +94,26 @@ class DatasetHparams(Hparams):
         return moot
 
     def canonical(self) -> dict[str, Any]:
-        """MNIST `asymmetric` without --noise_map once meant LEGACY_MNIST_NOISE_MAP (with 7->1) and now
-        means the SDD map: it hashes with that map spelled out, so no old directory is reused, while an
-        explicit --noise_map of the legacy map hashes as the old default directories did."""
+        """`asymmetric` without --noise_map once meant another map for MNIST (with 7->1) and CIFAR-100 (the
+        real superclasses) and now means the seed code's: it hashes with that map spelled out, so no old
+        directory is reused, while an explicit --noise_map of the old map hashes as the old default did."""
         out = super().canonical()
         if self.csv_file is not None:  # the file's content, not its path, decides the job
             from sparselab.datasets.csv_table import content_digest
 
             out["csv_file"] = content_digest(self.csv_file)
-        if self.dataset_name != "mnist" or self.noisy_labels_type != "asymmetric":
+        if self.noisy_labels_type != "asymmetric":
             return out
-        from sparselab.datasets.label_noise import LEGACY_MNIST_NOISE_MAP, asymmetric_map
+        from sparselab.datasets.label_noise import LEGACY_DEFAULT_MAPS, NAMED_MAPS, asymmetric_map
 
+        if self.noise_map in NAMED_MAPS:  # a named map hashes as its JSON spelling (one directory per map)
+            out["noise_map"] = json.dumps({str(k): v for k, v in sorted(NAMED_MAPS[self.noise_map]().items())})
+
+        if self.dataset_name not in LEGACY_DEFAULT_MAPS:
+            return out
         if self.noise_map is None:
-            out["noise_map"] = json.dumps({str(k): v for k, v in sorted(asymmetric_map("mnist").items())})
-        elif self.parsed_noise_map() == LEGACY_MNIST_NOISE_MAP:
+            out["noise_map"] = json.dumps({str(k): v for k, v in sorted(asymmetric_map(self.dataset_name).items())})
+        elif self.parsed_noise_map() == LEGACY_DEFAULT_MAPS[self.dataset_name]():
             out.pop("noise_map", None)
         return out
 
@@ -117,9 +124,14 @@ class DatasetHparams(Hparams):
     def parsed_noise_map(self) -> dict[int, int] | None:
         if self.noise_map is None:
             return None
+        from sparselab.datasets.label_noise import NAMED_MAPS
+
+        if self.noise_map in NAMED_MAPS:
+            return NAMED_MAPS[self.noise_map]()
         try:
             raw = json.loads(self.noise_map)
             return {int(k): int(v) for k, v in raw.items()}
         except (ValueError, AttributeError, TypeError):
-            require(False, f"--noise_map: expected a JSON object of class -> class, got {self.noise_map!r}")
+            require(False, f"--noise_map: expected a JSON object of class -> class or one of "
+                           f"{', '.join(NAMED_MAPS)}, got {self.noise_map!r}")
         return None

@@ -31,10 +31,17 @@ def initial_mask(trunk: "IterativeRunner", model: torch.nn.Module) -> Mask:
 
 
 def next_mask(trunk: "IterativeRunner", previous: torch.nn.Module, previous_mask: Mask, level: int) -> Mask:
-    """Level L: prune level L-1's final weights."""
+    """Level L: prune level L-1's final weights (the absolute schedule counts from the nominal start density)."""
     context = score_context(trunk.env, trunk.training, trunk.job_args.replicate, level,
                             trunk.pruning.pruning_seed, "pruning")
-    return prune(previous.to(trunk.env.device), previous_mask, trunk.pruning, context, pattern=trunk.pattern.pattern)
+    return prune(previous.to(trunk.env.device), previous_mask, trunk.pruning, context, pattern=trunk.pattern.pattern,
+                 start_density=nominal_start_density(trunk))
+
+
+def nominal_start_density(trunk: "IterativeRunner") -> float:
+    """Level 0's nominal density: --init_density when pruning at initialisation, else 1 (dense)."""
+    init = trunk.init_pruning
+    return float(init.init_density) if init.enabled and init.init_density is not None else 1.0
 
 
 def training_hooks(trunk: "IterativeRunner") -> list:

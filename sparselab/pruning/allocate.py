@@ -5,8 +5,8 @@
   where e.g. SynFlow legitimately removes whole residual shortcuts).
 - `layerwise`: every tensor keeps the same fraction of its remaining weights.
 - a density rule (`pruning.distributions`): per-tensor target densities at the new total density.
-  A rule whose published form realises less than the target (balanced without redistribution)
-  keeps round(sum of its per-tensor targets) weights instead.
+  A rule whose published form realises another density than the target (balanced without
+  redistribution, uniform_plus as Random_Pruning codes it) keeps round(sum of its per-tensor targets).
 
 The per-tensor counts of `layerwise` and the density rules are integers that sum exactly to `keep`
 (largest remainder), never exceed a tensor's remaining weights (masks stay nested; what a rule asks
@@ -110,8 +110,9 @@ def density_allocation(name: str, rule: DensityRule) -> Allocator:
         densities = rule(shapes, request.keep / total, order=request.order,
                          output_layer=request.output_layer, options=request.options)
         targets = {n: densities[n] * request.mask[n].numel() for n in shapes}
-        if round(sum(targets.values())) < request.keep:  # a lower published density (balanced, no redistribution)
-            caps = request.mask.kept_per_tensor()
+        planned = sum(targets.values())
+        if round(planned) < request.keep or planned > request.keep + 1:  # a published density off the target
+            caps = request.mask.kept_per_tensor()  # (balanced without redistribution, uniform_plus)
             realised = round(sum(min(t, caps[n]) for n, t in targets.items()))
             request = replace(request, keep=max(realised, sum(min(1, c) for c in caps.values())))
         return select_counts(request, _counts(targets, request, f"distribution {name!r}"))

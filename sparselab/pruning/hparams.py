@@ -20,6 +20,7 @@ SCORES = Names(WEIGHT_SCORE_MODULES)  # scores of single weights
 DISTRIBUTIONS = Names(DENSITY_RULES, fixed=("global", "layerwise"))  # + the rules of pruning/allocate.py
 ERK_FAMILY = ("er", "erk", "erk_plus")
 COUNT_RULES = ("prunable", "openlth")
+SCHEDULES = ("relative", "absolute")
 CHANNEL_SCORES = Names(CHANNEL_SCORE_MODULES)  # `pruning.channels`: whole output channels
 CHANNEL_DISTRIBUTIONS = ("global", "layerwise")
 STRATEGIES = Names(SCORE_MODULES)  # --pruning_strategy: every score, in registry order
@@ -42,6 +43,15 @@ COUNT_RULE_HELP = (
     "how many weights a level removes: prunable = round(p * R) of the R remaining prunable weights; openlth = "
     "ceil(p * T) + 1 with T the remaining weights of ALL prunable tensors, ignored and dense ones included "
     "(OpenLTH's sparse_global and SDD: hidden layers get sparser per level)")
+
+
+SCHEDULE_HELP = (
+    "what a level's count is relative to: relative = remove --pruning_fraction of the weights the mask still "
+    "keeps (see --pruning_count_rule); absolute = level L keeps round(d0 * (1 - p)^L * N) of the N counted "
+    "weights, d0 = the nominal --init_density (1 without pruning at initialisation), as the IMP-from-ER runs of "
+    "Gadhikar et al. 2023; a level whose target keeps at least the weights the mask already keeps (a start mask "
+    "that realised less than its nominal density, e.g. balanced) cannot prune: it keeps its mask unchanged and "
+    "trains again")
 
 
 def _check_density(flag: str, value: float | None) -> None:
@@ -76,6 +86,7 @@ class PruningHparams(Hparams):
                                            "before)", hash_baseline=None)
     balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
     pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES)
+    pruning_schedule: str = hparam("relative", SCHEDULE_HELP, choices=SCHEDULES)
     bn_sparsity_regularization: float | None = hparam(None, "network_slimming: coefficient of the L1 term on the "
                                                             "BatchNorm scales during training, added as c*sign(gamma) "
                                                             "to their gradients (default 1e-4, as SDD)")
@@ -118,6 +129,9 @@ class PruningHparams(Hparams):
             out["bn_sparsity_regularization"] = f"only network_slimming uses it (--pruning_strategy={s})"
         if s in CHANNEL_SCORES:
             out["pruning_count_rule"] = f"channel pruning counts channels (--pruning_strategy={s})"
+            out["pruning_schedule"] = f"channel pruning counts channels (--pruning_strategy={s})"
+        elif self.pruning_schedule == "absolute":
+            out["pruning_count_rule"] = "the absolute schedule sets each level's count (--pruning_schedule=absolute)"
         return out
 
     @property

@@ -5,6 +5,9 @@ round(p * R) are removed, so after L levels the density is (1 - p)^L up to round
 (`--pruning_count_rule=openlth`: OpenLTH's count instead, see `removal_count`). Tensors named in
 `--pruning_layers_to_ignore` are neither pruned nor counted (absent from the mask = dense, or kept
 at the mask pruning at initialisation gave them).
+`--pruning_schedule=absolute`: level L keeps round(d0 (1 - p)^L N) of the N counted weights instead
+(`absolute_keep`), d0 the nominal start density; a level whose target is not below the mask's kept
+count keeps its mask unchanged.
 `prune_to_density` prunes a mask to an absolute density in one call (one-shot pruning, pruning at
 initialisation). An iterative score (SynFlow) is re-evaluated over an exponential schedule of
 intermediate densities inside the call and ends exactly at the target.
@@ -88,10 +91,21 @@ def removal_count(model: nn.Module, counted: Mask, frozen: Mask, hparams: Prunin
     return k + 1
 
 
+def absolute_keep(counted: Mask, hparams: PruningHparams, level: int, start_density: float) -> int:
+    """The absolute schedule's count of level `level`: round(d0 (1 - p)^L N), N the counted weights."""
+    keep = round(start_density * (1 - hparams.pruning_fraction) ** level * counted.num_total)
+    if keep <= 0:
+        raise UsageError(f"pruning level {level}: the absolute target {start_density} * "
+                         f"{1 - hparams.pruning_fraction:g}^{level} keeps no weight of the {counted.num_total} "
+                         f"counted weights; use fewer levels")
+    return keep
+
+
 def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext,
-          pattern: Pattern | None = None) -> Mask:
+          pattern: Pattern | None = None, start_density: float = 1.0) -> Mask:
     """One pruning level: of the R counted weights the new mask keeps R minus `removal_count` (fewer for
-    a density rule that realises less, e.g. balanced without redistribution).
+    a density rule that realises less, e.g. balanced without redistribution); under the absolute
+    schedule `absolute_keep`, and the mask unchanged where that is not below R.
 
     `pattern` (N:M) applies once the level's target density is at most N/M (`pruning.pattern`)."""
     counted, frozen = split_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
@@ -103,7 +117,12 @@ def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreC
     context = context.replace(num_batches=hparams.pruning_batches)
     if hparams.pruning_seed is not None:
         context = context.replace(seed=hparams.pruning_seed)
-    keep = counted.num_kept - removal_count(model, counted, frozen, hparams, context.level)
+    if hparams.pruning_schedule == "absolute":
+        keep = absolute_keep(counted, hparams, context.level, start_density)
+        if keep >= counted.num_kept:
+            return Mask({n: m.clone() for n, m in mask.items()})  # the target is not below the kept count: this level cannot prune
+    else:
+        keep = counted.num_kept - removal_count(model, counted, frozen, hparams, context.level)
     if pattern is not None and keep > pattern[0] / pattern[1] * counted.num_total:
         pattern = None  # levels above N/M are unstructured
     new = prune_to_count(model, counted, keep, hparams.pruning_strategy, hparams.pruning_distribution, context,

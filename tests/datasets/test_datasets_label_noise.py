@@ -1,6 +1,7 @@
 """Label noise: exact counts, maps, determinism, independence of seeds, interplay with subsampling."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -118,7 +119,7 @@ def test_standard_maps():
         assert x == fine
     # aquatic mammals: beaver(4) -> dolphin(30) -> otter(55) -> seal(72) -> whale(95) -> beaver
     assert [m[4], m[30], m[55], m[72], m[95]] == [30, 55, 72, 95, 4]
-    assert asymmetric_map("cifar100") == m
+    assert asymmetric_map("cifar100") != m  # the superclass map is now a named choice (test below)
     with pytest.raises(UsageError, match="fashion_mnist"):
         asymmetric_map("fashion_mnist")
 
@@ -298,3 +299,32 @@ def test_label_noise_record_has_both_sets_and_old_records_load(tmp_path):
     old = {k: v for k, v in record.items() if k != "changed_indices"}  # written before the changed set
     relabelled, changed = read_noise_record(old)
     assert torch.equal(relabelled, data.corrupted) and torch.equal(changed, data.changed)
+
+
+def test_cifar100_asymmetric_map_is_sdds_blocks_of_five():
+    """SDD / ELR: class indices in blocks 0-4, 5-9, ..., 95-99; i -> the next index of its block, cyclically."""
+    expected = {}
+    for start in range(0, 100, 5):
+        block = list(range(start, start + 5))
+        for j, c in enumerate(block):
+            expected[c] = block[(j + 1) % 5]
+    assert asymmetric_map("cifar100") == expected
+    assert [expected[c] for c in (0, 4, 5, 99)] == [1, 0, 6, 95]
+    agree = sum(expected[c] == cifar100_superclass_map()[c] for c in range(100))
+    assert agree == 4  # the superclass map, sparselab's earlier default, agrees on 4 classes only
+
+
+def test_cifar100_noise_maps_by_name_and_their_hashes():
+    from sparselab.datasets.hparams import DatasetHparams
+
+    def bundle(**kw):
+        return DatasetHparams(dataset_name="cifar100", noisy_labels_type="asymmetric", noisy_labels_fraction=0.2, **kw)
+
+    superclass = bundle(noise_map="cifar100_superclass")
+    assert superclass.parsed_noise_map() == cifar100_superclass_map()
+    assert "noise_map" not in superclass.canonical()  # = the old default's directories
+    default = bundle()
+    assert json.loads(default.canonical()["noise_map"]) == {str(k): v for k, v in asymmetric_map("cifar100").items()}
+    assert bundle(noise_map="cifar100_blocks").canonical() == default.canonical()
+    with pytest.raises(UsageError, match="cifar100_superclass"):
+        bundle(noise_map="cifar100_nonsense")

@@ -66,6 +66,25 @@ def test_lottery_from_a_sparse_network(tmp_path):
     assert (start["fc.weight"][~mask0["fc.weight"]] == 0).all()  # pruned at init like in `train`
 
 
+def test_absolute_schedule_prunes_to_nominal_density_targets(tmp_path):
+    """--pruning_schedule=absolute (IMP from ER, Gadhikar et al. 2023): level L keeps round(0.3 * 0.8^L * N) of
+    the N counted weights; balanced at 0.3 realises less, so a level whose target is above it keeps its mask."""
+    assert cli.main(["lottery", f"--root={tmp_path}", "--levels=3", "--init_density=0.3",
+                     "--init_pruning_distribution=balanced", "--pruning_schedule=absolute", *FLAGS]) == 0
+    (exp,) = tmp_path.glob("lottery_*/replicate_1")
+    masks = [load(exp / f"level_{level}" / "main" / "mask.pt") for level in range(4)]
+    counted = [{n: m for n, m in mask.items() if n != "fc.weight"} for mask in masks]  # digits ignores fc.weight
+    total = sum(m.numel() for m in counted[0].values())
+    kept = [sum(int(m.sum()) for m in c.values()) for c in counted]
+    # balanced at 0.3: the 10 040 of 50 200 weights each layer would get exceed fc.weight's 1000, not redistributed
+    assert kept[0] == 2 * round(0.3 * 50200 / 3) < round(0.3 * 0.8 * total)
+    assert all(torch.equal(masks[1][n], masks[0][n]) for n in masks[0])  # level 1: target 0.24 > 0.204
+    for level in (2, 3):
+        assert kept[level] == round(0.3 * 0.8 ** level * total) < kept[level - 1]
+    proc = run_main("lottery", f"--root={tmp_path}", "--help")
+    assert "cannot prune: it keeps its mask unchanged" in " ".join(proc.stdout.split())
+
+
 @pytest.mark.parametrize("flags, fragment", [
     (["--init_density=0"], "--init_density must be in (0, 1]"),
     (["--init_density=1.5"], "--init_density must be in (0, 1]"),
@@ -142,3 +161,11 @@ def test_help_states_what_each_criterion_sees():
                    "synflow: |w dR/dw|", "eval mode", "sees no data", "exactly round(d * N) are kept",
                    "(25 as in Random_Pruning; 10 before)", "(default: 25)"):
         assert phrase in text, phrase
+
+
+def test_absolute_schedule_refuses_a_count_rule(tmp_path):
+    proc = run_main("lottery", f"--root={tmp_path}", "--pruning_schedule=absolute", "--pruning_count_rule=openlth",
+                    "--print_path", check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "--pruning_count_rule" in lines[0], proc.stderr
+    assert list(tmp_path.iterdir()) == []

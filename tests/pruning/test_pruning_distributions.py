@@ -38,7 +38,8 @@ def run(rule, resnet20, density, options=RuleOptions()):
     densities = DENSITY_RULES[rule](shapes, density, order=order, output_layer=output, options=options)
     assert set(densities) == set(shapes)
     assert all(0 < d <= 1 for d in densities.values())
-    assert kept(densities, shapes) == pytest.approx(density * total(shapes), rel=1e-9)
+    if rule != "uniform_plus":  # uniform_plus realises Random_Pruning's density, not the target (test below)
+        assert kept(densities, shapes) == pytest.approx(density * total(shapes), rel=1e-9)
     return densities
 
 
@@ -73,12 +74,25 @@ def test_uniform_plus_first_dense_output_at_least_20_percent(resnet20, density):
     assert densities["conv.weight"] == 1.0
     assert densities["fc.weight"] >= 0.2
     rest = {d for n, d in densities.items() if n not in ("conv.weight", "fc.weight")}
-    assert len(rest) == 1  # one common density, solved exactly
+    assert len(rest) == 1  # one common density
+
+
+@pytest.mark.parametrize("density, published", [(0.05, 0.0479), (0.1, 0.0979)])
+def test_uniform_plus_is_random_prunings_computation(resnet20, density, published):
+    """Random_Pruning's CIFAR code: B = d*T - N_first - 0.2*N_fc divided by the WHOLE size T (not an exact solve,
+    which would give 0.0481 / 0.0983)."""
+    _, shapes, _, _ = resnet20
+    size = {n: math.prod(s) for n, s in shapes.items()}
+    total = sum(size.values())
+    expected = (density * total - size["conv.weight"] - 0.2 * size["fc.weight"]) / total
+    densities = run("uniform_plus", resnet20, density)
+    assert densities["blocks.0.conv1.weight"] == pytest.approx(expected, rel=1e-12)
+    assert round(expected, 4) == published
 
 
 def test_uniform_plus_above_20_percent_treats_output_like_the_rest(resnet20):
     densities = run("uniform_plus", resnet20, 0.5)
-    assert densities["fc.weight"] == pytest.approx(densities["blocks.0.conv1.weight"]) and densities["fc.weight"] > 0.2
+    assert densities["fc.weight"] == densities["blocks.0.conv1.weight"] == 0.5  # the seed: d for all but the first
 
 
 @pytest.mark.parametrize("density", DENSITIES)
@@ -118,9 +132,13 @@ def test_integer_counts_hit_the_total_exactly(resnet20, rule, density):
     model = resnet20[0]
     mask = Mask.ones_like(model)
     new = prune_to_density(model, mask, density, "random", rule, ScoreContext(seed=0))
-    assert new.num_kept == round(density * mask.num_total)
     _, shapes, order, output = resnet20
     target = DENSITY_RULES[rule](shapes, density, order=order, output_layer=output, options=RuleOptions())
+    if rule == "uniform_plus":  # the rule at the density prune_to_density asks: round(d * N) / N
+        at = round(density * mask.num_total) / mask.num_total
+        target = DENSITY_RULES[rule](shapes, at, order=order, output_layer=output, options=RuleOptions())
+    published = round(kept(target, shapes)) if rule == "uniform_plus" else round(density * mask.num_total)
+    assert new.num_kept == published
     for name, m in new.items():
         assert abs(int(m.sum()) - target[name] * m.numel()) <= 1.0  # largest-remainder rounding
 

@@ -26,12 +26,16 @@ def test_levels_are_nested_and_remove_exactly_round_p_r(distribution):
     for level in range(1, 6):
         remaining = mask.num_kept
         new = prune(model, mask, hparams, ScoreContext(level=level))
-        assert new.num_kept == remaining - round(0.2 * remaining)
+        if distribution == "uniform_plus":  # Random_Pruning's computation: its own total, below the target
+            assert new.num_kept == published_count(model, mask, "uniform_plus", remaining - round(0.2 * remaining))
+        else:
+            assert new.num_kept == remaining - round(0.2 * remaining)
         assert new.is_subset_of(mask)
         assert all(c >= 1 for c in new.kept_per_tensor().values())
         mask = new
         mask.apply_(model)
-    assert mask.density == pytest.approx(0.8 ** 5, abs=5 / mask.num_total)
+    if distribution != "uniform_plus":  # (its first layer stays dense: above the target from 0.2 on)
+        assert mask.density == pytest.approx(0.8 ** 5, abs=5 / mask.num_total)
 
 
 def test_global_magnitude_removes_exactly_the_smallest_weights():
@@ -147,7 +151,20 @@ def test_prune_to_density_hits_the_count(distribution):
     model = mlp()
     mask = Mask.ones_like(model)
     new = prune_to_density(model, mask, 0.3, "magnitude", distribution, ScoreContext())
-    assert new.num_kept == round(0.3 * mask.num_total)
+    expected = round(0.3 * mask.num_total)
+    assert new.num_kept == (published_count(model, mask, distribution, expected) if distribution == "uniform_plus"
+                            else expected)
+
+
+def published_count(model, mask, rule, keep):
+    """round(sum of the rule's per-tensor targets at keep / total), capped at what each tensor keeps."""
+    from sparselab.pruning.distributions import DENSITY_RULES
+
+    shapes = {n: tuple(m.shape) for n, m in mask.items()}
+    order = [n for n, _ in model.named_parameters() if n in shapes]
+    densities = DENSITY_RULES[rule](shapes, keep / mask.num_total, order=order, output_layer=order[-1])
+    caps = mask.kept_per_tensor()
+    return round(sum(min(densities[n] * m.numel(), caps[n]) for n, m in mask.items()))
 
 
 def test_prune_to_density_errors():
@@ -168,7 +185,7 @@ def test_infeasible_density_rule_is_a_usage_error():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(100, 50), nn.Linear(50, 2))  # the first layer holds 98 % of the weights
     with pytest.raises(UsageError, match="uniform_plus"):
-        prune_to_density(model, Mask.ones_like(model), 0.5, "magnitude", "uniform_plus", ScoreContext())
+        prune_to_density(model, Mask.ones_like(model), 0.05, "magnitude", "uniform_plus", ScoreContext())
     with pytest.raises(UsageError, match="fixed"):
         prune_to_density(mlp(), Mask.ones_like(mlp()), 0.05, "magnitude", "erk", ScoreContext(),
                          fixed={"0.weight": 0.9})

@@ -106,7 +106,8 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
                                                     "init_density": 0.3, "init_pruning_distribution": "pyramidal"}),
     # RP §5.1: x0.8 per level (fraction 0.2 = default), global magnitude, rewind to init, 150 epochs per level,
     # L = floor(log(0.01/0.3)/log 0.8) = 15
-    "s2s_cifar10_resnet18_imp_from_er": ("lottery", {**STR, "training_steps": "150ep", "levels": 15}),
+    "s2s_cifar10_resnet18_imp_from_er": ("lottery", {**STR, "training_steps": "150ep", "levels": 15,
+                                                     "pruning_schedule": "absolute"}),  # RP §5.1: d_k = 0.3 * 0.8^k
     # RP §4.3 GraNet defaults d_init 0.5, d_final 0.05, final_prune_epoch 110; README VGG16, update 1000
     "s2s_cifar10_vgg16_granet_from_er": ("train", {
         **ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.5, "init_pruning_distribution": "balanced",

@@ -73,6 +73,7 @@ RECIPES: dict[str, Recipe] = {
         {**_STR_CIFAR10, "training_steps": "150ep", "init_density": 0.3, "init_pruning_strategy": "random",
          "init_pruning_distribution": "balanced",
          "pruning_strategy": "magnitude", "pruning_distribution": "global", "pruning_fraction": 0.2,
+         "pruning_schedule": "absolute",  # §5.1: d_k = 0.3 * 0.8^k of the whole network, not of what ER kept
          "rewinding_steps": "0ep", "levels": 15}),
     "s2s_cifar10_vgg16_granet_from_er": Recipe(
         "train", "GraNet from ER: VGG-16 on CIFAR-10, balanced ER mask at 0.5 pruned gradually to 0.05 by "
