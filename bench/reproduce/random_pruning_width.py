@@ -18,7 +18,7 @@ import common
 
 PUBLISHED_STEPS = 160  # epochs, the recipe's length
 FULL = {"datasets": ["fashion_mnist", "mnist"], "widths": [25, 50, 100, 200], "replicates": 2}
-QUICK = {"datasets": ["digits"], "widths": [8, 32], "replicates": 2, "epochs": 3}
+QUICK = {"datasets": ["digits"], "widths": [8, 32], "replicates": 2, "epochs": 4}
 DENSITY = 0.05
 
 

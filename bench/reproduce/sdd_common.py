@@ -17,7 +17,7 @@ PUBLISHED_LEVELS = 24
 PUBLISHED = {"dense": (0, 0.835), "dip": (10, 0.765), "best": (20, 0.955), "last": (24, 0.865)}
 LEVEL_SLACK = 3  # a located dip / best level counts as "at the published level" within this many levels
 MIN_DEPTH = 0.02  # a dip and a second descent must each move the test accuracy by at least 2 pp
-QUICK = {"dataset_name": "digits", "training_steps": "2ep", "levels": 4}
+QUICK = {"dataset_name": "digits", "training_steps": "2ep", "levels": 3}
 
 
 def trunk_flags(args: argparse.Namespace) -> dict[str, Any]:

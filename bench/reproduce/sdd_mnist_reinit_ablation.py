@@ -17,7 +17,7 @@ import common
 import sdd_common as sdd
 
 FULL_REINIT = "1-24"
-QUICK_REINIT = "1-4"
+QUICK_REINIT = "1-3"
 
 
 def main(argv: list[str] | None = None) -> int:
