@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         ax.set(xscale="log", xlabel="width w (hidden layers 3w, w)", ylabel="dense - random sparse (pp)",
                title=f"{dataset}, density {DENSITY}, {epochs} ep")
+        ax.minorticks_off()
         ax.set_xticks(widths, [str(w) for w in widths])
         judge(report, dataset, widths, gaps)
     common.save_figure(fig, Path(args.out), "random_pruning_width")
