@@ -1,4 +1,5 @@
-"""Exported model payloads: dense (exact zeros), csr (linear layers), semi_structured (2:4, CUDA),
+"""Exported model payloads: dense (exact zeros), csr (linear layers), semi_structured (2:4 linear layers
+and convolutions, CUDA),
 channels (pruned channels physically removed). A payload is a dict of plain values and tensors, so
 it loads with `torch.load(weights_only=True)`; `export.loader.load_exported` rebuilds the module."""
 from __future__ import annotations
@@ -25,9 +26,19 @@ def masked_linears(model: nn.Module, mask: Mask | None) -> list[str]:
             and not bool(mask[f"{n}.weight"].all())]
 
 
+def masked_convs(model: nn.Module, mask: Mask | None) -> list[str]:
+    """Module names of the plain convolutions (groups 1, zero padding) whose weight the mask prunes."""
+    return [n for n, m in model.named_modules()
+            if isinstance(m, nn.Conv2d) and m.groups == 1 and m.padding_mode == "zeros" and mask is not None
+            and f"{n}.weight" in mask and not bool(mask[f"{n}.weight"].all())]
+
+
 def semi_structured_ok(weight: torch.Tensor) -> bool:
-    """2:4 along the input dimension and the shapes cuSPARSELt/CUTLASS accept (rows % 32, cols % 64)."""
-    rows, cols = weight.shape
+    """2:4 along the input dimension (a conv: input channels at each (kh, kw), in a multiple of 4) and the
+    shapes cuSPARSELt/CUTLASS accept for the GEMM matrix (rows % 32, cols % 64)."""
+    rows, cols = weight.shape[0], weight[0].numel()
+    if weight.dim() == 4 and weight.shape[1] % 4:
+        return False
     return rows % 32 == 0 and cols % 64 == 0 and satisfies_pattern(weight, 2, 4)
 
 
@@ -64,10 +75,11 @@ def build_payload(model: nn.Module, mask: Mask | None, fmt: str, meta: dict[str,
         if not torch.cuda.is_available():
             raise UsageError("--format=semi_structured needs a CUDA device (torch.sparse.to_sparse_semi_structured "
                              "is CUDA only); none is available here")
-        names = [n for n in masked_linears(model, mask) if semi_structured_ok(state[f"{n}.weight"])]
+        names = [n for n in masked_linears(model, mask) + masked_convs(model, mask)
+                 if semi_structured_ok(state[f"{n}.weight"])]
         if not names:
-            raise UsageError("--format=semi_structured: no pruned linear layer is 2:4 with rows % 32 == 0 and "
-                             "columns % 64 == 0 (train with --sparsity_pattern=2:4)")
+            raise UsageError("--format=semi_structured: no pruned linear layer or convolution is 2:4 with rows % 32 "
+                             "== 0 and columns % 64 == 0 (train with --sparsity_pattern=2:4)")
         payload["semi_structured"] = names
     payload["state"] = state
     return payload

@@ -41,7 +41,7 @@ def skeleton(payload: dict[str, Any]) -> nn.Module:
 
 
 def load_exported(path: Path | str, device: str | torch.device = "cpu") -> nn.Module:
-    from sparselab.export.modules import CSRLinear, SemiStructuredLinear, replace_module
+    from sparselab.export.modules import CSRLinear, SemiStructuredConv2d, SemiStructuredLinear, replace_module
 
     payload = read_payload(path)
     state = dict(payload["state"])
@@ -64,5 +64,6 @@ def load_exported(path: Path | str, device: str | torch.device = "cpu") -> nn.Mo
         model = model.half()
         for name in payload["semi_structured"]:
             module = model.get_submodule(name)
-            replace_module(model, name, SemiStructuredLinear(module.weight, module.bias))
+            replace_module(model, name, SemiStructuredConv2d(module) if isinstance(module, torch.nn.Conv2d)
+                           else SemiStructuredLinear(module.weight, module.bias))
     return model

@@ -27,6 +27,7 @@ SPARSITY_REPORT = "sparsity_report.json"  # per-tensor densities of `mask.pt`
 FINAL_MASK = "mask_final.pt"  # the mask a dynamic sparse job (DST, EDST phase) ended with
 FINAL_SPARSITY_REPORT = "sparsity_report_final.json"
 TOPOLOGY = "topology.csv"  # DST history: density per tensor and weights moved per update
+SUPERMASK = "supermask.pt"  # a supermask level's final selection (edge-popup)
 LABEL_NOISE = "label_noise.pt"  # which labels were corrupted (under --label_noise)
 ENSEMBLE_EVALUATION = "ensemble_evaluation.json"  # evaluate_ensemble's default output
 

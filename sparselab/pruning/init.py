@@ -9,8 +9,8 @@
    `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
    weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
    pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
-   these criteria are studied for; SynFlow removes residual 1x1 shortcuts of ResNets entirely unless
-   they are in `--dense_layers`, as Synaptic-Flow keeps them by default): `check_connectivity` tells;
+   these criteria are studied for): `check_connectivity` tells. Residual 1x1 shortcut convolutions
+   stay dense and uncounted under synflow unless `--prune_shortcuts` (Synaptic-Flow's default);
 4. with `--repair_flow`, units left without input or output get their strongest weight back;
 5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
    initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed;
@@ -29,7 +29,7 @@ from sparselab.pruning.allocate import AllocationRequest, select_counts
 from sparselab.pruning.connectivity import check_connectivity, repair_flow
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.init_hparams import InitPruningHparams
-from sparselab.pruning.mask import Mask, check_names, output_weight_name
+from sparselab.pruning.mask import Mask, check_names, output_weight_name, prunable_names
 from sparselab.pruning.pattern import Pattern, check_density
 from sparselab.pruning.ortho import looks_linear_, ortho_repair
 from sparselab.pruning.prune import check_strategy, prune_to_density, rule_options
@@ -90,9 +90,11 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
     """
     dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
     dense += [n for n in check_names(model, ignore, "layers to ignore") if n not in dense]
-    mask = Mask.ones_like(model, ignore=dense)
     if hparams.init_density is None:
-        return mask
+        return Mask.ones_like(model, ignore=dense)
+    if not hparams.prune_shortcuts:
+        dense += [n for n in shortcut_names(model) if n not in dense]
+    mask = Mask.ones_like(model, ignore=dense)
     check_strategy(hparams.init_pruning_strategy, hparams.init_pruning_distribution)
     check_init_pattern(hparams, pattern)
     context = init_context(hparams, context)
@@ -111,6 +113,18 @@ def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreC
     init_weights(model, new, hparams, repair=False)
     new.apply_(model)
     return new
+
+
+def shortcut_names(model: nn.Module) -> list[str]:
+    """The 1x1 convolution weights of residual shortcuts (modules named shortcut/downsample)."""
+    prunable = set(prunable_names(model))
+    out = []
+    for name, p in model.named_parameters():
+        parts = name.split(".")
+        if name in prunable and p.dim() == 4 and tuple(p.shape[-2:]) == (1, 1) and \
+                any(part in ("shortcut", "downsample") for part in parts[:-1]):
+            out.append(name)
+    return out
 
 
 def check_init_pattern(hparams: InitPruningHparams, pattern: Pattern | None) -> None:

@@ -8,6 +8,8 @@ old job directories meant, so they keep their hash under that explicit spelling:
 - `init_fc_density`: 1 (dense output layer) for erk_plus (Liu et al. 2022), else none; baseline none.
 - `init_balanced_redistribute`: false for balanced (Gadhikar et al. 2023), else true; baseline true.
 - `grasp_samples_per_class`: 25 (Random_Pruning's GraSP); baseline 10 (this project's earlier default).
+- `prune_shortcuts`: false with synflow (Synaptic-Flow's `--prune-residual` is off: residual 1x1
+  shortcut convolutions stay dense and uncounted), else true; baseline true.
 """
 from __future__ import annotations
 
@@ -66,6 +68,9 @@ class InitPruningHparams(Hparams):
                                               "(25 as in Random_Pruning; 10 before)",
                                           hash_baseline=GRASP_SAMPLES_BEFORE)
     synflow_iterations: int = hparam(100, "rounds of SynFlow's exponential pruning schedule")
+    prune_shortcuts: bool | None = hparam(None, "prune the residual 1x1 shortcut convolutions at initialisation "
+                                                "(default: false for synflow, as Synaptic-Flow's --prune-residual "
+                                                "off: dense and not counted; true otherwise)", hash_baseline=True)
     init_pruning_seed: int | None = hparam(None, "seed of random scores and scoring batches at initialisation "
                                                  "(default: derived from the replicate)")
     repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output")
@@ -113,6 +118,8 @@ class InitPruningHparams(Hparams):
             object.__setattr__(self, "init_fc_density", 1.0)
         if self.init_balanced_redistribute is None:
             object.__setattr__(self, "init_balanced_redistribute", distribution != "balanced")
+        if self.prune_shortcuts is None:
+            object.__setattr__(self, "prune_shortcuts", "synflow" not in self.scores_used or not self.enabled)
         if "grasp" not in self.scores_used and self.grasp_samples_per_class == 25:
             object.__setattr__(self, "grasp_samples_per_class", GRASP_SAMPLES_BEFORE)
 

@@ -1,9 +1,10 @@
 """N:M (semi-structured) sparsity as a mask constraint: at most N kept weights in every group of M.
 
-Groups: M consecutive weights along the INPUT dimension of each output unit, i.e. along the
-flattened `weight[o].reshape(-1)` -- a Linear layer's in-features (NVIDIA's 2:4 for linear layers),
-a convolution's in_channels*kh*kw in PyTorch's (c, kh, kw) order. Groups start at index 0; when
-the input size is not a multiple of M the trailing group is shorter and also keeps at most N.
+Groups: M consecutive weights along the INPUT dimension, the layout sparse tensor cores use -- a
+Linear layer's in-features of each output unit; a convolution's input channels at each (output
+channel, kh, kw) position (the weight seen as (out, kh, kw, in), as the implicit GEMM reads it). Groups
+start at index 0; when the input size is not a multiple of M the trailing group is shorter and also
+keeps at most N.
 
 With a pattern, pruning first makes the pattern-eligible set (inside every group the top-N
 candidates by the score, ties by lowest index) and then runs the usual allocation (global,
@@ -49,9 +50,16 @@ def check_density(pattern: Pattern | None, density: float | None, what: str) -> 
                          f"but {what} is {density:g}")
 
 
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    """The weight as rows of input weights: (out, in) for a Linear, (out * kh * kw, in) for a conv."""
+    if t.dim() == 4:
+        return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1])
+    return t.reshape(t.shape[0], -1) if t.dim() > 1 else t.reshape(1, -1)
+
+
 def _groups(t: torch.Tensor, m: int, fill: float | bool) -> torch.Tensor:
-    """(out, groups, m) view of `t` flattened per output unit, padded with `fill` to a multiple of m."""
-    rows = t.reshape(t.shape[0], -1) if t.dim() > 1 else t.reshape(1, -1)
+    """(rows, groups, m) view of `t`'s input rows (`_rows`), padded with `fill` to a multiple of m."""
+    rows = _rows(t)
     pad = (-rows.shape[1]) % m
     if pad:
         rows = torch.cat([rows, torch.full((rows.shape[0], pad), fill, dtype=rows.dtype, device=rows.device)], 1)
@@ -59,13 +67,15 @@ def _groups(t: torch.Tensor, m: int, fill: float | bool) -> torch.Tensor:
 
 
 def _ungroup(g: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    rows = g.reshape(g.shape[0], -1)
-    width = like.reshape(like.shape[0], -1).shape[1] if like.dim() > 1 else like.numel()
-    return rows[:, :width].reshape(like.shape)
+    rows = g.reshape(g.shape[0], -1)[:, :_rows(like).shape[1]]
+    if like.dim() == 4:
+        o, c, kh, kw = like.shape
+        return rows.reshape(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()
+    return rows.reshape(like.shape)
 
 
 def group_counts(mask: torch.Tensor, m: int) -> torch.Tensor:
-    """Kept weights of every group: an (out, groups) integer tensor."""
+    """Kept weights of every group: a (rows, groups) integer tensor (rows as in `_rows`)."""
     return _groups(mask.bool(), m, False).sum(-1)
 
 

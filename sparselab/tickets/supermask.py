@@ -33,7 +33,7 @@ from sparselab.training.experiment import Experiment
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
 
-SUPERMASK_FILE = "supermask.pt"
+SUPERMASK_FILE = layout.SUPERMASK
 # ER_SLT's BatchNorm is not affine: frozen at scale 1 and shift 0 ("fixed") is the same network.
 SUPERMASK_DEFAULTS = {"batchnorm_init": "fixed"}
 

@@ -19,6 +19,7 @@ from sparselab.models import registry
 from sparselab.models.hparams import ModelHparams
 from sparselab.pruning.dst.build import load_final_mask
 from sparselab.pruning.mask import Mask
+from sparselab.pruning.reparam_load import is_wrapped, plain_weights
 from sparselab.training import job
 from sparselab.training.provenance import PROVENANCE_KEY, data_spec, dataset_section
 
@@ -89,11 +90,18 @@ def load_finished(directory: Path | str, data: Mapping[str, Any] | None = None) 
     weights = directory / layout.WEIGHTS_FINAL
     if not weights.exists():
         raise UsageError(f"{directory} has no {layout.WEIGHTS_FINAL}: not a training job")
+    state = fio.load_torch(weights)
+    mask = final_mask(directory, hparams)
+    if is_wrapped(state):  # a supermask / str job: the effective weights of its wrapped network
+        if mask is None:
+            raise UsageError(f"{directory} holds wrapped weights but no {layout.MASK}")
+        selection = Mask(fio.load_torch(directory / layout.SUPERMASK)) \
+            if (directory / layout.SUPERMASK).exists() else None
+        state, mask = plain_weights(state, mask, selection)
     try:
-        model.load_state_dict(fio.load_torch(weights))
+        model.load_state_dict(state)
     except RuntimeError as e:
         raise UsageError(f"{weights} does not fit {h.model_name}: {str(e).splitlines()[0]}") from None
-    mask = final_mask(directory, hparams)
     if mask is not None:
         for name, p in mask.check_model(model).items():
             if torch.count_nonzero(p.detach()[~mask[name]]):

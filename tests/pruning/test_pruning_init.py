@@ -2,6 +2,7 @@
 schedule, ratio-only pruning, prune_at_init options, connectivity and repair, bad inputs."""
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -251,3 +252,25 @@ def test_global_criteria_may_empty_a_tensor_at_init_but_not_in_a_level():
     mask = prune_at_init(model, hparams, ScoreContext())
     assert not mask["fc.weight"].any() and mask.num_kept == 450
     assert not check_connectivity(model, mask)["connected"]
+
+
+def test_synflow_keeps_residual_shortcuts_dense_by_default():
+    """Synaptic-Flow's --prune-residual is off: the 1x1 shortcut convolutions are neither pruned nor counted."""
+    from sparselab.models import registry
+    from sparselab.pruning.init import prune_at_init
+    from sparselab.pruning.init_hparams import InitPruningHparams
+
+    model = registry.build("cifar_resnet_20", (3, 32, 32), 10, seed=0)
+    shortcuts = [n for n, p in model.named_parameters() if "shortcut" in n and p.dim() == 4]
+    assert len(shortcuts) == 2
+    context = ScoreContext(synflow_iterations=3)
+    default = InitPruningHparams(init_density=0.1, init_pruning_strategy="synflow")
+    assert default.prune_shortcuts is False and "prune_shortcuts" in default.canonical()  # a new directory
+    mask = prune_at_init(copy.deepcopy(model), default, context)
+    assert not any(n in mask for n in shortcuts)
+    counted = sum(p.numel() for n, p in model.named_parameters() if n in model.prunable_layer_names
+                  and n not in shortcuts)
+    assert mask.num_total == counted and mask.num_kept == round(0.1 * counted)
+    pruned = prune_at_init(copy.deepcopy(model), default.replace(prune_shortcuts=True), context)
+    assert all(n in pruned and pruned[n].float().mean() < 1 for n in shortcuts)  # the old meaning
+    assert InitPruningHparams(init_density=0.1, init_pruning_strategy="magnitude").prune_shortcuts is True

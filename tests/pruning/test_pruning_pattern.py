@@ -22,15 +22,34 @@ def test_top_per_group_by_hand() -> None:
     assert top_per_group(scores, cand, 2, 4).tolist() == [[True, False, True, False, True, False, True, False]]
 
 
-def test_conv_groups_run_over_flattened_inputs_and_a_short_tail() -> None:
-    # 3 in-channels x 1x1 ... flattened in*kh*kw = 3*3*1 = 9: groups [0..3], [4..7], [8]
-    w = torch.zeros(2, 3, 3, 1)
-    w.view(2, -1)[0, :3] = 1.0                 # 3 non-zeros in the first group of filter 0
-    assert not satisfies_pattern(w, 2, 4)
-    assert group_counts(w != 0, 4).tolist() == [[3, 0, 0], [0, 0, 0]]
-    w.view(2, -1)[0, 0] = 0
-    w.view(2, -1)[1, 8] = 1.0                 # the one-weight tail group may hold it
+def channel_groups_ok(mask: torch.Tensor, n: int, m: int) -> bool:
+    """By hand: at every (out, kh, kw) position, each block of m consecutive input channels keeps <= n."""
+    o, c, kh, kw = mask.shape
+    return all(int(mask[a, g:g + m, y, x].sum()) <= n
+               for a in range(o) for y in range(kh) for x in range(kw) for g in range(0, c, m))
+
+
+def test_conv_groups_run_along_input_channels_at_each_position_and_a_short_tail() -> None:
+    """Sparse tensor cores' layout: groups of 4 input channels at each (output channel, kh, kw)."""
+    w = torch.zeros(2, 5, 3, 3)  # 5 channels: groups [0..3] and the one-channel tail [4]
+    w[0, 0, 0, 0] = w[0, 0, 0, 1] = w[0, 0, 0, 2] = 1.0  # 3 in one flattened run, 1 per channel group
     assert satisfies_pattern(w, 2, 4)
+    w[0, :3, 1, 1] = 1.0  # 3 of the first 4 channels at position (1, 1)
+    assert not satisfies_pattern(w, 2, 4) and not channel_groups_ok(w != 0, 2, 4)
+    counts = group_counts(w != 0, 4)
+    assert counts.shape == (2 * 3 * 3, 2) and int(counts.max()) == 3
+    w[0, 1, 1, 1] = 0
+    w[1, 4, 2, 2] = 1.0  # the tail group may hold it
+    assert satisfies_pattern(w, 2, 4) and channel_groups_ok(w != 0, 2, 4)
+
+
+def test_pruned_convolutions_are_hardware_2_4() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(8, 16, 3), nn.ReLU(), nn.Conv2d(16, 4, 3))
+    new = prune_to_density(model, Mask.ones_like(model), 0.5, "magnitude", "global", ScoreContext(), pattern=(2, 4))
+    for name, m in new.items():
+        assert channel_groups_ok(m, 2, 4), name
+    assert new.num_kept == round(0.5 * new.num_total)
 
 
 def test_parse_and_density_refusals() -> None:

@@ -1,6 +1,8 @@
 """Scores: magnitude, gradient (|w * dL/dw| by hand), random (reproducible, fresh per level/tensor)."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -66,3 +68,34 @@ def test_random_scores_reproducible_and_fresh_per_level_and_tensor():
     assert not torch.equal(a["0.weight"], c["0.weight"])
     assert not torch.equal(a["0.weight"], d["0.weight"])
     assert ((a["0.weight"] >= 0) & (a["0.weight"] < 1)).all()
+
+
+def test_grasp_scores_the_two_class_sorted_halves_separately_on_batchnorm_networks():
+    """Random_Pruning's GraSP: class-sorted sample, two halves, each its own forward pass in train mode (BN
+    statistics per half); g = sum of the halves' gradients, Hg = sum of the halves' Hessian-gradient products."""
+    from sparselab.pruning.scores import SCORES
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    x = torch.randn(12, 1, 6, 6)
+    y = torch.tensor([2, 0, 1, 2, 1, 0, 0, 2, 1, 1, 0, 2])  # 4 per class, unsorted
+    mask = Mask.ones_like(model)
+    context = ScoreContext(class_balanced_batch=lambda k: (x, y), grasp_samples_per_class=4)
+    got = SCORES["grasp"](model, mask, context)
+
+    ref = copy.deepcopy(model).train()
+    weights = [p for n, p in ref.named_parameters() if n in mask]
+    order = torch.argsort(y, stable=True)
+    halves = [(x[order[:6]], y[order[:6]]), (x[order[6:]], y[order[6:]])]
+    loss = lambda xs, ys: nn.functional.cross_entropy(ref(xs) / 200, ys)
+    g = [sum(gs) for gs in zip(*(torch.autograd.grad(loss(*h), weights) for h in halves))]
+    hg = [torch.zeros_like(w) for w in weights]
+    for h in halves:
+        grads = torch.autograd.grad(loss(*h), weights, create_graph=True)
+        z = sum((a * b).sum() for a, b in zip(grads, g))
+        hg = [acc + d for acc, d in zip(hg, torch.autograd.grad(z, weights))]
+    want = {n: w.detach() * d for n, w, d in zip(mask.keys(), weights, hg)}
+    total_got = sum(v.abs().sum() for v in got.values())
+    total_want = sum(v.abs().sum() for v in want.values())
+    for name in want:  # equal up to one positive constant (the halves' loss weights)
+        assert torch.allclose(got[name] / total_got, want[name] / total_want, atol=1e-6, rtol=1e-4), name

@@ -99,20 +99,33 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     # RP §4.4 PF: dense runs, global magnitude to 1 - PF-rate 0.8 = 0.2, fine-tune lr 0.001 (both defaults)
     "ft_cifar10_wrn28_10_pf": ("train", {**FT_WRN, **FT_250, "ensemble": "pf"}),
     # RP §5.4 ER_DST static (--is-prune False), §1.6 balanced / pyramidal; density 0.3 as RP §5.1
+    # RP §5.5: ER_DST/main.py defaults --flow-preservation and --ortho-repair to 'True'
     "s2s_cifar10_resnet18_er_balanced": ("train", {**ER_DST, "model_name": "cifar_pytorch_resnet_18",
                                                    "init_density": 0.3, "init_pruning_distribution": "balanced",
-                                                   "init_balanced_redistribute": False}),  # RP §1.6
+                                                   "init_balanced_redistribute": False,  # RP §1.6
+                                                   "repair_flow": True, "ortho_repair": True}),
     "s2s_cifar10_resnet18_er_pyramidal": ("train", {**ER_DST, "model_name": "cifar_pytorch_resnet_18",
-                                                    "init_density": 0.3, "init_pruning_distribution": "pyramidal"}),
+                                                    "init_density": 0.3, "init_pruning_distribution": "pyramidal",
+                                                    "repair_flow": True, "ortho_repair": True}),
+    # RP §5.2 STR README: lr 0.1 cosine, warm-up 5, 100 epochs, wd 1e-3, batch 256, label smoothing 0.1, balanced 0.3
+    "s2s_cifar10_resnet18_str": ("str", {**STR, "weight_decay": 1e-3, "warmup_steps": "5ep", "training_steps": "100ep",
+                                         "label_smoothing": 0.1}),
+    # RP §5.3 ER_SLT: lr 0.1 x0.1 every 30 epochs, wd 5e-4, 100 epochs per level, batch 128, no augmentation,
+    # er-init-density 0.5 uniform, sparsity_start 0.6, 5 levels
+    "s2s_cifar10_resnet18_er_slt": ("supermask", {
+        "dataset_name": "cifar10", "batch_size": 128, "do_not_augment": True, "model_name": "cifar_pytorch_resnet_18",
+        "batchnorm_init": "fixed", "momentum": 0.9, "weight_decay": 5e-4, "milestone_steps": "30ep,60ep,90ep", "training_steps": "100ep",
+        "init_density": 0.5, "init_pruning_strategy": "random", "init_pruning_distribution": "uniform"}),
     # RP §5.1: x0.8 per level (fraction 0.2 = default), global magnitude, rewind to init, 150 epochs per level,
     # L = floor(log(0.01/0.3)/log 0.8) = 15
     "s2s_cifar10_resnet18_imp_from_er": ("lottery", {**STR, "training_steps": "150ep", "levels": 15,
                                                      "pruning_schedule": "absolute"}),  # RP §5.1: d_k = 0.3 * 0.8^k
     # RP §4.3 GraNet defaults d_init 0.5, d_final 0.05, final_prune_epoch 110; README VGG16, update 1000
     "s2s_cifar10_vgg16_granet_from_er": ("train", {
-        **ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.5, "init_pruning_distribution": "balanced",
+        **ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.01, "init_pruning_distribution": "balanced",
         "init_balanced_redistribute": False,  # RP §1.6
-        "dst": "granet", "dst_final_density": 0.05, "dst_prune_end": "110ep", "dst_update_frequency": 1000,
+        "repair_flow": True,  # RP §4.3 README: d_init 0.01 -> d_final 0.001 with flow preservation
+        "dst": "granet", "dst_final_density": 0.001, "dst_prune_end": "110ep", "dst_update_frequency": 1000,
         "dst_drop_fraction": 0.5, "dst_end": "160ep"}),
 }
 

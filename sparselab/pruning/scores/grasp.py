@@ -4,8 +4,10 @@ top-k of our score is exactly GraSP's rule.
 
 g is the gradient of the loss on logits / T (temperature T = 200) over a class-balanced sample of
 `grasp_samples_per_class` examples per class; H g is the Hessian-gradient product, computed as the
-gradient of g_const . dL/dw. Both are taken over the whole sample (processed in chunks weighted by
-their size, so the result equals one big batch). The copy is scored in train mode (batch statistics).
+gradient of g_const . dL/dw. As Random_Pruning's GraSP, the sample is sorted by class and split into
+two halves, each a forward pass of its own in train mode (so a BatchNorm network normalises each half
+with that half's statistics); g and H g are sums over the two halves (each half's loss weighted by
+its share of the sample: a constant factor, which does not change the ranking).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sparselab.pruning.context import Batch, ScoreContext
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.scores.common import masked_weights, working_copy
 
-CHUNK = 256
+HALVES = 2  # the seed's two class-sorted halves
 data = "per_class"
 description = "w*(Hg), train mode, temperature 200"
 
@@ -57,7 +59,10 @@ def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str
     names = list(params)
     weights = [params[n] for n in names]
     n = y.shape[0]
-    chunks = [(x[i:i + CHUNK], y[i:i + CHUNK]) for i in range(0, n, CHUNK)]
+    order = torch.sort(y, stable=True).indices  # class-sorted
+    x, y = x[order], y[order]
+    cut = (n + 1) // HALVES
+    chunks = [(xc, yc) for xc, yc in ((x[:cut], y[:cut]), (x[cut:], y[cut:])) if yc.numel()]
     t = context.grasp_temperature
 
     def loss_of(xc: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:

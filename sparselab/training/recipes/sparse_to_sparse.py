@@ -16,6 +16,9 @@ Deviations from the sparse_to_sparse code, on purpose:
 - IMP from ER: every level trains 150 epochs (as in the code) and the last mask's 160-epoch final
   training is a `retrain` branch on the last level (README section); BN running statistics are
   reset with the weights (the code keeps them).
+- ER_SLT: every level has its own optimiser (the seed carries one optimiser, momentum included,
+  across levels); no biases with scores (ER_SLT scores biases too); the target kept fraction is
+  --supermask_density's 0.2 (the note gives none).
 - no 10 % validation split (ER_DST, §5.4); GraNet's drop fraction decays to 0 at the end (the code:
   cosine to 0.005).
 """
@@ -57,7 +60,24 @@ _ER_DST: dict[str, Any] = {  # §5.4 ER_DST; §4.3 README/sample runs (CIFAR-10,
     "init_pruning_strategy": "random",
 }
 
-_STATIC_ER: dict[str, Any] = {**_ER_DST, "model_name": "cifar_pytorch_resnet_18", "init_density": 0.3}
+# ER_DST/main.py defaults --flow-preservation and --ortho-repair to on (§5.5): sparselab's repair_flow
+# (the strongest weight of a unit left without input or output, not a random one) and ortho_repair.
+_STATIC_ER: dict[str, Any] = {**_ER_DST, "model_name": "cifar_pytorch_resnet_18", "init_density": 0.3,
+                              "repair_flow": True, "ortho_repair": True}
+
+_STR: dict[str, Any] = {  # §5.2 STR README config
+    "dataset_name": "cifar10", "batch_size": 256, "model_name": "cifar_pytorch_resnet_18",
+    "model_init": "kaiming_normal", "batchnorm_init": "fixed", "optimizer_name": "sgd", "lr": 0.1, "momentum": 0.9,
+    "weight_decay": 1e-3, "schedule": "cosine", "warmup_steps": "5ep", "training_steps": "100ep",
+    "label_smoothing": 0.1, "init_density": 0.3, "init_pruning_strategy": "random",
+    "init_pruning_distribution": "balanced"}
+
+_ER_SLT: dict[str, Any] = {  # §5.3 ER_SLT: scores only, lr 0.1 /10 every 30 epochs, wd 5e-4, batch 128
+    "dataset_name": "cifar10", "batch_size": 128, "do_not_augment": True, "model_name": "cifar_pytorch_resnet_18",
+    "batchnorm_init": "fixed", "optimizer_name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4,
+    "milestone_steps": "30ep,60ep,90ep", "gamma": 0.1, "training_steps": "100ep",
+    "init_density": 0.5, "init_pruning_strategy": "random", "init_pruning_distribution": "uniform",
+    "supermask_start_density": 0.6, "levels": 5}
 
 RECIPES: dict[str, Recipe] = {
     "s2s_cifar10_resnet18_er_balanced": Recipe(
@@ -75,12 +95,19 @@ RECIPES: dict[str, Recipe] = {
          "pruning_strategy": "magnitude", "pruning_distribution": "global", "pruning_fraction": 0.2,
          "pruning_schedule": "absolute",  # §5.1: d_k = 0.3 * 0.8^k of the whole network, not of what ER kept
          "rewinding_steps": "0ep", "levels": 15}),
+    "s2s_cifar10_resnet18_str": Recipe(
+        "str", "STR from ER: ResNet-18 on CIFAR-10 inside a balanced ER mask at 0.3, 100 epochs",
+        f"Gadhikar et al. 2023; {NOTE} §5.2 (STR README config)", _STR),
+    "s2s_cifar10_resnet18_er_slt": Recipe(
+        "supermask", "ER strong tickets (edge-popup in a uniform ER mask at 0.5): ResNet-18 on CIFAR-10, 5 levels "
+                     "of 100 epochs from kept fraction 0.6",
+        f"Gadhikar et al. 2023; {NOTE} §5.3 (ER_SLT)", _ER_SLT),
     "s2s_cifar10_vgg16_granet_from_er": Recipe(
-        "train", "GraNet from ER: VGG-16 on CIFAR-10, balanced ER mask at 0.5 pruned gradually to 0.05 by "
-                 "epoch 110, regrowth every 1000 iterations",
+        "train", "GraNet from ER: VGG-16 on CIFAR-10, balanced ER mask at 0.01 pruned gradually to 0.001 by "
+                 "epoch 110 with flow preservation, regrowth every 1000 iterations (the README command)",
         f"Gadhikar et al. 2023; {NOTE} §4.3, §5.4 (ER_DST --method GraNet)",
-        {**_ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.5,
-         "init_pruning_distribution": "balanced", "dst": "granet", "dst_final_density": 0.05,
+        {**_ER_DST, "model_name": "cifar_vgg_16", "init_density": 0.01, "repair_flow": True,
+         "init_pruning_distribution": "balanced", "dst": "granet", "dst_final_density": 0.001,
          "dst_prune_start": "0ep", "dst_prune_end": "110ep", "dst_update_frequency": 1000,
          "dst_drop_fraction": 0.5, "dst_drop_schedule": "cosine", "dst_end": "160ep"}),
 }
