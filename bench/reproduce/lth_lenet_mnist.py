@@ -20,7 +20,7 @@ import common
 
 PUBLISHED_STEPS = "50000it"
 FULL = {"levels": 15, "replicates": 2, "reinit": "3,6,9,12,15", "dataset": "mnist"}
-QUICK = {"levels": 3, "replicates": 2, "reinit": "3", "dataset": "digits", "steps": "60it"}
+QUICK = {"levels": 2, "replicates": 2, "reinit": "2", "dataset": "digits", "steps": "40it"}
 PAPER_LOWEST = 0.036  # the paper: tickets beat dense from ~50 % down to ~3.6 % of the weights
 
 
