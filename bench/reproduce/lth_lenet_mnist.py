@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ax.axvline(100 * PAPER_LOWEST, color="tab:red", ls=":", lw=0.8, label="paper: tickets >= dense down to 3.6 %")
     ax.set(xscale="log", xlabel="weights remaining (%)", ylabel="final test accuracy (%)",
            title=f"LeNet-300-100 on {scale['dataset']}, {steps} per level (mean ± std)")
+    ax.minorticks_off()
+    ax.set_xticks([100, 51.2, 21, 8.6, 3.5, 1.4], ["100", "51.2", "21", "8.6", "3.5", "1.4"])
     ax.invert_xaxis()
     ax.legend(fontsize=8)
     common.save_figure(fig, Path(args.out), "lth_lenet_mnist")
