@@ -62,6 +62,9 @@ def run(args: argparse.Namespace, command: str, *words: str, **flags: Any) -> li
         result = sparselab.run(command, *words, **flags)
     except sparselab.UsageError as e:
         fail(str(e))
+    except sparselab.JobFailed as e:  # the job's own error was printed above; finished jobs stay cached
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     return result if isinstance(result, list) else [result]
 
 

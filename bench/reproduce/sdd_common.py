@@ -22,7 +22,8 @@ QUICK = {"dataset_name": "digits", "training_steps": "2ep", "levels": 3}
 
 def trunk_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The recipe's flags, with the scale's dataset, length and levels."""
-    flags: dict[str, Any] = {"default_hparams": RECIPE, "levels": args.levels or PUBLISHED_LEVELS}
+    flags: dict[str, Any] = {"default_hparams": RECIPE, "levels": args.levels or PUBLISHED_LEVELS,
+                             "replicates": f"1-{args.replicates or 1}"}
     if args.quick:
         flags.update(QUICK, levels=args.levels or QUICK["levels"])
     if args.training_steps:
@@ -34,7 +35,8 @@ def steps_line(flags: dict[str, Any], quick: bool) -> list[str]:
     steps = flags.get("training_steps", PUBLISHED_STEPS)
     return [f"{'QUICK (digits, 8x8)' if quick else 'full'}: recipe {RECIPE} (SGD 0.1, batch 128, 20 % random "
             f"labels, global magnitude pruning 20 %/level, OpenLTH count), levels 0-{flags['levels']} "
-            f"(published: 0-{PUBLISHED_LEVELS}), 1 replicate (published figure: error bars over repeated runs)",
+            f"(published: 0-{PUBLISHED_LEVELS}), {flags['replicates'].split('-')[1]} replicate(s) (published figure: "
+            "error bars over repeated runs)",
             f"training: **{steps} per level** (published: {PUBLISHED_STEPS}"
             + ("" if steps == PUBLISHED_STEPS else "; REDUCED TRAINING LENGTH") + ")"]
 

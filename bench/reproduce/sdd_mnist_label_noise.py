@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ax.plot([pub_x[lv] for lv, _ in pub.values()], [100 * v for _, v in pub.values()], "r*", ms=9,
             label="published (SDD Fig. 1, read off)")
     ax.set(xlabel="sparsity (%)", ylabel="accuracy (%)",
-           title=f"LeNet-300-100 MNIST, 20 % random labels, {flags.get('training_steps', sdd.PUBLISHED_STEPS)}/level")
+           title=f"LeNet-300-100 {flags.get('dataset_name', 'mnist')}, 20 % random labels, {flags.get('training_steps', sdd.PUBLISHED_STEPS)}/level")
     common.sparsity_axis(ax)
     ax.legend(fontsize=8)
     common.save_figure(fig, Path(args.out), "sdd_mnist_label_noise")

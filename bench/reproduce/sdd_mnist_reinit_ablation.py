@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     density = common.density_by_level(rows)
     series = {"lottery (winning ticket)": "main", "randomly reinitialised": common.branch_series(rows)}
     curves = {name: sdd.mean_curve(rows, key) for name, key in series.items()}
-    curves["randomly reinitialised"].setdefault(0, curves["lottery (winning ticket)"][0])  # same dense start
+    reinit = curves["randomly reinitialised"]  # level 0 is the same dense start as the trunk's
+    curves["randomly reinitialised"] = dict(sorted({0: curves["lottery (winning ticket)"][0], **reinit}.items()))
     report = common.Report("sdd_mnist_reinit_ablation", "Sparse double descent, random-reinitialisation "
                                                          "ablation: LeNet-300-100, MNIST, 20 % random labels",
                            sdd.steps_line(flags, args.quick) + [f"randomly_reinitialize branch at levels {levels} "

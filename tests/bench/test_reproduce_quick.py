@@ -42,6 +42,7 @@ def test_sdd_scripts_quick_share_one_trunk(tmp_path: Path, capsys: pytest.Captur
     assert len(list(root.glob("lottery_*"))) == 1  # one trunk for both claims
 
 
+@pytest.mark.slow  # 2 replicates x several jobs each: tens of seconds on a loaded CPU (`-m slow` runs them)
 @pytest.mark.parametrize("name", ["lth_lenet_mnist", "random_pruning_width"])
 def test_replicated_scripts_quick(tmp_path: Path, name: str) -> None:
     out = tmp_path / "out"
