@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import filelock
 
-from sparselab.foundations import integrity
+from sparselab.foundations import integrity, journal
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.foundations.integrity import DONE_FILE, LOCK_NAME
 
@@ -52,7 +52,7 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None], s
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        integrity.remember(path, hashed.hexdigest() if hashed is not None else None)
+        journal.record(path, integrity.remember(path, hashed.hexdigest() if hashed is not None else None))
     except BaseException:
         try:
             os.unlink(tmp)
@@ -166,6 +166,7 @@ def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
     if not path.exists():
         raise UsageError(f"missing file {path}")
     integrity.verify_file(path)
+    journal.check(path)
     return _torch_load(path, path, map_location)
 
 
@@ -197,6 +198,7 @@ def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
     A plain torch file (a checkpoint written before checksums) is read unverified.
     """
     path = Path(path)
+    journal.check(path)
     data = path.read_bytes()
     if not data.startswith(CHECKPOINT_MAGIC):
         return _torch_load(io.BytesIO(data), path, map_location)

@@ -29,6 +29,9 @@ FINAL_SPARSITY_REPORT = "sparsity_report_final.json"
 TOPOLOGY = "topology.csv"  # DST history: density per tensor and weights moved per update
 LABEL_NOISE = "label_noise.pt"  # which labels were corrupted (under --label_noise)
 ENSEMBLE_EVALUATION = "ensemble_evaluation.json"  # evaluate_ensemble's default output
+JOURNAL = "journal.json"  # only while running: sha256 of every file the job wrote, recorded as it was written
+# A file that is only whole with its partner: a kill between the two writes drops the first, to be recomputed.
+PARTNERS = {MASK: SPARSITY_REPORT, FINAL_MASK: FINAL_SPARSITY_REPORT}
 
 # ----- directories ----------------------------------------------------------------------------------
 MAIN = "main"  # the trunk's own job of a level (or of a train run)
