@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import filelock
 
-from sparselab.foundations import integrity, journal
+from sparselab.foundations import integrity, journal, layout
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.foundations.integrity import DONE_FILE, LOCK_NAME
 
@@ -177,7 +177,7 @@ def _torch_load(source: Any, path: Path, map_location: Any) -> Any:
         return torch.load(source, map_location=map_location, weights_only=True)
     except Exception:  # pickle, zip and unpickling-policy errors all mean the same to a user
         # torch's own text advises weights_only=False, which is wrong here: the file is not ours or is damaged
-        raise UsageError(f"corrupt checkpoint {path}: the file is damaged or is not a sparselab torch file; "
+        raise UsageError(f"corrupt {layout.kind_of(path.name)} {path}: the file is damaged or is not a sparselab torch file; "
                          f"{integrity.repair_hint(path.parent)}") from None
 
 

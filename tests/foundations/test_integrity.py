@@ -66,7 +66,7 @@ def test_old_done_json_without_checksums_is_read_unverified(tmp_path):
     assert job.read_done(d) == {"final_test_accuracy": 0.7}
     assert integrity.check_job(d) is False
     flip_bit(d / "weights_final.pt", offset=0)  # nothing to check it against: it is unverified, not refused
-    with pytest.raises(UsageError, match="corrupt checkpoint"):
+    with pytest.raises(UsageError, match="corrupt weights file"):
         fio.load_torch(d / "weights_final.pt")
 
 
