@@ -68,7 +68,7 @@ def test_torch_roundtrip_and_corrupt_file(tmp_path):
     fio.save_torch(path, {"w": torch.arange(3)})
     assert torch.equal(fio.load_torch(path)["w"], torch.arange(3))
     path.write_bytes(b"garbage")
-    with pytest.raises(UsageError, match="corrupt checkpoint .*w.pt"):
+    with pytest.raises(UsageError, match="corrupt torch file .*w.pt"):
         fio.load_torch(path)
 
 
@@ -79,5 +79,5 @@ class NotAllowed:
 def test_load_refuses_arbitrary_pickles(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"x": NotAllowed()}, path)
-    with pytest.raises(UsageError, match="corrupt checkpoint"):
+    with pytest.raises(UsageError, match="corrupt torch file"):
         fio.load_torch(path)
