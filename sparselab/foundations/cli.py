@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -112,6 +113,14 @@ def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, An
                          not_here=not_here)
 
 
-def exit_with(error: BaseException, status: int) -> None:
-    print(f"error: {error}", file=sys.stderr, flush=True)
+_LONG_WORD = re.compile(r"[^\s'\"]{201,}")
+
+
+def shortened(message: str) -> str:
+    """An error text with every echoed word over 200 characters cut (a pasted file as a flag value)."""
+    return _LONG_WORD.sub(lambda m: f"{m.group(0)[:60]}...({len(m.group(0)):,} characters)", message)
+
+
+def exit_with(error: BaseException | str, status: int) -> None:
+    print(f"error: {shortened(str(error))}", file=sys.stderr, flush=True)
     raise SystemExit(status)

@@ -249,6 +249,8 @@ class Hparams:
         if not isinstance(raw, str):
             return raw
         kind, optional = cls.field_type(name)
+        if optional and kind is str and not raw.strip():  # `--root=` must not silently mean the default root
+            raise UsageError(f"{flag}: empty value; leave the flag out (or give none) for its default")
         if optional and raw.strip().lower() in ("", "none", "null"):
             return None
         try:

@@ -18,11 +18,13 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from sparselab.foundations import identity as job_identity
 from sparselab.foundations import layout
 from sparselab.foundations.errors import JobFailed, UsageError
 
 DONE_FILE = layout.DONE
 INTEGRITY_KEY = "integrity"
+PROVENANCE_KEY = "provenance"  # the section hparams.json gains with checksums (training/provenance.py)
 ALGORITHM = "sha256"
 LOCK_NAME = ".lock"
 TMP_SUFFIX = ".tmp"
@@ -88,7 +90,7 @@ def is_temporary(name: str) -> bool:
 
 def job_files(directory: Path | str, exclude: Iterable[str] = ()) -> list[Path]:
     """The regular files of a job directory that a manifest covers (no marker, lock or temporaries)."""
-    skip = {DONE_FILE, LOCK_NAME, *exclude}
+    skip = {DONE_FILE, LOCK_NAME, layout.JOURNAL, *exclude}
     directory = Path(directory)
     return sorted(p for p in directory.iterdir()
                   if p.is_file() and p.name not in skip and not is_temporary(p.name))
@@ -113,10 +115,13 @@ def _canonical(record: dict[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
-def seal(result: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
-    """The content of done.json: the job's result plus the integrity record over files and result."""
+def seal(result: dict[str, Any], files: dict[str, str], identity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The content of done.json: the job's result plus the integrity record over files and result, and
+    (`identity`, `foundations.identity`) where the job lies, with the digest of its hparams.json."""
     body = {k: v for k, v in result.items() if k != INTEGRITY_KEY}
     body[INTEGRITY_KEY] = {"algorithm": ALGORITHM, "files": dict(sorted(files.items()))}
+    if identity is not None:
+        body[INTEGRITY_KEY]["identity"] = {**identity, "hparams_sha256": files.get(layout.HPARAMS)}
     body[INTEGRITY_KEY]["digest"] = digest_bytes(_canonical(body))
     return body
 
@@ -135,6 +140,9 @@ def open_done(path: Path | str) -> tuple[dict[str, Any], dict[str, str] | None]:
         raise DamagedFile(path, "not a JSON object")
     integrity = record.pop(INTEGRITY_KEY, None)
     if integrity is None:
+        if not predates_checksums(path.parent):
+            raise DamagedFile(path, "its integrity record is missing (only a job written before checksums "
+                                    "existed may lack it, and this one was not)")
         return record, None
     try:
         claimed = integrity["digest"]
@@ -145,7 +153,23 @@ def open_done(path: Path | str) -> tuple[dict[str, Any], dict[str, str] | None]:
         raise DamagedFile(path, "its integrity record is malformed") from None
     if actual != claimed:
         raise DamagedFile(path, "its content does not match its recorded sha256")
+    if "identity" in integrity:  # records sealed before identities existed lack it
+        wrong = job_identity.mismatch(integrity["identity"], path.parent)
+        if wrong is None and integrity["identity"].get("hparams_sha256") != files.get(layout.HPARAMS):
+            wrong = "its identity's hparams digest is not the recorded one of hparams.json"
+        if wrong is not None:
+            raise DamagedFile(path, wrong)
     return record, files
+
+
+def predates_checksums(directory: Path) -> bool:
+    """A job written before checksums existed: its hparams.json parses and has no provenance section
+    (every version that seals done.json also writes `provenance` into hparams.json first)."""
+    try:
+        hparams = json.loads((directory / layout.HPARAMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(hparams, dict) and bool(hparams) and PROVENANCE_KEY not in hparams
 
 
 def recorded_files(directory: Path | str) -> dict[str, str] | None:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import filelock
 
-from sparselab.foundations import integrity, layout
+from sparselab.foundations import integrity, journal, layout
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.foundations.integrity import DONE_FILE, LOCK_NAME
 
@@ -52,7 +52,7 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None], s
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        integrity.remember(path, hashed.hexdigest() if hashed is not None else None)
+        journal.record(path, integrity.remember(path, hashed.hexdigest() if hashed is not None else None))
     except BaseException:
         try:
             os.unlink(tmp)
@@ -166,6 +166,7 @@ def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
     if not path.exists():
         raise UsageError(f"missing file {path}")
     integrity.verify_file(path)
+    journal.check(path)
     return _torch_load(path, path, map_location)
 
 
@@ -176,15 +177,8 @@ def _torch_load(source: Any, path: Path, map_location: Any) -> Any:
         return torch.load(source, map_location=map_location, weights_only=True)
     except Exception:  # pickle, zip and unpickling-policy errors all mean the same to a user
         # torch's own text advises weights_only=False, which is wrong here: the file is not ours or is damaged
-        raise UsageError(f"damaged {file_kind(path)} {path}: the file is damaged or is not a sparselab torch file; "
+        raise UsageError(f"corrupt {layout.kind_of(path.name)} {path}: the file is damaged or is not a sparselab torch file; "
                          f"{integrity.repair_hint(path.parent)}") from None
-
-
-def file_kind(path: Path) -> str:
-    """What a torch file of a job holds, for error messages ('damaged mask ...', not 'checkpoint')."""
-    kinds = {layout.CHECKPOINT: "checkpoint", layout.WEIGHTS_START: "weights file", layout.WEIGHTS_FINAL: "weights file",
-             layout.MASK: "mask", layout.FINAL_MASK: "mask", layout.LABEL_NOISE: "label-noise record"}
-    return kinds.get(Path(path).name, "torch file")
 
 
 def save_checkpoint(path: Path | str, obj: Any) -> None:
@@ -204,6 +198,7 @@ def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
     A plain torch file (a checkpoint written before checksums) is read unverified.
     """
     path = Path(path)
+    journal.check(path)
     data = path.read_bytes()
     if not data.startswith(CHECKPOINT_MAGIC):
         return _torch_load(io.BytesIO(data), path, map_location)

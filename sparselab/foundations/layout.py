@@ -30,6 +30,18 @@ TOPOLOGY = "topology.csv"  # DST history: density per tensor and weights moved p
 SUPERMASK = "supermask.pt"  # a supermask level's final selection (edge-popup)
 LABEL_NOISE = "label_noise.pt"  # which labels were corrupted (under --label_noise)
 ENSEMBLE_EVALUATION = "ensemble_evaluation.json"  # evaluate_ensemble's default output
+JOURNAL = "journal.json"  # only while running: sha256 of every file the job wrote, recorded as it was written
+KINDS = {CHECKPOINT: "checkpoint", WEIGHTS_START: "weights file", WEIGHTS_FINAL: "weights file", MASK: "mask file",
+         FINAL_MASK: "mask file", LABEL_NOISE: "label-noise record"}  # how errors name a job's torch files
+
+
+def kind_of(name: str) -> str:
+    """What an error calls the file `name` (a torch file that is none of the job's own: 'torch file')."""
+    return KINDS.get(name, "torch file")
+
+
+# A file that is only whole with its partner: a kill between the two writes drops the first, to be recomputed.
+PARTNERS = {MASK: SPARSITY_REPORT, FINAL_MASK: FINAL_SPARSITY_REPORT}
 
 # ----- directories ----------------------------------------------------------------------------------
 MAIN = "main"  # the trunk's own job of a level (or of a train run)

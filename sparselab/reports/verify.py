@@ -1,8 +1,8 @@
 """`python main.py verify [--root R] [--repair]`: check every job under a root against its checksums.
 
 A finished job is checked against the sha256 record in its `done.json` (every file, and done.json
-itself); a job in progress is checked through its checkpoint (the checkpoint's own digest and the
-digests of the input files it recorded). Jobs whose done.json predates checksums are *unverified*.
+itself); a job in progress is checked against its journal (the digest of each file as it was written) and
+through its checkpoint (the checkpoint's own digest and the digests of the input files it recorded). Jobs whose done.json predates checksums are *unverified*.
 
 `--repair` moves each damaged job aside (renamed `<name>.damaged-<time>`, never deleted), together
 with every job computed from it, so that rerunning the same command retrains exactly those:
@@ -29,6 +29,7 @@ from sparselab.foundations.command import Command
 from sparselab.foundations import layout
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
+from sparselab.foundations import journal
 from sparselab.foundations.cli import OneLineParser
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.collect import LEVEL_RE, REPLICATE_RE
@@ -65,6 +66,10 @@ def check(directory: Path) -> JobCheck:
     try:
         if (directory / DONE_FILE).exists():
             return JobCheck(directory, VERIFIED if integrity.check_job(directory) else UNVERIFIED)
+        unjournaled = journal.unverified(directory)
+        if unjournaled:  # the rerun would recompute these; --repair moves the job aside instead
+            name = min(unjournaled)
+            return JobCheck(directory, DAMAGED, f"{name}: {unjournaled[name]}")
         checkpoint = directory / CHECKPOINT_FILE
         if checkpoint.exists():
             state = fio.load_checkpoint(checkpoint)

@@ -52,7 +52,7 @@ def resume(path: Path, device: torch.device, model: torch.nn.Module, optimizer: 
     """Load a verified checkpoint into the training state; (its iteration, the verified input digests)."""
     state = fio.load_checkpoint(path, map_location=device)
     if not isinstance(state, dict):
-        raise UsageError(f"damaged checkpoint {path}: not a training checkpoint; {integrity.repair_hint(path.parent)}")
+        raise UsageError(f"corrupt checkpoint {path}: not a training checkpoint; {integrity.repair_hint(path.parent)}")
     iteration = _restore(state, model, optimizer, scaler, hooks, log, running, path)
     inputs = state.get("files")
     if not isinstance(inputs, dict):  # a checkpoint written before checksums: take the files as they are
@@ -75,4 +75,4 @@ def _restore(state: dict[str, Any], model, optimizer, scaler, hooks, log: Metric
         running.update(state["running"])
         return int(state["iteration"])
     except (KeyError, RuntimeError, ValueError, TypeError) as e:
-        raise UsageError(f"damaged checkpoint {path}: {str(e).splitlines()[0]}") from None
+        raise UsageError(f"corrupt checkpoint {path}: {str(e).splitlines()[0]}") from None

@@ -21,8 +21,9 @@ from typing import Any, Callable
 import filelock
 
 from sparselab.foundations import layout
-from sparselab.foundations import integrity
+from sparselab.foundations import identity, integrity
 from sparselab.foundations import io as fio
+from sparselab.foundations import journal
 from sparselab.foundations.integrity import DONE_FILE
 from sparselab.platforms import distributed
 from sparselab.training.loop import CHECKPOINT_FILE
@@ -47,12 +48,15 @@ def reuse_done(directory: Path) -> dict[str, Any]:
     result = read_done(directory)
     integrity.check_job(directory)
     (directory / CHECKPOINT_FILE).unlink(missing_ok=True)  # a kill fell between done.json and its removal
+    journal.discard(directory)
     return result
 
 
 def clean_leftovers(directory: Path) -> None:
-    """With the job's lock held: temporary files of killed writers go (nobody else writes here now)."""
+    """With the job's lock held: temporary files of killed writers go (nobody else writes here now), and
+    so does every file of an unfinished job that its journal does not vouch for (it is recomputed)."""
     integrity.remove_temporaries(directory)
+    journal.purge(directory)
 
 
 def job_state(directory: Path) -> str:
@@ -88,7 +92,8 @@ def _finish(directory: Path, record: dict[str, Any], work: Callable[[], dict[str
     result = work()
     if writer:
         files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
-        fio.write_json(directory / DONE_FILE, integrity.seal(result, files))
+        fio.write_json(directory / DONE_FILE, integrity.seal(result, files, identity.of_directory(directory)))
+        journal.discard(directory)
         if after_done is not None:
             after_done()
     return result

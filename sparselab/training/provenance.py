@@ -16,7 +16,9 @@ import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
-PROVENANCE_KEY = "provenance"
+from sparselab.foundations import integrity
+
+PROVENANCE_KEY = integrity.PROVENANCE_KEY  # the key integrity.predates_checksums looks for
 STREAMING_IMAGE_SIZE = 224  # = training.data.STREAMING_IMAGE_SIZE (checked by tests/api/test_provenance.py)
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 

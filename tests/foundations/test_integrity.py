@@ -60,12 +60,13 @@ def test_changed_value_or_garbage_in_done_json_is_damage(tmp_path):
 def test_old_done_json_without_checksums_is_read_unverified(tmp_path):
     d = tmp_path / "j"
     d.mkdir()
+    (d / "hparams.json").write_text(json.dumps({"training": {"lr": 0.1}}))  # an old job: no provenance section
     fio.save_torch(d / "weights_final.pt", {"w": torch.ones(3)})
     (d / "done.json").write_text(json.dumps({"final_test_accuracy": 0.7}))
     assert job.read_done(d) == {"final_test_accuracy": 0.7}
     assert integrity.check_job(d) is False
     flip_bit(d / "weights_final.pt", offset=0)  # nothing to check it against: it is unverified, not refused
-    with pytest.raises(UsageError, match="damaged weights file"):
+    with pytest.raises(UsageError, match="corrupt weights file"):
         fio.load_torch(d / "weights_final.pt")
 
 
@@ -129,7 +130,7 @@ def test_file_changed_after_this_process_wrote_it_fails_the_job(tmp_path):
 
 def _job(directory, done=True):
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "hparams.json").write_text("{}")
+    (directory / "hparams.json").write_text(json.dumps({"training": {"lr": 0.1}}))  # an old job: no provenance
     if done:
         (directory / "done.json").write_text("{}")
     return directory
