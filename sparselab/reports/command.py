@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +18,10 @@ from sparselab.foundations.errors import UsageError
 
 
 def default_root(given: str | None = None) -> Path:
-    return Path(given or os.environ.get("SPARSELAB_ROOT") or "runs")
+    """--root of list/verify: the same rule as every job's (--root, else $SPARSELAB_ROOT, else ./runs)."""
+    from sparselab.platforms.base import root_path
+
+    return root_path(given)
 
 
 def run_commands() -> dict[str, Any]:
@@ -56,7 +58,7 @@ def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespa
                          "or give --path DIR")
     runner, args = commands[command].parse(argv, prog=f"main.py report {command}", more=add_output_args,
                                            description=f"report on the `{command}` run that these flags describe")
-    directory = runner.experiment_folder(default_root(args.root))
+    directory = runner.experiment_folder(default_root(runner.platform.root))  # the run's flags consumed --root
     if not directory.exists():
         raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
                          f"python main.py {command} <same flags>")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,38 @@ def test_report_command_form_finds_the_run(tmp_path, capsys):
     assert ReportCommand.main(["lottery", *flags, "--replicate=3"]) == 0  # every replicate, whatever --replicate
     text = capsys.readouterr().out
     assert f"{experiment.name} (2 replicates)" in text and "replicate 3: missing level(s) 1;" in text
+
+
+def _fake_run(root, flags):
+    """Fake finished results in the folder `lottery <flags>` names under `root`."""
+    from sparselab.foundations.cli import OneLineParser
+    from sparselab.lottery.runner import TRUNK_RUNNERS
+    from sparselab.training.presets import resolve_preset
+
+    preset = resolve_preset(None)
+    parser = OneLineParser()
+    TRUNK_RUNNERS["lottery"].add_args(parser, preset)
+    experiment = TRUNK_RUNNERS["lottery"].from_args(parser.parse_args(flags), preset).experiment_folder(root)
+    fakes.lottery(root, {1: [0.9, 0.8]}, name=experiment.name)
+    return experiment
+
+
+def test_report_command_form_without_root(tmp_path, monkeypatch, capsys):
+    """No --root: ./runs, else $SPARSELAB_ROOT, as for the run itself (it crashed on args.root)."""
+    import sparselab
+    from sparselab import main
+
+    main.runners()
+    flags = ["--levels=2", "--pruning_strategy=random"]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPARSELAB_ROOT", raising=False)
+    experiment = _fake_run(tmp_path / "runs", flags)
+    assert run_directory("lottery", flags)[0] == Path("runs") / experiment.name
+    assert ReportCommand.main(["lottery", *flags]) == 0
+    assert experiment.name in capsys.readouterr().out
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("SPARSELAB_ROOT", str(elsewhere))
+    moved = _fake_run(elsewhere, flags)
+    assert run_directory("lottery", flags)[0] == moved
+    rows = sparselab.report("lottery", levels=2, pruning_strategy="random")
+    assert rows and all(str(moved) in r["directory"] for r in rows)
