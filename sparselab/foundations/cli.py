@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam, require
@@ -87,10 +88,38 @@ class OneLineParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         kwargs.setdefault("formatter_class", HelpFormatter)
+        prog = kwargs.get("prog")
+        if isinstance(prog, str) and prog.split(" ")[0] == "main.py":  # usage as the user typed it
+            kwargs["prog"] = program() + prog[len("main.py"):]
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see: {self.prog} --help)")
+        raise UsageError(f"{message}{self._suggestion(message)} (see: {self.prog} --help)")
+
+    def _suggestion(self, message: str) -> str:
+        """`; did you mean --levels?` for each unrecognised flag close to a real one."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        flags = [a for a in self._option_string_actions if a.startswith("--")]
+        hints = [did_you_mean(word.split("=")[0], flags) for word in message.split(":", 1)[1].split()
+                 if word.startswith("--")]
+        return "".join(hints)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean X?` when `word` is a near miss of one of `choices`, else empty."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def program() -> str:
+    """How this process was started, for usage lines: `sparselab`, `python -m sparselab` or `python main.py`."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name == "__main__.py":
+        return "python -m sparselab"
+    return "sparselab" if name == "sparselab" else "python main.py"
 
 
 def pre_read(argv: Sequence[str], flag: str) -> str | None:

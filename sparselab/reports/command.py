@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sparselab.foundations import integrity
-from sparselab.foundations.cli import OneLineParser
+from sparselab.foundations.cli import OneLineParser, did_you_mean, program
 from sparselab.foundations.command import Command, published
 from sparselab.foundations.errors import UsageError
 
@@ -55,13 +55,13 @@ def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespa
     commands = run_commands()
     if command not in commands:
         raise UsageError(f"report: unknown command {command!r}; choose from {', '.join(commands)}, "
-                         "or give --path DIR")
+                         "or give --path DIR" + did_you_mean(command, commands))
     runner, args = commands[command].parse(argv, prog=f"main.py report {command}", more=add_output_args,
                                            description=f"report on the `{command}` run that these flags describe")
     directory = runner.experiment_folder(default_root(runner.platform.root))  # the run's flags consumed --root
     if not directory.exists():
         raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
-                         f"python main.py {command} <same flags>")
+                         f"{program()} {command} <same flags>")
     return directory, args
 
 
