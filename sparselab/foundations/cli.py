@@ -116,8 +116,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 def program() -> str:
     """How this process was started, for usage lines: `sparselab`, `python -m sparselab` or `python main.py`."""
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    if name == "__main__.py":
+    path = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    name = os.path.basename(path)
+    if name == "__main__.py" and os.path.basename(os.path.dirname(path)) == "sparselab":
         return "python -m sparselab"
     return "sparselab" if name == "sparselab" else "python main.py"
 

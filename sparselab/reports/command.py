@@ -74,9 +74,9 @@ class ReportCommand(Command):
         from sparselab.reports.plot import CURVE_METRICS, PLOT_METRICS, check_metric, check_output
 
         argv = list(argv)
+        swept: list[dict[str, str]] = [{}]
         if argv and not argv[0].startswith("-"):
-            directory, args = run_directory(argv[0], argv[1:])
-            paths = [directory]
+            paths, swept, args = sweep_directories(argv[0], argv[1:])
         else:
             parser = OneLineParser(prog="main.py report", description=ReportCommand.description)
             parser.add_argument("--path", action="append", default=[], metavar="DIR",
@@ -97,10 +97,21 @@ class ReportCommand(Command):
         for flag, path in (("--plot", args.plot), ("--curves", args.curves)):
             if path:
                 check_output(path, flag)
-        return report(paths, args)
+        return report(paths, args, swept)
 
 
-def report(paths: list[Path], args: argparse.Namespace) -> int:
+def sweep_directories(command: str, argv: list[str]) -> tuple[list[Path], list[dict[str, str]], argparse.Namespace]:
+    """The folders of `<command> <argv>`, one per --sweep grid point (every replicate is in each), with
+    each point's field values; --replicates and --workers only choose jobs, so they are dropped."""
+    from sparselab.platforms.grid import expand
+
+    expansion = expand(command, argv)
+    found = [run_directory(command, [*expansion.flags, *point]) for point in expansion.points]
+    points = [dict(p.removeprefix("--").split("=", 1) for p in point) for point in expansion.points]
+    return [directory for directory, _ in found], points, found[0][1]
+
+
+def report(paths: list[Path], args: argparse.Namespace, swept: list[dict[str, str]] | None = None) -> int:
     import sys
 
     from sparselab.reports.labels import assign_labels, parse_labels
@@ -108,6 +119,8 @@ def report(paths: list[Path], args: argparse.Namespace) -> int:
     from sparselab.reports.sources import collect_any
 
     experiments = [collect_any(p) for p in paths]
+    for experiment, point in zip(experiments, swept or []):
+        experiment.swept = point
     assign_labels(experiments, parse_labels(args.labels, len(experiments)))
     if not any(e.has_results for e in experiments):
         raise UsageError("nothing to report yet: no level of " + ", ".join(str(e.directory) for e in experiments)

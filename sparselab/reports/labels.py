@@ -23,6 +23,10 @@ def assign_labels(experiments: list[ExperimentResult], labels: list[str] | None 
         for experiment, label in zip(experiments, labels):
             experiment.label = label
         return
+    if len(experiments) > 1 and all(e.swept for e in experiments):  # a --sweep: its values say it all
+        for experiment in experiments:
+            experiment.label = " ".join(f"{k}={v}" for k, v in experiment.swept.items())
+        return
     if len(experiments) == 1:
         experiments[0].label = _command(experiments[0])
         return

@@ -131,6 +131,7 @@ class ExperimentResult:
     replicates: list[ReplicateResult]
     branches: dict[str, BranchInfo] = field(default_factory=dict)
     label: str = ""
+    swept: dict[str, str] = field(default_factory=dict)  # field -> value of this grid point of a --sweep
 
     def level_numbers(self) -> list[int]:
         levels = {lv for rep in self.replicates for lv in rep.levels}

@@ -32,7 +32,8 @@ def test_version_flag():
 
 def test_usage_names_the_program_as_started(monkeypatch):
     for argv0, expected in (("/venv/bin/sparselab", "sparselab"), ("/x/sparselab/__main__.py", "python -m sparselab"),
-                            ("main.py", "python main.py")):
+                            ("main.py", "python main.py"),
+                            ("/x/pytest/__main__.py", "python main.py")):
         monkeypatch.setattr(sys, "argv", [argv0])
         assert program() == expected
         parser = OneLineParser(prog="main.py lottery")

@@ -139,3 +139,23 @@ def test_report_command_form_without_root(tmp_path, monkeypatch, capsys):
     assert run_directory("lottery", flags)[0] == moved
     rows = sparselab.report("lottery", levels=2, pruning_strategy="random")
     assert rows and all(str(moved) in r["directory"] for r in rows)
+
+
+def test_report_of_a_sweep_one_column_per_swept_field(tmp_path, capsys):
+    """`report <command> <flags> --sweep ...` reports every grid point (it said 'does not exist'), each
+    named by its values only, with one CSV column per swept field."""
+    from sparselab import main
+
+    flags = ["lottery", "--levels=1", "--training_steps=2it", "--quiet", "--root", str(tmp_path),
+             "--sweep", "pruning_fraction=0.5,0.8", "--sweep", "lr=0.1,0.05"]
+    assert main.main([*flags, "--threads=1"]) == 0
+    csv_path = tmp_path / "sweep.csv"
+    report_flags = [f for f in flags if f != "--quiet"]
+    assert ReportCommand.main([*report_flags, "--replicates=1", "--csv", str(csv_path)]) == 0
+    text = capsys.readouterr().out
+    assert "== pruning_fraction=0.8 lr=0.05: lottery_" in text
+    table = read_csv(csv_path)
+    assert list(table[0])[:4] == ["experiment", "pruning_fraction", "lr", "command"]
+    assert sorted({(r["pruning_fraction"], r["lr"]) for r in table}) == [(0.5, 0.05), (0.5, 0.1), (0.8, 0.05), (0.8, 0.1)]
+    summary = read_csv(tmp_path / "sweep_summary.csv")
+    assert all(r["n"] == 1 for r in summary) and "lr" in summary[0]
