@@ -110,7 +110,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`; did you mean X?` when `word` is a near miss of one of `choices`, else empty."""
     import difflib
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
     return f"; did you mean {close[0]}?" if close else ""
 
 
