@@ -114,6 +114,14 @@ def job_record(job_dir: Path) -> dict[str, Any]:
     return record
 
 
+def job_title(job_dir: Path) -> str:
+    """`lottery_<hash>/replicate_1/level_2/main`: the experiment first, so that a figure says whose it is."""
+    for ancestor in job_dir.parents:
+        if ancestor.name.startswith("replicate_"):
+            return str(job_dir.relative_to(ancestor.parent.parent))
+    return f"{job_dir.parent.name}/{job_dir.name}"
+
+
 def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bool = True) -> dict[str, Any]:
     """The evaluation of one finished job (run, or read back when done); adds `directory`."""
     from sparselab.evaluation.plot import plot_reliability
@@ -128,7 +136,7 @@ def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bo
         data, model, ood = prepared or _inputs(job_dir, record, h, platform)
         result, table = measure(model, data, ood, h, platform.device)
         fio.write_json(directory / CALIBRATION_FILE, table)
-        if plot_reliability(table, result, directory / PLOT_FILE, title=f"{job_dir.parent.name}/{job_dir.name}"):
+        if plot_reliability(table, result, directory / PLOT_FILE, title=job_title(job_dir)):
             result["plot"] = PLOT_FILE
         return {**result, **identity(job_dir), "density": density, "bins": h.bins}
 

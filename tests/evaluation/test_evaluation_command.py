@@ -107,3 +107,12 @@ def test_evaluate_a_trunk_with_branches(tmp_path):
     assert 0 < evaluation_columns(branch)["robust_acc_fgsm"] <= 1  # its own evaluation (one per job name)
     jobs = sorted(json.loads((f / "done.json").read_text())["job"] for f in branch.parent.glob("evaluate_*"))
     assert jobs == sorted([branch.name, "main"])
+
+
+def test_reliability_title_names_the_experiment(tmp_path):
+    from sparselab.evaluation.runner import job_title
+
+    job = tmp_path / "lottery_0123456789abcdef" / "replicate_2" / "level_3" / "main"
+    assert job_title(job) == "lottery_0123456789abcdef/replicate_2/level_3/main"
+    assert job_title(tmp_path / "train_0123456789abcdef" / "replicate_1" / "main") == \
+        "train_0123456789abcdef/replicate_1/main"
