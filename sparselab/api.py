@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from sparselab.foundations.cli import did_you_mean
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.job_loader import Job, load_job
 
@@ -95,7 +96,7 @@ def run(command: str, *args: str, **flags: Any) -> Result | list[Result] | None:
 
     table = runners()
     if command not in table:
-        raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
+        raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}" + did_you_mean(command, table))
     argv = [command, *map(str, args), *to_argv(flags)]
     if command in _NOT_JOBS or flags.get("print_path") or flags.get("dry_run"):
         status = _main(argv)
@@ -103,7 +104,8 @@ def run(command: str, *args: str, **flags: Any) -> Result | list[Result] | None:
             raise JobFailed(f"sparselab {' '.join(argv)} exited with status {status}")
         return None
     where = _print_paths(argv)  # validates every flag before anything is written
-    status = _main(argv)
+    with contextlib.redirect_stdout(io.StringIO()) if flags.get("quiet") else contextlib.nullcontext():
+        status = _main(argv)  # quiet=True: nothing printed (the CLI's --quiet still prints banner and result)
     if status:
         raise JobFailed(f"sparselab {' '.join(argv)} exited with status {status}")
     results = _results(command, where)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
-from sparselab.foundations.cli import exit_with
+from sparselab.foundations.cli import did_you_mean, exit_with, program
 from sparselab.foundations.command import Command, publish
 from sparselab.foundations.compat import translate as translate_openlth
 from sparselab.foundations.errors import JobFailed, UsageError, failure_message
+from sparselab.foundations.version import __version__
 
 
 def runners() -> dict[str, type[Command]]:
@@ -29,7 +30,8 @@ def runners() -> dict[str, type[Command]]:
 
 
 def menu(table: dict[str, Any]) -> str:
-    lines = ["usage: python main.py <command> [flags]   (python main.py <command> --help for its flags)", "",
+    prog = program()
+    lines = [f"usage: {prog} <command> [flags]   ({prog} <command> --help for its flags; --version)", "",
              "commands:"]
     width = max(len(n) for n in table)
     for name, runner in table.items():
@@ -65,9 +67,13 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
         if not argv or argv[0] in ("-h", "--help"):
             print(menu(table))
             return 0 if argv else 2
+        if argv[0] in ("--version", "-V"):
+            print(f"sparselab {__version__}")
+            return 0
         command, rest = argv[0], translate_openlth(argv[1:])  # OpenLTH/SDD flags: aliases or one error line
         if command not in table:
-            raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}")
+            raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}"
+                             + did_you_mean(command, table))
         runner_cls = table[command]
         from sparselab.platforms.sweep import maybe_submit  # --replicates/--sweep/--workers, --platform=slurm
 

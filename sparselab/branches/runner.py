@@ -15,7 +15,7 @@ from sparselab.foundations import layout
 from sparselab.branches.base import BranchContext
 from sparselab.branches.dense_trunk import DenseTrunk
 from sparselab.branches.registry import BRANCHES
-from sparselab.foundations.cli import OneLineParser, bundle, pre_read
+from sparselab.foundations.cli import OneLineParser, bundle, did_you_mean, pre_read, program
 from sparselab.foundations.command import Command
 from sparselab.foundations.desc import job_name
 from sparselab.foundations.errors import UsageError
@@ -87,7 +87,8 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     name, rest = argv[0], argv[1:]
     if name not in available:
-        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}")
+        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}"
+                         + did_you_mean(name, available))
     branch = available[name]
     trunk, job_args, hparams = _parse_branch(policy, name, branch, rest)
     levels = parse_levels(job_args.levels)
@@ -111,9 +112,8 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
             trunk_state = job.job_state(trunk.level_directory(level))
             print(f"level {level}: {directory(level)}  [{job.job_state(directory(level))}; trunk level {trunk_state}]")
         return 0
-    for level in levels:
-        if not trunk.store.done(level) and not job_args.create_parents:
-            trunk.store.require(level)
+    if not job_args.create_parents:
+        require_levels(trunk.store, levels)
     exp.banner(f"{trunk_name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
     record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
               "trunk": trunk.record()}
@@ -128,6 +128,20 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     if exp.primary:
         print(branch_table(results))
     return 0
+
+
+def require_levels(store: Any, levels: list[int]) -> None:
+    """One `error:` line naming every missing trunk level and the one command that creates them all."""
+    missing = [level for level in levels if not store.done(level)]
+    if not missing:
+        return
+    if store.train_run:  # one job: its own message
+        store.require(missing[0])
+    names = ", ".join(map(str, missing))
+    raise UsageError(f"level{'s' if len(missing) > 1 else ''} {names} of {store.root} "
+                     f"{'are' if len(missing) > 1 else 'is'} missing; create "
+                     f"{'them' if len(missing) > 1 else 'it'} with: {program()} {store.command} <same flags> "
+                     f"--levels={max(missing)} (or add --create_parents)")
 
 
 def branch_table(results: dict[int, dict[str, Any]]) -> str:

@@ -45,8 +45,9 @@ def get_source(name: str) -> DatasetSource:
 
 def _missing_message(source: DatasetSource, folder: Path, missing: str) -> str:
     expected = ", ".join(source.expected_files)
-    hint = " (or run with --download to fetch them)" if source.downloads else " (they cannot be downloaded automatically)"
-    return f"dataset {source.name} not found: {missing} is missing; expected {expected} in {folder}{hint}"
+    fetch = "run with --download to fetch them" if source.downloads else "they cannot be downloaded automatically"
+    return (f"dataset {source.name} not found: {missing} is missing; expected {expected} in {folder} "
+            f"(point --dataset_root or $SPARSELAB_DATA at the folder that holds {source.folder}/, or {fetch})")
 
 
 def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[Split, Split]:

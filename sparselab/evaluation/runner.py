@@ -23,6 +23,7 @@ from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.desc import HASH_LENGTH
 from sparselab.foundations.errors import UsageError
+from sparselab.training.finished import section
 from sparselab.training.job import HPARAMS_FILE, is_done, read_done, run_once
 from sparselab.training.standard import WEIGHTS_FINAL
 
@@ -91,7 +92,8 @@ def _inputs(job_dir: Path, record: dict[str, Any], h: EvaluationHparams, platfor
     from sparselab.training.data import prepare_data
 
     root, download = platform.dataset_root, platform.hparams.download
-    data = prepare_data(DatasetHparams.from_dict(record["dataset"]), root, replicate=1, download=download)
+    data = prepare_data(DatasetHparams.from_dict(dict(section(record, "dataset") or {})), root, replicate=1,
+                        download=download)
     if data.streaming:
         raise UsageError(f"evaluate does not read streaming (ImageNet-style) datasets yet: {job_dir}")
     ood = None if h.ood_dataset is None else inputs.ood_images(h.ood_dataset, data, root, download)
@@ -100,15 +102,24 @@ def _inputs(job_dir: Path, record: dict[str, Any], h: EvaluationHparams, platfor
 
 
 def job_record(job_dir: Path) -> dict[str, Any]:
+    """The job's hparams.json; a branch's model and dataset are its trunk's (`finished.section`)."""
     path = job_dir / HPARAMS_FILE
     if not (job_dir / WEIGHTS_FINAL).exists() or not path.exists():
         raise UsageError(f"{job_dir} is not a finished training job (no {WEIGHTS_FINAL} or {HPARAMS_FILE})")
     if not is_done(job_dir):
         raise UsageError(f"{job_dir} is not finished (no done.json); rerun its command to complete it")
     record = fio.read_json(path)
-    if not isinstance(record, dict) or "model" not in record or "dataset" not in record:
+    if not isinstance(record, dict) or section(record, "model") is None or section(record, "dataset") is None:
         raise UsageError(f"{path} does not describe a model and a dataset")
     return record
+
+
+def job_title(job_dir: Path) -> str:
+    """`lottery_<hash>/replicate_1/level_2/main`: the experiment first, so that a figure says whose it is."""
+    for ancestor in job_dir.parents:
+        if ancestor.name.startswith("replicate_"):
+            return str(job_dir.relative_to(ancestor.parent.parent))
+    return f"{job_dir.parent.name}/{job_dir.name}"
 
 
 def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bool = True) -> dict[str, Any]:
@@ -125,7 +136,7 @@ def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bo
         data, model, ood = prepared or _inputs(job_dir, record, h, platform)
         result, table = measure(model, data, ood, h, platform.device)
         fio.write_json(directory / CALIBRATION_FILE, table)
-        if plot_reliability(table, result, directory / PLOT_FILE, title=f"{job_dir.parent.name}/{job_dir.name}"):
+        if plot_reliability(table, result, directory / PLOT_FILE, title=job_title(job_dir)):
             result["plot"] = PLOT_FILE
         return {**result, **identity(job_dir), "density": density, "bins": h.bins}
 

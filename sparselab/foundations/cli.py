@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import os
 import sys
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam, require
@@ -88,10 +89,39 @@ class OneLineParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         kwargs.setdefault("formatter_class", HelpFormatter)
+        prog = kwargs.get("prog")
+        if isinstance(prog, str) and prog.split(" ")[0] == "main.py":  # usage as the user typed it
+            kwargs["prog"] = program() + prog[len("main.py"):]
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see: {self.prog} --help)")
+        raise UsageError(f"{message}{self._suggestion(message)} (see: {self.prog} --help)")
+
+    def _suggestion(self, message: str) -> str:
+        """`; did you mean --levels?` for each unrecognised flag close to a real one."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        flags = [a for a in self._option_string_actions if a.startswith("--")]
+        hints = [did_you_mean(word.split("=")[0], flags) for word in message.split(":", 1)[1].split()
+                 if word.startswith("--")]
+        return "".join(hints)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean X?` when `word` is a near miss of one of `choices`, else empty."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def program() -> str:
+    """How this process was started, for usage lines: `sparselab`, `python -m sparselab` or `python main.py`."""
+    path = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    name = os.path.basename(path)
+    if name == "__main__.py" and os.path.basename(os.path.dirname(path)) == "sparselab":
+        return "python -m sparselab"
+    return "sparselab" if name == "sparselab" else "python main.py"
 
 
 def pre_read(argv: Sequence[str], flag: str) -> str | None:

@@ -218,8 +218,12 @@ def available_cpus() -> int:
 
 
 def results_root(hparams: PlatformHparams) -> Path:
-    """--root, else $SPARSELAB_ROOT, else ./runs."""
-    return Path(hparams.root or os.environ.get("SPARSELAB_ROOT") or "runs")
+    return root_path(hparams.root)
+
+
+def root_path(given: str | None) -> Path:
+    """--root, else $SPARSELAB_ROOT, else ./runs (jobs, report, list and verify alike)."""
+    return Path(given or os.environ.get("SPARSELAB_ROOT") or "runs")
 
 
 def data_root(hparams: PlatformHparams) -> Path:

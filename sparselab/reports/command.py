@@ -8,18 +8,20 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any, ClassVar
 
 from sparselab.foundations import integrity
-from sparselab.foundations.cli import OneLineParser
+from sparselab.foundations.cli import OneLineParser, did_you_mean, program
 from sparselab.foundations.command import Command, published
 from sparselab.foundations.errors import UsageError
 
 
 def default_root(given: str | None = None) -> Path:
-    return Path(given or os.environ.get("SPARSELAB_ROOT") or "runs")
+    """--root of list/verify: the same rule as every job's (--root, else $SPARSELAB_ROOT, else ./runs)."""
+    from sparselab.platforms.base import root_path
+
+    return root_path(given)
 
 
 def run_commands() -> dict[str, Any]:
@@ -53,13 +55,13 @@ def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespa
     commands = run_commands()
     if command not in commands:
         raise UsageError(f"report: unknown command {command!r}; choose from {', '.join(commands)}, "
-                         "or give --path DIR")
+                         "or give --path DIR" + did_you_mean(command, commands))
     runner, args = commands[command].parse(argv, prog=f"main.py report {command}", more=add_output_args,
                                            description=f"report on the `{command}` run that these flags describe")
-    directory = runner.experiment_folder(default_root(args.root))
+    directory = runner.experiment_folder(default_root(runner.platform.root))  # the run's flags consumed --root
     if not directory.exists():
         raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
-                         f"python main.py {command} <same flags>")
+                         f"{program()} {command} <same flags>")
     return directory, args
 
 
@@ -72,9 +74,9 @@ class ReportCommand(Command):
         from sparselab.reports.plot import CURVE_METRICS, PLOT_METRICS, check_metric, check_output
 
         argv = list(argv)
+        swept: list[dict[str, str]] = [{}]
         if argv and not argv[0].startswith("-"):
-            directory, args = run_directory(argv[0], argv[1:])
-            paths = [directory]
+            paths, swept, args = sweep_directories(argv[0], argv[1:])
         else:
             parser = OneLineParser(prog="main.py report", description=ReportCommand.description)
             parser.add_argument("--path", action="append", default=[], metavar="DIR",
@@ -95,10 +97,21 @@ class ReportCommand(Command):
         for flag, path in (("--plot", args.plot), ("--curves", args.curves)):
             if path:
                 check_output(path, flag)
-        return report(paths, args)
+        return report(paths, args, swept)
 
 
-def report(paths: list[Path], args: argparse.Namespace) -> int:
+def sweep_directories(command: str, argv: list[str]) -> tuple[list[Path], list[dict[str, str]], argparse.Namespace]:
+    """The folders of `<command> <argv>`, one per --sweep grid point (every replicate is in each), with
+    each point's field values; --replicates and --workers only choose jobs, so they are dropped."""
+    from sparselab.platforms.grid import expand
+
+    expansion = expand(command, argv)
+    found = [run_directory(command, [*expansion.flags, *point]) for point in expansion.points]
+    points = [dict(p.removeprefix("--").split("=", 1) for p in point) for point in expansion.points]
+    return [directory for directory, _ in found], points, found[0][1]
+
+
+def report(paths: list[Path], args: argparse.Namespace, swept: list[dict[str, str]] | None = None) -> int:
     import sys
 
     from sparselab.reports.labels import assign_labels, parse_labels
@@ -106,6 +119,8 @@ def report(paths: list[Path], args: argparse.Namespace) -> int:
     from sparselab.reports.sources import collect_any
 
     experiments = [collect_any(p) for p in paths]
+    for experiment, point in zip(experiments, swept or []):
+        experiment.swept = point
     assign_labels(experiments, parse_labels(args.labels, len(experiments)))
     if not any(e.has_results for e in experiments):
         raise UsageError("nothing to report yet: no level of " + ", ".join(str(e.directory) for e in experiments)

@@ -23,8 +23,13 @@ def assign_labels(experiments: list[ExperimentResult], labels: list[str] | None 
         for experiment, label in zip(experiments, labels):
             experiment.label = label
         return
+    if len(experiments) > 1 and all(e.swept for e in experiments):  # a --sweep: its values say it all
+        for experiment in experiments:
+            experiment.label = " ".join(f"{k}={v}" for k, v in experiment.swept.items())
+        return
     if len(experiments) == 1:
-        experiments[0].label = _command(experiments[0])
+        strategy = _strategy(experiments[0])
+        experiments[0].label = _command(experiments[0]) + (f" ({strategy} pruning)" if strategy else "")
         return
     fields = differing_fields([e.hparams for e in experiments])
     for experiment, diff in zip(experiments, fields):
@@ -36,6 +41,17 @@ def assign_labels(experiments: list[ExperimentResult], labels: list[str] | None 
     for experiment in experiments:
         if seen[experiment.label] > 1:  # same command and hparams: e.g. the same folder twice
             experiment.label = f"{experiment.label} [{experiment.name}]"
+
+
+def _strategy(experiment: ExperimentResult) -> str | None:
+    """The pruning strategy of a trunk when it is not the default magnitude pruning (else None):
+    a one-experiment legend must not call a random-pruning run just "lottery"."""
+    from sparselab.pruning.hparams import PruningHparams
+
+    section = experiment.hparams.get(PruningHparams.section)
+    strategy = section.get("pruning_strategy") if isinstance(section, dict) else None
+    default = PruningHparams.__dataclass_fields__["pruning_strategy"].default
+    return strategy if strategy and strategy != default else None
 
 
 def _command(experiment: ExperimentResult) -> str:

@@ -86,8 +86,9 @@ def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[
         add_multiply_adds(experiments, rows)
     summary = report_rows.summary_rows(experiments)
     outputs: list[tuple[str | None, Any]] = [
-        (args.csv, lambda: report_rows.to_csv(rows)),
-        (summary_path(args), lambda: report_rows.to_csv(summary, report_rows.SUMMARY_COLUMNS)),
+        (args.csv, lambda: report_rows.to_csv(rows, report_rows.with_swept(experiments, report_rows.ROW_COLUMNS))),
+        (summary_path(args), lambda: report_rows.to_csv(
+            summary, report_rows.with_swept(experiments, report_rows.SUMMARY_COLUMNS))),
         (args.json, lambda: _json_text(report_rows.to_json(experiments, rows, summary))),
     ]
     for target, content in outputs:

@@ -36,6 +36,9 @@ CURVE_METRICS: dict[str, str] = {
 }
 
 
+PAPER_FONTS: dict[str, int] = {"pdf.fonttype": 42, "ps.fonttype": 42}
+
+
 def _matplotlib() -> tuple[Any, Any]:
     try:  # the Agg canvas directly: no pyplot, no change of the process-wide backend
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -72,8 +75,11 @@ def _save(fig: Any, path: Path | str) -> None:
     path = Path(path)
     buffer = io.BytesIO()
     fmt = path.suffix.lstrip(".").lower() or "png"
-    try:
-        fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
+    from matplotlib import rc_context
+
+    try:  # TrueType (Type 42) fonts in PDF/PS: venues reject the Type 3 fonts of matplotlib's default
+        with rc_context(PAPER_FONTS):
+            fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
     except ValueError as e:
         raise UsageError(f"cannot write {path}: {e}; use a .png, .pdf or .svg name") from None
     fio.write_bytes(path, buffer.getvalue())

@@ -133,6 +133,7 @@ class ExperimentResult:
     branches: dict[str, BranchInfo] = field(default_factory=dict)
     label: str = ""
     density_of: str = "counted"  # which density `density` holds (reports.density_axis)
+    swept: dict[str, str] = field(default_factory=dict)  # field -> value of this grid point of a --sweep
 
     def level_numbers(self) -> list[int]:
         levels = {lv for rep in self.replicates for lv in rep.levels}

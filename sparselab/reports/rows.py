@@ -64,10 +64,16 @@ def summary_rows(experiments: list[ExperimentResult]) -> list[dict[str, Any]]:
             if experiment.jobs(level, key)]
 
 
+def with_swept(experiments: list[ExperimentResult], columns: tuple[str, ...]) -> tuple[str, ...]:
+    """`columns` with one column per swept field after `experiment` (a --sweep report)."""
+    swept = tuple(dict.fromkeys(f for e in experiments for f in e.swept if f not in columns))
+    return columns[:1] + swept + columns[1:]
+
+
 def _base(experiment: ExperimentResult, level: int, key: str, columns: tuple[str, ...]) -> dict[str, Any]:
     row = dict.fromkeys(columns)
-    row.update(experiment=experiment.label, command=experiment.command, level=level,
-               series=_series_name(experiment, key))
+    row.update(experiment=experiment.label, **experiment.swept)
+    row.update(command=experiment.command, level=level, series=_series_name(experiment, key))
     return row
 
 

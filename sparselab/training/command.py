@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from sparselab.foundations.cli import OneLineParser, pre_read
 from sparselab.foundations.command import Command
 
+if TYPE_CHECKING:
+    from sparselab.platforms.base import PlatformHparams
+
 
 class Runner(Protocol):
+    platform: PlatformHparams  # --root and the other platform flags: the results root is read from here
+
     def run(self) -> None: ...
     def experiment_folder(self, root: Path) -> Path: ...  # `<root>/<command>_<hash>`, all replicates
 

@@ -113,7 +113,12 @@ class Progress:
         return text
 
     def epoch_text(self, iteration: int) -> str:
-        return f"{self.prefix}ep {iteration / self.ipe:6.2f}/{self.end_iteration / self.ipe:.0f}"
+        """`ep 1.50/3`; `ep 1.50/2.50` for a fractional end; `it 7/20` for a run shorter than an epoch."""
+        if self.end_iteration < self.ipe:
+            return f"{self.prefix}it {iteration}/{self.end_iteration}"
+        end = self.end_iteration / self.ipe
+        return f"{self.prefix}ep {iteration / self.ipe:6.2f}/{end:.0f}" if self.end_iteration % self.ipe == 0 \
+            else f"{self.prefix}ep {iteration / self.ipe:6.2f}/{end:.2f}"
 
     def point_line(self, row: dict[str, Any], iteration: int, running: dict[str, Any], batch_size: int) -> str:
         """The line printed at an evaluation point."""
@@ -134,7 +139,9 @@ class Progress:
 
     def step_line(self, iteration: int, loss: float | None, images: int, seconds: float, batch_size: int) -> str:
         """The line printed inside a long epoch: where the job is, the running loss, speed and ETA."""
-        parts = [self.epoch_text(iteration), f"it {iteration % self.ipe}/{self.ipe}"]
+        parts = [self.epoch_text(iteration)]
+        if self.end_iteration >= self.ipe:
+            parts.append(f"it {iteration % self.ipe}/{self.ipe}")
         if loss is not None:
             parts.append(f"loss {loss:.4f}")
         if seconds > 0 and images > 0:

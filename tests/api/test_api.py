@@ -107,3 +107,10 @@ def test_a_branch_result_names_each_branch_level(lottery):
     loaded = sparselab.load_job(branch.level_paths[1])
     assert round(loaded.result["final_test_accuracy"] * 359) == round(branch.final_test_accuracy * 359)
     assert loaded.mask.equals(sparselab.load_job(result.path).mask)  # the trunk level's mask, new weights
+
+
+def test_replicates_return_one_result_per_job_as_the_readme_says(tmp_path):
+    results = sparselab.run("train", root=tmp_path, replicates="1-2", **FAST)
+    assert isinstance(results, list) and [r.path.parent.name for r in results] == ["replicate_1", "replicate_2"]
+    readme = (ROOT / "README.md").read_text()
+    assert "with\n`replicates=` or `sweep=`: a list of `Result`s, one per job" in readme

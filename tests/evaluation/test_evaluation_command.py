@@ -89,3 +89,30 @@ def test_synthetic_ood_sets_keep_shape_and_content():
     assert [sorted(r) for r in shuffled.flatten(1).tolist()] == [list(range(6)), list(range(6, 12))]
     noise = inputs._synthetic("uniform_noise", Data.test)
     assert noise.shape == Data.test.images.shape and noise.dtype == torch.uint8
+
+
+def test_evaluate_a_trunk_with_branches(tmp_path):
+    """A branch records its model and dataset under its trunk's: evaluate reads them there (it refused the
+    whole experiment with 'does not describe a model and a dataset')."""
+    root = str(tmp_path)
+    assert call(["lottery", "--levels=1", *TINY, "--root", root])[0] == 0
+    status, _, err = call(["lottery_branch", "oneshot_prune", "--levels=1", *TINY, "--root", root])
+    assert status == 0, err
+    experiment = next(tmp_path.glob("lottery_*"))
+    status, out, err = call(["evaluate", str(experiment), "--attack=fgsm", "--eps=0.05", "--device=cpu"])
+    assert status == 0, err
+    names = [line.split()[0] for line in out.splitlines()[1:] if not line.startswith("wrote")]
+    assert len(names) == 3 and any(n.startswith("level_1/branch_oneshot_prune_") for n in names)
+    (branch,) = experiment.glob("replicate_1/level_1/branch_oneshot_prune_*")
+    assert 0 < evaluation_columns(branch)["robust_acc_fgsm"] <= 1  # its own evaluation (one per job name)
+    jobs = sorted(json.loads((f / "done.json").read_text())["job"] for f in branch.parent.glob("evaluate_*"))
+    assert jobs == sorted([branch.name, "main"])
+
+
+def test_reliability_title_names_the_experiment(tmp_path):
+    from sparselab.evaluation.runner import job_title
+
+    job = tmp_path / "lottery_0123456789abcdef" / "replicate_2" / "level_3" / "main"
+    assert job_title(job) == "lottery_0123456789abcdef/replicate_2/level_3/main"
+    assert job_title(tmp_path / "train_0123456789abcdef" / "replicate_1" / "main") == \
+        "train_0123456789abcdef/replicate_1/main"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,58 @@ def test_report_command_form_finds_the_run(tmp_path, capsys):
     assert ReportCommand.main(["lottery", *flags, "--replicate=3"]) == 0  # every replicate, whatever --replicate
     text = capsys.readouterr().out
     assert f"{experiment.name} (2 replicates)" in text and "replicate 3: missing level(s) 1;" in text
+
+
+def _fake_run(root, flags):
+    """Fake finished results in the folder `lottery <flags>` names under `root`."""
+    from sparselab.foundations.cli import OneLineParser
+    from sparselab.lottery.runner import TRUNK_RUNNERS
+    from sparselab.training.presets import resolve_preset
+
+    preset = resolve_preset(None)
+    parser = OneLineParser()
+    TRUNK_RUNNERS["lottery"].add_args(parser, preset)
+    experiment = TRUNK_RUNNERS["lottery"].from_args(parser.parse_args(flags), preset).experiment_folder(root)
+    fakes.lottery(root, {1: [0.9, 0.8]}, name=experiment.name)
+    return experiment
+
+
+def test_report_command_form_without_root(tmp_path, monkeypatch, capsys):
+    """No --root: ./runs, else $SPARSELAB_ROOT, as for the run itself (it crashed on args.root)."""
+    import sparselab
+    from sparselab import main
+
+    main.runners()
+    flags = ["--levels=2", "--pruning_strategy=random"]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPARSELAB_ROOT", raising=False)
+    experiment = _fake_run(tmp_path / "runs", flags)
+    assert run_directory("lottery", flags)[0] == Path("runs") / experiment.name
+    assert ReportCommand.main(["lottery", *flags]) == 0
+    assert experiment.name in capsys.readouterr().out
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("SPARSELAB_ROOT", str(elsewhere))
+    moved = _fake_run(elsewhere, flags)
+    assert run_directory("lottery", flags)[0] == moved
+    rows = sparselab.report("lottery", levels=2, pruning_strategy="random")
+    assert rows and all(str(moved) in r["directory"] for r in rows)
+
+
+def test_report_of_a_sweep_one_column_per_swept_field(tmp_path, capsys):
+    """`report <command> <flags> --sweep ...` reports every grid point (it said 'does not exist'), each
+    named by its values only, with one CSV column per swept field."""
+    from sparselab import main
+
+    flags = ["lottery", "--levels=1", "--training_steps=2it", "--quiet", "--root", str(tmp_path),
+             "--sweep", "pruning_fraction=0.5,0.8", "--sweep", "lr=0.1,0.05"]
+    assert main.main([*flags, "--threads=1"]) == 0
+    csv_path = tmp_path / "sweep.csv"
+    report_flags = [f for f in flags if f != "--quiet"]
+    assert ReportCommand.main([*report_flags, "--replicates=1", "--csv", str(csv_path)]) == 0
+    text = capsys.readouterr().out
+    assert "== pruning_fraction=0.8 lr=0.05: lottery_" in text
+    table = read_csv(csv_path)
+    assert list(table[0])[:4] == ["experiment", "pruning_fraction", "lr", "command"]
+    assert sorted({(r["pruning_fraction"], r["lr"]) for r in table}) == [(0.5, 0.05), (0.5, 0.1), (0.8, 0.05), (0.8, 0.1)]
+    summary = read_csv(tmp_path / "sweep_summary.csv")
+    assert all(r["n"] == 1 for r in summary) and "lr" in summary[0]

@@ -104,3 +104,25 @@ def test_unwritable_image_type_fails_before_any_work(mpl, tmp_path, capsys):
     with pytest.raises(UsageError, match=r"--plot .*x\.xyz: cannot write \.xyz files; use one of .*\.png"):
         ReportCommand.main(["--path", str(exp_dir), "--plot", str(tmp_path / "x.xyz")])
     assert capsys.readouterr().out == ""
+
+
+def test_pdf_figures_embed_truetype_not_type3_fonts(mpl, tmp_path):
+    """Several venues reject Type 3 fonts (matplotlib's PDF default): figures embed TrueType (Type 42)."""
+    import re
+
+    experiments = _experiments(tmp_path)
+    for name, draw in (("acc.pdf", plot.plot_accuracy), ("curves.pdf", plot.plot_curves)):
+        draw(experiments, tmp_path / name)
+        subtypes = set(re.findall(rb"/Subtype\s*/(\w+)", (tmp_path / name).read_bytes()))
+        assert b"Type3" not in subtypes and subtypes & {b"TrueType", b"CIDFontType2"}, (name, subtypes)
+    assert mpl.rcParams["pdf.fonttype"] == 3  # the process-wide setting is left as it was
+
+
+def test_one_experiment_legend_names_a_non_default_pruning_strategy(tmp_path):
+    random = collect(fakes.lottery(tmp_path, {1: [0.9]}, name="lottery_cccccccccccccccc",
+                                   hparams=fakes.record(pruning_strategy="random")))
+    assign_labels([random])
+    assert random.label == "lottery (random pruning)"
+    magnitude = collect(fakes.lottery(tmp_path, {1: [0.9]}, name="lottery_dddddddddddddddd"))
+    assign_labels([magnitude])
+    assert magnitude.label == "lottery"
