@@ -69,14 +69,6 @@ class PlatformHparams(Hparams):
                                       "unset: <root>/slurm_logs", hashed=False)
     slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
 
-    @classmethod
-    def parse_value(cls, name: str, raw: Any, flag: str | None = None) -> Any:
-        """An empty --root= / --dataset_root= is a typo (an unset shell variable), never the default."""
-        if name in ("root", "dataset_root") and isinstance(raw, str) and not raw.strip():
-            raise UsageError(f"{flag or '--' + name}: empty path; give a directory, or leave the flag out "
-                             "for the default")
-        return super().parse_value(name, raw, flag)
-
     def validate(self) -> None:
         if not self.checkpoint_seconds >= 0:
             raise UsageError(f"--checkpoint_seconds must be >= 0, got {self.checkpoint_seconds}")
