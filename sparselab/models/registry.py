@@ -7,7 +7,6 @@ from __future__ import annotations
 import torch
 
 from sparselab.foundations.errors import UsageError
-from sparselab.foundations.step import shown
 from sparselab.models import (
     cifar_pytorch_resnet,
     cifar_resnet,
@@ -38,7 +37,7 @@ def family_of(name: str) -> ModelFamily:
         if family.matches(name):
             return family
     patterns = "; ".join(family.DISPLAY for family in FAMILIES)
-    raise UsageError(f"unknown --model_name {shown(name)}; accepted patterns: {patterns}")
+    raise UsageError(f"unknown --model_name {name!r}; accepted patterns: {patterns}")
 
 
 def is_valid(name: str) -> bool:

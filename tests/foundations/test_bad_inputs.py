@@ -122,7 +122,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["lottery", "--dataset_root= "], 2, "--dataset_root: empty value"),
     (["report", "--path", "{root}", "--csv", "{root}/no/such/dir/x.csv"], 2, "does not exist"),
     (["report", "--path", "{root}", "--plot", "{root}/no/such/dir/x.png"], 2, "does not exist"),
-    (["train", "--model_name=" + "x" * 100_000], 2, "(100002 characters)"),
+    (["train", "--model_name=" + "x" * 100_000], 2, "(100,000 characters)"),
     (["evaluate_ensemble", "{root}/nope"], 2, ""),
 ]
 
