@@ -40,6 +40,11 @@ def check(args: argparse.Namespace) -> None:
     for flag in ("plot", "curves", "tensorboard_dir"):
         if getattr(args, flag, None) == STDOUT:
             raise UsageError(f"--{flag} -: give a file name (only --csv, --json and --summary_csv write to stdout)")
+    for flag in ("csv", "json", "summary_csv", "plot", "curves"):
+        value = getattr(args, flag, None)
+        if value and value != STDOUT and not Path(value).absolute().parent.is_dir():
+            raise UsageError(f"--{flag} {value}: folder {Path(value).absolute().parent} does not exist "
+                             "(it is not created for you)")
     if getattr(args, "tensorboard_dir", None):
         from sparselab.reports.backfill import summary_writer
 

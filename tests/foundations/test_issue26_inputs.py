@@ -71,3 +71,11 @@ def test_a_second_interrupt_while_the_first_is_reported_still_exits_130():
     proc = subprocess.run([sys.executable, "-c", SECOND_INTERRUPT], capture_output=True, text=True, env=env(),
                           cwd=ROOT, timeout=60)
     assert proc.returncode == 130 and proc.stderr == "interrupted; rerun the same command to resume\n", proc.stderr
+
+
+def test_report_output_into_a_missing_folder_is_refused_and_not_created(tmp_path):
+    target = tmp_path / "nonexistent" / "dir" / "x.csv"
+    run_main("train", f"--root={tmp_path}", "--training_steps=1it", "--threads=1")
+    proc = run_main("report", "train", f"--root={tmp_path}", "--training_steps=1it", f"--csv={target}", check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --csv ") and "does not exist" in proc.stderr
+    assert not (tmp_path / "nonexistent").exists()
