@@ -104,9 +104,22 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
 
 
 def console() -> None:
-    """Entry point of `python main.py`, `python -m sparselab` and the `sparselab` console script."""
+    """Entry point of `python main.py`, `python -m sparselab` and the `sparselab` console script.
+
+    A second Ctrl-C (or SIGTERM) that lands while the first is being reported, outside `main`'s own
+    handlers, still ends with the interrupted status and one line, never a traceback or death by signal.
+    """
     handle_termination()
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt as e:
+        status = 143 if isinstance(e, Terminated) else 130
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+    import signal
+
+    for name in ("SIGINT", "SIGTERM"):  # nothing is left to checkpoint: further signals only end the exit
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

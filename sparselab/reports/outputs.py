@@ -43,9 +43,10 @@ def check(args: argparse.Namespace) -> None:
         if getattr(args, flag, None) == STDOUT:
             raise UsageError(f"--{flag} -: give a file name (only --csv, --json and --summary_csv write to stdout)")
     for flag in ("csv", "json", "summary_csv", "plot", "curves"):
-        target = getattr(args, flag, None)
-        if target and target != STDOUT and not Path(target).absolute().parent.is_dir():
-            raise UsageError(f"--{flag} {target}: the directory {Path(target).absolute().parent} does not exist")
+        value = getattr(args, flag, None)
+        if value and value != STDOUT and not Path(value).absolute().parent.is_dir():
+            raise UsageError(f"--{flag} {value}: folder {Path(value).absolute().parent} does not exist "
+                             "(it is not created for you)")
     if getattr(args, "tensorboard_dir", None):
         from sparselab.reports.backfill import summary_writer
 

@@ -49,7 +49,21 @@ def reuse_done(directory: Path) -> dict[str, Any]:
     integrity.check_job(directory)
     (directory / CHECKPOINT_FILE).unlink(missing_ok=True)  # a kill fell between done.json and its removal
     journal.discard(directory)
+    _tidy(directory)
     return result
+
+
+def _tidy(directory: Path) -> None:
+    """A killed writer's temporaries in a finished job go too, if nobody holds its lock (an `evaluate`
+    writing beside it would): the "already done" path takes no lock otherwise."""
+    if not any(integrity.is_temporary(p.name) for p in directory.iterdir()):
+        return
+    lock = fio.try_lock(directory, timeout=0)
+    if lock is not None:
+        try:
+            integrity.remove_temporaries(directory)
+        finally:
+            lock.release()
 
 
 def clean_leftovers(directory: Path) -> None:

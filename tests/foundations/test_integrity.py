@@ -180,3 +180,13 @@ def test_the_digest_this_process_remembers_is_the_file_s(tmp_path, write) -> Non
     path = tmp_path / "f.bin"
     write(path)
     assert integrity._written[str(path.absolute())] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_stray_temporary_in_a_finished_job_is_removed_on_reuse(tmp_path):
+    """Issue 26, class 7: the "already done" path takes no lock, so it tidies under a lock it tries."""
+    d = tmp_path / "j"
+    finished_job(d)
+    stray = d / ".weights_final.pt.abcd1234.tmp"
+    stray.write_bytes(b"half a file")
+    assert finished_job(d) == {"final_test_accuracy": 0.5}
+    assert not stray.exists() and job.read_done(d) == {"final_test_accuracy": 0.5}

@@ -47,3 +47,35 @@ def test_an_unreadable_torch_file_is_named_by_its_kind(tmp_path, name, kind):
     (tmp_path / name).write_bytes(b"not a torch file")
     with pytest.raises(UsageError, match=f"corrupt {kind} "):
         fio.load_torch(tmp_path / name)
+
+
+SECOND_INTERRUPT = """
+import sparselab.main as m
+def interrupted_while_reporting(argv=None, raising=False):
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt  # the second Ctrl-C, landing inside main's own handler
+m.main = interrupted_while_reporting
+m.console()
+"""
+
+
+def test_a_second_interrupt_while_the_first_is_reported_still_exits_130():
+    """Issue 26, class 6: neither a traceback nor death by SIGINT (exit -2)."""
+    import subprocess
+    import sys
+
+    from helpers import ROOT, env
+
+    proc = subprocess.run([sys.executable, "-c", SECOND_INTERRUPT], capture_output=True, text=True, env=env(),
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 130 and proc.stderr == "interrupted; rerun the same command to resume\n", proc.stderr
+
+
+def test_report_output_into_a_missing_folder_is_refused_and_not_created(tmp_path):
+    target = tmp_path / "nonexistent" / "dir" / "x.csv"
+    run_main("train", f"--root={tmp_path}", "--training_steps=1it", "--threads=1")
+    proc = run_main("report", "train", f"--root={tmp_path}", "--training_steps=1it", f"--csv={target}", check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --csv ") and "does not exist" in proc.stderr
+    assert not (tmp_path / "nonexistent").exists()

@@ -78,6 +78,7 @@ def test_level_table_marks_collapsed_levels(tmp_path):
     for level, done in dones.items():
         directory = tmp_path / f"level_{level}" / "main"
         directory.mkdir(parents=True)
+        (directory / "hparams.json").write_text(json.dumps({"command": "lottery"}))  # old jobs: no provenance
         (directory / "done.json").write_text(json.dumps(done))
     lines = level_table(LevelStore(tmp_path, "lottery"), range(3)).splitlines()
     assert lines[0].split()[-1] == "collapsed"
