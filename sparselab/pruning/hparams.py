@@ -112,6 +112,16 @@ class PruningHparams(Hparams):
         elif self.pruning_strategy == "network_slimming":
             object.__setattr__(self, "bn_sparsity_regularization", 1e-4)
 
+    def canonical(self) -> dict:
+        """uniform_plus (now Random_Pruning's computation) and grasp (now two class-sorted halves) changed
+        meaning: their jobs hash with a marker, so no directory of the old meaning is reused."""
+        out = super().canonical()
+        if self.pruning_distribution == "uniform_plus":
+            out["uniform_plus_rule"] = "random_pruning"
+        if self.pruning_strategy == "grasp":
+            out["grasp_halves"] = 2
+        return out
+
     def inapplicable(self) -> dict[str, str]:
         out: dict[str, str] = {}
         d, s = self.pruning_distribution, self.pruning_strategy

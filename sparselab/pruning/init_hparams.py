@@ -123,6 +123,16 @@ class InitPruningHparams(Hparams):
         if "grasp" not in self.scores_used and self.grasp_samples_per_class == 25:
             object.__setattr__(self, "grasp_samples_per_class", GRASP_SAMPLES_BEFORE)
 
+    def canonical(self) -> dict:
+        """uniform_plus (now Random_Pruning's computation) and grasp (now two class-sorted halves) changed
+        meaning: their jobs hash with a marker, so no directory of the old meaning is reused."""
+        out = super().canonical()
+        if self.init_pruning_distribution == "uniform_plus":
+            out["uniform_plus_rule"] = "random_pruning"
+        if self.init_pruning_strategy == "grasp" or self.pruning_ratio_from == "grasp":
+            out["grasp_halves"] = 2
+        return out
+
     def inapplicable(self) -> dict[str, str]:
         if not self.enabled:
             why = "no pruning at initialisation without --init_density"

@@ -9,8 +9,8 @@ from sparselab.pruning.pattern import Pattern, parse_pattern
 
 PATTERN_HELP = (
     "N:M semi-structured sparsity (e.g. 2:4, 4:8): every group of M consecutive weights along the INPUT "
-    "dimension of each output unit (Linear: in-features, as NVIDIA's 2:4; Conv2d: the flattened "
-    "in_channels*kh*kw of each filter) keeps at most N. Applies to pruning at initialisation (needs "
+    "dimension (Linear: in-features of each output unit, as NVIDIA's 2:4; Conv2d: the input channels at "
+    "each (output channel, kh, kw), the layout sparse tensor cores use) keeps at most N. Applies to pruning at initialisation (needs "
     "--init_density <= N/M), DST growth, one-shot pruning and the pruning levels: a level applies it once its "
     "density is <= N/M (earlier levels are unstructured); inside a group the top-N by the score, then the "
     "allocation on those")
@@ -20,6 +20,14 @@ PATTERN_HELP = (
 class PatternHparams(Hparams):
     _group: ClassVar[str] = "Sparsity pattern"
     sparsity_pattern: str | None = hparam(None, PATTERN_HELP)
+
+    def canonical(self) -> dict:
+        """A pattern job hashes with its group layout: convolutions once grouped the flattened
+        in*kh*kw inputs, so no directory of that meaning is reused for the input-channel groups."""
+        out = super().canonical()
+        if self.sparsity_pattern is not None:
+            out["pattern_groups"] = "input_channels"
+        return out
 
     def validate(self) -> None:
         parsed = parse_pattern(self.sparsity_pattern)

@@ -120,3 +120,12 @@ def test_dst_growth_redistributed_keeps_the_pattern() -> None:
                               pattern=(2, 4))
     assert all(satisfies_pattern(m, 2, 4) for m in new.values())
     assert sum(int(m.sum()) for m in new.values()) == sum(int(m.sum()) for m in masks.values())
+
+
+def test_pattern_jobs_hash_with_the_input_channel_layout() -> None:
+    """Conv groups changed meaning (flattened in*kh*kw -> input channels): no old pattern directory is reused."""
+    from sparselab.pruning.pattern_hparams import PatternHparams
+
+    assert PatternHparams(sparsity_pattern="2:4").canonical() == {"sparsity_pattern": "2:4",
+                                                                   "pattern_groups": "input_channels"}
+    assert PatternHparams().canonical() == {}  # no pattern: old hashes unchanged

@@ -168,7 +168,8 @@ def test_grasp_default_sample_is_25_per_class():
     h = InitPruningHparams(init_density=0.1, init_pruning_strategy="grasp")
     assert h.grasp_samples_per_class == 25 and init_context(h, ScoreContext()).grasp_samples_per_class == 25
     old = h.replace(grasp_samples_per_class=10, init_pruning_distribution="erk")
-    assert old.canonical() == {"init_density": 0.1, "init_pruning_strategy": "grasp"}
+    # the sample size's old spelling, under the marker of GraSP's two halves (whole-batch GraSP is gone)
+    assert old.canonical() == {"init_density": 0.1, "init_pruning_strategy": "grasp", "grasp_halves": 2}
     assert "grasp_samples_per_class" not in InitPruningHparams(init_density=0.1).canonical()
 
 
@@ -265,3 +266,12 @@ def test_dst_inapplicable():
     assert set(DSTHparams(dst="granet", dst_final_density=0.1).inapplicable()) == {"dst_seed"}
     assert set(DSTHparams(dst="set").inapplicable()) == {"dst_init_density", "dst_final_density",
                                                          "dst_prune_start", "dst_prune_end"}
+
+
+def test_changed_uniform_plus_and_grasp_get_new_directories():
+    from sparselab.pruning.hparams import PruningHparams
+
+    assert PruningHparams(pruning_distribution="uniform_plus").canonical()["uniform_plus_rule"] == "random_pruning"
+    assert PruningHparams(pruning_strategy="grasp").canonical()["grasp_halves"] == 2
+    assert InitPruningHparams(init_density=0.1, init_pruning_strategy="grasp").canonical()["grasp_halves"] == 2
+    assert "grasp_halves" not in PruningHparams().canonical() and PruningHparams().canonical() == {}
