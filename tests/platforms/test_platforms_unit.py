@@ -9,6 +9,7 @@ import filelock
 import pytest
 import torch
 
+from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
 from sparselab.platforms import registry, slurm
@@ -171,7 +172,7 @@ def test_rank_zero_keeps_the_others_informed_while_it_waits(tmp_path, monkeypatc
         with filelock.FileLock(str(d / fio.LOCK_NAME)):
             held.set()
             time.sleep(0.5)
-            fio.write_json(d / "done.json", {"acc": 0.7})
+            fio.write_json(d / "done.json", integrity.seal({"acc": 0.7}, {}))
 
     other = threading.Thread(target=finish_elsewhere)
     other.start()

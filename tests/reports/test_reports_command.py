@@ -24,6 +24,7 @@ def test_report_path_writes_every_output(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     exp_dir = fakes.lottery(tmp_path, {1: [0.9, 0.8], 2: [0.92, 0.82]})
     out = tmp_path / "out"
+    out.mkdir()  # report writes into existing folders only
     argv = ["--path", str(exp_dir), "--csv", str(out / "r.csv"), "--json", str(out / "r.json"),
             "--plot", str(out / "p.png"), "--curves", str(out / "c.png"), "--labels", "mine"]
     assert ReportCommand.main(argv) == 0

@@ -120,7 +120,7 @@ def test_a_lottery_builds_the_model_twice_and_no_loader_for_magnitude(tmp_path, 
     assert cli.main(["lottery", f"--root={tmp_path}", "--levels=2", "--training_steps=3it", "--threads=1"]) == 0
     out = capsys.readouterr().out
     assert len(builds) == 2 and len(loaders) == 3
-    assert "[level 2/2] ep" in out and "(run " in out
+    assert "[level 2/2] it 3/3" in out and "(run " in out  # a run under an epoch counts iterations
 
 
 def test_gpu_check_skips_cleanly_without_cuda(tmp_path):
