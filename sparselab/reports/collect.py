@@ -103,13 +103,13 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
         result = LevelResult(level, main)
         if not level_dir.is_dir():  # a train run without train_branch children
             rep.levels[level] = result
-            _set_trunk_density(result)
+            set_trunk_density(result)
             continue
         for branch_dir in sorted(level_dir.iterdir()):
             match = BRANCH_RE.match(branch_dir.name)
             if match and branch_dir.is_dir():
                 result.branches[branch_dir.name[len(layout.branch_prefix("")):]] = read_job(branch_dir)
-        _set_trunk_density(result)
+        set_trunk_density(result)
         rep.levels[level] = result
     mark_repeats([res.main.values for res in rep.levels.values() if res.main.status == DONE])
     pretrain = layout.pretrain_dir(directory)
@@ -118,7 +118,7 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
     return rep
 
 
-def _set_trunk_density(result: LevelResult) -> None:
+def set_trunk_density(result: LevelResult) -> None:
     """Every job of a level gets `trunk_density`, the density of the level's trunk job: a branch is an
     ablation AT that level (a re-dense retrain ends at density 1 but belongs at the trunk's)."""
     density = result.main.get("density")

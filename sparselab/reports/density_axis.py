@@ -9,7 +9,8 @@ OpenLTH recipes) over OpenLTH's density, and every other run over the counted te
 """
 from __future__ import annotations
 
-from sparselab.reports.records import MISSING, ExperimentResult, JobResult
+from sparselab.reports.collect import set_trunk_density
+from sparselab.reports.records import ExperimentResult, JobResult
 
 COLUMNS = {"counted": "density", "model": "density_model", "parameters": "density_all_parameters"}
 LABELS = {"counted": "percent of pruned-tensor weights remaining",
@@ -37,13 +38,9 @@ def apply(experiments: list[ExperimentResult], density_of: str = "auto") -> None
         column = COLUMNS[experiment.density_of]
         for rep in experiment.replicates:
             for result in rep.levels.values():
-                jobs = [result.main, *result.branches.values()]
-                for job in jobs:
+                for job in (result.main, *result.branches.values()):
                     _choose(job, column)
-                trunk = result.main.get("density")
-                for job in jobs:
-                    if job.status != MISSING and trunk is not None:
-                        job.values["trunk_density"] = trunk
+                set_trunk_density(result)  # branches sit at the trunk's density of the chosen kind
 
 
 def _choose(job: JobResult, column: str) -> None:
