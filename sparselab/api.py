@@ -152,7 +152,8 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does.
     """
     from sparselab.main import runners
-    from sparselab.reports import collect, density_axis, rows
+    from sparselab.reports import density_axis, rows
+    from sparselab.reports.sources import collect_any
     from sparselab.reports.command import run_commands, run_directory
 
     runners()  # publishes the command table and registers every bundle's hparams.json section
@@ -168,7 +169,7 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
         if flags:
             raise UsageError(f"report(paths): flags {', '.join(flags)} apply only to report(command, **flags)")
         targets = [Path(getattr(p, "path", p)) for p in paths]
-    experiments = [collect.collect(t) for t in targets]
+    experiments = [collect_any(t) for t in targets]  # sparselab's trees and OpenLTH's
     density_axis.apply(experiments)
     return rows.rows(experiments)
 

@@ -85,17 +85,24 @@ def job_directory(path: Path, level: int | None = None) -> Path:
     if not levels:
         if level is not None:
             raise UsageError(f"{path} has no levels; level={level} applies to a trunk replicate folder")
-        if (layout.train_dir(path) / layout.DONE).exists():  # a train run's replicate folder
+        if _finished(layout.train_dir(path)):  # a train run's replicate folder
             return layout.train_dir(path)
         return path
     if level is not None:
         if level not in levels:
             raise UsageError(f"{path} has no level {level}; it has levels {', '.join(map(str, sorted(levels)))}")
         return levels[level] / layout.MAIN
-    finished = [lv for lv in sorted(levels) if (levels[lv] / layout.MAIN / layout.DONE).exists()]
+    finished = [lv for lv in sorted(levels) if _finished(levels[lv] / layout.MAIN)]
     if not finished:
         raise UsageError(f"no finished level in {path}; rerun its command to complete it")
     return levels[finished[-1]] / layout.MAIN
+
+
+def _finished(directory: Path) -> bool:
+    """A job sparselab finished (done.json), or one OpenLTH finished (its logger)."""
+    from sparselab.reports.openlth import is_openlth_job
+
+    return (directory / layout.DONE).exists() or is_openlth_job(directory)
 
 
 def load_job(path: str | Path | Any, level: int | None = None) -> Job:
@@ -106,6 +113,8 @@ def load_job(path: str | Path | Any, level: int | None = None) -> Job:
     from sparselab.training.metrics import METRICS_FILE, read_metrics
 
     path = job_directory(Path(getattr(path, "path", path)), level)
+    if _is_openlth(path):
+        return _load_openlth(path)
     if not (path / integrity.DONE_FILE).exists():
         raise UsageError(f"{path} is not a finished job (no {integrity.DONE_FILE}); rerun its command to finish it")
     result, files = integrity.open_done(path / integrity.DONE_FILE)
@@ -118,4 +127,20 @@ def load_job(path: str | Path | Any, level: int | None = None) -> Job:
     metrics = read_metrics(metrics_path) if metrics_path.exists() else []
     return Job(path=path, hparams=loaded.hparams, result=result, model=loaded.model, mask=loaded.mask,
                metrics=metrics, data=loaded.data)
+
+
+def _is_openlth(path: Path) -> bool:
+    from sparselab.reports.openlth import is_openlth_job
+
+    return is_openlth_job(path)
+
+
+def _load_openlth(path: Path) -> Job:
+    """A job OpenLTH wrote: its network from hparams.log + model_ep<E>_it<I>.pth + mask.pth (no checksums)."""
+    from sparselab.reports.openlth_job import load_openlth_job
+
+    loaded = load_openlth_job(path)
+    finished = loaded.finished
+    return Job(path=path, hparams=finished.hparams, result=loaded.result, model=finished.model,
+               mask=finished.mask, metrics=loaded.metrics, data=finished.data)
 

@@ -40,6 +40,18 @@ def kind_of(name: str) -> str:
     return KINDS.get(name, "torch file")
 
 
+# ----- files of a job written by OpenLTH / Sparse Double Descent (read by reports.openlth) -----------
+OPENLTH_LOGGER = "logger"  # CSV lines metric,iteration,value; written at the end of training
+OPENLTH_MASK = "mask.pth"  # tensor name -> 0/1 int tensor
+OPENLTH_HPARAMS = "hparams.log"  # the bundles' display blocks (level_0/main of a trunk, main of a train run)
+OPENLTH_MODEL_RE = re.compile(r"^model_ep(\d+)_it(\d+)\.pth$")  # a plain state_dict at step (ep, it)
+
+
+def openlth_model(ep: int, it: int) -> str:
+    """OpenLTH's name of the model saved at step (ep, it)."""
+    return f"model_ep{ep}_it{it}.pth"
+
+
 # A file that is only whole with its partner: a kill between the two writes drops the first, to be recomputed.
 PARTNERS = {MASK: SPARSITY_REPORT, FINAL_MASK: FINAL_SPARSITY_REPORT}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sparselab.reports.collect import collect, experiments_under
+from sparselab.reports.collect import experiments_under
 from sparselab.reports.hparams_diff import format_fields, preset_differences
 from sparselab.reports.relevant import relevant_differences
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, ExperimentResult
+from sparselab.reports.sources import collect_any
 from sparselab.reports.text import Group, render
 
 
@@ -47,7 +48,7 @@ def entry(experiment: ExperimentResult) -> ListingEntry:
 
 
 def list_root(root: Path | str) -> list[ListingEntry]:
-    return [entry(collect(path)) for path in experiments_under(Path(root))]
+    return [entry(collect_any(path)) for path in experiments_under(Path(root))]
 
 
 def _levels_text(e: ListingEntry) -> str:

@@ -18,14 +18,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.records import DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult, \
     ReplicateResult
 
 SOURCE = "OpenLTH"  # hparams["source"] of experiments read here: labels say so
-LOGGER = "logger"
-MASK = "mask.pth"
-HPARAMS_LOG = "hparams.log"
+LOGGER, MASK, HPARAMS_LOG = layout.OPENLTH_LOGGER, layout.OPENLTH_MASK, layout.OPENLTH_HPARAMS
 SECTIONS = {"dataset": "dataset", "model": "model", "training": "training", "pruning": "pruning"}
 _FIELD = re.compile(r"^\s*\*\s*(\w+)\s*=>\s*(.*?)\s*$")
 _REPLICATE = re.compile(r"^replicate_(\d+)$")
@@ -40,6 +39,43 @@ def is_openlth(path: Path | str) -> bool:
         return False
     jobs = [*path.glob("replicate_*/main"), *path.glob("replicate_*/level_*/main")]
     return any((j / LOGGER).exists() for j in jobs) and not any((j / "hparams.json").exists() for j in jobs)
+
+
+def is_openlth_job(directory: Path | str) -> bool:
+    """A job folder OpenLTH finished: its `logger` exists (written last), and sparselab wrote nothing there."""
+    directory = Path(directory)
+    return (directory / LOGGER).is_file() and not any((directory / name).exists()
+                                                      for name in (layout.HPARAMS, layout.DONE))
+
+
+def final_model(directory: Path) -> Path | None:
+    """The model file of the job's latest step (`model_ep<E>_it<I>.pth` with the largest (E, I))."""
+    found = [((int(m.group(1)), int(m.group(2))), p) for p in directory.iterdir()
+             if (m := layout.OPENLTH_MODEL_RE.match(p.name))]
+    return max(found)[1] if found else None
+
+
+def job_hparams(directory: Path) -> dict[str, Any]:
+    """The bundles of the job in `directory`: its own hparams.log, else its trunk's (replicate level_0/main)."""
+    for parent in (directory, *list(directory.parents)[:3]):
+        if _REPLICATE.match(parent.name):
+            candidates = [directory, parent / "level_0" / MAIN, parent / MAIN]
+            break
+    else:
+        candidates = [directory]
+    for candidate in candidates:
+        if (candidate / HPARAMS_LOG).exists():
+            return read_hparams_log(candidate / HPARAMS_LOG)
+    return {}
+
+
+def metric_rows(log: dict[str, list[tuple[int, float]]]) -> list[dict[str, Any]]:
+    """A logger as metrics.csv-like rows: one per iteration, a column per metric."""
+    rows: dict[int, dict[str, Any]] = {}
+    for name, points in log.items():
+        for iteration, value in points:
+            rows.setdefault(iteration, {"iteration": iteration})[name] = value
+    return [rows[it] for it in sorted(rows)]
 
 
 def read_logger(path: Path) -> dict[str, list[tuple[int, float]]]:
@@ -94,7 +130,7 @@ def _density(directory: Path) -> float | None:
 
 def read_job(directory: Path, dense: bool = False) -> JobResult:
     """A finished job (its logger exists) with the report's values, or a missing one."""
-    if not (directory / LOGGER).exists():
+    if not is_openlth_job(directory):
         return JobResult(directory, MISSING)
     log = read_logger(directory / LOGGER)
     values: dict[str, Any] = {}

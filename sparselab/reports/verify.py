@@ -33,10 +33,12 @@ from sparselab.foundations import journal
 from sparselab.foundations.cli import OneLineParser
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.collect import LEVEL_RE, REPLICATE_RE
+from sparselab.reports.openlth import is_openlth_job
 from sparselab.training.checkpoint import CHECKPOINT_FILE
 from sparselab.training.job import DONE_FILE, HPARAMS_FILE
 
 VERIFIED, UNVERIFIED, IN_PROGRESS, DAMAGED = "verified", "unverified", "in progress", "damaged"
+FOREIGN = "OpenLTH"  # a job OpenLTH / SDD wrote: no checksums exist, its files are read as they are
 ASIDE_MARK = ".damaged-"
 
 
@@ -48,7 +50,8 @@ class JobCheck:
 
 
 def is_job(directory: Path) -> bool:
-    return any((directory / name).exists() for name in (DONE_FILE, CHECKPOINT_FILE, HPARAMS_FILE))
+    return any((directory / name).exists() for name in (DONE_FILE, CHECKPOINT_FILE, HPARAMS_FILE)) \
+        or is_openlth_job(directory)
 
 
 def job_directories(root: Path) -> list[Path]:
@@ -63,6 +66,8 @@ def job_directories(root: Path) -> list[Path]:
 
 def check(directory: Path) -> JobCheck:
     """The integrity state of one job directory."""
+    if is_openlth_job(directory):
+        return JobCheck(directory, FOREIGN, "finished by OpenLTH: no checksums to check")
     try:
         if (directory / DONE_FILE).exists():
             return JobCheck(directory, VERIFIED if integrity.check_job(directory) else UNVERIFIED)
@@ -140,9 +145,13 @@ def move_aside(folders: list[Path]) -> list[tuple[Path, Path]]:
 
 def verify(root: Path, repair: bool) -> int:
     checks = [check(d) for d in job_directories(root)]
-    counts = {s: sum(c.state == s for c in checks) for s in (VERIFIED, UNVERIFIED, IN_PROGRESS, DAMAGED)}
+    counts = {s: sum(c.state == s for c in checks) for s in (VERIFIED, UNVERIFIED, IN_PROGRESS, DAMAGED, FOREIGN)}
+    foreign = f", {counts[FOREIGN]} in OpenLTH's format" if counts[FOREIGN] else ""
     print(f"checked {len(checks)} job(s) under {root}: {counts[VERIFIED]} verified, {counts[UNVERIFIED]} "
-          f"unverified, {counts[IN_PROGRESS]} in progress, {counts[DAMAGED]} damaged")
+          f"unverified, {counts[IN_PROGRESS]} in progress, {counts[DAMAGED]} damaged{foreign}")
+    if counts[FOREIGN]:
+        print(f"OpenLTH: {counts[FOREIGN]} finished job(s) written by OpenLTH / SDD, which records no checksums; "
+              "their files were found (logger written last) but cannot be verified")
     if counts[UNVERIFIED]:
         print(f"unverified: {counts[UNVERIFIED]} finished job(s) have a done.json written before checksums; "
               "their files cannot be checked (retrain them to get checksums)")
