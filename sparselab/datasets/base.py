@@ -92,6 +92,9 @@ class DatasetSource:
     class_names: tuple[str, ...] | None = None
     streaming: bool = False  # load returns FileSets, batched by the streaming loaders
     train_size: int | None = None  # examples of the standard training set: epochs -> iterations before loading
+    # other folders under dataset_root that hold the same files, as (path, who writes it there): OpenLTH's
+    # (torchvision's classes under `<root>/<name>/`) and torchvision's own (`root=<dataset_root>`)
+    layouts: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         channels = self.image_shape[0]

@@ -52,4 +52,5 @@ SOURCE = DatasetSource(
         ),
     ),
     class_names=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+    layouts=(("", "torchvision"),),  # torchvision's CIFAR10(root=<dataset_root>); OpenLTH's is cifar10/ as here
 )

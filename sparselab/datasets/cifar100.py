@@ -92,4 +92,5 @@ SOURCE = DatasetSource(
         ),
     ),
     class_names=FINE_NAMES,
+    layouts=(("", "torchvision"),),  # torchvision's CIFAR100(root=<dataset_root>)
 )

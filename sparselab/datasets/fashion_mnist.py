@@ -13,4 +13,5 @@ _MD5 = {
 
 _CLASSES = ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
-SOURCE = idx_source("fashion_mnist", _MIRRORS, _MD5, mean=0.2860, std=0.3530, class_names=_CLASSES)
+SOURCE = idx_source("fashion_mnist", _MIRRORS, _MD5, mean=0.2860, std=0.3530, class_names=_CLASSES,
+                    torchvision="FashionMNIST")

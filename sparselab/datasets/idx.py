@@ -67,11 +67,13 @@ def load_idx_dataset(folder: Path, num_classes: int = 10, image_hw: tuple[int, i
 
 
 def idx_source(name: str, mirrors: tuple[str, ...], md5: dict[str, str], mean: float, std: float,
-               class_names: tuple[str, ...]) -> DatasetSource:
-    """The source of an MNIST-style dataset: 28x28 grey images, 10 classes, four idx files."""
+               class_names: tuple[str, ...], torchvision: str) -> DatasetSource:
+    """The source of an MNIST-style dataset: 28x28 grey images, 10 classes, four idx files (also found
+    where torchvision's class `torchvision` keeps them: `<root>/<torchvision>/raw/`)."""
     return DatasetSource(
         name=name, train_size=60000, num_classes=10, image_shape=(1, 28, 28), mean=(mean,), std=(std,), augmentation="none",
         folder=name, load=load_idx_dataset,
         expected_files=tuple(f.replace(".gz", "[.gz]") for f in md5),
         downloads=tuple(RemoteFile(f, tuple(m + f for m in mirrors), digest) for f, digest in md5.items()),
-        class_names=class_names)
+        class_names=class_names,
+        layouts=((f"{name}/{torchvision}/raw", "OpenLTH"), (f"{torchvision}/raw", "torchvision")))

@@ -11,4 +11,5 @@ _MD5 = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
-SOURCE = idx_source("mnist", _MIRRORS, _MD5, mean=0.1307, std=0.3081, class_names=tuple(str(d) for d in range(10)))
+SOURCE = idx_source("mnist", _MIRRORS, _MD5, mean=0.1307, std=0.3081, class_names=tuple(str(d) for d in range(10)),
+                    torchvision="MNIST")

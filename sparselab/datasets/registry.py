@@ -43,11 +43,36 @@ def get_source(name: str) -> DatasetSource:
         raise UsageError(f"unknown dataset {name!r}; known datasets: {', '.join(names())}") from None
 
 
-def _missing_message(source: DatasetSource, folder: Path, missing: str) -> str:
+def candidate_folders(source: DatasetSource, root: Path) -> list[tuple[Path, str]]:
+    """Where the files of `source` may lie under `root`, in the order looked at, with whose layout each is:
+    sparselab's `<root>/<folder>/`, then the source's OpenLTH and torchvision layouts."""
+    found: list[tuple[Path, str]] = [(root / source.folder, "sparselab")]
+    for relative, who in source.layouts:
+        folder = root / relative if relative else root
+        if all(folder != f for f, _ in found):
+            found.append((folder, who))
+    return found
+
+
+def _missing_message(source: DatasetSource, looked: list[tuple[Path, str]], missing: str) -> str:
     expected = ", ".join(source.expected_files)
     fetch = "run with --download to fetch them" if source.downloads else "they cannot be downloaded automatically"
-    return (f"dataset {source.name} not found: {missing} is missing; expected {expected} in {folder} "
+    where = "; ".join(f"{folder} ({who})" for folder, who in looked)
+    return (f"dataset {source.name} not found: {missing} is missing; expected {expected} in one of: {where} "
             f"(point --dataset_root or $SPARSELAB_DATA at the folder that holds {source.folder}/, or {fetch})")
+
+
+def _read(source: DatasetSource, root: Path) -> tuple[Split, Split]:
+    """The splits from the first candidate folder that holds every file; MissingFile (the first
+    candidate's missing file) when none does."""
+    first: MissingFile | None = None
+    for folder, _ in candidate_folders(source, root):
+        try:
+            return source.load(folder)
+        except MissingFile as e:
+            first = first or e
+    assert first is not None
+    raise first
 
 
 def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[Split, Split]:
@@ -56,17 +81,17 @@ def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[S
     root = Path(dataset_root).expanduser().resolve()
     key = (name, root)
     if key not in _CACHE:
-        folder = root / source.folder
+        looked = candidate_folders(source, root)
         try:
-            _CACHE[key] = source.load(folder)
+            _CACHE[key] = _read(source, root)
         except MissingFile as e:
             if not (download and source.downloads):
-                raise UsageError(_missing_message(source, folder, str(e))) from None
-            download_all(source.downloads, folder)
+                raise UsageError(_missing_message(source, looked, str(e))) from None
+            download_all(source.downloads, root / source.folder)
             try:
-                _CACHE[key] = source.load(folder)
+                _CACHE[key] = source.load(root / source.folder)
             except MissingFile as e2:
-                raise UsageError(f"after downloading, {_missing_message(source, folder, str(e2))}") from None
+                raise UsageError(f"after downloading, {_missing_message(source, looked[:1], str(e2))}") from None
     return _CACHE[key]
 
 

@@ -54,4 +54,5 @@ SOURCE = DatasetSource(
     expected_files=tuple(_MD5),
     downloads=tuple(RemoteFile(name, (_URL + name,), md5) for name, md5 in _MD5.items()),
     class_names=tuple(str(d) for d in range(10)),
+    layouts=(("", "torchvision"),),  # torchvision's SVHN(root=<dataset_root>): the .mat files directly there
 )
