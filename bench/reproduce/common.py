@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, command: str, *words: str, **flags: Any) -> li
     except sparselab.JobFailed as e:  # the job's own error was printed above; finished jobs stay cached
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
-    return result if isinstance(result, list) else [result]
+    return list(result)  # a Result iterates over its jobs (itself for one job)
 
 
 def experiment_rows(results: Sequence[sparselab.Result]) -> list[dict[str, Any]]:

@@ -30,6 +30,8 @@ NOT_SWEPT = {"replicate": "use --replicates=LIST", "replicates": "use --replicat
 class Job:
     argv: tuple[str, ...]  # main.py's arguments, the command first
     label: str             # e.g. "init_density=0.1 pruning_strategy=random replicate 2"
+    point: tuple[str, ...] = ()  # the grid point's flags, e.g. ("--init_density=0.1",)
+    replicate: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +51,13 @@ class Expansion:
         levels: Sequence[int | None] = self.levels if self.levels is not None else (None,)
         for point, replicate, level in itertools.product(self.points, self.replicates, levels):
             extra = [*point, f"--replicate={replicate}"] + ([f"--levels={level}"] if level is not None else [])
-            out.append(Job((self.command, *self.flags, *extra), label(point, replicate, level)))
+            out.append(Job((self.command, *self.flags, *extra), label(point, replicate, level), point, replicate))
         return out
+
+
+def values(point: Sequence[str]) -> dict[str, str]:
+    """A grid point's flags as field -> value."""
+    return dict(p.removeprefix("--").split("=", 1) for p in point)
 
 
 def label(point: Sequence[str], replicate: int, level: int | None = None) -> str:

@@ -109,8 +109,25 @@ def test_a_branch_result_names_each_branch_level(lottery):
     assert loaded.mask.equals(sparselab.load_job(result.path).mask)  # the trunk level's mask, new weights
 
 
-def test_replicates_return_one_result_per_job_as_the_readme_says(tmp_path):
-    results = sparselab.run("train", root=tmp_path, replicates="1-2", **FAST)
-    assert isinstance(results, list) and [r.path.parent.name for r in results] == ["replicate_1", "replicate_2"]
+def test_replicates_return_one_result_holding_them_as_the_readme_says(tmp_path):
+    result = sparselab.run("train", root=tmp_path, replicates="1-2", **FAST)
+    assert isinstance(result, sparselab.Result) and len(result) == 2
+    assert [job.path.parent.name for job in result] == ["replicate_1", "replicate_2"]
+    assert sorted(result.replicates) == [1, 2] and result.path == result.jobs[0].path.parent.parent
+    accuracies = [job.final_test_accuracy for job in result]
+    mean, std, n = result.mean("final_test_accuracy")
+    assert n == 2 and mean == pytest.approx(sum(accuracies) / 2) and std is not None
+    rows = sparselab.report(result)
+    assert sorted(r["replicate"] for r in rows if r["series"] == "main") == [1, 2]
     readme = (ROOT / "README.md").read_text()
-    assert "with\n`replicates=` or `sweep=`: a list of `Result`s, one per job" in readme
+    assert "With `replicates=` or `sweep=` the one `Result` holds the jobs" in readme
+
+
+def test_a_sweep_result_knows_each_jobs_grid_point(tmp_path):
+    result = sparselab.run("train", root=tmp_path, sweep={"lr": [0.05, 0.1]}, **FAST)
+    assert [(job.point, job.replicate) for job in result] == [({"lr": "0.05"}, 1), ({"lr": "0.1"}, 1)]
+    assert result.path == tmp_path and list(result.by_point()) == [(("lr", "0.05"),), (("lr", "0.1"),)]
+    with pytest.raises(sparselab.UsageError, match="holds a sweep"):
+        result.replicates
+    rows = sparselab.report(result)
+    assert sorted(r["lr"] for r in rows) == ["0.05", "0.1"]
