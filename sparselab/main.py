@@ -58,6 +58,13 @@ def handle_termination() -> None:
             signal.signal(getattr(signal, name), _on_terminate)
 
 
+def _sweep_summary(command: str, argv: list[str]) -> None:
+    """The mean ± std table of a sweep that has run (imported only then)."""
+    from sparselab.reports.sweep_table import print_summary
+
+    print_summary(command, argv)
+
+
 def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
     """Run one command line; the exit status. `raising` (the Python API, `sparselab.run`): errors and
     interrupts propagate as exceptions instead of becoming an `error:` line and an exit status."""
@@ -77,7 +84,7 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
         runner_cls = table[command]
         from sparselab.platforms.sweep import maybe_submit  # --replicates/--sweep/--workers, --platform=slurm
 
-        submitted = maybe_submit(command, rest, main)
+        submitted = maybe_submit(command, rest, main, summary=_sweep_summary)  # a sweep ends with its table
         if submitted is not None:
             return submitted
         return int(runner_cls.main(rest) or 0)

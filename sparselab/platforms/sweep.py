@@ -30,11 +30,13 @@ READS_RESULTS = ("report", "list", "verify", "evaluate_ensemble")
 MainFunction = Callable[[list[str]], int]
 
 
-def maybe_submit(command: str, argv: Sequence[str], run_main: MainFunction | None = None) -> int | None:
+def maybe_submit(command: str, argv: Sequence[str], run_main: MainFunction | None = None,
+                 summary: Callable[[str, list[str]], None] | None = None) -> int | None:
     """The exit status when the command line is several jobs (or `--platform=slurm`), else None.
 
     `run_main`: main.py's `main`, to check each job's command line in this process; without it each
-    is checked by a `python -m sparselab` subprocess.
+    is checked by a `python -m sparselab` subprocess. `summary(command, argv)`: called when several jobs
+    have all run here (main.py prints the sweep's mean ± std table with it).
     """
     argv = list(argv)
     if command in READS_RESULTS or "-h" in argv or "--help" in argv:
@@ -66,7 +68,10 @@ def maybe_submit(command: str, argv: Sequence[str], run_main: MainFunction | Non
         if expansion.workers else [None]
     log_dir = results_root(PlatformHparams(root=pre_read(flags, "root"))) / workers.LOG_FOLDER / \
         f"{command}_{time.strftime('%Y%m%d-%H%M%S')}_{os.getpid()}"
-    return workers.run_jobs(unique, count, threads, devices, log_dir)
+    status = workers.run_jobs(unique, count, threads, devices, log_dir)
+    if status == 0 and summary is not None and len(unique) > 1:
+        summary(command, argv)
+    return status
 
 
 def print_paths(jobs: Sequence[grid.Job], run_main: MainFunction | None) -> dict[str, str]:

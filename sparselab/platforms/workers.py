@@ -20,6 +20,7 @@ from typing import IO, Sequence
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.platforms.base import available_cpus
 from sparselab.platforms.grid import Job
+from sparselab.platforms.progress import SweepProgress
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # where `import sparselab` finds this checkout
 LOG_FOLDER = "sweep_logs"
@@ -89,8 +90,10 @@ def error_line(log: Path | None) -> str | None:
 
 def run_jobs(jobs: Sequence[Job], workers: int, threads: int | None, devices: Sequence[str | None],
              log_dir: Path) -> int:
-    """Run the jobs, at most `workers` at a time; progress lines `jobs done/total`; 0, or 1 if any failed."""
+    """Run the jobs, at most `workers` at a time, printing live per-job lines (platforms/progress.py)
+    and `jobs done/total` lines; 0, or 1 if any failed."""
     logged = len(jobs) > 1  # one job shows its own output, several write logs
+    live = SweepProgress(len(jobs), min(workers, len(jobs))) if logged else None
     if logged:
         log_dir.mkdir(parents=True, exist_ok=True)
         print(f"sweep: {len(jobs)} jobs in {min(workers, len(jobs))} worker process(es)"
@@ -100,26 +103,25 @@ def run_jobs(jobs: Sequence[Job], workers: int, threads: int | None, devices: Se
     try:
         while pending or running:
             while pending and free:
-                index, job = pending.pop(0)
-                slot = free.pop(0)
-                log = log_dir / f"job_{index + 1}.log" if logged else None
-                handle = open(log, "w") if log is not None else None
-                proc = subprocess.Popen(job_command(job, threads, devices[slot]), stdout=handle,
-                                        stderr=subprocess.STDOUT if handle else None, env=job_env())
-                running.append(Running(job, index, slot, proc, log, handle, time.monotonic()))
+                running.append(_start(*pending.pop(0), free.pop(0), threads, devices, log_dir if logged else None))
+                if live is not None:
+                    live.started(running[-1].index, running[-1].job.label, running[-1].log)
             time.sleep(POLL_SECONDS)
+            if live is not None:
+                live.poll(len(pending))
             for r in [r for r in running if r.proc.poll() is not None]:
                 running.remove(r)
                 free.append(r.slot)
                 if r.handle is not None:
                     r.handle.close()
                 done += 1
+                took = live.finished(r.index) if live is not None else time.monotonic() - r.started
                 status = r.proc.returncode
                 if status != 0:
                     failed.append((r, status))
                 state = "ok" if status == 0 else f"FAILED (exit {status}; log {r.log})" if r.log else "FAILED"
-                print(f"jobs {done}/{len(jobs)} done: {r.job.label} {state} "
-                      f"[{time.monotonic() - r.started:.0f}s]", flush=True)
+                print(f"jobs {done}/{len(jobs)} done: job {r.index + 1} [{r.job.label}] {state} [{took:.0f}s]",
+                      flush=True)
     except BaseException:
         for r in running:
             r.proc.terminate()
@@ -127,10 +129,24 @@ def run_jobs(jobs: Sequence[Job], workers: int, threads: int | None, devices: Se
             r.proc.wait()
         raise
     if failed:
-        r, status = failed[0]
-        reason = error_line(r.log) or f"exit status {status}"
-        others = f" (and {len(failed) - 1} more: {', '.join(f.job.label for f, _ in failed[1:])})" \
-            if len(failed) > 1 else ""
-        raise JobFailed(f"{len(failed)} of {len(jobs)} jobs failed: {r.job.label}: {reason}"
-                        f"{f'; log {r.log}' if r.log else ''}{others}")
+        raise JobFailed(_failure(failed, len(jobs)))
     return 0
+
+
+def _start(index: int, job: Job, slot: int, threads: int | None, devices: Sequence[str | None],
+           log_dir: Path | None) -> Running:
+    """The job's process, its output in `log_dir/job_<i>.log` (None: on this terminal)."""
+    log = log_dir / f"job_{index + 1}.log" if log_dir is not None else None
+    handle = open(log, "w") if log is not None else None
+    proc = subprocess.Popen(job_command(job, threads, devices[slot]), stdout=handle,
+                            stderr=subprocess.STDOUT if handle else None, env=job_env())
+    return Running(job, index, slot, proc, log, handle, time.monotonic())
+
+
+def _failure(failed: list[tuple[Running, int]], total: int) -> str:
+    r, status = failed[0]
+    reason = error_line(r.log) or f"exit status {status}"
+    others = f" (and {len(failed) - 1} more: {', '.join(f.job.label for f, _ in failed[1:])})" \
+        if len(failed) > 1 else ""
+    return (f"{len(failed)} of {total} jobs failed: {r.job.label}: {reason}"
+            f"{f'; log {r.log}' if r.log else ''}{others}")

@@ -52,17 +52,22 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
 
 def run_directory(command: str, argv: list[str]) -> tuple[Path, argparse.Namespace]:
     """The experiment folder of `python main.py <command> <argv>`, and the parsed output flags."""
+    directory, args = run_folder(command, argv)
+    if not directory.exists():
+        raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
+                         f"{program()} {command} <same flags>")
+    return directory, args
+
+
+def run_folder(command: str, argv: list[str]) -> tuple[Path, argparse.Namespace]:
+    """Where `python main.py <command> <argv>` writes (whether or not it has run), and the output flags."""
     commands = run_commands()
     if command not in commands:
         raise UsageError(f"report: unknown command {command!r}; choose from {', '.join(commands)}, "
                          "or give --path DIR" + did_you_mean(command, commands))
     runner, args = commands[command].parse(argv, prog=f"main.py report {command}", more=add_output_args,
                                            description=f"report on the `{command}` run that these flags describe")
-    directory = runner.experiment_folder(default_root(runner.platform.root))  # the run's flags consumed --root
-    if not directory.exists():
-        raise UsageError(f"no results for this {command} run: {directory} does not exist; create them with: "
-                         f"{program()} {command} <same flags>")
-    return directory, args
+    return runner.experiment_folder(default_root(runner.platform.root)), args  # the run's flags consumed --root
 
 
 class ReportCommand(Command):
@@ -102,13 +107,27 @@ class ReportCommand(Command):
 
 def sweep_directories(command: str, argv: list[str]) -> tuple[list[Path], list[dict[str, str]], argparse.Namespace]:
     """The folders of `<command> <argv>`, one per --sweep grid point (every replicate is in each), with
-    each point's field values; --replicates and --workers only choose jobs, so they are dropped."""
-    from sparselab.platforms.grid import expand
+    each point's field values; --replicates and --workers only choose jobs, so they are dropped. Points
+    that have not run are named on stderr and left out (an error only when none has run)."""
+    import sys
+
+    from sparselab.platforms.grid import expand, values
 
     expansion = expand(command, argv)
-    found = [run_directory(command, [*expansion.flags, *point]) for point in expansion.points]
-    points = [dict(p.removeprefix("--").split("=", 1) for p in point) for point in expansion.points]
-    return [directory for directory, _ in found], points, found[0][1]
+    if len(expansion.points) == 1:
+        directory, args = run_directory(command, [*expansion.flags, *expansion.points[0]])
+        return [directory], [values(expansion.points[0])], args
+    found = [(run_folder(command, [*expansion.flags, *point]), values(point)) for point in expansion.points]
+    present = [((directory, args), point) for (directory, args), point in found if directory.exists()]
+    if not present:
+        raise UsageError(f"no results for this {command} sweep: none of its {len(found)} grid points has run "
+                         f"(e.g. {found[0][0][0]} does not exist); create them with: {program()} {command} "
+                         "<same flags>")
+    for (directory, _), point in found:
+        if not directory.exists():
+            print(f"sweep: {' '.join(f'{k}={v}' for k, v in point.items())} has not run yet ({directory})",
+                  file=sys.stderr)
+    return [d for (d, _), _ in present], [p for _, p in present], present[0][0][1]
 
 
 def report(paths: list[Path], args: argparse.Namespace, swept: list[dict[str, str]] | None = None) -> int:

@@ -75,6 +75,10 @@ def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[
     to_stdout = STDOUT in (args.csv, args.json, args.summary_csv)
     if not to_stdout:
         print(table.report_text(experiments), flush=True)
+        if len(experiments) > 1 and any(e.swept for e in experiments):  # a --sweep report: the points side by side
+            from sparselab.reports.sweep_table import sweep_table
+
+            print("\n" + sweep_table(experiments), flush=True)
         if args.layers:
             from sparselab.reports.layers import layers_text
 
