@@ -233,12 +233,13 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     """The rows of `sparselab report` as a list of dicts (`pandas.DataFrame(rows)` takes them).
 
     `report(path, ...)`: experiment or replicate folders, or `Result`s. `report("lottery", levels=30,
-    root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does.
+    root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does
+    (with `sweep=`: every grid point that has run, each row with its swept values).
     """
     from sparselab.main import runners
     from sparselab.reports import density_axis, rows
     from sparselab.reports.sources import collect_any
-    from sparselab.reports.command import run_commands, run_directory
+    from sparselab.reports.command import run_commands, sweep_directories
 
     runners()  # publishes the command table and registers every bundle's hparams.json section
     if not paths:
@@ -247,8 +248,8 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     if isinstance(first, str) and first in run_commands() and not Path(first).exists():
         if len(paths) > 1:
             raise UsageError("report(command, **flags): give the run's flags as keywords, no further paths")
-        directory, _ = run_directory(first, to_argv(flags))
-        targets: list[Any] = [directory]
+        folders, points, _ = sweep_directories(first, to_argv(flags))  # sweep=: every grid point that ran
+        targets: list[tuple[Path, dict[str, str]]] = list(zip(folders, points))
     else:
         if flags:
             raise UsageError(f"report(paths): flags {', '.join(flags)} apply only to report(command, **flags)")

@@ -120,9 +120,8 @@ def sweep_directories(command: str, argv: list[str]) -> tuple[list[Path], list[d
     found = [(run_folder(command, [*expansion.flags, *point]), values(point)) for point in expansion.points]
     present = [((directory, args), point) for (directory, args), point in found if directory.exists()]
     if not present:
-        raise UsageError(f"no results for this {command} sweep: none of its {len(found)} grid points has run "
-                         f"(e.g. {found[0][0][0]} does not exist); create them with: {program()} {command} "
-                         "<same flags>")
+        raise UsageError(f"no results for this {command} sweep, none of its {len(found)} grid points has run: "
+                         f"{found[0][0][0]} does not exist; create them with: {program()} {command} <same flags>")
     for (directory, _), point in found:
         if not directory.exists():
             print(f"sweep: {' '.join(f'{k}={v}' for k, v in point.items())} has not run yet ({directory})",
