@@ -91,9 +91,14 @@ def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
 
 
 def read_curve(directory: Path) -> list[dict[str, Any]]:
-    """The rows of a job's metrics.csv ([] when there is none, or when it fails its checksum)."""
+    """The rows of a job's metrics.csv ([] when there is none, or when it fails its checksum); an
+    OpenLTH job's logger as the same rows (one per iteration)."""
+    from sparselab.reports import openlth
+
     path = Path(directory) / METRICS_FILE
     if not path.exists():
+        if openlth.is_openlth_job(directory):
+            return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
         return []
     try:
         integrity.verify_file(path)

@@ -56,3 +56,11 @@ def test_load_job_loads_the_last_finished_openlth_level(tree):
     assert out.shape == (2, 10)
     level0 = sparselab.load_job(tree / "replicate_2", level=0)
     assert level0.mask is not None and level0.mask.density == 1.0
+
+
+def test_curves_of_an_openlth_tree_come_from_its_loggers(tree):
+    from sparselab.reports.jobs import read_curve
+
+    rows = read_curve(tree / "replicate_2" / "level_1" / "main")
+    end = fixture.EPOCHS * fixture.ITERATIONS_PER_EPOCH
+    assert [(r["iteration"], r["test_accuracy"]) for r in rows] == [(0, 0.1), (end // 2, 0.92), (end, 0.93)]
