@@ -59,10 +59,14 @@ def handle_termination() -> None:
 
 
 def _sweep_summary(command: str, argv: list[str]) -> None:
-    """The mean ± std table of a sweep that has run (imported only then)."""
+    """The mean ± std table of a sweep that has run (imported only then); the jobs succeeded, so a table
+    that cannot be made is a note, not a failure."""
     from sparselab.reports.sweep_table import print_summary
 
-    print_summary(command, argv)
+    try:
+        print_summary(command, argv)
+    except UsageError as e:
+        print(f"sweep: no summary table ({e}); see: {program()} report {command} <same flags>", flush=True)
 
 
 def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:

@@ -97,3 +97,12 @@ def test_replicates_without_workers_print_live_lines_and_a_mean_std_table(tmp_pa
     table = out[out.index("sweep: mean ± std"):].splitlines()
     assert table[1].split() == ["final", "test", "%", "best", "test", "%", "n"]
     assert "±" in table[2] and table[2].split()[-1] == "2"
+
+
+def test_a_summary_that_cannot_be_made_is_a_note_not_a_failure(tmp_path, capsys):
+    from sparselab import main
+
+    main.runners()
+    main._sweep_summary("train", ["--training_steps=2it", f"--root={tmp_path}", "--sweep", "lr=0.05,0.1"])
+    out = capsys.readouterr().out
+    assert out.startswith("sweep: no summary table (no results for this train sweep") and "report train" in out
