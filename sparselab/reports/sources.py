@@ -3,13 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sparselab.foundations import layout
 from sparselab.reports import openlth
 from sparselab.reports.collect import collect
 from sparselab.reports.records import ExperimentResult
 
 
 def collect_any(path: Path | str) -> ExperimentResult:
-    """Read an experiment folder written by sparselab, or by OpenLTH / Sparse Double Descent."""
+    """Read an experiment folder written by sparselab, or by OpenLTH / Sparse Double Descent; as for
+    sparselab's trees, a replicate folder (or a folder inside one) stands for that replicate only."""
+    path = Path(path)
     if openlth.is_openlth(path):
         return openlth.collect(path)
+    for candidate in (path, *list(path.parents)[:3]):
+        if layout.REPLICATE_RE.match(candidate.name) and openlth.is_openlth(candidate.parent):
+            experiment = openlth.collect(candidate.parent)
+            experiment.replicates = [r for r in experiment.replicates if r.directory == candidate]
+            return experiment
     return collect(path)

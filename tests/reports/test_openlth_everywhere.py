@@ -64,3 +64,10 @@ def test_curves_of_an_openlth_tree_come_from_its_loggers(tree):
     rows = read_curve(tree / "replicate_2" / "level_1" / "main")
     end = fixture.EPOCHS * fixture.ITERATIONS_PER_EPOCH
     assert [(r["iteration"], r["test_accuracy"]) for r in rows] == [(0, 0.1), (end // 2, 0.92), (end, 0.93)]
+
+
+def test_a_replicate_folder_of_an_openlth_tree_stands_for_that_replicate(tree):
+    rows = sparselab.report(tree / "replicate_2")
+    assert {(r["replicate"], r["level"], r["status"]) for r in rows} == {(2, 0, "done"), (2, 1, "done")}
+    assert [r["final_test_accuracy"] for r in sparselab.report(tree / "replicate_2" / "level_1" / "main")
+            if r["level"] == 1] == [pytest.approx(0.93)]
