@@ -118,7 +118,7 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
         "batchnorm_init": "fixed", "momentum": 0.9, "weight_decay": 5e-4, "training_steps": "100ep",
         # 29/59/89 epochs of 391 iterations + 1: the lr set after a step of the 30th epoch acts from its second step
         "milestone_steps": "11340it,23070it,34800it", "init_density": 0.5, "init_pruning_strategy": "random",
-        "init_pruning_distribution": "uniform", "carry_optimizer": True}),
+        "init_pruning_distribution": "uniform", "carry_optimizer": True, "bias_init": "zeros"}),  # kn-zero-bias
     # RP §5.1: x0.8 per level (fraction 0.2 = default), global magnitude, rewind to init, 150 epochs per level,
     # L = floor(log(0.01/0.3)/log 0.8) = 15
     "s2s_cifar10_resnet18_imp_from_er": ("lottery", {**STR, "training_steps": "150ep", "levels": 15,

@@ -81,7 +81,8 @@ _ER_SLT: dict[str, Any] = {  # §5.3 ER_SLT: scores only, lr 0.1 /10 every 30 ep
     # effect from the second step of the 30th epoch (0-based iteration 29 * ipe + 1), and so on.
     "milestone_steps": "29ep1it,59ep1it,89ep1it", "gamma": 0.1, "training_steps": "100ep",
     "init_density": 0.5, "init_pruning_strategy": "random", "init_pruning_distribution": "uniform",
-    "supermask_start_density": 0.6, "levels": 5, "carry_optimizer": True}
+    "supermask_start_density": 0.6, "levels": 5, "carry_optimizer": True,
+    "bias_init": "zeros"}  # ER_SLT's kn-zero-bias (frozen zero biases, so their scores would do nothing)
 
 RECIPES: dict[str, Recipe] = {
     "s2s_cifar10_resnet18_er_balanced": Recipe(
