@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from sparselab.foundations.hparams import SECTIONS
+from sparselab.foundations.command import section_bundle
 from sparselab.reports.hparams_diff import KEY_FIELDS, bundle_defaults
 
 
 def bundle_class(section: str) -> type | None:
-    """The bundle class of an hparams.json section (registered when its module was imported)."""
-    return SECTIONS.get(section)
+    """The bundle class of an hparams.json section."""
+    return section_bundle(section)
 
 
 def _unhashed(cls: type) -> set[str]:
