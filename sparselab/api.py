@@ -241,7 +241,7 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     from sparselab.reports.sources import collect_any
     from sparselab.reports.command import run_commands, sweep_directories
 
-    runners()  # publishes the command table and registers every bundle's hparams.json section
+    runners()  # publishes the command table (report reads records through it)
     if not paths:
         raise UsageError("report: give experiment folders, `Result`s, or a command name and its flags")
     first = paths[0]

@@ -5,37 +5,57 @@ import sys
 from typing import Any, Sequence
 
 from sparselab.foundations.cli import did_you_mean, exit_with, program
-from sparselab.foundations.command import Command, publish
+from sparselab.foundations.command import CommandTable, Entry, publish
 from sparselab.foundations.compat import translate as translate_openlth
 from sparselab.foundations.errors import JobFailed, UsageError, failure_message
 from sparselab.foundations.version import __version__
 
 
-def runners() -> dict[str, type[Command]]:
-    """Command name -> command (foundations.command.Command), published for `report <command> <flags>`.
-    Imported here so that `python main.py` alone stays quick to parse."""
-    from sparselab.branches.runner import branch_commands
-    from sparselab.ensembles.command import ENSEMBLE_COMMANDS
-    from sparselab.ensembles.train import TrainCommand
-    from sparselab.evaluation.command import EVALUATE_COMMANDS
-    from sparselab.export.command import EXPORT_COMMANDS
-    from sparselab.lottery.runner import TRUNK_RUNNERS
-    from sparselab.reports.command import REPORT_COMMANDS
-    from sparselab.tickets import TICKET_COMMANDS
+_TRUNK = "sparselab.lottery.runner:TRUNK_RUNNERS"
+_BRANCH = "sparselab.branches.runner:branch_commands"
+_TRUNKS = {"lottery": "iterative pruning with weight rewinding (lottery tickets)",
+           "rewindLR": "iterative pruning with learning-rate rewinding",
+           "finetune": "iterative pruning with fine-tuning at a small learning rate",
+           "scratch": "iterative pruning, each level retrained from a new initialisation"}
 
-    table = {TrainCommand.name: TrainCommand, **TRUNK_RUNNERS, **branch_commands(), **REPORT_COMMANDS,
-             **ENSEMBLE_COMMANDS, **EVALUATE_COMMANDS, **EXPORT_COMMANDS, **TICKET_COMMANDS}
+# The menu, in its order: name, one line, where the command lives (imported only when it is chosen).
+COMMANDS: tuple[Entry, ...] = (
+    Entry("train", "train one network", "sparselab.ensembles.train:TrainCommand"),
+    *(Entry(name, line, _TRUNK) for name, line in _TRUNKS.items()),
+    *(Entry(f"{name}_branch", f"ablations on a finished {name} run", _BRANCH) for name in ("train", *_TRUNKS)),
+    Entry("report", "tables, CSV/JSON and plots of experiments (--path DIR, or a command and its flags)",
+          "sparselab.reports.command:REPORT_COMMANDS"),
+    Entry("list", "list the experiments under a results root", "sparselab.reports.command:REPORT_COMMANDS"),
+    Entry("verify", "check every job under a root against its checksums (--repair moves damaged jobs aside)",
+          "sparselab.reports.command:REPORT_COMMANDS"),
+    Entry("evaluate_ensemble", "accuracy, NLL, ECE, Brier, disagreement and KL of ensemble members and of their "
+          "mean softmax (job directories, or train and its flags)", "sparselab.ensembles.command:ENSEMBLE_COMMANDS"),
+    Entry("evaluate", "accuracy, NLL, ECE + reliability diagram, OOD detection (AUROC, FPR@95; max-softmax and "
+          "energy) and FGSM/PGD robust accuracy of finished jobs, cached beside each job",
+          "sparselab.evaluation.command:EVALUATE_COMMANDS"),
+    Entry("export", "write a deployable model of a finished job (dense, csr, semi_structured, channels)",
+          "sparselab.export.command:EXPORT_COMMANDS"),
+    Entry("supermask", "strong lottery tickets: train scores of frozen weights inside an ER mask",
+          "sparselab.tickets:TICKET_COMMANDS"),
+    Entry("str", "STR: learned per-layer soft thresholds, from an ER mask", "sparselab.tickets:TICKET_COMMANDS"),
+)
+
+
+def runners() -> CommandTable:
+    """Command name -> command (foundations.command.Command), published for `report <command> <flags>`;
+    a command's module is imported when it is looked up, so `sparselab` alone imports no torch."""
+    table = CommandTable(COMMANDS)
     publish(table)
     return table
 
 
-def menu(table: dict[str, Any]) -> str:
+def menu(table: CommandTable) -> str:
     prog = program()
     lines = [f"usage: {prog} <command> [flags]   ({prog} <command> --help for its flags; --version)", "",
              "commands:"]
     width = max(len(n) for n in table)
-    for name, runner in table.items():
-        lines.append(f"  {name.ljust(width)}  {runner.description}")
+    for name, line in table.descriptions().items():
+        lines.append(f"  {name.ljust(width)}  {line}")
     return "\n".join(lines)
 
 
@@ -76,8 +96,8 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
     try:
         table = runners()
         if not argv or argv[0] in ("-h", "--help"):
-            print(menu(table))
-            return 0 if argv else 2
+            print(menu(table))  # from the table alone: no command module, no torch
+            return 0
         if argv[0] in ("--version", "-V"):
             print(f"sparselab {__version__}")
             return 0

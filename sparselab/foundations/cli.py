@@ -6,7 +6,7 @@ import dataclasses
 import re
 import os
 import sys
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam, require
@@ -93,18 +93,36 @@ class OneLineParser(argparse.ArgumentParser):
         if isinstance(prog, str) and prog.split(" ")[0] == "main.py":  # usage as the user typed it
             kwargs["prog"] = program() + prog[len("main.py"):]
         super().__init__(*args, **kwargs)
+        self._pending: list[tuple[str, Any, Iterable[str], str, Callable[[], None]]] = []
+        self._absent: dict[str, str] = {}  # flag -> the choice it needs (for the error line)
+
+    def add_when_chosen(self, choice: str, default: Any, values: Iterable[str], flag: str,
+                        add: Callable[[], None]) -> None:
+        """Add a flag (`add()`) at parse time only if `--<choice>` (else `default`) is one of `values`."""
+        self._pending.append((choice, default, values, flag, add))
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        for choice, default, values, flag, add in self._pending:
+            chosen, allowed = typed_value(argv, f"--{choice}", default), list(values)
+            if chosen in allowed:
+                add()
+            else:
+                self._absent[flag] = f"{flag} exists only with --{choice}={'|'.join(allowed)} (not {chosen})"
+        self._pending = []
+        return super().parse_known_args(argv, namespace)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message}{self._suggestion(message)} (see: {self.prog} --help)")
 
     def _suggestion(self, message: str) -> str:
-        """`; did you mean --levels?` for each unrecognised flag close to a real one."""
+        """`; did you mean --levels?` for each unrecognised flag close to a real one, or the choice an
+        absent flag needs."""
         if not message.startswith("unrecognized arguments:"):
             return ""
         flags = [a for a in self._option_string_actions if a.startswith("--")]
-        hints = [did_you_mean(word.split("=")[0], flags) for word in message.split(":", 1)[1].split()
-                 if word.startswith("--")]
-        return "".join(hints)
+        words = [w.split("=")[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+        return "".join(f": {self._absent[w]}" if w in self._absent else did_you_mean(w, flags) for w in words)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -124,9 +142,20 @@ def program() -> str:
     return "sparselab" if name == "sparselab" else "python main.py"
 
 
+def typed_value(argv: Sequence[str], flag: str, default: Any) -> Any:
+    """The last value given to `flag` (`--flag=V` or `--flag V`) in `argv`, else `default`."""
+    value = default
+    for i, word in enumerate(argv):
+        if word == flag and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif word.startswith(flag + "="):
+            value = word[len(flag) + 1:]
+    return value
+
+
 def pre_read(argv: Sequence[str], flag: str) -> str | None:
     """Read one flag before the real parse, e.g. --default_hparams, which decides other defaults."""
-    probe = argparse.ArgumentParser(add_help=False)
+    probe = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     probe.add_argument(f"--{flag}", default=None)
     known, _ = probe.parse_known_args(list(argv))
     return getattr(known, flag)

@@ -24,7 +24,8 @@ _UNSET: Any = object()  # "no hash baseline": canonical() compares against the d
 
 
 def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str] | None = None, hashed: bool = True,
-           hash_baseline: Any = _UNSET, step: str | None = None, absent: Any = _UNSET) -> Any:
+           hash_baseline: Any = _UNSET, step: str | None = None, absent: Any = _UNSET,
+           only_with: tuple[str, Iterable[str]] | None = None) -> Any:
     """Declare a bundle field: its default, its help text, optionally the accepted values.
 
     `help` may be a function, called when the parser is built (help derived from a registry).
@@ -37,17 +38,31 @@ def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str
     hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
     `absent`: the value a stored hparams.json written before the field existed meant (`from_dict`
     fills it in instead of the default, so an old job is not read back with the new meaning).
+    `only_with=(choice_field, values)`: the flag exists only when the choice field of the same bundle
+    takes one of `values` (on the command line, else in the preset, else by default), as OpenLTH's
+    per-choice bundles: elsewhere the parser refuses it and `--help` does not list it.
     """
     if choices is not None and not isinstance(choices, Names):  # a registry's Names stay live
         choices = tuple(choices)
     meta = {"help": help, "choices": choices, "hashed": hashed,
-            "hash_baseline": hash_baseline, "step": step, "absent": absent}
+            "hash_baseline": hash_baseline, "step": step, "absent": absent, "only_with": only_with}
     return dataclasses.field(default=default, metadata=meta)
 
 
 def _baseline(f: dataclasses.Field) -> Any:
     baseline = f.metadata.get("hash_baseline", _UNSET)
     return f.default if baseline is _UNSET else baseline
+
+
+def _add_flag(group: Any, flag: str, dest: str, kind: type, optional: bool, help_text: str) -> None:
+    if kind is bool:
+        group.add_argument(flag, dest=dest, nargs="?", const=True, type=bool_flag(flag),
+                           default=argparse.SUPPRESS, metavar="BOOL", help=help_text)
+        group.add_argument("--no_" + flag[2:], dest=dest, action="store_const", const=False,
+                           default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    else:
+        group.add_argument(flag, dest=dest, type=str, default=argparse.SUPPRESS,
+                           metavar=kind.__name__.upper() + ("?" if optional else ""), help=help_text)
 
 
 SECTIONS: dict[str, type["Hparams"]] = {}  # hparams.json section -> bundle class (filled on class creation)
@@ -200,15 +215,15 @@ class Hparams:
             suffix = f" (default: {shown})".replace("%", "%%")
             if choices:
                 suffix = f" [{'|'.join(choices)}]" + suffix
-            if kind is bool:
-                group.add_argument(flag, dest=dest, nargs="?", const=True, type=bool_flag(flag),
-                                   default=argparse.SUPPRESS, metavar="BOOL", help=help_text + suffix)
-                group.add_argument(f"--no_{prefix}{f.name}", dest=dest, action="store_const", const=False,
-                                   default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-            else:
-                group.add_argument(flag, dest=dest, type=str, default=argparse.SUPPRESS,
-                                   metavar=kind.__name__.upper() + ("?" if optional else ""),
-                                   help=help_text + suffix)
+            add = functools.partial(_add_flag, group, flag, dest, kind, optional, help_text + suffix)
+            only_with = f.metadata.get("only_with")
+            defer = getattr(parser, "add_when_chosen", None)
+            if only_with is None or defer is None:
+                add()
+                continue
+            choice, values = only_with
+            defer(f"{prefix}{choice}", defaults.get(choice, cls.__dataclass_fields__[choice].default), values,
+                  flag, add)
 
     @classmethod
     def from_args(

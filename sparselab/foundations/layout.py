@@ -28,11 +28,13 @@ FINAL_MASK = "mask_final.pt"  # the mask a dynamic sparse job (DST, EDST phase) 
 FINAL_SPARSITY_REPORT = "sparsity_report_final.json"
 TOPOLOGY = "topology.csv"  # DST history: density per tensor and weights moved per update
 SUPERMASK = "supermask.pt"  # a supermask level's final selection (edge-popup)
+OPTIMIZER_FINAL = "optimizer_final.pt"  # the optimiser state a job ended with, for the next level to carry on
 LABEL_NOISE = "label_noise.pt"  # which labels were corrupted (under --label_noise)
 ENSEMBLE_EVALUATION = "ensemble_evaluation.json"  # evaluate_ensemble's default output
 JOURNAL = "journal.json"  # only while running: sha256 of every file the job wrote, recorded as it was written
 KINDS = {CHECKPOINT: "checkpoint", WEIGHTS_START: "weights file", WEIGHTS_FINAL: "weights file", MASK: "mask file",
-         FINAL_MASK: "mask file", LABEL_NOISE: "label-noise record"}  # how errors name a job's torch files
+         FINAL_MASK: "mask file", LABEL_NOISE: "label-noise record",
+         OPTIMIZER_FINAL: "optimizer state"}  # how errors name a job's torch files
 
 
 def kind_of(name: str) -> str:

@@ -80,11 +80,15 @@ class PruningHparams(Hparams):
                                              "of the training batch size each)")
     pruning_seed: int | None = hparam(None, "seed of random scores and of the scoring batches "
                                             "(default: derived from the replicate)")
-    erk_power: float = hparam(1.0, "exponent of the ER/ERK scale (1 = the published rule)")
+    # Flags of one --pruning_distribution (its own bundle of flags): the parser knows them only under it.
+    erk_power: float = hparam(1.0, "exponent of the ER/ERK scale (1 = the published rule)",
+                              only_with=("pruning_distribution", ERK_FAMILY))
     fc_density: float | None = hparam(1.0, "erk_plus: fixed density of the output layer (1 = dense, Liu et al. "
                                            "2022); none = its ERK density but at least 0.2 (this project's rule "
-                                           "before)", hash_baseline=None)
-    balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
+                                           "before)", hash_baseline=None, only_with=("pruning_distribution",
+                                                                                    ("erk_plus",)))
+    balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True,
+                                                only_with=("pruning_distribution", ("balanced",)))
     pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES)
     pruning_schedule: str = hparam("relative", SCHEDULE_HELP, choices=SCHEDULES)
     bn_sparsity_regularization: float | None = hparam(None, "network_slimming: coefficient of the L1 term on the "
@@ -124,13 +128,7 @@ class PruningHparams(Hparams):
 
     def inapplicable(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        d, s = self.pruning_distribution, self.pruning_strategy
-        if d not in ERK_FAMILY:
-            out["erk_power"] = f"only er, erk and erk_plus use it (--pruning_distribution={d})"
-        if d != "erk_plus":
-            out["fc_density"] = f"only erk_plus uses it (--pruning_distribution={d})"
-        if d != "balanced":
-            out["balanced_redistribute"] = f"only balanced uses it (--pruning_distribution={d})"
+        s = self.pruning_strategy  # the distribution's own flags exist only under it (`only_with`)
         if s not in scores_seeing("batches"):
             out["pruning_batches"] = f"only {_batch_readers()} read training batches (--pruning_strategy={s})"
         if s in unseeded_scores() or s in CHANNEL_SCORES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sparselab.foundations.hparams import SECTIONS  # hparams.json section -> bundle class (its `section`)
+from sparselab.foundations.command import section_bundle
 from sparselab.training.presets import DEFAULT_PRESET
 
 # Shown first, in this order, when they differ; the rest follow in record order.
@@ -22,7 +22,7 @@ KEY_FIELDS: tuple[str, ...] = (
 
 def bundle_defaults(section: str) -> dict[str, Any] | None:
     """The dataclass defaults of an hparams.json section, or None for an unknown section."""
-    cls = SECTIONS.get(section)
+    cls = section_bundle(section)
     return None if cls is None else dict(cls.defaults())
 
 

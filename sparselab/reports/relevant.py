@@ -3,7 +3,8 @@
 A field matters to a run when (1) its bundle is one the run's command uses (its section is in the
 run's record), (2) it is hashed (`hparam(..., hashed=False)` marks fields that do not change results,
 such as `tensorboard`), and (3) the bundle rebuilt from the record does not list it in
-`Hparams.inapplicable()` (e.g. `gamma` without milestones, `grasp_samples_per_class` without grasp).
+`Hparams.inapplicable()` (e.g. `gamma` without milestones, `grasp_samples_per_class` without grasp), nor
+is it a field of an unchosen choice (`hparam(only_with=...)`, e.g. `erk_power` under global pruning).
 Legends and listings show only such fields, so `tensorboard=True` or `finetune_lr` on a lottery run
 never tell runs apart.
 """
@@ -12,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from sparselab.foundations.hparams import SECTIONS
+from sparselab.foundations.command import section_bundle
 from sparselab.reports.hparams_diff import KEY_FIELDS, bundle_defaults
 
 
 def bundle_class(section: str) -> type | None:
-    """The bundle class of an hparams.json section (registered when its module was imported)."""
-    return SECTIONS.get(section)
+    """The bundle class of an hparams.json section."""
+    return section_bundle(section)
 
 
 def _unhashed(cls: type) -> set[str]:
@@ -33,6 +34,17 @@ def _inapplicable(cls: type, values: Mapping[str, Any]) -> set[str]:
         return set()
 
 
+def _unchosen(cls: type, values: Mapping[str, Any]) -> set[str]:
+    """Fields that exist only under a choice the record did not make (`hparam(only_with=...)`)."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    out = set()
+    for name, f in fields.items():
+        only_with = f.metadata.get("only_with")
+        if only_with and values.get(only_with[0], fields[only_with[0]].default) not in tuple(only_with[1]):
+            out.add(name)
+    return out
+
+
 def relevant_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of one record that matter to its run, flat (field names are unique across bundles)."""
     out: dict[str, Any] = {}
@@ -43,7 +55,7 @@ def relevant_fields(record: Mapping[str, Any]) -> dict[str, Any]:
         if cls is None:
             out.update(values)
             continue
-        drop = _unhashed(cls) | _inapplicable(cls, values)
+        drop = _unhashed(cls) | _inapplicable(cls, values) | _unchosen(cls, values)
         out.update((k, v) for k, v in values.items() if k not in drop)
     return out
 

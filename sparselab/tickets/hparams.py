@@ -18,6 +18,9 @@ class SupermaskHparams(Hparams):
     levels: int = hparam(5, "levels of the annealing; each level trains the scores for --training_steps in "
                             "its own job level_<L>/main (ER_SLT --levels, 5 in its sample runs)")
     scale_fan: bool = hparam(False, "divide the frozen weights by sqrt(--supermask_density) (ER_SLT --scale-fan)")
+    carry_optimizer: bool = hparam(False, "level L > 0 starts its optimiser from level L-1's final state "
+                                          "(optimizer_final.pt: momentum buffers carried on, as ER_SLT's one "
+                                          "optimiser does); the learning-rate schedule restarts each level either way")
 
     def validate(self) -> None:
         require(0 < self.supermask_density <= 1, f"--supermask_density must be in (0, 1], got {self.supermask_density}")

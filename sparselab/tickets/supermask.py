@@ -5,9 +5,12 @@ from 0 like every level of this project: level L is ER_SLT's level L + 1). Level
 seeded initialisation (masked by the ER mask of pruning at initialisation, `mask.pt`) with fresh
 scores; level L > 0 starts from level L-1's `weights_final.pt` (frozen weights, trained scores) and
 trains the scores at its own kept fraction (`pruning.supermask.kept_fractions`).
-Each level is a job (lock, resume, `done.json`) with its own optimiser state and learning-rate
-schedule (ER_SLT restarts the schedule per level but keeps one optimiser: momentum is not carried).
-`supermask.pt` holds the level's final selection.
+Each level is a job (lock, resume, `done.json`) whose learning-rate schedule restarts (ER_SLT's epoch
+counter restarts per level). ER_SLT keeps one optimiser for all levels, so its momentum buffers carry
+on: `--carry_optimizer` (the recipe's choice; off by default, the older behaviour of a fresh optimiser
+per level) saves each level's final optimiser state as `optimizer_final.pt` (recorded in its
+`done.json`) and level L > 0 starts from level L-1's, read verified. `supermask.pt` holds the level's
+final selection.
 """
 from __future__ import annotations
 
@@ -99,6 +102,12 @@ class SupermaskRunner(ERStartCommand):
                     p.div_(self.supermask.supermask_density ** 0.5)
         return SupermaskNet(model, er_mask, seed=derive_seed("supermask_scores", self.job_args.replicate))
 
+    def carried_optimizer(self, exp: Experiment, level: int) -> dict[str, Any] | None:
+        """Level L-1's final optimiser state (verified against its done.json) under --carry_optimizer."""
+        if not self.supermask.carry_optimizer or level == 0:
+            return None
+        return fio.load_torch(self.level_directory(exp.root, level - 1) / layout.OPTIMIZER_FINAL)
+
     def run_level(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int,
                   fraction: float) -> dict[str, Any]:
         directory = self.level_directory(exp.root, level)
@@ -110,9 +119,11 @@ class SupermaskRunner(ERStartCommand):
             wrapped.set_kept_fraction(fraction)
             if exp.primary:
                 er_mask.save(directory, model=net)
+            carry = self.supermask.carry_optimizer
             result = train_in_directory(directory, wrapped, exp.env, self.training,
                                         summary=lambda m: summary(m, fraction),
-                                        log_prefix=f"[level {level}/{self.supermask.levels - 1}] ")
+                                        log_prefix=f"[level {level}/{self.supermask.levels - 1}] ",
+                                        optimizer_start=self.carried_optimizer(exp, level), keep_optimizer=carry)
             if exp.primary:
                 fio.save_torch(directory / SUPERMASK_FILE, wrapped.selected().state_dict())
             return result

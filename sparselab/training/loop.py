@@ -57,6 +57,8 @@ class TrainSetup:
     rest_of_run: Callable[[float], float] | None = None  # job's total seconds -> seconds of the jobs after it
     progress: Progress | None = None  # set by `train`
     final_predictions_digest: str | None = None  # set by `train` at its last evaluation (evaluate.digest_of)
+    optimizer_start: dict[str, Any] | None = None  # state a fresh start loads (a level carrying its predecessor's)
+    final_optimizer_state: dict[str, Any] | None = None  # set by `train` when it returns
 
 
 TRAIN_EVAL_POINTS = 20  # label noise without --eval_train: about this many training-set evaluations per run
@@ -95,7 +97,9 @@ def train(setup: TrainSetup) -> MetricLog:
 
         s.loggers = Loggers(s.out_dir, h.tensorboard, h.wandb)
     try:
-        return _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
+        log = _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
+        s.final_optimizer_state = optimizer.state_dict()
+        return log
     finally:
         if s.loggers is not None:
             s.loggers.close()
@@ -214,6 +218,8 @@ def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedu
             print(f"{s.log_prefix}resuming from {checkpoint_path} at iteration {iteration}", flush=True)
         return iteration, inputs
     inputs = checkpoint.input_digests(s.out_dir)
+    if s.optimizer_start is not None:  # a checkpoint (above) already holds what this state became
+        optimizer.load_state_dict(s.optimizer_start)
     for hook in s.hooks:
         hook.on_start(model, optimizer, s.start_iteration)
     _log_point(s, log, s.start_iteration, ipe, schedule, running)

@@ -72,24 +72,20 @@ def train_in_directory(
     summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
     log_prefix: str = "",
     rest_of_run: Callable[[float], float] | None = None,
+    optimizer_start: dict[str, Any] | None = None,
+    keep_optimizer: bool = False,
 ) -> dict[str, Any]:
     """Train `model` (already masked if sparse) from `start_iteration` to the end of `hparams`
     (or to `end_iteration`, e.g. the rewind point of a pretraining job).
 
     Saves the start weights once, resumes from `checkpoint.pt` when present, saves the final weights
     and returns the summary that goes into `done.json`. `rest_of_run` (job's estimated seconds ->
-    seconds of the jobs after it) adds the whole run's ETA to the progress lines.
+    seconds of the jobs after it) adds the whole run's ETA to the progress lines. `optimizer_start`
+    is the optimiser state a fresh start loads; `keep_optimizer` saves the final one (OPTIMIZER_FINAL).
     """
     directory = Path(directory)
     device = env.device
-    channels_last = uses_channels_last(model, device)
-    model.to(device)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    if env.platform.is_primary and not (directory / WEIGHTS_START).exists():
-        fio.save_torch(directory / WEIGHTS_START, cpu_state(model))
-    if env.platform.is_primary:
-        env.data.save_noise_record(directory)
+    channels_last = _prepare(directory, model, env)
     loader = env.data.train_loader(hparams, env.replicate, device, channels_last,
                                    rank=env.platform.rank, world_size=env.platform.world_size)
     if end_iteration is None:
@@ -110,16 +106,32 @@ def train_in_directory(
         is_primary=env.platform.is_primary,
         reduce=getattr(env.platform, "all_reduce_sum", None),
         train_model=env.platform.wrap_model(model) if hasattr(env.platform, "wrap_model") else None,
+        optimizer_start=optimizer_start,
     )
     log = train(setup)
     if env.platform.is_primary:
         fio.save_torch(directory / WEIGHTS_FINAL, cpu_state(model))
+        if keep_optimizer:
+            fio.save_torch(directory / layout.OPTIMIZER_FINAL, setup.final_optimizer_state)
     result = summarize(log, end_iteration)
     result[PREDICTIONS_DIGEST] = setup.final_predictions_digest or \
         prediction_digest(model, setup.test_batches(), hparams.precision)  # resumed at the end: no evaluation ran
     if summary is not None:
         result.update(summary(model))
     return result
+
+
+def _prepare(directory: Path, model: torch.nn.Module, env: Environment) -> bool:
+    """Move `model` to the device (channels_last for convolutions: returned), save the start files once."""
+    channels_last = uses_channels_last(model, env.device)
+    model.to(env.device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    if env.platform.is_primary and not (directory / WEIGHTS_START).exists():
+        fio.save_torch(directory / WEIGHTS_START, cpu_state(model))
+    if env.platform.is_primary:
+        env.data.save_noise_record(directory)
+    return channels_last
 
 
 def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -24,6 +24,10 @@ def _finetune(**changes):
     ([fakes.record(milestone_steps="", gamma=0.5), fakes.record(milestone_steps="")], [{}, {}]),
     # ... but with milestones it does
     ([fakes.record(gamma=0.5), fakes.record()], [{"gamma": 0.5}, {"gamma": 0.1}]),
+    # erk_power exists only under the erk family (only_with): a global run's recorded value does not count
+    ([fakes.record(erk_power=2.0), fakes.record()], [{}, {}]),
+    ([fakes.record(pruning_distribution="erk", erk_power=2.0), fakes.record(pruning_distribution="erk")],
+     [{"erk_power": 2.0}, {"erk_power": 1.0}]),
     # finetune_lr is not a field of a lottery run: shown for the finetune runs only
     ([fakes.record(), _finetune(finetune_lr=0.01), _finetune()],
      [{}, {"finetune_lr": 0.01}, {"finetune_lr": 0.001}]),

@@ -81,3 +81,57 @@ def test_supermask_density_above_the_er_density_is_refused(tmp_path: Path) -> No
     status, _, err = call("supermask", "--init_density=0.1", "--supermask_density=0.2", f"--root={tmp_path}")
     assert status == 2 and err.startswith("error:") and err.count("\n") == 1, err
     assert not tmp_path.exists() or not any(tmp_path.rglob("*.json"))
+
+
+CARRY = [*RUN[:5], "--training_steps=1it", "--momentum=0.9", "--weight_decay=0", "--milestone_steps=", "--lr=0.1",
+         "--quiet"]
+
+
+def _level(root: Path, level: int) -> Path:
+    return only(root, "supermask_*/replicate_1") / f"level_{level}" / "main"
+
+
+def test_carry_optimizer_starts_level_1_from_level_0s_momentum_by_hand(tmp_path: Path) -> None:
+    """One step per level: without carrying, level 1's update is lr * g; carrying it is lr * (0.9 * b0 + g),
+    b0 being level 0's final momentum buffer, so the two runs' level-1 scores differ by exactly lr * 0.9 * b0."""
+    fresh, carried = tmp_path / "fresh", tmp_path / "carried"
+    assert call(*CARRY, f"--root={fresh}")[0] == 0
+    status, _, err = call(*CARRY, "--carry_optimizer", f"--root={carried}")
+    assert status == 0, err
+    assert not (_level(fresh, 0) / "optimizer_final.pt").exists()
+    state = torch.load(_level(carried, 0) / "optimizer_final.pt", weights_only=True)
+    # LeNet has no buffers: its state_dict's keys are the parameters in the optimiser's order
+    names = list(torch.load(_level(carried, 0) / "weights_final.pt", weights_only=True))
+    start_a = torch.load(_level(fresh, 1) / "weights_start.pt", weights_only=True)
+    start_b = torch.load(_level(carried, 1) / "weights_start.pt", weights_only=True)
+    final_a = torch.load(_level(fresh, 1) / "weights_final.pt", weights_only=True)
+    final_b = torch.load(_level(carried, 1) / "weights_final.pt", weights_only=True)
+    scores = [(i, n) for i, n in enumerate(names) if n.startswith("scores.")]
+    assert scores and all(i in state["state"] for i, _ in scores)
+    for i, name in scores:
+        b0 = state["state"][i]["momentum_buffer"]
+        assert torch.equal(start_a[name], start_b[name])  # level 0 is the same in both runs
+        assert b0.abs().sum() > 0
+        torch.testing.assert_close(final_b[name], final_a[name] - 0.1 * 0.9 * b0, rtol=0, atol=1e-6)
+    assert "optimizer_final.pt" in json.loads((_level(carried, 0) / "done.json").read_text())["integrity"]["files"]
+
+
+def test_carried_optimizer_state_is_read_verified(tmp_path: Path) -> None:
+    """A rerun that recomputes level 1 reads level 0's optimizer_final.pt against its done.json."""
+    assert call(*CARRY, "--carry_optimizer", f"--root={tmp_path}")[0] == 0
+    level1 = _level(tmp_path, 1)
+    expected = torch.load(level1 / "weights_final.pt", weights_only=True)
+    for f in level1.iterdir():
+        f.unlink()
+    assert call(*CARRY, "--carry_optimizer", f"--root={tmp_path}")[0] == 0  # recomputed from level 0's files
+    again = torch.load(level1 / "weights_final.pt", weights_only=True)
+    assert all(torch.equal(expected[k], again[k]) for k in expected)
+    for f in level1.iterdir():
+        f.unlink()
+    path = _level(tmp_path, 0) / "optimizer_final.pt"
+    state = torch.load(path, weights_only=True)
+    next(iter(state["state"].values()))["momentum_buffer"].add_(1.0)
+    torch.save(state, path)
+    status, _, err = call(*CARRY, "--carry_optimizer", f"--root={tmp_path}")
+    assert status != 0 and err.startswith("error:") and "optimizer_final.pt" in err, err
+    assert not (level1 / "done.json").exists()

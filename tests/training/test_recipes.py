@@ -111,11 +111,14 @@ PUBLISHED: dict[str, tuple[str, dict[str, Any]]] = {
     "s2s_cifar10_resnet18_str": ("str", {**STR, "weight_decay": 1e-3, "warmup_steps": "5ep", "training_steps": "100ep",
                                          "label_smoothing": 0.1}),
     # RP §5.3 ER_SLT: lr 0.1 x0.1 every 30 epochs, wd 5e-4, 100 epochs per level, batch 128, no augmentation,
-    # er-init-density 0.5 uniform, sparsity_start 0.6, 5 levels
+    # er-init-density 0.5 uniform, sparsity_start 0.6, 5 levels; ER_SLT/cifar_main.py: one SGD for all levels
+    # (momentum carried), lr = 0.1 * 0.1^(epoch // 30) set after each step with epochs counted from 1
     "s2s_cifar10_resnet18_er_slt": ("supermask", {
         "dataset_name": "cifar10", "batch_size": 128, "do_not_augment": True, "model_name": "cifar_pytorch_resnet_18",
-        "batchnorm_init": "fixed", "momentum": 0.9, "weight_decay": 5e-4, "milestone_steps": "30ep,60ep,90ep", "training_steps": "100ep",
-        "init_density": 0.5, "init_pruning_strategy": "random", "init_pruning_distribution": "uniform"}),
+        "batchnorm_init": "fixed", "momentum": 0.9, "weight_decay": 5e-4, "training_steps": "100ep",
+        # 29/59/89 epochs of 391 iterations + 1: the lr set after a step of the 30th epoch acts from its second step
+        "milestone_steps": "11340it,23070it,34800it", "init_density": 0.5, "init_pruning_strategy": "random",
+        "init_pruning_distribution": "uniform", "carry_optimizer": True, "bias_init": "zeros"}),  # kn-zero-bias
     # RP §5.1: x0.8 per level (fraction 0.2 = default), global magnitude, rewind to init, 150 epochs per level,
     # L = floor(log(0.01/0.3)/log 0.8) = 15
     "s2s_cifar10_resnet18_imp_from_er": ("lottery", {**STR, "training_steps": "150ep", "levels": 15,

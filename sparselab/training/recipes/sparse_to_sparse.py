@@ -16,9 +16,11 @@ Deviations from the sparse_to_sparse code, on purpose:
 - IMP from ER: every level trains 150 epochs (as in the code) and the last mask's 160-epoch final
   training is a `retrain` branch on the last level (README section); BN running statistics are
   reset with the weights (the code keeps them).
-- ER_SLT: every level has its own optimiser (the seed carries one optimiser, momentum included,
-  across levels); no biases with scores (ER_SLT scores biases too); the target kept fraction is
-  --supermask_density's 0.2 (the note gives none).
+- ER_SLT: no biases with scores (ER_SLT scores biases too); the target kept fraction is
+  --supermask_density's 0.2 (the note gives none); the first step of level L > 0 takes the level's
+  first learning rate (ER_SLT's takes the one its previous level ended with, 1e-4, for that one step).
+  As in ER_SLT: one optimiser whose momentum carries across levels (--carry_optimizer), the schedule
+  restarting each level, the scores kept from level to level.
 - no 10 % validation split (ER_DST, §5.4); GraNet's drop fraction decays to 0 at the end (the code:
   cosine to 0.005).
 """
@@ -75,9 +77,12 @@ _STR: dict[str, Any] = {  # §5.2 STR README config
 _ER_SLT: dict[str, Any] = {  # §5.3 ER_SLT: scores only, lr 0.1 /10 every 30 epochs, wd 5e-4, batch 128
     "dataset_name": "cifar10", "batch_size": 128, "do_not_augment": True, "model_name": "cifar_pytorch_resnet_18",
     "batchnorm_init": "fixed", "optimizer_name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4,
-    "milestone_steps": "30ep,60ep,90ep", "gamma": 0.1, "training_steps": "100ep",
+    # ER_SLT sets lr = 0.1 * 0.1^(epoch // 30) after each step, epochs counted from 1: the decay takes
+    # effect from the second step of the 30th epoch (0-based iteration 29 * ipe + 1), and so on.
+    "milestone_steps": "29ep1it,59ep1it,89ep1it", "gamma": 0.1, "training_steps": "100ep",
     "init_density": 0.5, "init_pruning_strategy": "random", "init_pruning_distribution": "uniform",
-    "supermask_start_density": 0.6, "levels": 5}
+    "supermask_start_density": 0.6, "levels": 5, "carry_optimizer": True,
+    "bias_init": "zeros"}  # ER_SLT's kn-zero-bias (frozen zero biases, so their scores would do nothing)
 
 RECIPES: dict[str, Recipe] = {
     "s2s_cifar10_resnet18_er_balanced": Recipe(
