@@ -158,19 +158,9 @@ def test_a_parent_replaced_after_its_child_finished_makes_the_child_damaged_nami
 
 
 # main.py SIGKILLed just before it writes level 2's weights_final.pt: level 2 keeps hparams.json,
-# mask.pt, sparsity_report.json, weights_start.pt and metrics.csv, and has no done.json.
-KILL_BEFORE = """
-import os, signal, sys
-from sparselab.foundations import io as fio
-original = fio.atomic_write
-def atomic_write(path, write, **how):
-    if path.name == "weights_final.pt" and path.parent.parent.name == "level_2":
-        os.kill(os.getpid(), signal.SIGKILL)
-    return original(path, write, **how)
-fio.atomic_write = atomic_write
-from sparselab import main
-sys.exit(main.main(sys.argv[1:]))
-"""
+# mask.pt, sparsity_report.json, weights_start.pt and metrics.csv, and has no done.json (one script,
+# shared with the fault campaign).
+from bench.fault_campaign import KILL_BEFORE  # noqa: E402
 
 
 def foreign_torch_file(path: Path) -> None:
