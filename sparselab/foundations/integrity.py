@@ -232,15 +232,16 @@ def recorded_files(directory: Path | str) -> dict[str, str] | None:
     return open_done(done)[1]
 
 
-def verify_file(path: Path | str) -> None:
-    """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked."""
+def verify_file(path: Path | str, digest: str | None = None) -> None:
+    """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked.
+    `digest`: of the bytes the caller already read (then the file is not read again)."""
     path = Path(path)
     files = recorded_files(path.parent)
     if files is None or path.name not in files:
         return
     if not path.exists():
         raise DamagedFile(path, "missing, but recorded in done.json")
-    if digest_file(path) != files[path.name]:
+    if (digest or digest_file(path)) != files[path.name]:
         raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in done.json")
     note_parent(path, files[path.name])
 

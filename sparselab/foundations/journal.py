@@ -65,11 +65,12 @@ def expected(path: Path | str) -> str | None:
     return None if entries is None else entries.get(Path(path).name)
 
 
-def check(path: Path | str) -> None:
-    """Refuse a file of an unfinished job that changed since it was written (its journal says so)."""
+def check(path: Path | str, actual: str | None = None) -> None:
+    """Refuse a file of an unfinished job that changed since it was written (its journal says so);
+    `actual`: the digest of the bytes the caller read (the file is then not read again)."""
     path = Path(path)
     digest = expected(path) if is_journaled(path) else None
-    if digest is not None and integrity.digest_file(path) != digest:
+    if digest is not None and (actual or integrity.digest_file(path)) != digest:
         raise integrity.DamagedFile(path, "its sha256 does not match the one recorded in the job's journal")
 
 
