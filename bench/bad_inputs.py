@@ -61,6 +61,19 @@ HAND = [
     ["lottery_branch", "nope"], ["lottery_branch", "retrain", "--levels=0", "--retrain_t_training_steps=0ep"],
     ["train_branch", "oneshot_prune", "--levels=0", "--training_steps=0ep"], ["list", "--root={tmp}/nope"],
     ["report", "--compare", "{tmp}/nope"], ["evaluate_ensemble", "{tmp}/nope"], ["nope"],
+    # flags outside the bundles: the expansion flags, branch levels, N:M patterns, evaluation commands
+    ["train", "--workers=\uff11"], ["train", "--workers=\u0661"], ["train", "--workers=1_0"], ["train", "--workers=0"],
+    ["train", "--workers=99999"], ["train", "--workers=2", "--workers_per_gpu=\u0662"],
+    ["train", "--workers_per_gpu=2"], ["train", "--replicates=\u0661-\u0663"], ["train", "--replicates=1_0"],
+    ["train", "--replicates=3-1"], ["train", "--replicates=1-100000000"], ["train", "--replicates="],
+    ["train", "--replicate=2", "--replicates=1-2"], ["train", "--sweep=lr=0.1,0.1"], ["train", "--sweep=nope=1"],
+    ["lottery_branch", "randomly_prune", "--levels=\u0661"], ["lottery_branch", "randomly_prune", "--levels=1_0"],
+    ["lottery_branch", "randomly_prune", "--levels=0-99999999999"], ["lottery_branch", "randomly_prune", "--levels="],
+    ["train", "--init_density=0.5", "--sparsity_pattern=\u0662:4"], ["train", "--init_density=0.5", "--sparsity_pattern=4:2"],
+    ["evaluate_ensemble", "{tmp}", "--bins=1_5"], ["evaluate_ensemble", "{tmp}", "--bins=0"],
+    ["evaluate_ensemble", "{tmp}", "--threads=\u0661"], ["evaluate", "{tmp}", "--threads=\uff11"],
+    ["train", "--root="], ["report", "--path", "{tmp}/nope"], ["verify", "--root={tmp}/nope"],
+    ["report", "train", "--root={tmp}", "--csv={tmp}/nope/x.csv"], ["train", "--model_name=" + "x" * 100000],
 ]
 
 

@@ -18,6 +18,7 @@ from sparselab.foundations import io as fio
 from sparselab.foundations.cli import OneLineParser
 from sparselab.foundations.command import Command
 from sparselab.foundations.errors import UsageError
+from sparselab.foundations.scalars import number_flag
 
 JSON_NAME = layout.ENSEMBLE_EVALUATION
 PLOT_NAMES = ("ensemble_disagreement.png", "ensemble_reliability.png")
@@ -28,7 +29,7 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--json", metavar="FILE", help=f"where to write the results (default: <first DIR>/{JSON_NAME})")
     group.add_argument("--plot", action="store_true", help="also draw the disagreement heat map and the "
                                                             "reliability diagram next to the JSON")
-    group.add_argument("--bins", type=int, default=15, help="equal-width confidence bins of ECE (default: 15)")
+    group.add_argument("--bins", type=number_flag(int), default=15, help="equal-width confidence bins of ECE (default: 15)")
 
 
 def _from_command(argv: list[str]) -> tuple[list[Path], argparse.Namespace, Any]:
@@ -54,7 +55,7 @@ def _from_paths(argv: list[str]) -> tuple[list[Path], argparse.Namespace, Any]:
     parser.add_argument("paths", nargs="+", metavar="DIR", help="ensemble job directories or finished job directories")
     group = parser.add_argument_group("Platform")
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
-    group.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+    group.add_argument("--threads", type=number_flag(int), default=None, help="CPU threads for torch (default: all cores)")
     group.add_argument("--dataset_root", default=None, help="dataset root (else $SPARSELAB_DATA, else ./data)")
     add_output_args(parser)
     args = parser.parse_args(argv)

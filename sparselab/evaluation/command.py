@@ -20,6 +20,7 @@ from sparselab.evaluation.runner import PREFIX, evaluate_job
 from sparselab.foundations.cli import OneLineParser, pre_read
 from sparselab.foundations.command import Command
 from sparselab.foundations.errors import UsageError
+from sparselab.foundations.scalars import number_flag
 from sparselab.training.job import DONE_FILE
 from sparselab.training.standard import WEIGHTS_FINAL
 
@@ -52,7 +53,7 @@ def find_jobs(path: Path) -> list[Path]:
 def _platform_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Platform")
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
-    group.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+    group.add_argument("--threads", type=number_flag(int), default=None, help="CPU threads for torch (default: all cores)")
     group.add_argument("--dataset_root", default=None, help="dataset root (else $SPARSELAB_DATA, else ./data)")
     group.add_argument("--download", action="store_true", help="download a missing dataset (needs network)")
 

@@ -32,7 +32,7 @@ def refuse(source: str, message: str, takes_value: bool = True) -> Rule:
 
 
 def _gpu(value: str | None) -> list[str]:
-    if value is not None and re.fullmatch(r"\d+", value.strip()):
+    if value is not None and re.fullmatch(r"[0-9]{1,4}", value.strip(), re.ASCII):
         return [f"--device=cuda:{int(value)}"]
     raise UsageError(f"--gpu={value} (SDD): several GPUs (DataParallel there) are data-parallel processes here: "
                      f"CUDA_VISIBLE_DEVICES={value} torchrun --standalone --nproc_per_node=<number of GPUs> "

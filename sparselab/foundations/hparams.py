@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 from sparselab.foundations.registry import Names
 from sparselab.foundations import usage
 from sparselab.foundations.errors import UsageError
-from sparselab.foundations.scalars import bool_flag, check_scalar, parse_scalar, scalar_type
+from sparselab.foundations.scalars import bool_flag, check_scalar, parse_number, parse_scalar, scalar_type
 from sparselab.foundations.step import shown
 
 _UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
@@ -268,6 +268,8 @@ class Hparams:
             raise UsageError(f"{flag}: empty value; leave the flag out (or give none) for its default")
         if optional and raw.strip().lower() in ("", "none", "null"):
             return None
+        if kind in (int, float):
+            return parse_number(kind, raw, flag)
         try:
             return parse_scalar(kind, raw)
         except ValueError:

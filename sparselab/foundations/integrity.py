@@ -12,11 +12,12 @@ on disk after it was written.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sparselab.foundations import identity as job_identity
 from sparselab.foundations import layout
@@ -32,6 +33,7 @@ _CHUNK = 1 << 22
 
 _digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, digest) hashed by this process
 _written: dict[str, str] = {}  # path -> digest of what this process wrote (or verified on resume)
+_computing: list[dict[str, str]] = []  # per job being computed (innermost last): parent path -> digest
 
 
 class DamagedFile(UsageError):
@@ -115,13 +117,16 @@ def _canonical(record: dict[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
-def seal(result: dict[str, Any], files: dict[str, str], identity: dict[str, Any] | None = None) -> dict[str, Any]:
+def seal(result: dict[str, Any], files: dict[str, str], identity: dict[str, Any] | None = None,
+         parents: dict[str, str] | None = None) -> dict[str, Any]:
     """The content of done.json: the job's result plus the integrity record over files and result, and
-    (`identity`, `foundations.identity`) where the job lies, with the digest of its hparams.json."""
+    (`identity`, `foundations.identity`) where the job lies, with the digest of its hparams.json and
+    those of the parent files it was computed from (`parents`: path relative to the job -> sha256)."""
     body = {k: v for k, v in result.items() if k != INTEGRITY_KEY}
     body[INTEGRITY_KEY] = {"algorithm": ALGORITHM, "files": dict(sorted(files.items()))}
     if identity is not None:
-        body[INTEGRITY_KEY]["identity"] = {**identity, "hparams_sha256": files.get(layout.HPARAMS)}
+        body[INTEGRITY_KEY]["identity"] = {**identity, "hparams_sha256": files.get(layout.HPARAMS),
+                                           "parents": dict(sorted((parents or {}).items()))}
     body[INTEGRITY_KEY]["digest"] = digest_bytes(_canonical(body))
     return body
 
@@ -159,7 +164,54 @@ def open_done(path: Path | str) -> tuple[dict[str, Any], dict[str, str] | None]:
             wrong = "its identity's hparams digest is not the recorded one of hparams.json"
         if wrong is not None:
             raise DamagedFile(path, wrong)
+        _check_parents(integrity["identity"].get("parents", {}), path.parent)
     return record, files
+
+
+# ----- parents: the files of other finished jobs a job was computed from ------------------------------
+@contextlib.contextmanager
+def computing() -> Iterator[dict[str, str]]:
+    """While a job computes: collect the verified files of finished jobs it reads (`note_parent`)."""
+    scope: dict[str, str] = {}
+    _computing.append(scope)
+    try:
+        yield scope
+    finally:
+        _computing.remove(scope)
+
+
+def note_parent(path: Path | str, digest: str | None = None) -> None:
+    """`path`, a file recorded by its finished job's done.json, is an input of the jobs being computed
+    (also for tensors kept in memory instead of read back: their file's recorded digest)."""
+    if not _computing:
+        return
+    path = Path(path)
+    if digest is None:
+        files = recorded_files(path.parent)
+        if files is None or path.name not in files:
+            return
+        digest = files[path.name]
+    for scope in _computing:
+        scope[str(path.absolute())] = digest
+
+
+def parents_of(directory: Path | str, scope: dict[str, str]) -> dict[str, str]:
+    """The parents in `scope` outside `directory`, by their path relative to it (a root moves whole)."""
+    base = Path(directory).absolute()
+    return {os.path.relpath(p, base): d for p, d in scope.items() if base not in Path(p).parents}
+
+
+def _check_parents(parents: Any, directory: Path) -> None:
+    """A parent replaced (or gone) after the job was computed from it: the job is damaged, by the parent's name."""
+    if not isinstance(parents, dict) or not all(isinstance(v, str) for v in parents.values()):
+        raise DamagedFile(directory / DONE_FILE, "its identity's parent digests are malformed")
+    for relative, digest in parents.items():
+        parent = Path(os.path.normpath(directory / relative))
+        if not parent.is_file():
+            raise DamagedFile(parent, f"missing, but {directory} was computed from it", job=directory)
+        if digest_file(parent) != digest:
+            raise DamagedFile(parent, f"not the file {directory} was computed from (replaced after that job "
+                                      "finished)", job=directory)
 
 
 def predates_checksums(directory: Path) -> bool:
@@ -180,16 +232,18 @@ def recorded_files(directory: Path | str) -> dict[str, str] | None:
     return open_done(done)[1]
 
 
-def verify_file(path: Path | str) -> None:
-    """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked."""
+def verify_file(path: Path | str, digest: str | None = None) -> None:
+    """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked.
+    `digest`: of the bytes the caller already read (then the file is not read again)."""
     path = Path(path)
     files = recorded_files(path.parent)
     if files is None or path.name not in files:
         return
     if not path.exists():
         raise DamagedFile(path, "missing, but recorded in done.json")
-    if digest_file(path) != files[path.name]:
+    if (digest or digest_file(path)) != files[path.name]:
         raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in done.json")
+    note_parent(path, files[path.name])
 
 
 def check_job(directory: Path | str) -> bool:

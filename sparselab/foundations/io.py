@@ -165,9 +165,11 @@ def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
     path = Path(path)
     if not path.exists():
         raise UsageError(f"missing file {path}")
-    integrity.verify_file(path)
-    journal.check(path)
-    return _torch_load(path, path, map_location)
+    data = path.read_bytes()  # read once: the bytes checked are the bytes loaded
+    digest = integrity.digest_bytes(data)
+    integrity.verify_file(path, digest)
+    journal.check(path, digest)
+    return _torch_load(io.BytesIO(data), path, map_location)
 
 
 def _torch_load(source: Any, path: Path, map_location: Any) -> Any:

@@ -11,8 +11,6 @@ it. Reads of an unfinished job's files are checked against the journal too (`exp
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from sparselab.foundations import integrity, layout
@@ -34,17 +32,11 @@ def read(directory: Path | str) -> dict[str, str] | None:
 
 
 def _write(directory: Path, entries: dict[str, str]) -> None:
-    """The journal, replaced atomically (its own temporary is cleaned like any other)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{JOURNAL_FILE}.", suffix=integrity.TMP_SUFFIX, dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(dict(sorted(entries.items())), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, directory / JOURNAL_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The journal, replaced atomically by the one atomic writer (which journals nothing for it)."""
+    from sparselab.foundations import io as fio  # io journals every write: imported here, not at the top
+
+    text = json.dumps(dict(sorted(entries.items())), indent=1).encode("utf-8")
+    fio.atomic_write(directory / JOURNAL_FILE, lambda f: f.write(text), sequential=True)
 
 
 def is_journaled(path: Path) -> bool:
@@ -73,11 +65,12 @@ def expected(path: Path | str) -> str | None:
     return None if entries is None else entries.get(Path(path).name)
 
 
-def check(path: Path | str) -> None:
-    """Refuse a file of an unfinished job that changed since it was written (its journal says so)."""
+def check(path: Path | str, actual: str | None = None) -> None:
+    """Refuse a file of an unfinished job that changed since it was written (its journal says so);
+    `actual`: the digest of the bytes the caller read (the file is then not read again)."""
     path = Path(path)
     digest = expected(path) if is_journaled(path) else None
-    if digest is not None and integrity.digest_file(path) != digest:
+    if digest is not None and (actual or integrity.digest_file(path)) != digest:
         raise integrity.DamagedFile(path, "its sha256 does not match the one recorded in the job's journal")
 
 

@@ -62,8 +62,8 @@ MAIN = "main"  # the trunk's own job of a level (or of a train run)
 PRETRAIN = "level_pretrain"
 EXPLORE = "explore"  # EDST exploration phase
 
-REPLICATE_RE = re.compile(r"^replicate_(\d+)$")
-LEVEL_RE = re.compile(r"^level_(\d+)$")
+REPLICATE_RE = re.compile(r"^replicate_([0-9]+)$", re.ASCII)
+LEVEL_RE = re.compile(r"^level_([0-9]+)$", re.ASCII)
 BRANCH_RE = re.compile(r"^branch_(.+)_([0-9a-fA-F]+)$")
 EXPERIMENT_RE = re.compile(r"^(.+)_([0-9a-fA-F]{6,})$")
 

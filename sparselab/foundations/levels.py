@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 
 from sparselab.foundations.errors import UsageError
+from sparselab.foundations.scalars import parse_number
 
-_ELEMENT = re.compile(r"^(\d+)(?:-(\d+))?$")
+_ELEMENT = re.compile(r"^([0-9]+)(?:-([0-9]+))?$", re.ASCII)  # no other script's digits
 MAX_COUNT = 100_000  # more levels or replicates than anyone runs: a typo, refused before any list is built
 _ECHO = 40  # characters of a malformed element echoed in an error line
 
@@ -20,8 +21,8 @@ def parse_levels(text: str, flag: str = "--levels") -> list[int]:
         if not match:
             shown = element if len(element) <= _ECHO else element[:_ECHO] + "..."
             raise UsageError(f"{flag}: malformed element {shown!r}; use e.g. 0,3,6 or 1-27")
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) is not None else low
+        low = parse_number(int, match.group(1), flag)
+        high = parse_number(int, match.group(2), flag) if match.group(2) is not None else low
         if high < low:
             raise UsageError(f"{flag}: descending range {element!r}")
         count += high - low + 1

@@ -55,6 +55,28 @@ def parse_scalar(kind: type, raw: str) -> Any:
     return raw
 
 
+def parse_number(kind: type, text: str, flag: str) -> Any:
+    """The one parser of every numeric flag and range bound: ASCII digits only (no '１', '١', '1_0',
+    'infinity'); a bad text is one `UsageError` naming the flag."""
+    try:
+        return parse_scalar(kind, text)
+    except ValueError:
+        raise UsageError(f"{flag}: expected {kind.__name__} in ASCII digits, got {shown(text)}") from None
+
+
+def number_flag(kind: type) -> Any:
+    """`parse_number` as an argparse `type=` (argparse names the flag in its error line)."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse_scalar(kind, text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__} in ASCII digits, got {shown(text)}") from None
+
+    convert.__name__ = kind.__name__  # argparse's fallback message names the type
+    return convert
+
+
 def bool_flag(flag: str):
     def convert(text: str) -> bool:
         try:

@@ -75,5 +75,6 @@ def previous_final(trunk: "IterativeRunner", level: int) -> tuple[dict, Mask]:
     (verified) from its finished files."""
     kept = trunk.start_cache.pop(("final", level - 1), None)
     if kept is not None:
+        trunk.store.used_final(level - 1)
         return kept
     return trunk.store.final_weights(level - 1), trunk.store.mask(level - 1)  # type: ignore[return-value]

@@ -24,9 +24,11 @@ def fresh_init(trunk: Any, level: int) -> StateDict:
 def rewind_point(trunk: Any) -> StateDict:
     """Level 0's start weights, or the pretrained weights at step k under --rewinding_steps: read (verified)
     once per run, as every level of a lottery starts from it."""
+    k = trunk.rewind_iteration()
     if "rewind" not in trunk.start_cache:
-        k = trunk.rewind_iteration()
         trunk.start_cache["rewind"] = trunk.store.pretrain_weights() if k > 0 else trunk.store.start_weights(0)
+    else:
+        trunk.store.used_rewind_point(pretrained=k > 0)
     return trunk.start_cache["rewind"]
 
 

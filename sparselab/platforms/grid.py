@@ -15,6 +15,7 @@ from typing import Sequence
 from sparselab.foundations.cli import OneLineParser, pre_read
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.levels import parse_levels
+from sparselab.foundations.scalars import number_flag
 from sparselab.platforms.base import PlatformHparams
 
 _FIELD = re.compile(r"^(?:--)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -95,9 +96,9 @@ def _probe(command: str) -> OneLineParser:
     probe = OneLineParser(prog=f"main.py {command}", add_help=False)
     probe.add_argument("--sweep", action="append", default=[])
     probe.add_argument("--replicates", default=None)
-    probe.add_argument("--replicate", type=int, default=None)
-    probe.add_argument("--workers", type=int, default=None)
-    probe.add_argument("--workers_per_gpu", type=int, default=None)
+    probe.add_argument("--replicate", type=number_flag(int), default=None)
+    probe.add_argument("--workers", type=number_flag(int), default=None)
+    probe.add_argument("--workers_per_gpu", type=number_flag(int), default=None)
     probe.add_argument("--print_path", nargs="?", const="true", default="false")
     return probe
 

@@ -31,7 +31,7 @@ def parse_pattern(text: str | None) -> Pattern | None:
     """'2:4' -> (2, 4); None -> None; UsageError unless 1 <= N < M <= 1024."""
     if text is None:
         return None
-    match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{1,5})\s*:\s*([0-9]{1,5})\s*", text, re.ASCII)
     if not match:
         raise UsageError(f"--sparsity_pattern must be N:M (e.g. 2:4), got {text!r}")
     n, m = int(match.group(1)), int(match.group(2))

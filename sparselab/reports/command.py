@@ -45,6 +45,9 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--curve_metric", default="test_accuracy",
                        help=f"y value of --curves [{'|'.join(CURVE_METRICS)}] (default: test_accuracy)")
     group.add_argument("--title", help="title of the --plot figure")
+    group.add_argument("--include_unverified", action="store_true",
+                       help="average jobs finished before checksums existed (always shown, marked 'unverified'; "
+                            "left out of means and n by default)")
     from sparselab.reports import outputs
 
     outputs.add_args(group)
@@ -139,6 +142,9 @@ def report(paths: list[Path], args: argparse.Namespace, swept: list[dict[str, st
     experiments = [collect_any(p) for p in paths]
     for experiment, point in zip(experiments, swept or []):
         experiment.swept = point
+    if args.include_unverified:
+        for experiment in experiments:
+            experiment.include_unverified()
     assign_labels(experiments, parse_labels(args.labels, len(experiments)))
     if not any(e.has_results for e in experiments):
         raise UsageError("nothing to report yet: no level of " + ", ".join(str(e.directory) for e in experiments)

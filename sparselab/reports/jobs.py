@@ -9,7 +9,7 @@ from sparselab.foundations import io as fio
 from sparselab.evaluation.columns import evaluation_columns
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import REPORT_FILE as MASK_REPORT_FILE
-from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, JobResult
+from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, UNVERIFIED, JobResult
 from sparselab.training.job import DONE_FILE, HPARAMS_FILE, job_state
 from sparselab.training.provenance import PROVENANCE_KEY
 from sparselab.training.metrics import METRICS_FILE, read_metrics
@@ -33,7 +33,8 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     """The job's final values (done.json), or its latest logged values when it is in progress.
 
     `dense`: a plain training run, whose density is 1 even though done.json does not say so.
-    A finished job whose files do not match the checksums of its done.json is DAMAGED, without values.
+    A finished job whose files do not match the checksums of its done.json is DAMAGED, without values;
+    one whose done.json predates checksums is UNVERIFIED, with its values.
     """
     directory = Path(directory)
     state = job_state(directory)
@@ -41,10 +42,12 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     if state == DONE:
         try:
             done = integrity.open_done(directory / DONE_FILE)[0]
-            integrity.check_job(directory)
+            job.verified = integrity.check_job(directory)
         except integrity.DamagedFile as e:
             job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
             return job
+        if not job.verified:  # written before checksums: shown, marked, not averaged (records.UNVERIFIED)
+            job.status = UNVERIFIED
         job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
         job.values.update(evaluation_columns(directory))  # `evaluate` results beside the job, if any
         _old_empty_tensors(directory, job.values)

@@ -2,8 +2,9 @@
 
 Accuracies are fractions in [0, 1] exactly as the jobs wrote them; formatting into percent happens
 only in the writers. A job is 'done' (done.json), 'in progress' (files but no done.json; its values
-come from the last metrics.csv row), 'missing', or 'damaged' (a file does not match the checksums in
-its done.json: no value of it is shown or drawn).
+come from the last metrics.csv row), 'missing', 'damaged' (a file does not match the checksums in
+its done.json: no value of it is shown or drawn), or 'unverified' (finished before checksums existed:
+shown and marked, but not averaged unless `report --include_unverified` counts it as done).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ DONE = "done"
 IN_PROGRESS = "in progress"
 MISSING = "missing"
 DAMAGED = "damaged"
+UNVERIFIED = "unverified"
 
 MAIN = layout.MAIN  # the series name of the trunk's own job at each level
 
@@ -67,6 +69,7 @@ class JobResult:
     values: dict[str, Any] = field(default_factory=dict)
     last_iteration: int | None = None  # only for jobs in progress: the last logged iteration
     problem: str = ""  # only for damaged jobs: which file, and why
+    verified: bool = True  # False: its done.json predates checksums (nothing vouches for its numbers)
 
     def get(self, key: str) -> Any:
         return self.values.get(key)
@@ -158,9 +161,21 @@ class ExperimentResult:
     def missing_levels(self, rep: ReplicateResult) -> list[int]:
         return [lv for lv, res in sorted(rep.levels.items()) if res.main.status == MISSING]
 
-    def damaged(self) -> list[JobResult]:
+    def all_jobs(self) -> list[JobResult]:
         return [job for rep in self.replicates for res in rep.levels.values()
-                for job in (res.main, *res.branches.values()) if job.status == DAMAGED]
+                for job in (res.main, *res.branches.values())]
+
+    def damaged(self) -> list[JobResult]:
+        return [job for job in self.all_jobs() if job.status == DAMAGED]
+
+    def unverified(self) -> list[JobResult]:
+        """Finished jobs whose done.json predates checksums (status UNVERIFIED, or DONE once included)."""
+        return [job for job in self.all_jobs() if not job.verified]
+
+    def include_unverified(self) -> None:
+        """`report --include_unverified`: unverified jobs count as done (averaged), still marked."""
+        for job in self.unverified():
+            job.status = DONE
 
     def in_progress(self) -> list[tuple[int, int, str, JobResult]]:
         """(replicate, level, series, job) of every job in progress."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sparselab.reports.collect import done_count, summarize
-from sparselab.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, ExperimentResult, JobResult,
+from sparselab.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, UNVERIFIED, ExperimentResult, JobResult,
                              Stat)
 from sparselab.reports.rows import sparsity as _sparsity
 from sparselab.reports.text import Group, render
@@ -98,6 +98,8 @@ def _status(experiment: ExperimentResult, job: JobResult, key: str) -> str:
         return f"({name}missing)"
     if job.status == DAMAGED:
         return f"({name}DAMAGED)"
+    if not job.verified:
+        return f"({name}unverified{'' if job.status == UNVERIFIED else ', averaged'})"
     if job.collapse_reasons:
         return f"({name}COLLAPSED: {', '.join(job.collapse_reasons)})"
     return ""
@@ -198,6 +200,12 @@ def notes(experiment: ExperimentResult) -> list[str]:
             lines.append(f"replicate {rep.replicate}: level_pretrain {rep.pretrain}")
     for job in experiment.damaged():
         lines.append(f"DAMAGED, not shown: {job.problem}")
+    unverified = experiment.unverified()
+    if unverified:
+        averaged = ("averaged as asked (--include_unverified)" if unverified[0].status == DONE
+                    else "left out of the means (--include_unverified averages them)")
+        lines.append(f"unverified: {len(unverified)} job(s) finished before checksums existed, nothing vouches "
+                     f"for their numbers; {averaged}")
     for replicate, level, key, job in experiment.in_progress():
         where = f"level {level} " if experiment.kind == "trunk" else ""
         series = "" if key == MAIN else f"{experiment.series_label(key)} "

@@ -82,8 +82,9 @@ def check(directory: Path) -> JobCheck:
                 integrity.check_against(directory, state["files"])
                 return JobCheck(directory, IN_PROGRESS, "checkpoint verified")
             return JobCheck(directory, IN_PROGRESS, "checkpoint written before checksums")
-    except integrity.DamagedFile as e:
-        return JobCheck(directory, DAMAGED, f"{e.path.name}: {e.reason}")
+    except integrity.DamagedFile as e:  # a parent file (another job's) is named by its path from the job
+        name = e.path.name if e.path.parent == directory else os.path.relpath(e.path, directory)
+        return JobCheck(directory, DAMAGED, f"{name}: {e.reason}")
     except UsageError as e:  # an unreadable checkpoint
         return JobCheck(directory, DAMAGED, str(e).split(";")[0])
     return JobCheck(directory, IN_PROGRESS, "no checkpoint yet")

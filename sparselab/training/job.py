@@ -103,10 +103,12 @@ def _finish(directory: Path, record: dict[str, Any], work: Callable[[], dict[str
     hparams_path = directory / HPARAMS_FILE
     if writer and not hparams_path.exists():
         fio.write_json(hparams_path, with_provenance(record))  # once: a resume keeps the old file
-    result = work()
+    with integrity.computing() as inputs:
+        result = work()
     if writer:
         files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
-        fio.write_json(directory / DONE_FILE, integrity.seal(result, files, identity.of_directory(directory)))
+        parents = integrity.parents_of(directory, inputs)
+        fio.write_json(directory / DONE_FILE, integrity.seal(result, files, identity.of_directory(directory), parents))
         journal.discard(directory)
         if after_done is not None:
             after_done()

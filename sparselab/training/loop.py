@@ -136,7 +136,7 @@ def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, ite
 def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
            running: dict[str, Any], ipe: int) -> MetricLog:
     iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
-    loss_sum = torch.zeros((), device=s.device)
+    loss_sum = _open_sum(s, running)
     examples = 0
     cadence = Cadence(s.checkpoint_seconds)
     segment_start, saved = time.perf_counter(), iteration
@@ -161,10 +161,10 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
                 saved = iteration if save else saved
                 if at_point or save:
                     _close_segment(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
-                    loss_sum, examples = torch.zeros((), device=s.device), 0
                     if at_point:
                         _log_point(s, log, iteration, ipe, schedule, running)
                         running.update(loss_sum=0.0, examples=0)
+                    loss_sum, examples = _open_sum(s, running), 0
                     _write(s, cadence, save, iteration, model, optimizer, scaler, log, running, inputs)
                     signals.release()  # a held SIGTERM/SIGINT raises here, after its checkpoint
                     segment_start = time.perf_counter()
@@ -177,11 +177,23 @@ def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: Lea
     return log
 
 
+def _open_sum(s: TrainSetup, running: dict[str, Any]) -> torch.Tensor:
+    """The loss accumulator of a segment. In one process it goes on from the loss summed since the last
+    point (float32, stored exactly in the checkpoint), so a checkpoint or a resume mid-epoch never
+    regroups the sum: the epoch's train_loss is the uninterrupted run's to the last bit. Across ranks a
+    segment starts from zero, to be reduced."""
+    start = running["loss_sum"] if s.reduce is None else 0.0
+    return torch.tensor(start, dtype=torch.float32, device=s.device)
+
+
 def _close_segment(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
                    seconds: float) -> None:
     """Add the steps since the last point to the running statistics; a non-finite loss stops the job."""
     segment_loss, segment_examples = _reduce_sums(s, loss_sum, examples)
-    running["loss_sum"] += segment_loss
+    if s.reduce is None:
+        running["loss_sum"] = segment_loss  # the accumulator went on from it (`_open_sum`)
+    else:
+        running["loss_sum"] += segment_loss
     running["examples"] += segment_examples
     running["seconds"] += seconds
     running["images"] += segment_examples
@@ -230,7 +242,8 @@ def _print_step(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples:
                 segment_seconds: float) -> None:
     """A progress line inside an epoch (syncs the device once for the running loss)."""
     assert s.progress is not None
-    loss = float(loss_sum.item()) / examples if examples else None
+    since_point = examples + (running["examples"] if s.reduce is None else 0)  # what `loss_sum` covers
+    loss = float(loss_sum.item()) / since_point if since_point else None
     print(s.progress.step_line(iteration, loss, running["images"] + examples, running["seconds"] + segment_seconds,
                                s.train_loader.batch_size), flush=True)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
@@ -83,6 +84,21 @@ class LevelStore:
         self.require(level)
         final = load_final_mask(self.directory(level))
         return final if final is not None else self.start_mask(level)
+
+    def used_final(self, level: int) -> None:
+        """`level`'s final weights and mask were used from memory (kept since they were trained): they are
+        parents of the job being computed all the same (`foundations.integrity.note_parent`)."""
+        directory = self.directory(level)
+        for name in (layout.WEIGHTS_FINAL, layout.FINAL_MASK, layout.MASK):
+            if (directory / name).exists():
+                integrity.note_parent(directory / name)
+                if name != layout.WEIGHTS_FINAL:
+                    break  # the final mask is mask_final.pt where it exists, else mask.pt
+
+    def used_rewind_point(self, pretrained: bool) -> None:
+        """The rewind point was used from memory: its file is a parent of the job being computed."""
+        directory = self.pretrain_directory() if pretrained else self.directory(0)
+        integrity.note_parent(directory / (layout.WEIGHTS_FINAL if pretrained else layout.WEIGHTS_START))
 
     def pretrain_weights(self) -> dict[str, torch.Tensor]:
         """The dense pretraining's final weights (the rewind point under --rewinding_steps)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sparselab.datasets.hparams import DatasetHparams
+from sparselab.foundations import identity, integrity
 from sparselab.models.hparams import ModelHparams
 from sparselab.pruning.hparams import PruningHparams
 from sparselab.training.hparams import TrainingHparams
@@ -57,14 +58,21 @@ def curve(final: float, iterations: int = 40, every: int = 10, density: float | 
 
 def job(directory: Path, hparams: dict[str, Any], done: dict[str, Any] | None,
         rows: list[dict[str, Any]] | None = None) -> Path:
-    """A job directory: hparams.json, metrics.csv, and done.json unless `done` is None (in progress)."""
+    """A job directory: hparams.json, metrics.csv, and a sealed done.json unless `done` is None (in progress)."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "hparams.json").write_text(json.dumps(hparams))
+    (directory / "hparams.json").write_text(json.dumps({**hparams, integrity.PROVENANCE_KEY: {}}))
     if rows is not None:
         write_metrics(directory, rows)
     if done is not None:
-        (directory / "done.json").write_text(json.dumps(done))
+        seal_done(directory, done)
     return directory
+
+
+def seal_done(directory: Path, done: dict[str, Any]) -> None:
+    """done.json as a job of today writes it: sealed over the files beside it and the job's identity
+    (a job written before checksums is shown as unverified and not averaged)."""
+    sealed = integrity.seal(done, integrity.manifest(directory), identity.of_directory(directory))
+    (directory / "done.json").write_text(json.dumps(sealed))
 
 
 def level_done(level: int, final: float, best: float, best_iteration: int = 30,

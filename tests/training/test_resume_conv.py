@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from sparselab.datasets.loader import EvalLoader, TrainLoader
@@ -36,3 +37,49 @@ def test_resume_is_bit_identical(tmp_path):
     straight = run(tmp_path / "a", [24])
     resumed = run(tmp_path / "b", [6, 13, 24])  # stops at an epoch end and mid-epoch
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def train_losses(directory: Path) -> list[tuple[int, float]]:
+    from sparselab.training.metrics import read_metrics
+
+    return [(r["iteration"], r["train_loss"]) for r in read_metrics(directory / "metrics.csv")
+            if r.get("train_loss") is not None]
+
+
+class Stop(Exception):
+    pass
+
+
+def test_resumed_mid_epoch_train_loss_equals_the_uninterrupted_one_exactly(tmp_path, monkeypatch):
+    """Issue 26, class 6: checkpoints inside an epoch (here after every step) and a signal at iteration 14
+    leave the interrupted epoch's loss sum in the uninterrupted order: train_loss equal to the last bit."""
+    import os
+    import signal
+
+    from sparselab.training import loop
+
+    run(tmp_path / "a", [24])
+    original_step, stopped = loop._step, []
+
+    def step(s, model, forward_model, optimizer, scaler, lr, iteration, *rest):
+        out = original_step(s, model, forward_model, optimizer, scaler, lr, iteration, *rest)
+        if iteration == 14 and not stopped:
+            stopped.append(iteration)
+            os.kill(os.getpid(), signal.SIGUSR2)  # held by the loop to the end of the step, then raised
+        return out
+
+    def stop(signum, frame):
+        raise Stop
+
+    monkeypatch.setattr(loop, "_step", step)
+    monkeypatch.setattr(loop.Cadence, "checkpoint_due", lambda self, at_point, ends=False: True)
+    previous = signal.signal(signal.SIGUSR2, stop)
+    try:
+        with pytest.raises(Stop):
+            run(tmp_path / "b", [24])
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert (tmp_path / "b" / "checkpoint.pt").exists() and stopped == [14]
+    run(tmp_path / "b", [24])  # resumes at iteration 15
+    straight, resumed = train_losses(tmp_path / "a"), train_losses(tmp_path / "b")
+    assert len(straight) == 4 and straight == resumed  # floats compared exactly, as written (repr)
