@@ -57,7 +57,7 @@ def test_accuracy_axes_and_lines(mpl, tmp_path):
     dense = lines["lottery pruning_strategy=magnitude (dense)"]
     assert dense.get_linestyle() == "--" and dense.get_ydata()[0] == pytest.approx(91)
     assert "lottery pruning_strategy=random" in lines
-    assert [t.get_text() for t in ax.get_xticklabels()][:4] == ["100", "80", "64", "51.2"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["100", "90", "80", "70", "60", "50"]  # inside a decade
     assert ax.collections  # the ± std band of the two-replicate experiment
 
 
