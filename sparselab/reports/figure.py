@@ -202,12 +202,14 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
 def _draw_dense(ax: Any, experiments: list[ExperimentResult], metric: str,
                 colors: dict[int, str]) -> list[tuple[Any, str]]:
     references = dense_references(experiments, metric)
-    prefix = shared_command(experiments)
+    short = plot_legend.sweep_names(experiments)
+    prefix = "" if short else shared_command(experiments)
     entries = []
     for members, value, n in references:
         shared = len(references) == 1
         color = "0.35" if shared else colors.get(members[0], "0.35")
-        name = "dense" if shared else f"{experiments[members[0]].label} (dense)"
+        label = short[members[0]] if short else experiments[members[0]].label
+        name = "dense" if shared else f"{label} (dense)"
         line = ax.axhline(value, color=color, linestyle="--", linewidth=1.0, label=name)
         entries.append((line, f"{name.removeprefix(prefix)} (n={n})"))
     return entries

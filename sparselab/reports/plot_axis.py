@@ -2,8 +2,8 @@
 
 Labels sit at decades (100, 10, 1, 0.1 %) with unlabelled minor ticks at 2..9 of each decade, as in
 the lottery-ticket papers; a run that spans less than two decades also labels 2 and 5 (100, 50, 20),
-and one inside half a decade every integer multiple (100, 90, 80, ...), so at least two labels are
-shown. Ticks cover the padded axis, so the 0.1 of a run ending at 0.12 % is labelled. Labels never follow the data's levels (80, 64, 51.2 ... would overlap and read badly).
+and one inside half a decade every integer multiple (100, 90, 80, ...): the coarsest of these that
+gives at least three labels. Ticks cover the padded axis, so the 0.1 of a run ending at 0.12 % is labelled. Labels never follow the data's levels (80, 64, 51.2 ... would overlap and read badly).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def density_ticks(lo: float, hi: float) -> tuple[list[float], list[float]]:
     major: list[float] = []
     for threshold, multiples in _MULTIPLES:
         major = _candidates(lo, hi, multiples)
-        if span >= threshold and len(major) >= 2:
+        if span >= threshold and len(major) >= 3:
             break
     if len(major) < 2:  # one point (or a sliver of a decade): label the data's ends
         major = sorted({float(f"{hi:.3g}"), float(f"{lo:.3g}")}, reverse=True)

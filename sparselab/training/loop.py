@@ -93,7 +93,7 @@ def train(setup: TrainSetup) -> MetricLog:
     if (h.tensorboard or h.wandb) and s.is_primary:
         from sparselab.training.loggers import Loggers
 
-        s.loggers = Loggers(s.out_dir, h.tensorboard, h.wandb)
+        s.loggers = Loggers(s.out_dir, h.tensorboard, h if h.wandb else None)
     try:
         return _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
     finally:

@@ -66,6 +66,7 @@ def test_band_flag_reaches_the_figure_and_bad_band_is_one_error(tmp_path, monkey
 @pytest.mark.parametrize("lo, hi, labels", [
     (0.124, 100, ["100", "10", "1", "0.1"]),  # the headline's 30 levels: decades only
     (10.7, 100, ["100", "50", "20", "10"]),
+    (26.2, 100, ["100", "90", "80", "70", "60", "50", "40", "30"]),  # 100, 50 alone would be too few
     (51.2, 100, ["100", "90", "80", "70", "60", "50"]),
 ])
 def test_density_labels_sit_at_round_numbers(lo, hi, labels):
@@ -109,6 +110,7 @@ def test_sweep_legend_names_only_the_fields_that_differ_shortly(tmp_path):
     fig = plot.accuracy_figure(_sweep(tmp_path))
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend[:3] == ["lr=0.1, wd=5e-4 (n=1)", "lr=0.1, wd=1e-4 (n=1)", "lr=0.05, wd=5e-4 (n=1)"]
+    assert [t for t in legend if "dense" in t][0] == "lr=0.1, wd=5e-4 (dense) (n=1)"  # each its own dense run
 
 
 def test_curves_show_the_whole_curve_from_the_first_iteration(tmp_path):
