@@ -30,6 +30,8 @@ TOPOLOGY = "topology.csv"  # DST history: density per tensor and weights moved p
 SUPERMASK = "supermask.pt"  # a supermask level's final selection (edge-popup)
 LABEL_NOISE = "label_noise.pt"  # which labels were corrupted (under --label_noise)
 ENSEMBLE_EVALUATION = "ensemble_evaluation.json"  # evaluate_ensemble's default output
+TENSORBOARD = "tensorboard"  # folder of --tensorboard's event files
+WANDB = "wandb"  # folder of --wandb's (offline) run files
 JOURNAL = "journal.json"  # only while running: sha256 of every file the job wrote, recorded as it was written
 KINDS = {CHECKPOINT: "checkpoint", WEIGHTS_START: "weights file", WEIGHTS_FINAL: "weights file", MASK: "mask file",
          FINAL_MASK: "mask file", LABEL_NOISE: "label-noise record"}  # how errors name a job's torch files

@@ -11,10 +11,12 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Mapping
 
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 
 INSTALL = {"tensorboard": "pip install tensorboard", "wandb": "pip install wandb"}
-TENSORBOARD_DIR = "tensorboard"  # under the job directory
+TENSORBOARD_DIR = layout.TENSORBOARD  # under the job directory
+BACKFILL_DIR = "tensorboard_logs"  # the folder the finished-job note suggests to `report --tensorboard_dir`
 GROUPS = ("train", "test", "val")  # a metrics.csv column <group>_<name> is logged as <group>/<name>
 HPARAMS_METRICS = ("test/accuracy", "test/loss", "train/loss")  # the HParams tab's metric columns
 
@@ -106,6 +108,33 @@ def end_hparams(writer: Any) -> None:
 
     _, _, end = hparams({"_": 0}, {name: 0.0 for name in HPARAMS_METRICS})
     writer.file_writer.add_summary(end)
+
+
+_NOTED: set[str] = set()  # experiments already told, so a 30-level trunk says it once
+
+
+def _asks_tensorboard(record: Mapping[str, Any]) -> bool:
+    return record.get("tensorboard") is True or any(
+        isinstance(v, Mapping) and _asks_tensorboard(v) for v in record.values())
+
+
+def finished_note(directory: Path, record: Mapping[str, Any]) -> str | None:
+    """The one line for `--tensorboard` on a job that finished before (it logs only while training):
+    where the backfill command writes its event files; None when not asked or already said."""
+    from sparselab.foundations import identity
+    from sparselab.foundations.cli import program
+
+    if not _asks_tensorboard(record):
+        return None
+    where = identity.of_directory(directory)
+    parts = Path(directory).absolute().parts
+    experiment = Path(*parts[:parts.index(where["experiment"]) + 1]) if where["experiment"] else Path(directory)
+    if str(experiment) in _NOTED:
+        return None
+    _NOTED.add(str(experiment))
+    return (f"note: --tensorboard logs only while a job trains and {directory} finished before; write the "
+            f"event files of finished jobs with: {program()} report --path {experiment} "
+            f"--tensorboard_dir {BACKFILL_DIR}")
 
 
 class TensorBoard:

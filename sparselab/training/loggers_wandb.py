@@ -1,8 +1,8 @@
 """Weights & Biases: one run per job, grouped by experiment, resumed under the same id.
 
-A job's run id is derived from its directory (sha256 of the absolute path), and `resume="allow"`
-makes a job resumed after an interruption append to the run it started instead of opening a second
-one. The run's group is the experiment folder (`lottery_<hash>`, `--wandb_group` to override), its
+A job's run id is derived from its directory (sha256 of the resolved absolute path), and
+`resume="allow"` makes a job resumed after an interruption append to the run it started instead of
+opening a second one. The run's group is the experiment folder (`lottery_<hash>`, `--wandb_group` to override), its
 name the job's path inside the experiment, and its config the job's hparams record plus where the
 job lies (experiment, replicate, level, branch), so runs of one experiment can be filtered by level.
 W&B runs in the mode its own environment says (`WANDB_MODE=offline` writes under `<job>/wandb`
@@ -19,7 +19,7 @@ from sparselab.foundations import identity
 
 def run_id(out_dir: Path) -> str:
     """The W&B run id of the job in `out_dir`: the same on every resumption of that job."""
-    return hashlib.sha256(str(Path(out_dir).absolute()).encode()).hexdigest()[:16]
+    return hashlib.sha256(str(Path(out_dir).resolve()).encode()).hexdigest()[:16]
 
 
 def init_arguments(out_dir: Path, record: Mapping[str, Any], flags: Any) -> dict[str, Any]:
