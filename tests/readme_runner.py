@@ -4,8 +4,11 @@ What the runner changes, each stated here or in the README itself:
 - tiny steps: the README's `<!-- readme-test: ... -->` comment lists the flags; from that comment on,
   every job command (and `report`/`evaluate` of a job command, which name the same run) gets each
   listed flag: its value replaced where the command types it, added where it does not;
-- placeholders: `runs/<command>_<hash>` (`<a>`, `<b>`, `<md5>`) is the newest (next newest) folder
-  of that command in the scratch root, `<lottery flags>` is no flag, `runs/...` is left out;
+- placeholders: `runs/<command>_<hash>` (`<a>`, `<b>`) is the folder of that command in the scratch
+  root with the most finished jobs (`<b>`: the next one; newest first on ties), the run the README's
+  examples are about (the lottery with every branch, the ensemble); a placeholder outside `runs/`
+  (`~/open_lth_data/lottery_<md5>`, a tree the reader brings) is a name that does not exist;
+  `<lottery flags>` is no flag, `runs/...` is left out;
 - `sparselab X` runs as `python main.py X` (the README says they are the same command line).
 Not run, with the reason: installs, the test suite itself, torchrun (several processes or nodes),
 SLURM submissions and the sbatch script (a cluster). Refusals the README announces (a file or a GPU the
@@ -123,9 +126,11 @@ class Scratch:
             if path.is_dir() and path.name not in self.seen:
                 self.seen.append(path.name)
 
-    def newest(self, command: str, rank: int = 0) -> str:
-        names = [n for n in self.seen if n.startswith(command + "_")]
-        return names[-1 - rank] if len(names) > rank else f"{command}_<none>"
+    def richest(self, command: str, rank: int = 0) -> str:
+        """The `rank`-th folder of `command` by finished jobs (newest first on ties)."""
+        names = [n for n in self.seen if n.startswith(command + "_")][::-1]
+        names.sort(key=lambda n: -sum(1 for _ in (self.cwd / "runs" / n).rglob("done.json")))
+        return names[rank] if len(names) > rank else f"{command}_none"
 
 
 def resolve(command: Command, scratch: Scratch) -> str:
@@ -134,11 +139,12 @@ def resolve(command: Command, scratch: Scratch) -> str:
     if text.startswith("sparselab "):
         text = "python main.py " + text[len("sparselab "):]
     text = text.replace("<lottery flags> ", "").replace(" runs/...", "")
-    for name, rank in (("<hash>", 0), ("<a>", 0), ("<b>", 1), ("<md5>", 0)):
-        text = re.sub(rf"runs/(\w+?)_{re.escape(name)}", lambda m: "runs/" + scratch.newest(m.group(1), rank), text)
+    for name, rank in (("<hash>", 0), ("<a>", 0), ("<b>", 1)):
+        text = re.sub(rf"runs/(\w+?)_{re.escape(name)}", lambda m: "runs/" + scratch.richest(m.group(1), rank), text)
+    text = re.sub(r"_<\w+>", "_" + "0" * 16, text)  # outside runs/: a folder the reader would bring
     words = shlex.split(text.split(" | ")[0])
     sub = words[2] if len(words) > 2 else ""
-    describes = sub in ("report", "evaluate") and len(words) > 3 and words[3] in JOBS
+    describes = sub in ("report", "evaluate", "evaluate_ensemble") and len(words) > 3 and words[3] in JOBS
     added, replaced = command.tiny
     if not (sub in JOBS or describes) or (sub.endswith("_branch") and len(words) == 3):
         return text

@@ -1,9 +1,11 @@
 """Plots: accuracy vs percent of weights remaining, and training curves per level.
 
 The x axis follows the lottery-ticket papers: percent of prunable weights remaining, log scale,
-decreasing from left to right, labelled at decades (reports/plot_axis.py); the accuracy figure itself (legend, dense
-references, paper sizes) is drawn by reports/figure.py. Branches sit at their trunk level's density; levels whose network collapsed (reports.records.JobResult.collapsed) are hollow. matplotlib is imported
-only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
+decreasing from left to right, labelled at decades (reports/plot_axis.py); the accuracy figure
+itself (legend, dense references, bands, paper sizes) is drawn by reports/figure.py. Branches sit
+at their trunk level's density; levels whose network collapsed (reports.records.JobResult.collapsed)
+are hollow. Training curves are drawn whole, from the first logged iteration. matplotlib is
+imported only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
 """
 from __future__ import annotations
 

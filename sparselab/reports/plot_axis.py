@@ -3,7 +3,8 @@
 Labels sit at decades (100, 10, 1, 0.1 %) with unlabelled minor ticks at 2..9 of each decade, as in
 the lottery-ticket papers; a run that spans less than two decades also labels 2 and 5 (100, 50, 20),
 and one inside half a decade every integer multiple (100, 90, 80, ...): the coarsest of these that
-gives at least three labels. Ticks cover the padded axis, so the 0.1 of a run ending at 0.12 % is labelled. Labels never follow the data's levels (80, 64, 51.2 ... would overlap and read badly).
+gives at least three labels. Ticks cover the padded axis, so the 0.1 of a run ending at 0.12 % is
+labelled. Labels never follow the data's levels (80, 64, 51.2 ... would overlap and read badly).
 """
 from __future__ import annotations
 
