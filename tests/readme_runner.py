@@ -5,8 +5,8 @@ What the runner changes, each stated here or in the README itself:
   every job command (and `report`/`evaluate` of a job command, which name the same run) gets each
   listed flag: its value replaced where the command types it, added where it does not;
 - placeholders: `runs/<command>_<hash>` (`<a>`, `<b>`) is the folder of that command in the scratch
-  root with the most finished jobs (`<b>`: the next one; newest first on ties), the run the README's
-  examples are about (the lottery with every branch, the ensemble); a placeholder outside `runs/`
+  root with the most kinds of branches, then the most finished jobs (`<b>`: the next one; newest first
+  on ties): the run the README's examples are about (the lottery with every branch); a placeholder outside `runs/`
   (`~/open_lth_data/lottery_<md5>`, a tree the reader brings) is a name that does not exist;
   `<lottery flags>` is no flag, `runs/...` is left out;
 - `sparselab X` runs as `python main.py X` (the README says they are the same command line).
@@ -127,9 +127,14 @@ class Scratch:
                 self.seen.append(path.name)
 
     def richest(self, command: str, rank: int = 0) -> str:
-        """The `rank`-th folder of `command` by finished jobs (newest first on ties)."""
+        """The `rank`-th folder of `command` by kinds of branches, then finished jobs (newest first on ties)."""
+        def size(name: str) -> tuple[int, int]:
+            folder = self.cwd / "runs" / name
+            kinds = {p.name.rsplit("_", 1)[0] for p in folder.rglob("branch_*") if p.is_dir()}
+            return -len(kinds), -sum(1 for _ in folder.rglob("done.json"))
+
         names = [n for n in self.seen if n.startswith(command + "_")][::-1]
-        names.sort(key=lambda n: -sum(1 for _ in (self.cwd / "runs" / n).rglob("done.json")))
+        names.sort(key=size)
         return names[rank] if len(names) > rank else f"{command}_none"
 
 
