@@ -2,7 +2,8 @@
 
 A `--sweep lr=0.1,0.05 --sweep weight_decay=5e-4,1e-4` figure names each line `lr=0.1, wd=5e-4`:
 only fields whose values differ between the drawn experiments, with the long field names of the
-common hyperparameters shortened. A branch that ends dense (re-dense `retrain`) is told apart from
+common hyperparameters shortened; `--compare` runs under their automatic labels likewise (labels
+given with `--labels` are kept as typed). A branch that ends dense (re-dense `retrain`) is told apart from
 the sparse series it is drawn among.
 """
 from __future__ import annotations
@@ -46,13 +47,31 @@ def short_fields(fields: dict[str, Any]) -> str:
 
 
 def sweep_names(experiments: list[ExperimentResult]) -> list[str] | None:
-    """One short name per experiment of a sweep (every experiment a grid point), else None."""
-    if len(experiments) < 2 or not all(e.swept for e in experiments):
+    """One short name per experiment of a sweep (every experiment a grid point), or of experiments
+    put side by side under their automatic labels (`--compare`); None otherwise (e.g. --labels)."""
+    if len(experiments) < 2:
         return None
+    if not all(e.swept for e in experiments):
+        return _compare_names(experiments)
     fields = [k for k in experiments[0].swept
               if len({e.swept.get(k) for e in experiments}) > 1]
     fields = fields or list(experiments[0].swept)
     return [short_fields({k: _number(e.swept.get(k)) for k in fields}) for e in experiments]
+
+
+def _compare_names(experiments: list[ExperimentResult]) -> list[str] | None:
+    """The differing fields, short, of experiments whose labels are the automatic ones (reports.labels);
+    None when a label was given (--labels) or the commands differ."""
+    from sparselab.reports.hparams_diff import format_fields
+    from sparselab.reports.relevant import differing_fields
+
+    if len({e.command for e in experiments}) > 1:
+        return None
+    diffs = differing_fields([e.hparams for e in experiments])
+    if any(e.label != f"{e.command} {format_fields(d)}".strip() for e, d in zip(experiments, diffs)):
+        return None
+    names = [short_fields(d) for d in diffs]
+    return names if all(names) and len(set(names)) == len(names) else None
 
 
 def _number(text: Any) -> Any:

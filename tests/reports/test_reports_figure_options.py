@@ -123,3 +123,17 @@ def test_curves_show_the_whole_curve_from_the_first_iteration(tmp_path):
     low, high = ax.get_ylim()
     assert low <= 5.0 and high >= 92.0  # the 5 % of iteration 0 and the best end are both inside
     assert ax.get_xlim()[0] == 0
+
+
+def test_compare_legend_names_the_differing_fields_shortly_unless_labels_are_given(tmp_path):
+    experiments = []
+    for i, (strategy, wd) in enumerate([("magnitude", 5e-4), ("random", 1e-4)]):
+        record = fakes.record(pruning_strategy=strategy, weight_decay=wd)
+        experiments.append(collect(fakes.lottery(tmp_path, {1: [0.9, 0.8]}, name=f"lottery_{'ab'[i] * 16}",
+                                                 hparams=record)))
+    assign_labels(experiments)
+    legend = [t.get_text() for t in plot.accuracy_figure(experiments).axes[0].get_legend().get_texts()]
+    assert legend[:2] == ["strategy=magnitude, wd=5e-4 (n=1)", "strategy=random, wd=1e-4 (n=1)"]
+    assign_labels(experiments, ["IMP", "random"])  # the user's names stay as given
+    legend = [t.get_text() for t in plot.accuracy_figure(experiments).axes[0].get_legend().get_texts()]
+    assert legend[:2] == ["IMP (n=1)", "random (n=1)"]
