@@ -4,6 +4,8 @@ The Python API (`sparselab.api`): `run(command, **flags)`, `load_job(path)`, `re
 `UsageError`. Importing the package imports no torch; the functions do, when called.
 """
 from sparselab.api import Job, Result, UsageError, load_job, report, run
+from sparselab.extend import register_dataset, register_model, register_score
 from sparselab.foundations.version import __version__
 
-__all__ = ["Job", "Result", "UsageError", "__version__", "load_job", "report", "run"]
+__all__ = ["Job", "Result", "UsageError", "__version__", "load_job", "register_dataset", "register_model",
+           "register_score", "report", "run"]

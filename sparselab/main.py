@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
+from sparselab.foundations import plugins
 from sparselab.foundations.cli import did_you_mean, exit_with, program
 from sparselab.foundations.command import CommandTable, Entry, publish
 from sparselab.foundations.compat import translate as translate_openlth
@@ -94,6 +95,7 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
     interrupts propagate as exceptions instead of becoming an `error:` line and an exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        argv = plugins.load_from_argv(argv)  # --plugins=my_models.py: user registrations, before the table
         table = runners()
         if not argv or argv[0] in ("-h", "--help"):
             print(menu(table))  # from the table alone: no command module, no torch

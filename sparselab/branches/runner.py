@@ -82,9 +82,13 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     """`policy` None: the trunk is a dense `train` run."""
     trunk_name = policy.name if policy else "train"
     available = branches_of(policy)
-    if not argv or argv[0].startswith("-"):
+    if not argv or argv[0] in ("-h", "--help"):  # alone: the list of branches is the answer
         print(branch_menu(trunk_name, available))
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
+        return 0
+    if argv[0].startswith("-"):
+        raise UsageError(f"{trunk_name}_branch: name the branch before its flags; choose from "
+                         f"{', '.join(available)} (e.g. {program()} {trunk_name}_branch {next(iter(available))} "
+                         f"{argv[0]})")
     name, rest = argv[0], argv[1:]
     if name not in available:
         raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sparselab.foundations.cli import OneLineParser, pre_read
+from sparselab.foundations import plugins
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.platforms import grid
 from sparselab.platforms.base import Platform, PlatformHparams, data_root, results_root
@@ -104,7 +105,7 @@ def processes_per_node(hparams: PlatformHparams) -> int:
 
 def job_flags(submission: Submission, replicate: int, point: Sequence[str] = ()) -> list[str]:
     """main.py's arguments for one job, without --platform (the task adds it)."""
-    return [submission.command, *submission.flags, *point, f"--replicate={replicate}"]
+    return [submission.command, *submission.flags, *point, f"--replicate={replicate}", *plugins.flags()]
 
 
 def output_directories(submission: Submission) -> dict[str, str]:

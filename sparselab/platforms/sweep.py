@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 from sparselab.foundations.cli import pre_read
 from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.foundations import plugins
 from sparselab.platforms import grid, slurm, workers
 from sparselab.platforms.base import PlatformHparams, results_root
 
@@ -91,8 +92,8 @@ def print_paths(jobs: Sequence[grid.Job], run_main: MainFunction | None) -> dict
 def ask(run_main: MainFunction | None, argv: list[str]) -> tuple[int, str, str]:
     """(exit status, stdout, stderr) of main.py on `argv`."""
     if run_main is None:
-        proc = subprocess.run([sys.executable, "-m", "sparselab", *argv], capture_output=True, text=True,
-                              env=workers.job_env())
+        proc = subprocess.run([sys.executable, "-m", "sparselab", *argv, *plugins.flags()], capture_output=True,
+                              text=True, env=workers.job_env())
         return proc.returncode, proc.stdout, proc.stderr
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

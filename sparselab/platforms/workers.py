@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Sequence
 
+from sparselab.foundations import plugins
 from sparselab.foundations.errors import JobFailed, UsageError
 from sparselab.platforms.base import available_cpus
 from sparselab.platforms.grid import Job
@@ -71,7 +72,7 @@ class Running:
 
 def job_command(job: Job, threads: int | None, device: str | None) -> list[str]:
     extra = ([f"--threads={threads}"] if threads is not None else []) + ([f"--device={device}"] if device else [])
-    return [sys.executable, "-m", "sparselab", *job.argv, *extra]
+    return [sys.executable, "-m", "sparselab", *job.argv, *extra, *plugins.flags()]
 
 
 def job_env() -> dict[str, str]:

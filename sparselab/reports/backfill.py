@@ -1,7 +1,8 @@
 """`report ... --tensorboard_dir DIR`: TensorBoard event files from the metrics.csv of jobs already run.
 
 Runs started without `--tensorboard` (or finished elsewhere) get the same scalars as a live run would
-have logged (every numeric metrics.csv column, keyed by iteration), one run folder per job:
+have logged (every numeric metrics.csv column under the same hierarchical tag, keyed by iteration,
+and the job's hparams as HParams plugin data), one run folder per job:
 `DIR/<experiment>/replicate_<R>/level_<L>/<series>`; open with `tensorboard --logdir DIR`.
 """
 from __future__ import annotations
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from sparselab.foundations.errors import UsageError
-from sparselab.reports.jobs import read_curve
+from sparselab.reports.jobs import read_curve, read_hparams
+from sparselab.training.loggers import end_hparams, write_hparams
 from sparselab.reports.records import MAIN, MISSING, ExperimentResult
 
 
@@ -39,16 +41,18 @@ def job_folders(experiment: ExperimentResult) -> list[tuple[str, Path]]:
 
 
 def write_scalars(writer: Any, rows: list[dict[str, Any]]) -> int:
-    """Every numeric column of every row at its iteration; the number of scalars written."""
+    """Every numeric column of every row at its iteration, under the live run's tag (train/loss,
+    test/accuracy: training.loggers.tag); the number of scalars written."""
+    from sparselab.training.loggers import scalars_of, tag
+
     count = 0
     for row in rows:
         iteration = row.get("iteration")
         if not isinstance(iteration, int):
             continue
-        for key, value in row.items():
-            if key != "iteration" and isinstance(value, (int, float)) and not isinstance(value, bool):
-                writer.add_scalar(key, value, iteration)
-                count += 1
+        for key, value in scalars_of(row).items():
+            writer.add_scalar(tag(key), value, iteration)
+            count += 1
     return count
 
 
@@ -63,7 +67,9 @@ def backfill(experiments: list[ExperimentResult], directory: Path) -> int:
                 continue
             writer = writer_cls(str(directory / name))
             try:
+                write_hparams(writer, read_hparams(job_dir) or {})
                 write_scalars(writer, rows)
+                end_hparams(writer)
             finally:
                 writer.close()
             jobs += 1

@@ -1,8 +1,10 @@
 """The accuracy-vs-density figure, sized for a paper.
 
-One line per experiment and series (mean over finished replicates, ± 1 sample std band where at least
-two finished), its legend entry carrying n, the number of finished replicates ("n=3", "n=2-3" when
-levels differ). Dense references: one dashed line per DISTINCT dense run (experiments whose level 0
+One line per experiment and series (mean over finished replicates; where at least two finished, a
+band of ± 1 std, ± 1 SEM or a Student-t 95 % CI, `--band`, named once in the legend), its legend
+entry carrying n, the number of finished replicates ("n=3", "n=2-3" when levels differ); a sweep's
+lines are named by the swept fields that differ, and a re-dense branch is marked as trained dense
+(reports/plot_legend.py). Dense references: one dashed line per DISTINCT dense run (experiments whose level 0
 is the same training, as told by the test-prediction digests, share one line). The legend sits below
 the axes, wrapped so that it is never wider than the plot; a command every experiment shares
 ("lottery ...") is left out of it. `style`: "single" / "double" are the
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparselab.foundations.errors import UsageError
-from sparselab.reports import density_axis
+from sparselab.reports import density_axis, plot_axis, plot_bands, plot_legend
 from sparselab.reports.collect import done_count
 from sparselab.reports.labels import series_name
 from sparselab.reports.records import DONE, MAIN, ExperimentResult
@@ -29,13 +31,12 @@ class Style:
     height: float
     font: float  # points
     title: bool  # draw the automatic title
-    ticks: int  # about this many density labels on the x axis
 
 
 STYLES: dict[str | None, Style] = {
-    None: Style(8.0, 5.0, 10.0, True, 14),
-    "single": Style(3.5, 2.6, 8.0, False, 7),
-    "double": Style(7.0, 3.2, 9.0, False, 14),
+    None: Style(8.0, 5.0, 10.0, True),
+    "single": Style(3.5, 2.6, 8.0, False),
+    "double": Style(7.0, 3.2, 9.0, False),
 }
 
 
@@ -105,8 +106,17 @@ def dense_references(experiments: list[ExperimentResult], metric: str) -> list[t
     return out
 
 
+def add_args(group: Any) -> None:
+    """The figure flags of `report`."""
+    group.add_argument("--band", choices=list(plot_bands.BANDS), default=plot_bands.DEFAULT_BAND,
+                       help=plot_bands.HELP)
+    group.add_argument("--style", choices=[s for s in STYLES if s],
+                       help="size --plot for a paper column: single (3.5 in) or double (7 in)")
+
+
 def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_test_accuracy",
-                    title: str | None = None, style: str | None = None, series: str | None = None) -> Any:
+                    title: str | None = None, style: str | None = None, series: str | None = None,
+                    band: str = plot_bands.DEFAULT_BAND) -> Any:
     from matplotlib import rc_context
 
     from sparselab.reports import plot
@@ -118,51 +128,63 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
                      "xtick.labelsize": look.font * 0.85, "ytick.labelsize": look.font * 0.85}):
         fig = plot._figure(look.width, look.height)
         ax = fig.add_subplot(1, 1, 1)
-        entries, xs, colors = _draw_series(ax, experiments, selected, metric)
+        entries, xs, colors = _draw_series(ax, experiments, selected, metric, band)
         if not entries:
             raise UsageError("nothing to plot: no finished level in " +
                              ", ".join(str(e.directory) for e in experiments))
         entries += _draw_dense(ax, experiments, metric, colors)
-        plot._density_axis(ax, xs, look.ticks)
+        plot_axis.draw(ax, xs)
         ax.set_xlabel(density_axis.label(experiments))
         ax.set_ylabel(plot.PLOT_METRICS[metric])
         if title or look.title:
-            ax.set_title(title or plot._title(experiments, metric))
+            ax.set_title(title or plot._title(experiments, metric, band))
         ax.grid(True, alpha=0.3)
         fit_legend(fig, ax, entries)
     return fig
 
 
+def _name(experiments: list[ExperimentResult], index: int, key: str, short: list[str] | None) -> str:
+    """The legend name of one series: the sweep point's short name when the figure is a sweep."""
+    experiment = experiments[index]
+    if short is None:
+        return series_name(experiment, key, len(experiments) > 1)
+    return short[index] if key == MAIN else f"{short[index]}: {experiment.series_label(key)}"
+
+
 def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[int, list[str]],
-                 metric: str) -> tuple[list[tuple[Any, str]], list[float], dict[int, str]]:
+                 metric: str, band: str) -> tuple[list[tuple[Any, str]], list[float], dict[int, str]]:
     from sparselab.reports.plot import _points
 
-    several = len(experiments) > 1
-    prefix = shared_command(experiments)
+    short = plot_legend.sweep_names(experiments)
+    prefix = "" if short else shared_command(experiments)
     entries: list[tuple[Any, str]] = []
     xs: list[float] = []
     first_color: dict[int, str] = {}
-    collapsed_any = False
+    collapsed_any = banded = False
     for index, experiment in enumerate(experiments):
         for key in selected[index]:
-            points = _points(experiment, key, metric)
+            points = _points(experiment, key, metric, band)
             if not points:
                 continue
             color = f"C{len(entries) % 10}"
             first_color.setdefault(index, color)
-            marker = "o" if key == MAIN else "s^vD<>"[len(entries) % 6]
+            dense = plot_legend.trained_dense(experiment, key)
+            marker = "o" if key == MAIN else "*" if dense else "s^vD<>"[len(entries) % 6]
             x, y = [p[0] for p in points], [p[1] for p in points]
             xs += x
             alive = [i for i, p in enumerate(points) if not p[3]]
-            name = series_name(experiment, key, several)
-            (line,) = ax.plot(x, y, "-", marker=marker, markersize=3.5, color=color, label=name, markevery=alive)
-            entries.append((line, f"{name.removeprefix(prefix)} ({n_text(experiment, key)})"))
+            name = _name(experiments, index, key, short)
+            (line,) = ax.plot(x, y, "-." if dense else "-", marker=marker, markersize=6 if dense else 3.5,
+                              color=color, label=name, markevery=alive)
+            note = f", {plot_legend.REDENSE_NOTE}" if dense else ""
+            entries.append((line, f"{name.removeprefix(prefix)}{note} ({n_text(experiment, key)})"))
             dead = [p for p in points if p[3]]
             if dead:
                 collapsed_any = True
                 ax.plot([p[0] for p in dead], [p[1] for p in dead], linestyle="none", marker=marker,
                         markersize=5, color=color, markerfacecolor="white", label="_collapsed")
             if any(p[2] is not None for p in points):  # no band where fewer than two replicates finished
+                banded = True
                 low = [math.nan if p[2] is None else p[1] - p[2] for p in points]
                 high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
                 ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
@@ -170,18 +192,24 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
         (hollow,) = ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white",
                             label="_hollow")
         entries.append((hollow, "hollow marker: collapsed network"))
+    if banded:  # which band, once: n is in every series' entry
+        from matplotlib.patches import Patch
+
+        entries.append((Patch(facecolor="0.5", alpha=0.3, linewidth=0), plot_bands.legend_text(band)))
     return entries, xs, first_color
 
 
 def _draw_dense(ax: Any, experiments: list[ExperimentResult], metric: str,
                 colors: dict[int, str]) -> list[tuple[Any, str]]:
     references = dense_references(experiments, metric)
-    prefix = shared_command(experiments)
+    short = plot_legend.sweep_names(experiments)
+    prefix = "" if short else shared_command(experiments)
     entries = []
     for members, value, n in references:
         shared = len(references) == 1
         color = "0.35" if shared else colors.get(members[0], "0.35")
-        name = "dense" if shared else f"{experiments[members[0]].label} (dense)"
+        label = short[members[0]] if short else experiments[members[0]].label
+        name = "dense" if shared else f"{label} (dense)"
         line = ax.axhline(value, color=color, linestyle="--", linewidth=1.0, label=name)
         entries.append((line, f"{name.removeprefix(prefix)} (n={n})"))
     return entries

@@ -16,8 +16,7 @@ STDOUT = "-"
 
 
 def add_args(group: argparse._ArgumentGroup) -> None:
-    from sparselab.reports import density_axis
-    from sparselab.reports.figure import STYLES
+    from sparselab.reports import density_axis, figure
 
     group.add_argument("--density_of", choices=density_axis.CHOICES, default="auto", help=density_axis.HELP)
     group.add_argument("--summary_csv", metavar="FILE",
@@ -25,8 +24,7 @@ def add_args(group: argparse._ArgumentGroup) -> None:
                             "F's name + _summary.csv; '-': stdout)")
     group.add_argument("--series", metavar="A,B",
                        help="draw only these series in --plot: main and/or branch names")
-    group.add_argument("--style", choices=[s for s in STYLES if s],
-                       help="size --plot for a paper column: single (3.5 in) or double (7 in)")
+    figure.add_args(group)
     group.add_argument("--wide", action="store_true", help="do not fit the tables to the terminal width")
     group.add_argument("--layers", action="store_true",
                        help="also print the density of every prunable tensor and the multiply-adds per level")
@@ -131,7 +129,7 @@ def _figures(experiments: list[ExperimentResult], args: argparse.Namespace) -> l
         from sparselab.reports.plot import plot_accuracy
 
         plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title, style=args.style,
-                      series=args.series)
+                      series=args.series, band=args.band)
         written.append(args.plot)
     if args.curves:
         from sparselab.reports.plot import plot_curves

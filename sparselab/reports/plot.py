@@ -1,9 +1,11 @@
 """Plots: accuracy vs percent of weights remaining, and training curves per level.
 
 The x axis follows the lottery-ticket papers: percent of prunable weights remaining, log scale,
-decreasing from left to right (100, 80, 64, 51.2, ...); the accuracy figure itself (legend, dense
-references, paper sizes) is drawn by reports/figure.py. Branches sit at their trunk level's density; levels whose network collapsed (reports.records.JobResult.collapsed) are hollow. matplotlib is imported
-only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
+decreasing from left to right, labelled at decades (reports/plot_axis.py); the accuracy figure
+itself (legend, dense references, bands, paper sizes) is drawn by reports/figure.py. Branches sit
+at their trunk level's density; levels whose network collapsed (reports.records.JobResult.collapsed)
+are hollow. Training curves are drawn whole, from the first logged iteration. matplotlib is
+imported only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sparselab.foundations.errors import UsageError
 from sparselab.reports.collect import summarize
 from sparselab.evaluation.columns import PLOT_COLUMNS as EVALUATION_PLOT_COLUMNS
 from sparselab.reports.jobs import read_curve
+from sparselab.reports.plot_bands import BANDS, DEFAULT_BAND, check_band, half_width
 from sparselab.reports.records import MAIN, MISSING, ExperimentResult
 
 # --metric of the accuracy plot -> y-axis title
@@ -93,8 +96,9 @@ def accuracy_points(experiment: ExperimentResult, key: str, metric: str) -> list
     return [p[:3] for p in _points(experiment, key, metric)]
 
 
-def _points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[float, float, float | None, bool]]:
-    """accuracy_points plus whether a finished replicate of the point collapsed."""
+def _points(experiment: ExperimentResult, key: str, metric: str,
+            band: str = DEFAULT_BAND) -> list[tuple[float, float, float | None, bool]]:
+    """(percent remaining, mean %, half the `band` in % or None, whether a finished replicate collapsed)."""
     points = []
     for level in experiment.level_numbers():
         stats = summarize(experiment, level, key)
@@ -103,66 +107,36 @@ def _points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[f
         value = stats[metric].mean
         if density is None or value is None or density <= 0:
             continue
-        std = stats[metric].std
+        half = half_width(stats[metric].std, stats[metric].n, band)
         collapsed = any(job.collapsed for _, job in experiment.jobs(level, key))
-        points.append((100 * density, 100 * value, None if std is None else 100 * std, collapsed))
+        points.append((100 * density, 100 * value, None if half is None else 100 * half, collapsed))
     return sorted(points, key=lambda p: -p[0])
 
 
-def _ticks(values: list[float], per_axis: int = 14) -> list[float]:
-    """The densities to label, thinned so that neighbouring labels do not overlap on a log axis (at
-    most about `per_axis` labels)."""
-    values = sorted(set(round(v, 6) for v in values), reverse=True)
-    if len(values) < 2:
-        return values
-    span = math.log10(values[0] / values[-1]) or 1.0
-    keep = [values[0]]
-    for v in values[1:]:
-        if math.log10(keep[-1] / v) >= span / per_axis:
-            keep.append(v)
-    return keep
-
-
-def _tick_label(value: float) -> str:
-    return f"{value:.3g}" if value >= 0.1 else f"{value:.2g}"
-
-
 def plot_accuracy(experiments: list[ExperimentResult], path: Path | str, metric: str = "final_test_accuracy",
-                  title: str | None = None, style: str | None = None, series: str | None = None) -> None:
-    _save(accuracy_figure(experiments, metric, title, style, series), path)
+                  title: str | None = None, style: str | None = None, series: str | None = None,
+                  band: str = DEFAULT_BAND) -> None:
+    _save(accuracy_figure(experiments, metric, title, style, series, band), path)
 
 
 def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_test_accuracy",
-                    title: str | None = None, style: str | None = None, series: str | None = None) -> Any:
-    """Accuracy vs percent of weights remaining (reports.figure)."""
+                    title: str | None = None, style: str | None = None, series: str | None = None,
+                    band: str = DEFAULT_BAND) -> Any:
+    """Accuracy vs percent of weights remaining (reports.figure); `band`: reports.plot_bands."""
     check_metric(metric, PLOT_METRICS, "--metric")
+    check_band(band)
     _matplotlib()
     from sparselab.reports.figure import accuracy_figure as draw
 
-    return draw(experiments, metric, title, style, series)
+    return draw(experiments, metric, title, style, series, band)
 
 
-def _density_axis(ax: Any, xs: list[float], per_axis: int = 14) -> None:
-    """Log-scaled percent of weights remaining, decreasing from left to right, ticks at the data."""
-    from matplotlib.ticker import FixedLocator, NullLocator
-
-    ax.set_xscale("log")
-    ticks = _ticks(xs, per_axis)
-    lo, hi = min(xs), max(xs)
-    pad = (hi / lo) ** 0.04 if hi > lo else 1.25
-    ax.set_xlim(hi * pad, lo / pad)
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticks(ticks, [_tick_label(t) for t in ticks])
-    ax.set_xlabel("percent of weights remaining")
-
-
-def _title(experiments: list[ExperimentResult], metric: str) -> str:
+def _title(experiments: list[ExperimentResult], metric: str, band: str = DEFAULT_BAND) -> str:
     reps = sorted({len(e.replicates) for e in experiments})
     what = PLOT_METRICS[metric].replace(" (%)", "")
     if reps == [1]:
         return f"{what} vs weights remaining (1 replicate)"
-    return f"{what} vs weights remaining\n(mean of {'/'.join(map(str, reps))} replicates, band = ± 1 std)"
+    return f"{what} vs weights remaining\n(mean of {'/'.join(map(str, reps))} replicates, band = {BANDS[band]})"
 
 
 def mean_curve(experiment: ExperimentResult, level: int, column: str) -> tuple[list[int], list[float]]:
@@ -212,9 +186,9 @@ def curves_figure(experiments: list[ExperimentResult], column: str = "test_accur
             ax.plot(iterations, values, color=shade, linewidth=1.3, label=name)
         ax.set_xlabel("iteration")
         ax.set_ylabel(CURVE_METRICS[column])
-        zoomed = _zoom(ax, points)
-        ax.set_title(f"{experiment.label}: {experiment.name} (mean of {len(experiment.replicates)} replicate(s))"
-                     + ("\ny axis zoomed on the last 90% of training" if zoomed else ""), fontsize="medium")
+        _whole(ax, points)
+        ax.set_title(f"{experiment.label}: {experiment.name} (mean of {len(experiment.replicates)} replicate(s))",
+                     fontsize="medium")
         ax.grid(True, alpha=0.3)
         if ax.lines:
             ax.legend(fontsize="x-small", ncol=2 if len(ax.lines) > 8 else 1, loc="lower right")
@@ -232,16 +206,12 @@ def _live_density(experiment: ExperimentResult, level: int) -> float | None:
     return None
 
 
-def _zoom(ax: Any, points: list[tuple[int, float]]) -> bool:
-    """Fit the y axis to the last 90 % of training, so early low accuracies do not squash the end."""
+def _whole(ax: Any, points: list[tuple[int, float]]) -> None:
+    """The whole curve: from the first logged iteration (x) and the lowest accuracy (y) on; nothing cut."""
     if not points:
-        return False
-    horizon = max(it for it, _ in points)
-    late = [v for it, v in points if it >= 0.1 * horizon]
-    low_all, high = min(v for _, v in points), max(v for _, v in points)
-    if not late or min(late) - low_all < 0.2 * (high - low_all):
-        return False
-    low = min(late)
-    margin = max(0.05 * (high - low), 0.2)
+        return
+    first, last = min(it for it, _ in points), max(it for it, _ in points)
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    ax.set_xlim(first, max(last, first + 1))
+    margin = max(0.03 * (high - low), 0.2)
     ax.set_ylim(low - margin, high + margin)
-    return True

@@ -61,7 +61,12 @@ class TrainingHparams(Hparams):
     tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
                                hashed=False)
     wandb: bool = hparam(False, "also log the metrics to Weights & Biases (needs the wandb package; "
-                                "WANDB_MODE=offline writes <job>/wandb without network)", hashed=False)
+                                "WANDB_MODE=offline writes <job>/wandb without network; one run per job)", hashed=False)
+    wandb_project: str = hparam("sparselab", "W&B project of --wandb", hashed=False)
+    wandb_entity: str | None = hparam(None, "W&B entity (user or team) of --wandb (default: W&B's own default)",
+                                      hashed=False)
+    wandb_group: str | None = hparam(None, "W&B group of --wandb (default: the experiment folder, "
+                                           "e.g. lottery_<hash>)", hashed=False)
 
     def validate(self) -> None:
         require(self.lr > 0, f"--lr must be positive, got {self.lr}")
@@ -99,6 +104,9 @@ class TrainingHparams(Hparams):
         moot = {}
         if not self.milestone_steps.strip():
             moot["gamma"] = "the lr is multiplied by gamma only at --milestone_steps, and none are given"
+        if not self.wandb:
+            for flag in ("wandb_project", "wandb_entity", "wandb_group"):
+                moot[flag] = "it names where --wandb logs, and --wandb is not given"
         if self.optimizer_name != "sgd":
             moot["nesterov"] = f"Nesterov momentum is an SGD option (--optimizer_name={self.optimizer_name})"
         return moot

@@ -120,6 +120,11 @@ def _run_single(directory: Path, record: dict[str, Any], work: Callable[[], dict
     if is_done(directory):
         if verbose:
             print(f"{label}: already done ({directory})", flush=True)
+        from sparselab.training.loggers import finished_note
+
+        note = finished_note(directory, record)
+        if note:
+            print(note, flush=True)
         return reuse_done(directory)
 
     def waiting() -> None:

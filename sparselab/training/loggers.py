@@ -1,9 +1,9 @@
 """Optional metric loggers next to metrics.csv: TensorBoard (`--tensorboard`) and Weights & Biases
 (`--wandb`). Neither is hashed: they record the same metrics, they do not change the run.
 
-W&B runs in the mode its own environment says (`WANDB_MODE=offline` writes under `<job>/wandb`
-without any network; `wandb sync` uploads later); the run is named after the job directory and
-carries the job's hparams record as its config.
+TensorBoard tags are hierarchical (`train/loss`, `test/accuracy`, `run/lr`: `tag`), and the job's
+hyperparameters are written as HParams plugin data, so TensorBoard's HParams tab lists every job of a
+root with its hparams next to its final metrics. W&B: one run per job (training/loggers_wandb.py).
 """
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Mapping
 
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 
 INSTALL = {"tensorboard": "pip install tensorboard", "wandb": "pip install wandb"}
+TENSORBOARD_DIR = layout.TENSORBOARD  # under the job directory
+BACKFILL_DIR = "tensorboard_logs"  # the folder the finished-job note suggests to `report --tensorboard_dir`
+GROUPS = ("train", "test", "val")  # a metrics.csv column <group>_<name> is logged as <group>/<name>
+HPARAMS_METRICS = ("test/accuracy", "test/loss", "train/loss")  # the HParams tab's metric columns
 
 
 def require_package(flag: str, package: str) -> None:
@@ -22,21 +27,36 @@ def require_package(flag: str, package: str) -> None:
         raise UsageError(f"--{flag} needs the {package} package: {INSTALL[package]}")
 
 
+def tag(column: str) -> str:
+    """The TensorBoard tag of a metrics.csv column: test_accuracy -> test/accuracy, lr -> run/lr."""
+    group, _, name = column.partition("_")
+    return f"{group}/{name}" if group in GROUPS and name else f"run/{column}"
+
+
+def scalars_of(row: Mapping[str, Any]) -> dict[str, float]:
+    """The numeric columns of a metrics row, iteration left out."""
+    return {k: v for k, v in row.items()
+            if k != "iteration" and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 class Loggers:
     """The loggers a job asked for; `log` sends one metrics row, `close` flushes them all."""
 
-    def __init__(self, out_dir: Path, tensorboard: bool = False, wandb: bool = False) -> None:
+    def __init__(self, out_dir: Path, tensorboard: bool = False, wandb: Any = None) -> None:
+        """`wandb`: None, or the training bundle (its --wandb_* flags) when W&B is asked for."""
         self.sinks: list[Any] = []
+        record = _record(Path(out_dir)) if tensorboard or wandb else {}
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.sinks.append(_TensorBoard(SummaryWriter(str(Path(out_dir) / "tensorboard"))))
+            self.sinks.append(TensorBoard(SummaryWriter(str(Path(out_dir) / TENSORBOARD_DIR)), record))
         if wandb:
-            self.sinks.append(_WandB(Path(out_dir), _record(Path(out_dir))))
+            from sparselab.training.loggers_wandb import WandB
+
+            self.sinks.append(WandB(Path(out_dir), record, wandb))
 
     def log(self, row: Mapping[str, Any], iteration: int) -> None:
-        scalars = {k: v for k, v in row.items()
-                   if k != "iteration" and isinstance(v, (int, float)) and not isinstance(v, bool)}
+        scalars = scalars_of(row)
         for sink in self.sinks:
             sink.log(scalars, iteration)
 
@@ -57,29 +77,76 @@ def _record(out_dir: Path) -> dict[str, Any]:
     return record if isinstance(record, dict) else {}
 
 
-class _TensorBoard:
-    def __init__(self, writer: Any) -> None:
+def flat_hparams(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`section/field` -> value of an hparams record, nested sections joined by `/`; values that are
+    not numbers, strings or booleans are written as text (None -> "None")."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flat_hparams(value, name + "/"))
+        elif isinstance(value, (bool, int, float, str)):
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return out
+
+
+def write_hparams(writer: Any, record: Mapping[str, Any]) -> None:
+    """The HParams plugin's experiment and session-start summaries into the writer's own run folder
+    (SummaryWriter.add_hparams would open a second run folder per call)."""
+    from torch.utils.tensorboard.summary import hparams
+
+    experiment, start, _ = hparams(flat_hparams(record), {name: 0.0 for name in HPARAMS_METRICS})
+    for summary in (experiment, start):
+        writer.file_writer.add_summary(summary)
+
+
+def end_hparams(writer: Any) -> None:
+    """The session-end summary: the HParams tab shows the job as finished."""
+    from torch.utils.tensorboard.summary import hparams
+
+    _, _, end = hparams({"_": 0}, {name: 0.0 for name in HPARAMS_METRICS})
+    writer.file_writer.add_summary(end)
+
+
+_NOTED: set[str] = set()  # experiments already told, so a 30-level trunk says it once
+
+
+def _asks_tensorboard(record: Mapping[str, Any]) -> bool:
+    return record.get("tensorboard") is True or any(
+        isinstance(v, Mapping) and _asks_tensorboard(v) for v in record.values())
+
+
+def finished_note(directory: Path, record: Mapping[str, Any]) -> str | None:
+    """The one line for `--tensorboard` on a job that finished before (it logs only while training):
+    where the backfill command writes its event files; None when not asked or already said."""
+    from sparselab.foundations import identity
+    from sparselab.foundations.cli import program
+
+    if not _asks_tensorboard(record):
+        return None
+    where = identity.of_directory(directory)
+    parts = Path(directory).absolute().parts
+    experiment = Path(*parts[:parts.index(where["experiment"]) + 1]) if where["experiment"] else Path(directory)
+    if str(experiment) in _NOTED:
+        return None
+    _NOTED.add(str(experiment))
+    return (f"note: --tensorboard logs only while a job trains and {directory} finished before; write the "
+            f"event files of finished jobs with: {program()} report --path {experiment} "
+            f"--tensorboard_dir {BACKFILL_DIR}")
+
+
+class TensorBoard:
+    def __init__(self, writer: Any, record: Mapping[str, Any]) -> None:
         self.writer = writer
+        write_hparams(writer, record)
 
     def log(self, scalars: Mapping[str, float], iteration: int) -> None:
         for key, value in scalars.items():
-            self.writer.add_scalar(key, value, iteration)
+            self.writer.add_scalar(tag(key), value, iteration)
         self.writer.flush()
 
     def close(self) -> None:
+        end_hparams(self.writer)
         self.writer.close()
-
-
-class _WandB:
-    def __init__(self, out_dir: Path, config: dict[str, Any]) -> None:
-        import wandb
-
-        name = "/".join(out_dir.parts[-4:])
-        self.run = wandb.init(project="sparselab", name=name, dir=str(out_dir), config=config,
-                              reinit=True)
-
-    def log(self, scalars: Mapping[str, float], iteration: int) -> None:
-        self.run.log(dict(scalars), step=iteration)
-
-    def close(self) -> None:
-        self.run.finish()

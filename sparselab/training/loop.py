@@ -95,7 +95,7 @@ def train(setup: TrainSetup) -> MetricLog:
     if (h.tensorboard or h.wandb) and s.is_primary:
         from sparselab.training.loggers import Loggers
 
-        s.loggers = Loggers(s.out_dir, h.tensorboard, h.wandb)
+        s.loggers = Loggers(s.out_dir, h.tensorboard, h if h.wandb else None)
     try:
         log = _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
         s.final_optimizer_state = optimizer.state_dict()

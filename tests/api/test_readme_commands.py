@@ -1,8 +1,9 @@
 """Every `python main.py` command line of README.md, as printed, parses and names its jobs.
 
 The fast subset of running the README: each job command is run with `--print_path` (every flag checked,
-the job directories printed, nothing trained) in an empty folder. Lines with a `<placeholder>` and
-`torchrun` lines (several processes) are left to the slow, full run, which is not written yet.
+the job directories printed, nothing trained) in an empty folder. The slow test at the end runs every
+command of every block, in README order, in a scratch folder (tests/readme_runner.py says what it
+substitutes and what it does not run, and why).
 """
 from __future__ import annotations
 
@@ -85,3 +86,39 @@ def test_readme_report_command_runs_as_printed(command, tmp_path, monkeypatch):
 
 def test_the_readme_has_report_commands():
     assert len(report_commands()) >= 2
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs_as_printed(tmp_path):
+    """Every command block of README.md, in order (tiny steps only where its readme-test comment says):
+    no traceback, and exit 0 unless the README announces the refusal."""
+    import readme_runner
+
+    scratch = readme_runner.Scratch(tmp_path)
+    ran, failures = 0, []
+    for command in readme_runner.commands():
+        if readme_runner.skip_reason(command) is not None:
+            continue
+        line, problem = readme_runner.run(command, scratch)
+        ran += 1
+        if problem is not None:
+            failures.append(f"README line {command.line}: {line}: {problem}")
+    assert ran >= 50
+    assert not failures, "\n".join(failures)
+
+
+def test_the_readme_runner_substitutes_only_what_the_readme_says(tmp_path):
+    """The slow test's changes to a command line: the README's tiny-steps flags, placeholders."""
+    import readme_runner
+
+    commands = readme_runner.commands()
+    headline = next(c for c in commands if c.text.startswith("sparselab lottery"))
+    scratch = readme_runner.Scratch(tmp_path)
+    assert readme_runner.resolve(headline, scratch) == \
+        "python main.py lottery --pruning_strategy=random --levels=30 --training_steps=2it --threads=1"
+    retrain = next(c for c in commands if "lottery_branch retrain" in c.text)
+    text = readme_runner.resolve(retrain, scratch)
+    assert "--retrain_t_training_steps=2it" in text and "--retrain_t_regain_pruned_weights_steps=1it" in text
+    listing = next(c for c in commands if c.text == "python main.py lottery_branch")
+    assert readme_runner.resolve(listing, scratch) == "python main.py lottery_branch"
+    assert readme_runner.skip_reason(next(c for c in commands if c.text.startswith("torchrun"))) is not None

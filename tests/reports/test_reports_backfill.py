@@ -16,8 +16,12 @@ class FakeWriter:
     made: list["FakeWriter"] = []
 
     def __init__(self, logdir):
-        self.logdir, self.scalars, self.closed = logdir, [], False
+        self.logdir, self.scalars, self.closed, self.summaries = logdir, [], False, []
+        self.file_writer = self  # where the HParams summaries go
         FakeWriter.made.append(self)
+
+    def add_summary(self, summary):
+        self.summaries.append(summary)
 
     def add_scalar(self, tag, value, step):
         self.scalars.append((tag, step, value))
@@ -36,10 +40,11 @@ def test_backfill_writes_each_job(tmp_path, monkeypatch, capsys):
     assert names == [f"{experiment.name}/replicate_1/level_0/main", f"{experiment.name}/replicate_1/level_1/main",
                      f"{experiment.name}/replicate_2/level_0/main"]
     writer = next(w for w in FakeWriter.made if w.logdir.endswith("replicate_1/level_1/main"))
-    accuracy = [(step, value) for tag, step, value in writer.scalars if tag == "test_accuracy"]
+    accuracy = [(step, value) for tag, step, value in writer.scalars if tag == "test/accuracy"]
     assert accuracy == [(0, pytest.approx(0.1)), (10, pytest.approx(0.275)), (20, pytest.approx(0.45)),
                         (30, pytest.approx(0.625)), (40, pytest.approx(0.8))]
     assert all(w.closed for w in FakeWriter.made)
+    assert all(len(w.summaries) == 3 for w in FakeWriter.made)  # HParams: experiment, session start and end
     assert "(3 job(s))" in capsys.readouterr().out
 
 

@@ -38,7 +38,7 @@ def _dense_lines(fig):
 
 @pytest.mark.parametrize("same_dense, dense_labels", [
     (True, ["dense (n=2)"]),  # both experiments trained the same dense network: one reference
-    (False, ["pruning_strategy=magnitude (dense) (n=2)", "pruning_strategy=random (dense) (n=1)"]),
+    (False, ["strategy=magnitude (dense) (n=2)", "strategy=random (dense) (n=1)"]),
 ])
 def test_one_dense_line_per_distinct_dense_run(tmp_path, same_dense, dense_labels):
     fig = plot.accuracy_figure(_experiments(tmp_path, same_dense))
@@ -48,14 +48,14 @@ def test_one_dense_line_per_distinct_dense_run(tmp_path, same_dense, dense_label
 
 def test_legend_has_n_per_series(tmp_path):
     legend = _legend(plot.accuracy_figure(_experiments(tmp_path)))  # the shared command is left out
-    assert "pruning_strategy=magnitude (n=2)" in legend
-    assert "pruning_strategy=random (n=1)" in legend
-    assert "pruning_strategy=magnitude: randomly_reinitialize (n=1)" in legend
+    assert "strategy=magnitude (n=2)" in legend
+    assert "strategy=random (n=1)" in legend
+    assert "strategy=magnitude: randomly_reinitialize (n=1)" in legend
 
 
 @pytest.mark.parametrize("series, drawn", [
-    ("main", ["lottery pruning_strategy=magnitude", "lottery pruning_strategy=random"]),
-    ("randomly_reinitialize", ["lottery pruning_strategy=magnitude: randomly_reinitialize"]),
+    ("main", ["strategy=magnitude", "strategy=random"]),
+    ("randomly_reinitialize", ["strategy=magnitude: randomly_reinitialize"]),
 ])
 def test_series_filter(tmp_path, series, drawn):
     fig = plot.accuracy_figure(_experiments(tmp_path), series=series)

@@ -20,8 +20,8 @@ def test_tensorboard_logs_or_explains(tmp_path):
 
     acc = EventAccumulator(str(events.parent))
     acc.Reload()
-    assert {"test_accuracy", "test_loss", "train_loss", "lr"} <= set(acc.Tags()["scalars"])
-    assert [e.step for e in acc.Scalars("test_accuracy")] == [0, 23, 46]
+    assert {"test/accuracy", "test/loss", "train/loss", "run/lr"} <= set(acc.Tags()["scalars"])
+    assert [e.step for e in acc.Scalars("test/accuracy")] == [0, 23, 46]
 
 
 def test_tensorboard_does_not_change_the_directory(tmp_path, monkeypatch, capsys):

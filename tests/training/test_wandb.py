@@ -49,7 +49,7 @@ def test_wandb_gets_every_metrics_row(tmp_path, fake_wandb, capsys):
     with open(job / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [step for step, _ in run.logged] == [int(r["iteration"]) for r in rows] == [0, 3]
-    assert run.logged[-1][1]["test_accuracy"] == pytest.approx(float(rows[-1]["test_accuracy"]))
+    assert run.logged[-1][1]["test/accuracy"] == pytest.approx(float(rows[-1]["test_accuracy"]))
     assert run.init["dir"] == str(job) and run.init["config"]["training"]["training_steps"] == "3it"
     assert run.finished
 

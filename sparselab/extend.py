@@ -1,0 +1,93 @@
+"""Extending sparselab from user code: `register_model`, `register_dataset`, `register_score`.
+
+    import sparselab
+    from sparselab.models.base import Model
+
+    class TinyNet(Model): ...                     # output layer named `fc`
+    sparselab.register_model("tiny_net", TinyNet)  # builder(input_shape, num_classes) -> Model
+
+Each call adds one line to the package's own registry (models/registry.py `FAMILIES`,
+datasets/registry.py `REGISTRY`, pruning/scores `SCORE_MODULES`), so `--model_name=tiny_net` is
+validated, listed in the help and built like a built-in model. The module the call comes from is
+remembered (foundations/plugins.py) and imported again by every process the run starts
+(`--workers`, SLURM), which is why the registering code must not run work at import time outside
+an `if __name__ == "__main__":` block.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import types
+from typing import Any, Callable
+
+from sparselab.foundations import plugins
+from sparselab.foundations.errors import UsageError
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise UsageError(f"register_{what}: name {name!r} must be lower-case letters, digits and _")
+
+
+def _remember_caller(obj: Any) -> None:
+    """Carry the module that defines `obj` (a file for scripts, else its module name) to the workers."""
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    if module is None:
+        frame = inspect.stack()[2]
+        plugins.remember(frame.filename)
+        return
+    name = module.__name__
+    path = getattr(module, "__file__", None)
+    if name == "__main__" or name.startswith(plugins.PREFIX):
+        if path:  # a notebook's __main__ has no file: nothing a worker could import
+            plugins.remember(path)
+    elif not name.startswith("sparselab."):
+        plugins.remember(name)
+
+
+def register_model(name: str, builder: Callable[..., Any]) -> None:
+    """`--model_name=<name>` builds `builder(input_shape, num_classes)`, a `sparselab.models.base.Model`."""
+    from sparselab.models import registry
+    from sparselab.models.user import UserFamily
+
+    _check_name(name, "model")
+    for family in registry.FAMILIES:
+        if family.matches(name) and not (isinstance(family, UserFamily) and family.name == name):
+            raise UsageError(f"register_model: {name!r} is already a model name ({family.DISPLAY})")
+    registry.FAMILIES[:] = [f for f in registry.FAMILIES if not (isinstance(f, UserFamily) and f.name == name)]
+    registry.FAMILIES.append(UserFamily(name, builder))
+    _remember_caller(builder)
+
+
+def register_dataset(source: Any) -> None:
+    """`--dataset_name=<source.name>` loads `source` (a `sparselab.datasets.base.DatasetSource`)."""
+    from sparselab.datasets import registry
+    from sparselab.datasets.base import DatasetSource
+
+    if not isinstance(source, DatasetSource):
+        raise UsageError("register_dataset: give a sparselab.datasets.base.DatasetSource")
+    _check_name(source.name, "dataset")
+    if source.name in {s.name for s in registry._SOURCES}:
+        raise UsageError(f"register_dataset: {source.name!r} is a built-in dataset")
+    registry.REGISTRY[source.name] = source
+    _remember_caller(source.load)
+
+
+def register_score(name: str, score: Callable[..., Any], description: str = "a user score",
+                   data: str = "none", seeded: bool = True) -> None:
+    """`--pruning_strategy=<name>`: `score(model, mask, context) -> {tensor: scores}` (higher = kept)."""
+    from sparselab.pruning.scores import SCORE_MODULES
+
+    _check_name(name, "score")
+    if name in SCORE_MODULES and not getattr(SCORE_MODULES[name], "user", False):
+        raise UsageError(f"register_score: {name!r} is a built-in score")
+    if data not in ("none", "batches", "per_class"):
+        raise UsageError(f"register_score: data={data!r}; choose from none, batches, per_class")
+    module = types.ModuleType(f"{plugins.PREFIX}score_{name}")
+    module.score, module.description, module.data, module.seeded = score, description, data, seeded
+    module.user = True
+    SCORE_MODULES[name] = module
+    _remember_caller(score)
