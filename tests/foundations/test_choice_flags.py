@@ -2,14 +2,12 @@
 refuses them elsewhere, `--help` lists them only after the choice, and no directory hash moves."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 from typing import ClassVar
 
 import pytest
+from helpers import call_main
 
-from sparselab import main
 from sparselab.foundations.cli import OneLineParser
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
@@ -39,30 +37,20 @@ def test_a_flag_exists_only_under_its_choice() -> None:
         _parse(["--shape=square", "--shape=round", "--corners=3"])  # the last choice counts
 
 
-def _call(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main.main(argv)
-        except SystemExit as e:
-            status = int(e.code or 0)
-    return status, out.getvalue(), err.getvalue()
-
-
 def test_lottery_erk_power_under_global_magnitude_is_refused_by_the_parser(tmp_path) -> None:
-    status, _, err = _call(["lottery", "--erk_power=2", f"--root={tmp_path}"])
+    status, _, err = call_main(["lottery", "--erk_power=2", f"--root={tmp_path}"])
     assert status == 2 and err.count("\n") == 1 and err.startswith("error: unrecognized arguments: --erk_power=2")
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
-    status, out, err = _call(["lottery", "--pruning_distribution=erk", "--erk_power=2", "--print_path",
+    status, out, err = call_main(["lottery", "--pruning_distribution=erk", "--erk_power=2", "--print_path",
                               f"--root={tmp_path}"])
     assert status == 0 and "lottery_" in out, err
 
 
 def test_help_after_a_choice_lists_only_its_flags() -> None:
     flags = ("--erk_power", "--fc_density", "--balanced_redistribute")
-    _, plain, _ = _call(["lottery", "--help"])
+    _, plain, _ = call_main(["lottery", "--help"])
     assert not any(f in plain for f in flags)
-    _, erk_plus, _ = _call(["lottery", "--pruning_distribution=erk_plus", "--help"])
+    _, erk_plus, _ = call_main(["lottery", "--pruning_distribution=erk_plus", "--help"])
     assert "--erk_power" in erk_plus and "--fc_density" in erk_plus and "--balanced_redistribute" not in erk_plus
-    _, balanced, _ = _call(["lottery", "--pruning_distribution=balanced", "--help"])
+    _, balanced, _ = call_main(["lottery", "--pruning_distribution=balanced", "--help"])
     assert "--balanced_redistribute" in balanced and "--erk_power" not in balanced
