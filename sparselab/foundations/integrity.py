@@ -176,8 +176,8 @@ def computing() -> Iterator[dict[str, str]]:
     _computing.append(scope)
     try:
         yield scope
-    finally:
-        _computing.remove(scope)
+    finally:  # by identity: two scopes with equal contents are still two jobs
+        del _computing[next(i for i, s in enumerate(_computing) if s is scope)]
 
 
 def note_parent(path: Path | str, digest: str | None = None) -> None:

@@ -24,6 +24,9 @@ class _Store:
     def pretrain_weights(self) -> str:
         return "pretrain"
 
+    def used_rewind_point(self, pretrained: bool) -> None:
+        """A reuse from memory reads no file (the real store notes the file as a parent)."""
+
 
 @dataclasses.dataclass
 class _Trunk:

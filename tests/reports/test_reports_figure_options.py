@@ -115,8 +115,9 @@ def test_sweep_legend_names_only_the_fields_that_differ_shortly(tmp_path):
 
 def test_curves_show_the_whole_curve_from_the_first_iteration(tmp_path):
     experiment = fakes.lottery(tmp_path, {1: [0.9, 0.92]})
-    fakes.write_metrics(experiment / "replicate_1" / "level_0" / "main",
-                        fakes.curve(0.9, iterations=400, every=10, start=0.05))  # a long flat end, a low start
+    level_0 = experiment / "replicate_1" / "level_0" / "main"
+    fakes.write_metrics(level_0, fakes.curve(0.9, iterations=400, every=10, start=0.05))  # long flat end, low start
+    fakes.seal_done(level_0, fakes.level_done(0, 0.9, 0.91))  # sealed over the new metrics.csv, as a job would
     result = collect(experiment)
     assign_labels([result])
     ax = plot.curves_figure([result]).axes[0]
