@@ -1,5 +1,5 @@
 """Evaluation throughput: the eager model against the evaluation graph that `training.evaluate.predict`
-runs (models/inference.py: BatchNorm folded, oneDNN convolution + addition + ReLU post-ops), at the
+runs (speed/fused_eval.py: BatchNorm folded, oneDNN convolution + addition + ReLU post-ops), at the
 batch sizes around the per-device choice, in channels_last; medians of alternating repeats.
 
     python bench/eval_speed.py [--models cifar_resnet_20,cifar_vgg_16] [--images 2048] [--repeats 5]
@@ -16,7 +16,7 @@ import torch
 
 from common import cifar_like
 from sparselab.models import registry as model_registry
-from sparselab.models.inference import evaluation_model
+from sparselab.speed.fused_eval import evaluation_model
 from sparselab.training.evaluate import eval_batch_size
 
 

@@ -11,7 +11,8 @@ import torch
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.levels import parse_levels
-from sparselab.platforms.host_memory import reuse_freed_memory
+from sparselab.speed.fused_eval import use_fused_evaluation
+from sparselab.speed.host_memory import reuse_freed_memory
 
 # Kept here (not only in the registry) so the flag's choices need no import of the platforms.
 PLATFORM_NAMES = ("local", "distributed", "slurm")
@@ -35,6 +36,11 @@ class PlatformHparams(Hparams):
     threads: int | None = hparam(None, "CPU threads for torch; unset: all available cores, shared among "
                                  "the processes of a node under --platform=distributed", hashed=False)
     compile: bool = hparam(False, "torch.compile the model for training (pays off on GPUs)", hashed=False)
+    fused_eval: bool = hparam(False, "evaluate convolutional networks through a graph with BatchNorm folded and, "
+                              "on the CPU in fp32, convolution + addition + ReLU fused by oneDNN "
+                              "(speed/fused_eval.py; ResNet-20 ~1.4x faster); logits agree with the trained "
+                              "module to ~1e-6 relative, so a prediction can differ at a near tie. "
+                              "Off: the trained module itself is evaluated", hashed=False)
     deterministic: bool = hparam(False, "deterministic algorithms only (torch.use_deterministic_algorithms, "
                                  "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; "
                                  "slower", hashed=False)
@@ -125,6 +131,7 @@ class Platform:
         if hparams.deterministic:
             use_deterministic_algorithms()
         self.device = self.choose_device()
+        use_fused_evaluation(hparams.fused_eval)
         if self.device.type == "cpu":
             torch.set_num_threads(hparams.threads or self.default_threads())
             reuse_freed_memory()

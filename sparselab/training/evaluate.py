@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from sparselab.models.inference import evaluation_model
+from sparselab.speed.fused_eval import evaluation_forward
 from sparselab.training.precision import autocast
 
 
@@ -26,11 +26,11 @@ from sparselab.training.precision import autocast
 def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
             precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(predicted class, per-example loss, labels) for every example, in loader order, on the device;
-    through `models.inference.evaluation_model` (BatchNorm folded, convolutions fused)."""
+    through the trained module itself, or with `--fused_eval` through `speed/fused_eval.py`'s graph."""
     was_training = model.training
     model.eval()
     device = next(model.parameters(), torch.empty(0)).device
-    forward = evaluation_model(model, onednn=device.type == "cpu" and precision == "fp32")
+    forward = evaluation_forward(model, onednn=device.type == "cpu" and precision == "fp32")
     preds, losses, labels = [], [], []
     for x, y in batches:
         with autocast(x.device, precision):

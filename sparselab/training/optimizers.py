@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 import torch
 
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.sgd import SGD
+from sparselab.speed.cpu_sgd import SGD
 from sparselab.training.steps import Schedule
 
 Optimizer = torch.optim.Optimizer | SGD
@@ -15,7 +15,7 @@ OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainingHparams], Opt
 
 
 def _sgd(params, h: TrainingHparams) -> Optimizer:
-    """torch.optim.SGD's update without its compiler import (training/sgd.py)."""
+    """torch.optim.SGD's update without its compiler import (speed/cpu_sgd.py)."""
     return SGD(params, lr=h.lr, momentum=h.momentum, nesterov=h.nesterov, weight_decay=h.weight_decay)
 
 

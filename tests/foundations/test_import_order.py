@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sparselab"
 ORDER = {  # rank: a module may import folders of a lower or equal rank (equal: sideways, no cycle)
-    "foundations": 0,
+    "foundations": 0, "speed": 0,
     "platforms": 1, "datasets": 1, "models": 1,
     "pruning": 2,
     "training": 3,

@@ -1,4 +1,4 @@
-"""platforms/host_memory.py: freed buffers are reused instead of being mapped afresh (counted in page
+"""speed/host_memory.py: freed buffers are reused instead of being mapped afresh (counted in page
 faults, never timed), and a user's own allocator settings are left alone."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 SCRIPT = """
 import resource, sys, torch
-from sparselab.platforms.host_memory import reuse_freed_memory
+from sparselab.speed.host_memory import reuse_freed_memory
 applied = reuse_freed_memory() if sys.argv[1] == "apply" else False
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(20):

@@ -1,4 +1,4 @@
-"""Evaluation graphs: a model's forward pass with each BatchNorm folded into the convolution before it
+"""Opt-in evaluation graphs (`--fused_eval`): a model's forward pass with each BatchNorm folded into the convolution before it
 and, on the CPU in fp32, each convolution fused with the ReLU (or residual addition + ReLU) after it.
 
 Why: on the CPU, evaluating a small-channel convolutional network is bound by passes over memory, not
@@ -12,6 +12,10 @@ so a prediction can differ only where two logits tie to that precision.
 The evaluation graph is built from a trace of the model's forward (`torch.fx`) at each evaluation,
 from the weights as they are then; the model itself is never modified. A model without convolutions,
 or one whose forward cannot be traced, is evaluated as it is.
+
+Off by default: recorded accuracies and losses are then those of the trained module itself. With
+`--fused_eval` a prediction can change at a near tie of two logits, which is why it is a choice
+(not hashed, like the thread count: it changes float rounding, not the method).
 """
 from __future__ import annotations
 
@@ -66,6 +70,19 @@ def fold_batchnorm(conv: nn.Conv2d, bn: nn.BatchNorm2d | None) -> tuple[torch.Te
     folded_bias = shift if bias is None else bias * scale + shift
     view = (-1,) + (1,) * (weight.dim() - 1)
     return weight * scale.view(view), folded_bias
+
+
+_FUSED = {"on": False}
+
+
+def use_fused_evaluation(on: bool) -> None:
+    """Set by the platform from `--fused_eval`, once per process (like the thread count)."""
+    _FUSED["on"] = bool(on)
+
+
+def evaluation_forward(model: nn.Module, onednn: bool) -> nn.Module:
+    """What evaluation calls: the trained module, or under `--fused_eval` its fused graph."""
+    return evaluation_model(model, onednn) if _FUSED["on"] else model
 
 
 def evaluation_model(model: nn.Module, onednn: bool) -> nn.Module:

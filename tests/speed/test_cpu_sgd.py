@@ -1,4 +1,4 @@
-"""training/sgd.py: the update is torch.optim.SGD's bit for bit, its state round-trips in torch's format,
+"""speed/cpu_sgd.py: the update is torch.optim.SGD's bit for bit, its state round-trips in torch's format,
 and building and stepping it does not import the compiler (the reason it exists)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from sparselab.training.sgd import SGD
+from sparselab.speed.cpu_sgd import SGD
 
 SETTINGS = [dict(momentum=0.0, weight_decay=0.0), dict(momentum=0.9, weight_decay=1e-4),
             dict(momentum=0.9, weight_decay=5e-4, nesterov=True)]
@@ -70,7 +70,7 @@ def test_invalid_settings_are_refused_like_torch(bad: dict) -> None:
 
 
 def test_building_and_stepping_does_not_import_the_compiler() -> None:
-    code = ("import sys, torch\nfrom sparselab.training.sgd import SGD\n"
+    code = ("import sys, torch\nfrom sparselab.speed.cpu_sgd import SGD\n"
             "m = torch.nn.Linear(3, 2)\no = SGD(m.parameters(), lr=0.1, momentum=0.9)\n"
             "m(torch.randn(4, 3)).sum().backward()\no.step()\no.load_state_dict(o.state_dict())\n"
             "print('torch._dynamo' in sys.modules)")

@@ -7,7 +7,7 @@ Why not `torch.optim.SGD` itself: `torch.optim.Optimizer` imports `torch._dynamo
 at every `step` (to exclude them from `torch.compile`), about 1.1 s of start-up on 2 CPU cores that a run
 which compiles nothing pays in every process: a quarter of a short LeNet run's fixed cost. The update
 arithmetic is torch's, call for call, so weights are bit for bit those of `torch.optim.SGD`
-(`tests/training/test_sgd.py`).
+(`tests/speed/test_cpu_sgd.py`).
 """
 from __future__ import annotations
 

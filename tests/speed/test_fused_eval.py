@@ -1,4 +1,4 @@
-"""Evaluation graphs (models/inference.py): BatchNorm folding by hand, fused graphs equal eager ones."""
+"""Evaluation graphs (speed/fused_eval.py): BatchNorm folding by hand, fused graphs equal eager ones."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,7 @@ import torch
 from torch import fx, nn
 
 from sparselab.models import registry
-from sparselab.models.inference import evaluation_model, fold_batchnorm
+from sparselab.speed.fused_eval import evaluation_model, fold_batchnorm
 
 
 def test_fold_batchnorm_matches_a_hand_computation() -> None:
@@ -128,3 +128,19 @@ def test_in_place_activations_give_the_out_of_place_step_bit_for_bit(monkeypatch
     reference = step()
     assert len(in_place) == len(reference)
     assert all(torch.equal(a, b) for a, b in zip(in_place, reference))
+
+
+def test_evaluation_runs_the_trained_module_unless_fused_eval_is_chosen() -> None:
+    from sparselab.platforms.base import Platform, PlatformHparams
+    from sparselab.speed.fused_eval import evaluation_forward
+
+    shape = (3, 32, 32)
+    model = _trained_statistics(registry.build("cifar_resnet_8", shape, 10, seed=0), shape)
+    try:
+        Platform(PlatformHparams(device="cpu", threads=1))
+        assert evaluation_forward(model, onednn=True) is model
+        Platform(PlatformHparams(device="cpu", threads=1, fused_eval=True))
+        assert isinstance(evaluation_forward(model, onednn=True), fx.GraphModule)
+    finally:
+        Platform(PlatformHparams(device="cpu", threads=1))
+    assert evaluation_forward(model, onednn=True) is model
