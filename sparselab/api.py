@@ -185,7 +185,7 @@ def _several(command: str, argv: Sequence[str], results: list[Result]) -> Result
 
 def _results(command: str, lines: list[str]) -> list[Result]:
     """Results from what `--print_path` printed: one directory per job, or `level L: DIR  [...]` lines."""
-    from sparselab.store.job import is_finished, read_result
+    from sparselab.training import job
 
     branch_levels: dict[int, Path] = {}
     results = []
@@ -195,23 +195,23 @@ def _results(command: str, lines: list[str]) -> list[Result]:
             branch_levels[int(head.split()[1])] = Path(rest.split("  [")[0].strip())
             continue
         path = Path(line.split()[-1]) if line.split() else Path(line)
-        if is_finished(path):
-            results.append(Result(command, path, read_result(path)))
+        if job.is_done(path):
+            results.append(Result(command, path, job.read_done(path)))
             continue
         levels = {int(p.name.split("_")[1]): p / "main" for p in path.glob("level_*")
-                  if p.name.split("_")[1].isdigit() and is_finished(p / "main")}
+                  if p.name.split("_")[1].isdigit() and job.is_done(p / "main")}
         results.append(_with_levels(command, path, levels))
     if branch_levels:
-        done = {lv: d for lv, d in branch_levels.items() if is_finished(d)}
+        done = {lv: d for lv, d in branch_levels.items() if job.is_done(d)}
         trunk = next(iter(branch_levels.values())).parent.parent
         results.append(_with_levels(command, trunk, done))
     return results
 
 
 def _with_levels(command: str, path: Path, directories: Mapping[int, Path]) -> Result:
-    from sparselab.store.job import read_result
+    from sparselab.training import job
 
-    levels = {lv: read_result(d) for lv, d in sorted(directories.items())}
+    levels = {lv: job.read_done(d) for lv, d in sorted(directories.items())}
     last = levels[max(levels)] if levels else None
     return Result(command, path, last, levels, dict(sorted(directories.items())))
 

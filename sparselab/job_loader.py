@@ -64,9 +64,9 @@ class Batches:
 def _finished(directory: Path) -> bool:
     """A job sparselab finished (done.json), or one OpenLTH finished (its logger)."""
     from sparselab.reports.openlth import is_openlth_job
-    from sparselab.store.job import is_finished
+    from sparselab.training.job import is_done
 
-    return is_finished(directory) or is_openlth_job(directory)
+    return is_done(directory) or is_openlth_job(directory)
 
 
 def load_job(path: str | Path | Any, level: int | None = None) -> Job:

@@ -16,8 +16,9 @@ import torch
 
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
-from sparselab.store.job import FinishedJob, hparams_of, is_finished
+from sparselab.store.job import hparams_of
 from sparselab.store.network import load_network
+from sparselab.training.job import is_done, read_done
 
 HPARAMS_FILE, WEIGHTS_FINAL = layout.HPARAMS, layout.WEIGHTS_FINAL
 
@@ -51,7 +52,7 @@ def _job_name(path: Path) -> str:
 
 
 def _expand(path: Path) -> list[Member]:
-    done = FinishedJob(path).result if is_finished(path) else None  # checked against its own sha256
+    done = read_done(path) if is_done(path) else None  # checked against its own sha256
     if isinstance(done, dict) and "members" in done:
         members = []
         for i, rel in enumerate(done["members"], start=1):

@@ -24,8 +24,8 @@ from sparselab.foundations import io as fio
 from sparselab.foundations.desc import HASH_LENGTH
 from sparselab.foundations.errors import UsageError
 from sparselab.store.network import section
-from sparselab.store.job import hparams_of, is_finished, read_result
-from sparselab.training.job import HPARAMS_FILE, run_once
+from sparselab.store.job import hparams_of
+from sparselab.training.job import HPARAMS_FILE, is_done, read_done, run_once
 from sparselab.training.standard import WEIGHTS_FINAL
 
 PREFIX = "evaluate_"
@@ -107,7 +107,7 @@ def job_record(job_dir: Path) -> dict[str, Any]:
     path = job_dir / HPARAMS_FILE
     if not (job_dir / WEIGHTS_FINAL).exists() or not path.exists():
         raise UsageError(f"{job_dir} is not a finished training job (no {WEIGHTS_FINAL} or {HPARAMS_FILE})")
-    if not is_finished(job_dir):
+    if not is_done(job_dir):
         raise UsageError(f"{job_dir} is not finished (no done.json); rerun its command to complete it")
     record = hparams_of(job_dir)
     if not isinstance(record, dict) or section(record, "model") is None or section(record, "dataset") is None:
@@ -130,8 +130,8 @@ def evaluate_job(job_dir: Path, h: EvaluationHparams, platform: Any, verbose: bo
     job_dir = Path(job_dir).resolve()
     record = job_record(job_dir)
     directory = evaluation_dir(job_dir, h)
-    density = read_result(job_dir).get("density", 1.0)
-    prepared = None if is_finished(directory) else _inputs(job_dir, record, h, platform)
+    density = read_done(job_dir).get("density", 1.0)
+    prepared = None if is_done(directory) else _inputs(job_dir, record, h, platform)
 
     def work() -> dict[str, Any]:
         data, model, ood = prepared or _inputs(job_dir, record, h, platform)

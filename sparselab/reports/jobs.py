@@ -10,7 +10,8 @@ from sparselab.foundations import integrity
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, UNVERIFIED, JobResult
-from sparselab.store.job import FinishedJob, hparams_of, metrics_of, state as job_state
+from sparselab.store.job import FinishedJob, hparams_of, metrics_of
+from sparselab.training.job import job_state
 from sparselab.training.provenance import PROVENANCE_KEY
 
 # metrics.csv column -> the done.json key it stands for while a job is still running

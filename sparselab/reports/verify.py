@@ -33,6 +33,7 @@ from sparselab.foundations import journal
 from sparselab.foundations.cli import OneLineParser
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.openlth import is_openlth_job
+from sparselab.store.job import FinishedJob
 from sparselab.training.checkpoint import CHECKPOINT_FILE
 from sparselab.training.job import DONE_FILE, HPARAMS_FILE
 
@@ -69,7 +70,7 @@ def check(directory: Path) -> JobCheck:
         return JobCheck(directory, FOREIGN, "finished by OpenLTH: no checksums to check")
     try:
         if (directory / DONE_FILE).exists():
-            return JobCheck(directory, VERIFIED if integrity.check_job(directory) else UNVERIFIED)
+            return JobCheck(directory, VERIFIED if FinishedJob(directory, check_files=True).verified else UNVERIFIED)
         unjournaled = journal.unverified(directory)
         if unjournaled:  # the rerun would recompute these; --repair moves the job aside instead
             name = min(unjournaled)

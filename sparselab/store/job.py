@@ -16,28 +16,7 @@ from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
-
-DONE, IN_PROGRESS, MISSING = "done", "in progress", "missing"
-
-
-def is_finished(directory: Path | str) -> bool:
-    return (Path(directory) / layout.DONE).exists()
-
-
-def state(directory: Path | str) -> str:
-    """DONE, IN_PROGRESS (something on disk but no done.json) or MISSING."""
-    directory = Path(directory)
-    if is_finished(directory):
-        return DONE
-    if directory.exists() and any(p.name != fio.LOCK_NAME for p in directory.iterdir()):
-        return IN_PROGRESS
-    return MISSING
-
-
-def read_result(directory: Path | str) -> dict[str, Any]:
-    """done.json's result (without its integrity record), checked against its own digest and identity."""
-    return integrity.open_done(Path(directory) / layout.DONE)[0]
-
+from sparselab.training.job import is_done  # done.json is the job protocol's marker (training/job.py)
 
 def hparams_of(directory: Path | str) -> Any:
     """hparams.json as parsed (None: there is none; a file that does not parse is a UsageError)."""
@@ -69,7 +48,7 @@ class FinishedJob:
 
     def __init__(self, directory: Path | str, *, check_files: bool = False, missing: str | None = None) -> None:
         self.directory = Path(directory)
-        if not is_finished(self.directory):
+        if not is_done(self.directory):
             raise UsageError(missing or f"{self.directory} is not a finished job (no {layout.DONE}); "
                                         "rerun its command to finish it")
         self.result, self.files = integrity.open_done(self.directory / layout.DONE)

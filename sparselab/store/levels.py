@@ -13,7 +13,8 @@ from typing import Any
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import Mask
-from sparselab.store.job import FinishedJob, is_finished, note_used, read_result
+from sparselab.store.job import FinishedJob, note_used
+from sparselab.training.job import is_done, read_done
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class LevelStore:
         return layout.pretrain_dir(self.root)
 
     def done(self, level: int) -> bool:
-        return is_finished(self.directory(level))
+        return is_done(self.directory(level))
 
     def require(self, level: int) -> None:
         """One `error:` line naming the command that creates a missing level."""
@@ -55,7 +56,7 @@ class LevelStore:
     def metrics(self, level: int) -> dict[str, Any]:
         """The level's `done.json` result (checked against its own digest)."""
         self.require(level)
-        return read_result(self.directory(level))
+        return read_done(self.directory(level))
 
     def start_weights(self, level: int) -> Any:
         """The (masked) weights `level` started training from."""

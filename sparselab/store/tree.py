@@ -14,7 +14,7 @@ from typing import Callable
 
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
-from sparselab.store.job import is_finished
+from sparselab.training.job import is_done
 
 
 def replicate_dirs(directory: Path) -> list[Path]:
@@ -84,7 +84,7 @@ def experiment_of(path: Path | str) -> tuple[Path, list[Path]]:
 
 
 def job_directory(path: Path, level: int | None = None,
-                  finished: Callable[[Path], bool] = is_finished) -> Path:
+                  finished: Callable[[Path], bool] = is_done) -> Path:
     """The job directory that `path` names: itself, or a level of an experiment or replicate folder
     (the highest `finished` level unless `level` is given)."""
     if not path.is_dir():
