@@ -7,7 +7,7 @@ from sparselab.foundations.table import Group, render
 from sparselab.training.metrics import collapse_reasons, mark_repeats
 
 if TYPE_CHECKING:
-    from sparselab.training.store import LevelStore
+    from sparselab.store.levels import LevelStore
 
 
 def _pct(value: float | None) -> str:

@@ -7,7 +7,6 @@ initialised), counted by models.flops. A job without a mask (dense training) cou
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Mapping
 
 from sparselab.foundations import layout
