@@ -68,10 +68,14 @@ class FinishedJob:
 
     @cached_property
     def hparams(self) -> dict[str, Any]:
-        """hparams.json, `provenance` included ({} when it is not a JSON object)."""
+        """hparams.json, `provenance` included ({} when it is not a JSON object), checked against done.json."""
         record = hparams_of(self.directory)
         if record is None:
             raise UsageError(f"{self.directory} has no {layout.HPARAMS}: not a job directory")
+        recorded = (self.files or {}).get(layout.HPARAMS)
+        if recorded is not None and integrity.digest_file(self.path(layout.HPARAMS)) != recorded:
+            raise integrity.DamagedFile(self.path(layout.HPARAMS), "its sha256 does not match the one recorded "
+                                        "in done.json")  # checked, not noted as a parent: it is this job's record
         return record if isinstance(record, dict) else {}
 
     def metrics(self) -> list[dict[str, Any]]:

@@ -102,3 +102,11 @@ def test_a_job_finished_before_checksums_opens_unverified(tmp_path: Path) -> Non
     stored = FinishedJob(old, check_files=True)
     assert not stored.verified and stored.result == {"density": 1.0}
     assert stored.start_mask() is None and stored.final_mask() is None and stored.sparsity_report() is None
+
+
+def test_a_changed_hparams_json_is_refused_before_a_network_is_built_from_it(level: Path) -> None:
+    record = json.loads((level / layout.HPARAMS).read_text())
+    record["model"]["model_name"] = "cifar_vgg_11"
+    (level / layout.HPARAMS).write_text(json.dumps(record))
+    with pytest.raises(DamagedFile, match="hparams.json: its sha256 does not match"):
+        FinishedJob(level).hparams
