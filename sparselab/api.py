@@ -56,7 +56,7 @@ class Result:
     @property
     def replicate(self) -> int | None:
         """The replicate of a single job (None for a Result of several)."""
-        from sparselab.job_loader import replicate_of
+        from sparselab.store.tree import replicate_of
 
         return None if self.jobs else replicate_of(self.path)
 

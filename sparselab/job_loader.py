@@ -1,6 +1,6 @@
 """`sparselab.load_job(path)`: a finished job as a plain torch model, its mask, hyperparameters and metrics.
 
-Every file is verified against the job's `done.json` before it is used (`foundations.integrity`), the
+Every file is verified against the job's `done.json` before it is used (the store: `sparselab/store/`), the
 model is rebuilt from the job's own `hparams.json` (input shape, classes and normalisation from its
 `provenance` section, or from the dataset registry for a job written before it existed), and pruned
 weights are checked to be exact zeros. torch is imported when a job is loaded, not before.
@@ -11,10 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
-
-LEVEL_DIR, REPLICATE_DIR = layout.LEVEL_RE, layout.REPLICATE_RE
 
 
 @dataclass
@@ -34,6 +31,7 @@ class Job:
         """The job's test set as normalised (images, labels) batches on `device` (re-iterable)."""
         from sparselab.datasets.hparams import DatasetHparams
         from sparselab.platforms.base import PlatformHparams, data_root
+        from sparselab.store.tree import replicate_of
         from sparselab.training.data import prepare_data
         from sparselab.training.provenance import dataset_section
 
@@ -63,70 +61,30 @@ class Batches:
         return iter(self._make())
 
 
-def replicate_of(path: Path) -> int:
-    for part in (path, *path.parents):
-        match = REPLICATE_DIR.match(part.name)
-        if match:
-            return int(match.group(1))
-    return 1
-
-
-def job_directory(path: Path, level: int | None = None) -> Path:
-    """The job directory that `path` names: itself, or a level of an experiment or replicate folder
-    (the highest finished level unless `level` is given)."""
-    if not path.is_dir():
-        raise UsageError(f"no such job directory: {path}")
-    replicates = sorted(p for p in path.iterdir() if p.is_dir() and REPLICATE_DIR.match(p.name))
-    if replicates:
-        if len(replicates) > 1:
-            raise UsageError(f"{path} holds {len(replicates)} replicates; give one of them, e.g. {replicates[0]}")
-        path = replicates[0]
-    levels = {int(m.group(1)): p for p in path.iterdir() if p.is_dir() and (m := LEVEL_DIR.match(p.name))}
-    if not levels:
-        if level is not None:
-            raise UsageError(f"{path} has no levels; level={level} applies to a trunk replicate folder")
-        if _finished(layout.train_dir(path)):  # a train run's replicate folder
-            return layout.train_dir(path)
-        return path
-    if level is not None:
-        if level not in levels:
-            raise UsageError(f"{path} has no level {level}; it has levels {', '.join(map(str, sorted(levels)))}")
-        return levels[level] / layout.MAIN
-    finished = [lv for lv in sorted(levels) if _finished(levels[lv] / layout.MAIN)]
-    if not finished:
-        raise UsageError(f"no finished level in {path}; rerun its command to complete it")
-    return levels[finished[-1]] / layout.MAIN
-
-
 def _finished(directory: Path) -> bool:
     """A job sparselab finished (done.json), or one OpenLTH finished (its logger)."""
     from sparselab.reports.openlth import is_openlth_job
+    from sparselab.training.job import is_done
 
-    return (directory / layout.DONE).exists() or is_openlth_job(directory)
+    return is_done(directory) or is_openlth_job(directory)
 
 
 def load_job(path: str | Path | Any, level: int | None = None) -> Job:
     """Load a finished job: a job directory, or a trunk experiment/replicate folder (its last finished
     level, or `level`), or a `sparselab.run` result. Damaged files raise UsageError naming them."""
-    from sparselab.foundations import integrity
-    from sparselab.training.finished import load_finished
-    from sparselab.training.metrics import METRICS_FILE, read_metrics
+    from sparselab.store.job import FinishedJob
+    from sparselab.store.network import load_network
+    from sparselab.store.tree import job_directory
 
-    path = job_directory(Path(getattr(path, "path", path)), level)
+    path = job_directory(Path(getattr(path, "path", path)), level, _finished)
     if _is_openlth(path):
         return _load_openlth(path)
-    if not (path / integrity.DONE_FILE).exists():
-        raise UsageError(f"{path} is not a finished job (no {integrity.DONE_FILE}); rerun its command to finish it")
-    result, files = integrity.open_done(path / integrity.DONE_FILE)
-    if files is not None:
-        integrity.check_job(path)
-    if "members" in result:
-        raise UsageError(f"{path} is an ensemble; load one of its members: {', '.join(result['members'])}")
-    loaded = load_finished(path)
-    metrics_path = path / METRICS_FILE
-    metrics = read_metrics(metrics_path) if metrics_path.exists() else []
-    return Job(path=path, hparams=loaded.hparams, result=result, model=loaded.model, mask=loaded.mask,
-               metrics=metrics, data=loaded.data)
+    job = FinishedJob(path, check_files=True)
+    if "members" in job.result:
+        raise UsageError(f"{path} is an ensemble; load one of its members: {', '.join(job.result['members'])}")
+    loaded = load_network(path)
+    return Job(path=path, hparams=loaded.hparams, result=job.result, model=loaded.model, mask=loaded.mask,
+               metrics=job.metrics(), data=loaded.data)
 
 
 def _is_openlth(path: Path) -> bool:

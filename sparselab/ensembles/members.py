@@ -2,8 +2,8 @@
 
 A path is either an ensemble job (its `done.json` lists `members`, as paths relative to it) or one
 finished training job (`weights_final.pt` and `hparams.json`: a train job, a pruning level, an EDST
-member). Models are rebuilt by `training.finished.load_finished` (the job's `hparams.json`, its final
-weights and mask verified against `done.json`).
+member). Jobs are read through the store: `store.job.FinishedJob` (done.json checked), models rebuilt by
+`store.network.load_network` (the job's `hparams.json`, its final weights and mask verified).
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from typing import Any, Iterable
 import torch
 
 from sparselab.foundations import layout
-from sparselab.foundations import io as fio
 from sparselab.foundations.errors import UsageError
-from sparselab.training import job
-from sparselab.training.job import DONE_FILE, HPARAMS_FILE
-from sparselab.training.standard import WEIGHTS_FINAL
+from sparselab.store.job import hparams_of
+from sparselab.store.network import load_network
+from sparselab.training.job import is_done, read_done
+
+HPARAMS_FILE, WEIGHTS_FINAL = layout.HPARAMS, layout.WEIGHTS_FINAL
 
 TEST_SET_FIELDS = ("dataset_name", "image_size")  # what decides the test set; every member must agree
 
@@ -36,12 +37,11 @@ def relative(path: Path, start: Path) -> str:
 
 
 def _record(directory: Path) -> dict[str, Any]:
-    path = directory / HPARAMS_FILE
-    if not path.exists():
+    record = hparams_of(directory)
+    if record is None:
         raise UsageError(f"{directory} has no {HPARAMS_FILE}: not a job directory")
-    record = fio.read_json(path)
     if not isinstance(record, dict) or "model" not in record or "dataset" not in record:
-        raise UsageError(f"{path} does not describe a model and a dataset")
+        raise UsageError(f"{directory / HPARAMS_FILE} does not describe a model and a dataset")
     return record
 
 
@@ -52,8 +52,7 @@ def _job_name(path: Path) -> str:
 
 
 def _expand(path: Path) -> list[Member]:
-    done_path = path / DONE_FILE
-    done = job.read_done(path) if done_path.exists() else None  # checked against its own sha256
+    done = read_done(path) if is_done(path) else None  # checked against its own sha256
     if isinstance(done, dict) and "members" in done:
         members = []
         for i, rel in enumerate(done["members"], start=1):
@@ -64,7 +63,7 @@ def _expand(path: Path) -> list[Member]:
         return members
     if (path / WEIGHTS_FINAL).exists():
         return [Member(_job_name(path), path, _record(path))]
-    record = fio.read_json(path / HPARAMS_FILE) if (path / HPARAMS_FILE).exists() else {}
+    record = hparams_of(path) or {}
     if isinstance(record, dict) and (record.get("ensemble") or {}).get("ensemble"):
         raise UsageError(f"the ensemble in {path} is not finished; rerun its train command to complete it")
     raise UsageError(f"{path} is neither an ensemble job nor a finished training job (no {WEIGHTS_FINAL})")
@@ -94,10 +93,8 @@ def resolve(paths: Iterable[Path | str]) -> list[Member]:
 
 
 def load_model(member: Member, input_shape: tuple[int, ...], num_classes: int) -> torch.nn.Module:
-    """The member's verified network (`training.finished`) for data of this shape."""
-    from sparselab.training.finished import load_finished
-
-    return load_finished(member.directory, {"input_shape": input_shape, "num_classes": num_classes}).model
+    """The member's verified network (`store.network`) for data of this shape."""
+    return load_network(member.directory, {"input_shape": input_shape, "num_classes": num_classes}).model
 
 
 @torch.inference_mode()

@@ -12,6 +12,7 @@ from typing import Any
 
 from sparselab.foundations import integrity
 from sparselab.foundations.integrity import DONE_FILE
+from sparselab.store.job import FinishedJob
 
 # column -> y-axis title of `report --plot --metric=<column>` (fractions, drawn in percent)
 PLOT_COLUMNS: dict[str, str] = {
@@ -36,8 +37,7 @@ def evaluation_columns(job_dir: Path | str) -> dict[str, Any]:
         if not done.is_file():
             continue
         try:
-            result = integrity.open_done(done)[0]
-            integrity.check_job(folder)
+            result = FinishedJob(folder, check_files=True).result
         except integrity.DamagedFile:
             continue
         if result.get("job") == job_dir.name:

@@ -99,12 +99,11 @@ def _cell(value: Any) -> str:
 
 
 def format_table(results: list[dict[str, Any]], names: list[str]) -> str:
+    from sparselab.foundations.table import Group, render
+
     columns = [c for c in COLUMNS if any(r.get(c) is not None for r in results)]
-    width = max(len("job"), *(len(n) for n in names))
-    lines = ["  ".join(["job".ljust(width), *(c.rjust(max(len(c), 7)) for c in columns)])]
-    for name, r in zip(names, results):
-        lines.append("  ".join([name.ljust(width), *(_cell(r.get(c)).rjust(max(len(c), 7)) for c in columns)]))
-    return "\n".join(lines)
+    rows = [[name, *(_cell(r.get(c)).rjust(7) for c in columns)] for name, r in zip(names, results)]  # 7 wide at least
+    return render([Group("", ["job", *columns], left={0})], rows, width=None)
 
 
 def _name(job: Path) -> str:

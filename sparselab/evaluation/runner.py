@@ -23,7 +23,8 @@ from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations.desc import HASH_LENGTH
 from sparselab.foundations.errors import UsageError
-from sparselab.training.finished import section
+from sparselab.store.network import section
+from sparselab.store.job import hparams_of
 from sparselab.training.job import HPARAMS_FILE, is_done, read_done, run_once
 from sparselab.training.standard import WEIGHTS_FINAL
 
@@ -102,13 +103,13 @@ def _inputs(job_dir: Path, record: dict[str, Any], h: EvaluationHparams, platfor
 
 
 def job_record(job_dir: Path) -> dict[str, Any]:
-    """The job's hparams.json; a branch's model and dataset are its trunk's (`finished.section`)."""
+    """The job's hparams.json; a branch's model and dataset are its trunk's (`store.network.section`)."""
     path = job_dir / HPARAMS_FILE
     if not (job_dir / WEIGHTS_FINAL).exists() or not path.exists():
         raise UsageError(f"{job_dir} is not a finished training job (no {WEIGHTS_FINAL} or {HPARAMS_FILE})")
     if not is_done(job_dir):
         raise UsageError(f"{job_dir} is not finished (no done.json); rerun its command to complete it")
-    record = fio.read_json(path)
+    record = hparams_of(job_dir)
     if not isinstance(record, dict) or section(record, "model") is None or section(record, "dataset") is None:
         raise UsageError(f"{path} does not describe a model and a dataset")
     return record

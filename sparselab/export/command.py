@@ -21,10 +21,10 @@ EXPORT_FOLDER = "exported"
 
 
 def load_job(directory: Path) -> tuple[torch.nn.Module, Mask | None, dict[str, Any]]:
-    """The finished job's verified model and final mask (`training.finished`), and the export's metadata."""
-    from sparselab.training.finished import load_finished, section
+    """The finished job's verified model and final mask (`store.network`), and the export's metadata."""
+    from sparselab.store.network import load_network, section
 
-    loaded = load_finished(directory)
+    loaded = load_network(directory)
     meta = {"model_name": section(loaded.hparams, "model")["model_name"],
             "input_shape": list(loaded.data["input_shape"]), "num_classes": int(loaded.data["num_classes"]),
             "job": str(directory)}

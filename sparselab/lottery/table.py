@@ -1,12 +1,13 @@
-"""The table printed at the end of an iterative run: one row per level."""
+"""The table printed at the end of an iterative run: one row per level (printed by `foundations.table`)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from sparselab.foundations.table import Group, render
 from sparselab.training.metrics import collapse_reasons, mark_repeats
 
 if TYPE_CHECKING:
-    from sparselab.training.store import LevelStore
+    from sparselab.store.levels import LevelStore
 
 
 def _pct(value: float | None) -> str:
@@ -38,17 +39,13 @@ def level_table(store: "LevelStore", levels: Iterable[int]) -> str:
     header = ["level", "density", "sparsity%", "final_test%", "best_test%"]
     if noisy:
         header += ["train_clean%", "train_noisy%"]
-    rows = [r + [""] * (len(header) - len(r)) if len(r) < len(header) else r for r in rows]
-    if any(reasons for _, reasons in collapsed):
+    rows = [r + [""] * (len(header) - len(r)) for r in rows]
+    left: set[int] = set()
+    if any(reasons for _, reasons in collapsed):  # the reasons read left to right
+        left = {len(header)}
         header.append("collapsed")
         rows = [r + [""] for r in rows]
         for index, reasons in collapsed:
             rows[index][-1] = "COLLAPSED: " + ", ".join(reasons) if reasons else ""
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
-    left = len(header) - 1 if header[-1] == "collapsed" else None  # the reasons read left to right
-
-    def line(cells: list[str]) -> str:
-        padded = (c.ljust(w) if i == left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-        return "  ".join(padded).rstrip()
-
-    return "\n".join([line(header), *(line(r) for r in rows)])
+    rows = [r[:len(header)] for r in rows]  # a missing level's note shows only under a column it can fill
+    return render([Group("", header, left=left)], rows, width=None)

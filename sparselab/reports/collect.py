@@ -1,13 +1,7 @@
 """Read experiment directories back into records (reports.records), and average across replicates.
 
-Accepted paths: an experiment folder `<command>_<hash>` (all its replicates), one
-`replicate_<R>` folder (only that replicate), or any folder inside a replicate (a level, a job, a
-branch), which stands for its replicate. Layouts:
-
-    <command>_<hash>/replicate_<R>/level_<L>/main/                 trunk levels
-    <command>_<hash>/replicate_<R>/level_<L>/branch_<name>_<hash>/  branches of a level
-    <command>_<hash>/replicate_<R>/level_pretrain/main/             the pretraining job (optional)
-    train_<hash>/replicate_<R>/main/                                a single training run
+Accepted paths and the layout of a tree: `store.tree` (an experiment folder, one replicate of it, or a
+folder inside a replicate, which stands for its replicate); each job is read by `reports.jobs`.
 """
 from __future__ import annotations
 
@@ -16,57 +10,18 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sparselab.foundations import layout
-from sparselab.foundations.errors import UsageError
 from sparselab.reports.jobs import read_hparams, read_job
 from sparselab.reports.records import (AVERAGED, DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult,
                              ReplicateResult, Stat)
+from sparselab.store import tree
 from sparselab.training.metrics import mark_repeats
-
-REPLICATE_RE, LEVEL_RE, BRANCH_RE, EXPERIMENT_RE = layout.REPLICATE_RE, layout.LEVEL_RE, layout.BRANCH_RE, layout.EXPERIMENT_RE
-
-def replicate_dirs(directory: Path) -> list[Path]:
-    found = [p for p in directory.iterdir() if p.is_dir() and REPLICATE_RE.match(p.name)]
-    return sorted(found, key=lambda p: int(REPLICATE_RE.match(p.name).group(1)))  # type: ignore[union-attr]
-
-
-def is_experiment(directory: Path) -> bool:
-    return directory.is_dir() and bool(replicate_dirs(directory))
-
-
-def experiments_under(root: Path) -> list[Path]:
-    """The experiment folders directly under a results root, sorted by name."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if is_experiment(p))
-
-
-def resolve(path: Path | str) -> tuple[Path, list[Path]]:
-    """(experiment folder, replicate folders to read) for any accepted path; UsageError otherwise."""
-    path = Path(path)
-    if not path.exists():
-        raise UsageError(f"--path {path}: no such directory")
-    if not path.is_dir():
-        raise UsageError(f"--path {path}: not a directory; give an experiment folder <command>_<hash>")
-    if is_experiment(path):
-        return path, replicate_dirs(path)
-    for candidate in (path, *list(path.parents)[:3]):
-        if REPLICATE_RE.match(candidate.name):
-            return candidate.parent, [candidate]
-    inside = experiments_under(path)
-    if inside:
-        names = ", ".join(p.name for p in inside[:3]) + (", ..." if len(inside) > 3 else "")
-        raise UsageError(f"--path {path} is a results root holding {len(inside)} experiment(s) ({names}); "
-                         f"give one of them, or see: python main.py list --root {path}")
-    raise UsageError(f"--path {path} holds no experiment (expected replicate_<R>/ folders in a "
-                     "<command>_<hash> folder)")
 
 
 # ----- whole experiments -------------------------------------------------------------------------
 def collect(path: Path | str) -> ExperimentResult:
     """Read one experiment (or one replicate of it) into records."""
-    directory, reps = resolve(path)
-    kind = "train" if any((r / MAIN).is_dir() for r in reps) or not any(_level_dirs(r) for r in reps) else "trunk"
+    directory, reps = tree.experiment_of(path)
+    kind = "train" if any((r / MAIN).is_dir() for r in reps) or not any(tree.level_dirs(r) for r in reps) else "trunk"
     replicates = [_read_replicate(r, kind) for r in reps]
     if kind == "trunk":
         _fill_missing_levels(replicates)
@@ -81,23 +36,13 @@ def collect(path: Path | str) -> ExperimentResult:
 
 
 def _command_from_name(name: str) -> str:
-    match = EXPERIMENT_RE.match(name)
+    match = layout.EXPERIMENT_RE.match(name)
     return match.group(1) if match else name
 
 
-def _level_dirs(replicate: Path) -> list[tuple[int, Path]]:
-    out = []
-    for p in replicate.iterdir():
-        match = LEVEL_RE.match(p.name)
-        if match and p.is_dir():
-            out.append((int(match.group(1)), p))
-    return sorted(out)
-
-
 def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
-    number = int(REPLICATE_RE.match(directory.name).group(1))  # type: ignore[union-attr]
-    rep = ReplicateResult(number, directory)
-    levels = _level_dirs(directory) if kind == "trunk" else [(0, layout.level_parent(directory, 0))]
+    rep = ReplicateResult(tree.replicate_of(directory), directory)
+    levels = tree.level_dirs(directory) if kind == "trunk" else [(0, layout.level_parent(directory, 0))]
     for level, level_dir in levels:
         main = read_job(layout.train_dir(directory), dense=True) if kind == "train" else read_job(level_dir / MAIN)
         result = LevelResult(level, main)
@@ -105,10 +50,8 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
             rep.levels[level] = result
             set_trunk_density(result)
             continue
-        for branch_dir in sorted(level_dir.iterdir()):
-            match = BRANCH_RE.match(branch_dir.name)
-            if match and branch_dir.is_dir():
-                result.branches[branch_dir.name[len(layout.branch_prefix("")):]] = read_job(branch_dir)
+        for key, branch_dir in tree.branch_dirs(level_dir):
+            result.branches[key] = read_job(branch_dir)
         set_trunk_density(result)
         rep.levels[level] = result
     mark_repeats([res.main.values for res in rep.levels.values() if res.main.status == DONE])
@@ -142,11 +85,11 @@ def _fill_missing_levels(replicates: list[ReplicateResult]) -> None:
 def _trunk_hparams(directory: Path, reps: list[Path], kind: str) -> dict[str, Any]:
     """The trunk's hparams.json: from any job of the experiment (they share the bundles)."""
     candidates: list[Path] = []
-    for rep in reps + replicate_dirs(directory):
+    for rep in reps + tree.replicate_dirs(directory):
         if kind == "train":
             candidates.append(rep / MAIN)
         else:
-            candidates += [level_dir / MAIN for _, level_dir in _level_dirs(rep)]
+            candidates += [level_dir / MAIN for _, level_dir in tree.level_dirs(rep)]
     for job_dir in candidates:
         record = read_hparams(job_dir)
         if record is not None:
@@ -161,7 +104,7 @@ def _branch_infos(replicates: list[ReplicateResult]) -> dict[str, BranchInfo]:
             for key, job in result.branches.items():
                 if key in infos:
                     continue
-                match = BRANCH_RE.match(layout.branch_prefix(key))
+                match = layout.BRANCH_RE.match(layout.branch_prefix(key))
                 assert match is not None
                 record = read_hparams(job.directory) or {}
                 name = str(record.get("branch") or match.group(1))

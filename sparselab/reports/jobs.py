@@ -1,18 +1,18 @@
-"""One job directory read back as a record (reports.records): final values, live values, curve, hparams."""
+"""One job directory read back as a record (reports.records): final values, live values, curve, hparams;
+every file is read through the store (`store.job`)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sparselab.foundations import integrity
-from sparselab.foundations import io as fio
 from sparselab.evaluation.columns import evaluation_columns
+from sparselab.foundations import integrity
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
-from sparselab.pruning.mask import REPORT_FILE as MASK_REPORT_FILE
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, UNVERIFIED, JobResult
-from sparselab.training.job import DONE_FILE, HPARAMS_FILE, job_state
+from sparselab.store.job import FinishedJob, hparams_of, metrics_of
+from sparselab.training.job import job_state
 from sparselab.training.provenance import PROVENANCE_KEY
-from sparselab.training.metrics import METRICS_FILE, read_metrics
 
 # metrics.csv column -> the done.json key it stands for while a job is still running
 _LIVE_COLUMNS = {
@@ -41,16 +41,17 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     job = JobResult(directory, state)
     if state == DONE:
         try:
-            done = integrity.open_done(directory / DONE_FILE)[0]
-            job.verified = integrity.check_job(directory)
+            finished = FinishedJob(directory, check_files=True)
         except integrity.DamagedFile as e:
             job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
             return job
+        job.verified = finished.verified
         if not job.verified:  # written before checksums: shown, marked, not averaged (records.UNVERIFIED)
             job.status = UNVERIFIED
+        done = finished.result
         job.values = {k: done.get(k) for k in METRICS if done.get(k) is not None}
         job.values.update(evaluation_columns(directory))  # `evaluate` results beside the job, if any
-        _old_empty_tensors(directory, job.values)
+        _old_empty_tensors(finished, job.values)
     elif state == IN_PROGRESS:
         job.values, job.last_iteration = live_values(directory)
     if dense and state != MISSING:
@@ -58,28 +59,26 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     return job
 
 
-def _old_empty_tensors(directory: Path, values: dict[str, Any]) -> None:
+def _old_empty_tensors(job: FinishedJob, values: dict[str, Any]) -> None:
     """done.json written before `empty_prunable_tensors` existed: read them from the job's mask report
     (only for a sparse final network: a re-dense job's mask report describes its start)."""
     density = values.get("density")
-    report = directory / MASK_REPORT_FILE
-    if "empty_prunable_tensors" in values or density is None or density >= 1 or not report.exists():
+    if "empty_prunable_tensors" in values or density is None or density >= 1:
         return
     try:
-        tensors = fio.read_json(report).get("tensors", {})
-        values["empty_prunable_tensors"] = [name for name, t in tensors.items() if t.get("kept") == 0]
+        report = job.sparsity_report()
+        if report is not None:
+            tensors = report.get("tensors", {})
+            values["empty_prunable_tensors"] = [name for name, t in tensors.items() if t.get("kept") == 0]
     except (UsageError, AttributeError):
         pass
 
 
 def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
     """Values of a running job from its metrics.csv: the last row, and the best test accuracy so far."""
-    path = Path(directory) / METRICS_FILE
-    if not path.exists():
-        return {}, None
     try:
-        rows = read_metrics(path)
-    except (OSError, ValueError):  # being rewritten or truncated: report the job without values
+        rows = metrics_of(directory)
+    except (OSError, ValueError, UsageError):  # being rewritten or truncated: report the job without values
         return {}, None
     if not rows:
         return {}, None
@@ -98,30 +97,22 @@ def read_curve(directory: Path) -> list[dict[str, Any]]:
     OpenLTH job's logger as the same rows (one per iteration)."""
     from sparselab.reports import openlth
 
-    path = Path(directory) / METRICS_FILE
-    if not path.exists():
+    if not (Path(directory) / layout.METRICS).exists():
         if openlth.is_openlth_job(directory):
             return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
         return []
     try:
-        integrity.verify_file(path)
-        return read_metrics(path)
+        return metrics_of(directory)
     except (OSError, ValueError, UsageError):
         return []
 
 
 def read_hparams(directory: Path) -> dict[str, Any] | None:
-    path = Path(directory) / HPARAMS_FILE
-    if not path.exists():
-        return None
     try:
-        record = fio.read_json(path)
+        record = hparams_of(directory)
     except UsageError:
         return None
     if not isinstance(record, dict):
         return None
     record.pop(PROVENANCE_KEY, None)  # versions and data shape: not hyperparameters to compare
     return record
-
-
-# ----- locating experiments ----------------------------------------------------------------------

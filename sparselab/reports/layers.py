@@ -7,16 +7,15 @@ initialised), counted by models.flops. A job without a mask (dense training) cou
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Mapping
 
-from sparselab.foundations import io as fio
+from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 from sparselab.models.flops import MultiplyAdds, multiply_adds
-from sparselab.pruning.mask import MASK_FILE, REPORT_FILE
 from sparselab.reports.hparams_diff import flat_fields
 from sparselab.reports.records import DONE, ExperimentResult, JobResult
-from sparselab.reports.text import Group, render
+from sparselab.foundations.table import Group, render
+from sparselab.store.job import FinishedJob
 
 
 def input_shape(record: Mapping[str, Any]) -> tuple[tuple[int, int, int], int] | None:
@@ -56,7 +55,8 @@ def job_multiply_adds(job: JobResult, record: Mapping[str, Any]) -> MultiplyAdds
         return None
     try:
         model = _meta_model(name, *spec)
-        mask = fio.load_torch(Path(job.directory) / MASK_FILE) if (Path(job.directory) / MASK_FILE).exists() else {}
+        stored = FinishedJob(job.directory)
+        mask = stored.tensors(layout.MASK) if stored.has(layout.MASK) else {}
         return multiply_adds(model, spec[0], mask if isinstance(mask, dict) else {})
     except Exception:  # an unknown model name, a foreign mask: leave the columns empty
         return None
@@ -78,11 +78,13 @@ def add_multiply_adds(experiments: list[ExperimentResult], rows: list[dict[str, 
 
 
 def layer_densities(job: JobResult) -> dict[str, float] | None:
-    path = Path(job.directory) / REPORT_FILE
-    if job.status != DONE or not path.exists():
+    if job.status != DONE:
         return None
     try:
-        tensors = fio.read_json(path).get("tensors", {})
+        report = FinishedJob(job.directory).sparsity_report()
+        if report is None:
+            return None
+        tensors = report.get("tensors", {})
         return {name: float(t["density"]) for name, t in tensors.items()}
     except (UsageError, AttributeError, KeyError, TypeError, ValueError):
         return None

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sparselab.reports.collect import experiments_under
+from sparselab.store.tree import experiments_under
 from sparselab.reports.hparams_diff import format_fields, preset_differences
 from sparselab.reports.relevant import relevant_differences
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, ExperimentResult
 from sparselab.reports.sources import collect_any
-from sparselab.reports.text import Group, render
+from sparselab.foundations.table import Group, render
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
+from sparselab.store import tree
 from sparselab.reports.records import DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult, \
     ReplicateResult
 
@@ -27,8 +28,6 @@ SOURCE = "OpenLTH"  # hparams["source"] of experiments read here: labels say so
 LOGGER, MASK, HPARAMS_LOG = layout.OPENLTH_LOGGER, layout.OPENLTH_MASK, layout.OPENLTH_HPARAMS
 SECTIONS = {"dataset": "dataset", "model": "model", "training": "training", "pruning": "pruning"}
 _FIELD = re.compile(r"^\s*\*\s*(\w+)\s*=>\s*(.*?)\s*$")
-_REPLICATE = re.compile(r"^replicate_(\d+)$")
-_LEVEL = re.compile(r"^level_(\d+)$")
 _BRANCH = re.compile(r"^(?:lottery_)?branch_(.+)_([0-9a-f]{32})$")
 
 
@@ -58,7 +57,7 @@ def final_model(directory: Path) -> Path | None:
 def job_hparams(directory: Path) -> dict[str, Any]:
     """The bundles of the job in `directory`: its own hparams.log, else its trunk's (replicate level_0/main)."""
     for parent in (directory, *list(directory.parents)[:3]):
-        if _REPLICATE.match(parent.name):
+        if layout.REPLICATE_RE.match(parent.name):
             candidates = [directory, parent / "level_0" / MAIN, parent / MAIN]
             break
     else:
@@ -149,21 +148,16 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
     return JobResult(directory, DONE, {k: v for k, v in values.items() if v is not None})
 
 
-def _numbered(directory: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
-    found = [(int(m.group(1)), p) for p in directory.iterdir() if p.is_dir() and (m := pattern.match(p.name))]
-    return sorted(found)
-
-
 def collect(path: Path | str) -> ExperimentResult:
     """One OpenLTH experiment folder as an ExperimentResult (kind trunk or train)."""
     directory = Path(path)
     replicates, infos, record = [], {}, {}
-    for number, rep_dir in _numbered(directory, _REPLICATE):
-        rep = ReplicateResult(number, rep_dir)
+    for rep_dir in tree.replicate_dirs(directory):
+        rep = ReplicateResult(tree.replicate_of(rep_dir), rep_dir)
         if (rep_dir / MAIN).is_dir():
             rep.levels[0] = LevelResult(0, read_job(rep_dir / MAIN, dense=True))
             record = record or _hparams(rep_dir / MAIN)
-        for level, level_dir in _numbered(rep_dir, _LEVEL):
+        for level, level_dir in tree.level_dirs(rep_dir):
             result = LevelResult(level, read_job(level_dir / MAIN, dense=level == 0))
             record = record or _hparams(level_dir / MAIN)
             for branch_dir in sorted(level_dir.iterdir()):

@@ -11,7 +11,7 @@ from sparselab.foundations.errors import UsageError
 from sparselab.models import registry
 from sparselab.pruning.mask import Mask
 from sparselab.reports import openlth
-from sparselab.training.finished import FinishedModel
+from sparselab.store.network import FinishedModel
 from sparselab.training.provenance import data_spec
 
 

@@ -62,7 +62,8 @@ def summary_path(args: argparse.Namespace) -> str | None:
 
 def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
     """Print the tables (unless data goes to stdout) and write every requested file; the names written."""
-    from sparselab.reports import density_axis, rows as report_rows, table, text
+    from sparselab.foundations import table as text
+    from sparselab.reports import density_axis, rows as report_rows, table
 
     density_axis.apply(experiments, args.density_of)
     if args.series:  # an unknown series is an error whether or not a figure is drawn

@@ -88,14 +88,6 @@ def _save(fig: Any, path: Path | str) -> None:
     fio.write_bytes(path, buffer.getvalue())
 
 
-def accuracy_points(experiment: ExperimentResult, key: str, metric: str) -> list[tuple[float, float, float | None]]:
-    """(percent remaining, mean %, std % or None) per level with at least one finished replicate.
-
-    A branch sits at the density of its trunk level (`trunk_density`), not at its own final density:
-    it is an ablation at that level (a re-dense retrain ends dense but started from that level)."""
-    return [p[:3] for p in _points(experiment, key, metric)]
-
-
 def _points(experiment: ExperimentResult, key: str, metric: str,
             band: str = DEFAULT_BAND) -> list[tuple[float, float, float | None, bool]]:
     """(percent remaining, mean %, half the `band` in % or None, whether a finished replicate collapsed)."""

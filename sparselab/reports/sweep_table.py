@@ -10,7 +10,7 @@ from typing import Sequence
 from sparselab.reports.collect import done_count, summarize
 from sparselab.reports.records import ExperimentResult
 from sparselab.reports.table import dens, pm
-from sparselab.reports.text import Group, render
+from sparselab.foundations.table import Group, render
 
 TITLE = "sweep: mean ± std over replicates (n = finished replicates) for each grid point"
 

@@ -10,7 +10,7 @@ from sparselab.reports.collect import done_count, summarize
 from sparselab.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, UNVERIFIED, ExperimentResult, JobResult,
                              Stat)
 from sparselab.reports.rows import sparsity as _sparsity
-from sparselab.reports.text import Group, render
+from sparselab.foundations.table import Group, render
 
 
 # ----- cell formatting ---------------------------------------------------------------------------

@@ -32,8 +32,8 @@ from sparselab.foundations import io as fio
 from sparselab.foundations import journal
 from sparselab.foundations.cli import OneLineParser
 from sparselab.foundations.errors import UsageError
-from sparselab.reports.collect import LEVEL_RE, REPLICATE_RE
 from sparselab.reports.openlth import is_openlth_job
+from sparselab.store.job import FinishedJob
 from sparselab.training.checkpoint import CHECKPOINT_FILE
 from sparselab.training.job import DONE_FILE, HPARAMS_FILE
 
@@ -70,7 +70,7 @@ def check(directory: Path) -> JobCheck:
         return JobCheck(directory, FOREIGN, "finished by OpenLTH: no checksums to check")
     try:
         if (directory / DONE_FILE).exists():
-            return JobCheck(directory, VERIFIED if integrity.check_job(directory) else UNVERIFIED)
+            return JobCheck(directory, VERIFIED if FinishedJob(directory, check_files=True).verified else UNVERIFIED)
         unjournaled = journal.unverified(directory)
         if unjournaled:  # the rerun would recompute these; --repair moves the job aside instead
             name = min(unjournaled)
@@ -101,12 +101,12 @@ def invalidated(directory: Path) -> list[Path]:
     """The folders to move aside when the job in `directory` is damaged (see the module text)."""
     unit = outermost_job(directory)
     parent = unit.parent
-    if unit.name == layout.MAIN and LEVEL_RE.match(parent.name):
-        first = int(LEVEL_RE.match(parent.name).group(1))  # type: ignore[union-attr]
+    if unit.name == layout.MAIN and layout.LEVEL_RE.match(parent.name):
+        first = int(layout.LEVEL_RE.match(parent.name).group(1))  # type: ignore[union-attr]
         return _levels(parent.parent, lambda level: level >= first)
     if unit.name == layout.MAIN and parent.name == layout.PRETRAIN:
         return [parent, *_levels(parent.parent, lambda level: True)]
-    if unit.name == layout.MAIN and REPLICATE_RE.match(parent.name):
+    if unit.name == layout.MAIN and layout.REPLICATE_RE.match(parent.name):
         return [unit, *_levels(parent, lambda level: True)]
     return [unit]
 
@@ -114,7 +114,7 @@ def invalidated(directory: Path) -> list[Path]:
 def _levels(replicate: Path, keep) -> list[Path]:
     out = []
     for p in sorted(replicate.iterdir()):
-        match = LEVEL_RE.match(p.name)
+        match = layout.LEVEL_RE.match(p.name)
         if match and p.is_dir() and keep(int(match.group(1))):
             out.append(p)
     return out

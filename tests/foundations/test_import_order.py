@@ -15,6 +15,7 @@ ORDER = {  # rank: a module may import folders of a lower or equal rank (equal: 
     "platforms": 1, "datasets": 1, "models": 1,
     "pruning": 2,
     "training": 3,
+    "store": 3.5,  # the one reader of finished jobs (store/): over training, under every command
     "lottery": 4, "branches": 4, "ensembles": 4, "tickets": 4,
     "evaluation": 5,
     "reports": 6,

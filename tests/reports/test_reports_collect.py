@@ -9,7 +9,8 @@ import pytest
 
 import reports_fakes as fakes
 from sparselab.foundations.errors import UsageError
-from sparselab.reports.collect import collect, mean_std, resolve, summarize
+from sparselab.reports.collect import collect, mean_std, summarize
+from sparselab.store.tree import experiment_of as resolve
 from sparselab.reports.records import DONE, IN_PROGRESS, MAIN, MISSING
 
 

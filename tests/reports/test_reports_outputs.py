@@ -11,7 +11,7 @@ import torch
 
 import reports_fakes as fakes
 from sparselab.foundations.errors import UsageError
-from sparselab.reports import text
+from sparselab.foundations import table as text
 from sparselab.reports.command import ReportCommand
 
 

@@ -14,7 +14,7 @@ from sparselab.foundations.integrity import DamagedFile
 from sparselab.pruning.dst.build import save_final_mask
 from sparselab.pruning.mask import Mask
 from sparselab.training import job
-from sparselab.training.finished import load_finished
+from sparselab.store.network import load_network as load_finished
 from sparselab.training.store import LevelStore
 from tests.helpers import call_main
 

@@ -1,4 +1,6 @@
-"""A plain-text grid with column groups: a title line over each group, then headers, then rows.
+"""The one table printer: a plain-text grid with column groups (a title line over each group, then
+headers, optionally a rule, then rows), used by every command that prints a table (`report`, `list`,
+a sweep's summary, the lottery's level table, `evaluate_ensemble`, `evaluate`).
 
 Tables fit the terminal (`shutil.get_terminal_size`; unlimited into a file or pipe) unless
 `set_width(None)` (`--wide`): first the
@@ -43,17 +45,18 @@ def current_width() -> int | None:
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def render(groups: list[Group], rows: list[list[str]], width: int | None | bool = True) -> str:
-    """Rows hold one cell per header, groups concatenated in order; `width=True`: the current width."""
+def render(groups: list[Group], rows: list[list[str]], width: int | None | bool = True, rule: bool = False) -> str:
+    """Rows hold one cell per header, groups concatenated in order; `width=True`: the current width,
+    None: unlimited; `rule`: a line of '-' under the headers."""
     limit = current_width() if width is True else width
-    text = _render(groups, rows)
+    text = _render(groups, rows, rule)
     if limit is None or _longest(text) <= limit:
         return text
     rows = _cut_text(groups, rows, limit)
-    text = _render(groups, rows)
+    text = _render(groups, rows, rule)
     if _longest(text) <= limit:
         return text
-    return "\n\n".join(_render(g, r) for g, r in _chunks(groups, rows, limit))
+    return "\n\n".join(_render(g, r, rule) for g, r in _chunks(groups, rows, limit))
 
 
 def _longest(text: str) -> int:
@@ -116,7 +119,7 @@ def _chunks(groups: list[Group], rows: list[list[str]], limit: int) -> list[tupl
     return out
 
 
-def _render(groups: list[Group], rows: list[list[str]]) -> str:
+def _render(groups: list[Group], rows: list[list[str]], rule: bool = False) -> str:
     spans, start = [], 0
     for g in groups:
         spans.append((start, start + len(g.headers)))
@@ -145,5 +148,7 @@ def _render(groups: list[Group], rows: list[list[str]]) -> str:
             titles.append(g.title.ljust(sum(widths[a:b]) + len(GAP) * (b - a - 1)))
         lines.append(SEPARATOR.join(titles).rstrip())
     lines.append(line([h for g in groups for h in g.headers]))
+    if rule:
+        lines.append("-" * len(lines[-1]))
     lines += [line(r) for r in rows]
     return "\n".join(lines)

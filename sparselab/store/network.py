@@ -1,8 +1,8 @@
 """A finished job's network, rebuilt once for every reader (`load_job`, `export`, `evaluate`, ensembles).
 
 The model is built from the job's own `hparams.json` (a branch keeps its model under its trunk's
-record), its final weights and its final mask are read verified against `done.json`, and pruned
-weights are checked to be exact zeros.
+record), its final weights and its final mask are read verified against `done.json`
+(`store.job.FinishedJob`), and pruned weights are checked to be exact zeros.
 """
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from typing import Any, Mapping
 
 import torch
 
-from sparselab.foundations import io as fio
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
 from sparselab.models import registry
 from sparselab.models.hparams import ModelHparams
-from sparselab.pruning.dst.build import load_final_mask
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.reparam_load import is_wrapped, plain_weights
-from sparselab.training import job
+from sparselab.store.job import FinishedJob
 from sparselab.training.provenance import PROVENANCE_KEY, data_spec, dataset_section
 
 
@@ -61,25 +59,35 @@ def regained(hparams: Mapping[str, Any]) -> bool:
     return search(hparams)
 
 
-def final_mask(directory: Path, hparams: Mapping[str, Any]) -> Mask | None:
-    """`mask_final.pt`, else `mask.pt` unless the job regained its pruned weights; None: dense."""
-    mask = load_final_mask(directory)
-    if mask is None and Mask.exists(directory) and not regained(hparams):
-        mask = Mask.load(directory)
-    return mask
+def network_mask(job: FinishedJob) -> Mask | None:
+    """The final network's mask: `mask_final.pt`, else `mask.pt` unless the job regained its pruned
+    weights (then it ends dense); None: dense."""
+    if regained(job.hparams) and not job.has(layout.FINAL_MASK):
+        return None
+    return job.final_mask()
 
 
-def load_finished(directory: Path | str, data: Mapping[str, Any] | None = None) -> FinishedModel:
+def _state_and_mask(job: FinishedJob) -> tuple[dict[str, torch.Tensor], Mask | None]:
+    """The final weights and mask; a supermask / str job's wrapped weights as the plain model's."""
+    if not job.has(layout.WEIGHTS_FINAL):
+        raise UsageError(f"{job.directory} has no {layout.WEIGHTS_FINAL}: not a training job")
+    state, mask = job.tensors(layout.WEIGHTS_FINAL), network_mask(job)
+    if is_wrapped(state):
+        if mask is None:
+            raise UsageError(f"{job.directory} holds wrapped weights but no {layout.MASK}")
+        selection = Mask(job.tensors(layout.SUPERMASK)) if job.has(layout.SUPERMASK) else None
+        state, mask = plain_weights(state, mask, selection)
+    return state, mask
+
+
+def load_network(directory: Path | str, data: Mapping[str, Any] | None = None) -> FinishedModel:
     """The network of the finished job in `directory`; `data` (input_shape, num_classes) overrides the
     recorded shapes (a caller that prepared the data). Every failure is a UsageError naming the file."""
     directory = Path(directory)
-    if not job.is_done(directory):
-        raise UsageError(f"{directory} is not a finished training job (no {layout.DONE}); rerun its command "
-                         "to finish it")
-    if not (directory / layout.HPARAMS).exists():
-        raise UsageError(f"{directory} has no {layout.HPARAMS}: not a job directory")
-    hparams = fio.read_json(directory / layout.HPARAMS)
-    model_section = section(hparams, "model") if isinstance(hparams, dict) else None
+    job = FinishedJob(directory, missing=f"{directory} is not a finished training job (no {layout.DONE}); "
+                                         "rerun its command to finish it")
+    hparams = job.hparams
+    model_section = section(hparams, "model")
     if model_section is None:
         raise UsageError(f"{directory / layout.HPARAMS} does not describe a model: not a training job")
     data = dict(data) if data is not None else data_of(hparams, directory)
@@ -87,24 +95,15 @@ def load_finished(directory: Path | str, data: Mapping[str, Any] | None = None) 
     model = registry.build(h.model_name, tuple(data["input_shape"]), int(data["num_classes"]),
                            model_init=h.model_init, batchnorm_init=h.batchnorm_init, seed=0,
                            bias_init=h.bias_init)
-    weights = directory / layout.WEIGHTS_FINAL
-    if not weights.exists():
-        raise UsageError(f"{directory} has no {layout.WEIGHTS_FINAL}: not a training job")
-    state = fio.load_torch(weights)
-    mask = final_mask(directory, hparams)
-    if is_wrapped(state):  # a supermask / str job: the effective weights of its wrapped network
-        if mask is None:
-            raise UsageError(f"{directory} holds wrapped weights but no {layout.MASK}")
-        selection = Mask(fio.load_torch(directory / layout.SUPERMASK)) \
-            if (directory / layout.SUPERMASK).exists() else None
-        state, mask = plain_weights(state, mask, selection)
+    state, mask = _state_and_mask(job)
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        raise UsageError(f"{weights} does not fit {h.model_name}: {str(e).splitlines()[0]}") from None
+        raise UsageError(f"{job.path(layout.WEIGHTS_FINAL)} does not fit {h.model_name}: "
+                         f"{str(e).splitlines()[0]}") from None
     if mask is not None:
         for name, p in mask.check_model(model).items():
             if torch.count_nonzero(p.detach()[~mask[name]]):
-                raise UsageError(f"{weights}: {name} has weights where the mask prunes them")
+                raise UsageError(f"{job.path(layout.WEIGHTS_FINAL)}: {name} has weights where the mask prunes them")
         mask.apply_(model)  # turns any -0.0 into +0.0: exact zeros
     return FinishedModel(model.eval(), mask, hparams, data)
