@@ -27,8 +27,7 @@ SOURCE = "OpenLTH"  # hparams["source"] of experiments read here: labels say so
 LOGGER, MASK, HPARAMS_LOG = layout.OPENLTH_LOGGER, layout.OPENLTH_MASK, layout.OPENLTH_HPARAMS
 SECTIONS = {"dataset": "dataset", "model": "model", "training": "training", "pruning": "pruning"}
 _FIELD = re.compile(r"^\s*\*\s*(\w+)\s*=>\s*(.*?)\s*$")
-_REPLICATE = re.compile(r"^replicate_(\d+)$")
-_LEVEL = re.compile(r"^level_(\d+)$")
+_REPLICATE, _LEVEL = layout.REPLICATE_RE, layout.LEVEL_RE  # ASCII digits only: `\d` also matches '١'
 _BRANCH = re.compile(r"^(?:lottery_)?branch_(.+)_([0-9a-f]{32})$")
 
 
