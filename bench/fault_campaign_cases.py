@@ -84,7 +84,7 @@ def edit_metrics(path: Path, drop_last: bool) -> None:
 def finished_cases(root: Path) -> dict[str, tuple[Edit, int]]:
     """Every edit of the finished trunk under `root` (2 replicates, levels 0-2, a branch at level 1)."""
     rep1, rep2 = (next(root.glob(f"lottery_*/replicate_{r}")) for r in (1, 2))
-    branch = next((rep1 / "level_1").glob("lottery_branch_*"), rep1 / "level_1" / "no_branch")
+    branch = next((rep1 / "level_1").glob("branch_*"))
     job = {level: rep1 / f"level_{level}" / "main" for level in (0, 1, 2)}
     cases: dict[str, tuple[Edit, int]] = {}
     for level, d in job.items():

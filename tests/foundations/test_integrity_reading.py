@@ -41,7 +41,17 @@ def test_a_branch_refuses_a_trunk_level_with_any_damaged_file(trunk, tmp_path, n
     proc = run_main("lottery_branch", "randomly_prune", "--levels=0", *FLAGS[1:], f"--root={root}", check=False)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert f"level_0/main/{name}: its sha256 does not match" in proc.stderr, proc.stderr
-    assert not list(root.glob("lottery_*/replicate_1/level_0/lottery_branch_*/done.json"))
+    assert not list(root.glob("lottery_*/replicate_1/level_0/branch_*/done.json"))
+
+
+def test_a_finished_branch_is_refused_when_its_trunk_level_is_damaged(trunk, tmp_path):
+    root = tmp_path / "r"
+    shutil.copytree(trunk, root)
+    branch = ("lottery_branch", "randomly_prune", "--levels=0", *FLAGS[1:], f"--root={root}")
+    run_main(*branch)
+    flip_bit(one(root, "lottery_*/replicate_1/level_0/main/hparams.json"))
+    proc = run_main(*branch, check=False)
+    assert proc.returncode == 2 and "level_0/main/hparams.json: its sha256 does not match" in proc.stderr, proc
 
 
 def test_openlth_folders_with_non_ascii_digits_are_not_replicates_or_levels(tmp_path):
