@@ -1,7 +1,7 @@
 """Fault-injection campaign: kills at every rename/fsync, corruptions of finished and in-progress jobs,
 moved and copied directories, stripped integrity records, bad inputs; one table at the end.
 
-    python bench/fault_campaign.py [--work DIR] [--every 1] [--limit 0] [--syscalls rename,fsync]
+    python bench/fault_campaign.py [--work DIR] [--every 1] [--limit 0] [--only A,B] [--syscalls rename,fsync]
                                    [--parts kills,finished,in_progress,bad_inputs]
 
 Kills: `strace -e inject=<call>:signal=KILL:when=N` for N over every rename (and fsync) of a 2-level
@@ -183,13 +183,13 @@ def judge_readers(got: dict[str, tuple[int, str]], reference: dict[str, tuple[in
 UNCONCERNED = {"branch": {"rerun", "load_job"}}  # a damaged branch: the trunk's rerun and load_job do not read it
 
 
-def finished_part(work: Path, finished: Path, limit: int) -> list[str]:
+def finished_part(work: Path, finished: Path, limit: int, only: str) -> list[str]:
     root = work / "case"
     shutil.copytree(finished, root)
     reference = {level: readers(root, level, True) for level in (0, 1, 2)}
     shutil.rmtree(root)
     outcomes = []
-    for name in list(cases.finished_cases(finished))[:limit or None]:
+    for name in cases.selected(list(cases.finished_cases(finished)), only)[:limit or None]:
         shutil.copytree(finished, root)
         edit, level = cases.finished_cases(root)[name]
         edit()
@@ -207,7 +207,7 @@ def _why(got: dict[str, tuple[int, str]], bad: list[str]) -> str:
 
 
 def in_progress_part(work: Path, killed: dict[str, Path], finished_1: Path, fingerprint_1: dict[str, object],
-                     limit: int) -> list[str]:
+                     limit: int, only: str) -> list[str]:
     """Each edit of the interrupted level 2, then: the readers (each refuses, or prints what it prints on the
     unedited interrupted tree; verify must name an edited file), the rerun (it must end with the uninterrupted
     run's bytes), then the readers again (all as on the uninterrupted run)."""
@@ -221,7 +221,7 @@ def in_progress_part(work: Path, killed: dict[str, Path], finished_1: Path, fing
     after = readers(root, 2, False)
     shutil.rmtree(root)
     outcomes = []
-    for file, how in cases.in_progress_cases()[:limit or None]:
+    for file, how in cases.selected(cases.in_progress_cases(), only)[:limit or None]:
         kind = "checkpoint" if file == "checkpoint.pt" else "plain"
         shutil.copytree(killed[kind], root)
         path = next(root.glob("lottery_*/replicate_1/level_2/main")) / file
@@ -282,6 +282,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/fault_campaign"))
     parser.add_argument("--every", type=int, default=1, help="kill at every k-th call only")
     parser.add_argument("--limit", type=int, default=0, help="at most this many cases per part (0: all)")
+    parser.add_argument("--only", default="", help="comma-separated parts of case names: only those cases")
     parser.add_argument("--syscalls", default="rename,fsync")
     parser.add_argument("--parts", default="kills,finished,in_progress,bad_inputs")
     args = parser.parse_args()
@@ -293,9 +294,10 @@ def main() -> None:
     for syscall in args.syscalls.split(",") if "kills" in parts else ():
         rows[f"SIGKILL at {syscall}"] = kills(work, reference, syscall, args.every, args.limit)
     if "finished" in parts:
-        rows["corruptions, finished"] = finished_part(work, finished, args.limit)
+        rows["corruptions, finished"] = finished_part(work, finished, args.limit, args.only)
     if "in_progress" in parts:
-        rows["corruptions, in progress"] = in_progress_part(work, killed, finished_1, reference, args.limit)
+        rows["corruptions, in progress"] = in_progress_part(work, killed, finished_1, reference, args.limit,
+                                                                   args.only)
     if "bad_inputs" in parts:
         rows["bad inputs"] = bad_inputs()
     table(rows)

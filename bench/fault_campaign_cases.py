@@ -131,3 +131,10 @@ EDITS: dict[str, Callable[[Path], None]] = {"flip": flip, "truncate": truncate, 
 def in_progress_cases() -> list[tuple[str, str]]:
     """(file of the interrupted level 2, edit) pairs."""
     return [(name, how) for name, hows in IN_PROGRESS.items() for how in hows]
+
+
+def selected(names: list, only: str) -> list:
+    """The cases whose name (or "<edit> <file>") contains one of the comma-separated parts of `only`."""
+    parts = [part for part in only.split(",") if part]
+    text = (lambda n: n if isinstance(n, str) else f"{n[1]} {n[0]}")
+    return [n for n in names if not parts or any(part in text(n) for part in parts)]
