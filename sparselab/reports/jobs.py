@@ -6,6 +6,7 @@ from typing import Any
 
 from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
+from sparselab.foundations import journal
 from sparselab.evaluation.columns import evaluation_columns
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import REPORT_FILE as MASK_REPORT_FILE
@@ -52,7 +53,10 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
         job.values.update(evaluation_columns(directory))  # `evaluate` results beside the job, if any
         _old_empty_tensors(directory, job.values)
     elif state == IN_PROGRESS:
-        job.values, job.last_iteration = live_values(directory)
+        try:
+            job.values, job.last_iteration = live_values(directory)
+        except integrity.DamagedFile as e:  # its metrics.csv changed since the job wrote it
+            job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
     if dense and state != MISSING:
         job.values.setdefault("density", 1.0)
     return job
@@ -77,6 +81,7 @@ def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
     path = Path(directory) / METRICS_FILE
     if not path.exists():
         return {}, None
+    journal.check_settled(path)
     try:
         rows = read_metrics(path)
     except (OSError, ValueError):  # being rewritten or truncated: report the job without values
@@ -94,8 +99,8 @@ def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
 
 
 def read_curve(directory: Path) -> list[dict[str, Any]]:
-    """The rows of a job's metrics.csv ([] when there is none, or when it fails its checksum); an
-    OpenLTH job's logger as the same rows (one per iteration)."""
+    """The rows of a job's metrics.csv ([] when there is none; DamagedFile when it fails its digest or
+    its journal); an OpenLTH job's logger as the same rows (one per iteration)."""
     from sparselab.reports import openlth
 
     path = Path(directory) / METRICS_FILE
@@ -103,8 +108,9 @@ def read_curve(directory: Path) -> list[dict[str, Any]]:
         if openlth.is_openlth_job(directory):
             return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
         return []
+    integrity.verify_file(path)  # a finished job's metrics.csv that fails its digest is refused, not left out
+    journal.check_settled(path)  # and so is a running job's that changed since it was written
     try:
-        integrity.verify_file(path)
         return read_metrics(path)
     except (OSError, ValueError, UsageError):
         return []

@@ -54,6 +54,41 @@ def test_a_finished_branch_is_refused_when_its_trunk_level_is_damaged(trunk, tmp
     assert proc.returncode == 2 and "level_0/main/hparams.json: its sha256 does not match" in proc.stderr, proc
 
 
+def test_report_curves_refuse_a_finished_metrics_csv_that_fails_its_digest(trunk, tmp_path):
+    """Before: `read_curve` returned [] and the curve was drawn from the other replicates, exit 0."""
+    from sparselab.foundations.integrity import DamagedFile
+    from sparselab.reports.jobs import read_curve
+
+    root = tmp_path / "r"
+    shutil.copytree(trunk, root)
+    level = one(root, "lottery_*/replicate_1/level_0/main")
+    assert read_curve(level)
+    flip_bit(level / "metrics.csv")
+    with pytest.raises(DamagedFile, match="metrics.csv"):
+        read_curve(level)
+
+
+def test_a_running_jobs_metrics_csv_that_changed_since_it_was_written_is_damaged(tmp_path):
+    """The journal vouches for a running job's metrics.csv: the table marks the job DAMAGED (instead of
+    showing the edited numbers as its live values) and the curves refuse it."""
+    from sparselab.foundations import io as fio
+    from sparselab.foundations.integrity import DamagedFile
+    from sparselab.reports.jobs import read_curve, read_job
+    from sparselab.reports.records import DAMAGED, IN_PROGRESS
+
+    job = tmp_path / "replicate_1" / "level_0" / "main"
+    job.mkdir(parents=True)
+    fio.write_json(job / "hparams.json", {"training": {}})
+    fio.write_text(job / "metrics.csv", "iteration,test_accuracy\n0,0.5\n")
+    running = read_job(job)
+    assert running.status == IN_PROGRESS and running.values["final_test_accuracy"] == 0.5
+    (job / "metrics.csv").write_text("iteration,test_accuracy\n0,0.9\n")
+    edited = read_job(job)
+    assert edited.status == DAMAGED and "metrics.csv" in edited.problem and not edited.values
+    with pytest.raises(DamagedFile, match="journal"):
+        read_curve(job)
+
+
 def test_openlth_folders_with_non_ascii_digits_are_not_replicates_or_levels(tmp_path):
     from sparselab.reports.openlth import collect
 
