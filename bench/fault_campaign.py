@@ -1,7 +1,7 @@
 """Fault-injection campaign: kills at every rename/fsync, corruptions of finished and in-progress jobs,
 moved and copied directories, stripped integrity records, bad inputs; one table at the end.
 
-    python bench/fault_campaign.py [--work DIR] [--every 1] [--limit 0] [--only A,B] [--syscalls rename,fsync]
+    python bench/fault_campaign.py [--work DIR] [--every 1] [--first 1] [--limit 0] [--only A,B] [--syscalls rename,fsync]
                                    [--parts kills,finished,in_progress,bad_inputs]
 
 Kills: `strace -e inject=<call>:signal=KILL:when=N` for N over every rename (and fsync) of a 2-level
@@ -17,7 +17,6 @@ after the rerun, or the rerun fails). Bad inputs: bench/bad_inputs.py's summary.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import shutil
@@ -28,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 import fault_campaign_cases as cases  # noqa: E402
+from fault_campaign_readers import judge_readers, run_readers as readers, why  # noqa: E402
 
 FLAGS = ("--levels=2", "--training_steps=2it", "--threads=1", "--quiet")
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
@@ -124,11 +124,12 @@ def count_calls(work: Path, calls: str) -> int:
     return sum(1 for line in log.read_text().splitlines() if re.search(r"\b(rename|renameat2?|f(data)?sync)\(", line))
 
 
-def kills(work: Path, reference: dict[str, object], syscall: str, every: int, limit: int) -> list[str]:
+def kills(work: Path, reference: dict[str, object], syscall: str, every: int, limit: int,
+          first: int = 1) -> list[str]:
     calls = SYSCALLS[syscall]
     total = count_calls(work / syscall, calls)
     outcomes = []
-    for n in range(1, total + 1, every)[:limit or None]:
+    for n in range(first, total + 1, every)[:limit or None]:
         root = work / syscall / f"kill_{n}"
         lottery(root, prefix=("strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={calls}",
                               "-e", f"inject={calls}:signal=KILL:when={n}"))
@@ -140,46 +141,6 @@ def kills(work: Path, reference: dict[str, object], syscall: str, every: int, li
 
 
 # ----- corruptions --------------------------------------------------------------------------------
-def readers(root: Path, level: int, rerun: bool) -> dict[str, tuple[int, str]]:
-    """bench/fault_campaign_readers.py on `root`: reader -> (exit status, output), the files it wrote
-    (plots, CSV) folded into the output."""
-    import os
-    out = root.parent / "readers_out"
-    shutil.rmtree(out, ignore_errors=True)
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "fault_campaign_readers.py"), str(root), str(level),
-                           str(out), *(["--rerun"] if rerun else [])], capture_output=True, text=True,
-                          env={**os.environ, **ENV}, cwd=REPO, timeout=1800)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the readers crashed: {proc.stderr[-2000:]}")
-    results = {k: (rc, _untimed_text(text)) for k, (rc, text) in json.loads(proc.stdout.splitlines()[-1]).items()}
-    for name, reader in (("plot.png", "report --plot"), ("curves.png", "report --curves"),
-                         ("rows.csv", "report --csv"), ("rows_summary.csv", "report --csv")):
-        if (out / name).exists():
-            rc, text = results[reader]
-            results[reader] = (rc, text + f"\n{name}: " + hashlib.sha256((out / name).read_bytes()).hexdigest())
-    return results
-
-
-def _untimed_text(text: str) -> str:
-    return re.sub(r"[0-9.]+ ?(s|seconds|images/s)\b", "<time>", text)
-
-
-def refused(result: tuple[int, str]) -> bool:
-    """Exit 2 with one `error:` line (verify: its `damaged:` lines)."""
-    return result[0] == 2 and any(line.startswith(("error: ", "damaged: ")) for line in result[1].splitlines())
-
-
-def judge_readers(got: dict[str, tuple[int, str]], reference: dict[str, tuple[int, str]],
-                  must_refuse: set[str]) -> tuple[str, list[str]]:
-    """detected: every reader in `must_refuse` refused and each other one refused or printed (and wrote)
-    exactly what it does on the unedited tree; harmless: none refused and all printed the same; else silent."""
-    bad = [name for name, result in got.items()
-           if not refused(result) and (name in must_refuse or result != reference[name])]
-    if bad:
-        return "silent", bad
-    return ("detected" if any(refused(r) for r in got.values()) else "harmless"), []
-
-
 UNCONCERNED = {"branch": {"rerun", "load_job"}}  # a damaged branch: the trunk's rerun and load_job do not read it
 
 
@@ -197,13 +158,9 @@ def finished_part(work: Path, finished: Path, limit: int, only: str) -> list[str
         got = readers(root, level, True)
         outcome, bad = judge_readers(got, reference[level], set(got) - unconcerned)
         outcomes.append(outcome)
-        print(f"finished, {name}: {outcome} {_why(got, bad)}", flush=True)
+        print(f"finished, {name}: {outcome} {why(got, bad)}", flush=True)
         shutil.rmtree(root)
     return outcomes
-
-
-def _why(got: dict[str, tuple[int, str]], bad: list[str]) -> str:
-    return "; ".join(f"{k} exit {got[k][0]}: {got[k][1].strip().splitlines()[-1:] or ''}" for k in bad)
 
 
 def in_progress_part(work: Path, killed: dict[str, Path], finished_1: Path, fingerprint_1: dict[str, object],
@@ -234,8 +191,8 @@ def in_progress_part(work: Path, killed: dict[str, Path], finished_1: Path, fing
         third, bad_after = judge_readers(again, after, set()) if again else (second, [])
         outcome = next((o for o in ("silent", "lost") if o in (first, second, third)), "harmless")
         outcomes.append(outcome)
-        print(f"in progress ({kind}), {how} {file}: {outcome} (readers before: {first} {_why(got, bad)}; "
-              f"rerun: {second} {rerun.stderr.strip()[-300:]}; readers after: {third} {_why(again, bad_after)})",
+        print(f"in progress ({kind}), {how} {file}: {outcome} (readers before: {first} {why(got, bad)}; "
+              f"rerun: {second} {rerun.stderr.strip()[-300:]}; readers after: {third} {why(again, bad_after)})",
               flush=True)
         shutil.rmtree(root)
     return outcomes
@@ -281,6 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/fault_campaign"))
     parser.add_argument("--every", type=int, default=1, help="kill at every k-th call only")
+    parser.add_argument("--first", type=int, default=1, help="the first call to kill at")
     parser.add_argument("--limit", type=int, default=0, help="at most this many cases per part (0: all)")
     parser.add_argument("--only", default="", help="comma-separated parts of case names: only those cases")
     parser.add_argument("--syscalls", default="rename,fsync")
@@ -292,7 +250,7 @@ def main() -> None:
     reference = fingerprint(finished_1)
     rows: dict[str, list[str]] = {}
     for syscall in args.syscalls.split(",") if "kills" in parts else ():
-        rows[f"SIGKILL at {syscall}"] = kills(work, reference, syscall, args.every, args.limit)
+        rows[f"SIGKILL at {syscall}"] = kills(work, reference, syscall, args.every, args.limit, args.first)
     if "finished" in parts:
         rows["corruptions, finished"] = finished_part(work, finished, args.limit, args.only)
     if "in_progress" in parts:
