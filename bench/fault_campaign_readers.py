@@ -95,6 +95,11 @@ def refused(result: tuple[int, str]) -> bool:
     return result[0] == 2 and any(line.startswith(("error: ", "damaged: ")) for line in result[1].splitlines())
 
 
+def crashed(got: dict[str, tuple[int, str]]) -> bool:
+    """A reader exited with neither 0 nor one `error:` line (a traceback, a signal)."""
+    return any(rc != 0 and not refused((rc, text)) for rc, text in got.values())
+
+
 def judge_readers(got: dict[str, tuple[int, str]], reference: dict[str, tuple[int, str]],
                   must_refuse: set[str]) -> tuple[str, list[str]]:
     """detected: every reader in `must_refuse` refused and each other one refused or printed (and wrote)
