@@ -1,14 +1,18 @@
 """Fault-injection campaign: kills at every rename/fsync, corruptions of finished and in-progress jobs,
 moved and copied directories, stripped integrity records, bad inputs; one table at the end.
 
-    python bench/fault_campaign.py [--work /tmp/fault_campaign] [--every 1] [--limit 0] [--syscalls rename,fsync]
+    python bench/fault_campaign.py [--work DIR] [--every 1] [--first 1] [--limit 0] [--only A,B] [--syscalls rename,fsync]
+                                   [--parts kills,finished,in_progress,bad_inputs]
 
 Kills: `strace -e inject=<call>:signal=KILL:when=N` for N over every rename (and fsync) of a 2-level
-digits lottery, then a plain rerun. Corruptions: each edit on a copy of the finished run, then the
-rerun, `report` and `verify`; each edit on a copy of a run killed inside level 2, then the rerun.
-Outcomes: detected (every reader exits 2), harmless (the rerun's results equal the uninterrupted
-run's and verify passes), silent (a reader exits 0 over damage, or a result differs), lost (a file
-the uninterrupted run has is missing after the rerun). Bad inputs: bench/bad_inputs.py's summary.
+digits lottery, then a plain rerun. Finished: each edit of bench/fault_campaign_cases.py on a copy of a
+finished 2-replicate trunk with a branch, then every reader (bench/fault_campaign_readers.py: `report`,
+its --plot, --curves and --csv, a branch, `load_job`, `verify`, the rerun). In progress: each edit of a
+file of a level killed before its final weights (or right after its checkpoint), then the readers, the
+rerun, and the readers again. Outcomes: detected (every reader of the damage exits 2 with one `error:`
+line), harmless (nothing refused and every result equals the unedited or uninterrupted run's), silent
+(a reader exits 0 over damage, or a result differs), lost (a file the uninterrupted run has is missing
+after the rerun, or the rerun fails). Bad inputs: bench/bad_inputs.py's summary.
 """
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+import fault_campaign_cases as cases  # noqa: E402
+from fault_campaign_readers import crashed, judge_readers, run_readers as readers, why  # noqa: E402
+
 FLAGS = ("--levels=2", "--training_steps=2it", "--threads=1", "--quiet")
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-LEVEL_FILES = ("hparams.json", "mask.pt", "sparsity_report.json", "weights_start.pt", "weights_final.pt",
-               "metrics.csv", "done.json")
+LEVEL_FILES = cases.LEVEL_FILES
 SYSCALLS = {"rename": "rename,renameat,renameat2", "fsync": "fsync,fdatasync"}
 # main.py, SIGKILLed just before writing level 2's final weights: an in-progress job to corrupt
 KILL_BEFORE = """
@@ -40,6 +46,13 @@ fio.atomic_write = atomic_write
 from sparselab import main
 sys.exit(main.main(sys.argv[1:]))
 """
+# the same, SIGKILLed right after level 2's checkpoint.pt (run with --checkpoint_seconds=0)
+KILL_AFTER_CHECKPOINT = KILL_BEFORE.replace("""    if path.name == "weights_final.pt" and path.parent.parent.name == "level_2":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(path, write, **how)""", """    done = original(path, write, **how)
+    if path.name == "checkpoint.pt" and path.parent.parent.name == "level_2":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return done""")
 
 
 def main_py(*argv: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -90,7 +103,8 @@ def leftovers(root: Path) -> list[str]:
     return [str(p) for p in root.rglob("*") if p.name.endswith(".tmp") or p.name in ("checkpoint.pt", "journal.json")]
 
 
-def judge_rerun(root: Path, reference: dict[str, object], rerun: subprocess.CompletedProcess) -> str:
+def judge_rerun(root: Path, reference: dict[str, object], rerun: subprocess.CompletedProcess,
+                verify: bool = True) -> str:
     if rerun.returncode == 2 and rerun.stderr.startswith("error: "):
         return "detected"
     if rerun.returncode != 0:
@@ -98,7 +112,8 @@ def judge_rerun(root: Path, reference: dict[str, object], rerun: subprocess.Comp
     got = fingerprint(root)
     if set(reference) - set(got) or leftovers(root):
         return "lost"
-    return "harmless" if got == reference and main_py("verify", f"--root={root}").returncode == 0 else "silent"
+    good = got == reference and (not verify or main_py("verify", f"--root={root}").returncode == 0)
+    return "harmless" if good else "silent"
 
 
 # ----- kills --------------------------------------------------------------------------------------
@@ -109,11 +124,12 @@ def count_calls(work: Path, calls: str) -> int:
     return sum(1 for line in log.read_text().splitlines() if re.search(r"\b(rename|renameat2?|f(data)?sync)\(", line))
 
 
-def kills(work: Path, reference: dict[str, object], syscall: str, every: int, limit: int) -> list[str]:
+def kills(work: Path, reference: dict[str, object], syscall: str, every: int, limit: int,
+          first: int = 1) -> list[str]:
     calls = SYSCALLS[syscall]
     total = count_calls(work / syscall, calls)
     outcomes = []
-    for n in range(1, total + 1, every)[:limit or None]:
+    for n in range(first, total + 1, every)[:limit or None]:
         root = work / syscall / f"kill_{n}"
         lottery(root, prefix=("strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={calls}",
                               "-e", f"inject={calls}:signal=KILL:when={n}"))
@@ -125,97 +141,61 @@ def kills(work: Path, reference: dict[str, object], syscall: str, every: int, li
 
 
 # ----- corruptions --------------------------------------------------------------------------------
-def flip(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 1
-    path.write_bytes(bytes(data))
+UNCONCERNED = {"branch": {"rerun", "load_job"}}  # a damaged branch: the trunk's rerun and load_job do not read it
 
 
-def truncate(path: Path) -> None:
-    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
-
-
-def foreign(path: Path) -> None:
-    import torch
-    torch.save({"not": torch.zeros(3)}, path)
-
-
-def swap(a: Path, b: Path) -> None:
-    tmp = a.with_name(a.name + ".swap")
-    a.rename(tmp)
-    b.rename(a)
-    tmp.rename(b)
-
-
-def replace_with(target: Path, source: Path) -> None:
-    shutil.rmtree(target) if target.is_dir() else target.unlink()
-    (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
-
-
-def edit_done(path: Path, change: Callable[[dict], dict]) -> None:
-    path.write_text(json.dumps(change(json.loads(path.read_text()))))
-
-
-def stripped(raise_accuracy: bool) -> Callable[[dict], dict]:
-    def change(record: dict) -> dict:
-        record.pop("integrity", None)
-        if raise_accuracy:
-            record["final_test_accuracy"] = 0.99
-        return record
-    return change
-
-
-def finished_edits(root: Path) -> dict[str, Callable[[], None]]:
-    rep1, rep2 = (root.glob(f"lottery_*/replicate_{r}").__next__() for r in (1, 2))
-    edits: dict[str, Callable[[], None]] = {}
-    for level in (0, 1, 2):
-        d = rep1 / f"level_{level}" / "main"
-        for name in LEVEL_FILES:
-            edits[f"flip {level}/{name}"] = lambda p=d / name: flip(p)
-            edits[f"truncate {level}/{name}"] = lambda p=d / name: truncate(p)
-        edits[f"strip integrity {level}"] = lambda p=d / "done.json": edit_done(p, stripped(False))
-        edits[f"strip integrity, raise accuracy {level}"] = lambda p=d / "done.json": edit_done(p, stripped(True))
-        edits[f"empty done.json {level}"] = lambda p=d / "done.json": p.write_text("{}")
-        edits[f"replicate 2's level {level}"] = lambda a=rep1 / f"level_{level}", b=rep2 / f"level_{level}": \
-            replace_with(a, b)
-    edits["swap levels 1 and 2"] = lambda: swap(rep1 / "level_1", rep1 / "level_2")
-    edits["swap mask.pt of levels 1 and 2"] = lambda: swap(*(rep1 / f"level_{L}/main/mask.pt" for L in (1, 2)))
-    edits["level 1's done.json in level 2"] = lambda: replace_with(rep1 / "level_2/main/done.json",
-                                                                   rep1 / "level_1/main/done.json")
-    edits["replicate 2 over replicate 1"] = lambda: replace_with(rep1, rep2)
-    return edits
-
-
-def judge_finished(root: Path) -> str:
-    readers = [lottery(root), main_py("report", "lottery", *FLAGS[:3], f"--root={root}"),
-               main_py("verify", f"--root={root}")]
-    if all(p.returncode == 2 for p in readers):
-        return "detected"
-    return "silent"
-
-
-def corruptions(work: Path, finished: Path, killed: Path, reference: dict[str, object], limit: int) -> list[str]:
+def finished_part(work: Path, finished: Path, limit: int, only: str) -> list[str]:
+    root = work / "case"
+    shutil.copytree(finished, root)
+    reference = {level: readers(root, level, True) for level in (0, 1, 2)}
+    shutil.rmtree(root)
     outcomes = []
-    cases = list(finished_edits(work / "names").items()) if (work / "names").exists() else []
-    for name in [n for n, _ in cases][:limit or None]:
-        root = work / "case"
+    for name in cases.selected(list(cases.finished_cases(finished)), only)[:limit or None]:
         shutil.copytree(finished, root)
-        finished_edits(root)[name]()
-        outcomes.append(judge_finished(root))
-        print(f"finished, {name}: {outcomes[-1]}", flush=True)
+        edit, level = cases.finished_cases(root)[name]
+        edit()
+        unconcerned = UNCONCERNED["branch"] if "branch" in name else set()
+        got = readers(root, level, True)
+        outcome, bad = judge_readers(got, reference[level], set(got) - unconcerned)
+        outcomes.append(outcome)
+        print(f"finished, {name}: {outcome} {why(got, bad)}", flush=True)
         shutil.rmtree(root)
-    progress = {f"{how} {name}": (name, edit) for name in ("hparams.json", "mask.pt", "sparsity_report.json",
-                                                            "weights_start.pt", "metrics.csv", "journal.json")
-                for how, edit in (("flip", flip), ("truncate", truncate), ("foreign", foreign),
-                                  ("delete", Path.unlink))}
-    for case, (name, edit) in list(progress.items())[:limit or None]:
-        root = work / "case"
-        shutil.copytree(killed, root)
-        path = next(root.glob("lottery_*/replicate_1/level_2/main")) / name
-        if path.exists():
-            edit(path)
-        outcomes.append(judge_rerun(root, reference, lottery(root)))
-        print(f"in progress, {case}: {outcomes[-1]}", flush=True)
+    return outcomes
+
+
+def in_progress_part(work: Path, killed: dict[str, Path], finished_1: Path, fingerprint_1: dict[str, object],
+                     limit: int, only: str) -> list[str]:
+    """Each edit of the interrupted level 2, then: the readers (each refuses, or prints what it prints on the
+    unedited interrupted tree; verify must name an edited file), the rerun (it must end with the uninterrupted
+    run's bytes), then the readers again (all as on the uninterrupted run)."""
+    root = work / "case"
+    before = {}
+    for kind, source in killed.items():
+        shutil.copytree(source, root)
+        before[kind] = readers(root, 2, False)
+        shutil.rmtree(root)
+    shutil.copytree(finished_1, root)
+    after = readers(root, 2, False)
+    shutil.rmtree(root)
+    outcomes = []
+    for file, how in cases.selected(cases.in_progress_cases(), only)[:limit or None]:
+        kind = "checkpoint" if file == "checkpoint.pt" else "plain"
+        shutil.copytree(killed[kind], root)
+        path = next(root.glob("lottery_*/replicate_1/level_2/main")) / file
+        cases.EDITS[how](path)
+        got = readers(root, 2, False)
+        # a deleted file can be read by nobody: the readers may show the level without its values
+        first, bad = ("harmless", []) if how == "delete" and not crashed(got) else \
+            judge_readers(got, before[kind], {"verify"})
+        rerun = lottery(root)
+        second = judge_rerun(root, fingerprint_1, rerun, verify=False)
+        again = readers(root, 2, False) if second == "harmless" else {}
+        third, bad_after = judge_readers(again, after, set()) if again else (second, [])
+        outcome = next((o for o in ("silent", "lost") if o in (first, second, third)), "harmless")
+        outcomes.append(outcome)
+        print(f"in progress ({kind}), {how} {file}: {outcome} (readers before: {first} {why(got, bad)}; "
+              f"rerun: {second} {rerun.stderr.strip()[-300:]}; readers after: {third} {why(again, bad_after)})",
+              flush=True)
         shutil.rmtree(root)
     return outcomes
 
@@ -239,29 +219,46 @@ def table(rows: dict[str, list[str]]) -> None:
                                                            ("lost", 5))))
 
 
+def trees(work: Path) -> tuple[Path, Path, dict[str, Path]]:
+    """(finished: 2 replicates and a branch at level 1; finished_1: replicate 1 alone; the killed trees)."""
+    finished, finished_1 = work / "finished", work / "finished_1"
+    for replicate in (1, 2):
+        assert lottery(finished, f"--replicate={replicate}").returncode == 0
+    shutil.copytree(finished, finished_1)
+    shutil.rmtree(next(finished_1.glob("lottery_*/replicate_2")))
+    assert main_py("lottery_branch", "randomly_prune", "--levels=1", *FLAGS[1:], f"--root={finished}").returncode == 0
+    killed = {"plain": work / "killed", "checkpoint": work / "killed_checkpoint"}
+    for script, root, more in ((KILL_BEFORE, killed["plain"], ()),
+                               (KILL_AFTER_CHECKPOINT, killed["checkpoint"], ("--checkpoint_seconds=0",))):
+        proc = subprocess.run([sys.executable, "-c", script, "lottery", *FLAGS, f"--root={root}", *more], env=ENV,
+                              cwd=REPO, capture_output=True)
+        assert proc.returncode == -9, proc.stderr
+    return finished, finished_1, killed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/fault_campaign"))
     parser.add_argument("--every", type=int, default=1, help="kill at every k-th call only")
+    parser.add_argument("--first", type=int, default=1, help="the first call to kill at")
     parser.add_argument("--limit", type=int, default=0, help="at most this many cases per part (0: all)")
+    parser.add_argument("--only", default="", help="comma-separated parts of case names: only those cases")
     parser.add_argument("--syscalls", default="rename,fsync")
-    parser.add_argument("--skip_bad_inputs", action="store_true")
+    parser.add_argument("--parts", default="kills,finished,in_progress,bad_inputs")
     args = parser.parse_args()
-    work = args.work
+    work, parts = args.work, args.parts.split(",")
     shutil.rmtree(work, ignore_errors=True)
-    finished, killed = work / "finished", work / "killed"
-    for replicate in (1, 2):
-        assert lottery(finished, f"--replicate={replicate}").returncode == 0
-    reference = fingerprint(finished)
-    rep1_only = {k: v for k, v in reference.items() if "replicate_1" in k}
-    subprocess.run([sys.executable, "-c", KILL_BEFORE, "lottery", *FLAGS, f"--root={killed}"], env=ENV, cwd=REPO,
-                   capture_output=True)
-    shutil.copytree(finished, work / "names")
+    finished, finished_1, killed = trees(work)
+    reference = fingerprint(finished_1)
     rows: dict[str, list[str]] = {}
-    for syscall in args.syscalls.split(","):
-        rows[f"SIGKILL at {syscall}"] = kills(work, rep1_only, syscall, args.every, args.limit)
-    rows["corruptions"] = corruptions(work, finished, killed, rep1_only, args.limit)
-    if not args.skip_bad_inputs:
+    for syscall in args.syscalls.split(",") if "kills" in parts else ():
+        rows[f"SIGKILL at {syscall}"] = kills(work, reference, syscall, args.every, args.limit, args.first)
+    if "finished" in parts:
+        rows["corruptions, finished"] = finished_part(work, finished, args.limit, args.only)
+    if "in_progress" in parts:
+        rows["corruptions, in progress"] = in_progress_part(work, killed, finished_1, reference, args.limit,
+                                                                   args.only)
+    if "bad_inputs" in parts:
         rows["bad inputs"] = bad_inputs()
     table(rows)
 

@@ -138,6 +138,8 @@ def require_levels(store: Any, levels: list[int]) -> None:
     """One `error:` line naming every missing trunk level and the one command that creates them all."""
     missing = [level for level in levels if not store.done(level)]
     if not missing:
+        for level in levels:  # and every file of each verifies, also for a branch already done there
+            store.require(level)
         return
     if store.train_run:  # one job: its own message
         store.require(missing[0])

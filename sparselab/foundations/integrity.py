@@ -232,9 +232,10 @@ def recorded_files(directory: Path | str) -> dict[str, str] | None:
     return open_done(done)[1]
 
 
-def verify_file(path: Path | str, digest: str | None = None) -> None:
+def verify_file(path: Path | str, digest: str | None = None, note: bool = True) -> None:
     """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked.
-    `digest`: of the bytes the caller already read (then the file is not read again)."""
+    `digest`: of the bytes the caller already read (then the file is not read again); `note`: the file
+    is an input of the job being computed (`note_parent`)."""
     path = Path(path)
     files = recorded_files(path.parent)
     if files is None or path.name not in files:
@@ -243,17 +244,19 @@ def verify_file(path: Path | str, digest: str | None = None) -> None:
         raise DamagedFile(path, "missing, but recorded in done.json")
     if (digest or digest_file(path)) != files[path.name]:
         raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in done.json")
-    note_parent(path, files[path.name])
+    if note:
+        note_parent(path, files[path.name])
 
 
-def check_job(directory: Path | str) -> bool:
-    """Verify done.json and every file it records; True if verified, False if it predates checksums."""
+def check_job(directory: Path | str, note: bool = True) -> bool:
+    """Verify done.json and every file it records; True if verified, False if it predates checksums.
+    `note=False`: a parent job checked as a whole, whose files are inputs only where they are read."""
     directory = Path(directory)
     files = recorded_files(directory)
     if files is None:
         return False
     for name in files:
-        verify_file(directory / name)
+        verify_file(directory / name, note=note)
     return True
 
 

@@ -11,6 +11,7 @@ it. Reads of an unfinished job's files are checked against the journal too (`exp
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from sparselab.foundations import integrity, layout
@@ -72,6 +73,16 @@ def check(path: Path | str, actual: str | None = None) -> None:
     digest = expected(path) if is_journaled(path) else None
     if digest is not None and (actual or integrity.digest_file(path)) != digest:
         raise integrity.DamagedFile(path, "its sha256 does not match the one recorded in the job's journal")
+
+
+def check_settled(path: Path | str, wait: float = 0.2) -> None:
+    """`check` for a reader beside a running writer, which records a file's digest just after renaming
+    the file into place: a mismatch is looked at once more after `wait` seconds before it is refused."""
+    try:
+        check(path)
+    except integrity.DamagedFile:
+        time.sleep(wait)
+        check(path)
 
 
 def discard(directory: Path | str) -> None:

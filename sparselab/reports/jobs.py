@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sparselab.evaluation.columns import evaluation_columns
-from sparselab.foundations import integrity
-from sparselab.foundations import layout
+from sparselab.foundations import integrity, journal, layout
 from sparselab.foundations.errors import UsageError
 from sparselab.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, UNVERIFIED, JobResult
 from sparselab.store.job import FinishedJob, hparams_of, metrics_of
@@ -53,7 +52,10 @@ def read_job(directory: Path, dense: bool = False) -> JobResult:
         job.values.update(evaluation_columns(directory))  # `evaluate` results beside the job, if any
         _old_empty_tensors(finished, job.values)
     elif state == IN_PROGRESS:
-        job.values, job.last_iteration = live_values(directory)
+        try:
+            job.values, job.last_iteration = live_values(directory)
+        except integrity.DamagedFile as e:  # its metrics.csv changed since the job wrote it
+            job.status, job.problem = DAMAGED, f"{e.path}: {e.reason}"
     if dense and state != MISSING:
         job.values.setdefault("density", 1.0)
     return job
@@ -76,6 +78,10 @@ def _old_empty_tensors(job: FinishedJob, values: dict[str, Any]) -> None:
 
 def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
     """Values of a running job from its metrics.csv: the last row, and the best test accuracy so far."""
+    path = Path(directory) / layout.METRICS
+    if not path.exists():
+        return {}, None
+    journal.check_settled(path)
     try:
         rows = metrics_of(directory)
     except (OSError, ValueError, UsageError):  # being rewritten or truncated: report the job without values
@@ -93,14 +99,17 @@ def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
 
 
 def read_curve(directory: Path) -> list[dict[str, Any]]:
-    """The rows of a job's metrics.csv ([] when there is none, or when it fails its checksum); an
-    OpenLTH job's logger as the same rows (one per iteration)."""
+    """The rows of a job's metrics.csv ([] when there is none; DamagedFile when it fails its digest or
+    its journal); an OpenLTH job's logger as the same rows (one per iteration)."""
     from sparselab.reports import openlth
 
-    if not (Path(directory) / layout.METRICS).exists():
+    path = Path(directory) / layout.METRICS
+    if not path.exists():
         if openlth.is_openlth_job(directory):
             return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
         return []
+    integrity.verify_file(path)  # a finished job's metrics.csv that fails its digest is refused, not left out
+    journal.check_settled(path)  # and so is a running job's that changed since it was written
     try:
         return metrics_of(directory)
     except (OSError, ValueError, UsageError):

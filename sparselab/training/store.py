@@ -47,8 +47,10 @@ class LevelStore:
         return job.is_done(self.directory(level))
 
     def require(self, level: int) -> None:
-        """One `error:` line naming the command that creates a missing level."""
+        """One `error:` line naming the command that creates a missing level, or the damaged file of a
+        finished one (a level with any file that fails its digest is used by nothing)."""
         if self.done(level):
+            integrity.check_job(self.directory(level), note=False)
             return
         if self.train_run:
             raise UsageError(f"the train run {self.directory(level)} is missing; create it with: "
@@ -106,4 +108,5 @@ class LevelStore:
         if not job.is_done(directory):
             raise UsageError(f"the pretraining {directory} is missing; create it with: "
                              f"python main.py {self.command} <same flags>")
+        integrity.check_job(directory, note=False)
         return fio.load_torch(directory / layout.WEIGHTS_FINAL)
