@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
-from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
@@ -80,8 +79,8 @@ def run(runner: "TrainRunner", ens: EnsembleHparams, exp: "Experiment", director
     members: list[Path] = []
     for phase in plan:
         phase_dir = directory / phase.name
-        record = {**full_description(runner.bundles()),
-                  "edst_phase": {"name": phase.name, "start_iteration": phase.start, "end_iteration": phase.end}}
+        record = runner.described.record(
+            edst_phase={"name": phase.name, "start_iteration": phase.start, "end_iteration": phase.end})
 
         def work(phase: Phase = phase, phase_dir: Path = phase_dir, previous: Path | None = previous) -> dict[str, Any]:
             return {"phase": phase.name, **run_sparse_job(phase_job(runner, exp, directory, phase, phase_dir,

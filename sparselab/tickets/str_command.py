@@ -17,7 +17,6 @@ import torch
 
 from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
-from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.reparam import key
@@ -107,7 +106,7 @@ class STRRunner(ERStartCommand):
             return train_in_directory(directory, wrapped, exp.env, self.training, hooks=[hook],
                                       summary=lambda m: final_summary(wrapped, mask))
 
-        result = job.run_once(directory, full_description(self.bundles()), work, label="str",
+        result = job.run_once(directory, self.described.record(), work, label="str",
                               after_done=lambda: remove_checkpoint(directory))
         exp.print_result(result)
 

@@ -24,7 +24,6 @@ import torch
 from sparselab.foundations import io as fio
 from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
-from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.seeds import derive_seed
 from sparselab.pruning.mask import Mask
@@ -128,7 +127,7 @@ class SupermaskRunner(ERStartCommand):
                 fio.save_torch(directory / SUPERMASK_FILE, wrapped.selected().state_dict())
             return result
 
-        return job.run_once(directory, full_description(self.bundles()), work,
+        return job.run_once(directory, self.described.record(), work,
                             label=f"supermask level {level}", after_done=lambda: remove_checkpoint(directory))
 
 

@@ -11,7 +11,6 @@ import torch
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations import layout
 from sparselab.foundations.cli import JobHparams, bundle
-from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.hparams import Hparams
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
@@ -83,11 +82,15 @@ class TrainRunner:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "init_pruning": self.init_pruning, "dst": self.dst, **self.extra, "pattern": self.pattern}
 
+    @property
+    def described(self) -> job.Described:
+        return job.Described(self.name, self.bundles())
+
     def experiment_folder(self, root: Path) -> Path:
-        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
+        return self.described.folder(root)
 
     def directory(self, root: Path) -> Path:
-        return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
+        return layout.train_dir(self.described.replicate(root, self.job_args.replicate))
 
     def sparse_job(self, env: Environment, directory: Path, template: torch.nn.Module) -> SparseJob:
         """The job: dense, or from the mask of pruning at initialisation (all ones for GraNet without it),
@@ -111,6 +114,6 @@ class TrainRunner:
             assert exp.env is not None
             return run_sparse_job(self.sparse_job(exp.env, directory, model))
 
-        result = job.run_once(directory, full_description(self.bundles()), work, label="train",
+        result = job.run_once(directory, self.described.record(), work, label="train",
                               after_done=lambda: remove_checkpoint(directory))
         exp.print_result(result)

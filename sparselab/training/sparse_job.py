@@ -23,7 +23,8 @@ from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.training import sparsity
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.standard import Environment, train_in_directory
+from sparselab.training import loop
+from sparselab.training.standard import Environment, finish_training, train_setup
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def run_sparse_job(job: SparseJob) -> dict[str, Any]:
     common = dict(start_iteration=job.start_iteration, end_iteration=job.end_iteration, log_prefix=job.log_prefix,
                   rest_of_run=job.rest_of_run)
     if job.mask is None:
-        return train_in_directory(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
+        setup = train_setup(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
+        return finish_training(setup, loop.train(setup))
     dst = job.dst or DSTHparams()
     moving = dst.enabled and job.dynamic
     if job.regain_at_iteration is not None:
@@ -145,8 +147,8 @@ def run_sparse_job(job: SparseJob) -> dict[str, Any]:
             out.update(metrics if job.dst_metrics is None else {k: metrics[k] for k in job.dst_metrics})
         return out
 
-    result = train_in_directory(job.directory, model, job.env, job.training, hooks=[*job.hooks, hook],
-                                summary=summary, **common)
+    setup = train_setup(job.directory, model, job.env, job.training, hooks=[*job.hooks, hook], **common)
+    result = finish_training(setup, loop.train(setup), summary)  # the loop called here: no frame between
     if moving and job.env.platform.is_primary:
         dynamic.save_final_mask(job.directory, hook.mask, model)
     if job.on_trained is not None:
