@@ -39,7 +39,7 @@ def dense_from_args(args: argparse.Namespace, preset: dict[str, Any], branch: st
         raise UsageError("train_branch works on single training runs, not on --ensemble runs")
     pruning = bundle(PruningHparams, args, preset, not_here=pruning_moot)
     pattern = bundle(PatternHparams, args, preset) if oneshot else train.pattern
-    trunk = Trunk("train", TRAIN_POLICY, train.job_args, train.platform, train.dataset, train.model, train.training,
+    trunk = Trunk(TRAIN_POLICY, train.job_args, train.platform, train.dataset, train.model, train.training,
                   pruning, train.init_pruning, pattern, train.steps, train.bundles(), train_run=True,
                   branch_bundles={"pruning": pruning, **({"pattern": pattern} if oneshot else {})})
     check_trunk_pattern(pattern, train.init_pruning, pruning, branch_owned=oneshot)

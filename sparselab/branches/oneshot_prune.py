@@ -51,7 +51,7 @@ class OneshotPrune(Branch):
         density = (1 - trunk.pruning.pruning_fraction) ** ctx.level
         if ctx.level == 0:
             return ones
-        context = sparsity.score_context(trunk.env, trunk.training, trunk.job_args.replicate, ctx.level,
+        context = sparsity.score_context(trunk.env, trunk.training, ctx.level,
                                          trunk.pruning.pruning_seed, "pruning")
         return prune_to_density(dense.to(trunk.env.device), ones, density,
                                 h.oneshot_strategy or trunk.pruning.pruning_strategy,

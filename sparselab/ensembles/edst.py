@@ -25,7 +25,7 @@ from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
 from sparselab.training import job
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
+from sparselab.training.sparse_job import SparseJob, run_sparse_job, saved_flag_mask
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint
 from sparselab.training.steps import Schedule
 
@@ -108,7 +108,7 @@ def phase_job(runner: "TrainRunner", exp: "Experiment", directory: Path, phase: 
     common = dict(dst=runner.dst, start_iteration=phase.start, end_iteration=phase.end, default_end=end,
                   forced=phase.forced, log_prefix=f"[edst {phase.name}] ")
     if previous is None:
-        mask = saved_flag_mask(directory, exp.env, mask_flags(runner), template)
+        mask = saved_flag_mask(directory, exp.env, runner, template)
         return SparseJob(phase_dir, exp.env, template, template.state_dict(), phase.training, mask=mask,
                          init=runner.init_pruning, **common)  # type: ignore[arg-type]
     return SparseJob(phase_dir, exp.env, template, load_weights(previous / WEIGHTS_FINAL), phase.training,

@@ -51,7 +51,7 @@ def trunk_from_args(policy: RetrainingPolicy, args: argparse.Namespace, preset: 
     hashed = {"dataset": dataset, "model": model, "training": timed.training, "pruning": pruning,
               "init_pruning": init_pruning, "init_scope": init_scope(pruning.layers_to_ignore, init_pruning),
               "rewind": timed.rewind, "finetune": timed.finetune, "dst": timed.dst, "pattern": pattern}
-    trunk = Trunk(policy.name, policy, bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}), dataset,
+    trunk = Trunk(policy, bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}), dataset,
                   model, timed.training, pruning, init_pruning, pattern, steps, hashed, rewind=timed.rewind,
                   finetune=timed.finetune, dst=timed.dst)
     check_trunk_pattern(pattern, init_pruning, pruning, branch_owned=False)

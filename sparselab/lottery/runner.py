@@ -26,7 +26,7 @@ from sparselab.pruning.mask import Mask
 from sparselab.pruning.prune import prune
 from sparselab.training import job
 from sparselab.training.slimming import bn_l1_hooks
-from sparselab.training.sparse_job import SparseJob, flag_mask, mask_flags, run_sparse_job
+from sparselab.training.sparse_job import SparseJob, flag_mask, run_sparse_job
 from sparselab.training.sparsity import score_context
 from sparselab.training.standard import remove_checkpoint
 
@@ -46,9 +46,6 @@ class IterativeRunner:
     def bundles(self) -> dict[str, Any]:
         return self.trunk.bundles()
 
-    def experiment_directory(self, root: Any) -> Any:
-        return self.trunk.experiment_directory(root)
-
     def experiment_folder(self, root: Any) -> Any:
         return self.trunk.experiment_directory(root).parent
 
@@ -59,7 +56,7 @@ class IterativeRunner:
             print(t.experiment_directory(exp.root))
             return
         t.prepare()
-        exp.banner(t.command, t.bundles(), t.root_directory)
+        exp.banner(t.policy.name, t.bundles(), t.root_directory)
         levels = starts.plan(t, self.levels_args.levels)
         self._to_run = [level.index for level in levels if not t.store.done(level.index)]
         pretrain_done = t.rewind_iteration() > 0 and job.is_done(t.store.pretrain_directory())
@@ -97,7 +94,6 @@ class IterativeRunner:
             if claim.todo:
                 claim.finish(run_sparse_job(SparseJob(directory, t.env, t.template(), starts.fresh_init(t, 0),
                                                       t.training, end_iteration=k, log_prefix="[pretrain] ")))
-        return
 
     def run_level(self, level: Level) -> dict[str, Any]:
         """The level's job, unless done; its done.json."""
@@ -141,8 +137,7 @@ class IterativeRunner:
             mask = initial_mask(t, t.model_with(starts.start_weights(t, level)))
         else:
             state, previous_mask = self.previous_final(level.index)
-            context = score_context(t.env, t.training, t.job_args.replicate, level.index, t.pruning.pruning_seed,
-                                    "pruning")
+            context = score_context(t.env, t.training, level.index, t.pruning.pruning_seed, "pruning")
             mask = prune(t.model_with(state).to(t.env.device), previous_mask, t.pruning, context,
                          pattern=t.pattern.pattern, start_density=level.start_density)
         mask = platform.broadcast_object(mask)
@@ -173,7 +168,7 @@ def initial_mask(trunk: Trunk, model: torch.nn.Module) -> Mask:
     Pruning at initialisation prunes the tensors in --pruning_layers_to_ignore too (the published
     methods prune every layer; `train` has no ignore list); the levels then keep their mask as it is.
     """
-    return flag_mask(trunk.env, mask_flags(trunk, dense_ignore=trunk.pruning.layers_to_ignore), model)
+    return flag_mask(trunk.env, trunk, model, dense_ignore=trunk.pruning.layers_to_ignore)
 
 
 TRUNK_RUNNERS: dict[str, type] = {name: make_trunk_command(IterativeRunner, p) for name, p in POLICIES.items()}

@@ -45,10 +45,9 @@ class Kept:
 
 @dataclass
 class Trunk:
-    """`hashed`: the bundles the trunk directory's hash covers (and `hparams.json` records);
-    `branch_bundles`: trunk bundles a branch hash must cover too (a `train` run's --pruning_* flags)."""
+    """`policy.name`: the command that creates the levels ("train": a dense run); `hashed`: the bundles
+    the directory's hash covers; `branch_bundles`: trunk bundles a branch hash covers too."""
 
-    command: str  # the command that creates the levels ("train" for a dense run)
     policy: RetrainingPolicy
     job_args: JobHparams
     platform: PlatformHparams
@@ -70,14 +69,14 @@ class Trunk:
     kept: Kept = field(default_factory=Kept, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.described = Described(self.command, self.hashed)
+        self.described = Described(self.policy.name, self.hashed)
         self.name = self.described.name  # the bundles are frozen: hashed once
 
     def bundles(self) -> dict[str, Hparams | None]:
         return self.hashed
 
     def record(self) -> dict[str, Any]:
-        return {"command": self.command, **self.described.record()}
+        return {"command": self.policy.name, **self.described.record()}
 
     def experiment_directory(self, root: Path) -> Path:
         return layout.replicate_dir(root, self.name, self.job_args.replicate)
@@ -90,7 +89,7 @@ class Trunk:
     @property
     def store(self) -> LevelStore:
         """The finished levels of this trunk (read-only)."""
-        return LevelStore(self.root_directory, self.command, train_run=self.train_run)
+        return LevelStore(self.root_directory, self.policy.name, train_run=self.train_run)
 
     def level_directory(self, level: int) -> Path:
         return self.store.directory(level)

@@ -25,7 +25,7 @@ from sparselab.tickets.hparams import STRHparams
 from sparselab.training import job, sparsity
 from sparselab.training.experiment import Experiment
 from sparselab.training.loop import BaseHook
-from sparselab.training.sparse_job import mask_flags, saved_flag_mask
+from sparselab.training.sparse_job import saved_flag_mask
 from sparselab.training.standard import remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
 
@@ -98,7 +98,7 @@ class STRRunner(ERStartCommand):
 
         def work() -> dict[str, Any]:
             assert exp.env is not None
-            mask = saved_flag_mask(directory, exp.env, mask_flags(self), net)
+            mask = saved_flag_mask(directory, exp.env, self, net)
             sparsity.scaled_start(net.state_dict(), net, mask, self.init_pruning)
             wrapped = STRNet(net, mask, self.str_args.str_s_init)
             hook = STRHook(wrapped, self.str_args.st_decay, self.training.weight_decay,

@@ -30,7 +30,7 @@ from sparselab.pruning.mask import Mask
 from sparselab.pruning.supermask import SupermaskNet, kept_fractions
 from sparselab.tickets.hparams import SupermaskHparams
 from sparselab.training import job, sparsity
-from sparselab.training.sparse_job import flag_mask, mask_flags
+from sparselab.training.sparse_job import flag_mask
 from sparselab.training.experiment import Experiment
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
@@ -85,7 +85,7 @@ class SupermaskRunner(ERStartCommand):
         if Mask.exists(first):
             return Mask.load(first)
         assert exp.env is not None
-        return flag_mask(exp.env, mask_flags(self), copy.deepcopy(net))
+        return flag_mask(exp.env, self, copy.deepcopy(net))
 
     def start(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int) -> SupermaskNet:
         """The wrapped network at the start of `level`."""

@@ -136,10 +136,8 @@ def claim(directory: Path, record: dict[str, Any], label: str, verbose: bool = T
     primary = platform.is_primary if collective else True
     lock: filelock.FileLock | None = None
     try:
-        if collective:
-            state, lock = _collective_state(directory, label, verbose, platform)
-        else:
-            state, lock = _single_state(directory, record, label, verbose)
+        state, lock = (_collective_state(directory, record, label, verbose, platform) if collective
+                       else _first_look(directory, record, label, verbose))
         job = Claim(todo=state == "run")
         if state == "done":
             job.result = reuse_done(directory) if primary else None
@@ -180,13 +178,10 @@ def run_once(directory: Path, record: dict[str, Any], work: Callable[[], dict[st
     return job.result
 
 
-def _waiting_message(label: str, directory: Path) -> str:
-    return f"{label}: waiting for another process that holds {directory / fio.LOCK_NAME}"
-
-
-def _single_state(directory: Path, record: dict[str, Any], label: str,
-                  verbose: bool) -> tuple[str, filelock.FileLock | None]:
-    """('done' | 'run', the lock if we hold it) of one process."""
+def _first_look(directory: Path, record: dict[str, Any], label: str, verbose: bool,
+                wait: bool = True) -> tuple[str, filelock.FileLock | None]:
+    """('done' | 'run' | 'waiting', the lock if we hold it); `wait` False: 'waiting' while another
+    process holds the lock (rank 0 polls it, `_collective_state`)."""
     if is_done(directory):
         if verbose:
             print(f"{label}: already done ({directory})", flush=True)
@@ -199,17 +194,19 @@ def _single_state(directory: Path, record: dict[str, Any], label: str,
     directory.mkdir(parents=True, exist_ok=True)
     lock = fio.try_lock(directory, timeout=0)
     if lock is None:
-        print(_waiting_message(label, directory), flush=True)
+        print(f"{label}: waiting for another process that holds {directory / fio.LOCK_NAME}", flush=True)
+        if not wait:
+            return "waiting", None
         lock = fio.try_lock(directory)
     return _state_under_lock(directory, label, verbose), lock
 
 
-def _collective_state(directory: Path, label: str, verbose: bool,
+def _collective_state(directory: Path, record: dict[str, Any], label: str, verbose: bool,
                       platform: Any) -> tuple[str, filelock.FileLock | None]:
     """Rank 0's decision, broadcast: while another process holds the lock, rank 0 polls it and tells the
     other ranks every LOCK_POLL_SECONDS, so their broadcast never times out however long the wait."""
     primary = platform.is_primary
-    state, lock = _primary_first_look(directory, label, verbose) if primary else (None, None)
+    state, lock = _first_look(directory, record, label, verbose, wait=False) if primary else (None, None)
     while True:
         job_dir, state = platform.broadcast_object((str(directory), state) if primary else None)
         _check_same_job(job_dir, directory, platform.rank)
@@ -219,20 +216,6 @@ def _collective_state(directory: Path, label: str, verbose: bool,
             lock = fio.try_lock(directory, timeout=LOCK_POLL_SECONDS)
             if lock is not None:
                 state = _state_under_lock(directory, label, verbose)
-
-
-def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str, filelock.FileLock | None]:
-    """('done' | 'run' | 'waiting', the lock if we hold it)."""
-    if is_done(directory):
-        if verbose:
-            print(f"{label}: already done ({directory})", flush=True)
-        return "done", None
-    directory.mkdir(parents=True, exist_ok=True)
-    lock = fio.try_lock(directory, timeout=0)
-    if lock is None:
-        print(_waiting_message(label, directory), flush=True)
-        return "waiting", None
-    return _state_under_lock(directory, label, verbose), lock
 
 
 def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:

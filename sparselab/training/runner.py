@@ -21,7 +21,7 @@ from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
-from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
+from sparselab.training.sparse_job import SparseJob, run_sparse_job, saved_flag_mask
 from sparselab.training.standard import Environment, remove_checkpoint
 from sparselab.training.steps import check_dst_steps, resolve_steps
 
@@ -98,7 +98,7 @@ class TrainRunner:
         start = template.state_dict()
         if not self.init_pruning.enabled and not self.dst.enabled:
             return SparseJob(directory, env, template, start, self.training)
-        mask = saved_flag_mask(directory, env, mask_flags(self), template)
+        mask = saved_flag_mask(directory, env, self, template)
         return SparseJob(directory, env, template, start, self.training, mask=mask, init=self.init_pruning,
                          dst=self.dst, pattern=self.pattern)
 

@@ -22,52 +22,37 @@ from sparselab.pruning.mask import Mask
 from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.training import sparsity
-from sparselab.training.hparams import TrainingHparams
 from sparselab.training import loop
+from sparselab.training.hparams import TrainingHparams
 from sparselab.training.standard import Environment, finish_training, train_setup
 
 
-@dataclass(frozen=True)
-class MaskFlags:
-    """The flags a start mask is computed from. `dense_ignore`: tensors left out of a dense (all-ones)
-    mask (the trunks' --pruning_layers_to_ignore); pruning at initialisation prunes every layer."""
-
-    training: TrainingHparams  # its batch size and data give the seeded scoring batches
-    replicate: int
-    init: InitPruningHparams
-    pattern: tuple[int, int] | None = None
-    dense_ignore: tuple[str, ...] = ()
-
-
-def mask_flags(command: Any, dense_ignore: Sequence[str] = ()) -> MaskFlags:
-    """The mask flags of a command: its `training`, `job_args.replicate`, `init_pruning` and, where it
-    has --sparsity_pattern, `pattern` (every command reads them here, under the same names)."""
-    pattern = getattr(command, "pattern", None)
-    return MaskFlags(command.training, command.job_args.replicate, command.init_pruning,
-                     pattern.pattern if pattern is not None else None, tuple(dense_ignore))
-
-
-def flag_mask(env: Environment, flags: MaskFlags, model: torch.nn.Module) -> Mask:
-    """The start mask of the flags: dense over the counted tensors, or pruned at initialisation.
+def flag_mask(env: Environment, command: Any, model: torch.nn.Module, dense_ignore: Sequence[str] = ()) -> Mask:
+    """The start mask of a command's flags: its `training` (the seeded scoring batches), `init_pruning`
+    and, where it has --sparsity_pattern, `pattern` (every command is read here, under the same names).
+    Dense over the counted tensors (`dense_ignore`: left out, the trunks' --pruning_layers_to_ignore), or
+    pruned at initialisation, every layer.
 
     `model` (the seeded initialisation) is scored on the training device and, with --init_scale,
     rescaled in place: pass a copy.
     """
-    init = flags.init
+    init: InitPruningHparams = command.init_pruning
     if not init.enabled:
-        return Mask.ones_like(model, ignore=list(flags.dense_ignore))
-    context = sparsity.score_context(env, flags.training, flags.replicate, 0, init.init_pruning_seed, "init_pruning")
-    mask = prune_at_init(model.to(env.device), init, context, ignore=[], pattern=flags.pattern)
+        return Mask.ones_like(model, ignore=list(dense_ignore))
+    pattern = getattr(command, "pattern", None)
+    context = sparsity.score_context(env, command.training, 0, init.init_pruning_seed, "init_pruning")
+    mask = prune_at_init(model.to(env.device), init, context, ignore=[],
+                         pattern=pattern.pattern if pattern is not None else None)
     if env.verbose and env.platform.is_primary:
         print(sparsity.realised_line(mask, init), flush=True)
     return mask
 
 
-def saved_flag_mask(directory: Path, env: Environment, flags: MaskFlags, template: torch.nn.Module) -> Mask:
+def saved_flag_mask(directory: Path, env: Environment, command: Any, template: torch.nn.Module) -> Mask:
     """`directory`'s mask.pt if a run wrote it already, else `flag_mask` of a copy of `template`, saved."""
     if Mask.exists(directory):
         return Mask.load(directory)
-    mask = flag_mask(env, flags, copy.deepcopy(template))
+    mask = flag_mask(env, command, copy.deepcopy(template))
     if env.platform.is_primary:
         mask.save(directory, model=template)
     return mask
