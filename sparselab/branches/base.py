@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 from sparselab.foundations.hparams import Hparams
-from sparselab.lottery.trunk import TrunkModel
+from sparselab.lottery.trunk import Trunk
 
 
 @dataclass
 class BranchContext:
-    trunk: TrunkModel  # lottery.runner.IterativeRunner or branches.dense_trunk.DenseTrunk
+    trunk: Trunk  # a lottery trunk or a `train` run (branches/dense_trunk.py)
     hparams: Mapping[str, Hparams]  # the branch's bundles by name
     level: int
     directory: Path
@@ -36,11 +36,11 @@ class Branch:
         cls.bundle.add_args(parser, title=f"Branch {cls.name}")
 
     @classmethod
-    def bundles_from_args(cls, args: argparse.Namespace, trunk: TrunkModel) -> dict[str, Hparams]:
+    def bundles_from_args(cls, args: argparse.Namespace, trunk: Trunk) -> dict[str, Hparams]:
         return {"branch": cls.bundle.from_args(args)}
 
     @classmethod
-    def validate(cls, trunk: TrunkModel, hparams: Mapping[str, Hparams]) -> None:
+    def validate(cls, trunk: Trunk, hparams: Mapping[str, Hparams]) -> None:
         """Checks that need the prepared trunk (model names, data); raise UsageError."""
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sparselab.branches.base import BranchContext
+from sparselab.lottery.trunk import Trunk
 from sparselab.pruning.mask import Mask
 from sparselab.training.slimming import bn_l1_hooks
 from sparselab.training.hparams import TrainingHparams
@@ -26,7 +27,7 @@ def train_branch_level(ctx: BranchContext, state: dict, mask: Mask, training: Tr
         log_prefix=f"[branch level {ctx.level}] ", summary_head={"level": ctx.level}))
 
 
-def trunk_mask(trunk: Any, level: int) -> Mask:
+def trunk_mask(trunk: Trunk, level: int) -> Mask:
     """The mask the trunk's `level` ended with; all ones for a dense `train` run."""
     mask = trunk.store.mask(level)
     return mask if mask is not None else Mask.ones_like(trunk.template())

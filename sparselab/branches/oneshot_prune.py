@@ -10,6 +10,7 @@ from sparselab.branches.base import Branch, BranchContext
 from sparselab.branches.common import saved_or, train_branch_level
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.lottery import starts
+from sparselab.lottery.trunk import Trunk
 from sparselab.training import sparsity
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.hparams import CHANNEL_SCORES, DISTRIBUTIONS, SCORES
@@ -33,7 +34,7 @@ class OneshotPrune(Branch):
     bundle = OneshotPruneHparams
 
     @classmethod
-    def validate_levels(cls, trunk: Any, hparams: Any, levels: list[int]) -> None:
+    def validate_levels(cls, trunk: Trunk, hparams: Any, levels: list[int]) -> None:
         """--sparsity_pattern N:M: every level's density (1-p)^L must be <= N/M; no channel scores."""
         h = hparams["branch"]
         if (h.oneshot_strategy or trunk.pruning.pruning_strategy) in CHANNEL_SCORES:
@@ -51,7 +52,7 @@ class OneshotPrune(Branch):
         density = (1 - trunk.pruning.pruning_fraction) ** ctx.level
         if ctx.level == 0:
             return ones
-        context = sparsity.score_context(trunk.env, trunk.training, trunk.job_args.replicate, ctx.level,
+        context = sparsity.score_context(trunk.env, trunk.training, ctx.level,
                                          trunk.pruning.pruning_seed, "pruning")
         return prune_to_density(dense.to(trunk.env.device), ones, density,
                                 h.oneshot_strategy or trunk.pruning.pruning_strategy,

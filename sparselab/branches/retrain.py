@@ -15,7 +15,7 @@ from sparselab.branches.common import train_branch_level, trunk_mask
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.lottery import starts
-from sparselab.lottery.trunk import TrunkModel
+from sparselab.lottery.trunk import Trunk
 from sparselab.training.data import prepare_data
 from sparselab.training.hparams import TrainingHparams
 from sparselab.training.standard import Environment
@@ -60,14 +60,14 @@ class Retrain(Branch):
         _say_trunk_default(parser, (DATASET_PREFIX, TRAINING_PREFIX))
 
     @classmethod
-    def bundles_from_args(cls, args: argparse.Namespace, trunk: TrunkModel) -> dict[str, Hparams]:
+    def bundles_from_args(cls, args: argparse.Namespace, trunk: Trunk) -> dict[str, Hparams]:
         return {"branch": RetrainHparams.from_args(args),
                 "dataset": DatasetHparams.from_args(args, prefix=DATASET_PREFIX, defaults=trunk.dataset.to_dict()),
                 "training": TrainingHparams.from_args(args, prefix=TRAINING_PREFIX,
                                                       defaults=trunk.training.to_dict())}
 
     @classmethod
-    def environment(cls, trunk: TrunkModel, dataset: DatasetHparams) -> Environment:
+    def environment(cls, trunk: Trunk, dataset: DatasetHparams) -> Environment:
         if dataset == trunk.dataset:
             return trunk.env
         data = prepare_data(dataset, trunk.env.platform.dataset_root, trunk.job_args.replicate,
@@ -81,7 +81,7 @@ class Retrain(Branch):
         return Environment(trunk.env.platform, data, trunk.job_args.replicate, trunk.env.verbose)
 
     @classmethod
-    def validate(cls, trunk: TrunkModel, hparams: Mapping[str, Hparams]) -> None:
+    def validate(cls, trunk: Trunk, hparams: Mapping[str, Hparams]) -> None:
         cls.environment(trunk, hparams["dataset"])  # type: ignore[arg-type]
 
     @classmethod

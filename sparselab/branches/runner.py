@@ -13,16 +13,17 @@ from typing import Any, ClassVar
 
 from sparselab.foundations import layout
 from sparselab.branches.base import BranchContext
-from sparselab.branches.dense_trunk import DenseTrunk
+from sparselab.branches.dense_trunk import add_dense_args, dense_from_args
 from sparselab.branches.registry import BRANCHES
 from sparselab.foundations.cli import OneLineParser, bundle, did_you_mean, pre_read, program
 from sparselab.foundations.command import Command
-from sparselab.foundations.desc import job_name
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.levels import parse_levels
+from sparselab.lottery.command import add_trunk_args, trunk_from_args
 from sparselab.lottery.policies import POLICIES, RetrainingPolicy
 from sparselab.lottery.runner import IterativeRunner
+from sparselab.lottery.trunk import Trunk
 from sparselab.training import job
 from sparselab.training.standard import remove_checkpoint
 
@@ -48,29 +49,44 @@ def branch_menu(trunk: str, available: dict[str, Any]) -> str:
 
 
 def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
-                  rest: list[str]) -> tuple[IterativeRunner | DenseTrunk, "BranchJobHparams", dict[str, Hparams]]:
-    """The trunk, the branch-level flags and the branch's bundles (steps in canonical spelling)."""
+                  rest: list[str]) -> tuple[Trunk, Any, "BranchJobHparams", dict[str, Hparams]]:
+    """The trunk, its runner (what --create_parents runs: `ensure_level`), the branch-level flags and
+    the branch's bundles (steps in canonical spelling)."""
     from sparselab.training.presets import resolve_preset
 
     trunk_name = policy.name if policy else "train"
     preset = resolve_preset(pre_read(rest, "default_hparams"))
     parser = OneLineParser(prog=f"main.py {trunk_name}_branch {name}", description=branch.description)
     if policy:
-        IterativeRunner.add_trunk_args(policy, parser, preset)
+        add_trunk_args(policy, parser, preset)
     else:
-        DenseTrunk.add_dense_args(parser, preset)
+        add_dense_args(parser, preset)
     BranchJobHparams.add_args(parser)
     branch.add_args(parser, preset)
     args = parser.parse_args(rest)
     if policy:
-        trunk = IterativeRunner.trunk_from_args(policy, args, preset)
+        trunk = trunk_from_args(policy, args, preset)
+        creator: Any = IterativeRunner(trunk)
     else:
-        trunk = DenseTrunk.dense_from_args(args, preset, name)
+        trunk, train = dense_from_args(args, preset, name)
+        creator = DenseRun(trunk, train)
     job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
-    hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles()}
+    hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles}
     own_data = hparams.get("dataset")  # a branch with its own dataset counts its steps in its epochs
     ipe = own_data.nominal_iterations_per_epoch() if own_data is not None else trunk.steps.nominal_ipe
-    return trunk, job_args, {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
+    return trunk, creator, job_args, {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
+
+
+@dataclasses.dataclass
+class DenseRun:
+    """--create_parents of `train_branch`: the dense run's own command."""
+
+    trunk: Trunk
+    train: Any  # training.runner.TrainRunner
+
+    def ensure_level(self, level: int) -> None:
+        if not self.trunk.store.done(0):
+            self.train.run()
 
 
 def branches_of(policy: RetrainingPolicy | None) -> dict[str, type]:
@@ -94,14 +110,12 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
         raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}"
                          + did_you_mean(name, available))
     branch = available[name]
-    trunk, job_args, hparams = _parse_branch(policy, name, branch, rest)
+    trunk, creator, job_args, hparams = _parse_branch(policy, name, branch, rest)
     levels = parse_levels(job_args.levels)
-    branch_name = job_name(layout.branch_prefix(name), hparams)
+    branch_name = job.Described(layout.branch_prefix(name), hparams).name
 
     if trunk.job_args.print_path or job_args.dry_run:  # paths and states need no data (e.g. ImageNet not here)
-        from sparselab.training.experiment import Experiment
-
-        trunk.exp = trunk.exp or Experiment.create(trunk.platform, trunk.job_args)
+        trunk.open()
     else:
         exp = trunk.prepare()
         branch.validate(trunk, hparams)
@@ -124,7 +138,7 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     results = {}
     for level in levels:
         if job_args.create_parents:
-            trunk.ensure_level(level)
+            creator.ensure_level(level)
         ctx = BranchContext(trunk, hparams, level, directory(level))
         results[level] = job.run_once(ctx.directory, record, lambda ctx=ctx: branch.run_level(ctx),
                                       label=f"branch {name} level {level}", verbose=exp.verbose,

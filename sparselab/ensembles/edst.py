@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
-from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.mask import Mask
 from sparselab.training import job
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
+from sparselab.training.sparse_job import SparseJob, run_sparse_job, saved_flag_mask
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint
 from sparselab.training.steps import Schedule
 
@@ -80,8 +79,8 @@ def run(runner: "TrainRunner", ens: EnsembleHparams, exp: "Experiment", director
     members: list[Path] = []
     for phase in plan:
         phase_dir = directory / phase.name
-        record = {**full_description(runner.bundles()),
-                  "edst_phase": {"name": phase.name, "start_iteration": phase.start, "end_iteration": phase.end}}
+        record = runner.described.record(
+            edst_phase={"name": phase.name, "start_iteration": phase.start, "end_iteration": phase.end})
 
         def work(phase: Phase = phase, phase_dir: Path = phase_dir, previous: Path | None = previous) -> dict[str, Any]:
             return {"phase": phase.name, **run_sparse_job(phase_job(runner, exp, directory, phase, phase_dir,
@@ -109,7 +108,7 @@ def phase_job(runner: "TrainRunner", exp: "Experiment", directory: Path, phase: 
     common = dict(dst=runner.dst, start_iteration=phase.start, end_iteration=phase.end, default_end=end,
                   forced=phase.forced, log_prefix=f"[edst {phase.name}] ")
     if previous is None:
-        mask = saved_flag_mask(directory, exp.env, mask_flags(runner), template)
+        mask = saved_flag_mask(directory, exp.env, runner, template)
         return SparseJob(phase_dir, exp.env, template, template.state_dict(), phase.training, mask=mask,
                          init=runner.init_pruning, **common)  # type: ignore[arg-type]
     return SparseJob(phase_dir, exp.env, template, load_weights(previous / WEIGHTS_FINAL), phase.training,

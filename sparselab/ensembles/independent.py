@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from sparselab.foundations import layout
 from sparselab.ensembles.hparams import EnsembleHparams
-from sparselab.foundations.desc import full_description
 from sparselab.pruning.context import ScoreContext
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
@@ -66,7 +65,7 @@ def run_pf(runner: "TrainRunner", ens: EnsembleHparams, exp: Experiment, directo
     for i, (dense, dense_exp) in enumerate(dense_runs, start=1):
         member_dir = directory / layout.member_name(i)
         dense_dir = dense.directory(exp.root)
-        record = {**full_description(runner.bundles()), "pf_member": {"index": i, "dense_job": str(dense_dir)}}
+        record = runner.described.record(pf_member={"index": i, "dense_job": str(dense_dir)})
 
         def work(i=i, dense=dense, dense_exp=dense_exp, dense_dir=dense_dir, member_dir=member_dir) -> dict[str, Any]:
             env = dense_exp.env

@@ -13,7 +13,6 @@ from sparselab.ensembles import edst, independent
 from sparselab.ensembles.hparams import EnsembleHparams
 from sparselab.ensembles.members import member_probabilities, relative, resolve
 from sparselab.ensembles.metrics import evaluate
-from sparselab.foundations.desc import full_description
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.runner import TrainRunner
@@ -68,7 +67,7 @@ def run_ensemble(runner: TrainRunner, ensemble: EnsembleHparams, exp: Experiment
         return {"ensemble": kind, "members": [relative(m.directory, directory) for m in members],
                 **summary(evaluate(probs, labels))}
 
-    done = job.run_once(directory, full_description(runner.bundles()), work, label=f"ensemble {kind}",
+    done = job.run_once(directory, runner.described.record(), work, label=f"ensemble {kind}",
                         verbose=exp.verbose)
     if exp.primary:
         print(f"result: ensemble test accuracy {100 * done['ensemble_test_accuracy']:.2f}% "

@@ -1,64 +1,65 @@
-"""The command line of the iterative runners: which bundles a policy takes, the runner built from
+"""The command line of the iterative runners: which bundles a policy takes, the trunk built from
 parsed flags, and the command class main.py dispatches to (the trunk flags plus `--levels`)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any, ClassVar
+from types import SimpleNamespace
+from typing import Any, Callable, ClassVar
 
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations.cli import JobHparams, bundle
 from sparselab.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams
 from sparselab.lottery.policies import RetrainingPolicy
+from sparselab.lottery.trunk import Trunk
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.hparams import PruningHparams
-from sparselab.pruning.init_hparams import InitPruningHparams
+from sparselab.pruning.init_hparams import InitPruningHparams, init_scope
 from sparselab.pruning.pattern_hparams import PatternHparams, check_trunk_pattern
 from sparselab.training.command import FlagCommand
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
+from sparselab.training.steps import check_dst_steps, resolve_steps
 
 
-class TrunkArgs:
-    """Mixin of `IterativeRunner`: its flags and its construction from parsed flags."""
-
-    @staticmethod
-    def bundle_classes(policy: RetrainingPolicy) -> list[type]:
-        classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
-                               DSTHparams, PatternHparams]
-        if policy.uses_rewinding:
-            classes.append(RewindHparams)
-        if policy.uses_finetuning:
-            classes.append(FinetuneHparams)
-        return classes
-
-    @classmethod
-    def add_trunk_args(cls, policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for bundle_cls in (JobHparams, PlatformHparams, *cls.bundle_classes(policy)):
-            bundle_cls.add_args(parser, defaults=preset)
-
-    @classmethod
-    def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
-                        levels: LevelsHparams | None = None) -> Any:
-        runner = cls(  # type: ignore[call-arg]
-            policy=policy, job_args=bundle(JobHparams, args, {}),
-            levels_args=levels or LevelsHparams(levels=0),
-            platform=bundle(PlatformHparams, args, {}),
-            dataset=bundle(DatasetHparams, args, preset), model=bundle(ModelHparams, args, preset),
-            training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
-            pruning=bundle(PruningHparams, args, preset),
-            init_pruning=bundle(InitPruningHparams, args, preset),
-            rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
-            finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
-            dst=bundle(DSTHparams, args, preset),
-            pattern=bundle(PatternHparams, args, preset),
-        )
-        check_trunk_pattern(runner.pattern, runner.init_pruning, runner.pruning, branch_owned=False)
-        return runner
+def bundle_classes(policy: RetrainingPolicy) -> list[type]:
+    classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
+                           DSTHparams, PatternHparams]
+    if policy.uses_rewinding:
+        classes.append(RewindHparams)
+    if policy.uses_finetuning:
+        classes.append(FinetuneHparams)
+    return classes
 
 
-def make_trunk_command(runner: type[TrunkArgs], policy: RetrainingPolicy) -> type:
-    """A command class for main.py: adds `--levels` to the trunk flags."""
+def add_trunk_args(policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
+    for bundle_cls in (JobHparams, PlatformHparams, *bundle_classes(policy)):
+        bundle_cls.add_args(parser, defaults=preset)
+
+
+def trunk_from_args(policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any]) -> Trunk:
+    """The trunk of the flags, its step flags in canonical spelling (the hash is of those)."""
+    dataset, pruning = bundle(DatasetHparams, args, preset), bundle(PruningHparams, args, preset)
+    init_pruning, pattern = bundle(InitPruningHparams, args, preset), bundle(PatternHparams, args, preset)
+    timed = SimpleNamespace(training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+                            rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
+                            finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
+                            dst=bundle(DSTHparams, args, preset))
+    steps = resolve_steps(timed, ("training", "rewind", "finetune", "dst"), dataset)
+    check_dst_steps(timed.training, timed.dst, steps.nominal_ipe)
+    model = bundle(ModelHparams, args, preset)
+    hashed = {"dataset": dataset, "model": model, "training": timed.training, "pruning": pruning,
+              "init_pruning": init_pruning, "init_scope": init_scope(pruning.layers_to_ignore, init_pruning),
+              "rewind": timed.rewind, "finetune": timed.finetune, "dst": timed.dst, "pattern": pattern}
+    trunk = Trunk(policy, bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}), dataset,
+                  model, timed.training, pruning, init_pruning, pattern, steps, hashed, rewind=timed.rewind,
+                  finetune=timed.finetune, dst=timed.dst)
+    check_trunk_pattern(pattern, init_pruning, pruning, branch_owned=False)
+    return trunk
+
+
+def make_trunk_command(runner: Callable[[Trunk, LevelsHparams], Any], policy: RetrainingPolicy) -> type:
+    """A command class for main.py: the trunk flags plus `--levels`, run by `runner(trunk, levels)`."""
 
     class TrunkCommand(FlagCommand):
         name: ClassVar[str] = policy.name
@@ -66,12 +67,12 @@ def make_trunk_command(runner: type[TrunkArgs], policy: RetrainingPolicy) -> typ
 
         @classmethod
         def add_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-            runner.add_trunk_args(policy, parser, preset)
+            add_trunk_args(policy, parser, preset)
             LevelsHparams.add_args(parser, defaults=preset)
 
         @classmethod
         def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> Any:
-            return runner.trunk_from_args(policy, args, preset, levels=bundle(LevelsHparams, args, preset))
+            return runner(trunk_from_args(policy, args, preset), bundle(LevelsHparams, args, preset))
 
     TrunkCommand.__name__ = f"{policy.name}Command"
     return TrunkCommand

@@ -1,51 +1,138 @@
-"""What every trunk shares (the iterative runner's levels, a `train` run seen as a one-level trunk):
-the prepared experiment, the model built once, and the read-only store of its finished levels."""
+"""A trunk as one object: the bundles of a run of levels (an iterative runner's, or a `train` run seen as
+a one-level trunk), its prepared data, the model built once, the start weights kept in this process and
+the read-only store of its finished levels. The level runner, the starts and every branch read it; it
+is composed, never inherited."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from sparselab.datasets.hparams import DatasetHparams
+from sparselab.foundations import layout
+from sparselab.foundations.cli import JobHparams
+from sparselab.foundations.errors import UsageError
+from sparselab.foundations.hparams import Hparams
+from sparselab.lottery.hparams import FinetuneHparams, RewindHparams
+from sparselab.lottery.policies import RetrainingPolicy
+from sparselab.models.hparams import ModelHparams
+from sparselab.platforms.base import PlatformHparams
+from sparselab.pruning.dst_hparams import DSTHparams
+from sparselab.pruning.hparams import PruningHparams
+from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.pruning.mask import Mask, check_names
+from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.training.experiment import Experiment
+from sparselab.training.job import Described
+from sparselab.training.standard import Environment
+from sparselab.training.steps import ResolvedSteps
 from sparselab.training.store import LevelStore
 
+StateDict = dict
 
-class TrunkModel:
-    """Mixin of dataclasses with the fields `exp`, `platform`, `job_args`, `dataset`, `model`, `training`,
-    `pruning`, `steps`, `template_model` and `start_cache`."""
 
-    exp: Experiment | None
-    template_model: torch.nn.Module | None  # built once, never trained
-    start_cache: dict  # start weights built or read once per run: "init", "rewind" (lottery/starts.py)
+@dataclass
+class Kept:
+    """Start weights built or read once per run (typed: no string-keyed cache)."""
+
+    init: StateDict | None = None  # level 0's seeded initialisation
+    rewind: StateDict | None = None  # the rewind point, read (verified) once
+    final: tuple[int, StateDict, Mask] | None = None  # the level just trained: its final weights and mask
+
+
+@dataclass
+class Trunk:
+    """`policy.name`: the command that creates the levels ("train": a dense run); `hashed`: the bundles
+    the directory's hash covers; `branch_bundles`: trunk bundles a branch hash covers too."""
+
+    policy: RetrainingPolicy
+    job_args: JobHparams
+    platform: PlatformHparams
+    dataset: DatasetHparams
+    model: ModelHparams
+    training: Any  # TrainingHparams in canonical steps
+    pruning: PruningHparams
+    init_pruning: InitPruningHparams
+    pattern: PatternHparams
+    steps: ResolvedSteps
+    hashed: dict[str, Hparams | None]
+    rewind: RewindHparams | None = None
+    finetune: FinetuneHparams | None = None
+    dst: DSTHparams | None = None
+    train_run: bool = False  # a `train` run: one job, level 0 only
+    branch_bundles: dict[str, Hparams] = field(default_factory=dict)
+    exp: Experiment | None = field(default=None, repr=False)
+    template_model: torch.nn.Module | None = field(default=None, init=False, repr=False)  # built once, never trained
+    kept: Kept = field(default_factory=Kept, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.described = Described(self.policy.name, self.hashed)
+        self.name = self.described.name  # the bundles are frozen: hashed once
+
+    def bundles(self) -> dict[str, Hparams | None]:
+        return self.hashed
+
+    def record(self) -> dict[str, Any]:
+        return {"command": self.policy.name, **self.described.record()}
+
+    def experiment_directory(self, root: Path) -> Path:
+        return layout.replicate_dir(root, self.name, self.job_args.replicate)
+
+    @property
+    def root_directory(self) -> Path:
+        assert self.exp is not None
+        return self.experiment_directory(self.exp.root)
 
     @property
     def store(self) -> LevelStore:
-        raise NotImplementedError
+        """The finished levels of this trunk (read-only)."""
+        return LevelStore(self.root_directory, self.policy.name, train_run=self.train_run)
+
+    def level_directory(self, level: int) -> Path:
+        return self.store.directory(level)
+
+    def branch_parent(self, level: int) -> Path:
+        """Where branches of `level` live: beside the level's `main` job."""
+        return layout.level_parent(self.root_directory, level)
+
+    def open(self) -> Experiment:
+        """The platform (no data read: enough for paths and job states)."""
+        if self.exp is None:
+            self.exp = Experiment.create(self.platform, self.job_args)
+        return self.exp
 
     def prepare(self) -> Experiment:
         """Platform, data and validation; nothing is written."""
-        if self.exp is None:
-            self.exp = Experiment.create(self.platform, self.job_args)  # type: ignore[attr-defined]
-        if self.exp.env is None:
-            self.exp.load_data(self.dataset, self.training.precision, self.steps)  # type: ignore[attr-defined]
-            check_names(self.template(), self.pruning.layers_to_ignore,  # type: ignore[attr-defined]
-                        "--pruning_layers_to_ignore")
-            self.check_prepared()
-        return self.exp
-
-    def check_prepared(self) -> None:
-        """Checks that need the data (raise UsageError)."""
+        exp = self.open()
+        if exp.env is None:
+            exp.load_data(self.dataset, self.training.precision, self.steps)
+            check_names(self.template(), self.pruning.layers_to_ignore, "--pruning_layers_to_ignore")
+            if self.rewind_iteration() > 0 and self.init_pruning.enabled:
+                raise UsageError("--init_density with --rewinding_steps is not supported: the dense pretraining "
+                                 "would ignore the initial mask; rewind to initialisation instead")
+        return exp
 
     @property
-    def env(self) -> Any:
+    def env(self) -> Environment:
         assert self.exp is not None and self.exp.env is not None
         return self.exp.env
 
+    def rewind_iteration(self) -> int:
+        """The iteration levels rewind to: 0, or --rewinding_steps (before the end of training)."""
+        if self.rewind is None:
+            return 0
+        k = self.env.schedule(self.rewind)["rewinding_steps"]
+        if k >= self.env.end_iteration(self.training):
+            raise UsageError(f"--rewinding_steps={self.rewind.rewinding_steps} is not before the end of "
+                             f"training ({self.training.training_steps})")
+        return k
+
     def build_model(self, seed: int | None = None) -> torch.nn.Module:
         assert self.exp is not None
-        return self.exp.build_model(self.model, seed=seed)  # type: ignore[attr-defined]
+        return self.exp.build_model(self.model, seed=seed)
 
     def template(self) -> torch.nn.Module:
         """One model of the architecture, built once per run: copied (not rebuilt) wherever weights are
@@ -56,9 +143,9 @@ class TrunkModel:
 
     def init_seed(self) -> int:
         assert self.exp is not None
-        return self.exp.init_seed(self.model)  # type: ignore[attr-defined]
+        return self.exp.init_seed(self.model)
 
-    def model_with(self, state: dict, mask: Mask | None = None) -> torch.nn.Module:
+    def model_with(self, state: StateDict, mask: Mask | None = None) -> torch.nn.Module:
         model = copy.deepcopy(self.template())
         model.load_state_dict(state)
         if mask is not None:

@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations import layout
 from sparselab.foundations.cli import JobHparams, bundle
-from sparselab.foundations.desc import job_name
 from sparselab.foundations.hparams import Hparams
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
 from sparselab.training.command import FlagCommand
+from sparselab.training.job import Described
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
 
 SHARED = (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, InitPruningHparams)
@@ -55,8 +55,12 @@ class ERStartCommand(FlagCommand):
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "init_pruning": self.init_pruning, self.section: self.own_bundle()}
 
+    @property
+    def described(self) -> Described:
+        return Described(self.name, self.bundles())
+
     def experiment_folder(self, root: Path) -> Path:
-        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
+        return self.described.folder(root)
 
     def experiment_directory(self, root: Path) -> Path:
-        return layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate)
+        return self.described.replicate(root, self.job_args.replicate)

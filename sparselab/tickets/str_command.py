@@ -17,7 +17,6 @@ import torch
 
 from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
-from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.reparam import key
@@ -26,7 +25,7 @@ from sparselab.tickets.hparams import STRHparams
 from sparselab.training import job, sparsity
 from sparselab.training.experiment import Experiment
 from sparselab.training.loop import BaseHook
-from sparselab.training.sparse_job import mask_flags, saved_flag_mask
+from sparselab.training.sparse_job import saved_flag_mask
 from sparselab.training.standard import remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
 
@@ -99,7 +98,7 @@ class STRRunner(ERStartCommand):
 
         def work() -> dict[str, Any]:
             assert exp.env is not None
-            mask = saved_flag_mask(directory, exp.env, mask_flags(self), net)
+            mask = saved_flag_mask(directory, exp.env, self, net)
             sparsity.scaled_start(net.state_dict(), net, mask, self.init_pruning)
             wrapped = STRNet(net, mask, self.str_args.str_s_init)
             hook = STRHook(wrapped, self.str_args.st_decay, self.training.weight_decay,
@@ -107,7 +106,7 @@ class STRRunner(ERStartCommand):
             return train_in_directory(directory, wrapped, exp.env, self.training, hooks=[hook],
                                       summary=lambda m: final_summary(wrapped, mask))
 
-        result = job.run_once(directory, full_description(self.bundles()), work, label="str",
+        result = job.run_once(directory, self.described.record(), work, label="str",
                               after_done=lambda: remove_checkpoint(directory))
         exp.print_result(result)
 

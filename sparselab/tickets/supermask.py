@@ -24,14 +24,13 @@ import torch
 from sparselab.foundations import io as fio
 from sparselab.tickets.command import ERStartCommand
 from sparselab.foundations import layout
-from sparselab.foundations.desc import full_description
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.seeds import derive_seed
 from sparselab.pruning.mask import Mask
 from sparselab.pruning.supermask import SupermaskNet, kept_fractions
 from sparselab.tickets.hparams import SupermaskHparams
 from sparselab.training import job, sparsity
-from sparselab.training.sparse_job import flag_mask, mask_flags
+from sparselab.training.sparse_job import flag_mask
 from sparselab.training.experiment import Experiment
 from sparselab.training.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
 from sparselab.training.steps import resolve_steps
@@ -86,7 +85,7 @@ class SupermaskRunner(ERStartCommand):
         if Mask.exists(first):
             return Mask.load(first)
         assert exp.env is not None
-        return flag_mask(exp.env, mask_flags(self), copy.deepcopy(net))
+        return flag_mask(exp.env, self, copy.deepcopy(net))
 
     def start(self, exp: Experiment, net: torch.nn.Module, er_mask: Mask, level: int) -> SupermaskNet:
         """The wrapped network at the start of `level`."""
@@ -128,7 +127,7 @@ class SupermaskRunner(ERStartCommand):
                 fio.save_torch(directory / SUPERMASK_FILE, wrapped.selected().state_dict())
             return result
 
-        return job.run_once(directory, full_description(self.bundles()), work,
+        return job.run_once(directory, self.described.record(), work,
                             label=f"supermask level {level}", after_done=lambda: remove_checkpoint(directory))
 
 

@@ -15,8 +15,10 @@ platform is the `platform` argument, else the process's distributed platform if 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 import filelock
 
@@ -24,6 +26,7 @@ from sparselab.foundations import layout
 from sparselab.foundations import identity, integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations import journal
+from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.integrity import DONE_FILE
 from sparselab.platforms import distributed
 from sparselab.training.loop import CHECKPOINT_FILE
@@ -31,6 +34,30 @@ from sparselab.training.provenance import with_provenance
 
 HPARAMS_FILE = layout.HPARAMS
 LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this often (keeps collectives alive)
+
+
+@dataclass(frozen=True)
+class Described:
+    """A command's bundles as its folder name (`<command>_<hash>`) and its `hparams.json` record: the one
+    naming, hashing and record path of every runner (train, trunks, branches, tickets, ensembles)."""
+
+    command: str
+    bundles: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return job_name(self.command, self.bundles)
+
+    def folder(self, root: Path) -> Path:
+        """`<root>/<command>_<hash>`: every replicate."""
+        return layout.experiment_dir(root, self.name)
+
+    def replicate(self, root: Path, replicate: int) -> Path:
+        return layout.replicate_dir(root, self.name, replicate)
+
+    def record(self, **more: Any) -> dict[str, Any]:
+        """Every field of every bundle, then `more` (an EDST phase, a pf member)."""
+        return {**full_description(self.bundles), **more}
 
 
 def is_done(directory: Path) -> bool:
@@ -83,40 +110,78 @@ def job_state(directory: Path) -> str:
     return "missing"
 
 
+@dataclass
+class Claim:
+    """A job taken by `claim`: `todo` whether its work runs here (then `finish(result)` hands over the
+    summary); after the `with` block `result` holds the contents of `done.json`, on every rank."""
+
+    todo: bool
+    result: Any = None
+
+    def finish(self, result: dict[str, Any]) -> None:
+        self.result = result
+
+
+@contextmanager
+def claim(directory: Path, record: dict[str, Any], label: str, verbose: bool = True,
+          after_done: Callable[[], None] | None = None, platform: Any = None) -> Iterator[Claim]:
+    """The job under its lock: the block runs its work when `todo` and `finish`es it; a done job is reused.
+
+    `hparams.json` is written (once) before the work, which runs inside `integrity.computing` so that
+    the files it reads become the job's parents; `done.json` is written last. Under data parallelism
+    rank 0 decides and writes, and every rank learns the decision and the final result from it."""
+    directory = Path(directory)
+    platform = platform if platform is not None else distributed.active()
+    collective = platform is not None and platform.world_size > 1
+    primary = platform.is_primary if collective else True
+    lock: filelock.FileLock | None = None
+    try:
+        state, lock = (_collective_state(directory, record, label, verbose, platform) if collective
+                       else _first_look(directory, record, label, verbose))
+        job = Claim(todo=state == "run")
+        if state == "done":
+            job.result = reuse_done(directory) if primary else None
+            yield job
+        else:
+            if primary and not (directory / HPARAMS_FILE).exists():
+                fio.write_json(directory / HPARAMS_FILE, with_provenance(record))  # once: a resume keeps the old file
+            with integrity.computing() as inputs:
+                yield job
+            assert job.result is not None, f"the work of {directory} did not finish it"
+            if primary:
+                _seal(directory, job.result, inputs, after_done)
+    finally:
+        if lock is not None:
+            lock.release()
+    if collective:
+        platform.barrier()  # nobody reads this job's files before rank 0 has written them all
+        job.result = platform.broadcast_object(job.result if primary else None)  # rank 0's numbers are the job's
+
+
+def _seal(directory: Path, result: dict[str, Any], inputs: Any, after_done: Callable[[], None] | None) -> None:
+    """done.json last, with the digests of the job's files and of the parents it was computed from."""
+    files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
+    parents = integrity.parents_of(directory, inputs)
+    fio.write_json(directory / DONE_FILE, integrity.seal(result, files, identity.of_directory(directory), parents))
+    journal.discard(directory)
+    if after_done is not None:
+        after_done()
+
+
 def run_once(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]],
              label: str, verbose: bool = True,
              after_done: Callable[[], None] | None = None, platform: Any = None) -> dict[str, Any]:
     """Run `work` unless the job is done; return the contents of `done.json` (on every rank)."""
-    platform = platform if platform is not None else distributed.active()
-    if platform is None or platform.world_size == 1:
-        return _run_single(Path(directory), record, work, label, verbose, after_done)
-    return _run_collective(Path(directory), record, work, label, verbose, after_done, platform)
+    with claim(directory, record, label, verbose, after_done, platform) as job:
+        if job.todo:
+            job.finish(work())
+    return job.result
 
 
-def _waiting_message(label: str, directory: Path) -> str:
-    return f"{label}: waiting for another process that holds {directory / fio.LOCK_NAME}"
-
-
-def _finish(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]],
-            after_done: Callable[[], None] | None, writer: bool) -> dict[str, Any]:
-    """hparams.json (if absent), the work, then done.json last; only `writer` touches files."""
-    hparams_path = directory / HPARAMS_FILE
-    if writer and not hparams_path.exists():
-        fio.write_json(hparams_path, with_provenance(record))  # once: a resume keeps the old file
-    with integrity.computing() as inputs:
-        result = work()
-    if writer:
-        files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
-        parents = integrity.parents_of(directory, inputs)
-        fio.write_json(directory / DONE_FILE, integrity.seal(result, files, identity.of_directory(directory), parents))
-        journal.discard(directory)
-        if after_done is not None:
-            after_done()
-    return result
-
-
-def _run_single(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]], label: str,
-                verbose: bool, after_done: Callable[[], None] | None) -> dict[str, Any]:
+def _first_look(directory: Path, record: dict[str, Any], label: str, verbose: bool,
+                wait: bool = True) -> tuple[str, filelock.FileLock | None]:
+    """('done' | 'run' | 'waiting', the lock if we hold it); `wait` False: 'waiting' while another
+    process holds the lock (rank 0 polls it, `_collective_state`)."""
     if is_done(directory):
         if verbose:
             print(f"{label}: already done ({directory})", flush=True)
@@ -125,63 +190,32 @@ def _run_single(directory: Path, record: dict[str, Any], work: Callable[[], dict
         note = finished_note(directory, record)
         if note:
             print(note, flush=True)
-        return reuse_done(directory)
-
-    def waiting() -> None:
-        print(_waiting_message(label, directory), flush=True)
-
-    with fio.job_lock(directory, on_wait=waiting):
-        clean_leftovers(directory)
-        if is_done(directory):
-            if verbose:
-                print(f"{label}: already done by another process ({directory})", flush=True)
-            return reuse_done(directory)
-        return _finish(directory, record, work, after_done, writer=True)
-
-
-def _run_collective(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]], label: str,
-                    verbose: bool, after_done: Callable[[], None] | None, platform: Any) -> dict[str, Any]:
-    """Rank 0 decides and writes; every rank learns the decision and the final result from it."""
-    primary = platform.is_primary
-    lock: filelock.FileLock | None = None
-    try:
-        state = None
-        if primary:
-            state, lock = _primary_first_look(directory, label, verbose)
-        # While another process holds the lock, rank 0 polls it and tells the other ranks every
-        # LOCK_POLL_SECONDS, so their broadcast never times out however long the wait.
-        while True:
-            job_dir, state = platform.broadcast_object((str(directory), state) if primary else None)
-            _check_same_job(job_dir, directory, platform.rank)
-            if state != "waiting":
-                break
-            if primary:
-                lock = fio.try_lock(directory, timeout=LOCK_POLL_SECONDS)
-                if lock is not None:
-                    state = _state_under_lock(directory, label, verbose)
-        if state == "done":
-            result = reuse_done(directory) if primary else None
-        else:
-            result = _finish(directory, record, work, after_done, writer=primary)
-    finally:
-        if lock is not None:
-            lock.release()
-    platform.barrier()  # nobody reads this job's files before rank 0 has written them all
-    return platform.broadcast_object(result if primary else None)  # rank 0's numbers are the job's
-
-
-def _primary_first_look(directory: Path, label: str, verbose: bool) -> tuple[str, filelock.FileLock | None]:
-    """('done' | 'run' | 'waiting', the lock if we hold it)."""
-    if is_done(directory):
-        if verbose:
-            print(f"{label}: already done ({directory})", flush=True)
         return "done", None
     directory.mkdir(parents=True, exist_ok=True)
     lock = fio.try_lock(directory, timeout=0)
     if lock is None:
-        print(_waiting_message(label, directory), flush=True)
-        return "waiting", None
+        print(f"{label}: waiting for another process that holds {directory / fio.LOCK_NAME}", flush=True)
+        if not wait:
+            return "waiting", None
+        lock = fio.try_lock(directory)
     return _state_under_lock(directory, label, verbose), lock
+
+
+def _collective_state(directory: Path, record: dict[str, Any], label: str, verbose: bool,
+                      platform: Any) -> tuple[str, filelock.FileLock | None]:
+    """Rank 0's decision, broadcast: while another process holds the lock, rank 0 polls it and tells the
+    other ranks every LOCK_POLL_SECONDS, so their broadcast never times out however long the wait."""
+    primary = platform.is_primary
+    state, lock = _first_look(directory, record, label, verbose, wait=False) if primary else (None, None)
+    while True:
+        job_dir, state = platform.broadcast_object((str(directory), state) if primary else None)
+        _check_same_job(job_dir, directory, platform.rank)
+        if state != "waiting":
+            return state, lock
+        if primary:
+            lock = fio.try_lock(directory, timeout=LOCK_POLL_SECONDS)
+            if lock is not None:
+                state = _state_under_lock(directory, label, verbose)
 
 
 def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:

@@ -80,29 +80,70 @@ def train_eval_due(s: TrainSetup, iteration: int, ipe: int) -> bool:
 def train(setup: TrainSetup) -> MetricLog:
     """Train from the checkpoint in `out_dir` if one exists, else from `start_iteration`."""
     s = setup
-    h = s.hparams
-    ipe = s.train_loader.iterations_per_epoch
-    model = s.model
-    forward_model = s.train_model if s.train_model is not None else model
-    optimizer = build_optimizer(model, h)
-    scaler = grad_scaler(s.device, h.precision)
-    schedule = LearningRateSchedule(h, ipe)
-    log = MetricLog()
-    running = {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
-    s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run,
-                          checkpoint_every=s.checkpoint_seconds)
-
-    if (h.tensorboard or h.wandb) and s.is_primary:
-        from sparselab.training.loggers import Loggers
-
-        s.loggers = Loggers(s.out_dir, h.tensorboard, h if h.wandb else None)
+    model, forward_model, optimizer, scaler, schedule, ipe = _open(s)
+    log, running = MetricLog(), {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
     try:
-        log = _train(s, model, forward_model, optimizer, scaler, schedule, log, running, ipe)
+        iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
+        loss_sum, examples = _open_sum(s, running), 0
+        cadence = Cadence(s.checkpoint_seconds)
+        segment_start, saved = time.perf_counter(), iteration
+        world_size = getattr(s.train_loader, "world_size", 1)
+        forward_model.train()
+        with held_signals(enabled=world_size == 1) as signals:
+            while iteration < s.end_iteration:
+                ep, it = divmod(iteration, ipe)
+                for x, y in s.train_loader.epoch(ep, it):
+                    summed = _step(s, model, forward_model, optimizer, scaler, schedule(iteration), iteration, x,
+                                   y, world_size)
+                    loss_sum += summed.detach().float()
+                    examples += y.shape[0]
+                    iteration += 1
+                    if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and \
+                            s.progress.due():
+                        _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
+                    ends = iteration == s.end_iteration
+                    at_point = iteration % ipe == 0 or ends
+                    pause = ends and iteration < schedule.total  # stops before its schedule's end: continued from here
+                    save = pause or bool(signals.pending) or cadence.checkpoint_due(at_point, ends)
+                    saved = iteration if save else saved
+                    if at_point or save:
+                        _close_segment(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
+                        if at_point:
+                            _log_point(s, log, iteration, ipe, schedule, running)
+                            running.update(loss_sum=0.0, examples=0)
+                        loss_sum, examples = _open_sum(s, running), 0
+                        _write(s, cadence, save, iteration, model, optimizer, scaler, log, running, inputs)
+                        signals.release()  # a held SIGTERM/SIGINT raises here, after its checkpoint
+                        segment_start = time.perf_counter()
+                        forward_model.train()
+                    if at_point:
+                        break
+            if signals.pending and saved != iteration:  # a signal after the end's write: the end is checkpointed
+                _write(s, cadence, True, iteration, model, optimizer, scaler, log, running, inputs)
+            signals.release()
         s.final_optimizer_state = optimizer.state_dict()
         return log
     finally:
         if s.loggers is not None:
             s.loggers.close()
+
+
+def _open(s: TrainSetup) -> tuple[torch.nn.Module, torch.nn.Module, Any, Any, LearningRateSchedule, int]:
+    """(model, the module the forward pass runs (a DDP wrapper), optimiser, scaler, schedule, iterations per
+    epoch); the progress printer and the loggers of --tensorboard / --wandb."""
+    h = s.hparams
+    ipe = s.train_loader.iterations_per_epoch
+    model = s.model
+    forward_model = s.train_model if s.train_model is not None else model
+    optimizer, scaler = build_optimizer(model, h), grad_scaler(s.device, h.precision)
+    schedule = LearningRateSchedule(h, ipe)
+    s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run,
+                          checkpoint_every=s.checkpoint_seconds)
+    if (h.tensorboard or h.wandb) and s.is_primary:
+        from sparselab.training.loggers import Loggers
+
+        s.loggers = Loggers(s.out_dir, h.tensorboard, h if h.wandb else None)
+    return model, forward_model, optimizer, scaler, schedule, ipe
 
 
 def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, iteration: int, x: torch.Tensor,
@@ -131,50 +172,6 @@ def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, ite
     for hook in s.hooks:
         hook.after_optimizer_step(model, optimizer, iteration)
     return summed
-
-
-def _train(s: TrainSetup, model, forward_model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
-           running: dict[str, Any], ipe: int) -> MetricLog:
-    iteration, inputs = _begin(s, model, optimizer, scaler, schedule, log, running, ipe)
-    loss_sum = _open_sum(s, running)
-    examples = 0
-    cadence = Cadence(s.checkpoint_seconds)
-    segment_start, saved = time.perf_counter(), iteration
-    world_size = getattr(s.train_loader, "world_size", 1)
-    forward_model.train()
-    with held_signals(enabled=world_size == 1) as signals:
-        while iteration < s.end_iteration:
-            ep, it = divmod(iteration, ipe)
-            for x, y in s.train_loader.epoch(ep, it):
-                summed = _step(s, model, forward_model, optimizer, scaler, schedule(iteration), iteration, x, y,
-                               world_size)
-                loss_sum += summed.detach().float()
-                examples += y.shape[0]
-                iteration += 1
-                if s.verbose and s.is_primary and iteration % ipe and iteration != s.end_iteration and \
-                        s.progress.due():
-                    _print_step(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
-                ends = iteration == s.end_iteration
-                at_point = iteration % ipe == 0 or ends
-                pause = ends and iteration < schedule.total  # stops before its schedule's end: continued from here
-                save = pause or bool(signals.pending) or cadence.checkpoint_due(at_point, ends)
-                saved = iteration if save else saved
-                if at_point or save:
-                    _close_segment(s, iteration, loss_sum, examples, running, time.perf_counter() - segment_start)
-                    if at_point:
-                        _log_point(s, log, iteration, ipe, schedule, running)
-                        running.update(loss_sum=0.0, examples=0)
-                    loss_sum, examples = _open_sum(s, running), 0
-                    _write(s, cadence, save, iteration, model, optimizer, scaler, log, running, inputs)
-                    signals.release()  # a held SIGTERM/SIGINT raises here, after its checkpoint
-                    segment_start = time.perf_counter()
-                    forward_model.train()
-                if at_point:
-                    break
-        if signals.pending and saved != iteration:  # a signal after the end's write: the end is checkpointed
-            _write(s, cadence, True, iteration, model, optimizer, scaler, log, running, inputs)
-        signals.release()
-    return log
 
 
 def _open_sum(s: TrainSetup, running: dict[str, Any]) -> torch.Tensor:

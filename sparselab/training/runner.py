@@ -11,7 +11,6 @@ import torch
 from sparselab.datasets.hparams import DatasetHparams
 from sparselab.foundations import layout
 from sparselab.foundations.cli import JobHparams, bundle
-from sparselab.foundations.desc import full_description, job_name
 from sparselab.foundations.hparams import Hparams
 from sparselab.models.hparams import ModelHparams
 from sparselab.platforms.base import PlatformHparams
@@ -22,7 +21,7 @@ from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
-from sparselab.training.sparse_job import SparseJob, mask_flags, run_sparse_job, saved_flag_mask
+from sparselab.training.sparse_job import SparseJob, run_sparse_job, saved_flag_mask
 from sparselab.training.standard import Environment, remove_checkpoint
 from sparselab.training.steps import check_dst_steps, resolve_steps
 
@@ -83,11 +82,15 @@ class TrainRunner:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "init_pruning": self.init_pruning, "dst": self.dst, **self.extra, "pattern": self.pattern}
 
+    @property
+    def described(self) -> job.Described:
+        return job.Described(self.name, self.bundles())
+
     def experiment_folder(self, root: Path) -> Path:
-        return layout.experiment_dir(root, job_name(self.name, self.bundles()))
+        return self.described.folder(root)
 
     def directory(self, root: Path) -> Path:
-        return layout.train_dir(layout.replicate_dir(root, job_name(self.name, self.bundles()), self.job_args.replicate))
+        return layout.train_dir(self.described.replicate(root, self.job_args.replicate))
 
     def sparse_job(self, env: Environment, directory: Path, template: torch.nn.Module) -> SparseJob:
         """The job: dense, or from the mask of pruning at initialisation (all ones for GraNet without it),
@@ -95,7 +98,7 @@ class TrainRunner:
         start = template.state_dict()
         if not self.init_pruning.enabled and not self.dst.enabled:
             return SparseJob(directory, env, template, start, self.training)
-        mask = saved_flag_mask(directory, env, mask_flags(self), template)
+        mask = saved_flag_mask(directory, env, self, template)
         return SparseJob(directory, env, template, start, self.training, mask=mask, init=self.init_pruning,
                          dst=self.dst, pattern=self.pattern)
 
@@ -111,6 +114,6 @@ class TrainRunner:
             assert exp.env is not None
             return run_sparse_job(self.sparse_job(exp.env, directory, model))
 
-        result = job.run_once(directory, full_description(self.bundles()), work, label="train",
+        result = job.run_once(directory, self.described.record(), work, label="train",
                               after_done=lambda: remove_checkpoint(directory))
         exp.print_result(result)

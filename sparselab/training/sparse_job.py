@@ -22,51 +22,37 @@ from sparselab.pruning.mask import Mask
 from sparselab.pruning.masked import MaskHook
 from sparselab.pruning.pattern_hparams import PatternHparams
 from sparselab.training import sparsity
+from sparselab.training import loop
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.standard import Environment, train_in_directory
+from sparselab.training.standard import Environment, finish_training, train_setup
 
 
-@dataclass(frozen=True)
-class MaskFlags:
-    """The flags a start mask is computed from. `dense_ignore`: tensors left out of a dense (all-ones)
-    mask (the trunks' --pruning_layers_to_ignore); pruning at initialisation prunes every layer."""
-
-    training: TrainingHparams  # its batch size and data give the seeded scoring batches
-    replicate: int
-    init: InitPruningHparams
-    pattern: tuple[int, int] | None = None
-    dense_ignore: tuple[str, ...] = ()
-
-
-def mask_flags(command: Any, dense_ignore: Sequence[str] = ()) -> MaskFlags:
-    """The mask flags of a command: its `training`, `job_args.replicate`, `init_pruning` and, where it
-    has --sparsity_pattern, `pattern` (every command reads them here, under the same names)."""
-    pattern = getattr(command, "pattern", None)
-    return MaskFlags(command.training, command.job_args.replicate, command.init_pruning,
-                     pattern.pattern if pattern is not None else None, tuple(dense_ignore))
-
-
-def flag_mask(env: Environment, flags: MaskFlags, model: torch.nn.Module) -> Mask:
-    """The start mask of the flags: dense over the counted tensors, or pruned at initialisation.
+def flag_mask(env: Environment, command: Any, model: torch.nn.Module, dense_ignore: Sequence[str] = ()) -> Mask:
+    """The start mask of a command's flags: its `training` (the seeded scoring batches), `init_pruning`
+    and, where it has --sparsity_pattern, `pattern` (every command is read here, under the same names).
+    Dense over the counted tensors (`dense_ignore`: left out, the trunks' --pruning_layers_to_ignore), or
+    pruned at initialisation, every layer.
 
     `model` (the seeded initialisation) is scored on the training device and, with --init_scale,
     rescaled in place: pass a copy.
     """
-    init = flags.init
+    init: InitPruningHparams = command.init_pruning
     if not init.enabled:
-        return Mask.ones_like(model, ignore=list(flags.dense_ignore))
-    context = sparsity.score_context(env, flags.training, flags.replicate, 0, init.init_pruning_seed, "init_pruning")
-    mask = prune_at_init(model.to(env.device), init, context, ignore=[], pattern=flags.pattern)
+        return Mask.ones_like(model, ignore=list(dense_ignore))
+    pattern = getattr(command, "pattern", None)
+    context = sparsity.score_context(env, command.training, 0, init.init_pruning_seed, "init_pruning")
+    mask = prune_at_init(model.to(env.device), init, context, ignore=[],
+                         pattern=pattern.pattern if pattern is not None else None)
     if env.verbose and env.platform.is_primary:
         print(sparsity.realised_line(mask, init), flush=True)
     return mask
 
 
-def saved_flag_mask(directory: Path, env: Environment, flags: MaskFlags, template: torch.nn.Module) -> Mask:
+def saved_flag_mask(directory: Path, env: Environment, command: Any, template: torch.nn.Module) -> Mask:
     """`directory`'s mask.pt if a run wrote it already, else `flag_mask` of a copy of `template`, saved."""
     if Mask.exists(directory):
         return Mask.load(directory)
-    mask = flag_mask(env, flags, copy.deepcopy(template))
+    mask = flag_mask(env, command, copy.deepcopy(template))
     if env.platform.is_primary:
         mask.save(directory, model=template)
     return mask
@@ -127,7 +113,8 @@ def run_sparse_job(job: SparseJob) -> dict[str, Any]:
     common = dict(start_iteration=job.start_iteration, end_iteration=job.end_iteration, log_prefix=job.log_prefix,
                   rest_of_run=job.rest_of_run)
     if job.mask is None:
-        return train_in_directory(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
+        setup = train_setup(job.directory, model, job.env, job.training, hooks=list(job.hooks), **common)
+        return finish_training(setup, loop.train(setup))
     dst = job.dst or DSTHparams()
     moving = dst.enabled and job.dynamic
     if job.regain_at_iteration is not None:
@@ -145,8 +132,8 @@ def run_sparse_job(job: SparseJob) -> dict[str, Any]:
             out.update(metrics if job.dst_metrics is None else {k: metrics[k] for k in job.dst_metrics})
         return out
 
-    result = train_in_directory(job.directory, model, job.env, job.training, hooks=[*job.hooks, hook],
-                                summary=summary, **common)
+    setup = train_setup(job.directory, model, job.env, job.training, hooks=[*job.hooks, hook], **common)
+    result = finish_training(setup, loop.train(setup), summary)  # the loop called here: no frame between
     if moving and job.env.platform.is_primary:
         dynamic.save_final_mask(job.directory, hook.mask, model)
     if job.on_trained is not None:

@@ -16,9 +16,11 @@ from sparselab.training.hparams import TrainingHparams
 from sparselab.training.standard import Environment
 
 
-def score_context(env: Environment, training: TrainingHparams, replicate: int, level: int, seed: int | None,
+def score_context(env: Environment, training: TrainingHparams, level: int, seed: int | None,
                   source: str) -> ScoreContext:
-    """Seeded scoring batches from the training data (their own order, not the training run's)."""
+    """Seeded scoring batches from the training data (their own order, not the training run's), seeded
+    from the environment's replicate."""
+    replicate = env.replicate
     base_seed = seed_or_default(seed, source, replicate)
     batch_seed = derive_seed("pruning_batches", base_seed, level)
     training = training.replace(data_order_seed=batch_seed, augmentation_seed=batch_seed)

@@ -14,7 +14,8 @@ from sparselab.platforms.base import Platform
 from sparselab.training.data import PreparedData
 from sparselab.training.evaluate import eval_batch_size
 from sparselab.training.hparams import TrainingHparams
-from sparselab.training.loop import CHECKPOINT_FILE, TrainSetup, train
+from sparselab.training import loop
+from sparselab.training.loop import CHECKPOINT_FILE, TrainSetup
 from sparselab.training.evaluate import prediction_digest
 from sparselab.training.metrics import PREDICTIONS_DIGEST, MetricLog
 from sparselab.training.steps import Schedule
@@ -66,39 +67,39 @@ def train_in_directory(
     env: Environment,
     hparams: TrainingHparams,
     *,
-    start_iteration: int = 0,
-    end_iteration: int | None = None,
-    hooks: Sequence[Any] = (),
     summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
-    log_prefix: str = "",
-    rest_of_run: Callable[[float], float] | None = None,
-    optimizer_start: dict[str, Any] | None = None,
     keep_optimizer: bool = False,
+    **setup: Any,
 ) -> dict[str, Any]:
-    """Train `model` (already masked if sparse) from `start_iteration` to the end of `hparams`
-    (or to `end_iteration`, e.g. the rewind point of a pretraining job).
+    """Train `model` (already masked if sparse) in `directory` (`train_setup`'s keywords say from and to
+    where); `summary(model)` adds to the result, `keep_optimizer` saves the final optimiser state
+    (OPTIMIZER_FINAL). Returns the summary that goes into `done.json`."""
+    job = train_setup(directory, model, env, hparams, **setup)
+    return finish_training(job, loop.train(job), summary, keep_optimizer)
 
-    Saves the start weights once, resumes from `checkpoint.pt` when present, saves the final weights
-    and returns the summary that goes into `done.json`. `rest_of_run` (job's estimated seconds ->
-    seconds of the jobs after it) adds the whole run's ETA to the progress lines. `optimizer_start`
-    is the optimiser state a fresh start loads; `keep_optimizer` saves the final one (OPTIMIZER_FINAL).
-    """
+
+def train_setup(directory: Path, model: torch.nn.Module, env: Environment, hparams: TrainingHparams, *,
+                start_iteration: int = 0, end_iteration: int | None = None, hooks: Sequence[Any] = (),
+                log_prefix: str = "", rest_of_run: Callable[[float], float] | None = None,
+                optimizer_start: dict[str, Any] | None = None) -> TrainSetup:
+    """The loop's job: from `start_iteration` to the end of `hparams` (or to `end_iteration`, e.g. the
+    rewind point of a pretraining job); saves the start weights once (a checkpoint resumes). `rest_of_run`
+    (job's estimated seconds -> seconds of the jobs after it) adds the whole run's ETA to the progress
+    lines; `optimizer_start` is the optimiser state a fresh start loads."""
     directory = Path(directory)
     device = env.device
     channels_last = _prepare(directory, model, env)
     loader = env.data.train_loader(hparams, env.replicate, device, channels_last,
                                    rank=env.platform.rank, world_size=env.platform.world_size)
-    if end_iteration is None:
-        end_iteration = env.end_iteration(hparams)
-    with_noise = env.data.corrupted is not None
     batch = env.eval_batch_size(model, channels_last, hparams)
-    setup = TrainSetup(
+    return TrainSetup(
         model=model, hparams=hparams, train_loader=loader,
         test_batches=env.data.eval_batches("test", device, channels_last, batch),
-        out_dir=directory, device=device, start_iteration=start_iteration, end_iteration=end_iteration,
+        out_dir=directory, device=device, start_iteration=start_iteration,
+        end_iteration=env.end_iteration(hparams) if end_iteration is None else end_iteration,
         hooks=list(hooks),
         train_eval_batches=env.data.eval_batches("train", device, channels_last, batch)
-        if (hparams.eval_train or with_noise) else None,
+        if (hparams.eval_train or env.data.corrupted is not None) else None,
         true_labels=env.data.true_labels, corrupted=env.data.changed,
         verbose=env.verbose, log_prefix=log_prefix, rest_of_run=rest_of_run,
         checkpoint_seconds=getattr(getattr(env.platform, "hparams", None), "checkpoint_seconds",
@@ -108,14 +109,20 @@ def train_in_directory(
         train_model=env.platform.wrap_model(model) if hasattr(env.platform, "wrap_model") else None,
         optimizer_start=optimizer_start,
     )
-    log = train(setup)
-    if env.platform.is_primary:
-        fio.save_torch(directory / WEIGHTS_FINAL, cpu_state(model))
+
+
+def finish_training(setup: TrainSetup, log: MetricLog,
+                    summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
+                    keep_optimizer: bool = False) -> dict[str, Any]:
+    """The final weights (and optimiser state) saved; the result `done.json` records."""
+    model = setup.model
+    if setup.is_primary:
+        fio.save_torch(setup.out_dir / WEIGHTS_FINAL, cpu_state(model))
         if keep_optimizer:
-            fio.save_torch(directory / layout.OPTIMIZER_FINAL, setup.final_optimizer_state)
-    result = summarize(log, end_iteration)
+            fio.save_torch(setup.out_dir / layout.OPTIMIZER_FINAL, setup.final_optimizer_state)
+    result = summarize(log, setup.end_iteration)
     result[PREDICTIONS_DIGEST] = setup.final_predictions_digest or \
-        prediction_digest(model, setup.test_batches(), hparams.precision)  # resumed at the end: no evaluation ran
+        prediction_digest(model, setup.test_batches(), setup.hparams.precision)  # resumed at the end: no evaluation ran
     if summary is not None:
         result.update(summary(model))
     return result

@@ -251,7 +251,7 @@ def test_noisy_split_is_the_changed_set(tmp_path):
 def test_training_metrics_use_the_changed_set(tmp_path, monkeypatch):
     """The loop receives the changed set: a network predicting the TRUE labels memorises 0 %, not ~1/C."""
     from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.training import standard
+    from sparselab.training import loop, standard
     from sparselab.training.data import prepare_data
     from sparselab.training.evaluate import evaluate
     from sparselab.training.hparams import TrainingHparams
@@ -266,7 +266,7 @@ def test_training_metrics_use_the_changed_set(tmp_path, monkeypatch):
         seen["corrupted"] = setup.corrupted
         raise Stop
 
-    monkeypatch.setattr(standard, "train", fake_train)
+    monkeypatch.setattr(loop, "train", fake_train)
     platform = type("P", (), {"device": torch.device("cpu"), "is_primary": False, "rank": 0, "world_size": 1})()
     env = standard.Environment(platform, data, 1, verbose=False)
     with pytest.raises(Stop):

@@ -211,12 +211,12 @@ def test_permission_error_while_writing_is_one_line(tmp_path, capsys, monkeypatc
 
 
 def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
-    import sparselab.training.standard as standard
+    import sparselab.training.loop as loop
 
     def oom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
-    monkeypatch.setattr(standard, "train", oom)
+    monkeypatch.setattr(loop, "train", oom)
     status, err = _run_in_process(["train", f"--root={tmp_path}", "--training_steps=2it", *FAST], capsys)
     assert status == 1 and err.startswith("error: out of memory (CUDA out of memory") and err.count("\n") == 1
 

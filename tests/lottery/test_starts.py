@@ -1,4 +1,5 @@
-"""Policies are plain data; lottery/starts.py is their one interpreter (no policy calls into the runner)."""
+"""Levels are plain data and their starts functions of them: which finished file a level starts from,
+read once where every level shares it, on which schedule."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,6 +8,8 @@ import pytest
 
 from sparselab.lottery import starts
 from sparselab.lottery.policies import FINETUNE, POLICIES, STANDARD
+from sparselab.lottery.trunk import Kept
+from sparselab.pruning.init_hparams import InitPruningHparams
 
 
 class _Store:
@@ -34,8 +37,9 @@ class _Trunk:
     k: int = 0  # the rewind iteration
     training: str = "training"
     finetune: object = None
+    init_pruning: InitPruningHparams = dataclasses.field(default_factory=InitPruningHparams)
     store: _Store = dataclasses.field(default_factory=_Store)
-    start_cache: dict = dataclasses.field(default_factory=dict)
+    kept: Kept = dataclasses.field(default_factory=Kept)
 
     def rewind_iteration(self) -> int:
         return self.k
@@ -50,35 +54,51 @@ class _Trunk:
         return _Model()
 
 
-def test_policies_are_plain_data() -> None:
+def _start(trunk: _Trunk, index: int) -> str:
+    return starts.start_weights(trunk, starts.level_of(trunk, index))  # type: ignore[arg-type]
+
+
+def test_policies_and_levels_are_plain_data() -> None:
     for policy in POLICIES.values():
         assert not any(callable(getattr(policy, f.name)) for f in dataclasses.fields(policy))
     assert {name: (p.start, p.schedule) for name, p in POLICIES.items()} == {
         "lottery": ("rewind", STANDARD), "rewindLR": ("previous_final", STANDARD),
         "finetune": ("previous_final", FINETUNE), "scratch": ("fresh_init", STANDARD)}
+    levels = starts.plan(_Trunk(POLICIES["finetune"], k=0), 2)  # type: ignore[arg-type]
+    assert [(lv.index, lv.mask, lv.start, lv.schedule) for lv in levels] == [
+        (0, starts.FROM_FLAGS, starts.INIT, STANDARD), (1, starts.PRUNE_PREVIOUS, "previous_final", FINETUNE),
+        (2, starts.PRUNE_PREVIOUS, "previous_final", FINETUNE)]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        levels[0].index = 3  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("name,k,expected", [
     ("lottery", 0, "start_0"), ("lottery", 5, "pretrain"), ("rewindLR", 5, "final_2"), ("finetune", 0, "final_2"),
 ])
-def test_retrain_start_reads_the_policy_s_finished_file(name: str, k: int, expected: str) -> None:
-    assert starts.retrain_start(_Trunk(POLICIES[name], k=k), 3) == expected
+def test_a_level_starts_from_the_policy_s_finished_file(name: str, k: int, expected: str) -> None:
+    assert _start(_Trunk(POLICIES[name], k=k), 3) == expected
+
+
+def test_level_zero_starts_from_the_init_or_the_pretrained_weights() -> None:
+    assert _start(_Trunk(POLICIES["lottery"], k=0), 0) == "init_seed_7"
+    assert _start(_Trunk(POLICIES["lottery"], k=5), 0) == "pretrain"
 
 
 def test_scratch_draws_a_new_seed_per_level_and_oneshot_takes_the_dense_final() -> None:
     trunk = _Trunk(POLICIES["scratch"])
-    assert starts.retrain_start(trunk, 3) != starts.retrain_start(trunk, 4)
-    assert starts.fresh_init(trunk, 0) == "init_seed_7"
-    assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 3, previous=0) == "final_0"
-    assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 0) == "start_0"
+    assert _start(trunk, 3) != _start(trunk, 4)
+    assert starts.fresh_init(trunk, 0) == "init_seed_7"  # type: ignore[arg-type]
+    assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 3, previous=0) == "final_0"  # type: ignore[arg-type]
+    assert starts.branch_start(_Trunk(POLICIES["rewindLR"]), 0) == "start_0"  # type: ignore[arg-type]
 
 
 def test_the_rewind_point_is_read_once_per_run() -> None:
     trunk = _Trunk(POLICIES["lottery"])
-    assert [starts.retrain_start(trunk, level) for level in (1, 2, 3)] == ["start_0"] * 3
+    assert [_start(trunk, level) for level in (1, 2, 3)] == ["start_0"] * 3
     assert trunk.store.reads == 1
 
 
 def test_schedule_rewinds_to_k_or_finetunes_from_zero() -> None:
-    assert starts.schedule(_Trunk(POLICIES["lottery"], k=5), 3) == ("training", 5)
-    assert starts.schedule(_Trunk(POLICIES["finetune"], k=0), 0) == ("training", 0)  # level 0 trains normally
+    assert starts.schedule(_Trunk(POLICIES["lottery"], k=5), 3) == ("training", 5)  # type: ignore[arg-type]
+    assert starts.schedule(_Trunk(POLICIES["finetune"], k=0), 0) == ("training", 0)  # type: ignore[arg-type]
+    assert starts.level_of(_Trunk(POLICIES["finetune"], k=0), 2).start_iteration == 0  # type: ignore[arg-type]

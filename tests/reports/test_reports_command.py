@@ -98,7 +98,7 @@ def test_report_command_form_finds_the_run(tmp_path, capsys):
     parser = OneLineParser()
     TRUNK_RUNNERS["lottery"].add_args(parser, preset)
     runner = TRUNK_RUNNERS["lottery"].from_args(parser.parse_args(flags), preset)
-    experiment = runner.experiment_directory(tmp_path).parent
+    experiment = runner.experiment_folder(tmp_path)
     fakes.lottery(tmp_path, {1: [0.9, 0.8], 3: [0.7]}, name=experiment.name)
     found, args = run_directory("lottery", flags + ["--csv", str(tmp_path / "x.csv")])
     assert found == experiment and args.csv == str(tmp_path / "x.csv")

@@ -17,7 +17,8 @@ from sparselab.branches.registry import BRANCHES
 from sparselab.branches.runner import BranchJobHparams
 from sparselab.foundations.cli import OneLineParser, pre_read
 from sparselab.lottery.policies import POLICIES
-from sparselab.lottery.runner import IterativeRunner
+from sparselab.lottery.command import add_trunk_args, trunk_from_args
+from sparselab.lottery.trunk import Trunk
 from sparselab.models import registry
 from sparselab.training.presets import resolve_preset
 from sparselab.training.recipes import RECIPES
@@ -181,17 +182,17 @@ def test_print_path_needs_no_dataset(name, tmp_path, capsys):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
-def branch_bundles(trunk: str, branch: str, rest: list[str]) -> tuple[IterativeRunner, dict[str, Any]]:
+def branch_bundles(trunk: str, branch: str, rest: list[str]) -> tuple[Trunk, dict[str, Any]]:
     """The trunk and branch bundles `<trunk>_branch <branch> <rest>` resolves to (as branches.runner)."""
     policy, cls = POLICIES[trunk], BRANCHES[branch]
     preset = resolve_preset(pre_read(rest, "default_hparams"))
     parser = OneLineParser(prog="branch")
-    IterativeRunner.add_trunk_args(policy, parser, preset)
+    add_trunk_args(policy, parser, preset)
     BranchJobHparams.add_args(parser)
     cls.add_args(parser, preset)
     args = parser.parse_args(rest)
-    runner = IterativeRunner.trunk_from_args(policy, args, preset)
-    return runner, cls.bundles_from_args(args, runner)
+    trunk = trunk_from_args(policy, args, preset)
+    return trunk, cls.bundles_from_args(args, trunk)
 
 
 def test_redense_branch_is_the_sdd_readme_recipe():
@@ -244,7 +245,7 @@ def test_recipe_names_are_not_model_names():
 
 def test_flags_after_a_recipe_win():
     runner = resolve(["lottery", "--default_hparams=sdd_cifar10_resnet18_lottery", "--lr=0.05"])
-    assert runner.training.lr == 0.05 and runner.training.momentum == 0.9
+    assert runner.trunk.training.lr == 0.05 and runner.trunk.training.momentum == 0.9
 
 
 def test_unknown_preset_is_one_line_error(capsys):
