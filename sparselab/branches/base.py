@@ -1,6 +1,6 @@
 """What a branch is: a named ablation with its own bundle that runs once per level of a trunk.
 
-A branch reads its trunk's files through the trunk's read-only store (`trunk.store`, `training/store.py`)
+A branch reads its trunk's files through the trunk's read-only store (`trunk.store`, `store/levels.py`)
 and writes under `<trunk level dir>/branch_<name>_<hash>/`, where the hash covers only the branch's own bundles: the
 trunk is identified by the directory the branch lives in.
 """

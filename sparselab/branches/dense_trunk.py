@@ -1,7 +1,7 @@
 """A finished `train` run seen as a one-level trunk, so `train_branch retrain|oneshot_prune` work.
 
 The trunk's files are `train_<hash>/replicate_<R>/main/`, read through a `LevelStore` over the run
-(`training/store.py`); branch level L lives in `train_<hash>/replicate_<R>/level_<L>/branch_<name>_<hash>/`
+(`store/levels.py`); branch level L lives in `train_<hash>/replicate_<R>/level_<L>/branch_<name>_<hash>/`
 (for `oneshot_prune`, level L means density (1-p)^L of the --pruning_* flags, which therefore enter the
 branch hash).
 """

@@ -29,7 +29,7 @@ from sparselab.training.experiment import Experiment
 from sparselab.training.job import Described
 from sparselab.training.standard import Environment
 from sparselab.training.steps import ResolvedSteps
-from sparselab.training.store import LevelStore
+from sparselab.store.levels import LevelStore
 
 StateDict = dict
 

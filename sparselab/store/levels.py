@@ -1,7 +1,7 @@
 """The finished levels of a trunk or of a `train` run, read through the store (nothing written).
 
-A drop-in for `training/store.LevelStore` (same methods, same errors), over `store.job.FinishedJob`:
-every read verified against the level's `done.json`. A `train` run is a one-level trunk: its one job
+Over `store.job.FinishedJob`: every read verified against the level's `done.json`, and a level is used
+only if every file its `done.json` records verifies. A `train` run is a one-level trunk: its one job
 (`replicate_<R>/main/`) is what every level reads, so that `train_branch ... --levels=L` finds it.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparselab.foundations import layout
+from sparselab.foundations import integrity, layout
 from sparselab.foundations.errors import UsageError
 from sparselab.pruning.mask import Mask
 from sparselab.store.job import FinishedJob, note_used
@@ -40,8 +40,10 @@ class LevelStore:
         return is_done(self.directory(level))
 
     def require(self, level: int) -> None:
-        """One `error:` line naming the command that creates a missing level."""
+        """One `error:` line naming the command that creates a missing level, or the damaged file of a
+        finished one (a level with any file that fails its digest is used by nothing)."""
         if self.done(level):
+            integrity.check_job(self.directory(level), note=False)
             return
         if self.train_run:
             raise UsageError(f"the train run {self.directory(level)} is missing; create it with: "
@@ -92,4 +94,6 @@ class LevelStore:
         directory = self.pretrain_directory()
         missing = (f"the pretraining {directory} is missing; create it with: "
                    f"python main.py {self.command} <same flags>")
-        return FinishedJob(directory, missing=missing).tensors(layout.WEIGHTS_FINAL)
+        job = FinishedJob(directory, missing=missing)
+        integrity.check_job(directory, note=False)
+        return job.tensors(layout.WEIGHTS_FINAL)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from sparselab.lottery.table import level_table
-from sparselab.training.store import LevelStore
+from sparselab.store.levels import LevelStore
 from sparselab.pruning.mask import Mask
 from sparselab.training import sparsity
 from sparselab.training.evaluate import evaluate, top_prediction_fraction

@@ -1,4 +1,4 @@
-"""The read-only store of finished levels (training/store.py) and the one finished-job loader
+"""The read-only store of finished levels (store/levels.py) and the one finished-job loader
 (training/finished.py): what they read, what they refuse, and that they never write."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from sparselab.foundations import integrity
 from sparselab.foundations import io as fio
 from sparselab.foundations import layout
 from sparselab.foundations.errors import UsageError
@@ -15,7 +16,7 @@ from sparselab.pruning.dst.build import save_final_mask
 from sparselab.pruning.mask import Mask
 from sparselab.training import job
 from sparselab.store.network import load_network as load_finished
-from sparselab.training.store import LevelStore
+from sparselab.store.levels import LevelStore
 from tests.helpers import call_main
 
 RECORD = {"dataset": {"dataset_name": "digits"}, "model": {"model_name": "mnist_lenet_300_100"}}
@@ -124,3 +125,17 @@ def test_a_real_lottery_level_through_the_store_and_the_finished_loader(tmp_path
     status, _, err = call_main(["lottery_branch", "randomly_reinitialize", *flags[1:-2], "--root", str(tmp_path),
                                 "--levels=2"])
     assert status == 2 and err.startswith("error: level 2 of ") and err.count("\n") == 1
+
+
+def test_files_used_from_memory_are_parents_of_the_job_being_computed(trunk: Path) -> None:
+    store = LevelStore(trunk, "lottery")
+    with integrity.computing() as scope:
+        store.used_final(1)
+        store.used_rewind_point(pretrained=False)
+    level0, level1 = layout.level_dir(trunk, 0), layout.level_dir(trunk, 1)
+    recorded = integrity.recorded_files(level1)
+    assert recorded is not None
+    assert scope == {str((level1 / layout.WEIGHTS_FINAL).absolute()): recorded[layout.WEIGHTS_FINAL],
+                     str((level1 / layout.FINAL_MASK).absolute()): recorded[layout.FINAL_MASK],
+                     str((level0 / layout.WEIGHTS_START).absolute()):
+                         integrity.recorded_files(level0)[layout.WEIGHTS_START]}  # type: ignore[index]
