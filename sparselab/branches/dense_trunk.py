@@ -47,21 +47,23 @@ class DenseTrunk(TrunkModel):
         self.training, self.init_pruning, self.steps = t.training, t.init_pruning, t.steps
 
     @classmethod
-    def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        TrainCommand.add_args(parser, preset)
-        PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
+    def add_dense_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any], branch: str) -> None:
+        """A single training run's flags (no ensemble); only oneshot_prune prunes it, so only it takes
+        the --pruning_* flags, and its --sparsity_pattern constrains its one-shot mask."""
+        oneshot = branch == "oneshot_prune"
+        TrainRunner.add_args(parser, preset, pattern=not oneshot)
+        if oneshot:
+            PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
+            PatternHparams.add_args(parser, defaults=preset)
 
     @classmethod
     def dense_from_args(cls, args: argparse.Namespace, preset: dict[str, Any], branch: str) -> "DenseTrunk":
         """`branch`: only oneshot_prune prunes the dense run, so only it takes --pruning_* flags."""
         oneshot = branch == "oneshot_prune"  # --sparsity_pattern then constrains the branch's one-shot mask
         train, ensemble = TrainCommand.train_runner(args, preset, read_pattern=not oneshot)
-        pruning_moot = {} if oneshot else {
-            name: f"train_branch {branch} does not prune (only train_branch oneshot_prune does)"
-            for name in PruningHparams.field_names()}
         if ensemble.enabled:
             raise UsageError("train_branch works on single training runs, not on --ensemble runs")
-        trunk = cls(train=train, pruning=bundle(PruningHparams, args, preset, not_here=pruning_moot),
+        trunk = cls(train=train, pruning=bundle(PruningHparams, args, preset),
                     pattern=bundle(PatternHparams, args, preset) if oneshot else train.pattern, owns_pattern=oneshot)
         check_trunk_pattern(trunk.pattern, trunk.init_pruning, trunk.pruning, branch_owned=oneshot)
         return trunk

@@ -58,7 +58,7 @@ def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
     if policy:
         IterativeRunner.add_trunk_args(policy, parser, preset)
     else:
-        DenseTrunk.add_dense_args(parser, preset)
+        DenseTrunk.add_dense_args(parser, preset, name)
     BranchJobHparams.add_args(parser)
     branch.add_args(parser, preset)
     args = parser.parse_args(rest)

@@ -35,7 +35,8 @@ class TrunkArgs:
     @classmethod
     def add_trunk_args(cls, policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         for bundle_cls in (JobHparams, PlatformHparams, *cls.bundle_classes(policy)):
-            bundle_cls.add_args(parser, defaults=preset)
+            omit = REDENSE_ONLY if bundle_cls is TrainingHparams else None
+            bundle_cls.add_args(parser, defaults=preset, omit=omit)
 
     @classmethod
     def trunk_from_args(cls, policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any],
@@ -45,7 +46,7 @@ class TrunkArgs:
             levels_args=levels or LevelsHparams(levels=0),
             platform=bundle(PlatformHparams, args, {}),
             dataset=bundle(DatasetHparams, args, preset), model=bundle(ModelHparams, args, preset),
-            training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+            training=bundle(TrainingHparams, args, preset),
             pruning=bundle(PruningHparams, args, preset),
             init_pruning=bundle(InitPruningHparams, args, preset),
             rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
