@@ -62,7 +62,7 @@ def _main_error(capsys, *argv: str) -> str:
     (["--dst=sett", "--init_density=0.1"], "choose from set, rigl, momentum, granet"),
     (["--dst=granet"], "--dst_final_density"),
     (["--dst=rigl", "--init_density=0.1", "--dst_end=3epochs"], "malformed step"),
-    (["--dst=rigl", "--init_density=0.1", "--dst_final_density=0.1"], "only for --dst=granet"),
+    (["--dst=rigl", "--init_density=0.1", "--dst_final_density=0.1"], "--dst_final_density exists only with --dst=granet (not rigl)"),
 ])
 def test_bad_dst_flags_are_one_line_exit_2_nothing_written(tmp_path, capsys, flags, fragment):
     line = _main_error(capsys, "train", f"--root={tmp_path}", *flags)
