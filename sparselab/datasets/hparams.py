@@ -55,18 +55,24 @@ class DatasetHparams(Hparams):
     batch_size: int = hparam(128, "training mini-batch size (split across ranks when distributed)")
     do_not_augment: bool = hparam(False, "turn off training-set augmentation", only_with=AUGMENTS)
     subsample_fraction: float | None = hparam(None, "keep this fraction of the training set")
-    subsample_seed: int | None = hparam(None, "seed of the subsample (default: derived from the replicate)", only_with=given("subsample_fraction"))
+    subsample_seed: int | None = hparam(None, "seed of the subsample (default: derived from the replicate)",
+                                        only_with=given("subsample_fraction"))
     random_labels_fraction: float | None = hparam(
         None, "give this fraction of training examples a uniformly random label (may equal the true one)")
     noisy_labels_type: str | None = hparam(None, "label-noise model", choices=NOISE_TYPES)
-    noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped", only_with=given("noisy_labels_type"))
+    noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped",
+                                                 only_with=given("noisy_labels_type"))
     noise_map: str | None = hparam(None, "class map for asymmetric noise: JSON, e.g. '{\"0\": 1}', or a name: "
                                          "cifar100_superclass (next fine class of the real superclass), "
-                                         "cifar100_blocks (the CIFAR-100 default, SDD's blocks of 5 indices)", only_with=one_of("noisy_labels_type", ("asymmetric",)))
-    noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)", only_with=NOISE)
+                                         "cifar100_blocks (the CIFAR-100 default, SDD's blocks of 5 indices)",
+                                   only_with=one_of("noisy_labels_type", ("asymmetric",)))
+    noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)",
+                                    only_with=NOISE)
     image_size: int | None = hparam(None, "resize images to this size once at load time (e.g. 32)")
-    csv_file: str | None = hparam(None, "with --dataset_name=csv: the CSV file (header row; hashed by its sha256)", only_with=CSV)
-    csv_label_column: str | None = hparam(None, "with --dataset_name=csv: the column holding the class labels", only_with=CSV)
+    csv_file: str | None = hparam(None, "with --dataset_name=csv: the CSV file (header row; hashed by its sha256)",
+                                  only_with=CSV)
+    csv_label_column: str | None = hparam(None, "with --dataset_name=csv: the column holding the class labels",
+                                          only_with=CSV)
 
     def validate(self) -> None:
         from sparselab.datasets import registry

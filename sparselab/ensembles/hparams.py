@@ -22,12 +22,16 @@ class EnsembleHparams(Hparams):
                                   choices=ENSEMBLE_KINDS)
     ensemble_members: int = hparam(3, "number of members M", only_with=given("ensemble"))
     exploration_steps: str | None = hparam(None, "edst: length of the exploration phase at the training lr "
-                                                 "(default: a third of --training_steps)", step="one", only_with=one_of("ensemble", ("edst",)))
+                                                 "(default: a third of --training_steps)", step="one",
+                                           only_with=one_of("ensemble", ("edst",)))
     refine_steps: str | None = hparam(None, "edst: length of each refinement phase (lr/10, then lr/100 from "
-                                            "half-way); default: the rest of --training_steps split in M", step="one", only_with=one_of("ensemble", ("edst",)))
+                                            "half-way); default: the rest of --training_steps split in M", step="one",
+                                      only_with=one_of("ensemble", ("edst",)))
     global_explore_fraction: float = hparam(0.8, "edst: drop fraction of the large prune-and-grow step "
-                                                  "between two refinement phases", only_with=one_of("ensemble", ("edst",)))
-    pf_density: float = hparam(0.2, "pf: density of the one-shot global magnitude pruning of each dense member", only_with=one_of("ensemble", ("pf",)))
+                                                  "between two refinement phases",
+                                            only_with=one_of("ensemble", ("edst",)))
+    pf_density: float = hparam(0.2, "pf: density of the one-shot global magnitude pruning of each dense member",
+                               only_with=one_of("ensemble", ("pf",)))
     pf_lr: float = hparam(0.001, "pf: constant learning rate of the fine-tuning", only_with=one_of("ensemble", ("pf",)))
     pf_finetune_steps: str | None = hparam(None, "pf: length of the fine-tuning (default: --training_steps)",
                                               step="one", only_with=one_of("ensemble", ("pf",)))

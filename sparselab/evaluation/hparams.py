@@ -28,8 +28,10 @@ class EvaluationHparams(Hparams):
                                      "0.1-0.3); every iterate is clamped to the valid pixel range [0, 1] before "
                                      "normalisation (tables: standardised units, no clamp)", only_with=given("attack"))
     pgd_steps: int = hparam(10, "PGD iterations", only_with=one_of("attack", ("pgd",)))
-    pgd_step_size: float | None = hparam(None, "PGD step (default: 2.5 * eps / pgd_steps, Madry et al.)", only_with=one_of("attack", ("pgd",)))
-    random_start: bool = hparam(True, "PGD starts from a uniform random point of the eps-ball (seed 0)", only_with=one_of("attack", ("pgd",)))
+    pgd_step_size: float | None = hparam(None, "PGD step (default: 2.5 * eps / pgd_steps, Madry et al.)",
+                                         only_with=one_of("attack", ("pgd",)))
+    random_start: bool = hparam(True, "PGD starts from a uniform random point of the eps-ball (seed 0)",
+                                only_with=one_of("attack", ("pgd",)))
 
     def validate(self) -> None:
         require(1 <= self.bins <= MAX_BINS, f"--bins must be in 1..{MAX_BINS}, got {self.bins}")

@@ -31,7 +31,8 @@ class FinetuneHparams(Hparams):
     finetune_training_steps: str = hparam("10ep", "length of each fine-tuning phase", step="one")
     finetune_milestone_steps: str = hparam("", "milestones of the fine-tuning schedule (empty: constant lr)",
                                            step="list")
-    finetune_gamma: float = hparam(0.1, "lr factor at each fine-tuning milestone", only_with=nonempty("finetune_milestone_steps"))
+    finetune_gamma: float = hparam(0.1, "lr factor at each fine-tuning milestone",
+                                   only_with=nonempty("finetune_milestone_steps"))
     finetune_warmup_steps: str = hparam("0ep", "warm-up of each fine-tuning phase", step="one")
 
     def validate(self) -> None:

@@ -58,21 +58,27 @@ class PlatformHparams(Hparams):
     workers: int | None = hparam(None, "run the jobs (replicates x --sweep points; a branch's levels) in N "
                                  "processes on this machine: CPU threads split between them, one GPU each",
                                  hashed=False)
-    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False, only_with=given("workers"))
+    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False,
+                                         only_with=given("workers"))
     # ----- --platform=slurm ---------------------------------------------------------------------
     slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
-                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False, only_with=SLURM)
-    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False, only_with=SLURM)
+                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False,
+                                 only_with=SLURM)
+    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False,
+                                         only_with=SLURM)
     slurm_nodes: int = hparam(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)",
                               hashed=False, only_with=SLURM)
-    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False, only_with=SLURM)
-    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False, only_with=SLURM)
+    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False,
+                             only_with=SLURM)
+    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False,
+                                    only_with=SLURM)
     slurm_mem: int | None = hparam(None, "slurm: memory per node in GB; unset: the cluster's default",
                                    hashed=False, only_with=SLURM)
     slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False, only_with=SLURM)
     slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files; "
                                       "unset: <root>/slurm_logs", hashed=False, only_with=SLURM)
-    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False, only_with=SLURM)
+    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False,
+                              only_with=SLURM)
 
     def validate(self) -> None:
         if not self.checkpoint_seconds >= 0:

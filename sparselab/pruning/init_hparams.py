@@ -92,7 +92,8 @@ class InitPruningHparams(Hparams):
                                           only_with=ON)
     init_pruning_seed: int | None = hparam(None, "seed of random scores and scoring batches at initialisation "
                                                  "(default: derived from the replicate)", only_with=(ON, SEEDED))
-    repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output", only_with=ON)
+    repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output",
+                               only_with=ON)
     str_ratios_from: str | None = hparam(None, "str_induced_er: the job directory of a finished `str` run whose "
                                                "final layer densities give the layer ratios (hashed as typed)",
                                          only_with=(ON, one_of(DISTRIBUTION, ("str_induced_er",)), unset(RATIO)))

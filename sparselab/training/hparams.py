@@ -38,7 +38,8 @@ class TrainingHparams(Hparams):
     lr: float = hparam(0.1, "base learning rate")
     training_steps: str = hparam("40ep", "length of training: 160ep, 1000it, 2ep100it", step="one")
     momentum: float = hparam(0.0, "SGD momentum (Adam: beta1 stays default)")
-    nesterov: bool = hparam(False, "Nesterov momentum (SGD)", only_with=(one_of("optimizer_name", ("sgd",)), positive("momentum")))
+    nesterov: bool = hparam(False, "Nesterov momentum (SGD)",
+                            only_with=(one_of("optimizer_name", ("sgd",)), positive("momentum")))
     weight_decay: float = hparam(0.0, "L2 weight decay (decoupled for adamw)")
     milestone_steps: str = hparam("", "comma list of steps where the lr is multiplied by gamma",
                                   step="list")
