@@ -94,7 +94,6 @@ class DatasetHparams(Hparams):
         require((self.noisy_labels_type is None) == (self.noisy_labels_fraction is None),
                 "--noisy_labels_type and --noisy_labels_fraction must be given together")
         if self.noise_map is not None:
-            require(self.noisy_labels_type == "asymmetric", "--noise_map is only used with --noisy_labels_type=asymmetric")
             self.parsed_noise_map()
         if self.dataset_name == "csv":
             require(self.csv_file is not None and self.csv_label_column is not None,

@@ -65,11 +65,6 @@ class DSTHparams(Hparams):
                 require(self.dst_final_density < self.dst_init_density,
                         f"--dst_final_density ({self.dst_final_density}) must be below --dst_init_density "
                         f"({self.dst_init_density})")
-        else:
-            for flag, value in (("--dst_init_density", self.dst_init_density),
-                                ("--dst_final_density", self.dst_final_density),
-                                ("--dst_prune_end", self.dst_prune_end)):
-                require(value is None, f"{flag} is only for --dst={self._pruning_methods} (got --dst={self.dst})")
 
     @property
     def enabled(self) -> bool:
@@ -79,7 +74,3 @@ class DSTHparams(Hparams):
     def prunes(self) -> bool:
         """Whether the method lowers the density during training (GraNet), so it may start dense."""
         return self.dst is not None and DST_METHODS[self.dst].prunes
-
-    @property
-    def _pruning_methods(self) -> str:
-        return "|".join(n for n, m in DST_METHODS.items() if m.prunes)

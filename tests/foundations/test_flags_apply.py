@@ -34,6 +34,8 @@ REFUSED: list[tuple[list[str], str]] = [
     (["train", "--regain_pruned_weights_steps=1ep"], "is not a flag here: re-dense training is a branch"),
     (["lottery", "--levels=1", "--erk_power=2"],
      "unrecognized arguments: --erk_power=2: --erk_power exists only with --pruning_distribution=er|erk|erk_plus"),
+    (["lottery", "--levels=1", "--no_balanced_redistribute"],  # a bool's --no_ spelling names what it needs too
+     "--balanced_redistribute exists only with --pruning_distribution=balanced (not global)"),
     (["train", "--synflow_iterations=7"], "--synflow_iterations exists only with --init_density"),
     (["train", "--init_density=0.1", "--init_pruning_strategy=random", "--synflow_iterations=7"],
      "--synflow_iterations exists only with --init_pruning_strategy=synflow (not random) or --pruning_ratio_from"),
