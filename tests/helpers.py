@@ -42,3 +42,14 @@ def call_main(argv: list[str]) -> tuple[int, str, str]:
         except SystemExit as e:
             status = int(e.code or 0)
     return status, out.getvalue(), err.getvalue()
+
+
+def absent_flags(bundle: object) -> set[str]:
+    """The fields of a bundle (or bundle class, at its defaults) whose flags do not exist under its values."""
+    import dataclasses
+
+    from sparselab.foundations.when import unchosen
+
+    cls = bundle if isinstance(bundle, type) else type(bundle)
+    values = {f.name: getattr(bundle, f.name, f.default) for f in dataclasses.fields(cls)}
+    return unchosen(cls, values.get)

@@ -22,9 +22,14 @@ from sparselab.training.runner import TrainRunner
 TRAIN_POLICY = RetrainingPolicy("train", "a dense training run", REWIND)  # its rewind point: the run's start
 
 
-def add_dense_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-    TrainCommand.add_args(parser, preset)
-    PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
+def add_dense_args(parser: argparse.ArgumentParser, preset: dict[str, Any], branch: str) -> None:
+    """A single training run's flags (no ensemble); only oneshot_prune prunes it, so only it takes
+    the --pruning_* flags, and its --sparsity_pattern constrains its one-shot mask."""
+    oneshot = branch == "oneshot_prune"
+    TrainRunner.add_args(parser, preset, pattern=not oneshot)
+    if oneshot:
+        PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
+        PatternHparams.add_args(parser, defaults=preset)
 
 
 def dense_from_args(args: argparse.Namespace, preset: dict[str, Any], branch: str) -> tuple[Trunk, TrainRunner]:
@@ -32,12 +37,9 @@ def dense_from_args(args: argparse.Namespace, preset: dict[str, Any], branch: st
     prunes the dense run, so only it takes --pruning_* flags (and then owns --sparsity_pattern)."""
     oneshot = branch == "oneshot_prune"
     train, ensemble = TrainCommand.train_runner(args, preset, read_pattern=not oneshot)
-    pruning_moot = {} if oneshot else {
-        name: f"train_branch {branch} does not prune (only train_branch oneshot_prune does)"
-        for name in PruningHparams.field_names()}
     if ensemble.enabled:
         raise UsageError("train_branch works on single training runs, not on --ensemble runs")
-    pruning = bundle(PruningHparams, args, preset, not_here=pruning_moot)
+    pruning = bundle(PruningHparams, args, preset)
     pattern = bundle(PatternHparams, args, preset) if oneshot else train.pattern
     trunk = Trunk(TRAIN_POLICY, train.job_args, train.platform, train.dataset, train.model, train.training,
                   pruning, train.init_pruning, pattern, train.steps, train.bundles(), train_run=True,

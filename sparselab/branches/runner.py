@@ -60,7 +60,7 @@ def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
     if policy:
         add_trunk_args(policy, parser, preset)
     else:
-        add_dense_args(parser, preset)
+        add_dense_args(parser, preset, name)
     BranchJobHparams.add_args(parser)
     branch.add_args(parser, preset)
     args = parser.parse_args(rest)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.when import Get, When, either, given, is_set, one_of
 
 NOISE_TYPES = ("symmetric", "asymmetric", "pairflip")
 MAX_BATCH_SIZE = 2**20
@@ -21,26 +22,57 @@ def dataset_name_help() -> str:
             "class (seed 0) is the test set, features standardised with train statistics")
 
 
+def _source(name: object) -> Any:
+    """The dataset source of `name`, None for an unknown name (the flag exists; the name's error comes first)."""
+    from sparselab.datasets import registry
+
+    try:
+        return registry.get_source(str(name))
+    except Exception:
+        return None
+
+
+def _dataset_has(what: Callable[[Any], bool], text: str, fields: tuple[str, ...] = ("dataset_name",)) -> When:
+    """A condition on the dataset source(s) named by `fields` (a flag of some datasets only)."""
+    def holds(get: Get) -> bool:
+        sources = [_source(get(f)) for f in fields if is_set(get(f))]
+        return any(s is None or what(s) for s in sources)
+    return When(holds, lambda get, p: f"a --{p}dataset_name that {text} (not {get('dataset_name')})")
+
+
+AUGMENTS = _dataset_has(lambda s: s.augmentation != "none", "augments")
+# --download: the training set's or evaluate's out-of-distribution set's source downloads
+DOWNLOADS = _dataset_has(lambda s: bool(s.downloads), "downloads", ("dataset_name", "ood_dataset"))
+NOISE = either(given("random_labels_fraction"), given("noisy_labels_type"))  # some label noise
+CSV = one_of("dataset_name", ("csv",))
+
+
 @dataclasses.dataclass(frozen=True)
 class DatasetHparams(Hparams):
     section: ClassVar[str] = "dataset"
     _group: ClassVar[str] = "Dataset"
     dataset_name: str = hparam("digits", dataset_name_help)
     batch_size: int = hparam(128, "training mini-batch size (split across ranks when distributed)")
-    do_not_augment: bool = hparam(False, "turn off training-set augmentation")
+    do_not_augment: bool = hparam(False, "turn off training-set augmentation", only_with=AUGMENTS)
     subsample_fraction: float | None = hparam(None, "keep this fraction of the training set")
-    subsample_seed: int | None = hparam(None, "seed of the subsample (default: derived from the replicate)")
+    subsample_seed: int | None = hparam(None, "seed of the subsample (default: derived from the replicate)",
+                                        only_with=given("subsample_fraction"))
     random_labels_fraction: float | None = hparam(
         None, "give this fraction of training examples a uniformly random label (may equal the true one)")
     noisy_labels_type: str | None = hparam(None, "label-noise model", choices=NOISE_TYPES)
-    noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped")
+    noisy_labels_fraction: float | None = hparam(None, "fraction of examples (per class) whose label is flipped",
+                                                 only_with=given("noisy_labels_type"))
     noise_map: str | None = hparam(None, "class map for asymmetric noise: JSON, e.g. '{\"0\": 1}', or a name: "
                                          "cifar100_superclass (next fine class of the real superclass), "
-                                         "cifar100_blocks (the CIFAR-100 default, SDD's blocks of 5 indices)")
-    noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)")
+                                         "cifar100_blocks (the CIFAR-100 default, SDD's blocks of 5 indices)",
+                                   only_with=one_of("noisy_labels_type", ("asymmetric",)))
+    noise_seed: int | None = hparam(None, "seed of the label noise (default: derived from the replicate)",
+                                    only_with=NOISE)
     image_size: int | None = hparam(None, "resize images to this size once at load time (e.g. 32)")
-    csv_file: str | None = hparam(None, "with --dataset_name=csv: the CSV file (header row; hashed by its sha256)")
-    csv_label_column: str | None = hparam(None, "with --dataset_name=csv: the column holding the class labels")
+    csv_file: str | None = hparam(None, "with --dataset_name=csv: the CSV file (header row; hashed by its sha256)",
+                                  only_with=CSV)
+    csv_label_column: str | None = hparam(None, "with --dataset_name=csv: the column holding the class labels",
+                                          only_with=CSV)
 
     def validate(self) -> None:
         from sparselab.datasets import registry
@@ -62,7 +94,6 @@ class DatasetHparams(Hparams):
         require((self.noisy_labels_type is None) == (self.noisy_labels_fraction is None),
                 "--noisy_labels_type and --noisy_labels_fraction must be given together")
         if self.noise_map is not None:
-            require(self.noisy_labels_type == "asymmetric", "--noise_map is only used with --noisy_labels_type=asymmetric")
             self.parsed_noise_map()
         if self.dataset_name == "csv":
             require(self.csv_file is not None and self.csv_label_column is not None,
@@ -82,16 +113,6 @@ class DatasetHparams(Hparams):
         if self.subsample_fraction is not None and self.subsample_fraction < 1:
             n = max(1, round(n * self.subsample_fraction))
         return -(-n // self.batch_size)
-
-    def inapplicable(self) -> dict[str, str]:
-        moot = {}
-        if self.subsample_fraction is None:
-            moot["subsample_seed"] = "there is no subsample without --subsample_fraction"
-        if not self.has_label_noise:
-            moot["noise_seed"] = "there is no label noise without --random_labels_fraction or --noisy_labels_fraction"
-        if self.dataset_name != "csv":
-            moot["csv_file"] = moot["csv_label_column"] = "only --dataset_name=csv reads a CSV file"
-        return moot
 
     def canonical(self) -> dict[str, Any]:
         """`asymmetric` without --noise_map once meant another map for MNIST (with 7->1) and CIFAR-100 (the

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.when import given, one_of
 from sparselab.foundations.step import validate_step_string
 
 ENSEMBLE_KINDS = ("edst", "dst", "pf")
@@ -19,17 +20,21 @@ class EnsembleHparams(Hparams):
                                         "dst (M dynamic sparse runs with different seeds), pf (M dense runs, "
                                         "each pruned once and fine-tuned); default: one network",
                                   choices=ENSEMBLE_KINDS)
-    ensemble_members: int = hparam(3, "number of members M")
+    ensemble_members: int = hparam(3, "number of members M", only_with=given("ensemble"))
     exploration_steps: str | None = hparam(None, "edst: length of the exploration phase at the training lr "
-                                                 "(default: a third of --training_steps)", step="one")
+                                                 "(default: a third of --training_steps)", step="one",
+                                           only_with=one_of("ensemble", ("edst",)))
     refine_steps: str | None = hparam(None, "edst: length of each refinement phase (lr/10, then lr/100 from "
-                                            "half-way); default: the rest of --training_steps split in M", step="one")
+                                            "half-way); default: the rest of --training_steps split in M", step="one",
+                                      only_with=one_of("ensemble", ("edst",)))
     global_explore_fraction: float = hparam(0.8, "edst: drop fraction of the large prune-and-grow step "
-                                                  "between two refinement phases")
-    pf_density: float = hparam(0.2, "pf: density of the one-shot global magnitude pruning of each dense member")
-    pf_lr: float = hparam(0.001, "pf: constant learning rate of the fine-tuning")
+                                                  "between two refinement phases",
+                                            only_with=one_of("ensemble", ("edst",)))
+    pf_density: float = hparam(0.2, "pf: density of the one-shot global magnitude pruning of each dense member",
+                               only_with=one_of("ensemble", ("pf",)))
+    pf_lr: float = hparam(0.001, "pf: constant learning rate of the fine-tuning", only_with=one_of("ensemble", ("pf",)))
     pf_finetune_steps: str | None = hparam(None, "pf: length of the fine-tuning (default: --training_steps)",
-                                              step="one")
+                                              step="one", only_with=one_of("ensemble", ("pf",)))
 
     def validate(self) -> None:
         require(self.ensemble_members >= 2, f"--ensemble_members must be >= 2, got {self.ensemble_members}")
@@ -43,19 +48,6 @@ class EnsembleHparams(Hparams):
                            ("--pf_finetune_steps", self.pf_finetune_steps)):
             if step is not None:
                 validate_step_string(step, flag)
-
-    def inapplicable(self) -> dict[str, str]:
-        kind = self.ensemble
-        moot = {}
-        if kind is None:
-            moot["ensemble_members"] = "there is no ensemble without --ensemble"
-        for name in ("exploration_steps", "refine_steps", "global_explore_fraction"):
-            if kind != "edst":
-                moot[name] = f"only --ensemble=edst uses it (--ensemble={kind})"
-        for name in ("pf_density", "pf_lr", "pf_finetune_steps"):
-            if kind != "pf":
-                moot[name] = f"only --ensemble=pf uses it (--ensemble={kind})"
-        return moot
 
     def validate_steps(self, iterations_per_epoch: int) -> None:
         from sparselab.foundations.step import parse_iterations

@@ -5,6 +5,7 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.when import given, one_of
 
 ATTACKS = ("fgsm", "pgd")
 SYNTHETIC_OOD = ("uniform_noise", "pixel_shuffle")
@@ -25,10 +26,12 @@ class EvaluationHparams(Hparams):
     attack: str | None = hparam(None, "L-inf attack for the robust accuracy on the test set", choices=ATTACKS)
     eps: float = hparam(DEFAULT_EPS, "L-inf radius in UNNORMALISED units: pixels in [0, 1] (8/255; MNIST papers use "
                                      "0.1-0.3); every iterate is clamped to the valid pixel range [0, 1] before "
-                                     "normalisation (tables: standardised units, no clamp)")
-    pgd_steps: int = hparam(10, "PGD iterations")
-    pgd_step_size: float | None = hparam(None, "PGD step (default: 2.5 * eps / pgd_steps, Madry et al.)")
-    random_start: bool = hparam(True, "PGD starts from a uniform random point of the eps-ball (seed 0)")
+                                     "normalisation (tables: standardised units, no clamp)", only_with=given("attack"))
+    pgd_steps: int = hparam(10, "PGD iterations", only_with=one_of("attack", ("pgd",)))
+    pgd_step_size: float | None = hparam(None, "PGD step (default: 2.5 * eps / pgd_steps, Madry et al.)",
+                                         only_with=one_of("attack", ("pgd",)))
+    random_start: bool = hparam(True, "PGD starts from a uniform random point of the eps-ball (seed 0)",
+                                only_with=one_of("attack", ("pgd",)))
 
     def validate(self) -> None:
         require(1 <= self.bins <= MAX_BINS, f"--bins must be in 1..{MAX_BINS}, got {self.bins}")
@@ -40,16 +43,6 @@ class EvaluationHparams(Hparams):
             from sparselab.datasets import registry
 
             registry.get_source(self.ood_dataset)
-
-    def inapplicable(self) -> dict[str, str]:
-        moot = {}
-        if self.attack is None:
-            for name in ("eps", "pgd_steps", "pgd_step_size", "random_start"):
-                moot[name] = "there is no attack without --attack=fgsm|pgd"
-        elif self.attack == "fgsm":
-            for name in ("pgd_steps", "pgd_step_size", "random_start"):
-                moot[name] = "FGSM is one step from the clean input (--attack=pgd has steps)"
-        return moot
 
     @property
     def step_size(self) -> float:

@@ -31,8 +31,8 @@ class JobHparams(Hparams):
 
     @classmethod
     def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,
-                 title: str | None = None) -> None:
-        super().add_args(parser, prefix, defaults, title)
+                 title: str | None = None, **kwargs: Any) -> None:
+        super().add_args(parser, prefix, defaults, title, **kwargs)
         action = parser._option_string_actions.get(f"--{prefix}default_hparams")
         if action is not None and RECIPE_NAMES:
             action.help = f"{action.help}; recipes of the seed papers: {', '.join(RECIPE_NAMES)}"
@@ -93,22 +93,23 @@ class OneLineParser(argparse.ArgumentParser):
         if isinstance(prog, str) and prog.split(" ")[0] == "main.py":  # usage as the user typed it
             kwargs["prog"] = program() + prog[len("main.py"):]
         super().__init__(*args, **kwargs)
-        self._pending: list[tuple[str, Any, Iterable[str], str, Callable[[], None]]] = []
-        self._absent: dict[str, str] = {}  # flag -> the choice it needs (for the error line)
+        self._pending: list[tuple[list[str], Callable[[Sequence[str]], str | None], Callable[[], None]]] = []
+        self.absent: dict[str, str] = {}  # flag -> what it needs (for the error line)
+        self.flag_values: dict[str, Any] = {}  # every bundle field's dest -> its preset or default value
 
-    def add_when_chosen(self, choice: str, default: Any, values: Iterable[str], flag: str,
-                        add: Callable[[], None]) -> None:
-        """Add a flag (`add()`) at parse time only if `--<choice>` (else `default`) is one of `values`."""
-        self._pending.append((choice, default, values, flag, add))
+    def add_when(self, flags: list[str], unmet: Callable[[Sequence[str]], str | None],
+                 add: Callable[[], None]) -> None:
+        """Add a flag (`add()`) at parse time only if `unmet(argv)` is None, else record what it needs."""
+        self._pending.append((flags, unmet, add))
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        for choice, default, values, flag, add in self._pending:
-            chosen, allowed = typed_value(argv, f"--{choice}", default), list(values)
-            if chosen in allowed:
+        for flags, unmet, add in self._pending:
+            need = unmet(argv)
+            if need is None:
                 add()
-            else:
-                self._absent[flag] = f"{flag} exists only with --{choice}={'|'.join(allowed)} (not {chosen})"
+            for flag in flags if need is not None else ():
+                self.absent[flag] = f"{flags[0]} exists only with {need}"
         self._pending = []
         return super().parse_known_args(argv, namespace)
 
@@ -122,7 +123,7 @@ class OneLineParser(argparse.ArgumentParser):
             return ""
         flags = [a for a in self._option_string_actions if a.startswith("--")]
         words = [w.split("=")[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
-        return "".join(f": {self._absent[w]}" if w in self._absent else did_you_mean(w, flags) for w in words)
+        return "".join(f": {self.absent[w]}" if w in self.absent else did_you_mean(w, flags) for w in words)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -142,17 +143,6 @@ def program() -> str:
     return "sparselab" if name == "sparselab" else "python main.py"
 
 
-def typed_value(argv: Sequence[str], flag: str, default: Any) -> Any:
-    """The last value given to `flag` (`--flag=V` or `--flag V`) in `argv`, else `default`."""
-    value = default
-    for i, word in enumerate(argv):
-        if word == flag and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif word.startswith(flag + "="):
-            value = word[len(flag) + 1:]
-    return value
-
-
 def pre_read(argv: Sequence[str], flag: str) -> str | None:
     """Read one flag before the real parse, e.g. --default_hparams, which decides other defaults."""
     probe = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
@@ -161,15 +151,10 @@ def pre_read(argv: Sequence[str], flag: str) -> str | None:
     return getattr(known, flag)
 
 
-def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "",
-           not_here: Mapping[str, str] | None = None) -> Hparams:
-    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here.
-
-    `not_here`: fields this command never uses (field -> why); typing one of them is refused.
-    """
+def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "") -> Hparams:
+    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here."""
     known = set(cls.field_names())
-    return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known},
-                         not_here=not_here)
+    return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known})
 
 
 _LONG_WORD = re.compile(r"[^\s'\"]{201,}")

@@ -12,20 +12,20 @@ import argparse
 import dataclasses
 import functools
 import typing
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from sparselab.foundations.registry import Names
-from sparselab.foundations import usage
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.scalars import bool_flag, check_scalar, parse_number, parse_scalar, scalar_type
 from sparselab.foundations.step import shown
+from sparselab.foundations.when import typed_value, unmet
 
 _UNSET: Any = object()  # "no hash baseline": canonical() compares against the dataclass default
 
 
 def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str] | None = None, hashed: bool = True,
            hash_baseline: Any = _UNSET, step: str | None = None, absent: Any = _UNSET,
-           only_with: tuple[str, Iterable[str]] | None = None) -> Any:
+           only_with: Any = None) -> Any:
     """Declare a bundle field: its default, its help text, optionally the accepted values.
 
     `help` may be a function, called when the parser is built (help derived from a registry).
@@ -38,9 +38,10 @@ def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str
     hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
     `absent`: the value a stored hparams.json written before the field existed meant (`from_dict`
     fills it in instead of the default, so an old job is not read back with the new meaning).
-    `only_with=(choice_field, values)`: the flag exists only when the choice field of the same bundle
-    takes one of `values` (on the command line, else in the preset, else by default), as OpenLTH's
-    per-choice bundles: elsewhere the parser refuses it and `--help` does not list it.
+    `only_with=(choice_field, values)`, or `foundations.when` conditions: the flag exists only when they
+    hold for the other flags (on the command line, else in the preset, else by default), as OpenLTH's
+    per-choice bundles: elsewhere the parser refuses it, `--help` does not list it, and the field
+    keeps its preset or default value (so no hash moves).
     """
     if choices is not None and not isinstance(choices, Names):  # a registry's Names stay live
         choices = tuple(choices)
@@ -81,8 +82,7 @@ class Hparams:
             SECTIONS[cls.section] = cls  # type: ignore[index]
 
     def __post_init__(self) -> None:
-        with usage.untraced():
-            self._check_fields()
+        self._check_fields()
 
     def _check_fields(self) -> None:
         for f in dataclasses.fields(self):
@@ -105,16 +105,6 @@ class Hparams:
 
     def validate(self) -> None:
         """Raise `UsageError` for values that are well-typed but wrong (negative lr, ...)."""
-
-    def inapplicable(self) -> dict[str, str]:
-        """Fields that have no effect for these values: field name -> why. Typed flags among them are refused."""
-        return {}
-
-    def __getattribute__(self, name: str) -> Any:
-        # Field reads are counted only while a test traces them (foundations.usage); else one check.
-        if usage.TRACE is not None and not name.startswith("_"):
-            usage.note_read(type(self), name)
-        return object.__getattribute__(self, name)
 
     def validate_steps(self, iterations_per_epoch: int) -> None:
         """Raise `UsageError` for steps that cannot make sense together (warm-up after the end, ...)."""
@@ -159,21 +149,14 @@ class Hparams:
     # ----- canonical form --------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
         """The hashed fields whose value differs from the dataclass default (or from its `hash_baseline`)."""
-        out = {}
-        with usage.untraced():
-            for f in dataclasses.fields(self):
-                value = getattr(self, f.name)
-                if f.metadata.get("hashed", True) and value != _baseline(f):
-                    out[f.name] = value
-        return out
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.metadata.get("hashed", True) and getattr(self, f.name) != _baseline(f)}
 
     def to_dict(self) -> dict[str, Any]:
-        with usage.untraced():
-            return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def replace(self, **changes: Any) -> "Hparams":
-        with usage.untraced():
-            return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)
 
     def display(self) -> str:
         """Lines for the banner: every field (effective values), non-defaults marked with *.
@@ -189,59 +172,62 @@ class Hparams:
 
     # ----- command line ------------------------------------------------------------------------
     @classmethod
-    def add_args(
-        cls,
-        parser: argparse.ArgumentParser,
-        prefix: str = "",
-        defaults: Mapping[str, Any] | None = None,
-        title: str | None = None,
-    ) -> None:
+    def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,
+                 title: str | None = None, omit: Mapping[str, str] | None = None,
+                 only_with: Mapping[str, Any] | None = None) -> None:
         """Add one flag per field. `defaults` (a preset) replaces dataclass defaults in `--help`.
 
         Flags default to argparse.SUPPRESS so that `from_args` can tell a flag that was not given
-        (take the preset, then the dataclass default) from one that was.
+        (take the preset, then the dataclass default) from one that was. `omit`: fields this command
+        does not use (field -> where it is used: no flag, they keep their preset or default value, and
+        the parser says where to type them); `only_with`: the command's own
+        conditions on a field (field -> conditions, see foundations.when), besides the field's.
         """
         group = parser.add_argument_group(title or cls._group)
-        defaults = dict(defaults or {})
+        defaults, extra, omitted = dict(defaults or {}), dict(only_with or {}), dict(omit or {})
+        known, absent = getattr(parser, "flag_values", {}), getattr(parser, "absent", {})
         for f in dataclasses.fields(cls):
-            kind, optional = cls.field_type(f.name)
-            shown = defaults.get(f.name, f.default)
-            flag = f"--{prefix}{f.name}"
-            dest = f"{prefix}{f.name}"
-            usage.note_flag(dest, cls, f.name)
-            help_text = f.metadata.get("help", "")
-            help_text = (help_text() if callable(help_text) else help_text).replace("%", "%%")  # argparse %-formats
-            choices = f.metadata.get("choices")
-            suffix = f" (default: {shown})".replace("%", "%%")
-            if choices:
-                suffix = f" [{'|'.join(choices)}]" + suffix
-            add = functools.partial(_add_flag, group, flag, dest, kind, optional, help_text + suffix)
-            only_with = f.metadata.get("only_with")
-            defer = getattr(parser, "add_when_chosen", None)
-            if only_with is None or defer is None:
-                add()
-                continue
-            choice, values = only_with
-            defer(f"{prefix}{choice}", defaults.get(choice, cls.__dataclass_fields__[choice].default), values,
-                  flag, add)
+            known[f"{prefix}{f.name}"] = defaults.get(f.name, f.default)
+        for f in dataclasses.fields(cls):
+            if f.name in omitted:
+                absent[f"--{prefix}{f.name}"] = f"--{prefix}{f.name} is not a flag here: {omitted[f.name]}"
+            else:
+                cls._add_field(parser, group, f, prefix, defaults, extra.get(f.name))
 
     @classmethod
-    def from_args(
-        cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None,
-        not_here: Mapping[str, str] | None = None,
-    ) -> "Hparams":
+    def _add_field(cls, parser: Any, group: Any, f: dataclasses.Field, prefix: str, defaults: Mapping[str, Any],
+                   extra: Any) -> None:
+        kind, optional = cls.field_type(f.name)
+        flag = f"--{prefix}{f.name}"
+        help_text = f.metadata.get("help", "")
+        help_text = (help_text() if callable(help_text) else help_text).replace("%", "%%")  # argparse %-formats
+        choices = f.metadata.get("choices")
+        suffix = f" (default: {defaults.get(f.name, f.default)})".replace("%", "%%")
+        if choices:
+            suffix = f" [{'|'.join(choices)}]" + suffix
+        add = functools.partial(_add_flag, group, flag, f"{prefix}{f.name}", kind, optional, help_text + suffix)
+        conds = [c for c in (f.metadata.get("only_with"), extra) if c is not None]
+        if not conds or not hasattr(parser, "add_when"):
+            return add()
+        known = parser.flag_values
+
+        def need(argv: Sequence[str]) -> str | None:
+            def get(name: str) -> Any:
+                dest = f"{prefix}{name}" if f"{prefix}{name}" in known else name
+                return typed_value(argv, f"--{dest}", known.get(dest))
+            return next((n for n in (unmet(c, get, prefix) for c in conds) if n is not None), None)
+        parser.add_when([flag, "--no_" + flag[2:]] if kind is bool else [flag], need, add)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None
+                  ) -> "Hparams":
         """Build the bundle: given flag, else preset value, else dataclass default; then validate.
 
-        A flag the user typed is refused when it has no effect: `not_here` names the fields the
-        command never uses (field -> why), `inapplicable()` those the bundle's own values make moot.
         Preset values are never refused: a preset may carry fields for several commands.
         """
         values: dict[str, Any] = {}
         defaults = dict(defaults or {})
         typed = [f.name for f in dataclasses.fields(cls) if hasattr(args, f"{prefix}{f.name}")]
-        for name in typed:
-            if not_here and name in not_here:
-                raise UsageError(f"--{prefix}{name} does not apply: {not_here[name]}")
         for f in dataclasses.fields(cls):
             dest = f"{prefix}{f.name}"
             if hasattr(args, dest):
@@ -250,11 +236,6 @@ class Hparams:
                 values[f.name] = defaults[f.name]
         built = cls(**values)
         object.__setattr__(built, "_given", frozenset(typed))
-        with usage.untraced():
-            moot = built.inapplicable()
-        for name in typed:
-            if name in moot:
-                raise UsageError(f"--{prefix}{name} does not apply: {moot[name]}")
         return built
 
     @classmethod

@@ -34,14 +34,15 @@ def bundle_classes(policy: RetrainingPolicy) -> list[type]:
 
 def add_trunk_args(policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
     for bundle_cls in (JobHparams, PlatformHparams, *bundle_classes(policy)):
-        bundle_cls.add_args(parser, defaults=preset)
+        omit = REDENSE_ONLY if bundle_cls is TrainingHparams else None
+        bundle_cls.add_args(parser, defaults=preset, omit=omit)
 
 
 def trunk_from_args(policy: RetrainingPolicy, args: argparse.Namespace, preset: dict[str, Any]) -> Trunk:
     """The trunk of the flags, its step flags in canonical spelling (the hash is of those)."""
     dataset, pruning = bundle(DatasetHparams, args, preset), bundle(PruningHparams, args, preset)
     init_pruning, pattern = bundle(InitPruningHparams, args, preset), bundle(PatternHparams, args, preset)
-    timed = SimpleNamespace(training=bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+    timed = SimpleNamespace(training=bundle(TrainingHparams, args, preset),
                             rewind=bundle(RewindHparams, args, preset) if policy.uses_rewinding else None,
                             finetune=bundle(FinetuneHparams, args, preset) if policy.uses_finetuning else None,
                             dst=bundle(DSTHparams, args, preset))

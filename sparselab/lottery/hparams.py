@@ -5,6 +5,7 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.when import nonempty
 from sparselab.foundations.step import parse_step_list, validate_step_string
 from sparselab.training.hparams import MAX_LR, check_schedule
 
@@ -30,7 +31,8 @@ class FinetuneHparams(Hparams):
     finetune_training_steps: str = hparam("10ep", "length of each fine-tuning phase", step="one")
     finetune_milestone_steps: str = hparam("", "milestones of the fine-tuning schedule (empty: constant lr)",
                                            step="list")
-    finetune_gamma: float = hparam(0.1, "lr factor at each fine-tuning milestone")
+    finetune_gamma: float = hparam(0.1, "lr factor at each fine-tuning milestone",
+                                   only_with=nonempty("finetune_milestone_steps"))
     finetune_warmup_steps: str = hparam("0ep", "warm-up of each fine-tuning phase", step="one")
 
     def validate(self) -> None:
@@ -40,11 +42,6 @@ class FinetuneHparams(Hparams):
         validate_step_string(self.finetune_training_steps, "--finetune_training_steps")
         validate_step_string(self.finetune_warmup_steps, "--finetune_warmup_steps")
         parse_step_list(self.finetune_milestone_steps, "--finetune_milestone_steps")
-
-    def inapplicable(self) -> dict[str, str]:
-        if self.finetune_milestone_steps.strip():
-            return {}
-        return {"finetune_gamma": "the fine-tuning lr changes only at --finetune_milestone_steps, and none are given"}
 
     def validate_steps(self, iterations_per_epoch: int) -> None:
         check_schedule(self.finetune_training_steps,

@@ -58,6 +58,7 @@ class ModelFamily(abc.ABC, Generic[Spec]):
 
     PATTERN: ClassVar[str]
     DISPLAY: ClassVar[str]
+    BATCHNORM: ClassVar[bool] = True  # whether its models have BatchNorm layers (--batchnorm_init applies)
 
     def matches(self, name: str) -> bool:
         """Whether `name` has this family's shape (its values may still be invalid; see `validate`)."""

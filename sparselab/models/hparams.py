@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.foundations.registry import Names
+from sparselab.foundations.when import When
 from sparselab.models.initializers import BATCHNORM_INITIALIZERS, BIAS_INITIALIZERS, WEIGHT_INITIALIZERS
 
 
@@ -16,6 +17,20 @@ def model_name_help() -> str:
     return f"model name pattern: {'; '.join(family.DISPLAY for family in FAMILIES)}"
 
 
+def _has_batchnorm(name: object) -> bool:
+    from sparselab.models import registry
+
+    try:
+        return registry.family_of(str(name)).BATCHNORM
+    except Exception:  # an unknown name: the flag exists, and the name's own error comes first
+        return True
+
+
+# --batchnorm_init exists only with a model that has BatchNorm layers (not LeNet).
+BATCHNORM = When(lambda get: _has_batchnorm(get("model_name")),
+                 lambda get, p: f"a --{p}model_name with BatchNorm layers (not {get('model_name')})")
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelHparams(Hparams):
     section: ClassVar[str] = "model"
@@ -24,7 +39,7 @@ class ModelHparams(Hparams):
     model_init: str = hparam("kaiming_normal", "weight initialiser",
                              choices=Names(WEIGHT_INITIALIZERS))
     batchnorm_init: str = hparam("uniform", "BatchNorm initialiser",
-                                 choices=Names(BATCHNORM_INITIALIZERS))
+                                 choices=Names(BATCHNORM_INITIALIZERS), only_with=BATCHNORM)
     bias_init: str = hparam("pytorch", "bias initialiser of Conv2d/Linear: pytorch = PyTorch's default "
                             "U(+-1/sqrt(fan_in)) drawn at construction (OpenLTH, SDD, Random_Pruning), zeros = "
                             "all zero (sparselab before 2026-12)", choices=Names(BIAS_INITIALIZERS),

@@ -31,6 +31,7 @@ class LeNet(Model):
 class LeNetFamily(ModelFamily[list[int]]):
     PATTERN = r"(?:mnist_)?lenet((?:_\d+)+)"
     DISPLAY = "[mnist_]lenet_<N1>[_<N2>...]"
+    BATCHNORM = False
 
     def parse(self, name: str, match: re.Match[str]) -> list[int]:
         return [positive_int(part, "hidden width", name) for part in match.group(1)[1:].split("_")]

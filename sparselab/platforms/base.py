@@ -10,6 +10,8 @@ import torch
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.datasets.hparams import DOWNLOADS
+from sparselab.foundations.when import given, one_of
 from sparselab.foundations.levels import parse_levels
 from sparselab.speed.fused_eval import use_fused_evaluation
 from sparselab.speed.host_memory import reuse_freed_memory
@@ -23,6 +25,9 @@ MAX_THREADS = 4096
 NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 CUBLAS_WORKSPACE = ":4096:8"
 EXPANSION_FLAGS = ("replicates", "sweep", "workers", "workers_per_gpu")  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
+
+
+SLURM = one_of("platform", ("slurm",))  # the --slurm_* flags exist only with it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +51,7 @@ class PlatformHparams(Hparams):
                                  "slower", hashed=False)
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
     dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
-    download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False)
+    download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False, only_with=DOWNLOADS)
     checkpoint_seconds: float = hparam(600.0, "write a training checkpoint every this many seconds, at the end of "
                                        "each job and on SIGTERM/SIGINT; 0: at every epoch end", hashed=False)
     # ----- expansion into jobs (platforms/grid.py, sweep.py): main.py expands before any job runs ------
@@ -59,21 +64,27 @@ class PlatformHparams(Hparams):
     workers: int | None = hparam(None, "run the jobs (replicates x --sweep points; a branch's levels) in N "
                                  "processes on this machine: CPU threads split between them, one GPU each",
                                  hashed=False)
-    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False)
+    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False,
+                                         only_with=given("workers"))
     # ----- --platform=slurm ---------------------------------------------------------------------
     slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
-                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False)
-    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False)
+                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False,
+                                 only_with=SLURM)
+    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False,
+                                         only_with=SLURM)
     slurm_nodes: int = hparam(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)",
-                              hashed=False)
-    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False)
-    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False)
+                              hashed=False, only_with=SLURM)
+    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False,
+                             only_with=SLURM)
+    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False,
+                                    only_with=SLURM)
     slurm_mem: int | None = hparam(None, "slurm: memory per node in GB; unset: the cluster's default",
-                                   hashed=False)
-    slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False)
+                                   hashed=False, only_with=SLURM)
+    slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False, only_with=SLURM)
     slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files; "
-                                      "unset: <root>/slurm_logs", hashed=False)
-    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False)
+                                      "unset: <root>/slurm_logs", hashed=False, only_with=SLURM)
+    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False,
+                              only_with=SLURM)
 
     def validate(self) -> None:
         if not self.checkpoint_seconds >= 0:
@@ -97,12 +108,6 @@ class PlatformHparams(Hparams):
             raise UsageError(f"--slurm_gpus must be >= 0, got {self.slurm_gpus}")
         if self.replicates is not None:
             self.replicate_list()
-
-    def inapplicable(self) -> dict[str, str]:
-        if self.platform == "slurm":
-            return {}
-        names = [n for n in self.field_names() if n.startswith("slurm_")]
-        return {n: f"only --platform=slurm submits jobs (--platform={self.platform})" for n in names}
 
     def replicate_list(self) -> list[int] | None:
         """The replicates of --replicates (None when not given); replicates start at 1."""

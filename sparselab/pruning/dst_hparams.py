@@ -11,10 +11,15 @@ from typing import ClassVar
 from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.foundations.registry import Names
 from sparselab.foundations.step import validate_step_string
+from sparselab.foundations.when import given, one_of
 from sparselab.pruning.dst.methods import DST_METHODS, help_text
 
 METHODS = Names(DST_METHODS)  # --dst: the registry's names, read when used
 DROP_SCHEDULES = ("cosine", "constant", "linear")
+# Every flag but --dst exists only with a method; gradual pruning's and random growth's only with theirs.
+ON = given("dst")
+PRUNING = (ON, one_of("dst", lambda: [n for n, m in DST_METHODS.items() if m.prunes]))
+SEEDED = (ON, one_of("dst", lambda: [n for n, m in DST_METHODS.items() if m.seeded]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,22 +27,22 @@ class DSTHparams(Hparams):
     section: ClassVar[str] = "dst"
     _group: ClassVar[str] = "Dynamic sparse training"
     dst: str | None = hparam(None, help_text, choices=METHODS)
-    dst_update_frequency: int = hparam(100, "iterations between two topology updates")
+    dst_update_frequency: int = hparam(100, "iterations between two topology updates", only_with=ON)
     dst_drop_fraction: float = hparam(0.3, "fraction of each layer's active weights dropped (and regrown) at the "
-                                           "first update (RigL: 0.3, FreeTickets: 0.5)")
+                                           "first update (RigL: 0.3, FreeTickets: 0.5)", only_with=ON)
     dst_drop_schedule: str = hparam("cosine", "decay of the drop fraction to 0 at --dst_end",
-                                    choices=DROP_SCHEDULES)
+                                    choices=DROP_SCHEDULES, only_with=ON)
     dst_end: str | None = hparam(None, "last step with topology updates (default: 75 % of training)",
-                                 step="one")
+                                 step="one", only_with=ON)
     dst_redistribute: bool = hparam(False, "regrow the dropped weights over the whole network by the growth score "
-                                           "instead of inside each layer (per-layer counts may change)")
+                                           "instead of inside each layer (per-layer counts may change)", only_with=ON)
     dst_init_density: float | None = hparam(None, "granet: density at --dst_prune_start "
-                                                  "(default: the density of the starting mask)")
-    dst_final_density: float | None = hparam(None, "granet: density reached at --dst_prune_end")
-    dst_prune_start: str = hparam("0ep", "granet: first step of gradual pruning", step="one")
+                                                  "(default: the density of the starting mask)", only_with=PRUNING)
+    dst_final_density: float | None = hparam(None, "granet: density reached at --dst_prune_end", only_with=PRUNING)
+    dst_prune_start: str = hparam("0ep", "granet: first step of gradual pruning", step="one", only_with=PRUNING)
     dst_prune_end: str | None = hparam(None, "granet: step where the final density is reached (default: --dst_end)",
-                                        step="one")
-    dst_seed: int | None = hparam(None, "seed of random growth (default: derived from the replicate)")
+                                        step="one", only_with=PRUNING)
+    dst_seed: int | None = hparam(None, "seed of random growth (default: derived from the replicate)", only_with=SEEDED)
 
     def validate(self) -> None:
         require(self.dst_update_frequency <= 10**9, f"--dst_update_frequency must be at most 10^9, got "
@@ -60,23 +65,6 @@ class DSTHparams(Hparams):
                 require(self.dst_final_density < self.dst_init_density,
                         f"--dst_final_density ({self.dst_final_density}) must be below --dst_init_density "
                         f"({self.dst_init_density})")
-        else:
-            for flag, value in (("--dst_init_density", self.dst_init_density),
-                                ("--dst_final_density", self.dst_final_density),
-                                ("--dst_prune_end", self.dst_prune_end)):
-                require(value is None, f"{flag} is only for --dst={self._pruning_methods} (got --dst={self.dst})")
-
-    def inapplicable(self) -> dict[str, str]:
-        if not self.enabled:
-            return {f.name: "the mask is fixed without --dst" for f in dataclasses.fields(self) if f.name != "dst"}
-        out: dict[str, str] = {}
-        if not self.prunes:
-            for name in ("dst_init_density", "dst_final_density", "dst_prune_start", "dst_prune_end"):
-                out[name] = f"only --dst={self._pruning_methods} prunes during training (--dst={self.dst})"
-        if not DST_METHODS[self.dst].seeded:
-            seeded = "|".join(n for n, m in DST_METHODS.items() if m.seeded)
-            out["dst_seed"] = f"only --dst={seeded} grows at random (--dst={self.dst})"
-        return out
 
     @property
     def enabled(self) -> bool:
@@ -86,7 +74,3 @@ class DSTHparams(Hparams):
     def prunes(self) -> bool:
         """Whether the method lowers the density during training (GraNet), so it may start dense."""
         return self.dst is not None and DST_METHODS[self.dst].prunes
-
-    @property
-    def _pruning_methods(self) -> str:
-        return "|".join(n for n, m in DST_METHODS.items() if m.prunes)

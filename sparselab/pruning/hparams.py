@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.foundations.registry import Names
+from sparselab.foundations.when import none_of, one_of
 from sparselab.pruning.distributions import DENSITY_RULES
 from sparselab.pruning.scores import (CHANNEL_SCORE_MODULES, SCORE_MODULES, WEIGHT_SCORE_MODULES, help_text,
                                       scores_seeing, unseeded_scores)
@@ -64,6 +65,12 @@ BALANCED_REDISTRIBUTE_HELP = (
     "(default: false, as published by Gadhikar et al. 2023: the realised density is below the target)")
 
 
+# Flags of some strategies only (the parser knows them only under those): channel pruning counts channels.
+BATCH_READERS = one_of("pruning_strategy", lambda: scores_seeing("batches"))
+SEEDED = none_of("pruning_strategy", lambda: (*unseeded_scores(), *CHANNEL_SCORES))
+WEIGHTS = none_of("pruning_strategy", CHANNEL_SCORES)
+
+
 @dataclasses.dataclass(frozen=True)
 class PruningHparams(Hparams):
     section: ClassVar[str] = "pruning"
@@ -77,9 +84,9 @@ class PruningHparams(Hparams):
     pruning_layers_to_ignore: str = hparam("", "comma list of tensor names neither pruned nor counted by the "
                                                "levels (a tensor pruned at initialisation keeps that mask)")
     pruning_batches: int = hparam(1, lambda: f"training batches whose gradients {_batch_readers()} use (one batch "
-                                             "of the training batch size each)")
+                                             "of the training batch size each)", only_with=BATCH_READERS)
     pruning_seed: int | None = hparam(None, "seed of random scores and of the scoring batches "
-                                            "(default: derived from the replicate)")
+                                            "(default: derived from the replicate)", only_with=SEEDED)
     # Flags of one --pruning_distribution (its own bundle of flags): the parser knows them only under it.
     erk_power: float = hparam(1.0, "exponent of the ER/ERK scale (1 = the published rule)",
                               only_with=("pruning_distribution", ERK_FAMILY))
@@ -89,11 +96,13 @@ class PruningHparams(Hparams):
                                                                                     ("erk_plus",)))
     balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True,
                                                 only_with=("pruning_distribution", ("balanced",)))
-    pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES)
-    pruning_schedule: str = hparam("relative", SCHEDULE_HELP, choices=SCHEDULES)
+    pruning_count_rule: str = hparam("prunable", COUNT_RULE_HELP, choices=COUNT_RULES,
+                                     only_with=(WEIGHTS, one_of("pruning_schedule", ("relative",))))
+    pruning_schedule: str = hparam("relative", SCHEDULE_HELP, choices=SCHEDULES, only_with=WEIGHTS)
     bn_sparsity_regularization: float | None = hparam(None, "network_slimming: coefficient of the L1 term on the "
                                                             "BatchNorm scales during training, added as c*sign(gamma) "
-                                                            "to their gradients (default 1e-4, as SDD)")
+                                                            "to their gradients (default 1e-4, as SDD)",
+                                                      only_with=("pruning_strategy", ("network_slimming",)))
 
     def validate(self) -> None:
         require(0 < self.pruning_fraction < 1,
@@ -124,22 +133,6 @@ class PruningHparams(Hparams):
             out["uniform_plus_rule"] = "random_pruning"
         if self.pruning_strategy == "grasp":
             out["grasp_halves"] = 2
-        return out
-
-    def inapplicable(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        s = self.pruning_strategy  # the distribution's own flags exist only under it (`only_with`)
-        if s not in scores_seeing("batches"):
-            out["pruning_batches"] = f"only {_batch_readers()} read training batches (--pruning_strategy={s})"
-        if s in unseeded_scores() or s in CHANNEL_SCORES:
-            out["pruning_seed"] = f"{s} is deterministic and data-free"
-        if s != "network_slimming":
-            out["bn_sparsity_regularization"] = f"only network_slimming uses it (--pruning_strategy={s})"
-        if s in CHANNEL_SCORES:
-            out["pruning_count_rule"] = f"channel pruning counts channels (--pruning_strategy={s})"
-            out["pruning_schedule"] = f"channel pruning counts channels (--pruning_strategy={s})"
-        elif self.pruning_schedule == "absolute":
-            out["pruning_count_rule"] = "the absolute schedule sets each level's count (--pruning_schedule=absolute)"
         return out
 
     @property

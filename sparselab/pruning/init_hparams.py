@@ -17,6 +17,7 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
+from sparselab.foundations.when import When, all_of, either, given, none_of, off, on, one_of, unset
 from sparselab.pruning.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES
 from sparselab.pruning.scores import help_text, unseeded_scores
 
@@ -43,6 +44,19 @@ INIT_DISTRIBUTION_HELP = (
     "the positions inside it")
 
 
+# Every flag but --init_density exists only with it; some only with the scores that read them.
+ON, RATIO, DISTRIBUTION, STRATEGY = given("init_density"), "pruning_ratio_from", "init_pruning_distribution", \
+    "init_pruning_strategy"
+
+
+def uses(score: str) -> When:
+    """The score is computed at initialisation: the strategy or the --pruning_ratio_from criterion."""
+    return either(one_of(STRATEGY, (score,)), one_of(RATIO, (score,)))
+
+
+SEEDED = either(none_of(STRATEGY, unseeded_scores), all_of(given(RATIO), none_of(RATIO, unseeded_scores)))
+
+
 @dataclasses.dataclass(frozen=True)
 class InitPruningHparams(Hparams):
     section: ClassVar[str] = "init_pruning"
@@ -51,37 +65,46 @@ class InitPruningHparams(Hparams):
                                               "in (0, 1]: exactly round(d * N) are kept (balanced: fewer, see "
                                               "--init_balanced_redistribute); tensors in --dense_layers are not "
                                               "counted (default: no pruning at initialisation)")
-    init_pruning_strategy: str = hparam("random", init_strategy_help, choices=SCORES)
+    init_pruning_strategy: str = hparam("random", init_strategy_help, choices=SCORES, only_with=ON)
     init_pruning_distribution: str | None = hparam(None, INIT_DISTRIBUTION_HELP, choices=INIT_DISTRIBUTIONS,
-                                                   hash_baseline="erk")
+                                                   hash_baseline="erk", only_with=(ON, unset(RATIO)))
     init_scale: str = hparam("none", "rescale the kept weights by 1/sqrt(density): none, the overall density, "
-                                     "or each tensor's own density", choices=INIT_SCALES)
-    dense_layers: str = hparam("", "comma list of tensor names kept dense at initialisation (not counted)")
+                                     "or each tensor's own density", choices=INIT_SCALES,
+                       only_with=(ON, off("looks_linear")))
+    dense_layers: str = hparam("", "comma list of tensor names kept dense at initialisation (not counted)",
+                               only_with=ON)
     init_fc_density: float | None = hparam(None, "fixed density of the output layer at initialisation (default: "
                                                  "1 = dense for erk_plus, as Liu et al. 2022; else as the "
-                                                 "distribution decides)", hash_baseline=None)
-    init_balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True)
+                                                 "distribution decides)", hash_baseline=None, only_with=ON)
+    init_balanced_redistribute: bool | None = hparam(None, BALANCED_REDISTRIBUTE_HELP, hash_baseline=True,
+                                                     only_with=(ON, one_of(DISTRIBUTION, ("balanced",)), unset(RATIO)))
     pruning_ratio_from: str | None = hparam(None, "take only the per-tensor counts of this criterion's global mask "
                                                   "and place the kept weights by --init_pruning_strategy "
-                                                  "(random by default)")
+                                                  "(random by default)", only_with=ON)
     grasp_samples_per_class: int = hparam(25, "class-balanced training examples per class used by GraSP "
                                               "(25 as in Random_Pruning; 10 before)",
-                                          hash_baseline=GRASP_SAMPLES_BEFORE)
-    synflow_iterations: int = hparam(100, "rounds of SynFlow's exponential pruning schedule")
+                                          hash_baseline=GRASP_SAMPLES_BEFORE, only_with=(ON, uses("grasp")))
+    synflow_iterations: int = hparam(100, "rounds of SynFlow's exponential pruning schedule",
+                                     only_with=(ON, uses("synflow")))
     prune_shortcuts: bool | None = hparam(None, "prune the residual 1x1 shortcut convolutions at initialisation "
                                                 "(default: false for synflow, as Synaptic-Flow's --prune-residual "
-                                                "off: dense and not counted; true otherwise)", hash_baseline=True)
+                                                "off: dense and not counted; true otherwise)", hash_baseline=True,
+                                          only_with=ON)
     init_pruning_seed: int | None = hparam(None, "seed of random scores and scoring batches at initialisation "
-                                                 "(default: derived from the replicate)")
-    repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output")
+                                                 "(default: derived from the replicate)", only_with=(ON, SEEDED))
+    repair_flow: bool = hparam(False, "re-enable the strongest weight of every unit left without input or output",
+                               only_with=ON)
     str_ratios_from: str | None = hparam(None, "str_induced_er: the job directory of a finished `str` run whose "
-                                               "final layer densities give the layer ratios (hashed as typed)")
+                                               "final layer densities give the layer ratios (hashed as typed)",
+                                         only_with=(ON, one_of(DISTRIBUTION, ("str_induced_er",)), unset(RATIO)))
     looks_linear: bool = hparam(False, "looks-linear start weights [[W0, -W0], [-W0, W0]] (first layer [W0; -W0]), "
-                                       "W0 orthogonal, divided by sqrt(layer density) (ER_DST)")
+                                       "W0 orthogonal, divided by sqrt(layer density) (ER_DST)", only_with=ON)
     ortho_repair: bool = hparam(False, "orthogonal repair: gradient steps on ||(M*W)(M*W)^T - I||_F per masked "
-                                       "tensor, then re-mask (ER_DST --ortho-repair)")
-    ortho_repair_steps: int = hparam(1000, "gradient steps of --ortho_repair (1000 as in ER_DST)")
-    ortho_repair_lr: float = hparam(1e-2, "step size of --ortho_repair (0.01 as in ER_DST)")
+                                       "tensor, then re-mask (ER_DST --ortho-repair)", only_with=ON)
+    ortho_repair_steps: int = hparam(1000, "gradient steps of --ortho_repair (1000 as in ER_DST)",
+                                     only_with=(ON, on("ortho_repair")))
+    ortho_repair_lr: float = hparam(1e-2, "step size of --ortho_repair (0.01 as in ER_DST)",
+                                    only_with=(ON, on("ortho_repair")))
 
     def validate(self) -> None:
         if self.init_density is not None:
@@ -131,30 +154,6 @@ class InitPruningHparams(Hparams):
             out["uniform_plus_rule"] = "random_pruning"
         if self.init_pruning_strategy == "grasp" or self.pruning_ratio_from == "grasp":
             out["grasp_halves"] = 2
-        return out
-
-    def inapplicable(self) -> dict[str, str]:
-        if not self.enabled:
-            why = "no pruning at initialisation without --init_density"
-            return {f.name: why for f in dataclasses.fields(self) if f.name != "init_density"}
-        out: dict[str, str] = {}
-        used = self.scores_used
-        if self.pruning_ratio_from is not None:
-            out["init_pruning_distribution"] = "--pruning_ratio_from sets the per-tensor counts"
-        if self.init_pruning_distribution != "balanced" or self.pruning_ratio_from is not None:
-            out["init_balanced_redistribute"] = "only the balanced distribution uses it"
-        if "grasp" not in used:
-            out["grasp_samples_per_class"] = "only grasp uses it"
-        if "synflow" not in used:
-            out["synflow_iterations"] = "only synflow uses it"
-        if set(used) <= set(unseeded_scores()):
-            out["init_pruning_seed"] = f"{' and '.join(used)} is deterministic and data-free"
-        if self.init_pruning_distribution != "str_induced_er" or self.pruning_ratio_from is not None:
-            out["str_ratios_from"] = "only --init_pruning_distribution=str_induced_er uses it"
-        if self.looks_linear:
-            out["init_scale"] = "--looks_linear divides by sqrt(layer density) itself"
-        if not self.ortho_repair:
-            out["ortho_repair_steps"] = out["ortho_repair_lr"] = "only --ortho_repair uses it"
         return out
 
     @property

@@ -5,6 +5,7 @@ import dataclasses
 from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam
+from sparselab.foundations.when import given, unset
 from sparselab.pruning.pattern import Pattern, parse_pattern
 
 PATTERN_HELP = (
@@ -44,14 +45,9 @@ class PatternHparams(Hparams):
         return p if p is not None and density <= p[0] / p[1] + 1e-12 else None
 
 
-def pattern_moot(init: Hparams, ensemble: bool = False) -> dict[str, str]:
-    """`not_here` for --sparsity_pattern in `train`: it constrains the mask of pruning at initialisation
-    (which DST then moves), so it needs --init_density, and is not for ensembles."""
-    if ensemble:
-        return {"sparsity_pattern": "not for --ensemble runs"}
-    if getattr(init, "init_density", None) is None:
-        return {"sparsity_pattern": "train has no mask to constrain without --init_density"}
-    return {}
+# In `train`, --sparsity_pattern constrains the mask of pruning at initialisation (which DST then moves):
+# it exists only with --init_density, and not for ensembles.
+TRAIN_PATTERN = {"sparsity_pattern": (given("init_density"), unset("ensemble"))}
 
 
 def check_trunk_pattern(pattern: PatternHparams, init: Hparams, pruning: Hparams, branch_owned: bool) -> None:

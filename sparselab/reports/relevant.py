@@ -2,9 +2,8 @@
 
 A field matters to a run when (1) its bundle is one the run's command uses (its section is in the
 run's record), (2) it is hashed (`hparam(..., hashed=False)` marks fields that do not change results,
-such as `tensorboard`), and (3) the bundle rebuilt from the record does not list it in
-`Hparams.inapplicable()` (e.g. `gamma` without milestones, `grasp_samples_per_class` without grasp), nor
-is it a field of an unchosen choice (`hparam(only_with=...)`, e.g. `erk_power` under global pruning).
+such as `tensorboard`), and (3) its flag exists under the record's values (`hparam(only_with=...)`,
+e.g. not `erk_power` under global pruning, `gamma` without milestones, `grasp_samples_per_class` without grasp).
 Legends and listings show only such fields, so `tensorboard=True` or `finetune_lr` on a lottery run
 never tell runs apart.
 """
@@ -14,6 +13,7 @@ import dataclasses
 from typing import Any, Mapping
 
 from sparselab.foundations.command import section_bundle
+from sparselab.foundations.when import unchosen
 from sparselab.reports.hparams_diff import KEY_FIELDS, bundle_defaults
 
 
@@ -26,28 +26,10 @@ def _unhashed(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls) if not f.metadata.get("hashed", True)}
 
 
-def _inapplicable(cls: type, values: Mapping[str, Any]) -> set[str]:
-    """Fields the rebuilt bundle calls inapplicable; none when the record no longer builds (old fields)."""
-    try:
-        return set(cls.from_dict(values).inapplicable())  # type: ignore[attr-defined]
-    except Exception:  # an old or foreign record: keep every field rather than guess
-        return set()
-
-
-def _unchosen(cls: type, values: Mapping[str, Any]) -> set[str]:
-    """Fields that exist only under a choice the record did not make (`hparam(only_with=...)`)."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    out = set()
-    for name, f in fields.items():
-        only_with = f.metadata.get("only_with")
-        if only_with and values.get(only_with[0], fields[only_with[0]].default) not in tuple(only_with[1]):
-            out.add(name)
-    return out
-
-
 def relevant_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of one record that matter to its run, flat (field names are unique across bundles)."""
     out: dict[str, Any] = {}
+    flat = {k: v for values in record.values() if isinstance(values, Mapping) for k, v in values.items()}
     for section, values in record.items():
         if not isinstance(values, Mapping):
             continue
@@ -55,7 +37,8 @@ def relevant_fields(record: Mapping[str, Any]) -> dict[str, Any]:
         if cls is None:
             out.update(values)
             continue
-        drop = _unhashed(cls) | _inapplicable(cls, values) | _unchosen(cls, values)
+        fields = {f.name: f.default for f in dataclasses.fields(cls)}  # its own values first, then others'
+        drop = _unhashed(cls) | unchosen(cls, lambda name: values.get(name, flat.get(name, fields.get(name))))
         out.update((k, v) for k, v in values.items() if k not in drop)
     return out
 

@@ -38,14 +38,15 @@ class ERStartCommand(FlagCommand):
     @classmethod
     def add_args(cls, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
         for bundle_class in (*SHARED, cls.own):
-            bundle_class.add_args(parser, defaults={**cls.defaults, **preset})
+            omit = REDENSE_ONLY if bundle_class is TrainingHparams else None
+            bundle_class.add_args(parser, defaults={**cls.defaults, **preset}, omit=omit)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, preset: dict[str, Any]) -> "ERStartCommand":
         preset = {**cls.defaults, **preset}
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),  # type: ignore[call-arg]
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY),
+                   bundle(TrainingHparams, args, preset),
                    bundle(InitPruningHparams, args, preset), bundle(cls.own, args, preset))
 
     def own_bundle(self) -> Hparams:

@@ -6,6 +6,8 @@ from typing import ClassVar
 
 from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.foundations.step import parse_iterations, parse_step_list, validate_step_string
+from sparselab.datasets.hparams import AUGMENTS, NOISE
+from sparselab.foundations.when import either, nonempty, off, on, one_of, positive
 
 MAX_LR = 1e3  # far above any published schedule; larger is a typo that diverges at once
 
@@ -36,11 +38,12 @@ class TrainingHparams(Hparams):
     lr: float = hparam(0.1, "base learning rate")
     training_steps: str = hparam("40ep", "length of training: 160ep, 1000it, 2ep100it", step="one")
     momentum: float = hparam(0.0, "SGD momentum (Adam: beta1 stays default)")
-    nesterov: bool = hparam(False, "Nesterov momentum (SGD)")
+    nesterov: bool = hparam(False, "Nesterov momentum (SGD)",
+                            only_with=(one_of("optimizer_name", ("sgd",)), positive("momentum")))
     weight_decay: float = hparam(0.0, "L2 weight decay (decoupled for adamw)")
     milestone_steps: str = hparam("", "comma list of steps where the lr is multiplied by gamma",
                                   step="list")
-    gamma: float = hparam(0.1, "lr factor at each milestone")
+    gamma: float = hparam(0.1, "lr factor at each milestone", only_with=nonempty("milestone_steps"))
     warmup_steps: str = hparam("0ep", "linear warm-up length", step="one")
     schedule: str = hparam("step", "lr schedule after warm-up", choices=("step", "cosine"))
     label_smoothing: float = hparam(0.0, "label smoothing of the cross-entropy loss")
@@ -48,25 +51,26 @@ class TrainingHparams(Hparams):
                             "fp16 GPU only; bf16 on the CPU is faster only with native bf16 (avx512_bf16, amx)",
                             choices=("fp32", "bf16", "fp16"))
     data_order_seed: int | None = hparam(None, "seed of the data order (default: derived from the replicate)")
-    augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)")
+    augmentation_seed: int | None = hparam(None, "seed of augmentation (default: derived from the replicate)",
+                                         only_with=(AUGMENTS, off("do_not_augment")))
     regain_pruned_weights_steps: str | None = hparam(
         None, "re-dense training: at this step every pruned weight comes back at 0 and trains densely "
               "(the retrain branch only: --retrain_t_regain_pruned_weights_steps)", step="one")
     eval_train: bool = hparam(False, "also evaluate on the training set every epoch", hashed=False)
     train_eval_every: int = hparam(0, "evaluate the training set (--eval_train, label noise) every N epochs and at "
                                       "the end; 0: every epoch with --eval_train, else about 20 times per run",
-                                   hashed=False)
+                                   hashed=False, only_with=either(on("eval_train"), NOISE))
     eval_batch_size: int | None = hparam(None, "evaluation batch size (default: per device and model; does not "
                                                "change predictions)", hashed=False)
     tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
                                hashed=False)
     wandb: bool = hparam(False, "also log the metrics to Weights & Biases (needs the wandb package; "
                                 "WANDB_MODE=offline writes <job>/wandb without network; one run per job)", hashed=False)
-    wandb_project: str = hparam("sparselab", "W&B project of --wandb", hashed=False)
+    wandb_project: str = hparam("sparselab", "W&B project of --wandb", hashed=False, only_with=on("wandb"))
     wandb_entity: str | None = hparam(None, "W&B entity (user or team) of --wandb (default: W&B's own default)",
-                                      hashed=False)
+                                      hashed=False, only_with=on("wandb"))
     wandb_group: str | None = hparam(None, "W&B group of --wandb (default: the experiment folder, "
-                                           "e.g. lottery_<hash>)", hashed=False)
+                                           "e.g. lottery_<hash>)", hashed=False, only_with=on("wandb"))
 
     def validate(self) -> None:
         require(self.lr > 0, f"--lr must be positive, got {self.lr}")
@@ -100,18 +104,7 @@ class TrainingHparams(Hparams):
             require(regain < end, f"--regain_pruned_weights_steps={self.regain_pruned_weights_steps} is not before "
                                   f"the end of training ({self.training_steps})")
 
-    def inapplicable(self) -> dict[str, str]:
-        moot = {}
-        if not self.milestone_steps.strip():
-            moot["gamma"] = "the lr is multiplied by gamma only at --milestone_steps, and none are given"
-        if not self.wandb:
-            for flag in ("wandb_project", "wandb_entity", "wandb_group"):
-                moot[flag] = "it names where --wandb logs, and --wandb is not given"
-        if self.optimizer_name != "sgd":
-            moot["nesterov"] = f"Nesterov momentum is an SGD option (--optimizer_name={self.optimizer_name})"
-        return moot
-
-
-# Where the trunk commands and `train` take the training bundle: only the retrain branch re-densifies.
+# Fields of the training bundle that only the retrain branch offers (its re-dense training, with the
+# branch's prefix): the trunk commands and `train` have no such flag.
 REDENSE_ONLY = {"regain_pruned_weights_steps": "re-dense training is a branch: use lottery_branch retrain "
                                                "(or train_branch retrain) --retrain_t_regain_pruned_weights_steps"}

@@ -17,7 +17,7 @@ from sparselab.platforms.base import PlatformHparams
 from sparselab.pruning import dst as dynamic
 from sparselab.pruning.dst_hparams import DSTHparams
 from sparselab.pruning.init_hparams import InitPruningHparams
-from sparselab.pruning.pattern_hparams import PatternHparams, pattern_moot
+from sparselab.pruning.pattern_hparams import TRAIN_PATTERN, PatternHparams
 from sparselab.training import job
 from sparselab.training.experiment import Experiment
 from sparselab.training.hparams import REDENSE_ONLY, TrainingHparams
@@ -61,21 +61,22 @@ class TrainRunner:
             check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
 
     @staticmethod
-    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-        for cls in BUNDLES:
-            cls.add_args(parser, defaults=preset)
+    def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any], pattern: bool = True) -> None:
+        """`pattern` False: --sparsity_pattern is someone else's (train_branch oneshot_prune adds its own)."""
+        for cls in BUNDLES[:-1]:
+            cls.add_args(parser, defaults=preset, omit=REDENSE_ONLY if cls is TrainingHparams else None)
+        if pattern:  # train constrains the mask of pruning at initialisation (which DST then moves) only
+            PatternHparams.add_args(parser, defaults=preset, only_with=TRAIN_PATTERN)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, preset: dict[str, Any],
                   extra: dict[str, Hparams] | None = None, read_pattern: bool = True) -> "TrainRunner":
         """`read_pattern` False: --sparsity_pattern belongs to someone else (train_branch oneshot_prune)."""
         init, extra = bundle(InitPruningHparams, args, preset), dict(extra or {})
-        ensemble = bool(getattr(extra.get("ensemble"), "enabled", False))
-        pattern = (bundle(PatternHparams, args, preset, not_here=pattern_moot(init, ensemble))
-                   if read_pattern else PatternHparams())
+        pattern = bundle(PatternHparams, args, preset) if read_pattern else PatternHparams()
         return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
                    bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset, not_here=REDENSE_ONLY), init,
+                   bundle(TrainingHparams, args, preset), init,
                    bundle(DSTHparams, args, preset), extra, pattern)
 
     def bundles(self) -> dict[str, Any]:

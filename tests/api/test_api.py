@@ -85,7 +85,7 @@ def test_bad_input_raises_usage_error_without_exiting(tmp_path, capsys):
 
 
 def test_train_result_and_flag_spelling(tmp_path):
-    result = sparselab.run("train", root=tmp_path, do_not_augment=True, **FAST)
+    result = sparselab.run("train", root=tmp_path, eval_train=True, **FAST)
     assert result.path.name == "main" and result.done["final_test_accuracy"] == result.final_test_accuracy
     assert result.levels == {}
     assert sparselab.api.to_argv({"levels": [0, 3], "eval_train": True, "tensorboard": False, "lr": None}) == \

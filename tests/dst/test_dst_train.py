@@ -62,7 +62,7 @@ def _main_error(capsys, *argv: str) -> str:
     (["--dst=sett", "--init_density=0.1"], "choose from set, rigl, momentum, granet"),
     (["--dst=granet"], "--dst_final_density"),
     (["--dst=rigl", "--init_density=0.1", "--dst_end=3epochs"], "malformed step"),
-    (["--dst=rigl", "--init_density=0.1", "--dst_final_density=0.1"], "only for --dst=granet"),
+    (["--dst=rigl", "--init_density=0.1", "--dst_final_density=0.1"], "--dst_final_density exists only with --dst=granet (not rigl)"),
 ])
 def test_bad_dst_flags_are_one_line_exit_2_nothing_written(tmp_path, capsys, flags, fragment):
     line = _main_error(capsys, "train", f"--root={tmp_path}", *flags)
@@ -97,7 +97,7 @@ def test_same_flags_without_dst_keep_their_directory(tmp_path):
 def test_dst_flags_without_dst_are_refused(tmp_path):
     proc = run_main("train", f"--root={tmp_path}", "--print_path", "--init_density=0.1", "--dst_update_frequency=100",
                     check=False)
-    assert proc.returncode == 2 and "does not apply" in proc.stderr and proc.stderr.count("\n") == 1
+    assert proc.returncode == 2 and "exists only with" in proc.stderr and proc.stderr.count("\n") == 1
 
 
 def test_resumed_dst_training_is_exact(tmp_path):

@@ -66,8 +66,8 @@ def test_evaluate_prints_metrics_caches_and_feeds_report(lottery):
 
 def test_evaluate_refusals_are_one_line(lottery):
     job = next(lottery.glob("lottery_*/replicate_1/level_0/main"))
-    cases = [(["--eps=0.1"], "does not apply"),                       # eps without an attack
-             (["--attack=fgsm", "--pgd_steps=3"], "does not apply"),
+    cases = [(["--eps=0.1"], "--eps exists only with --attack"),     # eps without an attack
+             (["--attack=fgsm", "--pgd_steps=3"], "--pgd_steps exists only with --attack=pgd (not fgsm)"),
              (["--ood_dataset=breast_cancer"], "same shape"),          # 1x1x30 features vs 1x8x8 images
              (["--ood_dataset=digits"], "job's own dataset"),
              (["--ood_dataset=nope"], "unknown dataset"),

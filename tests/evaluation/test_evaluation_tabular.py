@@ -91,7 +91,7 @@ def test_csv_command_errors_are_one_line(tmp_path):
     status, _, err = call(["train", "--dataset_name=csv", f"--csv_file={bad}", "--csv_label_column=label", *root])
     assert status == 2 and err.count("\n") == 1 and "column 'a', row 2" in err and err.startswith("error:")
     status, _, err = call(["train", f"--csv_file={bad}", *root])
-    assert status == 2 and "does not apply" in err
+    assert status == 2 and "exists only with" in err
     status, _, err = call(["train", "--dataset_name=csv", *root])
     assert status == 2 and "--csv_label_column" in err
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())  # no job directory

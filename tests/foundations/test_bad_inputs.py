@@ -38,7 +38,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["train", "--milestone_steps=20ep"], 2, "at or after the end"),
     (["train", "--milestone_steps=5ep,115it"], 2, "two milestones at iteration 115"),
     (["lottery_branch", "retrain", "--levels=0", "--retrain_t_regain_pruned_weights_steps=20ep"], 2, "not before the end"),
-    (["train", "--regain_pruned_weights_steps=5ep"], 2, "does not apply"),
+    (["train", "--regain_pruned_weights_steps=5ep"], 2, "is not a flag here"),
     (["train", "--init_density=0.5", "--dst=rigl", "--dst_end=1e3"], 2, "malformed step"),
     (["train", "--init_density=0.2", "--dst=rigl", "--dst_end=30ep"], 2, "--dst_end=30ep is after the end"),
     (["train", "--dst=granet", "--dst_final_density=0.1", "--dst_prune_start=30ep"], 2, "--dst_prune_start"),

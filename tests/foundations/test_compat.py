@@ -136,7 +136,8 @@ def _help_flags(capsys, argv: list[str]) -> set[str]:
 def test_no_rule_hides_a_sparselab_flag(capsys):
     ours = set()
     for argv in (["train"], ["lottery"], ["finetune"], ["lottery_branch", "retrain"],
-                 ["lottery_branch", "randomly_prune"], ["lottery_branch", "randomly_reinitialize"]):
+                 ["lottery_branch", "randomly_prune"], ["lottery_branch", "randomly_reinitialize"],
+                 ["lottery", "--pruning_strategy=network_slimming"]):  # a flag of that strategy only
         ours |= _help_flags(capsys, argv)
     assert ours & set(compat.RULES) == set(compat.VALUE_ALIASES)
     assert not any(flag.startswith("pretrain_") for flag in ours)

@@ -1,6 +1,6 @@
 """Published defaults of the pruning bundles (issue 12): hash baselines, the init distribution by score,
 erk_plus's dense output layer, balanced without redistribution, GraSP's sample, OpenLTH's count rule,
-and the fields each bundle reports as inapplicable."""
+and the fields whose flags do not exist under each bundle's values."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,6 +8,7 @@ import math
 from typing import ClassVar
 
 import pytest
+from helpers import absent_flags
 import torch
 from torch import nn
 
@@ -232,41 +233,41 @@ def test_iterative_runner_hashes_the_init_scope(tmp_path):
     assert "lottery_dea77688ec1a576d" in path("--pruning_layers_to_ignore=")
 
 
-# ----- item 8: inapplicable fields ----------------------------------------------------------
-def test_pruning_inapplicable():
-    # erk_power, fc_density, balanced_redistribute: flags only under their distribution (the parser refuses
-    # them elsewhere, tests/foundations/test_choice_flags.py), so never inapplicable here
-    assert set(PruningHparams().inapplicable()) == {"pruning_batches", "pruning_seed", "bn_sparsity_regularization"}
-    snip_erk = PruningHparams(pruning_strategy="snip", pruning_distribution="erk").inapplicable()
-    assert set(snip_erk) == {"bn_sparsity_regularization"}
-    assert set(PruningHparams(pruning_strategy="random", pruning_distribution="erk_plus").inapplicable()) == \
-        {"pruning_batches", "bn_sparsity_regularization"}
-    assert "pruning_batches" in PruningHparams(pruning_strategy="grasp").inapplicable()
-    assert "erk_power" not in PruningHparams(pruning_distribution="er").inapplicable()
-    assert "bn_sparsity_regularization" not in PruningHparams(pruning_strategy="network_slimming").inapplicable()
+# ----- item 8: flags that do not exist under the bundle's values ---------------------------------
+def test_pruning_absent_flags():
+    distribution_own = {"erk_power", "fc_density", "balanced_redistribute"}  # only under their distributions
+    assert absent_flags(PruningHparams()) == {"pruning_batches", "pruning_seed", "bn_sparsity_regularization",
+                                              *distribution_own}
+    snip_erk = absent_flags(PruningHparams(pruning_strategy="snip", pruning_distribution="erk"))
+    assert snip_erk == {"bn_sparsity_regularization", "fc_density", "balanced_redistribute"}
+    assert absent_flags(PruningHparams(pruning_strategy="random", pruning_distribution="erk_plus")) == \
+        {"pruning_batches", "bn_sparsity_regularization", "balanced_redistribute"}
+    assert "pruning_batches" in absent_flags(PruningHparams(pruning_strategy="grasp"))
+    assert "erk_power" not in absent_flags(PruningHparams(pruning_distribution="er"))
+    assert "bn_sparsity_regularization" not in absent_flags(PruningHparams(pruning_strategy="network_slimming"))
 
 
-def test_init_inapplicable():
-    dense = InitPruningHparams().inapplicable()
-    assert "init_density" not in dense and {"init_pruning_strategy", "init_scale", "dense_layers"} <= set(dense)
+def test_init_absent_flags():
+    dense = absent_flags(InitPruningHparams())
+    assert dense == {f.name for f in dataclasses.fields(InitPruningHparams)} - {"init_density"}
     unused = {"str_ratios_from", "ortho_repair_steps", "ortho_repair_lr"}  # without str_induced_er / --ortho_repair
-    random = InitPruningHparams(init_density=0.1).inapplicable()
-    assert set(random) == {"init_balanced_redistribute", "grasp_samples_per_class", "synflow_iterations", *unused}
-    synflow = InitPruningHparams(init_density=0.1, init_pruning_strategy="synflow").inapplicable()
-    assert set(synflow) == {"init_balanced_redistribute", "grasp_samples_per_class", "init_pruning_seed", *unused}
-    ratio = InitPruningHparams(init_density=0.1, pruning_ratio_from="grasp").inapplicable()
+    random = absent_flags(InitPruningHparams(init_density=0.1))
+    assert random == {"init_balanced_redistribute", "grasp_samples_per_class", "synflow_iterations", *unused}
+    synflow = absent_flags(InitPruningHparams(init_density=0.1, init_pruning_strategy="synflow"))
+    assert synflow == {"init_balanced_redistribute", "grasp_samples_per_class", "init_pruning_seed", *unused}
+    ratio = absent_flags(InitPruningHparams(init_density=0.1, pruning_ratio_from="grasp"))
     assert "init_pruning_distribution" in ratio and "grasp_samples_per_class" not in ratio
-    balanced = InitPruningHparams(init_density=0.1, init_pruning_distribution="balanced").inapplicable()
+    balanced = absent_flags(InitPruningHparams(init_density=0.1, init_pruning_distribution="balanced"))
     assert "init_balanced_redistribute" not in balanced
 
 
-def test_dst_inapplicable():
-    assert set(DSTHparams().inapplicable()) == {f.name for f in dataclasses.fields(DSTHparams)} - {"dst"}
-    rigl = DSTHparams(dst="rigl").inapplicable()
-    assert set(rigl) == {"dst_init_density", "dst_final_density", "dst_prune_start", "dst_prune_end", "dst_seed"}
-    assert set(DSTHparams(dst="granet", dst_final_density=0.1).inapplicable()) == {"dst_seed"}
-    assert set(DSTHparams(dst="set").inapplicable()) == {"dst_init_density", "dst_final_density",
-                                                         "dst_prune_start", "dst_prune_end"}
+def test_dst_absent_flags():
+    assert absent_flags(DSTHparams()) == {f.name for f in dataclasses.fields(DSTHparams)} - {"dst"}
+    rigl = absent_flags(DSTHparams(dst="rigl"))
+    assert rigl == {"dst_init_density", "dst_final_density", "dst_prune_start", "dst_prune_end", "dst_seed"}
+    assert absent_flags(DSTHparams(dst="granet", dst_final_density=0.1)) == {"dst_seed"}
+    assert absent_flags(DSTHparams(dst="set")) == {"dst_init_density", "dst_final_density", "dst_prune_start",
+                                                    "dst_prune_end"}
 
 
 def test_changed_uniform_plus_and_grasp_get_new_directories():

@@ -20,7 +20,7 @@ def _finetune(**changes):
     # a field that matters and differs
     ([fakes.record(pruning_strategy="random"), fakes.record()],
      [{"pruning_strategy": "random"}, {"pruning_strategy": "magnitude"}]),
-    # gamma without milestones changes nothing (TrainingHparams.inapplicable)
+    # gamma without milestones changes nothing (its flag exists only with milestones)
     ([fakes.record(milestone_steps="", gamma=0.5), fakes.record(milestone_steps="")], [{}, {}]),
     # ... but with milestones it does
     ([fakes.record(gamma=0.5), fakes.record()], [{"gamma": 0.5}, {"gamma": 0.1}]),
@@ -36,7 +36,7 @@ def test_differing_fields(records, expected):
     assert differing_fields(records) == expected
 
 
-def test_relevant_fields_drop_unhashed_and_inapplicable():
+def test_relevant_fields_drop_unhashed_and_absent_flags():
     fields = relevant_fields(fakes.record(milestone_steps=""))
     assert "tensorboard" not in fields and "gamma" not in fields
     assert fields["pruning_strategy"] == "magnitude" and fields["lr"] == 0.05

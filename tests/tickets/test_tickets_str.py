@@ -72,7 +72,7 @@ def test_str_induced_er_takes_the_ratios_of_the_str_job(str_job: Path, tmp_path:
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "--init_density=0.2", "--init_pruning_distribution=str_induced_er"], "needs --str_ratios_from"),
-    (["train", "--init_density=0.2", "--str_ratios_from=x"], "--str_ratios_from does not apply"),
+    (["train", "--init_density=0.2", "--str_ratios_from=x"], "--str_ratios_from exists only with --init_pruning_distribution=str_induced_er"),
     (["train", "--init_density=0.2", "--init_pruning_distribution=str_induced_er", "--str_ratios_from=/nowhere"],
      "not a finished str job"),
     (["str", "--st_decay=0.1", "--optimizer_name=adamw"], "adamw"),
