@@ -29,6 +29,9 @@ def _has_batchnorm(name: object) -> bool:
 # --batchnorm_init exists only with a model that has BatchNorm layers (not LeNet).
 BATCHNORM = When(lambda get: _has_batchnorm(get("model_name")),
                  lambda get, p: f"a --{p}model_name with BatchNorm layers (not {get('model_name')})")
+# --fused_eval exists only with a convolutional model (the families with BatchNorm: every one but LeNet).
+CONVOLUTIONAL = When(lambda get: _has_batchnorm(get("model_name")),
+                     lambda get, p: f"a convolutional --{p}model_name (not {get('model_name')})")
 
 
 @dataclasses.dataclass(frozen=True)

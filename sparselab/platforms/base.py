@@ -13,6 +13,7 @@ from sparselab.foundations.hparams import Hparams, hparam
 from sparselab.datasets.hparams import DOWNLOADS
 from sparselab.foundations.when import given, one_of
 from sparselab.foundations.levels import parse_levels
+from sparselab.models.hparams import CONVOLUTIONAL
 from sparselab.speed.fused_eval import use_fused_evaluation
 from sparselab.speed.host_memory import reuse_freed_memory
 
@@ -45,7 +46,8 @@ class PlatformHparams(Hparams):
                               "on the CPU in fp32, convolution + addition + ReLU fused by oneDNN "
                               "(speed/fused_eval.py; ResNet-20 ~1.4x faster); logits agree with the trained "
                               "module to ~1e-6 relative, so a prediction can differ at a near tie. "
-                              "Off: the trained module itself is evaluated", hashed=False)
+                              "Off: the trained module itself is evaluated", hashed=False,
+                              only_with=CONVOLUTIONAL)
     deterministic: bool = hparam(False, "deterministic algorithms only (torch.use_deterministic_algorithms, "
                                  "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; "
                                  "slower", hashed=False)
