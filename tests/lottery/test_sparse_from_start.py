@@ -155,7 +155,8 @@ def test_balanced_reports_the_density_it_realises(tmp_path, capsys):
 
 
 def test_help_states_what_each_criterion_sees():
-    text = " ".join(run_main("train", "--help").stdout.split())
+    # the pruning-at-init flags exist once --init_density is given; grasp's sample count once grasp is chosen
+    text = " ".join(run_main("train", "--init_density=0.1", "--init_pruning_strategy=grasp", "--help").stdout.split())
     for phrase in ("snip: |w dL/dw|, train mode (batch statistics), sees ONE training batch",
                    "grasp: w*(Hg), train mode, temperature 200, sees --grasp_samples_per_class training examples",
                    "synflow: |w dR/dw|", "eval mode", "sees no data", "exactly round(d * N) are kept",
