@@ -108,10 +108,11 @@ def read_curve(directory: Path) -> list[dict[str, Any]]:
         if openlth.is_openlth_job(directory):
             return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
         return []
-    integrity.verify_file(path)  # a finished job's metrics.csv that fails its digest is refused, not left out
-    journal.check_settled(path)  # and so is a running job's that changed since it was written
+    journal.check_settled(path)  # a running job's metrics.csv that changed since it was written is refused
     try:
-        return metrics_of(directory)
+        return metrics_of(directory)  # verified: a finished job's that fails its digest is refused, not left out
+    except integrity.DamagedFile:
+        raise
     except (OSError, ValueError, UsageError):
         return []
 
