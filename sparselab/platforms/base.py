@@ -10,8 +10,8 @@ import torch
 
 from sparselab.foundations.errors import UsageError
 from sparselab.foundations.hparams import Hparams, hparam
-from sparselab.datasets.hparams import DOWNLOADS
-from sparselab.foundations.when import given, one_of
+from sparselab.datasets.hparams import DOWNLOADS, READS_FILES
+from sparselab.foundations.when import When, given, is_set, one_of
 from sparselab.foundations.levels import parse_levels
 from sparselab.models.hparams import CONVOLUTIONAL
 from sparselab.speed.fused_eval import use_fused_evaluation
@@ -24,11 +24,15 @@ SLURM_EXECUTORS = ("slurm", "local")
 T = TypeVar("T")
 MAX_THREADS = 4096
 NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
-CUBLAS_WORKSPACE = ":4096:8"
-EXPANSION_FLAGS = ("replicates", "sweep", "workers", "workers_per_gpu")  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
+CUBLAS_WORKSPACE = ":4096:8"  # what cuBLAS needs for deterministic results (CUDA >= 10.2)
+EXPANSION_FLAGS = ("replicates", "sweep", "workers", "workers_per_gpu")
 
 
 SLURM = one_of("platform", ("slurm",))  # the --slurm_* flags exist only with it
+# --workers runs several jobs at once: replicates, --sweep points, or a branch command's levels (the commands whose
+# parser has --create_parents); train, a trunk or a ticket alone is one job
+SEVERAL_JOBS = When(lambda get: is_set(get("replicates")) or is_set(get("sweep")) or get("create_parents") is not None,
+                    lambda get, p: f"--{p}replicates or --{p}sweep (one job has nothing to run in parallel)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +56,10 @@ class PlatformHparams(Hparams):
                                  "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; "
                                  "slower", hashed=False)
     root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
-    dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data)", hashed=False)
+    dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data); a flag of the "
+                                      "datasets read from files only (a --sweep over both kinds: $SPARSELAB_DATA)",
+                                      hashed=False,
+                                      only_with=READS_FILES)
     download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False, only_with=DOWNLOADS)
     checkpoint_seconds: float = hparam(600.0, "write a training checkpoint every this many seconds, at the end of "
                                        "each job and on SIGTERM/SIGINT; 0: at every epoch end", hashed=False)
@@ -65,7 +72,7 @@ class PlatformHparams(Hparams):
                                "values hold commas", hashed=False)
     workers: int | None = hparam(None, "run the jobs (replicates x --sweep points; a branch's levels) in N "
                                  "processes on this machine: CPU threads split between them, one GPU each",
-                                 hashed=False)
+                                 hashed=False, only_with=SEVERAL_JOBS)
     workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False,
                                          only_with=given("workers"))
     # ----- --platform=slurm ---------------------------------------------------------------------

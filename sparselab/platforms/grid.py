@@ -117,6 +117,9 @@ def expand(command: str, argv: Sequence[str], branch: bool = False) -> Expansion
             raise UsageError(f"--{name} must be in 1..1024, got {value}")
     if known.workers_per_gpu is not None and known.workers is None:
         raise UsageError("--workers_per_gpu shares GPUs between --workers=N processes; give --workers too")
+    if known.workers is not None and not branch and not known.sweep and known.replicates is None:
+        raise UsageError("--workers runs several jobs at once: give --replicates or --sweep too "
+                         f"(`{command}` alone is one job)")
     points = parse_sweep(known.sweep, rest)
     levels = None
     if branch and known.workers is not None:

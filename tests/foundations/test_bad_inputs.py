@@ -119,7 +119,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["list", "--root={root}/nope"], 2, "no such directory"),
     # an empty path is a typo, never the default root; outputs go into existing directories only
     (["train", "--root="], 2, "--root: empty value"),
-    (["lottery", "--dataset_root= "], 2, "--dataset_root: empty value"),
+    (["lottery", "--dataset_name=mnist", "--dataset_root= "], 2, "--dataset_root: empty value"),
+    (["lottery", "--dataset_root=/tmp"], 2, "--dataset_root exists only with a --dataset_name read from files"),
     (["report", "--path", "{root}", "--csv", "{root}/no/such/dir/x.csv"], 2, "does not exist"),
     (["report", "--path", "{root}", "--plot", "{root}/no/such/dir/x.png"], 2, "does not exist"),
     (["train", "--model_name=" + "x" * 100_000], 2, "(100,000 characters)"),

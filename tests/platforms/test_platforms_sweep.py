@@ -114,14 +114,16 @@ def test_slurm_submits_the_same_expansion(tmp_path):
                                             "lr=0.2 replicate 2"]
     assert jobs[3][1] == ["train", f"--root={tmp_path.resolve()}", "--lr=0.2", "--replicate=2"]
     with pytest.raises(UsageError, match="drop --workers"):
-        slurm.parse("train", ["--platform=slurm", "--workers=2"])
+        slurm.parse("train", ["--platform=slurm", "--replicates=1-2", "--workers=2"])
 
 
-def test_workers_run_every_job_and_a_failure_names_its_job(tmp_path):
-    """Two grid points in two processes: digits trains, mnist (no files here) fails; the other finishes."""
+def test_workers_run_every_job_and_a_failure_names_its_job(tmp_path, monkeypatch):
+    """Two grid points in two processes: digits trains, mnist (no files here) fails; the other finishes.
+    (--dataset_root does not exist for digits: a sweep over both kinds names the root in $SPARSELAB_DATA.)"""
     empty = tmp_path / "no_data"
     empty.mkdir()
-    proc = run_main("train", f"--root={tmp_path / 'r'}", f"--dataset_root={empty}", "--training_steps=2it",
+    monkeypatch.setenv("SPARSELAB_DATA", str(empty))
+    proc = run_main("train", f"--root={tmp_path / 'r'}", "--training_steps=2it",
                     "--sweep", "dataset_name=digits,mnist", "--workers=2", check=False)
     assert proc.returncode == 1, proc.stderr
     errors = proc.stderr.strip().splitlines()
