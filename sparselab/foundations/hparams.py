@@ -188,6 +188,8 @@ class Hparams:
         known, absent = getattr(parser, "flag_values", {}), getattr(parser, "absent", {})
         for f in dataclasses.fields(cls):
             known[f"{prefix}{f.name}"] = defaults.get(f.name, f.default)
+        for name, instead in getattr(cls, "retired_flags", {}).items():
+            absent[f"--{prefix}{name}"] = f"--{prefix}{name} was retired: {instead.format(p=prefix)}"
         for f in dataclasses.fields(cls):
             if f.name in omitted:
                 absent[f"--{prefix}{f.name}"] = f"--{prefix}{f.name} is not a flag here: {omitted[f.name]}"

@@ -31,8 +31,8 @@ SUPERMASK = "supermask.pt"  # a supermask level's final selection (edge-popup)
 OPTIMIZER_FINAL = "optimizer_final.pt"  # the optimiser state a job ended with, for the next level to carry on
 LABEL_NOISE = "label_noise.pt"  # which labels were corrupted (under --label_noise)
 ENSEMBLE_EVALUATION = "ensemble_evaluation.json"  # evaluate_ensemble's default output
-TENSORBOARD = "tensorboard"  # folder of --tensorboard's event files
-WANDB = "wandb"  # folder of --wandb's (offline) run files
+TENSORBOARD = "tensorboard"  # folder of --loggers=tensorboard's event files
+WANDB = "wandb"  # folder of --loggers=wandb's (offline) run files
 JOURNAL = "journal.json"  # only while running: sha256 of every file the job wrote, recorded as it was written
 KINDS = {CHECKPOINT: "checkpoint", WEIGHTS_START: "weights file", WEIGHTS_FINAL: "weights file", MASK: "mask file",
          FINAL_MASK: "mask file", LABEL_NOISE: "label-noise record",

@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar, Mapping
 
 from sparselab.foundations.hparams import Hparams, hparam, require
 from sparselab.foundations.step import parse_iterations, parse_step_list, validate_step_string
 from sparselab.datasets.hparams import AUGMENTS, NOISE
-from sparselab.foundations.when import either, nonempty, off, on, one_of, positive
+from sparselab.foundations.when import When, either, nonempty, off, on, one_of, positive
 
+LOGGERS = ("tensorboard", "wandb")  # training/loggers.py
 MAX_LR = 1e3  # far above any published schedule; larger is a typo that diverges at once
+
+
+def logger_names(value: object) -> tuple[str, ...]:
+    """The names of a --loggers value (a comma list; None or empty: none)."""
+    return tuple(n.strip() for n in str(value or "").split(",") if n.strip() and n.strip().lower() != "none")
+
+
+WANDB = When(lambda get: "wandb" in logger_names(get("loggers")), lambda get, p: f"--{p}loggers=wandb")
 
 
 def check_schedule(total: str, warmup: str | None, milestones: str | None, ipe: int, prefix: str = "") -> None:
@@ -62,15 +71,31 @@ class TrainingHparams(Hparams):
                                    hashed=False, only_with=either(on("eval_train"), NOISE))
     eval_batch_size: int | None = hparam(None, "evaluation batch size (default: per device and model; does not "
                                                "change predictions)", hashed=False)
-    tensorboard: bool = hparam(False, "also log the metrics to <job>/tensorboard (needs the tensorboard package)",
-                               hashed=False)
-    wandb: bool = hparam(False, "also log the metrics to Weights & Biases (needs the wandb package; "
-                                "WANDB_MODE=offline writes <job>/wandb without network; one run per job)", hashed=False)
-    wandb_project: str = hparam("sparselab", "W&B project of --wandb", hashed=False, only_with=on("wandb"))
-    wandb_entity: str | None = hparam(None, "W&B entity (user or team) of --wandb (default: W&B's own default)",
-                                      hashed=False, only_with=on("wandb"))
-    wandb_group: str | None = hparam(None, "W&B group of --wandb (default: the experiment folder, "
-                                           "e.g. lottery_<hash>)", hashed=False, only_with=on("wandb"))
+    loggers: str | None = hparam(None, "also log the metrics to tensorboard (<job>/tensorboard; needs the "
+                                 "tensorboard package) and/or wandb (Weights & Biases; needs the wandb package; "
+                                 "WANDB_MODE=offline writes <job>/wandb without network; one run per job): a "
+                                 f"comma list [{'|'.join(LOGGERS)}]", hashed=False)
+    wandb_project: str = hparam("sparselab", "W&B project of --loggers=wandb", hashed=False, only_with=WANDB)
+    wandb_entity: str | None = hparam(None, "W&B entity (user or team) of --loggers=wandb (default: W&B's own "
+                                            "default)", hashed=False, only_with=WANDB)
+    wandb_group: str | None = hparam(None, "W&B group of --loggers=wandb (default: the experiment folder, "
+                                           "e.g. lottery_<hash>)", hashed=False, only_with=WANDB)
+
+    retired_flags: ClassVar[dict[str, str]] = {name: f"use --{{p}}loggers={name} (a comma list: tensorboard,wandb)"
+                                                for name in LOGGERS}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrainingHparams":
+        """Records written before --loggers (2026-12) hold two bools, tensorboard and wandb."""
+        values = dict(values)
+        retired = [name for name in LOGGERS if values.pop(name, False) is True]
+        if retired and values.get("loggers") is None:
+            values["loggers"] = ",".join(retired)
+        return super().from_dict(values)  # type: ignore[return-value]
+
+    @property
+    def logger_names(self) -> tuple[str, ...]:
+        return logger_names(self.loggers)
 
     def validate(self) -> None:
         require(self.lr > 0, f"--lr must be positive, got {self.lr}")
@@ -89,9 +114,9 @@ class TrainingHparams(Hparams):
         parse_step_list(self.milestone_steps, "--milestone_steps")
         from sparselab.training.loggers import require_package
 
-        for flag in ("tensorboard", "wandb"):
-            if getattr(self, flag):
-                require_package(flag, flag)
+        for name in self.logger_names:
+            require(name in LOGGERS, f"--loggers: unknown logger {name!r} (known: {', '.join(LOGGERS)})")
+            require_package(f"loggers={name}", name)
         if self.regain_pruned_weights_steps is not None:
             validate_step_string(self.regain_pruned_weights_steps, "--regain_pruned_weights_steps")
 

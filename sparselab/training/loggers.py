@@ -1,5 +1,5 @@
-"""Optional metric loggers next to metrics.csv: TensorBoard (`--tensorboard`) and Weights & Biases
-(`--wandb`). Neither is hashed: they record the same metrics, they do not change the run.
+"""Optional metric loggers next to metrics.csv: TensorBoard (`--loggers=tensorboard`) and Weights & Biases
+(`--loggers=wandb`). Neither is hashed: they record the same metrics, they do not change the run.
 
 TensorBoard tags are hierarchical (`train/loss`, `test/accuracy`, `run/lr`: `tag`), and the job's
 hyperparameters are written as HParams plugin data, so TensorBoard's HParams tab lists every job of a
@@ -114,12 +114,14 @@ _NOTED: set[str] = set()  # experiments already told, so a 30-level trunk says i
 
 
 def _asks_tensorboard(record: Mapping[str, Any]) -> bool:
-    return record.get("tensorboard") is True or any(
+    from sparselab.training.hparams import logger_names
+
+    return "tensorboard" in logger_names(record.get("loggers")) or any(
         isinstance(v, Mapping) and _asks_tensorboard(v) for v in record.values())
 
 
 def finished_note(directory: Path, record: Mapping[str, Any]) -> str | None:
-    """The one line for `--tensorboard` on a job that finished before (it logs only while training):
+    """The one line for `--loggers=tensorboard` on a job that finished before (it logs only while training):
     where the backfill command writes its event files; None when not asked or already said."""
     from sparselab.foundations import identity
     from sparselab.foundations.cli import program
@@ -132,7 +134,7 @@ def finished_note(directory: Path, record: Mapping[str, Any]) -> str | None:
     if str(experiment) in _NOTED:
         return None
     _NOTED.add(str(experiment))
-    return (f"note: --tensorboard logs only while a job trains and {directory} finished before; write the "
+    return (f"note: --loggers=tensorboard logs only while a job trains and {directory} finished before; write the "
             f"event files of finished jobs with: {program()} report --path {experiment} "
             f"--tensorboard_dir {BACKFILL_DIR}")
 

@@ -51,7 +51,7 @@ class TrainSetup:
     checkpoint_seconds: float = 600.0  # --checkpoint_seconds (Cadence)
     log_prefix: str = ""
     reduce: Callable[[torch.Tensor], torch.Tensor] | None = None  # all-reduce for data parallelism
-    loggers: Any = None  # training.loggers.Loggers with --tensorboard / --wandb (set by `train`)
+    loggers: Any = None  # training.loggers.Loggers with --loggers (set by `train`)
     is_primary: bool = True
     train_model: torch.nn.Module | None = None  # e.g. the DDP wrapper; defaults to `model`
     rest_of_run: Callable[[float], float] | None = None  # job's total seconds -> seconds of the jobs after it
@@ -130,7 +130,7 @@ def train(setup: TrainSetup) -> MetricLog:
 
 def _open(s: TrainSetup) -> tuple[torch.nn.Module, torch.nn.Module, Any, Any, LearningRateSchedule, int]:
     """(model, the module the forward pass runs (a DDP wrapper), optimiser, scaler, schedule, iterations per
-    epoch); the progress printer and the loggers of --tensorboard / --wandb."""
+    epoch); the progress printer and the loggers of --loggers."""
     h = s.hparams
     ipe = s.train_loader.iterations_per_epoch
     model = s.model
@@ -139,10 +139,10 @@ def _open(s: TrainSetup) -> tuple[torch.nn.Module, torch.nn.Module, Any, Any, Le
     schedule = LearningRateSchedule(h, ipe)
     s.progress = Progress(s.start_iteration, s.end_iteration, ipe, s.log_prefix, rest_of_run=s.rest_of_run,
                           checkpoint_every=s.checkpoint_seconds)
-    if (h.tensorboard or h.wandb) and s.is_primary:
+    if h.logger_names and s.is_primary:
         from sparselab.training.loggers import Loggers
 
-        s.loggers = Loggers(s.out_dir, h.tensorboard, h if h.wandb else None)
+        s.loggers = Loggers(s.out_dir, "tensorboard" in h.logger_names, h if "wandb" in h.logger_names else None)
     return model, forward_model, optimizer, scaler, schedule, ipe
 
 

@@ -88,8 +88,8 @@ def test_train_result_and_flag_spelling(tmp_path):
     result = sparselab.run("train", root=tmp_path, eval_train=True, **FAST)
     assert result.path.name == "main" and result.done["final_test_accuracy"] == result.final_test_accuracy
     assert result.levels == {}
-    assert sparselab.api.to_argv({"levels": [0, 3], "eval_train": True, "tensorboard": False, "lr": None}) == \
-        ["--levels=0,3", "--eval_train", "--tensorboard=false"]
+    assert sparselab.api.to_argv({"levels": [0, 3], "eval_train": True, "loggers": "tensorboard", "lr": None}) == \
+        ["--levels=0,3", "--eval_train", "--loggers=tensorboard"]
 
 
 def test_import_sparselab_does_not_import_torch():

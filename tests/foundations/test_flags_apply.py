@@ -54,7 +54,7 @@ REFUSED: list[tuple[list[str], str]] = [
     (["train", "--ensemble=edst", "--pf_lr=0.01"], "--pf_lr exists only with --ensemble=pf (not edst)"),
     (["train", "--ensemble_members=4"], "--ensemble_members exists only with --ensemble"),
     (["train", "--slurm_time=5"], "--slurm_time exists only with --platform=slurm (not local)"),
-    (["train", "--wandb_project=x"], "--wandb_project exists only with --wandb"),
+    (["train", "--wandb_project=x"], "--wandb_project exists only with --loggers=wandb"),
     (["train", "--do_not_augment"], "--do_not_augment exists only with a --dataset_name that augments (not digits)"),
     (["train", "--dataset_name=cifar10", "--do_not_augment", "--augmentation_seed=3"],
      "--augmentation_seed exists only with --no_do_not_augment"),
@@ -99,7 +99,7 @@ def test_preset_values_of_unused_fields_are_not_refused(tmp_path: Path) -> None:
     ["train", "--dataset_name=cifar10", "--augmentation_seed=3"],
     ["train", "--model_name=cifar_resnet_8", "--batchnorm_init=fixed", "--dataset_name=cifar10"],
     ["train", "--random_labels_fraction=0.1", "--noise_seed=4", "--train_eval_every=2"],
-    ["train", "--wandb", "--wandb_project=p"],
+    ["train", "--loggers=wandb", "--wandb_project=p"],
     ["lottery", "--pruning_strategy=snip", "--pruning_batches=2", "--pruning_seed=4"],
     ["train_branch", "oneshot_prune", "--levels=1", "--pruning_fraction=0.5", "--sparsity_pattern=2:4"],
 ])

@@ -15,8 +15,8 @@ def _finetune(**changes):
 
 
 @pytest.mark.parametrize("records, expected", [
-    # an unhashed field (tensorboard) never tells runs apart
-    ([fakes.record(tensorboard=True), fakes.record()], [{}, {}]),
+    # an unhashed field (loggers) never tells runs apart
+    ([fakes.record(loggers="tensorboard"), fakes.record()], [{}, {}]),
     # a field that matters and differs
     ([fakes.record(pruning_strategy="random"), fakes.record()],
      [{"pruning_strategy": "random"}, {"pruning_strategy": "magnitude"}]),
@@ -38,5 +38,5 @@ def test_differing_fields(records, expected):
 
 def test_relevant_fields_drop_unhashed_and_absent_flags():
     fields = relevant_fields(fakes.record(milestone_steps=""))
-    assert "tensorboard" not in fields and "gamma" not in fields
+    assert "loggers" not in fields and "gamma" not in fields
     assert fields["pruning_strategy"] == "magnitude" and fields["lr"] == 0.05

@@ -20,7 +20,7 @@ TINY = ["--levels=1", "--training_steps=2it", "--quiet"]
 
 
 def test_wandb_one_run_per_job_grouped_by_experiment(tmp_path, fake_wandb):  # noqa: F811
-    flags = [f"--root={tmp_path}", *TINY, "--wandb", "--wandb_project=proj", "--wandb_entity=team"]
+    flags = [f"--root={tmp_path}", *TINY, "--loggers=wandb", "--wandb_project=proj", "--wandb_entity=team"]
     status, _, err = call_main(["lottery", *flags])
     assert status == 0, err
     runs = fake_wandb.runs
@@ -37,7 +37,7 @@ def test_wandb_one_run_per_job_grouped_by_experiment(tmp_path, fake_wandb):  # n
 
 
 def test_wandb_group_flag_and_stable_id(tmp_path, fake_wandb):  # noqa: F811
-    status, _, err = call_main(["train", f"--root={tmp_path}", "--training_steps=2it", "--quiet", "--wandb",
+    status, _, err = call_main(["train", f"--root={tmp_path}", "--training_steps=2it", "--quiet", "--loggers=wandb",
                                 "--wandb_group=ablation"])
     assert status == 0, err
     (run,) = fake_wandb.runs
@@ -49,7 +49,7 @@ def test_wandb_group_flag_and_stable_id(tmp_path, fake_wandb):  # noqa: F811
 
 def test_wandb_flags_without_wandb_are_refused(tmp_path):
     status, _, err = call_main(["train", f"--root={tmp_path}", "--training_steps=2it", "--wandb_project=x"])
-    assert status == 2 and err.count("error:") == 1 and "--wandb" in err
+    assert status == 2 and err.count("error:") == 1 and "--loggers=wandb" in err
     assert not any(tmp_path.iterdir())
 
 
@@ -57,7 +57,7 @@ def test_wandb_flags_without_wandb_are_refused(tmp_path):
 def test_wandb_offline_run_is_resumed_under_the_same_id(tmp_path):
     environment = {**env(), "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
     command = [sys.executable, str(ROOT / "main.py"), "train", f"--root={tmp_path}", "--training_steps=2it",
-               "--wandb", "--quiet"]
+               "--loggers=wandb", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
     assert done.returncode == 0, done.stderr
     (job,) = tmp_path.glob("train_*/replicate_1/main")
@@ -81,7 +81,7 @@ def test_tensorboard_hparams_visible_to_the_event_accumulator(tmp_path):
     from tensorboard.plugins.hparams import plugin_data_pb2
 
     status, _, err = call_main(["train", f"--root={tmp_path}", "--training_steps=2it", "--lr=0.05",
-                                "--tensorboard", "--quiet"])
+                                "--loggers=tensorboard", "--quiet"])
     assert status == 0, err
     (folder,) = tmp_path.glob(f"train_*/replicate_1/main/{layout.TENSORBOARD}")
     acc = EventAccumulator(str(folder))
@@ -101,8 +101,27 @@ def test_tensorboard_on_a_finished_job_says_how_to_backfill(tmp_path, monkeypatc
     monkeypatch.setattr(loggers, "_NOTED", set())
     flags = ["train", f"--root={tmp_path}", "--training_steps=2it"]
     assert call_main([*flags, "--quiet"])[0] == 0
-    status, out, _ = call_main([*flags, "--tensorboard"])
+    status, out, _ = call_main([*flags, "--loggers=tensorboard"])
     assert status == 0
-    notes = [line for line in out.splitlines() if line.startswith("note: --tensorboard")]
+    notes = [line for line in out.splitlines() if line.startswith("note: --loggers=tensorboard")]
     assert len(notes) == 1 and "report --path" in notes[0] and "--tensorboard_dir" in notes[0]
     assert not list(tmp_path.glob(f"train_*/replicate_1/main/{layout.TENSORBOARD}"))  # the job is left as it was
+
+
+@pytest.mark.parametrize("record, loggers", [
+    ({"tensorboard": True, "wandb": False}, "tensorboard"),        # a record written before --loggers
+    ({"tensorboard": True, "wandb": True}, "tensorboard,wandb"),
+    ({"tensorboard": False, "wandb": False}, None),
+    ({"loggers": "wandb"}, "wandb"),
+])
+def test_records_before_loggers_read_back(record, loggers):
+    from sparselab.training.hparams import TrainingHparams
+
+    assert TrainingHparams.from_dict(record).loggers == loggers
+
+
+@pytest.mark.parametrize("flag", ["--tensorboard", "--wandb"])
+def test_the_retired_switches_say_what_to_type(flag):
+    status, _, err = call_main(["train", flag, "--training_steps=1it"])
+    assert status == 2 and err.count("error:") == 1
+    assert f"{flag} was retired: use --loggers={flag[2:]} (a comma list: tensorboard,wandb)" in err

@@ -8,10 +8,10 @@ from sparselab.main import main
 
 
 def test_tensorboard_logs_or_explains(tmp_path):
-    proc = run_main("train", f"--root={tmp_path}", "--training_steps=2ep", "--tensorboard", "--quiet", check=False)
+    proc = run_main("train", f"--root={tmp_path}", "--training_steps=2ep", "--loggers=tensorboard", "--quiet", check=False)
     if importlib.util.find_spec("tensorboard") is None:
         assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
-            "error: --tensorboard needs the tensorboard package: pip install tensorboard"]
+            "error: --loggers=tensorboard needs the tensorboard package: pip install tensorboard"]
         assert list(tmp_path.iterdir()) == []
         return
     assert proc.returncode == 0, proc.stderr
@@ -30,7 +30,7 @@ def test_tensorboard_does_not_change_the_directory(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: object() if name == "tensorboard" else real(name, *a))
     paths = []
-    for extra in ([], ["--tensorboard"]):
+    for extra in ([], ["--loggers=tensorboard"]):
         assert main(["train", f"--root={tmp_path}", "--print_path", *extra]) == 0
         paths.append(capsys.readouterr().out)
     assert paths[0] == paths[1] and "train_" in paths[0]

@@ -43,7 +43,7 @@ def fake_wandb(monkeypatch):
 
 
 def test_wandb_gets_every_metrics_row(tmp_path, fake_wandb, capsys):
-    assert main(["train", f"--root={tmp_path}", "--training_steps=3it", "--wandb", "--quiet"]) == 0
+    assert main(["train", f"--root={tmp_path}", "--training_steps=3it", "--loggers=wandb", "--quiet"]) == 0
     (run,) = fake_wandb.runs
     (job,) = tmp_path.glob("train_*/replicate_1/main")
     with open(job / "metrics.csv") as f:
@@ -56,7 +56,7 @@ def test_wandb_gets_every_metrics_row(tmp_path, fake_wandb, capsys):
 
 def test_wandb_does_not_change_the_directory(tmp_path, fake_wandb, capsys):
     paths = []
-    for extra in ([], ["--wandb"]):
+    for extra in ([], ["--loggers=wandb"]):
         assert main(["train", f"--root={tmp_path}", "--print_path", *extra]) == 0
         paths.append(capsys.readouterr().out)
     assert paths[0] == paths[1] and "train_" in paths[0]
@@ -65,7 +65,7 @@ def test_wandb_does_not_change_the_directory(tmp_path, fake_wandb, capsys):
 def test_wandb_missing_is_one_error_line(tmp_path):
     if importlib.util.find_spec("wandb") is not None:
         pytest.skip("wandb is installed")
-    proc = run_main("train", f"--root={tmp_path}", "--training_steps=2it", "--wandb", check=False)
+    proc = run_main("train", f"--root={tmp_path}", "--training_steps=2it", "--loggers=wandb", check=False)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == ["error: --wandb needs the wandb package: pip install wandb"]
+    assert proc.stderr.strip().splitlines() == ["error: --loggers=wandb needs the wandb package: pip install wandb"]
     assert list(tmp_path.iterdir()) == []
