@@ -1,9 +1,5 @@
-"""`Mask`: which weights of each prunable tensor are kept.
-
-A mask maps tensor names (e.g. `blocks.0.conv1.weight`) to boolean tensors of the same shape. A
-tensor that is absent from the mask is dense and is not counted in the mask's density: this is how
-`--pruning_layers_to_ignore` and `--dense_layers` work.
-"""
+"""`Mask`: tensor name -> boolean keep-tensor. A tensor absent from the mask is dense and not counted in its
+density (this is how `--pruning_layers_to_ignore` and `--dense_layers` work)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +18,7 @@ _PRUNABLE_TYPES = (nn.Conv2d, nn.Linear)
 
 
 def prunable_names(model: nn.Module) -> list[str]:
-    """The model's prunable tensors in module order (`Model.prunable_layer_names`, or every
-    Conv2d/Linear weight for plain modules)."""
+    """Prunable tensors in module order (`Model.prunable_layer_names`, else every Conv2d/Linear weight)."""
     names = getattr(model, "prunable_layer_names", None)
     if names is not None:
         return list(names)
