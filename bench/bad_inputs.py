@@ -20,17 +20,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sparselab import main as cli  # noqa: E402
-from sparselab.datasets.hparams import DatasetHparams  # noqa: E402
-from sparselab.ensembles.hparams import EnsembleHparams  # noqa: E402
-from sparselab.foundations.cli import JobHparams  # noqa: E402
-from sparselab.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams  # noqa: E402
+from sparselab.data.hparams import DatasetHparams  # noqa: E402
+from sparselab.experiments.ensembles.hparams import EnsembleHparams  # noqa: E402
+from sparselab.core.cli import JobHparams  # noqa: E402
+from sparselab.experiments.lottery.hparams import FinetuneHparams, LevelsHparams, RewindHparams  # noqa: E402
 from sparselab.models.hparams import ModelHparams  # noqa: E402
 from sparselab.platforms.base import PlatformHparams  # noqa: E402
-from sparselab.pruning.dst_hparams import DSTHparams  # noqa: E402
-from sparselab.pruning.hparams import PruningHparams  # noqa: E402
-from sparselab.pruning.init_hparams import InitPruningHparams  # noqa: E402
-from sparselab.training import job  # noqa: E402
-from sparselab.training.hparams import TrainingHparams  # noqa: E402
+from sparselab.sparsity.dst_hparams import DSTHparams  # noqa: E402
+from sparselab.sparsity.hparams import PruningHparams  # noqa: E402
+from sparselab.sparsity.init_hparams import InitPruningHparams  # noqa: E402
+from sparselab.train import job  # noqa: E402
+from sparselab.train.hparams import TrainingHparams  # noqa: E402
 
 BIG = "9" * 5000
 BAD = {

@@ -15,10 +15,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sparselab.datasets.loader import EvalLoader, TrainLoader  # noqa: E402
+from sparselab.data.loader import EvalLoader, TrainLoader  # noqa: E402
 from sparselab.models import registry as model_registry  # noqa: E402
-from sparselab.training.hparams import TrainingHparams  # noqa: E402
-from sparselab.training.loop import TrainSetup, train  # noqa: E402
+from sparselab.train.hparams import TrainingHparams  # noqa: E402
+from sparselab.train.loop import TrainSetup, train  # noqa: E402
 
 from shared_dir import SHARED_DATA  # noqa: E402
 CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -33,7 +33,7 @@ def cifar_like(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 def mnist_or_like(n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
     if (SHARED_DATA / "mnist").exists():
-        from sparselab.datasets import registry
+        from sparselab.data import registry
 
         train, _ = registry.load("mnist", SHARED_DATA)
         return train.images[:n], train.labels[:n], "real MNIST"
@@ -118,7 +118,7 @@ def timed_training(model_name: str, images: torch.Tensor, labels: torch.Tensor, 
 
 
 def eval_speed(model, images, labels, mean, std, device, channels_last, precision) -> float:
-    from sparselab.training.evaluate import predict
+    from sparselab.train.evaluate import predict
 
     loader = EvalLoader(images, labels, 1024, device, mean, std, channels_last)
     predict(model, iter(loader), precision)

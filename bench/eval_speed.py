@@ -17,7 +17,7 @@ import torch
 from common import cifar_like
 from sparselab.models import registry as model_registry
 from sparselab.speed.fused_eval import evaluation_model
-from sparselab.training.evaluate import eval_batch_size
+from sparselab.train.evaluate import eval_batch_size
 
 
 def images_per_second(forward, images: torch.Tensor, batch: int) -> float:

@@ -22,15 +22,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sparselab.export.formats import build_payload  # noqa: E402
-from sparselab.export.loader import load_exported  # noqa: E402
-from sparselab.foundations import io as fio  # noqa: E402
+from sparselab.analysis.export.formats import build_payload  # noqa: E402
+from sparselab.analysis.export.loader import load_exported  # noqa: E402
+from sparselab.core import io as fio  # noqa: E402
 from sparselab.models import registry  # noqa: E402
 from sparselab.models.flops import multiply_adds  # noqa: E402
-from sparselab.pruning.context import ScoreContext  # noqa: E402
-from sparselab.pruning.hparams import PruningHparams  # noqa: E402
-from sparselab.pruning.mask import Mask  # noqa: E402
-from sparselab.pruning.prune import prune, prune_to_density  # noqa: E402
+from sparselab.sparsity.context import ScoreContext  # noqa: E402
+from sparselab.sparsity.hparams import PruningHparams  # noqa: E402
+from sparselab.sparsity.mask import Mask  # noqa: E402
+from sparselab.sparsity.prune import prune, prune_to_density  # noqa: E402
 
 
 def lenet_case() -> tuple[str, torch.nn.Module, Mask, tuple, str]:

@@ -36,7 +36,7 @@ SYSCALLS = {"rename": "rename,renameat,renameat2", "fsync": "fsync,fdatasync"}
 # main.py, SIGKILLed just before writing level 2's final weights: an in-progress job to corrupt
 KILL_BEFORE = """
 import os, signal, sys
-from sparselab.foundations import io as fio
+from sparselab.core import io as fio
 original = fio.atomic_write
 def atomic_write(path, write, **how):
     if path.name == "weights_final.pt" and path.parent.parent.name == "level_2":

@@ -31,7 +31,7 @@ ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
 
 def captured(call: Callable[[], int | None]) -> tuple[int, str]:
     """(exit status, stdout + stderr) of `call`, as the console script would exit."""
-    from sparselab.foundations.errors import UsageError
+    from sparselab.core.errors import UsageError
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):

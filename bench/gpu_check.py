@@ -113,9 +113,9 @@ def loader_checks() -> None:
     import torch
 
     from common import cifar_like
-    from sparselab.datasets.loader import TrainLoader
+    from sparselab.data.loader import TrainLoader
     from sparselab.models import registry
-    from sparselab.training.standard import uses_channels_last
+    from sparselab.train.standard import uses_channels_last
 
     cuda = torch.device("cuda")
     model = registry.build("cifar_resnet_20", (3, 32, 32), 10, seed=0).to(cuda)

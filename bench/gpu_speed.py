@@ -13,11 +13,11 @@ import torch
 import torch.nn.functional as F
 
 from common import CIFAR_MEAN, CIFAR_STD
-from sparselab.datasets import registry as data_registry
-from sparselab.datasets.loader import EvalLoader, TrainLoader
+from sparselab.data import registry as data_registry
+from sparselab.data.loader import EvalLoader, TrainLoader
 from sparselab.models import registry as model_registry
-from sparselab.training.evaluate import eval_batch_size, predict
-from sparselab.training.precision import autocast
+from sparselab.train.evaluate import eval_batch_size, predict
+from sparselab.train.precision import autocast
 
 MODES = (("fp32", "fp32", False), ("bf16 autocast", "bf16", False), ("fp32 --compile", "fp32", True),
          ("bf16 --compile", "bf16", True))

@@ -23,7 +23,7 @@ START = time.perf_counter()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sparselab import main as cli  # noqa: E402
-from sparselab.training import experiment, loop  # noqa: E402
+from sparselab.train import experiment, loop  # noqa: E402
 cli.runners()["lottery"]  # the chosen command's modules, which main imports at its first call
 
 IMPORTS = time.perf_counter() - START

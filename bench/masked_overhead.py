@@ -14,9 +14,9 @@ import torch
 
 from common import CIFAR_MEAN, CIFAR_STD, cifar_like, print_table, timed_training
 from sparselab.models import registry as model_registry
-from sparselab.pruning.mask import Mask
-from sparselab.pruning.masked import MaskHook
-from sparselab.training.standard import uses_channels_last
+from sparselab.sparsity.mask import Mask
+from sparselab.sparsity.masked import MaskHook
+from sparselab.train.standard import uses_channels_last
 
 
 def random_mask(model: torch.nn.Module, density: float) -> Mask:

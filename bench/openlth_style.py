@@ -176,7 +176,7 @@ def lenet_lottery(raw: Path, out: Path, levels: int = 2, epochs: int = 2, iterat
 
 
 def resnet_run(data_root: Path, out: Path, iterations: int = 100) -> None:  # noqa: D103
-    from sparselab.datasets import registry
+    from sparselab.data import registry
 
     train, test = registry.load("cifar10", data_root)
     train_set = PerExample(train.images.permute(0, 2, 3, 1).numpy(), train.labels.numpy(), IMAGENET_MEAN,

@@ -21,9 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sparselab.pruning.context import ScoreContext  # noqa: E402
-from sparselab.pruning.mask import Mask  # noqa: E402
-from sparselab.pruning.prune import prune_to_density  # noqa: E402
+from sparselab.sparsity.context import ScoreContext  # noqa: E402
+from sparselab.sparsity.mask import Mask  # noqa: E402
+from sparselab.sparsity.prune import prune_to_density  # noqa: E402
 
 SHAPES = {"cifar_resnet_20": ((3, 32, 32), 10), "imagenet_resnet_50": ((3, 224, 224), 1000)}
 

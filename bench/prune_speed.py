@@ -18,10 +18,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sparselab.pruning.context import ScoreContext  # noqa: E402
-from sparselab.pruning.hparams import PruningHparams  # noqa: E402
-from sparselab.pruning.mask import Mask  # noqa: E402
-from sparselab.pruning.prune import prune  # noqa: E402
+from sparselab.sparsity.context import ScoreContext  # noqa: E402
+from sparselab.sparsity.hparams import PruningHparams  # noqa: E402
+from sparselab.sparsity.mask import Mask  # noqa: E402
+from sparselab.sparsity.prune import prune  # noqa: E402
 
 CASES = [("magnitude", "global"), ("magnitude", "layerwise"), ("magnitude", "erk"), ("random", "global")]
 

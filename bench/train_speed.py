@@ -17,7 +17,7 @@ import torch
 from common import (CIFAR_MEAN, CIFAR_STD, cifar_like, forward_flops, matmul_gflops, mnist_or_like,
                     print_table, timed_training)
 from sparselab.models import registry as model_registry
-from sparselab.training.standard import uses_channels_last
+from sparselab.train.standard import uses_channels_last
 
 
 def pil_dataloader_baseline(n: int, batch_size: int, device: torch.device, iterations: int) -> float:

@@ -5,7 +5,7 @@ The Python API (`sparselab.api`): `run(command, **flags)`, `load_job(path)`, `re
 """
 from sparselab.api import Job, Result, UsageError, load_job, report, run
 from sparselab.extend import register_dataset, register_model, register_score
-from sparselab.foundations.version import __version__
+from sparselab.core.version import __version__
 
 __all__ = ["Job", "Result", "UsageError", "__version__", "load_job", "register_dataset", "register_model",
            "register_score", "report", "run"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from sparselab.foundations.cli import did_you_mean
-from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.core.cli import did_you_mean
+from sparselab.core.errors import JobFailed, UsageError
 from sparselab.job_loader import Job, load_job
 
 __all__ = ["Job", "JobFailed", "Result", "UsageError", "load_job", "report", "run", "to_argv"]
@@ -76,7 +76,7 @@ class Result:
 
     def mean(self, metric: str = "final_test_accuracy", level: int | None = None) -> tuple[float | None, float | None, int]:
         """(mean, sample std, n) of a done.json value over the jobs (`level`: that trunk level's)."""
-        from sparselab.reports.collect import mean_std
+        from sparselab.analysis.reports.collect import mean_std
 
         values = []
         for job in self.jobs or (self,):
@@ -185,7 +185,7 @@ def _several(command: str, argv: Sequence[str], results: list[Result]) -> Result
 
 def _results(command: str, lines: list[str]) -> list[Result]:
     """Results from what `--print_path` printed: one directory per job, or `level L: DIR  [...]` lines."""
-    from sparselab.training import job
+    from sparselab.train import job
 
     branch_levels: dict[int, Path] = {}
     results = []
@@ -209,7 +209,7 @@ def _results(command: str, lines: list[str]) -> list[Result]:
 
 
 def _with_levels(command: str, path: Path, directories: Mapping[int, Path]) -> Result:
-    from sparselab.training import job
+    from sparselab.train import job
 
     levels = {lv: job.read_done(d) for lv, d in sorted(directories.items())}
     last = levels[max(levels)] if levels else None
@@ -237,9 +237,9 @@ def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
     (with `sweep=`: every grid point that has run, each row with its swept values).
     """
     from sparselab.main import runners
-    from sparselab.reports import density_axis, rows
-    from sparselab.reports.sources import collect_any
-    from sparselab.reports.command import run_commands, sweep_directories
+    from sparselab.analysis.reports import density_axis, rows
+    from sparselab.analysis.reports.sources import collect_any
+    from sparselab.analysis.reports.command import run_commands, sweep_directories
 
     runners()  # publishes the command table (report reads records through it)
     if not paths:

@@ -7,9 +7,9 @@
     sparselab.register_model("tiny_net", TinyNet)  # builder(input_shape, num_classes) -> Model
 
 Each call adds one line to the package's own registry (models/registry.py `FAMILIES`,
-datasets/registry.py `REGISTRY`, pruning/scores `SCORE_MODULES`), so `--model_name=tiny_net` is
+data/registry.py `REGISTRY`, pruning/scores `SCORE_MODULES`), so `--model_name=tiny_net` is
 validated, listed in the help and built like a built-in model. The module the call comes from is
-remembered (foundations/plugins.py) and imported again by every process the run starts
+remembered (core/plugins.py) and imported again by every process the run starts
 (`--workers`, SLURM), which is why the registering code must not run work at import time outside
 an `if __name__ == "__main__":` block.
 """
@@ -21,8 +21,8 @@ import sys
 import types
 from typing import Any, Callable
 
-from sparselab.foundations import plugins
-from sparselab.foundations.errors import UsageError
+from sparselab.core import plugins
+from sparselab.core.errors import UsageError
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -63,12 +63,12 @@ def register_model(name: str, builder: Callable[..., Any]) -> None:
 
 
 def register_dataset(source: Any) -> None:
-    """`--dataset_name=<source.name>` loads `source` (a `sparselab.datasets.base.DatasetSource`)."""
-    from sparselab.datasets import registry
-    from sparselab.datasets.base import DatasetSource
+    """`--dataset_name=<source.name>` loads `source` (a `sparselab.data.base.DatasetSource`)."""
+    from sparselab.data import registry
+    from sparselab.data.base import DatasetSource
 
     if not isinstance(source, DatasetSource):
-        raise UsageError("register_dataset: give a sparselab.datasets.base.DatasetSource")
+        raise UsageError("register_dataset: give a sparselab.data.base.DatasetSource")
     _check_name(source.name, "dataset")
     if source.name in {s.name for s in registry._SOURCES}:
         raise UsageError(f"register_dataset: {source.name!r} is a built-in dataset")
@@ -79,7 +79,7 @@ def register_dataset(source: Any) -> None:
 def register_score(name: str, score: Callable[..., Any], description: str = "a user score",
                    data: str = "none", seeded: bool = True) -> None:
     """`--pruning_strategy=<name>`: `score(model, mask, context) -> {tensor: scores}` (higher = kept)."""
-    from sparselab.pruning.scores import SCORE_MODULES
+    from sparselab.sparsity.scores import SCORE_MODULES
 
     _check_name(name, "score")
     if name in SCORE_MODULES and not getattr(SCORE_MODULES[name], "user", False):

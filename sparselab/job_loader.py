@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 
 
 @dataclass
@@ -29,11 +29,11 @@ class Job:
     def test_loader(self, dataset_root: str | Path | None = None, batch_size: int | None = None,
                     device: str = "cpu") -> "Batches":
         """The job's test set as normalised (images, labels) batches on `device` (re-iterable)."""
-        from sparselab.datasets.hparams import DatasetHparams
+        from sparselab.data.hparams import DatasetHparams
         from sparselab.platforms.base import PlatformHparams, data_root
         from sparselab.store.tree import replicate_of
-        from sparselab.training.data import prepare_data
-        from sparselab.training.provenance import dataset_section
+        from sparselab.train.data import prepare_data
+        from sparselab.train.provenance import dataset_section
 
         import torch
 
@@ -63,8 +63,8 @@ class Batches:
 
 def _finished(directory: Path) -> bool:
     """A job sparselab finished (done.json), or one OpenLTH finished (its logger)."""
-    from sparselab.reports.openlth import is_openlth_job
-    from sparselab.training.job import is_done
+    from sparselab.analysis.reports.openlth import is_openlth_job
+    from sparselab.train.job import is_done
 
     return is_done(directory) or is_openlth_job(directory)
 
@@ -88,14 +88,14 @@ def load_job(path: str | Path | Any, level: int | None = None) -> Job:
 
 
 def _is_openlth(path: Path) -> bool:
-    from sparselab.reports.openlth import is_openlth_job
+    from sparselab.analysis.reports.openlth import is_openlth_job
 
     return is_openlth_job(path)
 
 
 def _load_openlth(path: Path) -> Job:
     """A job OpenLTH wrote: its network from hparams.log + model_ep<E>_it<I>.pth + mask.pth (no checksums)."""
-    from sparselab.reports.openlth_job import load_openlth_job
+    from sparselab.analysis.reports.openlth_job import load_openlth_job
 
     loaded = load_openlth_job(path)
     finished = loaded.finished

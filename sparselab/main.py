@@ -4,16 +4,16 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
-from sparselab.foundations import plugins
-from sparselab.foundations.cli import did_you_mean, exit_with, program
-from sparselab.foundations.command import CommandTable, Entry, publish
-from sparselab.foundations.compat import translate as translate_openlth
-from sparselab.foundations.errors import JobFailed, UsageError, failure_message
-from sparselab.foundations.version import __version__
+from sparselab.core import plugins
+from sparselab.core.cli import did_you_mean, exit_with, program
+from sparselab.core.command import CommandTable, Entry, publish
+from sparselab.core.compat import translate as translate_openlth
+from sparselab.core.errors import JobFailed, UsageError, failure_message
+from sparselab.core.version import __version__
 
 
-_TRUNK = "sparselab.lottery.runner:TRUNK_RUNNERS"
-_BRANCH = "sparselab.branches.runner:branch_commands"
+_TRUNK = "sparselab.experiments.lottery.runner:TRUNK_RUNNERS"
+_BRANCH = "sparselab.experiments.branches.runner:branch_commands"
 _TRUNKS = {"lottery": "iterative pruning with weight rewinding (lottery tickets)",
            "rewindLR": "iterative pruning with learning-rate rewinding",
            "finetune": "iterative pruning with fine-tuning at a small learning rate",
@@ -21,24 +21,24 @@ _TRUNKS = {"lottery": "iterative pruning with weight rewinding (lottery tickets)
 
 # The menu, in its order: name, one line, where the command lives (imported only when it is chosen).
 COMMANDS: tuple[Entry, ...] = (
-    Entry("train", "train one network", "sparselab.ensembles.train:TrainCommand"),
+    Entry("train", "train one network", "sparselab.experiments.ensembles.train:TrainCommand"),
     *(Entry(name, line, _TRUNK) for name, line in _TRUNKS.items()),
     *(Entry(f"{name}_branch", f"ablations on a finished {name} run", _BRANCH) for name in ("train", *_TRUNKS)),
     Entry("report", "tables, CSV/JSON and plots of experiments (--path DIR, or a command and its flags)",
-          "sparselab.reports.command:REPORT_COMMANDS"),
-    Entry("list", "list the experiments under a results root", "sparselab.reports.command:REPORT_COMMANDS"),
+          "sparselab.analysis.reports.command:REPORT_COMMANDS"),
+    Entry("list", "list the experiments under a results root", "sparselab.analysis.reports.command:REPORT_COMMANDS"),
     Entry("verify", "check every job under a root against its checksums (--repair moves damaged jobs aside)",
-          "sparselab.reports.command:REPORT_COMMANDS"),
+          "sparselab.analysis.reports.command:REPORT_COMMANDS"),
     Entry("evaluate_ensemble", "accuracy, NLL, ECE, Brier, disagreement and KL of ensemble members and of their "
-          "mean softmax (job directories, or train and its flags)", "sparselab.ensembles.command:ENSEMBLE_COMMANDS"),
+          "mean softmax (job directories, or train and its flags)", "sparselab.experiments.ensembles.command:ENSEMBLE_COMMANDS"),
     Entry("evaluate", "accuracy, NLL, ECE + reliability diagram, OOD detection (AUROC, FPR@95; max-softmax and "
           "energy) and FGSM/PGD robust accuracy of finished jobs, cached beside each job",
-          "sparselab.evaluation.command:EVALUATE_COMMANDS"),
+          "sparselab.analysis.evaluation.command:EVALUATE_COMMANDS"),
     Entry("export", "write a deployable model of a finished job (dense, csr, semi_structured, channels)",
-          "sparselab.export.command:EXPORT_COMMANDS"),
+          "sparselab.analysis.export.command:EXPORT_COMMANDS"),
     Entry("supermask", "strong lottery tickets: train scores of frozen weights inside an ER mask",
-          "sparselab.tickets:TICKET_COMMANDS"),
-    Entry("str", "STR: learned per-layer soft thresholds, from an ER mask", "sparselab.tickets:TICKET_COMMANDS"),
+          "sparselab.experiments.tickets:TICKET_COMMANDS"),
+    Entry("str", "STR: learned per-layer soft thresholds, from an ER mask", "sparselab.experiments.tickets:TICKET_COMMANDS"),
 )
 
 
@@ -82,7 +82,7 @@ def handle_termination() -> None:
 def _sweep_summary(command: str, argv: list[str]) -> None:
     """The mean ± std table of a sweep that has run (imported only then); the jobs succeeded, so a table
     that cannot be made is a note, not a failure."""
-    from sparselab.reports.sweep_table import print_summary
+    from sparselab.analysis.reports.sweep_table import print_summary
 
     try:
         print_summary(command, argv)

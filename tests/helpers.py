@@ -48,7 +48,7 @@ def absent_flags(bundle: object) -> set[str]:
     """The fields of a bundle (or bundle class, at its defaults) whose flags do not exist under its values."""
     import dataclasses
 
-    from sparselab.foundations.when import unchosen
+    from sparselab.core.when import unchosen
 
     cls = bundle if isinstance(bundle, type) else type(bundle)
     values = {f.name: getattr(bundle, f.name, f.default) for f in dataclasses.fields(cls)}

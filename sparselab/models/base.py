@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from torch import nn
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 
 InputShape = tuple[int, int, int]
 Preset = dict[str, object]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.models import presets
 from sparselab.models.base import InputShape, Model, ModelFamily, Preset, with_name
 

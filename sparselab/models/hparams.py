@@ -4,9 +4,9 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from sparselab.foundations.hparams import Hparams, hparam
-from sparselab.foundations.registry import Names
-from sparselab.foundations.when import When
+from sparselab.core.hparams import Hparams, hparam
+from sparselab.core.registry import Names
+from sparselab.core.when import When
 from sparselab.models.initializers import BATCHNORM_INITIALIZERS, BIAS_INITIALIZERS, WEIGHT_INITIALIZERS
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.models.base import PRUNABLE_TYPES
 
 WeightInit = Callable[[torch.Tensor], None]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.models import (
     cifar_pytorch_resnet,
     cifar_resnet,

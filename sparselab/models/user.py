@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.models.base import InputShape, Model, ModelFamily, Preset
 
 

@@ -8,11 +8,11 @@ from typing import Any, ClassVar, TypeVar
 
 import torch
 
-from sparselab.foundations.errors import UsageError
-from sparselab.foundations.hparams import Hparams, hparam
-from sparselab.datasets.hparams import DOWNLOADS, READS_FILES
-from sparselab.foundations.when import When, given, is_set, one_of
-from sparselab.foundations.levels import parse_levels
+from sparselab.core.errors import UsageError
+from sparselab.core.hparams import Hparams, hparam
+from sparselab.data.hparams import DOWNLOADS, READS_FILES
+from sparselab.core.when import When, given, is_set, one_of
+from sparselab.core.levels import parse_levels
 from sparselab.models.hparams import CONVOLUTIONAL
 from sparselab.speed.fused_eval import use_fused_evaluation
 from sparselab.speed.host_memory import reuse_freed_memory

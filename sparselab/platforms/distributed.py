@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence, TypeVar
 import torch
 import torch.distributed as dist
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.platforms.base import Platform, PlatformHparams, available_cpus, compile_model
 
 T = TypeVar("T")

@@ -12,10 +12,10 @@ import itertools
 import re
 from typing import Sequence
 
-from sparselab.foundations.cli import OneLineParser, pre_read
-from sparselab.foundations.errors import UsageError
-from sparselab.foundations.levels import parse_levels
-from sparselab.foundations.scalars import number_flag
+from sparselab.core.cli import OneLineParser, pre_read
+from sparselab.core.errors import UsageError
+from sparselab.core.levels import parse_levels
+from sparselab.core.scalars import number_flag
 from sparselab.platforms.base import PlatformHparams
 
 _FIELD = re.compile(r"^(?:--)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")

@@ -1,7 +1,7 @@
 """Platform registry: --platform NAME -> class."""
 from __future__ import annotations
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.platforms.base import Platform, PlatformHparams
 from sparselab.platforms.distributed import DistributedPlatform
 from sparselab.platforms.slurm import SlurmPlatform

@@ -25,9 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from sparselab.foundations.cli import OneLineParser, pre_read
-from sparselab.foundations import plugins
-from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.core.cli import OneLineParser, pre_read
+from sparselab.core import plugins
+from sparselab.core.errors import JobFailed, UsageError
 from sparselab.platforms import grid
 from sparselab.platforms.base import Platform, PlatformHparams, data_root, results_root
 

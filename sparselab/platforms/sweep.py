@@ -20,9 +20,9 @@ import sys
 import time
 from typing import Callable, Sequence
 
-from sparselab.foundations.cli import pre_read
-from sparselab.foundations.errors import JobFailed, UsageError
-from sparselab.foundations import plugins
+from sparselab.core.cli import pre_read
+from sparselab.core.errors import JobFailed, UsageError
+from sparselab.core import plugins
 from sparselab.platforms import grid, slurm, workers
 from sparselab.platforms.base import PlatformHparams, results_root
 

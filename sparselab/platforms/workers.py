@@ -3,7 +3,7 @@
 Each job is `python -m sparselab <its command line>` in its own process. CPU threads are split between
 the workers (`--threads` = cores // N, at least 1, unless --threads is typed); on a GPU machine each
 worker gets its own GPU (`--device=cuda:G`), or `--workers_per_gpu` workers share one. Two workers,
-or two overlapping sweeps, that reach the same job wait on its lock (`training/job.run_once`), so
+or two overlapping sweeps, that reach the same job wait on its lock (`train/job.run_once`), so
 nothing is trained twice. A failed job does not stop the others; the sweep then exits 1 with one
 `error:` line naming the failed jobs. Logs: `<root>/sweep_logs/<run>/job_<i>.log`.
 """
@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import IO, Sequence
 
-from sparselab.foundations import plugins
-from sparselab.foundations.errors import JobFailed, UsageError
+from sparselab.core import plugins
+from sparselab.core.errors import JobFailed, UsageError
 from sparselab.platforms.base import available_cpus
 from sparselab.platforms.grid import Job
 from sparselab.platforms.progress import SweepProgress

@@ -4,7 +4,7 @@ Opening checks `done.json` (its own sha256, the identity bound to the path it wa
 parents it was computed from: `foundations.integrity.open_done`); `check_files=True` also checks every
 file it records (`integrity.check_job`). Every tensor is then read through `foundations.io.load_torch`,
 which checks it against the record. A job whose done.json predates checksums opens `verified = False`.
-Nothing here writes. File names come from `foundations/layout.py`.
+Nothing here writes. File names come from `core/layout.py`.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sparselab.foundations import integrity
-from sparselab.foundations import io as fio
-from sparselab.foundations import layout
-from sparselab.foundations.errors import UsageError
-from sparselab.training.job import is_done  # done.json is the job protocol's marker (training/job.py)
+from sparselab.core import integrity
+from sparselab.core import io as fio
+from sparselab.core import layout
+from sparselab.core.errors import UsageError
+from sparselab.train.job import is_done  # done.json is the job protocol's marker (train/job.py)
 
 def hparams_of(directory: Path | str) -> Any:
     """hparams.json as parsed (None: there is none; a file that does not parse is a UsageError)."""
@@ -27,7 +27,7 @@ def hparams_of(directory: Path | str) -> Any:
 def metrics_of(directory: Path | str) -> list[dict[str, Any]]:
     """The rows of a job's metrics.csv ([] without one), verified once the job is finished (a running
     job's are its latest rows)."""
-    from sparselab.training.metrics import read_metrics
+    from sparselab.train.metrics import read_metrics
 
     path = Path(directory) / layout.METRICS
     if not path.exists():
@@ -88,13 +88,13 @@ class FinishedJob:
 
     def start_mask(self) -> Any:
         """`mask.pt`: the mask the job started with (None: a dense job has none)."""
-        from sparselab.pruning.mask import Mask
+        from sparselab.sparsity.mask import Mask
 
         return Mask.load(self.directory) if Mask.exists(self.directory) else None
 
     def final_mask(self) -> Any:
         """`mask_final.pt` where dynamic sparse training moved the mask, else the start mask (None: dense)."""
-        from sparselab.pruning.dst.build import load_final_mask
+        from sparselab.sparsity.dst.build import load_final_mask
 
         final = load_final_mask(self.directory)
         return final if final is not None else self.start_mask()

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sparselab.foundations import integrity, layout
-from sparselab.foundations.errors import UsageError
-from sparselab.pruning.mask import Mask
+from sparselab.core import integrity, layout
+from sparselab.core.errors import UsageError
+from sparselab.sparsity.mask import Mask
 from sparselab.store.job import FinishedJob, note_used
-from sparselab.training.job import is_done, read_done
+from sparselab.train.job import is_done, read_done
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from typing import Any, Mapping
 
 import torch
 
-from sparselab.foundations import layout
-from sparselab.foundations.errors import UsageError
+from sparselab.core import layout
+from sparselab.core.errors import UsageError
 from sparselab.models import registry
 from sparselab.models.hparams import ModelHparams
-from sparselab.pruning.mask import Mask
-from sparselab.pruning.reparam_load import is_wrapped, plain_weights
+from sparselab.sparsity.mask import Mask
+from sparselab.sparsity.reparam_load import is_wrapped, plain_weights
 from sparselab.store.job import FinishedJob
-from sparselab.training.provenance import PROVENANCE_KEY, data_spec, dataset_section
+from sparselab.train.provenance import PROVENANCE_KEY, data_spec, dataset_section
 
 
 @dataclass

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from sparselab.foundations import layout
-from sparselab.foundations.errors import UsageError
-from sparselab.training.job import is_done
+from sparselab.core import layout
+from sparselab.core.errors import UsageError
+from sparselab.train.job import is_done
 
 
 def replicate_dirs(directory: Path) -> list[Path]:

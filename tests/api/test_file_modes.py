@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sparselab.foundations import io as fio
+from sparselab.core import io as fio
 from sparselab.main import main
 
 FAST = ["--training_steps=2it", "--device=cpu", "--threads=1", "--quiet"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import call_main, env
-from sparselab.foundations import plugins
+from sparselab.core import plugins
 
 SCRIPT = '''
 import sys
@@ -101,10 +101,10 @@ def test_a_registered_score_prunes_a_lottery(tmp_path, no_plugins, monkeypatch):
     import torch
 
     import sparselab
-    from sparselab.pruning.mask import Mask
-    from sparselab.pruning.scores import SCORE_MODULES
+    from sparselab.sparsity.mask import Mask
+    from sparselab.sparsity.scores import SCORE_MODULES
 
-    monkeypatch.setattr("sparselab.pruning.scores.SCORE_MODULES", SCORE_MODULES)
+    monkeypatch.setattr("sparselab.sparsity.scores.SCORE_MODULES", SCORE_MODULES)
     monkeypatch.delitem(SCORE_MODULES, "last_first", raising=False)
 
     def last_first(model, mask, context):  # later flat index = higher score

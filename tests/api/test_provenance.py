@@ -9,11 +9,11 @@ import pytest
 import torch
 
 import sparselab
-from sparselab.datasets.hparams import DatasetHparams
-from sparselab.foundations import integrity
+from sparselab.data.hparams import DatasetHparams
+from sparselab.core import integrity
 from sparselab.main import main
-from sparselab.reports.jobs import read_hparams
-from sparselab.training import checkpoint, data, job, provenance
+from sparselab.analysis.reports.jobs import read_hparams
+from sparselab.train import checkpoint, data, job, provenance
 from helpers import ROOT
 
 FAST = ["--device=cpu", "--threads=1", "--quiet"]

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from sparselab.foundations.errors import UsageError
-from sparselab.pruning.dst.hook import DSTHook
-from sparselab.pruning.dst.plan import DSTPlan
-from sparselab.pruning.dst.schedule import cubic_density, drop_fraction
-from sparselab.pruning.mask import Mask
+from sparselab.core.errors import UsageError
+from sparselab.sparsity.dst.hook import DSTHook
+from sparselab.sparsity.dst.plan import DSTPlan
+from sparselab.sparsity.dst.schedule import cubic_density, drop_fraction
+from sparselab.sparsity.mask import Mask
 
 FREQ = 10
 

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from sparselab import main as cli
-from sparselab.foundations import io as fio
-from sparselab.foundations.cli import JobHparams
-from sparselab.foundations.desc import job_name
+from sparselab.core import io as fio
+from sparselab.core.cli import JobHparams
+from sparselab.core.desc import job_name
 from helpers import run_main
-from sparselab.pruning.dst import DSTHook, load_final_mask, make_hook
-from sparselab.pruning.dst.history import read_topology
-from sparselab.pruning.dst_hparams import DSTHparams
-from sparselab.pruning.mask import Mask
+from sparselab.sparsity.dst import DSTHook, load_final_mask, make_hook
+from sparselab.sparsity.dst.history import read_topology
+from sparselab.sparsity.dst_hparams import DSTHparams
+from sparselab.sparsity.mask import Mask
 
 FAST = ["--training_steps=2ep", "--threads=1", "--quiet"]
 
@@ -71,14 +71,14 @@ def test_bad_dst_flags_are_one_line_exit_2_nothing_written(tmp_path, capsys, fla
 
 
 def test_default_dst_bundle_changes_no_hash():
-    from sparselab.training.runner import TrainRunner
+    from sparselab.train.runner import TrainRunner
 
     base = {"dataset": None, "model": None}
     runner_bundles = TrainRunner.__dataclass_fields__.keys()
     assert "dst" in runner_bundles and "extra" in runner_bundles  # extra: the ensemble bundle of `train`
     assert DSTHparams().canonical() == {}
     assert DSTHparams(dst_update_frequency=100, dst_drop_schedule="cosine").canonical() == {}
-    from sparselab.training.hparams import TrainingHparams
+    from sparselab.train.hparams import TrainingHparams
 
     t = TrainingHparams(lr=0.02)
     assert job_name("train", {**base, "training": t}) == job_name("train", {**base, "training": t,
@@ -101,12 +101,12 @@ def test_dst_flags_without_dst_are_refused(tmp_path):
 
 
 def test_resumed_dst_training_is_exact(tmp_path):
-    from sparselab.datasets.hparams import DatasetHparams
+    from sparselab.data.hparams import DatasetHparams
     from sparselab.models.hparams import ModelHparams
     from sparselab.platforms.base import PlatformHparams
-    from sparselab.training.experiment import Experiment
-    from sparselab.training.hparams import TrainingHparams
-    from sparselab.training.standard import train_in_directory
+    from sparselab.train.experiment import Experiment
+    from sparselab.train.hparams import TrainingHparams
+    from sparselab.train.standard import train_in_directory
 
     exp = Experiment.create(PlatformHparams(device="cpu", threads=1), JobHparams(quiet=True))
     exp.load_data(DatasetHparams(batch_size=64), "fp32")

@@ -4,7 +4,7 @@ import re
 import pytest
 import torch
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.models import initializers, registry
 
 PRESET_KEYS = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.platforms import grid
 from tests.helpers import call_main
 

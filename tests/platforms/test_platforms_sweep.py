@@ -9,7 +9,7 @@ import pytest
 
 from helpers import run_main, start_main
 from sparselab import main as sparselab_main
-from sparselab.foundations.errors import UsageError
+from sparselab.core.errors import UsageError
 from sparselab.platforms import grid, slurm, sweep, workers
 from sparselab.platforms.base import Platform, PlatformHparams
 
@@ -94,8 +94,8 @@ def test_a_bad_grid_value_stops_everything_before_it_runs(tmp_path, capsys):
 
 
 def test_commands_that_read_results_are_left_alone():
-    from sparselab.ensembles.command import ENSEMBLE_COMMANDS
-    from sparselab.reports.command import REPORT_COMMANDS
+    from sparselab.experiments.ensembles.command import ENSEMBLE_COMMANDS
+    from sparselab.analysis.reports.command import REPORT_COMMANDS
 
     assert set(sweep.READS_RESULTS) == set(REPORT_COMMANDS) | set(ENSEMBLE_COMMANDS)
     assert sweep.maybe_submit("report", ["lottery", "--replicates=1-3"]) is None

@@ -9,13 +9,13 @@ import filelock
 import pytest
 import torch
 
-from sparselab.foundations import integrity
-from sparselab.foundations import io as fio
-from sparselab.foundations.errors import UsageError
+from sparselab.core import integrity
+from sparselab.core import io as fio
+from sparselab.core.errors import UsageError
 from sparselab.platforms import registry, slurm
 from sparselab.platforms.base import PLATFORM_NAMES, Platform, PlatformHparams
 from sparselab.platforms.distributed import choose_device, same, torchrun_environment
-from sparselab.training import job
+from sparselab.train import job
 
 TORCHRUN_ENV = {"RANK": "1", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2",
                 "MASTER_ADDR": "node0", "MASTER_PORT": "29500"}
@@ -135,7 +135,7 @@ def test_primary_rank_writes_and_announces(tmp_path):
     assert result == {"acc": 0.5} and calls == [1]
     assert job.read_done(tmp_path / "j") == {"acc": 0.5}  # done.json adds its integrity record
     record = json.loads((tmp_path / "j" / "hparams.json").read_text())
-    assert record.pop("provenance")["torch_version"] and record == {"h": 1}  # + versions (training/provenance.py)
+    assert record.pop("provenance")["torch_version"] and record == {"h": 1}  # + versions (train/provenance.py)
     assert rank0.sent == [(str(tmp_path / "j"), "run"), {"acc": 0.5}] and rank0.barriers == 1
     # Done now: the decision is "done" and the work is not run again.
     again = FakeRank(0)

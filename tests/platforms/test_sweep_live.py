@@ -10,7 +10,7 @@ import pytest
 from helpers import run_main
 from sparselab.platforms.progress import JobProgress, SweepProgress, clock, seconds
 
-# Lines as a lottery job writes them to its log (lottery/progress.py prefix, training/progress.py lines)
+# Lines as a lottery job writes them to its log (experiments/lottery/progress.py prefix, train/progress.py lines)
 LOG = """output: runs/lottery_ae6ccd68ae4e03d7/replicate_1
 [level 0/2] it 0/92  test_acc   8.64%
 [level 0/2] it 46/92  loss 2.5003  test_acc  39.00%     53723 img/s  ETA 0:00:20 (run 0:01:10)

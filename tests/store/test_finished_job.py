@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from sparselab.foundations import io as fio
-from sparselab.foundations import layout
-from sparselab.foundations.errors import UsageError
-from sparselab.foundations.integrity import DamagedFile
-from sparselab.pruning.dst.build import save_final_mask
-from sparselab.pruning.mask import Mask
+from sparselab.core import io as fio
+from sparselab.core import layout
+from sparselab.core.errors import UsageError
+from sparselab.core.integrity import DamagedFile
+from sparselab.sparsity.dst.build import save_final_mask
+from sparselab.sparsity.mask import Mask
 from sparselab.store.job import FinishedJob, hparams_of, metrics_of
-from sparselab.training import job
-from sparselab.training.metrics import MetricLog
+from sparselab.train import job
+from sparselab.train.metrics import MetricLog
 
 RECORD = {"dataset": {"dataset_name": "digits"}, "model": {"model_name": "mnist_lenet_300_100"}}
 START = Mask({"fc.weight": torch.tensor([[1, 1, 0, 0]] * 3, dtype=torch.bool)})

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sparselab.foundations import layout
-from sparselab.foundations.errors import UsageError
+from sparselab.core import layout
+from sparselab.core.errors import UsageError
 from sparselab.store import tree
 
 

@@ -1,0 +1,1 @@
+"""What reads finished jobs for people: report, evaluate, export."""

@@ -1,0 +1,140 @@
+"""What `report` prints and writes: the tables (fitted to the terminal), per-layer densities, the tidy
+CSV and its summary, JSON, figures and a TensorBoard backfill. `-` as a file name means stdout; the
+text tables then stay off stdout so that the data can be piped (`report ... --csv - | ...`).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sparselab.core.errors import UsageError
+from sparselab.analysis.reports.records import ExperimentResult
+
+STDOUT = "-"
+
+
+def add_args(group: argparse._ArgumentGroup) -> None:
+    from sparselab.analysis.reports import density_axis, figure
+
+    group.add_argument("--density_of", choices=density_axis.CHOICES, default="auto", help=density_axis.HELP)
+    group.add_argument("--summary_csv", metavar="FILE",
+                       help="write one row per level and series: n, mean and std (default with --csv F: "
+                            "F's name + _summary.csv; '-': stdout)")
+    group.add_argument("--series", metavar="A,B",
+                       help="draw only these series in --plot: main and/or branch names")
+    figure.add_args(group)
+    group.add_argument("--wide", action="store_true", help="do not fit the tables to the terminal width")
+    group.add_argument("--layers", action="store_true",
+                       help="also print the density of every prunable tensor and the multiply-adds per level")
+    group.add_argument("--tensorboard_dir", metavar="DIR",
+                       help="write each job's metrics.csv as TensorBoard event files under DIR (finished jobs too)")
+
+
+def check(args: argparse.Namespace) -> None:
+    """Fail before reading anything: two outputs to stdout, a style, TensorBoard not installed."""
+    targets = [f for f in ("csv", "json", "summary_csv") if getattr(args, f, None) == STDOUT]
+    if len(targets) > 1:
+        raise UsageError(f"--{targets[0]} - and --{targets[1]} -: only one output can go to stdout")
+    for flag in ("plot", "curves", "tensorboard_dir"):
+        if getattr(args, flag, None) == STDOUT:
+            raise UsageError(f"--{flag} -: give a file name (only --csv, --json and --summary_csv write to stdout)")
+    for flag in ("csv", "json", "summary_csv", "plot", "curves"):
+        value = getattr(args, flag, None)
+        if value and value != STDOUT and not Path(value).absolute().parent.is_dir():
+            raise UsageError(f"--{flag} {value}: folder {Path(value).absolute().parent} does not exist "
+                             "(it is not created for you)")
+    if getattr(args, "tensorboard_dir", None):
+        from sparselab.analysis.reports.backfill import summary_writer
+
+        summary_writer()
+
+
+def summary_path(args: argparse.Namespace) -> str | None:
+    if args.summary_csv:
+        return args.summary_csv
+    if args.csv and args.csv != STDOUT:
+        path = Path(args.csv)
+        return str(path.with_name(path.stem + "_summary" + (path.suffix or ".csv")))
+    return None
+
+
+def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
+    """Print the tables (unless data goes to stdout) and write every requested file; the names written."""
+    from sparselab.core import table as text
+    from sparselab.analysis.reports import density_axis, rows as report_rows, table
+
+    density_axis.apply(experiments, args.density_of)
+    if args.series:  # an unknown series is an error whether or not a figure is drawn
+        from sparselab.analysis.reports.figure import series_selection
+
+        series_selection(experiments, args.series)
+    text.set_width(None if args.wide else 0)
+    to_stdout = STDOUT in (args.csv, args.json, args.summary_csv)
+    if not to_stdout:
+        print(table.report_text(experiments), flush=True)
+        if len(experiments) > 1 and any(e.swept for e in experiments):  # a --sweep report: the points side by side
+            from sparselab.analysis.reports.sweep_table import sweep_table
+
+            print("\n" + sweep_table(experiments), flush=True)
+        if args.layers:
+            from sparselab.analysis.reports.layers import layers_text
+
+            print("\n\n" + "\n\n".join(layers_text(e) for e in experiments), flush=True)
+    written: list[str] = []
+    rows = report_rows.rows(experiments)
+    if args.csv or args.json:
+        from sparselab.analysis.reports.layers import add_multiply_adds
+
+        add_multiply_adds(experiments, rows)
+    summary = report_rows.summary_rows(experiments)
+    outputs: list[tuple[str | None, Any]] = [
+        (args.csv, lambda: report_rows.to_csv(rows, report_rows.with_swept(experiments, report_rows.ROW_COLUMNS))),
+        (summary_path(args), lambda: report_rows.to_csv(
+            summary, report_rows.with_swept(experiments, report_rows.SUMMARY_COLUMNS))),
+        (args.json, lambda: _json_text(report_rows.to_json(experiments, rows, summary))),
+    ]
+    for target, content in outputs:
+        if target:
+            written += _write_text(target, content())
+    written += _figures(experiments, args)
+    if args.tensorboard_dir:
+        from sparselab.analysis.reports.backfill import backfill
+
+        count = backfill(experiments, Path(args.tensorboard_dir))
+        written.append(f"{args.tensorboard_dir} ({count} job(s))")
+    return written
+
+
+def _json_text(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def _write_text(target: str, content: str) -> list[str]:
+    if target == STDOUT:
+        sys.stdout.write(content)
+        sys.stdout.flush()
+        return []
+    from sparselab.core import io as fio
+
+    fio.write_text(target, content)
+    return [target]
+
+
+def _figures(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
+    written = []
+    if args.plot:
+        from sparselab.analysis.reports.plot import plot_accuracy
+
+        plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title, style=args.style,
+                      series=args.series, band=args.band)
+        written.append(args.plot)
+    if args.curves:
+        from sparselab.analysis.reports.plot import plot_curves
+
+        plot_curves(experiments, args.curves, column=args.curve_metric)
+        written.append(args.curves)
+    return written

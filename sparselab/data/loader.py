@@ -1,0 +1,194 @@
+"""Device-resident batching: the whole dataset is moved to the training device once and every batch
+is cut, augmented and normalised there with tensor operations (no per-example Python work).
+
+Determinism: the order of epoch `ep` is `randperm` from a CPU generator seeded by
+derive_seed("data_order", data_order_seed, ep), and the augmentation parameters of the whole epoch
+come from a CPU generator seeded by derive_seed("augmentation", augmentation_seed, ep). An epoch thus
+never depends on earlier epochs, results are identical on every device, and resuming at iteration k
+gives exactly the batches an uninterrupted epoch would have given from k on.
+
+Data parallelism: `batch_size` is the GLOBAL batch size. Rank r of `world_size` takes the strided
+shard positions[r::world_size] of every global batch of the same permutation (with the same
+augmentation parameters), so the union over ranks is exactly the global batch; shard sizes differ
+by at most one, and a last batch smaller than world_size leaves some ranks an empty shard.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator, Sequence
+
+import torch
+
+from sparselab.data.augment import AUGMENTATIONS
+from sparselab.core.errors import UsageError
+from sparselab.core.seeds import derive_seed
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def cpu_generator(seed: int) -> torch.Generator:
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
+class Normalizer:
+    """uint8 [B,C,H,W] -> float32 (x/255 - mean)/std, fused as x * scale + shift. Float32 input (tabular
+    features, standardised when loaded: datasets.tabular) is already in model units and passes unchanged."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], channels: int, device: torch.device,
+                 channels_last: bool = False) -> None:
+        if len(mean) != channels or len(std) != channels:
+            raise UsageError(f"mean/std have {len(mean)}/{len(std)} entries; the images have {channels} channels")
+        if any(s <= 0 for s in std):
+            raise UsageError(f"std must be positive, got {tuple(std)}")
+        m = torch.tensor(mean, dtype=torch.float64)
+        s = torch.tensor(std, dtype=torch.float64)
+        self.scale = (1.0 / (255.0 * s)).float().view(1, -1, 1, 1).to(device)
+        self.shift = (-m / s).float().view(1, -1, 1, 1).to(device)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_floating_point():
+            return x
+        # The layout change on the uint8 batch (1 byte per value), so the float result is born in it.
+        x = x.contiguous(memory_format=self.memory_format)
+        out = torch.addcmul(self.shift, x.to(torch.float32), self.scale)
+        return out.contiguous(memory_format=self.memory_format)
+
+
+def _check_images(images: torch.Tensor, labels: torch.Tensor) -> None:
+    if images.dtype not in (torch.uint8, torch.float32) or images.dim() != 4:
+        raise UsageError(f"images must be uint8 (or float32 features) [N,C,H,W], got {images.dtype} {tuple(images.shape)}")
+    if labels.shape != (images.shape[0],):
+        raise UsageError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+    if images.shape[0] == 0:
+        raise UsageError("the dataset is empty")
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+class EpochOrder:
+    """The part of a training loader that decides which examples form batch `it` of epoch `ep` on
+    this rank: a seeded permutation per epoch, cut into global batches, sharded across ranks."""
+
+    def __init__(self, num_examples: int, batch_size: int, data_order_seed: int, rank: int, world_size: int) -> None:
+        _check_batch_size(batch_size)
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise UsageError(f"rank {rank} is not in 0..world_size-1 (world_size={world_size})")
+        if num_examples == 0:
+            raise UsageError("the dataset is empty")
+        self.num_examples, self.batch_size = num_examples, batch_size
+        self.data_order_seed = data_order_seed
+        self.rank, self.world_size = rank, world_size
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def order(self, ep: int) -> torch.Tensor:
+        """The permutation of epoch `ep` (CPU, int64)."""
+        generator = cpu_generator(derive_seed("data_order", self.data_order_seed, ep))
+        return torch.randperm(self.num_examples, generator=generator)
+
+    def check_start(self, start_iteration: int) -> None:
+        if not 0 <= start_iteration <= self.iterations_per_epoch:
+            raise UsageError(f"start_iteration {start_iteration} outside 0..{self.iterations_per_epoch}")
+
+    def positions(self, it: int) -> slice:
+        """This rank's positions in the epoch's permutation for batch `it`."""
+        return slice(it * self.batch_size + self.rank, (it + 1) * self.batch_size, self.world_size)
+
+
+class TrainLoader(EpochOrder):
+    def __init__(
+        self,
+        images_uint8: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        device: torch.device | str,
+        data_order_seed: int,
+        augmentation_seed: int,
+        augmentation: str,
+        mean: Sequence[float],
+        std: Sequence[float],
+        channels_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
+        prepared: torch.Tensor | None = None,
+    ) -> None:
+        """`prepared`: this augmentation's `prepare` of the images on `device`, when a caller keeps it
+        across loaders (the levels of a run), so padding is not redone for each."""
+        _check_images(images_uint8, labels)
+        if augmentation not in AUGMENTATIONS:
+            raise UsageError(f"unknown augmentation {augmentation!r}; accepted: {', '.join(sorted(AUGMENTATIONS))}")
+        super().__init__(int(images_uint8.shape[0]), batch_size, data_order_seed, rank, world_size)
+        self.device = torch.device(device)
+        self.augmentation_seed = augmentation_seed
+        self._augmentation = AUGMENTATIONS[augmentation]
+        self._stored = prepared if prepared is not None else self._augmentation.prepare(images_uint8.to(self.device))
+        self._labels = labels.to(self.device, torch.int64)
+        self._normalize = Normalizer(mean, std, images_uint8.shape[1], self.device, channels_last)
+
+    @property
+    def prepared(self) -> torch.Tensor:
+        """The stored images as the augmentation prepared them (pass as `prepared` to another loader)."""
+        return self._stored
+
+    def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
+        """This rank's batches of epoch `ep` from iteration `start_iteration` on: (x float32, y int64)."""
+        self.check_start(start_iteration)
+        order = self.order(ep).to(self.device)
+        generator = cpu_generator(derive_seed("augmentation", self.augmentation_seed, ep))
+        params = {k: v.to(self.device) for k, v in self._augmentation.draw(self.num_examples, generator).items()}
+        return self._batches(order, params, start_iteration)
+
+    def _batches(self, order: torch.Tensor, params: dict[str, torch.Tensor], start: int) -> Iterator[Batch]:
+        for it in range(start, self.iterations_per_epoch):
+            positions = self.positions(it)
+            indices = order[positions]
+            x = self._augmentation.apply(self._stored, indices, {k: v[positions] for k, v in params.items()})
+            yield self._normalize(x), self._labels[indices]
+
+
+class EvalLoader:
+    """In-order, unaugmented, normalised batches of a whole split, for evaluation."""
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        device: torch.device | str,
+        mean: Sequence[float],
+        std: Sequence[float],
+        channels_last: bool = False,
+    ) -> None:
+        _check_images(images, labels)
+        _check_batch_size(batch_size)
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        self.num_examples = int(images.shape[0])
+        self._images = images.to(self.device)
+        self._labels = labels.to(self.device, torch.int64)
+        self._normalize = Normalizer(mean, std, images.shape[1], self.device, channels_last)
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        for start in range(0, self.num_examples, self.batch_size):
+            end = start + self.batch_size
+            yield self._normalize(self._images[start:end]), self._labels[start:end]
+
+
+def subsample_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
+    """round(n * fraction) (at least 1) indices chosen by a seeded permutation, sorted ascending."""
+    if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
+        raise UsageError(f"subsample fraction must be in (0, 1], got {fraction!r}")
+    if n < 1:
+        raise UsageError(f"cannot subsample an empty dataset (n={n})")
+    keep = max(1, round(n * fraction))
+    order = torch.randperm(n, generator=cpu_generator(derive_seed("subsample", seed)))
+    return order[:keep].sort().values

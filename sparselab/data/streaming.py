@@ -1,0 +1,187 @@
+"""Streaming batches for datasets that do not fit in memory (ImageNet): PIL decoding in DataLoader
+worker processes, the same `epoch(ep, start_iteration)` contract as `datasets.loader.TrainLoader`.
+
+The order of epoch `ep` and the rank sharding are exactly those of `TrainLoader`. The augmentation of
+an example is seeded by (augmentation_seed, ep, example index), so it does not depend on the worker
+that decodes it or on skipped batches. Workers return uint8 tensors; normalisation runs on the device.
+"""
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from sparselab.data.base import FileSet
+from sparselab.data.loader import Batch, EpochOrder, Normalizer
+from sparselab.core.errors import UsageError
+from sparselab.core.seeds import derive_seed
+
+SCALE = (0.08, 1.0)
+RATIO = (3 / 4, 4 / 3)
+
+
+def random_resized_crop_box(rng: random.Random, width: int, height: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of a crop covering SCALE of the area with aspect ratio in RATIO.
+
+    Ten tries, then the largest centred crop whose aspect ratio is clamped to RATIO.
+    """
+    area = width * height
+    log_lo, log_hi = math.log(RATIO[0]), math.log(RATIO[1])
+    for _ in range(10):
+        target = area * rng.uniform(*SCALE)
+        aspect = math.exp(rng.uniform(log_lo, log_hi))
+        w = round(math.sqrt(target * aspect))
+        h = round(math.sqrt(target / aspect))
+        if 0 < w <= width and 0 < h <= height:
+            top = rng.randint(0, height - h)
+            left = rng.randint(0, width - w)
+            return left, top, left + w, top + h
+    aspect = width / height
+    if aspect < RATIO[0]:
+        w, h = width, round(width / RATIO[0])
+    elif aspect > RATIO[1]:
+        w, h = round(height * RATIO[1]), height
+    else:
+        w, h = width, height
+    left, top = (width - w) // 2, (height - h) // 2
+    return left, top, left + w, top + h
+
+
+def _open_rgb(path: Path):
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.convert("RGB")
+
+
+def _to_tensor(img) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).copy())
+
+
+def train_transform(path: Path, rng: random.Random, size: int, resize_size: int):
+    from PIL import Image
+
+    img = _open_rgb(path)
+    box = random_resized_crop_box(rng, img.width, img.height)
+    img = img.resize((size, size), Image.Resampling.BILINEAR, box=box)
+    if rng.random() < 0.5:
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return _to_tensor(img)
+
+
+def eval_transform(path: Path, rng: random.Random | None, size: int, resize_size: int):
+    """Resize the shorter side to `resize_size`, then centre-crop `size` x `size`."""
+    from PIL import Image
+
+    img = _open_rgb(path)
+    scale = resize_size / min(img.width, img.height)
+    w, h = max(size, round(img.width * scale)), max(size, round(img.height * scale))
+    img = img.resize((w, h), Image.Resampling.BILINEAR)
+    left, top = (w - size) // 2, (h - size) // 2
+    return _to_tensor(img.crop((left, top, left + size, top + size)))
+
+
+STREAMING_AUGMENTATIONS: dict[str, Callable] = {
+    "random_resized_crop_flip": train_transform,
+    "none": eval_transform,
+}
+
+
+class _Examples(Dataset):
+    """Example `index` of the file set, transformed with a generator seeded by (seed, epoch, index)."""
+
+    def __init__(self, files: FileSet, transform: Callable, seed: int, ep: int, size: int, resize_size: int) -> None:
+        self.files, self.transform = files, transform
+        self.seed, self.ep, self.size, self.resize_size = seed, ep, size, resize_size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = random.Random(derive_seed("augmentation", self.seed, self.ep, index))
+        image = self.transform(self.files.paths[index], rng, self.size, self.resize_size)
+        return image, self.files.labels[index]
+
+
+def _loader(dataset: Dataset, batches: list[list[int]], num_workers: int, device: torch.device) -> DataLoader:
+    return DataLoader(
+        dataset, batch_sampler=batches, num_workers=num_workers, pin_memory=device.type == "cuda",
+        prefetch_factor=4 if num_workers > 0 else None,
+    )
+
+
+class StreamingTrainLoader(EpochOrder):
+    def __init__(
+        self,
+        files: FileSet,
+        batch_size: int,
+        device: torch.device | str,
+        data_order_seed: int,
+        augmentation_seed: int,
+        augmentation: str,
+        mean: Sequence[float],
+        std: Sequence[float],
+        channels_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
+        num_workers: int = 4,
+        image_size: int = 224,
+        resize_size: int = 256,
+    ) -> None:
+        if augmentation not in STREAMING_AUGMENTATIONS:
+            raise UsageError(f"unknown streaming augmentation {augmentation!r}; accepted: {', '.join(STREAMING_AUGMENTATIONS)}")
+        super().__init__(len(files), batch_size, data_order_seed, rank, world_size)
+        self.files, self.device = files, torch.device(device)
+        self.augmentation_seed, self.num_workers = augmentation_seed, num_workers
+        self.image_size, self.resize_size = image_size, resize_size
+        self._transform = STREAMING_AUGMENTATIONS[augmentation]
+        self._normalize = Normalizer(mean, std, 3, self.device, channels_last)
+
+    def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
+        self.check_start(start_iteration)
+        order = self.order(ep)
+        batches = [order[self.positions(it)].tolist() for it in range(start_iteration, self.iterations_per_epoch)]
+        dataset = _Examples(self.files, self._transform, self.augmentation_seed, ep, self.image_size, self.resize_size)
+        return self._batches(_loader(dataset, batches, self.num_workers, self.device))
+
+    def _batches(self, loader: DataLoader) -> Iterator[Batch]:
+        for x, y in loader:
+            x = x.to(self.device, non_blocking=True)
+            yield self._normalize(x), y.to(self.device, non_blocking=True)
+
+
+class StreamingEvalLoader:
+    """In-order batches: shorter side resized to `resize_size`, centre crop `image_size`, normalised."""
+
+    def __init__(
+        self,
+        files: FileSet,
+        batch_size: int,
+        device: torch.device | str,
+        mean: Sequence[float],
+        std: Sequence[float],
+        channels_last: bool = False,
+        num_workers: int = 4,
+        image_size: int = 224,
+        resize_size: int = 256,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.files, self.batch_size, self.device = files, batch_size, torch.device(device)
+        self.num_examples = len(files)
+        self.num_workers, self.image_size, self.resize_size = num_workers, image_size, resize_size
+        self._normalize = Normalizer(mean, std, 3, self.device, channels_last)
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        batches = [list(range(s, min(s + self.batch_size, self.num_examples))) for s in range(0, self.num_examples, self.batch_size)]
+        dataset = _Examples(self.files, eval_transform, 0, 0, self.image_size, self.resize_size)
+        for x, y in _loader(dataset, batches, self.num_workers, self.device):
+            yield self._normalize(x.to(self.device, non_blocking=True)), y.to(self.device, non_blocking=True)

@@ -1,0 +1,1 @@
+"""The commands that run jobs: train, lottery trunks, branches, ensembles, tickets."""

@@ -1,0 +1,198 @@
+"""`<trunk>_branch <name>`: run a branch on each listed level of a trunk, reusing its checkpoints.
+
+    python main.py lottery_branch randomly_reinitialize <the trunk's flags> --levels=1-27
+
+The trunk is rebuilt from its flags (same hash, same directory); a missing trunk level is an error
+naming the command that creates it, unless `--create_parents` trains it first (normal locked path).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, ClassVar
+
+from sparselab.core import layout
+from sparselab.experiments.branches.base import BranchContext
+from sparselab.experiments.branches.dense_trunk import add_dense_args, dense_from_args
+from sparselab.experiments.branches.registry import BRANCHES
+from sparselab.core.cli import OneLineParser, bundle, did_you_mean, pre_read, program
+from sparselab.core.command import Command
+from sparselab.core.errors import UsageError
+from sparselab.core.hparams import Hparams, hparam
+from sparselab.core.levels import parse_levels
+from sparselab.experiments.lottery.command import add_trunk_args, trunk_from_args
+from sparselab.experiments.lottery.policies import POLICIES, RetrainingPolicy
+from sparselab.experiments.lottery.runner import IterativeRunner
+from sparselab.experiments.lottery.trunk import Trunk
+from sparselab.train import job
+from sparselab.train.standard import remove_checkpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchJobHparams(Hparams):
+    _group: ClassVar[str] = "Branch levels"
+    levels: str = hparam("0", "trunk levels to run the branch on: 0,3,6 or 1-27 or 0-2,5", hashed=False)
+    create_parents: bool = hparam(False, "train missing trunk levels first", hashed=False)
+    dry_run: bool = hparam(False, "list each level's branch directory and whether it is done, then exit",
+                           hashed=False)
+
+    def validate(self) -> None:
+        parse_levels(self.levels)
+
+
+def branch_menu(trunk: str, available: dict[str, Any]) -> str:
+    width = max(len(n) for n in available)
+    lines = [f"usage: python main.py {trunk}_branch <branch> <{trunk} flags> --levels=LIST [branch flags]", "",
+             "branches:"]
+    lines += [f"  {name.ljust(width)}  {b.description}" for name, b in available.items()]
+    return "\n".join(lines)
+
+
+def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
+                  rest: list[str]) -> tuple[Trunk, Any, "BranchJobHparams", dict[str, Hparams]]:
+    """The trunk, its runner (what --create_parents runs: `ensure_level`), the branch-level flags and
+    the branch's bundles (steps in canonical spelling)."""
+    from sparselab.train.presets import resolve_preset
+
+    trunk_name = policy.name if policy else "train"
+    preset = resolve_preset(pre_read(rest, "default_hparams"))
+    parser = OneLineParser(prog=f"main.py {trunk_name}_branch {name}", description=branch.description)
+    if policy:
+        add_trunk_args(policy, parser, preset)
+    else:
+        add_dense_args(parser, preset, name)
+    BranchJobHparams.add_args(parser)
+    branch.add_args(parser, preset)
+    args = parser.parse_args(rest)
+    if policy:
+        trunk = trunk_from_args(policy, args, preset)
+        creator: Any = IterativeRunner(trunk)
+    else:
+        trunk, train = dense_from_args(args, preset, name)
+        creator = DenseRun(trunk, train)
+    job_args: BranchJobHparams = bundle(BranchJobHparams, args, {})  # type: ignore[assignment]
+    hparams = {**branch.bundles_from_args(args, trunk), **trunk.branch_bundles}
+    own_data = hparams.get("dataset")  # a branch with its own dataset counts its steps in its epochs
+    ipe = own_data.nominal_iterations_per_epoch() if own_data is not None else trunk.steps.nominal_ipe
+    return trunk, creator, job_args, {k: v.with_canonical_steps(ipe) for k, v in hparams.items()}
+
+
+@dataclasses.dataclass
+class DenseRun:
+    """--create_parents of `train_branch`: the dense run's own command."""
+
+    trunk: Trunk
+    train: Any  # training.runner.TrainRunner
+
+    def ensure_level(self, level: int) -> None:
+        if not self.trunk.store.done(0):
+            self.train.run()
+
+
+def branches_of(policy: RetrainingPolicy | None) -> dict[str, type]:
+    """The branches of a trunk command; of a dense `train` run (`policy` None) those marked `on_dense_trunk`."""
+    return dict(BRANCHES) if policy else {n: b for n, b in BRANCHES.items() if b.on_dense_trunk}
+
+
+def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
+    """`policy` None: the trunk is a dense `train` run."""
+    trunk_name = policy.name if policy else "train"
+    available = branches_of(policy)
+    if not argv or argv[0] in ("-h", "--help"):  # alone: the list of branches is the answer
+        print(branch_menu(trunk_name, available))
+        return 0
+    if argv[0].startswith("-"):
+        raise UsageError(f"{trunk_name}_branch: name the branch before its flags; choose from "
+                         f"{', '.join(available)} (e.g. {program()} {trunk_name}_branch {next(iter(available))} "
+                         f"{argv[0]})")
+    name, rest = argv[0], argv[1:]
+    if name not in available:
+        raise UsageError(f"unknown branch {name!r} for {trunk_name}_branch; choose from {', '.join(available)}"
+                         + did_you_mean(name, available))
+    branch = available[name]
+    trunk, creator, job_args, hparams = _parse_branch(policy, name, branch, rest)
+    levels = parse_levels(job_args.levels)
+    branch_name = job.Described(layout.branch_prefix(name), hparams).name
+
+    if trunk.job_args.print_path or job_args.dry_run:  # paths and states need no data (e.g. ImageNet not here)
+        trunk.open()
+    else:
+        exp = trunk.prepare()
+        branch.validate(trunk, hparams)
+        if hasattr(branch, "validate_levels"):  # checks that need the levels (before any write)
+            branch.validate_levels(trunk, hparams, levels)
+
+    def directory(level: int):
+        return trunk.branch_parent(level) / branch_name
+
+    if trunk.job_args.print_path or job_args.dry_run:
+        for level in levels:
+            trunk_state = job.job_state(trunk.level_directory(level))
+            print(f"level {level}: {directory(level)}  [{job.job_state(directory(level))}; trunk level {trunk_state}]")
+        return 0
+    if not job_args.create_parents:
+        require_levels(trunk.store, levels)
+    exp.banner(f"{trunk_name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
+    record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
+              "trunk": trunk.record()}
+    results = {}
+    for level in levels:
+        if job_args.create_parents:
+            creator.ensure_level(level)
+        ctx = BranchContext(trunk, hparams, level, directory(level))
+        results[level] = job.run_once(ctx.directory, record, lambda ctx=ctx: branch.run_level(ctx),
+                                      label=f"branch {name} level {level}", verbose=exp.verbose,
+                                      after_done=lambda d=ctx.directory: remove_checkpoint(d))
+    if exp.primary:
+        print(branch_table(results))
+    return 0
+
+
+def require_levels(store: Any, levels: list[int]) -> None:
+    """One `error:` line naming every missing trunk level and the one command that creates them all."""
+    missing = [level for level in levels if not store.done(level)]
+    if not missing:
+        for level in levels:  # and every file of each verifies, also for a branch already done there
+            store.require(level)
+        return
+    if store.train_run:  # one job: its own message
+        store.require(missing[0])
+    names = ", ".join(map(str, missing))
+    raise UsageError(f"level{'s' if len(missing) > 1 else ''} {names} of {store.root} "
+                     f"{'are' if len(missing) > 1 else 'is'} missing; create "
+                     f"{'them' if len(missing) > 1 else 'it'} with: {program()} {store.command} <same flags> "
+                     f"--levels={max(missing)} (or add --create_parents)")
+
+
+def branch_table(results: dict[int, dict[str, Any]]) -> str:
+    lines = ["level  density  final_test%  best_test%"]
+    for level, r in sorted(results.items()):
+        lines.append(f"{level:5d}  {r.get('density', 1.0):7.4f}  {100 * r['final_test_accuracy']:11.2f}  "
+                     f"{100 * r['best_test_accuracy']:10.2f}")
+    return "\n".join(lines)
+
+
+def make_branch_command(policy: RetrainingPolicy | None) -> type:
+    trunk_name = policy.name if policy else "train"
+    available = branches_of(policy)
+
+    class BranchCommand(Command):
+        name: ClassVar[str] = f"{trunk_name}_branch"
+        description: ClassVar[str] = f"ablations on a finished {trunk_name} run ({', '.join(available)})"
+
+        @classmethod
+        def main(cls, argv: list[str]) -> int:
+            return run_branch_command(policy, argv)
+
+    BranchCommand.__name__ = f"{trunk_name}BranchCommand"
+    return BranchCommand
+
+
+def branch_commands() -> dict[str, type]:
+    commands = {"train_branch": make_branch_command(None)}
+    commands.update({f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()})
+    return commands
+
+
+if __name__ == "__main__":
+    sys.exit(run_branch_command(POLICIES["lottery"], sys.argv[1:]))

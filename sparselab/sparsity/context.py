@@ -1,0 +1,57 @@
+"""What a score function may use besides the model and the mask: seeds, data, loss, device."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Callable, Iterable, Iterator
+
+import torch
+import torch.nn.functional as F
+
+from sparselab.core.errors import UsageError
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreContext:
+    """Inputs of the score functions.
+
+    seed, level: random scores are drawn from (seed, level, tensor name).
+    batches: a fresh iterable of training batches (x, y) each time it is called; data-driven scores
+      (gradient, snip, grasp) use the first `num_batches` of them.
+    class_balanced_batch: optional k -> (x, y) with k examples of every class (GraSP); without it
+      GraSP collects a balanced sample from `batches`.
+    device: where scores are computed (default: the model's device).
+    input_shape: (C, H, W) for SynFlow when the model has no `input_shape` attribute.
+    """
+
+    seed: int = 0
+    level: int = 0
+    batches: Callable[[], Iterable[Batch]] | None = None
+    num_batches: int = 1
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy
+    device: torch.device | str | None = None
+    class_balanced_batch: Callable[[int], Batch] | None = None
+    grasp_samples_per_class: int = 10
+    grasp_temperature: float = 200.0
+    synflow_iterations: int = 100
+    input_shape: tuple[int, ...] | None = None
+
+    def replace(self, **changes) -> "ScoreContext":
+        return dataclasses.replace(self, **changes)
+
+    def model_device(self, model: torch.nn.Module) -> torch.device:
+        if self.device is not None:
+            return torch.device(self.device)
+        p = next(model.parameters(), None)
+        return p.device if p is not None else torch.device("cpu")
+
+    def scoring_batches(self, score: str) -> Iterator[Batch]:
+        """The first `num_batches` training batches; UsageError when the context has no data."""
+        if self.batches is None:
+            from sparselab.sparsity.scores import data_free_scores
+
+            raise UsageError(f"pruning score {score!r} needs training data; the caller gave none "
+                             f"(data-free scores: {data_free_scores()})")
+        return itertools.islice(iter(self.batches()), self.num_batches)

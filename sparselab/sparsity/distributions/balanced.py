@@ -1,0 +1,28 @@
+"""Balanced (Gadhikar et al. 2023, `ER_same_params_per_layer`): every tensor keeps the same number of
+weights X = density * N_total / L, capped at dense: d_n = min(1, X / N_n). As published, the share a
+capped tensor cannot hold is lost, so the realised density is below the target whenever a tensor caps
+(WRN-28-10 @ 0.2 -> 0.1625). With `balanced_redistribute` X is solved exactly instead (the capped
+excess goes to the other tensors) so the total hits the target."""
+from __future__ import annotations
+
+from sparselab.sparsity.distributions.base import RuleOptions, Shapes, check_density, numel
+
+
+def rule(shapes: Shapes, density: float, *, order=(), output_layer=None,
+         options: RuleOptions = RuleOptions()) -> dict[str, float]:
+    check_density("balanced", density)
+    sizes = {n: numel(s) for n, s in shapes.items()}
+    budget = density * sum(sizes.values())
+    if not options.balanced_redistribute:
+        per_tensor = budget / len(sizes) if sizes else 0.0
+        return {n: min(1.0, per_tensor / sizes[n]) for n in sizes}
+    remaining = list(sorted(sizes, key=lambda n: sizes[n]))
+    per_tensor = 0.0
+    while remaining:
+        per_tensor = budget / len(remaining)
+        smallest = remaining[0]
+        if per_tensor < sizes[smallest]:
+            break
+        budget -= sizes[smallest]
+        remaining.pop(0)
+    return {n: min(1.0, per_tensor / sizes[n]) if n in remaining else 1.0 for n in sizes}

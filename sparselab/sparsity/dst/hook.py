@@ -1,0 +1,149 @@
+"""`DSTHook`: masked training whose mask moves (SET, RigL, SNFS momentum growth, GraNet).
+
+It is a `MaskHook`, so between updates masking is the same fused multiply and costs the same as
+static sparse training. At an update iteration t (in `before_optimizer_step`, where the gradients
+are still dense):
+
+1. GraNet only: global magnitude pruning of the active weights down to round(d(t) * total).
+2. Per layer, drop the ceil(p(t) * n) active weights of smallest |w| and grow as many of the
+   positions that were inactive before the update, by the method's growth score
+   (`sparsity/dst/growth.py`, `sparsity/dst/topology.py`).
+3. The grown positions' gradients are zeroed for this step and `set_mask` zeroes every dropped or
+   pruned weight with its optimiser state, so after the step a grown weight is exactly 0 with zero
+   optimiser state, and it starts learning at t + 1. Surviving weights take the step as usual.
+
+Weights are those before the step of iteration t (i.e. after t - 1 steps). Everything that decides
+future updates (mask, start density, dense-gradient momentum, history) is in `state_dict`, and the
+randomness of an update is a function of (seed, t, tensor), so a resumed run is exact.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sparselab.core.errors import UsageError
+from sparselab.sparsity.dst.growth import GrowthInputs
+from sparselab.sparsity.dst.history import TopologyHistory
+from sparselab.sparsity.dst.plan import DSTPlan
+from sparselab.sparsity.dst.topology import global_magnitude, prune_and_regrow
+from sparselab.sparsity.mask import Mask
+from sparselab.sparsity.masked import MaskHook
+
+
+class DSTHook(MaskHook):
+    """`directory`: where `topology.csv` is written (None: not written, e.g. non-primary ranks)."""
+
+    def __init__(self, mask: Mask, plan: DSTPlan, directory: Path | str | None = None) -> None:
+        super().__init__(mask)
+        self.plan = plan
+        self.directory = Path(directory) if directory is not None else None
+        self.history = TopologyHistory()
+        self.start_density: float | None = None
+        self.momentum: dict[str, torch.Tensor] = {}
+        self._names = list(mask.keys())
+        self._named: dict[str, torch.Tensor] = {}
+
+    # ----- binding: keep the bool masks on the model's device --------------------------------------
+    def _bind(self, model: torch.nn.Module) -> None:
+        if self._model is model:
+            return
+        super()._bind(model)
+        self._named = self.mask.check_model(model)
+        if self._named:
+            self.mask = self.mask.to(next(iter(self._named.values())).device)
+
+    # ----- training-loop protocol ----------------------------------------------------------------
+    @torch.no_grad()
+    def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None:
+        if not self.plan.prunes and self.mask.num_kept == self.mask.num_total:
+            raise UsageError(f"--dst={self.plan.method} needs a sparse mask to move, but every weight is kept; "
+                             "give --init_density < 1 (or use --dst=granet, which prunes during training)")
+        super().on_start(model, optimizer, iteration)
+        if self.start_density is None:
+            self.start_density = self.mask.density
+        self._save_history()
+
+    @torch.no_grad()
+    def before_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None:
+        self._bind(model)
+        if self.plan.spec.momentum:
+            self._accumulate_momentum(model)
+        if self.plan.is_update(iteration):
+            self.update(model, optimizer, iteration)
+        super().before_optimizer_step(model, optimizer, iteration)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"density": self._density, "dst_moved_total": self.history.moved_total}
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["dst"] = {"start_density": self.start_density, "history": self.history.state(),
+                        "momentum": {n: m.detach().cpu() for n, m in self.momentum.items()}}
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        dst = state.get("dst", {})
+        self.start_density = dst.get("start_density")
+        self.history = TopologyHistory(dst.get("history", []))
+        self.momentum = dict(dst.get("momentum", {}))
+
+    # ----- the update --------------------------------------------------------------------------
+    @torch.no_grad()
+    def _accumulate_momentum(self, model: torch.nn.Module) -> None:
+        params = self._named
+        names = [n for n in self._names if params[n].grad is not None]
+        for n in names:
+            if n not in self.momentum:
+                self.momentum[n] = torch.zeros_like(params[n])
+            elif self.momentum[n].device != params[n].device:  # restored from a CPU checkpoint
+                self.momentum[n] = self.momentum[n].to(params[n].device)
+        buffers = [self.momentum[n] for n in names]
+        if buffers:
+            torch._foreach_mul_(buffers, self.plan.momentum_beta)
+            torch._foreach_add_(buffers, [params[n].grad for n in names])
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> dict[str, Any] | None:
+        """Run the topology update of `iteration`; returns its history row (None if nothing to do)."""
+        self._bind(model)
+        params = self._named
+        before = {n: self.mask[n] for n in self._names}
+        current = dict(before)
+        kept = sum(int(torch.count_nonzero(m)) for m in before.values())
+        total = self.mask.num_total
+        pruned = 0
+        target = self.plan.target_density(iteration, self.start_density if self.start_density is not None
+                                          else self.mask.density)
+        if target is not None and round(target * total) < kept:
+            keep = max(1, round(target * total))
+            current = global_magnitude(params, current, keep)
+            pruned = kept - keep
+        fraction = self.plan.fraction(iteration)
+        grown: dict[str, torch.Tensor] = {}
+        if fraction > 0:
+            scores = self.plan.spec.grow(GrowthInputs(params=params, momentum=self.momentum,
+                                                           seed=self.plan.seed, iteration=iteration))
+            candidates = {n: ~m for n, m in before.items()}
+            current, grown = prune_and_regrow(params, current, candidates, scores, fraction,
+                                              redistribute=self.plan.redistribute, pattern=self.plan.pattern)
+        if not pruned and not grown:
+            return None
+        for n, g in grown.items():
+            if params[n].grad is not None:
+                params[n].grad.masked_fill_(g, 0)
+        self.set_mask(Mask(current), model, optimizer)
+        moved = sum(int(torch.count_nonzero(g)) for g in grown.values())
+        row: dict[str, Any] = {"iteration": iteration, "drop_fraction": fraction, "moved": moved,
+                               "pruned": pruned, "kept": self.mask.num_kept, "density": self.mask.density}
+        for n, m in self.mask.items():
+            row[f"density[{n}]"] = int(torch.count_nonzero(m)) / m.numel()
+        self.history.add(row)
+        self._save_history()
+        return row
+
+    def _save_history(self) -> None:
+        if self.directory is not None:
+            self.history.save(self.directory, self._names)

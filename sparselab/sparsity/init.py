@@ -1,0 +1,139 @@
+"""Pruning at initialisation: score x distribution to `--init_density`, before any training.
+
+`prune_at_init` builds the level-0 mask of a "sparse from the start" run:
+1. tensors in `--dense_layers` (and the caller's `ignore`) stay dense and are not counted;
+2. the output layer is fixed at `--init_fc_density` when given (erk_plus: 1 by default), the rest
+   shares the budget;
+3. the mask is score x distribution at `--init_density` (SynFlow iterates inside; the distribution
+   defaults to one global ranking for every score but random, see `init_hparams`), or, with
+   `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
+   weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
+   pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
+   these criteria are studied for): `check_connectivity` tells. Residual 1x1 shortcut convolutions
+   stay dense and uncounted under synflow unless `--prune_shortcuts` (Synaptic-Flow's default);
+4. with `--repair_flow`, units left without input or output get their strongest weight back;
+5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
+   initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed;
+   `--looks_linear` (before it) and `--ortho_repair` (after it) reshape the weights (`pruning.ortho`),
+   all in `init_weights`, which the runners also call on the weights they train.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from sparselab.sparsity.allocate import AllocationRequest, select_counts
+from sparselab.sparsity.connectivity import check_connectivity, repair_flow
+from sparselab.sparsity.context import ScoreContext
+from sparselab.sparsity.init_hparams import InitPruningHparams
+from sparselab.sparsity.mask import Mask, check_names, output_weight_name, prunable_names
+from sparselab.sparsity.pattern import Pattern, check_density
+from sparselab.sparsity.ortho import looks_linear_, ortho_repair
+from sparselab.sparsity.prune import check_strategy, prune_to_density, rule_options
+from sparselab.sparsity.scores import SCORE_MODULES, SCORES, is_iterative
+
+__all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept", "init_weights"]
+
+
+def init_context(hparams: InitPruningHparams, context: ScoreContext) -> ScoreContext:
+    changes = {"grasp_samples_per_class": hparams.grasp_samples_per_class,
+               "synflow_iterations": hparams.synflow_iterations}
+    if hparams.init_pruning_seed is not None:
+        changes["seed"] = hparams.init_pruning_seed
+    return context.replace(**changes)
+
+
+def ratio_only(model: nn.Module, mask: Mask, criterion: Mask, placement: str, context: ScoreContext) -> Mask:
+    """The per-tensor counts of `criterion`, placed inside each tensor by the `placement` score."""
+    scores = (SCORE_MODULES[placement].session(model, context)(mask) if is_iterative(placement)
+              else SCORES[placement](model, mask, context))
+    request = AllocationRequest(scores=scores, mask=mask, keep=criterion.num_kept)
+    return select_counts(request, criterion.kept_per_tensor())
+
+
+@torch.no_grad()
+def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
+    """Multiply each masked tensor by 1/sqrt(density): the mask's overall density or the tensor's own."""
+    if how == "none":
+        return
+    params = mask.check_model(model)
+    for name, m in mask.items():
+        density = mask.density if how == "global_density" else int(m.sum()) / m.numel()
+        if density > 0:
+            params[name].mul_(1.0 / math.sqrt(density))
+
+
+def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repair: bool = True) -> None:
+    """The start weights under the initial mask, in place: looks-linear, --init_scale, orthogonal repair
+    (`repair=False`: not the repair, which `prune_at_init` leaves to the runners' start weights: its
+    gradient steps are costly on large layers and the scored copy is not trained)."""
+    if hparams.looks_linear:
+        looks_linear_(model, mask)
+    rescale_kept(model, mask, hparams.init_scale)
+    if hparams.ortho_repair and repair:
+        ortho_repair(model, mask, hparams.ortho_repair_steps, hparams.ortho_repair_lr)
+
+
+def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
+                  ignore: Iterable[str] = (), pattern: Pattern | None = None) -> Mask:
+    """The initial mask (all ones over the counted tensors when `--init_density` is not set).
+
+    `pattern` (N:M, `pruning.pattern`): the mask keeps at most N of every M consecutive input weights
+    (refused above density N/M, with --pruning_ratio_from and with --repair_flow, which would break it).
+
+    The model's weights are modified in place: looks-linear and rescaled by `--init_scale`, pruned
+    weights zeroed (`--ortho_repair` is applied by `init_weights` on the weights a runner trains).
+    `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
+    """
+    dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
+    dense += [n for n in check_names(model, ignore, "layers to ignore") if n not in dense]
+    if hparams.init_density is None:
+        return Mask.ones_like(model, ignore=dense)
+    if not hparams.prune_shortcuts:
+        dense += [n for n in shortcut_names(model) if n not in dense]
+    mask = Mask.ones_like(model, ignore=dense)
+    check_strategy(hparams.init_pruning_strategy, hparams.init_pruning_distribution)
+    check_init_pattern(hparams, pattern)
+    context = init_context(hparams, context)
+    output = output_weight_name(model)
+    fixed = {output: hparams.init_fc_density} if hparams.init_fc_density is not None and output in mask else {}
+    if hparams.pruning_ratio_from is not None:
+        criterion = prune_to_density(model, mask, hparams.init_density, hparams.pruning_ratio_from, "global",
+                                     context, fixed=fixed, allow_empty=True)
+        new = ratio_only(model, mask, criterion, hparams.init_pruning_strategy, context)
+    else:
+        new = prune_to_density(model, mask, hparams.init_density, hparams.init_pruning_strategy,
+                               hparams.init_pruning_distribution, context, options=rule_options(hparams), fixed=fixed,
+                               allow_empty=True, pattern=pattern)
+    if hparams.repair_flow:
+        new = repair_flow(model, new)
+    init_weights(model, new, hparams, repair=False)
+    new.apply_(model)
+    return new
+
+
+def shortcut_names(model: nn.Module) -> list[str]:
+    """The 1x1 convolution weights of residual shortcuts (modules named shortcut/downsample)."""
+    prunable = set(prunable_names(model))
+    out = []
+    for name, p in model.named_parameters():
+        parts = name.split(".")
+        if name in prunable and p.dim() == 4 and tuple(p.shape[-2:]) == (1, 1) and \
+                any(part in ("shortcut", "downsample") for part in parts[:-1]):
+            out.append(name)
+    return out
+
+
+def check_init_pattern(hparams: InitPruningHparams, pattern: Pattern | None) -> None:
+    """UsageError (one line) for an N:M pattern that pruning at initialisation cannot keep."""
+    if pattern is None:
+        return
+    check_density(pattern, hparams.init_density, "--init_density")
+    from sparselab.core.errors import UsageError
+
+    for flag, value in (("--pruning_ratio_from", hparams.pruning_ratio_from), ("--repair_flow", hparams.repair_flow)):
+        if value:
+            raise UsageError(f"--sparsity_pattern cannot be combined with {flag} (it places weights outside the pattern)")

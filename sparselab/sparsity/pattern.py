@@ -1,0 +1,118 @@
+"""N:M (semi-structured) sparsity as a mask constraint: at most N kept weights in every group of M.
+
+Groups: M consecutive weights along the INPUT dimension, the layout sparse tensor cores use -- a
+Linear layer's in-features of each output unit; a convolution's input channels at each (output
+channel, kh, kw) position (the weight seen as (out, kh, kw, in), as the implicit GEMM reads it). Groups
+start at index 0; when the input size is not a multiple of M the trailing group is shorter and also
+keeps at most N.
+
+With a pattern, pruning first makes the pattern-eligible set (inside every group the top-N
+candidates by the score, ties by lowest index) and then runs the usual allocation (global,
+layerwise or a density rule) on that set: per-tensor counts are capped at each tensor's eligible
+weights (what a rule asks beyond goes to the other tensors), so the new mask is a subset of the
+eligible set and satisfies N:M by construction. When fewer weights are eligible than the level asks
+(an IMP level that first applies the pattern to an unstructured mask), all eligible weights are
+kept and the realised density is below the target.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+import torch
+
+from sparselab.core.errors import UsageError
+
+Pattern = tuple[int, int]
+
+
+def parse_pattern(text: str | None) -> Pattern | None:
+    """'2:4' -> (2, 4); None -> None; UsageError unless 1 <= N < M <= 1024."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*([0-9]{1,5})\s*:\s*([0-9]{1,5})\s*", text, re.ASCII)
+    if not match:
+        raise UsageError(f"--sparsity_pattern must be N:M (e.g. 2:4), got {text!r}")
+    n, m = int(match.group(1)), int(match.group(2))
+    if not 1 <= n < m <= 1024:
+        raise UsageError(f"--sparsity_pattern {text}: need 1 <= N < M <= 1024")
+    return n, m
+
+
+def check_density(pattern: Pattern | None, density: float | None, what: str) -> None:
+    """One-line refusal of a target density above N/M."""
+    if pattern is None or density is None:
+        return
+    n, m = pattern
+    if density > n / m + 1e-12:
+        raise UsageError(f"--sparsity_pattern={n}:{m} allows at most density {n}/{m} = {n / m:g}, "
+                         f"but {what} is {density:g}")
+
+
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    """The weight as rows of input weights: (out, in) for a Linear, (out * kh * kw, in) for a conv."""
+    if t.dim() == 4:
+        return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1])
+    return t.reshape(t.shape[0], -1) if t.dim() > 1 else t.reshape(1, -1)
+
+
+def _groups(t: torch.Tensor, m: int, fill: float | bool) -> torch.Tensor:
+    """(rows, groups, m) view of `t`'s input rows (`_rows`), padded with `fill` to a multiple of m."""
+    rows = _rows(t)
+    pad = (-rows.shape[1]) % m
+    if pad:
+        rows = torch.cat([rows, torch.full((rows.shape[0], pad), fill, dtype=rows.dtype, device=rows.device)], 1)
+    return rows.reshape(rows.shape[0], -1, m)
+
+
+def _ungroup(g: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    rows = g.reshape(g.shape[0], -1)[:, :_rows(like).shape[1]]
+    if like.dim() == 4:
+        o, c, kh, kw = like.shape
+        return rows.reshape(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()
+    return rows.reshape(like.shape)
+
+
+def group_counts(mask: torch.Tensor, m: int) -> torch.Tensor:
+    """Kept weights of every group: a (rows, groups) integer tensor (rows as in `_rows`)."""
+    return _groups(mask.bool(), m, False).sum(-1)
+
+
+def satisfies_pattern(mask: torch.Tensor | Mapping[str, torch.Tensor], n: int, m: int) -> bool:
+    """Whether every group of M consecutive input weights keeps at most N (a tensor of weights or a
+    mask counts non-zeros; a mapping: every tensor with at least two dimensions, e.g. a state dict)."""
+    if isinstance(mask, Mapping):
+        return all(satisfies_pattern(t, n, m) for t in mask.values()
+                   if isinstance(t, torch.Tensor) and t.dim() >= 2)
+    return bool((group_counts(mask != 0, m) <= n).all())
+
+
+def top_per_group(scores: torch.Tensor, candidates: torch.Tensor, n: int, m: int,
+                  room: torch.Tensor | None = None) -> torch.Tensor:
+    """Bool like `candidates`: in every group the `room` (default N) best candidates by score, ties by
+    lowest index (NaN scores rank lowest)."""
+    values = torch.where(candidates, scores.float().nan_to_num(nan=-math.inf), torch.tensor(-math.inf))
+    g_values = _groups(values, m, -math.inf)
+    g_cand = _groups(candidates, m, False)
+    order = torch.sort(g_values, dim=-1, descending=True, stable=True).indices
+    rank = torch.empty_like(order)
+    rank.scatter_(-1, order, torch.arange(m, device=order.device).expand_as(order).contiguous())
+    cap = torch.full(g_values.shape[:2], n, device=values.device) if room is None else room
+    keep = g_cand & (rank < cap.unsqueeze(-1))
+    return _ungroup(keep, candidates)
+
+
+def eligible(scores: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], pattern: Pattern) -> dict:
+    """Per tensor, the pattern-eligible subset of the mask's kept weights (see the module docstring)."""
+    n, m = pattern
+    return {name: top_per_group(scores[name].to(c.device), c, n, m) for name, c in mask.items()}
+
+
+def growth_candidates(candidates: torch.Tensor, survivors: torch.Tensor, scores: torch.Tensor,
+                      pattern: Pattern) -> torch.Tensor:
+    """DST: the growable positions that keep N:M -- in each group the best candidates up to its room
+    (N minus the weights that survive the drop)."""
+    n, m = pattern
+    room = (n - group_counts(survivors, m)).clamp(min=0)
+    return top_per_group(scores, candidates, n, m, room=room)

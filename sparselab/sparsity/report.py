@@ -1,0 +1,48 @@
+"""Sparsity reports: per masked tensor, over the masked (counted) weights, over every prunable weight
+tensor of the model (OpenLTH's `sparsity_report`), and over all parameters."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from sparselab.sparsity.mask import Mask
+
+
+def mask_report(mask: "Mask") -> dict[str, Any]:
+    """Kept/total/density of every masked tensor and of all of them together."""
+    tensors = {}
+    for name, m in mask.items():
+        kept, total = int(torch.count_nonzero(m)), m.numel()
+        tensors[name] = {"kept": kept, "total": total, "density": kept / total if total else 1.0}
+    kept = sum(t["kept"] for t in tensors.values())
+    total = sum(t["total"] for t in tensors.values())
+    return {"tensors": tensors, "kept": kept, "total": total, "density": kept / total if total else 1.0}
+
+
+def density_report(model: torch.nn.Module, mask: "Mask") -> dict[str, Any]:
+    """`mask_report` plus the density over every prunable weight tensor of the model and over ALL
+    its parameters (unmasked ones count as kept).
+
+    Parameters that are not in the mask (biases, BatchNorm, ignored tensors) are dense by definition;
+    the pruned weights are exactly the zeros of the mask. `density_model` counts every prunable weight
+    tensor, ignored ones (LeNet's `fc.weight`) as kept: the density OpenLTH's `sparsity_report.json` gives.
+    """
+    report = mask_report(mask)
+    report.update(_model_weights(model, mask, report["tensors"]))
+    parameters_total = sum(p.numel() for p in model.parameters())
+    pruned = report["total"] - report["kept"]
+    report["parameters_total"] = parameters_total
+    report["parameters_kept"] = parameters_total - pruned
+    report["density_all_parameters"] = (parameters_total - pruned) / parameters_total if parameters_total else 1.0
+    return report
+
+
+def _model_weights(model: torch.nn.Module, mask: "Mask", tensors: dict[str, Any]) -> dict[str, Any]:
+    """Kept/total over the model's prunable weight tensors (`Model.prunable_layer_names`)."""
+    names = list(getattr(model, "prunable_layer_names", None) or mask.keys())
+    total = sum(model.get_parameter(name).numel() for name in names)
+    pruned = sum(tensors[name]["total"] - tensors[name]["kept"] for name in names if name in tensors)
+    return {"model_weights_total": total, "model_weights_kept": total - pruned,
+            "density_model": (total - pruned) / total if total else 1.0}

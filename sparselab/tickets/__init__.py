@@ -1,7 +1,0 @@
-"""Strong lottery tickets (`supermask`) and STR (`str`) started from ER networks: command name -> runner."""
-from __future__ import annotations
-
-from sparselab.tickets.str_command import STRRunner
-from sparselab.tickets.supermask import SupermaskRunner
-
-TICKET_COMMANDS = {SupermaskRunner.name: SupermaskRunner, STRRunner.name: STRRunner}
