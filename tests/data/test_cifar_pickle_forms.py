@@ -13,8 +13,8 @@ import struct
 import numpy as np
 import pytest
 
-from sparselab.datasets.pickles import batch_images, batch_labels, read_batch
-from sparselab.foundations.errors import UsageError
+from sparselab.data.pickles import batch_images, batch_labels, read_batch
+from sparselab.core.errors import UsageError
 
 DATA = np.arange(2 * 3072).astype(np.uint8).reshape(2, 3072)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import datasets_fakes as fakes
-from sparselab.datasets import registry
-from sparselab.foundations.errors import UsageError
+from sparselab.data import registry
+from sparselab.core.errors import UsageError
 from tests.helpers import call_main
 
 

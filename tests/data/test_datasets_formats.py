@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from sparselab.datasets import cifar10, cifar100, digits, imagenet, svhn, tiny_imagenet
-from sparselab.datasets.base import MissingFile
-from sparselab.datasets.idx import load_idx_dataset
-from sparselab.foundations.errors import UsageError
+from sparselab.data import cifar10, cifar100, digits, imagenet, svhn, tiny_imagenet
+from sparselab.data.base import MissingFile
+from sparselab.data.idx import load_idx_dataset
+from sparselab.core.errors import UsageError
 import datasets_fakes as fakes
 
 
@@ -189,7 +189,7 @@ def test_tiny_imagenet_missing(tmp_path):
 
 
 def test_resize_to():
-    from sparselab.datasets.base import ImageSet
+    from sparselab.data.base import ImageSet
 
     images = torch.zeros(3, 3, 64, 64, dtype=torch.uint8)
     images[:, :, :, 32:] = 200

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from sparselab.datasets.label_noise import ASYMMETRIC_MAPS, apply_label_noise, asymmetric_map, cifar100_superclass_map
-from sparselab.datasets.cifar100 import FINE_TO_COARSE
-from sparselab.datasets.loader import subsample_indices
-from sparselab.foundations.errors import UsageError
+from sparselab.data.label_noise import ASYMMETRIC_MAPS, apply_label_noise, asymmetric_map, cifar100_superclass_map
+from sparselab.data.cifar100 import FINE_TO_COARSE
+from sparselab.data.loader import subsample_indices
+from sparselab.core.errors import UsageError
 
 
 def _labels(n=1000, c=10):
@@ -177,8 +177,8 @@ def _fake_mnist(root, n_train=2000):
 
 
 def test_mnist_asymmetric_noise_corrupts_only_2_3_5_6(tmp_path):
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.training.data import prepare_data
+    from sparselab.data.hparams import DatasetHparams
+    from sparselab.train.data import prepare_data
 
     hp = DatasetHparams(dataset_name="mnist", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4,
                         noise_seed=0)
@@ -196,8 +196,8 @@ def test_mnist_asymmetric_default_changed_meaning_so_its_hash_changed():
     import hashlib
     import json
 
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.foundations.desc import job_hash
+    from sparselab.data.hparams import DatasetHparams
+    from sparselab.core.desc import job_hash
 
     common = dict(dataset_name="mnist", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4)
     # what the dataset bundle hashed as before the map changed: the non-default fields, no noise_map
@@ -216,8 +216,8 @@ def test_mnist_asymmetric_default_changed_meaning_so_its_hash_changed():
 
 
 def test_legacy_mnist_map_reachable_with_noise_map(tmp_path):
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.training.data import prepare_data
+    from sparselab.data.hparams import DatasetHparams
+    from sparselab.train.data import prepare_data
 
     hp = DatasetHparams(dataset_name="mnist", noisy_labels_type="asymmetric", noisy_labels_fraction=0.4,
                         noise_map='{"2": 7, "3": 8, "5": 6, "6": 5, "7": 1}', noise_seed=0)
@@ -237,8 +237,8 @@ def test_random_labels_draw_is_unchanged():
 
 
 def test_noisy_split_is_the_changed_set(tmp_path):
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.training.data import prepare_data
+    from sparselab.data.hparams import DatasetHparams
+    from sparselab.train.data import prepare_data
 
     data = prepare_data(DatasetHparams(dataset_name="digits", random_labels_fraction=0.5, noise_seed=3), tmp_path, 1)
     changed = torch.nonzero(data.train.labels != data.true_labels).flatten()
@@ -250,11 +250,11 @@ def test_noisy_split_is_the_changed_set(tmp_path):
 
 def test_training_metrics_use_the_changed_set(tmp_path, monkeypatch):
     """The loop receives the changed set: a network predicting the TRUE labels memorises 0 %, not ~1/C."""
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.training import loop, standard
-    from sparselab.training.data import prepare_data
-    from sparselab.training.evaluate import evaluate
-    from sparselab.training.hparams import TrainingHparams
+    from sparselab.data.hparams import DatasetHparams
+    from sparselab.train import loop, standard
+    from sparselab.train.data import prepare_data
+    from sparselab.train.evaluate import evaluate
+    from sparselab.train.hparams import TrainingHparams
 
     data = prepare_data(DatasetHparams(dataset_name="digits", random_labels_fraction=0.5, noise_seed=3), tmp_path, 1)
     seen = {}
@@ -285,9 +285,9 @@ def test_training_metrics_use_the_changed_set(tmp_path, monkeypatch):
 
 
 def test_label_noise_record_has_both_sets_and_old_records_load(tmp_path):
-    from sparselab.datasets.hparams import DatasetHparams
-    from sparselab.datasets.label_noise import read_noise_record
-    from sparselab.training.data import prepare_data
+    from sparselab.data.hparams import DatasetHparams
+    from sparselab.data.label_noise import read_noise_record
+    from sparselab.train.data import prepare_data
 
     data = prepare_data(DatasetHparams(dataset_name="digits", random_labels_fraction=0.5, noise_seed=3), tmp_path, 1)
     data.save_noise_record(tmp_path)
@@ -315,7 +315,7 @@ def test_cifar100_asymmetric_map_is_sdds_blocks_of_five():
 
 
 def test_cifar100_noise_maps_by_name_and_their_hashes():
-    from sparselab.datasets.hparams import DatasetHparams
+    from sparselab.data.hparams import DatasetHparams
 
     def bundle(**kw):
         return DatasetHparams(dataset_name="cifar100", noisy_labels_type="asymmetric", noisy_labels_fraction=0.2, **kw)

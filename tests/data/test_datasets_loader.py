@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sparselab.datasets.augment import AUGMENTATIONS
-from sparselab.datasets.loader import EvalLoader, TrainLoader, subsample_indices
-from sparselab.foundations.errors import UsageError
+from sparselab.data.augment import AUGMENTATIONS
+from sparselab.data.loader import EvalLoader, TrainLoader, subsample_indices
+from sparselab.core.errors import UsageError
 
 N, C, H, W = 50, 3, 8, 8
 MEAN, STD = (0.4, 0.5, 0.6), (0.2, 0.25, 0.3)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from sparselab.datasets import registry
+from sparselab.data import registry
 
 
 def test_real_mnist(shared_data):

@@ -9,10 +9,10 @@ import tarfile
 import pytest
 
 import datasets_fakes as fakes
-from sparselab.datasets import registry
-from sparselab.datasets.base import RemoteFile
-from sparselab.datasets.download import download_all
-from sparselab.foundations.errors import UsageError
+from sparselab.data import registry
+from sparselab.data.base import RemoteFile
+from sparselab.data.download import download_all
+from sparselab.core.errors import UsageError
 
 
 @pytest.fixture(autouse=True)

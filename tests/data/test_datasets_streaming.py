@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import datasets_fakes as fakes
-from sparselab.datasets import imagenet
-from sparselab.datasets.streaming import StreamingEvalLoader, StreamingTrainLoader, random_resized_crop_box
+from sparselab.data import imagenet
+from sparselab.data.streaming import StreamingEvalLoader, StreamingTrainLoader, random_resized_crop_box
 
 MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 
@@ -60,7 +60,7 @@ def test_train_determinism_resume_and_workers(files):
 
 
 def test_train_order_matches_in_memory_loader(files):
-    from sparselab.datasets.loader import TrainLoader
+    from sparselab.data.loader import TrainLoader
 
     train, _ = files
     n = len(train)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.foundations.test_flags_apply import call
+from tests.core.test_flags_apply import call
 
 REFUSED = [
     (["train", "--sparsity_pattern=2:4"], "--sparsity_pattern exists only with --init_density"),
