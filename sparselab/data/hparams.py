@@ -43,10 +43,11 @@ def _dataset_has(what: Callable[[Any], bool], text: str, fields: tuple[str, ...]
 AUGMENTS = _dataset_has(lambda s: s.augmentation != "none", "augments")
 # --download: the training set's or evaluate's out-of-distribution set's source downloads
 DOWNLOADS = _dataset_has(lambda s: bool(s.downloads), "downloads", ("dataset_name", "ood_dataset"))
-# --dataset_root: some named dataset is read from files (digits, breast_cancer, wine and csv are not); a command
-# without --dataset_name (evaluate, report) reads a finished job's dataset, which may be
-READS_FILES = When(lambda get: get("dataset_name") is None or _dataset_has(lambda s: bool(s.expected_files), "")
-                   .holds(get), lambda get, p: f"a --{p}dataset_name read from files (not {get('dataset_name')})")
+# --dataset_root: the training set or evaluate's out-of-distribution set is read from files (digits,
+# breast_cancer, wine and csv are not); a command without --dataset_name reads a finished job's, which may be
+_HAS_FILES = _dataset_has(lambda s: bool(s.expected_files), "is read from files", ("dataset_name", "ood_dataset"))
+READS_FILES = When(lambda get: get("dataset_name") is None or _HAS_FILES.holds(get),
+                   lambda get, p: f"a --{p}dataset_name read from files (not {get('dataset_name')})")
 NOISE = either(given("random_labels_fraction"), given("noisy_labels_type"))  # some label noise
 CSV = one_of("dataset_name", ("csv",))
 

@@ -38,6 +38,11 @@ def test_dataset_root_exists_only_for_datasets_read_from_files(dataset, present)
     assert ("[--dataset_root " in _flags_in_help("train", f"--dataset_name={dataset}")) is present
 
 
+def test_dataset_root_exists_for_an_out_of_distribution_set_read_from_files():
+    assert "[--dataset_root " in _flags_in_help("evaluate", "train", "--ood_dataset=fashion_mnist")
+    assert "[--dataset_root " not in _flags_in_help("evaluate", "train")
+
+
 def test_dataset_root_with_the_embedded_digits_is_refused_by_the_parser():
     code, _, err = call_main(["train", "--dataset_root=/tmp", "--training_steps=1it"])
     assert code == 2 and "--dataset_root exists only with a --dataset_name read from files" in err
