@@ -1,13 +1,5 @@
-"""SGD for the training loop: torch's own update (`torch.optim.sgd.sgd`, the foreach form that
-`torch.optim.SGD(..., foreach=True)` runs) behind the parts of the optimiser interface this project
-uses: `param_groups`, `state` (the momentum buffers DST and the mask hooks edit), `zero_grad`, `step`,
-`state_dict` / `load_state_dict` in torch's format (checkpoints written by `torch.optim.SGD` resume).
-
-Why not `torch.optim.SGD` itself: `torch.optim.Optimizer` imports `torch._dynamo` in its constructor and
-at every `step` (to exclude them from `torch.compile`), about 1.1 s of start-up on 2 CPU cores that a run
-which compiles nothing pays in every process: a quarter of a short LeNet run's fixed cost. The update
-arithmetic is torch's, call for call, so weights are bit for bit those of `torch.optim.SGD`
-(`tests/speed/test_cpu_sgd.py`).
+"""`torch.optim.SGD`'s own foreach update without `torch.optim.Optimizer`, whose `torch._dynamo` import costs
+~1.1 s per process on 2 cores; weights bit for bit those of torch.optim.SGD, state_dict in its format.
 """
 from __future__ import annotations
 
@@ -60,7 +52,6 @@ class SGD:
             self.state[p]["momentum_buffer"] = buffer
 
     def state_dict(self) -> dict[str, Any]:
-        """torch's layout: state by parameter index, the group with `params` as indices."""
         group = self.param_groups[0]
         index = {id(p): i for i, p in enumerate(group["params"])}
         return {"state": {index[id(p)]: dict(s) for p, s in self.state.items()},
@@ -68,7 +59,6 @@ class SGD:
                                   "params": list(range(len(group["params"])))}]}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Take the saved group settings and copies of the buffers (on each parameter's device, in its dtype)."""
         groups = state_dict["param_groups"]
         params = self.param_groups[0]["params"]
         if len(groups) != 1 or len(groups[0]["params"]) != len(params):

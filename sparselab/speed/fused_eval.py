@@ -1,21 +1,6 @@
-"""Opt-in evaluation graphs (`--fused_eval`): a model's forward pass with each BatchNorm folded into the convolution before it
-and, on the CPU in fp32, each convolution fused with the ReLU (or residual addition + ReLU) after it.
-
-Why: on the CPU, evaluating a small-channel convolutional network is bound by passes over memory, not
-by arithmetic. Eager mode writes every convolution's output, reads it back for BatchNorm, again for
-ReLU and again for a residual addition. Folding BatchNorm into the convolution is exact algebra on the
-running statistics; oneDNN's post-ops (`torch.ops.mkldnn._convolution_pointwise`) apply the addition
-and ReLU while the output is still in registers. ResNet-20 evaluates about 1.4x faster
-(`bench/eval_speed.py`). Outputs agree with eager evaluation to float rounding (about 1e-6 relative),
-so a prediction can differ only where two logits tie to that precision.
-
-The evaluation graph is built from a trace of the model's forward (`torch.fx`) at each evaluation,
-from the weights as they are then; the model itself is never modified. A model without convolutions,
-or one whose forward cannot be traced, is evaluated as it is.
-
-Off by default: recorded accuracies and losses are then those of the trained module itself. With
-`--fused_eval` a prediction can change at a near tie of two logits, which is why it is a choice
-(not hashed, like the thread count: it changes float rounding, not the method).
+"""Opt-in (`--fused_eval`, not hashed) evaluation graphs: BatchNorm folded into the convolution before it and,
+on the CPU in fp32, conv + ReLU (or + residual add + ReLU) as one oneDNN call: CPU evaluation is memory-bound
+(ResNet-20 1.4x faster, bench/eval_speed.py). Outputs agree to ~1e-6, so only near-tied logits can change.
 """
 from __future__ import annotations
 
@@ -32,7 +17,6 @@ ADD_FUNCTIONS = (operator.add, torch.add)
 
 
 class FusedConv(nn.Module):
-    """conv2d with a folded bias, then `+ other` when called with it, and ReLU, as one oneDNN call on the CPU."""
 
     def __init__(self, conv: nn.Conv2d, bn: nn.BatchNorm2d | None, relu: bool, onednn: bool) -> None:
         super().__init__()
@@ -57,7 +41,6 @@ class FusedConv(nn.Module):
 
 
 def fold_batchnorm(conv: nn.Conv2d, bn: nn.BatchNorm2d | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """(weight, bias) of the convolution that computes bn(conv(x)) with bn's running statistics."""
     weight = conv.weight.detach()
     bias = conv.bias.detach() if conv.bias is not None else None
     if bn is None:
@@ -76,17 +59,15 @@ _FUSED = {"on": False}
 
 
 def use_fused_evaluation(on: bool) -> None:
-    """Set by the platform from `--fused_eval`, once per process (like the thread count)."""
     _FUSED["on"] = bool(on)
 
 
 def evaluation_forward(model: nn.Module, onednn: bool) -> nn.Module:
-    """What evaluation calls: the trained module, or under `--fused_eval` its fused graph."""
     return evaluation_model(model, onednn) if _FUSED["on"] else model
 
 
 def evaluation_model(model: nn.Module, onednn: bool) -> nn.Module:
-    """The model to evaluate in place of `model` (module docstring); `onednn`: CPU fp32 evaluation."""
+    """A traced copy (the model is never modified); untraceable or conv-free models are returned as they are."""
     if (model.training or hasattr(model, "_orig_mod")  # torch.compile'd: already fused its own way
             or not any(type(m) is nn.Conv2d for m in model.modules())):
         return model
@@ -117,7 +98,6 @@ def _only_user(node: fx.Node) -> fx.Node | None:
 
 
 def _is_relu(node: fx.Node | None, modules: dict[str, nn.Module]) -> bool:
-    """A ReLU, in place or not (its input has no other user, so fusing it computes the same tensor)."""
     if node is None:
         return False
     return ((node.op == "call_function" and node.target in RELU_FUNCTIONS)
@@ -126,9 +106,7 @@ def _is_relu(node: fx.Node | None, modules: dict[str, nn.Module]) -> bool:
 
 
 def _residual_other(add: fx.Node | None, tail: fx.Node) -> fx.Node | None:
-    """The other operand when `add` adds two nodes, one of them `tail`, followed by a ReLU, else None.
-    `tail.add_(other)` qualifies (it overwrites only `tail`); `other.add_(tail)` does not: fusing would
-    leave `other` unchanged for its later readers."""
+    """The other operand of `add` of `tail` and a node; not `other.add_(tail)` (later readers of `other`)."""
     if add is None or add.kwargs or len(add.args) != 2 or not all(isinstance(a, fx.Node) for a in add.args):
         return None
     if add.op == "call_function" and add.target in ADD_FUNCTIONS:
@@ -148,7 +126,7 @@ def _is_running_batchnorm(node: fx.Node | None, modules: dict[str, nn.Module]) -
 
 
 def _fuse_at(traced: fx.GraphModule, modules: dict[str, nn.Module], conv: fx.Node, index: int, onednn: bool) -> int:
-    """Replace conv [-> bn] [-> relu | -> add -> relu] starting at `conv` by one FusedConv call; 1 if done."""
+    """conv [-> bn] [-> relu | -> add -> relu] becomes one FusedConv call; 1 if done."""
     chain, bn = [conv], None
     tail = conv
     if _is_running_batchnorm(_only_user(conv), modules):

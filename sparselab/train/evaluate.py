@@ -1,14 +1,8 @@
-"""Evaluation without gradients; clean/noisy splits of the training set; the evaluation batch size.
+"""Evaluation without gradients, clean/noisy splits, and the evaluation batch size.
 
-The batch size of evaluation is chosen per device and model. On a GPU a large batch keeps the device
-busy. On the CPU a batch whose activations do not fit in the caches is slower per image, and glibc
-returns every allocation above its mmap threshold (at most 32 MB) to the kernel on free, so each
-batch faults its activations in again: ResNet-20 at batch 1024 (64 MB per activation) spent more
-time in the kernel than computing. So on the CPU the batch is the largest power of two whose largest
-activation, measured with one forward pass of one example, stays within `CPU_ACTIVATION_BUDGET`, and
-at least `MIN_BATCH` (measured with bench/eval_speed.py on 2 cores, evaluation graph: ResNet-20 1,912
-img/s at 64, 1,628 at 128; VGG-16 286 img/s at 32, 256 at 16).
-Batch size changes at most the last bits of the mean loss; predictions and accuracy are unchanged.
+On the CPU the batch is the largest power of two whose largest activation fits `CPU_ACTIVATION_BUDGET`:
+glibc unmaps blocks above its mmap threshold on free, so bigger batches fault their activations in again
+(bench/eval_speed.py, 2 cores: ResNet-20 1,912 img/s at 64, 1,628 at 128). It changes no prediction.
 """
 from __future__ import annotations
 
@@ -25,8 +19,7 @@ from sparselab.train.precision import autocast
 @torch.inference_mode()
 def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
             precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(predicted class, per-example loss, labels) for every example, in loader order, on the device;
-    through the trained module itself, or with `--fused_eval` through `speed/fused_eval.py`'s graph."""
+    """(predicted class, per-example loss, labels) in loader order; `--fused_eval`: through speed/fused_eval.py."""
     was_training = model.training
     model.eval()
     device = next(model.parameters(), torch.empty(0)).device
@@ -46,7 +39,6 @@ def predict(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.
 def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], prefix: str,
              precision: str = "fp32", true_labels: torch.Tensor | None = None,
              corrupted: torch.Tensor | None = None) -> dict[str, float]:
-    """`prediction_metrics` of the model's predictions on `batches`."""
     pred, loss, labels = predict(model, batches, precision)
     return prediction_metrics(pred, loss, labels, prefix, true_labels, corrupted)
 
@@ -54,15 +46,8 @@ def evaluate(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch
 def prediction_metrics(pred: torch.Tensor, loss: torch.Tensor, labels: torch.Tensor, prefix: str,
                        true_labels: torch.Tensor | None = None,
                        corrupted: torch.Tensor | None = None) -> dict[str, float]:
-    """Loss, accuracy and how concentrated the predictions are; with `true_labels`/`corrupted` (label
-    noise) also the clean/noisy splits.
-
-    `{prefix}_top_prediction_fraction`: the fraction of examples given the most common predicted class
-    (1.0 for a network that predicts one class for everything, a sign of collapse).
-    `corrupted` are the examples whose label differs from the true one. `{prefix}_clean_accuracy`:
-    the other examples; `{prefix}_noisy_accuracy`: the corrupted ones against their noisy label
-    (memorisation); `{prefix}_noisy_true_accuracy`: the same examples against their true label.
-    """
+    """Loss, accuracy, top prediction fraction (1.0: collapse); under label noise accuracy on the clean
+    examples, on the `corrupted` ones against their noisy label (memorisation) and against the true one."""
     correct = pred == labels
     out = {
         f"{prefix}_loss": loss.mean().item(),
@@ -82,15 +67,12 @@ def prediction_metrics(pred: torch.Tensor, loss: torch.Tensor, labels: torch.Ten
 
 
 def digest_of(pred: torch.Tensor) -> str:
-    """sha256 of predicted classes, in loader order: two levels with the same digest compute the same
-    function on the test set (pruning removed only weights that no longer mattered)."""
+    """sha256 of the predicted classes: equal digests, same function on the test set."""
     return hashlib.sha256(pred.to("cpu", torch.int64).numpy().tobytes()).hexdigest()
 
 
 def prediction_digest(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
                       precision: str = "fp32") -> str:
-    """`digest_of` the model's predictions on `batches` (one more pass; the loop takes it from its
-    final evaluation instead)."""
     return digest_of(predict(model, batches, precision)[0])
 
 
@@ -102,7 +84,6 @@ MIN_BATCH = 32
 
 def largest_activation_bytes(model: torch.nn.Module, input_shape: Sequence[int], device: torch.device,
                              channels_last: bool = False) -> int:
-    """Bytes of the largest tensor (input or any module's output) of a forward pass of one example."""
     largest = 4 * int(torch.Size(input_shape).numel())
 
     def record(module: torch.nn.Module, inputs: object, output: object) -> None:
@@ -129,8 +110,6 @@ def largest_activation_bytes(model: torch.nn.Module, input_shape: Sequence[int],
 
 def eval_batch_size(model: torch.nn.Module, input_shape: Sequence[int], device: torch.device,
                     channels_last: bool = False, budget: int | None = None) -> int:
-    """The evaluation batch size for `model` on `device`: the largest power of two in
-    [MIN_BATCH, MAX_BATCH] whose largest activation fits the device's budget (module docstring)."""
     if budget is None:
         budget = CPU_ACTIVATION_BUDGET if device.type == "cpu" else ACCELERATOR_ACTIVATION_BUDGET
     try:
@@ -142,7 +121,6 @@ def eval_batch_size(model: torch.nn.Module, input_shape: Sequence[int], device: 
 
 
 def top_prediction_fraction(pred: torch.Tensor) -> float | None:
-    """Share of the predictions equal to the most common one (None without predictions)."""
     if pred.numel() == 0:
         return None
     return torch.bincount(pred.flatten().to(torch.int64)).max().item() / pred.numel()

@@ -1,24 +1,11 @@
-"""What a training hook is: something that acts on the model around optimiser steps."""
+"""What a training hook is."""
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-import torch
-
-
-class TrainingHook(Protocol):
-    """Something that acts on the model around optimiser steps (masks, re-dense switch, DST)."""
-
-    def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
-    def before_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
-    def after_optimizer_step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None: ...
-    def state_dict(self) -> dict[str, Any]: ...
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
-    def metrics(self) -> dict[str, Any]: ...
+from typing import Any
 
 
 class BaseHook:
-    """No-op implementations of every `TrainingHook` method."""
+    """A hook acts on the model around optimiser steps (masks, re-dense switch, DST); these are no-ops."""
 
     def on_start(self, model, optimizer, iteration) -> None:
         pass

@@ -1,17 +1,6 @@
-"""A job directory: run its work once, under its lock, and mark it done last.
+"""A job directory: its work runs once, under its lock; `done.json` (metrics + sha256 of every file) is written last.
 
-A job is finished when `done.json` exists (written last, with the final metrics and the sha256 of
-every file of the job, `foundations.integrity`). A job directory with checkpoints but no marker is
-resumed by the work function itself. A second process that wants the same job waits on the lock and
-then finds the marker. A finished job is verified before it is reused, and whoever takes a job's
-lock first deletes the temporary files a killed writer left, and a checkpoint left beside `done.json`.
-
-Data parallelism (`--platform=distributed`): the ranks of one run are one writer. Only rank 0 looks
-at the marker, takes the lock and writes `hparams.json` and `done.json`; it broadcasts its decision
-so that every rank either skips the job or runs `work()` (which trains collectively), and a barrier
-after the marker is written keeps every rank from reading the job's files before they exist. The
-platform is the `platform` argument, else the process's distributed platform if one was created
-(`platforms.distributed.active()`), else there is a single process.
+Under data parallelism rank 0 alone checks the marker, locks and writes, and broadcasts its decision and result.
 """
 from __future__ import annotations
 
@@ -38,8 +27,7 @@ LOCK_POLL_SECONDS = 30.0  # ranks waiting for rank 0's lock hear from it this of
 
 @dataclass(frozen=True)
 class Described:
-    """A command's bundles as its folder name (`<command>_<hash>`) and its `hparams.json` record: the one
-    naming, hashing and record path of every runner (train, trunks, branches, tickets, ensembles)."""
+    """A command's bundles as its folder name (`<command>_<hash>`) and `hparams.json` record (every runner)."""
 
     command: str
     bundles: Mapping[str, Any]
@@ -49,7 +37,6 @@ class Described:
         return job_name(self.command, self.bundles)
 
     def folder(self, root: Path) -> Path:
-        """`<root>/<command>_<hash>`: every replicate."""
         return layout.experiment_dir(root, self.name)
 
     def replicate(self, root: Path, replicate: int) -> Path:
@@ -65,7 +52,7 @@ def is_done(directory: Path) -> bool:
 
 
 def read_done(directory: Path) -> dict[str, Any]:
-    """The job's result as recorded in done.json (checked against its own digest)."""
+    """done.json's result (checked against its own digest)."""
     return integrity.open_done(Path(directory) / DONE_FILE)[0]
 
 
@@ -81,8 +68,7 @@ def reuse_done(directory: Path) -> dict[str, Any]:
 
 
 def _tidy(directory: Path) -> None:
-    """A killed writer's temporaries in a finished job go too, if nobody holds its lock (an `evaluate`
-    writing beside it would): the "already done" path takes no lock otherwise."""
+    """A killed writer's temporaries go if nobody holds the lock (an `evaluate` writing beside it would)."""
     if not any(integrity.is_temporary(p.name) for p in directory.iterdir()):
         return
     lock = fio.try_lock(directory, timeout=0)
@@ -93,15 +79,7 @@ def _tidy(directory: Path) -> None:
             lock.release()
 
 
-def clean_leftovers(directory: Path) -> None:
-    """With the job's lock held: temporary files of killed writers go (nobody else writes here now), and
-    so does every file of an unfinished job that its journal does not vouch for (it is recomputed)."""
-    integrity.remove_temporaries(directory)
-    journal.purge(directory)
-
-
 def job_state(directory: Path) -> str:
-    """'done', 'in progress' (something on disk but no marker) or 'missing'."""
     directory = Path(directory)
     if is_done(directory):
         return "done"
@@ -112,8 +90,7 @@ def job_state(directory: Path) -> str:
 
 @dataclass
 class Claim:
-    """A job taken by `claim`: `todo` whether its work runs here (then `finish(result)` hands over the
-    summary); after the `with` block `result` holds the contents of `done.json`, on every rank."""
+    """`todo`: the work runs here (then `finish(result)`); after the block `result` is done.json's, on every rank."""
 
     todo: bool
     result: Any = None
@@ -125,11 +102,8 @@ class Claim:
 @contextmanager
 def claim(directory: Path, record: dict[str, Any], label: str, verbose: bool = True,
           after_done: Callable[[], None] | None = None, platform: Any = None) -> Iterator[Claim]:
-    """The job under its lock: the block runs its work when `todo` and `finish`es it; a done job is reused.
-
-    `hparams.json` is written (once) before the work, which runs inside `integrity.computing` so that
-    the files it reads become the job's parents; `done.json` is written last. Under data parallelism
-    rank 0 decides and writes, and every rank learns the decision and the final result from it."""
+    """The job under its lock; a done job is reused. The work runs inside `integrity.computing`, so the
+    files it reads become the job's parents."""
     directory = Path(directory)
     platform = platform if platform is not None else distributed.active()
     collective = platform is not None and platform.world_size > 1
@@ -159,7 +133,6 @@ def claim(directory: Path, record: dict[str, Any], label: str, verbose: bool = T
 
 
 def _seal(directory: Path, result: dict[str, Any], inputs: Any, after_done: Callable[[], None] | None) -> None:
-    """done.json last, with the digests of the job's files and of the parents it was computed from."""
     files = integrity.manifest(directory, exclude=(CHECKPOINT_FILE,))
     parents = integrity.parents_of(directory, inputs)
     fio.write_json(directory / DONE_FILE, integrity.seal(result, files, identity.of_directory(directory), parents))
@@ -168,10 +141,8 @@ def _seal(directory: Path, result: dict[str, Any], inputs: Any, after_done: Call
         after_done()
 
 
-def run_once(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]],
-             label: str, verbose: bool = True,
-             after_done: Callable[[], None] | None = None, platform: Any = None) -> dict[str, Any]:
-    """Run `work` unless the job is done; return the contents of `done.json` (on every rank)."""
+def run_once(directory: Path, record: dict[str, Any], work: Callable[[], dict[str, Any]], label: str,
+             verbose: bool = True, after_done: Callable[[], None] | None = None, platform: Any = None) -> dict[str, Any]:
     with claim(directory, record, label, verbose, after_done, platform) as job:
         if job.todo:
             job.finish(work())
@@ -180,8 +151,7 @@ def run_once(directory: Path, record: dict[str, Any], work: Callable[[], dict[st
 
 def _first_look(directory: Path, record: dict[str, Any], label: str, verbose: bool,
                 wait: bool = True) -> tuple[str, filelock.FileLock | None]:
-    """('done' | 'run' | 'waiting', the lock if we hold it); `wait` False: 'waiting' while another
-    process holds the lock (rank 0 polls it, `_collective_state`)."""
+    """('done' | 'run' | 'waiting', the lock if held); `wait` False: 'waiting' while another process holds it."""
     if is_done(directory):
         if verbose:
             print(f"{label}: already done ({directory})", flush=True)
@@ -203,8 +173,7 @@ def _first_look(directory: Path, record: dict[str, Any], label: str, verbose: bo
 
 def _collective_state(directory: Path, record: dict[str, Any], label: str, verbose: bool,
                       platform: Any) -> tuple[str, filelock.FileLock | None]:
-    """Rank 0's decision, broadcast: while another process holds the lock, rank 0 polls it and tells the
-    other ranks every LOCK_POLL_SECONDS, so their broadcast never times out however long the wait."""
+    """Rank 0's decision, broadcast every LOCK_POLL_SECONDS while it waits, so no broadcast times out."""
     primary = platform.is_primary
     state, lock = _first_look(directory, record, label, verbose, wait=False) if primary else (None, None)
     while True:
@@ -219,7 +188,8 @@ def _collective_state(directory: Path, record: dict[str, Any], label: str, verbo
 
 
 def _state_under_lock(directory: Path, label: str, verbose: bool) -> str:
-    clean_leftovers(directory)
+    integrity.remove_temporaries(directory)
+    journal.purge(directory)  # files of an unfinished job its journal does not vouch for are recomputed
     if is_done(directory):
         if verbose:
             print(f"{label}: already done by another process ({directory})", flush=True)

@@ -1,13 +1,5 @@
-"""The one training loop: absolute iterations, hooks, evaluation, checkpoints and resumption.
-
-`train(setup)` runs updates for iterations [start, end). The learning rate is a function of the
-absolute iteration, each epoch's data order and augmentation are functions of (seed, epoch), and a
-checkpoint holds model, optimiser, scaler, hook states, metric log and running statistics, so a run
-resumed from a checkpoint is bit-identical (on the CPU) to one that was never interrupted.
-Checkpoints are written on a time basis (`--checkpoint_seconds`), at the end of a job whose unsaved
-training took a minute or more or that stops before its schedule's end, and when a SIGTERM/SIGINT
-arrives (held until the step has finished, `training.signals`); metrics.csv with each checkpoint, at
-the end and every METRICS_SECONDS (`progress.Cadence`), so short epochs do not pay for writes.
+"""The one training loop. The lr is a function of the absolute iteration and each epoch's data of (seed, epoch),
+and the checkpoint holds every state, so a resumed run is bit-identical (on the CPU) to an uninterrupted one.
 """
 from __future__ import annotations
 
@@ -24,7 +16,7 @@ from sparselab.core.errors import JobFailed
 from sparselab.train import checkpoint
 from sparselab.train.checkpoint import CHECKPOINT_FILE
 from sparselab.train.evaluate import digest_of, evaluate, predict, prediction_metrics
-from sparselab.train.hooks import BaseHook, TrainingHook  # noqa: F401 (imported from here)
+from sparselab.train.hooks import BaseHook  # noqa: F401 (imported from here)
 from sparselab.train.hparams import TrainingHparams
 from sparselab.train.metrics import MetricLog
 from sparselab.train.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
@@ -65,9 +57,8 @@ TRAIN_EVAL_POINTS = 20  # label noise without --eval_train: about this many trai
 
 
 def train_eval_due(s: TrainSetup, iteration: int, ipe: int) -> bool:
-    """Whether the training set is evaluated at `iteration`: start, end, and every --train_eval_every
-    epochs; by default every epoch with --eval_train (SDD), and ~TRAIN_EVAL_POINTS times under label
-    noise alone (enough for the clean/noisy curves; each costs a pass over the training set)."""
+    """Start, end, every --train_eval_every epochs; default: every epoch with --eval_train (SDD), else
+    ~TRAIN_EVAL_POINTS times under label noise (each costs a pass over the training set)."""
     if s.train_eval_batches is None:
         return False
     if iteration in (s.start_iteration, s.end_iteration) or iteration % ipe:
@@ -78,7 +69,6 @@ def train_eval_due(s: TrainSetup, iteration: int, ipe: int) -> bool:
 
 
 def train(setup: TrainSetup) -> MetricLog:
-    """Train from the checkpoint in `out_dir` if one exists, else from `start_iteration`."""
     s = setup
     model, forward_model, optimizer, scaler, schedule, ipe = _open(s)
     log, running = MetricLog(), {"loss_sum": 0.0, "examples": 0, "seconds": 0.0, "images": 0}
@@ -129,8 +119,7 @@ def train(setup: TrainSetup) -> MetricLog:
 
 
 def _open(s: TrainSetup) -> tuple[torch.nn.Module, torch.nn.Module, Any, Any, LearningRateSchedule, int]:
-    """(model, the module the forward pass runs (a DDP wrapper), optimiser, scaler, schedule, iterations per
-    epoch); the progress printer and the loggers of --loggers."""
+    """(model, forward module (a DDP wrapper), optimiser, scaler, schedule, ipe); sets progress and loggers."""
     h = s.hparams
     ipe = s.train_loader.iterations_per_epoch
     model = s.model
@@ -148,7 +137,6 @@ def _open(s: TrainSetup) -> tuple[torch.nn.Module, torch.nn.Module, Any, Any, Le
 
 def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, iteration: int, x: torch.Tensor,
           y: torch.Tensor, world_size: int) -> torch.Tensor:
-    """One optimiser step (hooks around it); returns the summed loss of this rank's examples."""
     h = s.hparams
     set_learning_rate(optimizer, lr)
     optimizer.zero_grad(set_to_none=True)
@@ -175,17 +163,14 @@ def _step(s: TrainSetup, model, forward_model, optimizer, scaler, lr: float, ite
 
 
 def _open_sum(s: TrainSetup, running: dict[str, Any]) -> torch.Tensor:
-    """The loss accumulator of a segment. In one process it goes on from the loss summed since the last
-    point (float32, stored exactly in the checkpoint), so a checkpoint or a resume mid-epoch never
-    regroups the sum: the epoch's train_loss is the uninterrupted run's to the last bit. Across ranks a
-    segment starts from zero, to be reduced."""
+    """In one process the sum goes on from the last point's (float32, exact in the checkpoint), so a mid-epoch
+    resume never regroups it: train_loss is bit-identical. Across ranks a segment starts from zero."""
     start = running["loss_sum"] if s.reduce is None else 0.0
     return torch.tensor(start, dtype=torch.float32, device=s.device)
 
 
 def _close_segment(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
                    seconds: float) -> None:
-    """Add the steps since the last point to the running statistics; a non-finite loss stops the job."""
     segment_loss, segment_examples = _reduce_sums(s, loss_sum, examples)
     if s.reduce is None:
         running["loss_sum"] = segment_loss  # the accumulator went on from it (`_open_sum`)
@@ -201,7 +186,6 @@ def _close_segment(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, exampl
 
 def _write(s: TrainSetup, cadence: Cadence, save: bool, iteration: int, model, optimizer, scaler, log: MetricLog,
            running: dict[str, Any], inputs: dict[str, str]) -> None:
-    """metrics.csv with every checkpoint, at the end, and otherwise when due (Cadence); the checkpoint when `save`."""
     if s.is_primary and (save or iteration == s.end_iteration or cadence.metrics_due()):
         log.save(s.out_dir)
         cadence.metrics_written()
@@ -216,7 +200,6 @@ def _write(s: TrainSetup, cadence: Cadence, save: bool, iteration: int, model, o
 
 def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedule, log: MetricLog,
            running: dict[str, Any], ipe: int) -> tuple[int, Any]:
-    """(first iteration, input digests): resume from the checkpoint, or start and evaluate the start."""
     checkpoint_path = s.out_dir / CHECKPOINT_FILE
     if checkpoint_path.exists():
         iteration, inputs = checkpoint.resume(checkpoint_path, s.device, model, optimizer, scaler, s.hooks, log,
@@ -237,7 +220,6 @@ def _begin(s: TrainSetup, model, optimizer, scaler, schedule: LearningRateSchedu
 
 def _print_step(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples: int, running: dict[str, Any],
                 segment_seconds: float) -> None:
-    """A progress line inside an epoch (syncs the device once for the running loss)."""
     assert s.progress is not None
     since_point = examples + (running["examples"] if s.reduce is None else 0)  # what `loss_sum` covers
     loss = float(loss_sum.item()) / since_point if since_point else None
@@ -246,13 +228,11 @@ def _print_step(s: TrainSetup, iteration: int, loss_sum: torch.Tensor, examples:
 
 
 def _global_batch(loader: Any, iteration: int) -> int:
-    """Examples in the global batch of `iteration` (the last batch of an epoch may be smaller)."""
     it = iteration % loader.iterations_per_epoch
     return min(loader.batch_size, loader.num_examples - it * loader.batch_size)
 
 
 def _reduce_sums(s: TrainSetup, loss_sum: torch.Tensor, examples: int) -> tuple[float, int]:
-    """Sum the loss and example counts over ranks (identity in one process); syncs the device."""
     if s.reduce is None:
         return float(loss_sum.item()), examples
     both = torch.stack([loss_sum.double(), torch.tensor(float(examples), device=loss_sum.device).double()])
@@ -262,7 +242,6 @@ def _reduce_sums(s: TrainSetup, loss_sum: torch.Tensor, examples: int) -> tuple[
 
 def _log_point(s: TrainSetup, log: MetricLog, iteration: int, ipe: int, schedule: LearningRateSchedule,
                running: dict[str, Any]) -> None:
-    """Evaluate and add a row to the log (written to metrics.csv by `_write`, not here)."""
     h = s.hparams
     row: dict[str, Any] = {"iteration": iteration, "epoch": round(iteration / ipe, 4),
                            "lr": schedule(max(iteration - 1, 0))}

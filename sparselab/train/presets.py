@@ -10,25 +10,13 @@ DEFAULT_PRESET = "digits"
 
 # The embedded default: an MLP on scikit-learn's 8x8 digits, trains to ~97-98 % in seconds on a CPU.
 DIGITS: dict[str, Any] = {
-    "dataset_name": "digits",
-    "batch_size": 64,
-    "model_name": "lenet_300_100",
-    "model_init": "kaiming_normal",
-    "optimizer_name": "sgd",
-    "lr": 0.05,
-    "momentum": 0.9,
-    "weight_decay": 1e-4,
-    "training_steps": "20ep",
-    "milestone_steps": "15ep",
-    "gamma": 0.1,
-    "pruning_layers_to_ignore": "fc.weight",
-    "finetune_lr": 0.005,
-    "finetune_training_steps": "10ep",
-}
+    "dataset_name": "digits", "batch_size": 64, "model_name": "lenet_300_100", "model_init": "kaiming_normal",
+    "optimizer_name": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4, "training_steps": "20ep",
+    "milestone_steps": "15ep", "gamma": 0.1, "pruning_layers_to_ignore": "fc.weight", "finetune_lr": 0.005,
+    "finetune_training_steps": "10ep"}
 
 
 def resolve_preset(name: str | None) -> dict[str, Any]:
-    """The flat field values of a preset; no name means the digits default."""
     if name is None or name == DEFAULT_PRESET:
         return dict(DIGITS)
     recipe = recipe_values(name)

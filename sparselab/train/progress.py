@@ -1,11 +1,5 @@
-"""Progress lines and the ETA of a training job, counting evaluation and checkpoints, not only steps.
-
-The ETA of a job is: remaining iterations x measured training seconds per iteration + remaining
-evaluation points x measured seconds per evaluation point (test set, and the training set where it
-is evaluated) + remaining checkpoints x measured seconds per checkpoint. A runner of several jobs
-(the levels of a lottery) passes `rest_of_run`, which turns the job's estimated total into the time
-of the jobs still to come, so the line also shows the whole run's ETA.
-"""
+"""Progress lines and ETA: remaining steps, evaluation points and checkpoints, each at its measured cost;
+`rest_of_run` (a lottery's later levels) adds the whole run's ETA."""
 from __future__ import annotations
 
 import time
@@ -18,21 +12,15 @@ END_CHECKPOINT_SECONDS = 60.0  # the end of a job is checkpointed when this much
 
 
 class Cadence:
-    """When the loop writes. A checkpoint: `checkpoint_seconds` after the last one (at the next
-    iteration; 0: at every epoch end), at the end of the job when its unsaved training took a minute or
-    more, and (the loop decides those) on a held signal or where a job stops before its schedule's end.
-    metrics.csv: with every checkpoint, else at an evaluation point METRICS_SECONDS after it was last
-    written. A digits level of 20 one-second epochs thus writes no checkpoint and one metrics.csv,
-    not 20 of each: the per-level cost of iterative runs is in the writes."""
+    """When the loop writes a checkpoint (`checkpoint_seconds` after the last; 0: every epoch end) and
+    metrics.csv (with each checkpoint, else METRICS_SECONDS after the last): iterative runs' cost is writes."""
 
     def __init__(self, checkpoint_seconds: float) -> None:
         self.checkpoint_seconds = checkpoint_seconds
         self.last_checkpoint = self.last_metrics = time.monotonic()
 
     def checkpoint_due(self, at_epoch_end: bool, at_end: bool = False) -> bool:
-        """At the end of the job the checkpoint only guards the training since the last one while the job's
-        files are written (done.json then deletes it): written when that training took END_CHECKPOINT_SECONDS
-        or more, so a digits level of a few seconds redoes them after a crash instead of writing 2 MB."""
+        """At the end (done.json deletes it) only after END_CHECKPOINT_SECONDS of unsaved training."""
         if self.checkpoint_seconds <= 0:
             return at_epoch_end
         since = time.monotonic() - self.last_checkpoint
@@ -80,7 +68,6 @@ class Progress:
         self.checkpoint_seconds.append(seconds)
 
     def due(self) -> bool:
-        """True every `every_seconds`: time for a mid-epoch line."""
         now = time.monotonic()
         if now - self.last_line < self.every_seconds:
             return False
@@ -121,7 +108,6 @@ class Progress:
             else f"{self.prefix}ep {iteration / self.ipe:6.2f}/{end:.2f}"
 
     def point_line(self, row: dict[str, Any], iteration: int, running: dict[str, Any], batch_size: int) -> str:
-        """The line printed at an evaluation point."""
         self.last_line = time.monotonic()
         parts = [self.epoch_text(iteration)]
         if "train_loss" in row:
@@ -138,7 +124,6 @@ class Progress:
         return "  ".join(parts)
 
     def step_line(self, iteration: int, loss: float | None, images: int, seconds: float, batch_size: int) -> str:
-        """The line printed inside a long epoch: where the job is, the running loss, speed and ETA."""
         parts = [self.epoch_text(iteration)]
         if self.end_iteration >= self.ipe:
             parts.append(f"it {iteration % self.ipe}/{self.ipe}")

@@ -1,9 +1,5 @@
-"""One sparse job: start weights + mask + training (+ optional DST) -> weights, masks, hook, summary.
-
-Every command that trains a masked network runs it through `run_sparse_job` (`train`, every trunk
-level, every branch level, the EDST phases and pf members), and every start mask made from the --init_* flags comes from `flag_mask`
-(`train`, level 0 of the trunks, the EDST explore phase, `supermask`, `str`): a command cannot build
-a different mask from the same flags, because there is no second place that builds one.
+"""One sparse job (start weights + mask + training + optional DST): every masked training runs `run_sparse_job`,
+and every start mask from the --init_* flags comes from `flag_mask`, so no command can build a different one.
 """
 from __future__ import annotations
 
@@ -28,14 +24,8 @@ from sparselab.train.standard import Environment, finish_training, train_setup
 
 
 def flag_mask(env: Environment, command: Any, model: torch.nn.Module, dense_ignore: Sequence[str] = ()) -> Mask:
-    """The start mask of a command's flags: its `training` (the seeded scoring batches), `init_pruning`
-    and, where it has --sparsity_pattern, `pattern` (every command is read here, under the same names).
-    Dense over the counted tensors (`dense_ignore`: left out, the trunks' --pruning_layers_to_ignore), or
-    pruned at initialisation, every layer.
-
-    `model` (the seeded initialisation) is scored on the training device and, with --init_scale,
-    rescaled in place: pass a copy.
-    """
+    """The start mask of `command.training` (scoring batches), `.init_pruning` and `.pattern` if any: all ones
+    but `dense_ignore`, or pruned at init. `model` is scored on the device and rescaled in place: pass a copy."""
     init: InitPruningHparams = command.init_pruning
     if not init.enabled:
         return Mask.ones_like(model, ignore=list(dense_ignore))
@@ -60,16 +50,10 @@ def saved_flag_mask(directory: Path, env: Environment, command: Any, template: t
 
 @dataclass
 class SparseJob:
-    """What one job trains. `mask` None: a dense job (no mask hook, no sparsity summary).
-
-    The model is `template` (copied, never trained) loaded with `start`; with `init` the kept weights
-    are shaped as --init_scale asks (the start of pruning at initialisation), and the mask is applied
-    (`apply_mask` False: `start` is a finished job's weights under this very mask). DST moves the mask
-    when `dst` is on and `dynamic`; `salt` separates the DST seeds of one run's jobs. The summary is
-    `summary_head`, the sparsity summary, then the hook's metrics (`dst_metrics` names which; None: all)
-    when the mask moves. `on_trained(model, final mask)` receives a sparse job's trained network (a runner
-    that prunes it next keeps it instead of reading back the files just written).
-    """
+    """What one job trains: a copy of `template` loaded with `start` (`mask` None: dense). `init`: kept weights
+    shaped as --init_scale asks; `apply_mask` False: `start` is already under this mask. DST moves the mask
+    when `dst` is on and `dynamic`; `salt` separates the DST seeds of one run's jobs; `dst_metrics` picks the
+    hook metrics of the summary (None: all). `on_trained(model, mask)` saves a runner reading its files back."""
 
     directory: Path
     env: Environment
@@ -97,7 +81,6 @@ class SparseJob:
 
 
 def start_model(job: SparseJob) -> torch.nn.Module:
-    """The network the job trains, built from the template once."""
     model = copy.deepcopy(job.template)
     if job.mask is not None and job.init is not None:
         return sparsity.scaled_start(job.start, model, job.mask, job.init)
@@ -108,7 +91,6 @@ def start_model(job: SparseJob) -> torch.nn.Module:
 
 
 def run_sparse_job(job: SparseJob) -> dict[str, Any]:
-    """Train the job in its directory; write `mask_final.pt` when DST moved the mask; return done.json's record."""
     model = start_model(job)
     common = dict(start_iteration=job.start_iteration, end_iteration=job.end_iteration, log_prefix=job.log_prefix,
                   rest_of_run=job.rest_of_run)

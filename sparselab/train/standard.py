@@ -12,11 +12,10 @@ from sparselab.core import io as fio
 from sparselab.core.hparams import Hparams
 from sparselab.platforms.base import Platform
 from sparselab.train.data import PreparedData
-from sparselab.train.evaluate import eval_batch_size
+from sparselab.train.evaluate import eval_batch_size, prediction_digest
 from sparselab.train.hparams import TrainingHparams
 from sparselab.train import loop
 from sparselab.train.loop import CHECKPOINT_FILE, TrainSetup
-from sparselab.train.evaluate import prediction_digest
 from sparselab.train.metrics import PREDICTIONS_DIGEST, MetricLog
 from sparselab.train.steps import Schedule
 
@@ -26,7 +25,6 @@ WEIGHTS_FINAL = layout.WEIGHTS_FINAL
 
 @dataclass
 class Environment:
-    """What a runner has decided before any job runs: platform, data, replicate, verbosity."""
 
     platform: Platform
     data: PreparedData
@@ -48,7 +46,6 @@ class Environment:
         return self._eval_batch[key]
 
     def schedule(self, *bundles: Hparams | None) -> Schedule:
-        """The step flags of `bundles` in iterations of this data."""
         return Schedule.resolve(self.data.iterations_per_epoch(), *bundles)
 
     def end_iteration(self, hparams: TrainingHparams) -> int:
@@ -61,19 +58,10 @@ def uses_channels_last(model: torch.nn.Module, device: torch.device) -> bool:
     return device.type in ("cuda", "cpu") and any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
 
 
-def train_in_directory(
-    directory: Path,
-    model: torch.nn.Module,
-    env: Environment,
-    hparams: TrainingHparams,
-    *,
-    summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
-    keep_optimizer: bool = False,
-    **setup: Any,
-) -> dict[str, Any]:
-    """Train `model` (already masked if sparse) in `directory` (`train_setup`'s keywords say from and to
-    where); `summary(model)` adds to the result, `keep_optimizer` saves the final optimiser state
-    (OPTIMIZER_FINAL). Returns the summary that goes into `done.json`."""
+def train_in_directory(directory: Path, model: torch.nn.Module, env: Environment, hparams: TrainingHparams, *,
+                       summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
+                       keep_optimizer: bool = False, **setup: Any) -> dict[str, Any]:
+    """Train `model` (already masked) in `directory`; `summary(model)` adds to done.json's result."""
     job = train_setup(directory, model, env, hparams, **setup)
     return finish_training(job, loop.train(job), summary, keep_optimizer)
 
@@ -82,10 +70,7 @@ def train_setup(directory: Path, model: torch.nn.Module, env: Environment, hpara
                 start_iteration: int = 0, end_iteration: int | None = None, hooks: Sequence[Any] = (),
                 log_prefix: str = "", rest_of_run: Callable[[float], float] | None = None,
                 optimizer_start: dict[str, Any] | None = None) -> TrainSetup:
-    """The loop's job: from `start_iteration` to the end of `hparams` (or to `end_iteration`, e.g. the
-    rewind point of a pretraining job); saves the start weights once (a checkpoint resumes). `rest_of_run`
-    (job's estimated seconds -> seconds of the jobs after it) adds the whole run's ETA to the progress
-    lines; `optimizer_start` is the optimiser state a fresh start loads."""
+    """The loop's job, to the end of `hparams` or to `end_iteration` (a pretraining job's rewind point)."""
     directory = Path(directory)
     device = env.device
     channels_last = _prepare(directory, model, env)
@@ -114,7 +99,6 @@ def train_setup(directory: Path, model: torch.nn.Module, env: Environment, hpara
 def finish_training(setup: TrainSetup, log: MetricLog,
                     summary: Callable[[torch.nn.Module], dict[str, Any]] | None = None,
                     keep_optimizer: bool = False) -> dict[str, Any]:
-    """The final weights (and optimiser state) saved; the result `done.json` records."""
     model = setup.model
     if setup.is_primary:
         fio.save_torch(setup.out_dir / WEIGHTS_FINAL, cpu_state(model))
@@ -129,7 +113,7 @@ def finish_training(setup: TrainSetup, log: MetricLog,
 
 
 def _prepare(directory: Path, model: torch.nn.Module, env: Environment) -> bool:
-    """Move `model` to the device (channels_last for convolutions: returned), save the start files once."""
+    """Move `model` to the device (returns whether channels_last), save the start files once."""
     channels_last = uses_channels_last(model, env.device)
     model.to(env.device)
     if channels_last:
@@ -146,7 +130,6 @@ def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def summarize(log: MetricLog, end_iteration: int) -> dict[str, Any]:
-    """Final and best test accuracy, the last row's other metrics, throughput and wall time."""
     final = log.rows[-1]
     best = log.best("test_accuracy") or final
     out: dict[str, Any] = {
@@ -168,7 +151,6 @@ def summarize(log: MetricLog, end_iteration: int) -> dict[str, Any]:
 
 
 def remove_checkpoint(directory: Path) -> None:
-    """Called after `done.json` exists: the checkpoint is no longer needed to resume."""
     (Path(directory) / CHECKPOINT_FILE).unlink(missing_ok=True)
 
 

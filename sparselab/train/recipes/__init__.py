@@ -1,11 +1,5 @@
-"""Recipes of the seed papers: `--default_hparams=<recipe>` reproduces a published experiment.
-
-A recipe is data only: the flag values (a flat dict over the bundles, like a model preset), the
-command it is meant for, a one-line description and its source. One file per seed code base:
-`sdd.py` (Sparse Double Descent / OpenLTH), `random_pruning.py`, `freetickets.py`,
-`sparse_to_sparse.py`. The README section "Recipes for the seed papers" shows the full commands,
-including the branch commands that run on a recipe's trunk; deviations from the seed code are listed
-in each file's docstring.
+"""Recipes of the seed papers (`--default_hparams=<recipe>`): data only, one file per seed code base, each
+listing its deviations from the seed code; the README section "Recipes for the seed papers" has the commands.
 """
 from __future__ import annotations
 
@@ -39,6 +33,5 @@ cli.RECIPE_NAMES[:] = list(RECIPES)
 
 
 def recipe_values(name: str) -> dict[str, Any] | None:
-    """The flag values of recipe `name`, or None if there is no such recipe."""
     recipe = RECIPES.get(name)
     return None if recipe is None else dict(recipe.values)

@@ -1,13 +1,9 @@
-"""FreeTickets (Liu et al., ICLR 2022; VITA-Group/FreeTickets): EDST, DST and PF ensembles of
-WRN-28-10 on CIFAR at density 0.2 (`train --ensemble=edst|dst|pf`).
+"""FreeTickets (Liu et al., ICLR 2022; VITA-Group/FreeTickets): EDST, DST and PF ensembles of WRN-28-10 on CIFAR
+at density 0.2 (`train --ensemble=edst|dst|pf`). Sources: `random_pruning_behaviour.md` §4.1-4.2 (prune-regrow,
+constant death rate, update every 1000 its), §4.4 (the ensembles and schedules), §6.1 (WRN-d-k), §6.2 (b).
 
-Sources: `random_pruning_behaviour.md` (the reference note) §4.1-4.2 (the prune-regrow step, the
-constant death rate, update every 1000 iterations), §4.4 (the three ensembles and their schedules),
-§6.1 (WRN-d-k), §6.2 ((b): SGD momentum 0.9, lr 0.1, batch 128, wd 5e-4, 250 / 450 epochs).
-
-Which checkpoint becomes a ticket: FreeTickets keeps each phase's (EDST) or run's (DST, PF) best
-validation checkpoint on a 10 % validation split (§4.4, §6.2); sparselab has no validation split,
-so a ticket is the final weights and final mask of its phase (EDST) or run (DST, PF).
+A ticket is the final weights and mask of its phase (EDST) or run (DST, PF): FreeTickets keeps the best
+checkpoint on a 10 % validation split (§4.4, §6.2), and sparselab has no validation split.
 
 Deviations from the FreeTickets code, on purpose:
 - the death rate is the constant --dst_drop_fraction=0.5: the code computes a cosine decay but
@@ -15,8 +11,7 @@ Deviations from the FreeTickets code, on purpose:
 - dense ERK layers keep all their weights (the code zeroes their smallest weights at every update,
   §4.1, §9.2); masks keep exact per-tensor counts (the code samples Bernoulli, §1.1).
 - conv weights use kaiming_normal with fan_in (the code: N(0, 2/(k^2 n_out)), fan_out, §3.2);
-  BatchNorm starts at gamma=1, beta=0 (PyTorch's default, `fixed`). The model has no dropout
-  (the training scripts use dropout 0, §6.1).
+  BatchNorm starts at gamma=1, beta=0 (`fixed`). No dropout (the training scripts use 0, §6.1).
 - DST/PF milestones at 50 % and 75 % of 250 epochs: 125ep, 187ep (75 % = 187.5 epochs).
 """
 from __future__ import annotations
@@ -28,27 +23,13 @@ from sparselab.train.recipes import Recipe
 NOTE = "random_pruning_behaviour.md"
 
 _WRN: dict[str, Any] = {  # §6.2 (b)
-    "dataset_name": "cifar10",
-    "batch_size": 128,
-    "model_name": "wide_resnet_28_10",
-    "model_init": "kaiming_normal",
-    "batchnorm_init": "fixed",
-    "optimizer_name": "sgd",
-    "lr": 0.1,
-    "momentum": 0.9,
-    "nesterov": False,
-    "weight_decay": 5e-4,
-}
+    "dataset_name": "cifar10", "batch_size": 128, "model_name": "wide_resnet_28_10", "model_init": "kaiming_normal",
+    "batchnorm_init": "fixed", "optimizer_name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": False,
+    "weight_decay": 5e-4}
 
 _DST: dict[str, Any] = {  # §4.4 README: ERK at 0.2, gradient growth, magnitude death, rate 0.5 every 1000 its
-    "init_density": 0.2,
-    "init_pruning_strategy": "random",
-    "init_pruning_distribution": "erk",
-    "dst": "rigl",
-    "dst_update_frequency": 1000,
-    "dst_drop_fraction": 0.5,
-    "dst_drop_schedule": "constant",
-}
+    "init_density": 0.2, "init_pruning_strategy": "random", "init_pruning_distribution": "erk", "dst": "rigl",
+    "dst_update_frequency": 1000, "dst_drop_fraction": 0.5, "dst_drop_schedule": "constant"}
 
 _MULTISTEP_250: dict[str, Any] = {"training_steps": "250ep", "milestone_steps": "125ep,187ep", "gamma": 0.1}
 
@@ -67,6 +48,5 @@ RECIPES: dict[str, Recipe] = {
         "train", "FreeTickets PF ensemble: 3 dense WRN-28-10 on CIFAR-10, each pruned once to density 0.2 "
                  "and fine-tuned at lr 0.001",
         f"Liu et al. 2022 (FreeTickets) §PF ensemble; {NOTE} §4.4 (main_individual.py, main_PF.py)",
-        {**_WRN, **_MULTISTEP_250, "ensemble": "pf", "ensemble_members": 3, "pf_density": 0.2,
-         "pf_lr": 0.001}),
+        {**_WRN, **_MULTISTEP_250, "ensemble": "pf", "ensemble_members": 3, "pf_density": 0.2, "pf_lr": 0.001}),
 }

@@ -1,20 +1,15 @@
-"""Sparse Double Descent (He et al., ICML 2022; an OpenLTH fork): the SDD figure and its ablations.
-
-Sources: `openlth_and_sdd_behaviour.md` (the reference note) §1.7 (SDD presets, README Tiny-ImageNet
-command), §2.1 (README example 1.1), §4.7 (levels), §5.2-5.5 (branches), §7.2 (random labels), §16
-(the figure). Every SDD README experiment uses `--random_labels_fraction` (§7.2).
+"""Sparse Double Descent (He et al., ICML 2022; an OpenLTH fork). Sources: `openlth_and_sdd_behaviour.md` §1.7
+(presets, Tiny-ImageNet command), §2.1, §4.7, §5.2-5.5, §7.2 (random labels, in every README experiment), §16.
 
 Deviations from the SDD code, on purpose:
-- seeds: SDD's label noise uses transformation_seed 0 for every run unless `--fix_all_random_seeds`;
-  here noise, data order and init seeds derive from `--replicate` (explicit seeds enter the hash).
-- none left for the per-level count: the recipes use `--pruning_count_rule=openlth` (SDD's count,
-  ceil(p * T) + 1 with the ignored `fc.weight` of LeNet counted in T, §4.7), so the tail of the MNIST
-  curve prunes the hidden layers as SDD does. The flag's default is the exact rule round(p * R).
-- `retrain` evaluates the test set (SDD's branch never logs the final test accuracy, §5.2); re-dense
-  brings pruned weights back at zero with zero momentum (SDD reuses their momentum, §10.6).
-- the Tiny-ImageNet preset's dataset name bug (`tinyimagenet`) is not reproduced (§1.7); images are
-  resized to 32x32 once at load time (SDD: RandomResizedCrop 32 / Resize 45 + CenterCrop 32, §8.2).
-- model names: SDD's `mnist_mlp_300_100` is `mnist_lenet_300_100` here (same network, §9.2).
+- seeds: SDD's label noise uses transformation_seed 0 unless `--fix_all_random_seeds`; here noise, data order
+  and init seeds derive from `--replicate`. The recipes use `--pruning_count_rule=openlth` (SDD's ceil(p * T) + 1
+  with LeNet's ignored `fc.weight` in T, §4.7); the flag's default is the exact round(p * R).
+- `retrain` evaluates the test set (SDD's branch never logs it, §5.2); re-dense brings pruned weights back at
+  zero with zero momentum (SDD reuses their momentum, §10.6).
+- the Tiny-ImageNet preset's dataset name bug (`tinyimagenet`) is not reproduced (§1.7); images are resized to
+  32x32 once at load (SDD: RandomResizedCrop 32 / Resize 45 + CenterCrop 32, §8.2).
+- SDD's `mnist_mlp_300_100` is `mnist_lenet_300_100` here (same network, §9.2).
 """
 from __future__ import annotations
 
@@ -24,55 +19,31 @@ from sparselab.train.recipes import Recipe
 
 NOTE = "openlth_and_sdd_behaviour.md"
 
-_COMMON: dict[str, Any] = {  # §1.7: all SDD presets
-    "model_init": "kaiming_normal",
-    "batchnorm_init": "uniform",
-    "optimizer_name": "sgd",
-    "pruning_strategy": "magnitude",
-    "pruning_distribution": "global",
-    "pruning_fraction": 0.2,
-    "pruning_count_rule": "openlth",  # §4.7: ceil(p * T) + 1 removed per level, ignored tensors in T
-    "random_labels_fraction": 0.2,  # §7.2, §16: "20 % symmetric label noise" = random labels
-    "eval_train": True,  # SDD evaluates the training set every epoch (§10.4); the figure plots it
-}
+# §1.7: all SDD presets; §4.7: ceil(p * T) + 1 removed per level; §7.2, §16: "20 % symmetric label noise" =
+# random labels; SDD evaluates the training set every epoch (§10.4), the figure plots it.
+_COMMON: dict[str, Any] = {
+    "model_init": "kaiming_normal", "batchnorm_init": "uniform", "optimizer_name": "sgd",
+    "pruning_strategy": "magnitude", "pruning_distribution": "global", "pruning_fraction": 0.2,
+    "pruning_count_rule": "openlth", "random_labels_fraction": 0.2, "eval_train": True}
 
-MNIST_LENET: dict[str, Any] = {  # §1.7 SDD preset mnist_mlp_300_100
-    **_COMMON,
-    "dataset_name": "mnist",
-    "batch_size": 128,
-    "model_name": "mnist_lenet_300_100",
-    "lr": 0.1,
-    "momentum": 0.0,
-    "training_steps": "160ep",
-    "pruning_layers_to_ignore": "fc.weight",
-    "finetune_lr": 0.1,
-    "finetune_training_steps": "160ep",
-    "levels": 24,  # §16: the MNIST curve ends at level 24 (99.5 % sparse)
-}
+# §1.7 SDD preset mnist_mlp_300_100; §16: the MNIST curve ends at level 24 (99.5 % sparse)
+MNIST_LENET: dict[str, Any] = {
+    **_COMMON, "dataset_name": "mnist", "batch_size": 128, "model_name": "mnist_lenet_300_100", "lr": 0.1,
+    "momentum": 0.0, "training_steps": "160ep", "pruning_layers_to_ignore": "fc.weight", "finetune_lr": 0.1,
+    "finetune_training_steps": "160ep", "levels": 24}
 
-_RESNET18: dict[str, Any] = {  # §1.7 SDD preset cifar_pytorch_resnet_18
-    **_COMMON,
-    "batch_size": 128,
-    "model_name": "cifar_pytorch_resnet_18",
-    "lr": 0.1,
-    "momentum": 0.9,
-    "milestone_steps": "80ep,120ep",
-    "gamma": 0.1,
-    "weight_decay": 1e-4,
-    "training_steps": "160ep",
-    "pruning_layers_to_ignore": "",
-    "levels": 30,  # §4.7: README trunks run --levels=30
-}
+# §1.7 SDD preset cifar_pytorch_resnet_18; §4.7: README trunks run --levels=30
+_RESNET18: dict[str, Any] = {
+    **_COMMON, "batch_size": 128, "model_name": "cifar_pytorch_resnet_18", "lr": 0.1, "momentum": 0.9,
+    "milestone_steps": "80ep,120ep", "gamma": 0.1, "weight_decay": 1e-4, "training_steps": "160ep",
+    "pruning_layers_to_ignore": "", "levels": 30}
 
 # Per retraining schedule (§4.2-4.5): lottery rewinds to 1000it (README example 1.1, §2.1); rewindLR
 # rewinds the lr to 0 (the README gives no --rewinding_steps, §4.3); finetune uses the preset's
 # fine-tuning lr and length at a constant lr (§1.5.6); scratch has no rewinding (§1.5.5).
 _SCHEDULES: dict[str, dict[str, Any]] = {
-    "lottery": {"rewinding_steps": "1000it"},
-    "rewindLR": {"rewinding_steps": "0ep"},
-    "finetune": {"finetune_lr": 0.001, "finetune_training_steps": "160ep"},
-    "scratch": {},
-}
+    "lottery": {"rewinding_steps": "1000it"}, "rewindLR": {"rewinding_steps": "0ep"},
+    "finetune": {"finetune_lr": 0.001, "finetune_training_steps": "160ep"}, "scratch": {}}
 
 _DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 

@@ -1,16 +1,11 @@
-"""Why Random Pruning Is All We Need to Start Sparse (Gadhikar et al., ICML 2023;
-RelationalML/sparse_to_sparse): ER networks trained statically, IMP and GraNet started from ER.
+"""Why Random Pruning Is All We Need to Start Sparse (Gadhikar et al., ICML 2023; RelationalML/sparse_to_sparse):
+ER networks trained statically, IMP and GraNet started from ER. Sources: `random_pruning_behaviour.md` §1.6
+(balanced, pyramidal), §4.3 (GraNet), §5.1 (IMP from ER: `STR/run_imp.py` + cifar10 config), §5.4 (ER_DST), §6.1.
 
-Sources: `random_pruning_behaviour.md` (the reference note) §1.6 (balanced, pyramidal), §4.3
-(GraNet), §5.1 (IMP from ER: `STR/run_imp.py` + the cifar10 config), §5.4 (ER_DST), §6.1.
-
-Choices where the note gives no value (recorded in notes/recipes.md):
-- ER_DST's lr is not in the note: 0.1 (as in every other CIFAR recipe of the three papers);
-- static ER training (ER_DST `--is-prune False`) uses the ER source density 0.3 of the IMP/STR runs
-  (§5.1, §5.2); GraNet's ER start uses `balanced`, the layer ratios of the IMP script (§5.1); pass
-  --init_density / --init_pruning_distribution=pyramidal|erk for the others. `balanced` is the
-  published rule (capped tensors' excess is dropped, so the realised density is below the target,
-  §1.6, §9.3), as the code does.
+Choices where the note gives no value (notes/recipes.md): ER_DST's lr 0.1 (as in every other CIFAR recipe of
+the three papers); static ER training (`--is-prune False`) uses the IMP/STR runs' ER density 0.3 (§5.1, §5.2);
+GraNet's ER start uses `balanced`, the IMP script's layer ratios (§5.1). `balanced` is the published rule
+(capped tensors' excess is dropped, so the realised density is below the target, §1.6, §9.3), as the code does.
 
 Deviations from the sparse_to_sparse code, on purpose:
 - IMP from ER: every level trains 150 epochs (as in the code) and the last mask's 160-epoch final
@@ -32,35 +27,17 @@ from sparselab.train.recipes import Recipe
 
 NOTE = "random_pruning_behaviour.md"
 
-_STR_CIFAR10: dict[str, Any] = {  # §5.1 step 4: STR/main.py cifar10 config
-    "dataset_name": "cifar10",
-    "batch_size": 256,
-    "model_name": "cifar_pytorch_resnet_18",  # §5.1, §6.1: CIFAR ResNet18 with a 3x3 stem
-    "model_init": "kaiming_normal",
-    "batchnorm_init": "fixed",
-    "optimizer_name": "sgd",
-    "lr": 0.1,
-    "momentum": 0.9,
-    "weight_decay": 1e-4,
-    "schedule": "cosine",
-    "training_steps": "160ep",
-}
+_STR_CIFAR10: dict[str, Any] = {  # §5.1 step 4: STR/main.py cifar10 config; §5.1, §6.1: ResNet18 with a 3x3 stem
+    "dataset_name": "cifar10", "batch_size": 256, "model_name": "cifar_pytorch_resnet_18",
+    "model_init": "kaiming_normal", "batchnorm_init": "fixed", "optimizer_name": "sgd", "lr": 0.1, "momentum": 0.9,
+    "weight_decay": 1e-4, "schedule": "cosine", "training_steps": "160ep"}
 
-_ER_DST: dict[str, Any] = {  # §5.4 ER_DST; §4.3 README/sample runs (CIFAR-10, 160 epochs)
-    "dataset_name": "cifar10",
-    "batch_size": 100,  # ER_DST default
-    "model_init": "kaiming_normal",
-    "batchnorm_init": "fixed",
-    "optimizer_name": "sgd",
-    "lr": 0.1,
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 5e-4,  # README value (default 1e-4)
-    "milestone_steps": "80ep,120ep",  # x0.1 at 50 % / 75 % of the epochs
-    "gamma": 0.1,
-    "training_steps": "160ep",
-    "init_pruning_strategy": "random",
-}
+# §5.4 ER_DST; §4.3 README/sample runs (CIFAR-10, 160 epochs): batch 100 (ER_DST default), README weight decay
+# 5e-4 (default 1e-4), x0.1 at 50 % / 75 % of the epochs
+_ER_DST: dict[str, Any] = {
+    "dataset_name": "cifar10", "batch_size": 100, "model_init": "kaiming_normal", "batchnorm_init": "fixed",
+    "optimizer_name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4,
+    "milestone_steps": "80ep,120ep", "gamma": 0.1, "training_steps": "160ep", "init_pruning_strategy": "random"}
 
 # ER_DST/main.py defaults --flow-preservation and --ortho-repair to on (§5.5): sparselab's repair_flow
 # (the strongest weight of a unit left without input or output, not a random one) and ortho_repair.
