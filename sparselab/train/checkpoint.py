@@ -1,11 +1,5 @@
-"""The training loop's checkpoint: what it holds, how it is written, and how a resume checks it.
-
-`checkpoint.pt` holds model, optimiser, scaler, hook states, metric log and running statistics, and
-the sha256 of the job's input files (start weights, mask, noise record, hparams.json: the files that
-exist when training starts and do not change while it runs). The file itself carries the sha256 of
-its payload in a header (`foundations.io.save_checkpoint`), so a flipped bit in it, or in one of
-those inputs, stops the resume with one line naming the file instead of changing the results.
-"""
+"""`checkpoint.pt`: every training state plus the sha256 of the job's input files, itself under a payload digest
+(`core.io.save_checkpoint`), so a flipped bit stops the resume with one line instead of changing the results."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +17,7 @@ CHECKPOINT_FILE = layout.CHECKPOINT
 
 
 def input_digests(directory: Path) -> dict[str, str]:
-    """sha256 of the job's files when its training starts; CSV logs are left out (they grow while it
-    trains, and a resume rewrites them from the checkpoint)."""
+    """sha256 of the job's files at the start of training; CSV logs grow (a resume rewrites them): left out."""
     directory = Path(directory)
     if not directory.is_dir():
         return {}
@@ -49,7 +42,6 @@ def save(path: Path, iteration: int, model: torch.nn.Module, optimizer: torch.op
 
 def resume(path: Path, device: torch.device, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
            scaler: Any, hooks: list[Any], log: MetricLog, running: dict[str, Any]) -> tuple[int, dict[str, str]]:
-    """Load a verified checkpoint into the training state; (its iteration, the verified input digests)."""
     state = fio.load_checkpoint(path, map_location=device)
     if not isinstance(state, dict):
         raise UsageError(f"corrupt checkpoint {path}: not a training checkpoint; {integrity.repair_hint(path.parent)}")

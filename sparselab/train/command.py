@@ -33,7 +33,7 @@ class FlagCommand(Command):
     @classmethod
     def parse(cls, argv: Sequence[str], prog: str | None = None, description: str | None = None,
               more: Callable[[argparse.ArgumentParser], None] | None = None) -> tuple[Runner, argparse.Namespace]:
-        """The runner of `argv` and the parsed flags (`more` adds flags of the caller, e.g. report's)."""
+        """(runner, parsed flags); `more` adds the caller's flags (report's)."""
         args, preset = cls.parse_flags(argv, prog, description, more)
         return cls.from_args(args, preset), args
 
@@ -41,7 +41,6 @@ class FlagCommand(Command):
     def parse_flags(cls, argv: Sequence[str], prog: str | None = None, description: str | None = None,
                     more: Callable[[argparse.ArgumentParser], None] | None = None
                     ) -> tuple[argparse.Namespace, dict[str, Any]]:
-        """The parsed flags of `argv` and the preset of its `--default_hparams`."""
         from sparselab.train.presets import resolve_preset
 
         argv = list(argv)

@@ -1,8 +1,5 @@
-"""From a dataset bundle to device-resident loaders: noise first, then subsampling, then batching.
-
-Label noise is drawn once over the full training set from its own seed, so which examples are noisy
-never depends on subsampling (the subsample keeps the noise of the examples it keeps).
-"""
+"""From a dataset bundle to device-resident loaders. Label noise is drawn over the full training set before
+subsampling, so which examples are noisy never depends on the subsample."""
 from __future__ import annotations
 
 import os
@@ -42,8 +39,7 @@ class PreparedData:
 
     @property
     def changed(self) -> torch.Tensor | None:
-        """Indices into `train` of the examples whose label differs from the true one: the noisy
-        examples of the clean/noisy metrics (a redrawn label equal to the true one is clean)."""
+        """Indices of the examples whose label differs from the true one (a redrawn equal label is clean)."""
         if self.corrupted is None or self.true_labels is None:
             return None
         return changed_indices(self.true_labels, self.train.labels)
@@ -91,7 +87,6 @@ class PreparedData:
 
     def eval_batches(self, which: str, device: torch.device, channels_last: bool = False,
                      batch_size: int | None = None):
-        """A zero-argument callable returning an iterable of batches of the test or training set."""
         data = self.test if which == "test" else self.train
         if isinstance(data, FileSet):
             size = self.input_shape[1]
@@ -104,7 +99,6 @@ class PreparedData:
         return lambda: iter(loader)
 
     def save_noise_record(self, directory: Path) -> None:
-        """Save the relabelled and the changed indices, with original and new labels, next to the results."""
         if self.corrupted is None or self.true_labels is None:
             return
         fio.save_torch(Path(directory) / NOISE_FILE,

@@ -47,8 +47,7 @@ class Experiment:
         return self.platform.is_primary
 
     def load_data(self, dataset: DatasetHparams, precision: str, steps: ResolvedSteps | None = None) -> Environment:
-        """Validate the precision for the device and read the dataset (a missing one is a UsageError);
-        `steps`: the job's canonical steps, checked against the epoch length of the data read."""
+        """Check the precision, read the dataset, check `steps` against its epoch length."""
         check_precision(self.platform.device, precision)
         data = prepare_data(dataset, self.platform.dataset_root, self.job_args.replicate,
                             download=self.platform.hparams.download)
@@ -58,11 +57,10 @@ class Experiment:
         return self.env
 
     def init_seed(self, hparams: ModelHparams) -> int:
-        """The seed of the replicate's initialisation: --init_seed, else one derived from the replicate."""
         return seed_or_default(hparams.init_seed, "init", self.job_args.replicate)
 
     def build_model(self, hparams: ModelHparams, seed: int | None = None) -> torch.nn.Module:
-        """Build on the CPU from a seed: the explicit one, else --init_seed, else one from the replicate."""
+        """Built on the CPU from `seed`, else --init_seed, else one derived from the replicate."""
         assert self.env is not None, "load_data first"
         if seed is None:
             seed = self.init_seed(hparams)
@@ -85,8 +83,7 @@ class Experiment:
         print(f"output: {directory}", flush=True)
 
     def open_job(self, command: Any, directory: Path) -> torch.nn.Module | None:
-        """One network's command: under --print_path print `directory` and return None; else load the
-        command's data, print its banner and return its model (seeded, built once)."""
+        """None under --print_path (prints `directory`); else data loaded, banner printed, the seeded model."""
         if command.job_args.print_path:
             print(directory)
             return None

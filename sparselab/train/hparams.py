@@ -14,7 +14,6 @@ MAX_LR = 1e3  # far above any published schedule; larger is a typo that diverges
 
 
 def logger_names(value: object) -> tuple[str, ...]:
-    """The names of a --loggers value (a comma list; None or empty: none)."""
     return tuple(n.strip() for n in str(value or "").split(",") if n.strip() and n.strip().lower() != "none")
 
 
@@ -22,8 +21,7 @@ WANDB = When(lambda get: "wandb" in logger_names(get("loggers")), lambda get, p:
 
 
 def check_schedule(total: str, warmup: str | None, milestones: str | None, ipe: int, prefix: str = "") -> None:
-    """Training at least one iteration; warm-up and milestones inside it (None: not checked, e.g. a
-    preset's value after a shortened end). Shared by fine-tuning."""
+    """At least one iteration, warm-up and milestones inside (None: not checked). Shared by fine-tuning."""
     end = parse_iterations(total, ipe, f"--{prefix}training_steps")
     require(end >= 1, f"--{prefix}training_steps={total} is zero iterations; train for at least 1it")
     w = parse_iterations(warmup or "0ep", ipe, f"--{prefix}warmup_steps")

@@ -1,17 +1,14 @@
-"""Optional metric loggers next to metrics.csv: TensorBoard (`--loggers=tensorboard`) and Weights & Biases
-(`--loggers=wandb`). Neither is hashed: they record the same metrics, they do not change the run.
-
-TensorBoard tags are hierarchical (`train/loss`, `test/accuracy`, `run/lr`: `tag`), and the job's
-hyperparameters are written as HParams plugin data, so TensorBoard's HParams tab lists every job of a
-root with its hparams next to its final metrics. W&B: one run per job (train/loggers_wandb.py).
-"""
+"""Optional, unhashed metric loggers beside metrics.csv: TensorBoard (hierarchical tags, hparams in the HParams
+tab) and Weights & Biases (one run per job, id from its path, `resume="allow"`, grouped by experiment folder,
+the job's place in its config; offline under `WANDB_MODE=offline`)."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any, Mapping
 
-from sparselab.core import layout
+from sparselab.core import identity, layout
 from sparselab.core.errors import UsageError
 
 INSTALL = {"tensorboard": "pip install tensorboard", "wandb": "pip install wandb"}
@@ -22,28 +19,24 @@ HPARAMS_METRICS = ("test/accuracy", "test/loss", "train/loss")  # the HParams ta
 
 
 def require_package(flag: str, package: str) -> None:
-    """UsageError (one line) when `package` is not importable: checked before any work."""
     if importlib.util.find_spec(package) is None:
         raise UsageError(f"--{flag} needs the {package} package: {INSTALL[package]}")
 
 
 def tag(column: str) -> str:
-    """The TensorBoard tag of a metrics.csv column: test_accuracy -> test/accuracy, lr -> run/lr."""
+    """test_accuracy -> test/accuracy, lr -> run/lr."""
     group, _, name = column.partition("_")
     return f"{group}/{name}" if group in GROUPS and name else f"run/{column}"
 
 
 def scalars_of(row: Mapping[str, Any]) -> dict[str, float]:
-    """The numeric columns of a metrics row, iteration left out."""
     return {k: v for k, v in row.items()
             if k != "iteration" and isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 class Loggers:
-    """The loggers a job asked for; `log` sends one metrics row, `close` flushes them all."""
-
     def __init__(self, out_dir: Path, tensorboard: bool = False, wandb: Any = None) -> None:
-        """`wandb`: None, or the training bundle (its --wandb_* flags) when W&B is asked for."""
+        """`wandb`: None, or the training bundle (its --wandb_* flags)."""
         self.sinks: list[Any] = []
         record = _record(Path(out_dir)) if tensorboard or wandb else {}
         if tensorboard:
@@ -51,8 +44,6 @@ class Loggers:
 
             self.sinks.append(TensorBoard(SummaryWriter(str(Path(out_dir) / TENSORBOARD_DIR)), record))
         if wandb:
-            from sparselab.train.loggers_wandb import WandB
-
             self.sinks.append(WandB(Path(out_dir), record, wandb))
 
     def log(self, row: Mapping[str, Any], iteration: int) -> None:
@@ -66,7 +57,6 @@ class Loggers:
 
 
 def _record(out_dir: Path) -> dict[str, Any]:
-    """The job's hparams.json (written before training starts), or {} when it cannot be read."""
     from sparselab.core import io as fio
     from sparselab.train.job import HPARAMS_FILE
 
@@ -78,8 +68,7 @@ def _record(out_dir: Path) -> dict[str, Any]:
 
 
 def flat_hparams(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """`section/field` -> value of an hparams record, nested sections joined by `/`; values that are
-    not numbers, strings or booleans are written as text (None -> "None")."""
+    """`section/field` -> value; values other than numbers, strings and booleans as text."""
     out: dict[str, Any] = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
@@ -93,8 +82,7 @@ def flat_hparams(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def write_hparams(writer: Any, record: Mapping[str, Any]) -> None:
-    """The HParams plugin's experiment and session-start summaries into the writer's own run folder
-    (SummaryWriter.add_hparams would open a second run folder per call)."""
+    """Into the writer's own run folder (SummaryWriter.add_hparams would open a second one per call)."""
     from torch.utils.tensorboard.summary import hparams
 
     experiment, start, _ = hparams(flat_hparams(record), {name: 0.0 for name in HPARAMS_METRICS})
@@ -103,7 +91,6 @@ def write_hparams(writer: Any, record: Mapping[str, Any]) -> None:
 
 
 def end_hparams(writer: Any) -> None:
-    """The session-end summary: the HParams tab shows the job as finished."""
     from torch.utils.tensorboard.summary import hparams
 
     _, _, end = hparams({"_": 0}, {name: 0.0 for name in HPARAMS_METRICS})
@@ -121,9 +108,7 @@ def _asks_tensorboard(record: Mapping[str, Any]) -> bool:
 
 
 def finished_note(directory: Path, record: Mapping[str, Any]) -> str | None:
-    """The one line for `--loggers=tensorboard` on a job that finished before (it logs only while training):
-    where the backfill command writes its event files; None when not asked or already said."""
-    from sparselab.core import identity
+    """For `--loggers=tensorboard` on a job finished before: the backfill command (None if not asked or said)."""
     from sparselab.core.cli import program
 
     if not _asks_tensorboard(record):
@@ -152,3 +137,31 @@ class TensorBoard:
     def close(self) -> None:
         end_hparams(self.writer)
         self.writer.close()
+
+
+def run_id(out_dir: Path) -> str:
+    return hashlib.sha256(str(Path(out_dir).resolve()).encode()).hexdigest()[:16]
+
+
+def init_arguments(out_dir: Path, record: Mapping[str, Any], flags: Any) -> dict[str, Any]:
+    where = identity.of_directory(out_dir)
+    experiment = where["experiment"] or Path(out_dir).name
+    job = where["job"] if where["experiment"] else Path(out_dir).name
+    config = {**record, "experiment": experiment, "replicate": where["replicate"],
+              "level": where["level"], "branch": where["branch"], "job": job}
+    return {"project": flags.wandb_project, "entity": flags.wandb_entity,
+            "group": flags.wandb_group or experiment, "name": f"{experiment}/{job}", "id": run_id(out_dir),
+            "resume": "allow", "dir": str(out_dir), "config": config, "reinit": "finish_previous"}
+
+
+class WandB:
+    def __init__(self, out_dir: Path, record: Mapping[str, Any], flags: Any) -> None:
+        import wandb
+
+        self.run = wandb.init(**init_arguments(out_dir, record, flags))
+
+    def log(self, scalars: Mapping[str, float], iteration: int) -> None:
+        self.run.log({tag(k): v for k, v in scalars.items()}, step=iteration)
+
+    def close(self) -> None:
+        self.run.finish()

@@ -16,13 +16,34 @@ from sparselab.core.errors import JobFailed
 from sparselab.train import checkpoint
 from sparselab.train.checkpoint import CHECKPOINT_FILE
 from sparselab.train.evaluate import digest_of, evaluate, predict, prediction_metrics
-from sparselab.train.hooks import BaseHook  # noqa: F401 (imported from here)
 from sparselab.train.hparams import TrainingHparams
 from sparselab.train.metrics import MetricLog
 from sparselab.train.optimizers import LearningRateSchedule, build_optimizer, set_learning_rate
 from sparselab.train.precision import autocast, grad_scaler
 from sparselab.train.progress import Cadence, Progress
 from sparselab.train.signals import held_signals
+
+
+class BaseHook:
+    """A hook acts on the model around optimiser steps (masks, re-dense switch, DST); these are no-ops."""
+
+    def on_start(self, model, optimizer, iteration) -> None:
+        pass
+
+    def before_optimizer_step(self, model, optimizer, iteration) -> None:
+        pass
+
+    def after_optimizer_step(self, model, optimizer, iteration) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+    def metrics(self) -> dict[str, Any]:
+        return {}
 
 
 @dataclass

@@ -18,7 +18,7 @@ class MetricLog:
         self.rows: list[dict[str, Any]] = list(rows or [])
 
     def add(self, row: dict[str, Any]) -> None:
-        """Add a row; a row for an iteration already logged replaces it (resumption re-logs)."""
+        """A row for an iteration already logged replaces it (resumption re-logs)."""
         self.rows = [r for r in self.rows if r.get("iteration") != row.get("iteration")]
         self.rows.append(dict(row))
         self.rows.sort(key=lambda r: r["iteration"])
@@ -54,7 +54,6 @@ def _fmt(value: Any) -> Any:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Parse metrics.csv back (numbers as int/float, empty cells as None)."""
     return read_rows(path)
 
 
@@ -62,26 +61,19 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 # accuracy is that class's frequency (chance), whatever it learnt.
 CONSTANT_PREDICTION_FRACTION = 0.99
 
-
 PREDICTIONS_DIGEST = "final_test_predictions_sha256"  # done.json: the final network's test predictions
 REPEATS_PREVIOUS = "repeats_previous_level"  # set by readers that see a level beside the one before it
-
-
 REPEAT_LOSS_TOLERANCE = 1e-3  # relative
 
 
 def _close(a: float | None, b: float | None) -> bool:
-    """Equal within REPEAT_LOSS_TOLERANCE; True when either is unknown (jobs written before the loss)."""
     return a is None or b is None or abs(a - b) <= REPEAT_LOSS_TOLERANCE * max(abs(a), abs(b))
 
 
 def mark_repeats(levels: list[dict[str, Any]]) -> None:
-    """Set REPEATS_PREVIOUS on every level whose final test predictions equal the previous level's, and
-    whose test loss is within REPEAT_LOSS_TOLERANCE of it, although it is sparser: pruning removed only
-    weights that no longer mattered, so the point is the previous level's network again (the dead tail of
-    a random-pruning curve: digits levels 26 -> 27 differ by 9e-5 of the loss). The loss keeps a working
-    network that merely predicts the same classes unmarked (common on a test set of a hundred table rows:
-    breast_cancer levels 0 -> 1 differ by 19 %). `levels` in level order."""
+    """REPEATS_PREVIOUS on each sparser level with the previous level's test predictions and loss (within
+    the tolerance: digits levels 26 -> 27 differ by 9e-5); the loss spares a network that merely predicts
+    the same classes (breast_cancer levels 0 -> 1 differ by 19 %)."""
     for before, after in zip(levels, levels[1:]):
         digest = after.get(PREDICTIONS_DIGEST)
         sparser = (after.get("density") or 1.0) < (before.get("density") or 1.0)
@@ -91,13 +83,7 @@ def mark_repeats(levels: list[dict[str, Any]]) -> None:
 
 
 def collapse_reasons(done: dict[str, Any]) -> list[str]:
-    """Why a finished job's network counts as collapsed ([] when it does not, or cannot be told).
-
-    Reads done.json keys: `empty_prunable_tensors` (masked tensors with no kept weight), `connected`
-    (a path of kept weights from input to output, pruning.connectivity) and
-    `final_test_top_prediction_fraction`, and REPEATS_PREVIOUS (`mark_repeats`). Jobs written before
-    these keys existed report no reason.
-    """
+    """Why a finished job's network counts as collapsed, from its done.json ([] also for old jobs)."""
     reasons = []
     empty = done.get("empty_prunable_tensors") or []
     if empty:

@@ -15,7 +15,6 @@ OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], TrainingHparams], Opt
 
 
 def _sgd(params, h: TrainingHparams) -> Optimizer:
-    """torch.optim.SGD's update without its compiler import (speed/cpu_sgd.py)."""
     return SGD(params, lr=h.lr, momentum=h.momentum, nesterov=h.nesterov, weight_decay=h.weight_decay)
 
 
@@ -37,11 +36,7 @@ def build_optimizer(model: torch.nn.Module, hparams: TrainingHparams) -> Optimiz
 
 
 class LearningRateSchedule:
-    """lr(i) = base * warmup(i) * decay(i), computed from the absolute iteration i.
-
-    Because it is a function of i alone, a run that starts at a rewind point or resumes from a
-    checkpoint sees exactly the learning rate of an uninterrupted run.
-    """
+    """lr(i) = base * warmup(i) * decay(i) of the absolute iteration: a rewound or resumed run's lr is exact."""
 
     def __init__(self, hparams: TrainingHparams, iterations_per_epoch: int) -> None:
         self.base = hparams.lr

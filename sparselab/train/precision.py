@@ -24,8 +24,7 @@ NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 @functools.lru_cache(maxsize=1)
 def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU computes in bfloat16 natively (AVX512-BF16 or AMX); without it oneDNN emulates
-    bf16 through fp32 and --precision=bf16 is slower than fp32 while still changing the results."""
+    """AVX512-BF16 or AMX; without, oneDNN emulates bf16 (slower than fp32, results still change)."""
     try:
         flags = set(cpuinfo.read_text().split())
     except OSError:
@@ -34,7 +33,6 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 
 def check_precision(device: torch.device, precision: str) -> None:
-    """Reject precisions the device cannot run, before any job directory exists."""
     if precision == "fp16" and device.type == "cpu":
         raise UsageError("--precision=fp16 is not supported on the CPU; use bf16 or fp32")
     if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():

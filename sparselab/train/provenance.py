@@ -1,13 +1,5 @@
-"""What `hparams.json` records besides the hyperparameters: the data a model needs and the code versions.
-
-The `provenance` section holds the input shape, number of classes and normalisation of the job's
-dataset (so a model can be rebuilt and fed without reading the dataset), and the sparselab, torch and
-Python versions and the git commit of the code that wrote the job. It is written once, when the job
-starts (`training.job`), and never rewritten: `hparams.json` is among the inputs whose sha256 a
-checkpoint and `done.json` record, and a job written by an older version (no `provenance`) resumes
-and is reused unchanged. No reader treats the section as hyperparameters (`reports.jobs.read_hparams`
-drops it); `data_spec` computes the same data fields for old jobs.
-"""
+"""The `provenance` section of `hparams.json`: the dataset's shape, classes and normalisation (a model is rebuilt
+without reading the data) and the code versions. Written once; no reader takes it for hyperparameters."""
 from __future__ import annotations
 
 import functools
@@ -24,7 +16,6 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 def dataset_section(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The `dataset` bundle of a job record: a trunk's or train job's own, or a branch's trunk's."""
     for candidate in (record, record.get("trunk")):
         if isinstance(candidate, Mapping) and isinstance(candidate.get("dataset"), Mapping):
             return candidate["dataset"]
@@ -32,7 +23,6 @@ def dataset_section(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def data_spec(dataset: Mapping[str, Any]) -> dict[str, Any]:
-    """input_shape [C, H, W], num_classes and per-channel mean/std of a recorded dataset bundle."""
     from sparselab.data import registry
 
     source = registry.get_source(dataset["dataset_name"])
@@ -48,7 +38,6 @@ def data_spec(dataset: Mapping[str, Any]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def git_commit() -> dict[str, Any] | None:
-    """{'commit': sha, 'dirty': bool} of the checkout the package runs from, None when installed."""
     if not (PACKAGE_PARENT / ".git").exists():
         return None
     try:
@@ -80,5 +69,4 @@ def provenance(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def with_provenance(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record to write as a new job's hparams.json."""
     return {**record, PROVENANCE_KEY: provenance(record)}

@@ -29,8 +29,33 @@ BUNDLES = (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHp
            PatternHparams)
 
 
+def add_bundle_args(parser: argparse.ArgumentParser, classes: Any, defaults: dict[str, Any]) -> None:
+    """The flags of one-network commands' bundles (train, supermask, str): re-dense is a branch's only."""
+    for cls in classes:
+        cls.add_args(parser, defaults=defaults, omit=REDENSE_ONLY if cls is TrainingHparams else None)
+
+
+def network_bundles(args: argparse.Namespace, preset: dict[str, Any]) -> tuple[Hparams, ...]:
+    """(job, platform, dataset, model, training) bundles of a one-network command (job and platform: no preset)."""
+    return (bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}), bundle(DatasetHparams, args, preset),
+            bundle(ModelHparams, args, preset), bundle(TrainingHparams, args, preset))
+
+
+class DescribedByBundles:
+    """`described` and `experiment_folder` from the command's `name` and `bundles()`."""
+
+    name: ClassVar[str]
+
+    @property
+    def described(self) -> job.Described:
+        return job.Described(self.name, self.bundles())  # type: ignore[attr-defined]
+
+    def experiment_folder(self, root: Path) -> Path:
+        return self.described.folder(root)
+
+
 @dataclass
-class TrainRunner:
+class TrainRunner(DescribedByBundles):
     """One network in one job. `extra`: bundles of a runner that composes this one (the ensemble's),
     hashed and recorded after the train bundles; that runner checks them (see `check`)."""
 
@@ -55,7 +80,6 @@ class TrainRunner:
         self.extra = {key: self.steps.add(b) for key, b in self.extra.items()}
 
     def check(self, dst_steps: bool = True) -> None:
-        """Flag combinations, before any file is written (`dst_steps`: the DST schedule fits training)."""
         dynamic.check_start(self.dst, self.init_pruning.init_density)
         if dst_steps:
             check_dst_steps(self.training, self.dst, self.steps.nominal_ipe)
@@ -63,8 +87,7 @@ class TrainRunner:
     @staticmethod
     def add_args(parser: argparse.ArgumentParser, preset: dict[str, Any], pattern: bool = True) -> None:
         """`pattern` False: --sparsity_pattern is someone else's (train_branch oneshot_prune adds its own)."""
-        for cls in BUNDLES[:-1]:
-            cls.add_args(parser, defaults=preset, omit=REDENSE_ONLY if cls is TrainingHparams else None)
+        add_bundle_args(parser, BUNDLES[:-1], preset)
         if pattern:  # train constrains the mask of pruning at initialisation (which DST then moves) only
             PatternHparams.add_args(parser, defaults=preset, only_with=TRAIN_PATTERN)
 
@@ -74,28 +97,17 @@ class TrainRunner:
         """`read_pattern` False: --sparsity_pattern belongs to someone else (train_branch oneshot_prune)."""
         init, extra = bundle(InitPruningHparams, args, preset), dict(extra or {})
         pattern = bundle(PatternHparams, args, preset) if read_pattern else PatternHparams()
-        return cls(bundle(JobHparams, args, {}), bundle(PlatformHparams, args, {}),
-                   bundle(DatasetHparams, args, preset), bundle(ModelHparams, args, preset),
-                   bundle(TrainingHparams, args, preset), init,
-                   bundle(DSTHparams, args, preset), extra, pattern)
+        return cls(*network_bundles(args, preset), init, bundle(DSTHparams, args, preset), extra, pattern)
 
     def bundles(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "model": self.model, "training": self.training,
                 "init_pruning": self.init_pruning, "dst": self.dst, **self.extra, "pattern": self.pattern}
 
-    @property
-    def described(self) -> job.Described:
-        return job.Described(self.name, self.bundles())
-
-    def experiment_folder(self, root: Path) -> Path:
-        return self.described.folder(root)
-
     def directory(self, root: Path) -> Path:
         return layout.train_dir(self.described.replicate(root, self.job_args.replicate))
 
     def sparse_job(self, env: Environment, directory: Path, template: torch.nn.Module) -> SparseJob:
-        """The job: dense, or from the mask of pruning at initialisation (all ones for GraNet without it),
-        static or moved by DST (mask.pt is the start, mask_final.pt the end)."""
+        """Dense, or from the init mask (all ones for GraNet without one); DST moves mask.pt to mask_final.pt."""
         start = template.state_dict()
         if not self.init_pruning.enabled and not self.dst.enabled:
             return SparseJob(directory, env, template, start, self.training)
@@ -104,7 +116,7 @@ class TrainRunner:
                          dst=self.dst, pattern=self.pattern)
 
     def run(self, exp: Experiment | None = None) -> None:
-        """Run the job; `exp` lets an ensemble run its members on its own platform (same process group)."""
+        """`exp`: an ensemble's, so members run on its platform (same process group)."""
         exp = exp or Experiment.create(self.platform, self.job_args)
         directory = self.directory(exp.root)
         model = exp.open_job(self, directory)

@@ -1,12 +1,5 @@
-"""Signals held back until the current training step has finished, so the loop can checkpoint first.
-
-SIGTERM and SIGUSR2 (`main.handle_termination`) and SIGINT normally raise at once, wherever the
-process is, which may be half-way through an optimiser step. While training, `held_signals()` records
-such a signal instead; the loop asks `pending` after each step, writes a checkpoint of that
-consistent state and calls `release()`, which restores the handlers and runs the one that was
-replaced (it raises, e.g. `Terminated`). A second signal while one is pending is not held: it runs
-its handler at once (a user pressing Ctrl-C twice means now). Only in the main thread of one
-process: ranks of a process group stay as they were (they must all stop at the same step).
+"""SIGTERM, SIGUSR2 and SIGINT held until the step has finished, so the loop checkpoints before the handler runs;
+a second signal runs at once (Ctrl-C twice means now). Main thread of one process only (ranks stop together).
 """
 from __future__ import annotations
 
@@ -45,7 +38,6 @@ class HeldSignals:
             signal.signal(sig, handler)
 
     def release(self) -> None:
-        """Run the held signal's own handler (after the checkpoint); nothing when none is pending."""
         if not self.pending:
             return
         signum = self.pending[0]

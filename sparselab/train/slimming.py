@@ -1,9 +1,5 @@
-"""Network slimming's training term: the L1 sub-gradient of the BatchNorm scales (Liu et al. 2017, SDD).
-
-After `backward()` and before the optimiser step, `coefficient * sign(gamma)` is added to the
-gradient of every BatchNorm2d weight (SDD's `--bn_sparsity_regularization`, coefficient 1e-4). The
-hook runs before the mask hook, so the scales of removed channels keep a zero gradient.
-"""
+"""Network slimming (Liu et al. 2017, SDD's `--bn_sparsity_regularization`): `coefficient * sign(gamma)` added
+to every BatchNorm2d weight's gradient before the step; before the mask hook, so removed channels keep zero."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,9 +7,6 @@ from typing import Any
 import torch
 
 from sparselab.train.loop import BaseHook
-
-SLIMMING_L1 = 1e-4  # SDD's (and Liu et al.'s CIFAR) coefficient
-
 
 class BNL1Hook(BaseHook):
     def __init__(self, coefficient: float) -> None:
@@ -27,6 +20,5 @@ class BNL1Hook(BaseHook):
 
 
 def bn_l1_hooks(pruning: Any) -> list[BNL1Hook]:
-    """[BNL1Hook] when the pruning bundle asks for the BN L1 term, else []."""
     coefficient = getattr(pruning, "bn_sparsity_regularization", None)
     return [BNL1Hook(coefficient)] if coefficient else []

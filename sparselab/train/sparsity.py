@@ -1,5 +1,4 @@
-"""Sparse training glue shared by the runners: seeded scoring contexts, summaries, the scaled start
-(the start masks and the sparse job itself are `sparse_job.py`)."""
+"""Sparse training glue shared by the runners: seeded scoring contexts, summaries, the scaled start."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +17,7 @@ from sparselab.train.standard import Environment
 
 def score_context(env: Environment, training: TrainingHparams, level: int, seed: int | None,
                   source: str) -> ScoreContext:
-    """Seeded scoring batches from the training data (their own order, not the training run's), seeded
-    from the environment's replicate."""
+    """Scoring batches in their own seeded order (not the training run's)."""
     replicate = env.replicate
     base_seed = seed_or_default(seed, source, replicate)
     batch_seed = derive_seed("pruning_batches", base_seed, level)
@@ -36,7 +34,7 @@ def score_context(env: Environment, training: TrainingHparams, level: int, seed:
 
 
 def realised_line(mask: Mask, init: InitPruningHparams) -> str:
-    """The banner line of the initial mask: the density it realises (a rule may realise less than asked)."""
+    """The initial mask's realised density (a rule may realise less than asked)."""
     return (f"initial mask: {init.init_pruning_strategy} x {init.init_pruning_distribution} keeps {mask.num_kept} "
             f"of {mask.num_total} counted weights: density {mask.density:.4f} (--init_density={init.init_density})")
 
@@ -52,8 +50,7 @@ def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
 
 
 def _connectivity(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
-    """Whether a path of kept weights joins input and output, and how many kept weights lie on one
-    (None when the check cannot run on this model: a diagnostic never fails a finished job)."""
+    """A path of kept weights from input to output, and its weights (None where the check cannot run)."""
     from sparselab.core.errors import UsageError
     from sparselab.sparsity.connectivity import check_connectivity
 
@@ -65,8 +62,6 @@ def _connectivity(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
 
 
 def scaled_start(state: dict, model: torch.nn.Module, mask: Mask, init: InitPruningHparams) -> torch.nn.Module:
-    """Load `state` into `model`, shape the kept weights as --init_scale (--looks_linear, --ortho_repair)
-    ask, zero the pruned ones."""
     model.load_state_dict(state)
     init_weights(model, mask, init)
     mask.apply_(model)

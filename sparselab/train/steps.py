@@ -1,11 +1,5 @@
-"""Steps of a job in their canonical spelling, resolved before hashing from the dataset bundle.
-
-The epoch length is known before any data is read (`DatasetHparams.nominal_iterations_per_epoch`),
-so `4ep` and `92it` hash alike and warm-up, milestones and the end are checked against each other
-before the first file of a job is written. Where a spelling was converted between epochs and
-iterations, the loaded data must have that epoch length (a non-standard copy of a dataset would
-otherwise give a different job the same name); datasets without a fixed size are checked on load.
-"""
+"""Step flags in their canonical spelling, resolved before hashing from the nominal epoch length (`4ep` and
+`92it` hash alike); data with another epoch length is refused when a spelling was converted."""
 from __future__ import annotations
 
 import dataclasses
@@ -26,7 +20,6 @@ class ResolvedSteps:
     bundles: list[Hparams] = field(default_factory=list)
 
     def add(self, bundle: Hparams) -> Hparams:
-        """`bundle` in its canonical step spelling, remembered for `check_data`."""
         canonical = bundle.with_canonical_steps(self.nominal_ipe)
         if self.nominal_ipe is not None and canonical != bundle.with_canonical_steps(None):
             self.converted = True
@@ -34,7 +27,6 @@ class ResolvedSteps:
         return canonical
 
     def check_data(self, data_ipe: int, dataset_name: str) -> None:
-        """After loading: the canonical spellings hold for the data actually read."""
         if data_ipe == self.nominal_ipe:
             return
         if self.converted:
@@ -47,12 +39,8 @@ class ResolvedSteps:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Every step flag of a job's bundles in iterations, resolved once for one epoch length.
-
-    `points` maps a flag's name (`training_steps`, `rewinding_steps`, `dst_end`, ...) to its iteration
-    (a step list such as `milestone_steps` to a sorted tuple); a flag left None (e.g. --dst_end, whose
-    default the DST plan derives) is absent. `given`: the flags typed on the command line.
-    """
+    """Every step flag of a job's bundles in iterations (a list flag: sorted tuple; None: absent);
+    `given`: the flags typed on the command line."""
 
     iterations_per_epoch: int
     points: Mapping[str, Any]
@@ -83,12 +71,10 @@ class Schedule:
 
     @property
     def end(self) -> int:
-        """The end of training (--training_steps)."""
         return self.points["training_steps"]
 
 
 def check_dst_steps(training: Hparams, dst: Hparams | None, ipe: int | None) -> None:
-    """Topology updates and gradual pruning inside training, checked before any file is written."""
     if ipe is None or dst is None or not dst.enabled:
         return
     from sparselab.sparsity.dst.plan import DSTPlan
@@ -102,7 +88,6 @@ def check_dst_steps(training: Hparams, dst: Hparams | None, ipe: int | None) -> 
 
 
 def resolve_steps(owner: Any, names: Sequence[str], dataset: DatasetHparams) -> ResolvedSteps:
-    """Replace the bundles `owner.<name>` by their canonical-step versions; validate them."""
     ipe = dataset.nominal_iterations_per_epoch()
     resolved = ResolvedSteps(ipe)
     for name in names:

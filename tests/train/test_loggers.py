@@ -12,7 +12,7 @@ import pytest
 
 from helpers import ROOT, call_main, env
 from sparselab.core import layout
-from sparselab.train import loggers, loggers_wandb
+from sparselab.train import loggers
 
 from test_wandb import fake_wandb  # noqa: F401  (the fixture)
 
@@ -31,7 +31,7 @@ def test_wandb_one_run_per_job_grouped_by_experiment(tmp_path, fake_wandb):  # n
     assert sorted(r.init["config"]["level"] for r in runs) == ["level_0", "level_1"]
     assert {r.init["config"]["replicate"] for r in runs} == {1}
     jobs = [experiment / "replicate_1" / f"level_{lv}" / "main" for lv in (0, 1)]
-    assert sorted(r.init["id"] for r in runs) == sorted(loggers_wandb.run_id(j) for j in jobs)
+    assert sorted(r.init["id"] for r in runs) == sorted(loggers.run_id(j) for j in jobs)
     assert all(r.init["resume"] == "allow" for r in runs)
     assert all(r.finished for r in runs)
 
@@ -43,8 +43,8 @@ def test_wandb_group_flag_and_stable_id(tmp_path, fake_wandb):  # noqa: F811
     (run,) = fake_wandb.runs
     (job,) = tmp_path.glob("train_*/replicate_1/main")
     assert run.init["group"] == "ablation" and run.init["project"] == "sparselab"
-    assert run.init["id"] == loggers_wandb.run_id(job) == loggers_wandb.run_id(job / ".." / "main")
-    assert loggers_wandb.run_id(job) != loggers_wandb.run_id(job.parent.parent / "replicate_2" / "main")
+    assert run.init["id"] == loggers.run_id(job) == loggers.run_id(job / ".." / "main")
+    assert loggers.run_id(job) != loggers.run_id(job.parent.parent / "replicate_2" / "main")
 
 
 def test_wandb_flags_without_wandb_are_refused(tmp_path):
@@ -62,12 +62,12 @@ def test_wandb_offline_run_is_resumed_under_the_same_id(tmp_path):
     assert done.returncode == 0, done.stderr
     (job,) = tmp_path.glob("train_*/replicate_1/main")
     (first,) = (job / layout.WANDB).glob("offline-run-*")
-    assert first.name.endswith("-" + loggers_wandb.run_id(job))
+    assert first.name.endswith("-" + loggers.run_id(job))
     os.remove(job / layout.DONE)  # as if the job had been interrupted before its end: it runs again
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
     assert done.returncode == 0, done.stderr
     assert {p.name.rsplit("-", 1)[1] for p in (job / layout.WANDB).glob("offline-run-*")} == \
-        {loggers_wandb.run_id(job)}
+        {loggers.run_id(job)}
 
 
 def test_tags_are_hierarchical():
