@@ -27,17 +27,10 @@ def input_digests(directory: Path) -> dict[str, str]:
 
 def save(path: Path, iteration: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scaler: Any,
          hooks: list[Any], log: MetricLog, running: dict[str, Any], inputs: dict[str, str]) -> None:
-    state = {
-        "iteration": iteration,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None else None,
-        "hooks": [hook.state_dict() for hook in hooks],
-        "metrics": log.state(),
-        "running": dict(running),
-        "files": dict(inputs),
-    }
-    fio.save_checkpoint(path, state)
+    fio.save_checkpoint(path, {
+        "iteration": iteration, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else None, "hooks": [hook.state_dict() for hook in hooks],
+        "metrics": log.state(), "running": dict(running), "files": dict(inputs)})
 
 
 def resume(path: Path, device: torch.device, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -49,12 +49,8 @@ def prediction_metrics(pred: torch.Tensor, loss: torch.Tensor, labels: torch.Ten
     """Loss, accuracy, top prediction fraction (1.0: collapse); under label noise accuracy on the clean
     examples, on the `corrupted` ones against their noisy label (memorisation) and against the true one."""
     correct = pred == labels
-    out = {
-        f"{prefix}_loss": loss.mean().item(),
-        f"{prefix}_accuracy": correct.float().mean().item(),
-        f"{prefix}_examples": int(labels.numel()),
-        f"{prefix}_top_prediction_fraction": top_prediction_fraction(pred),
-    }
+    out = {f"{prefix}_loss": loss.mean().item(), f"{prefix}_accuracy": correct.float().mean().item(),
+           f"{prefix}_examples": int(labels.numel()), f"{prefix}_top_prediction_fraction": top_prediction_fraction(pred)}
     if corrupted is not None and true_labels is not None:
         true_labels = true_labels.to(pred.device)
         noisy = torch.zeros_like(correct)

@@ -48,8 +48,7 @@ class TrainingHparams(Hparams):
     nesterov: bool = hparam(False, "Nesterov momentum (SGD)",
                             only_with=(one_of("optimizer_name", ("sgd",)), positive("momentum")))
     weight_decay: float = hparam(0.0, "L2 weight decay (decoupled for adamw)")
-    milestone_steps: str = hparam("", "comma list of steps where the lr is multiplied by gamma",
-                                  step="list")
+    milestone_steps: str = hparam("", "comma list of steps where the lr is multiplied by gamma", step="list")
     gamma: float = hparam(0.1, "lr factor at each milestone", only_with=nonempty("milestone_steps"))
     warmup_steps: str = hparam("0ep", "linear warm-up length", step="one")
     schedule: str = hparam("step", "lr schedule after warm-up", choices=("step", "cosine"))

@@ -53,8 +53,7 @@ def _fmt(value: Any) -> Any:
     return repr(value) if isinstance(value, float) else value
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    return read_rows(path)
+read_metrics = read_rows  # metrics.csv back (numbers as int/float, empty cells as None)
 
 
 # A network that gives one class to at least this share of the test set predicts a constant: its test

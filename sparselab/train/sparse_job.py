@@ -34,7 +34,9 @@ def flag_mask(env: Environment, command: Any, model: torch.nn.Module, dense_igno
     mask = prune_at_init(model.to(env.device), init, context, ignore=[],
                          pattern=pattern.pattern if pattern is not None else None)
     if env.verbose and env.platform.is_primary:
-        print(sparsity.realised_line(mask, init), flush=True)
+        print(f"initial mask: {init.init_pruning_strategy} x {init.init_pruning_distribution} keeps {mask.num_kept} "
+              f"of {mask.num_total} counted weights: density {mask.density:.4f} (--init_density={init.init_density})",
+              flush=True)  # the density realised (a rule may realise less than asked)
     return mask
 
 

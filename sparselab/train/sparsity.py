@@ -33,12 +33,6 @@ def score_context(env: Environment, training: TrainingHparams, level: int, seed:
                         input_shape=env.data.input_shape)
 
 
-def realised_line(mask: Mask, init: InitPruningHparams) -> str:
-    """The initial mask's realised density (a rule may realise less than asked)."""
-    return (f"initial mask: {init.init_pruning_strategy} x {init.init_pruning_distribution} keeps {mask.num_kept} "
-            f"of {mask.num_total} counted weights: density {mask.density:.4f} (--init_density={init.init_density})")
-
-
 def summary(model: torch.nn.Module, mask: Mask) -> dict[str, Any]:
     """Densities, plus what marks a collapsed network: empty masked tensors, no input-output path."""
     report = density_report(model, mask)

@@ -78,9 +78,8 @@ def train_setup(directory: Path, model: torch.nn.Module, env: Environment, hpara
                                    rank=env.platform.rank, world_size=env.platform.world_size)
     batch = env.eval_batch_size(model, channels_last, hparams)
     return TrainSetup(
-        model=model, hparams=hparams, train_loader=loader,
-        test_batches=env.data.eval_batches("test", device, channels_last, batch),
-        out_dir=directory, device=device, start_iteration=start_iteration,
+        model=model, hparams=hparams, train_loader=loader, out_dir=directory, device=device,
+        test_batches=env.data.eval_batches("test", device, channels_last, batch), start_iteration=start_iteration,
         end_iteration=env.end_iteration(hparams) if end_iteration is None else end_iteration,
         hooks=list(hooks),
         train_eval_batches=env.data.eval_batches("train", device, channels_last, batch)
@@ -133,15 +132,10 @@ def summarize(log: MetricLog, end_iteration: int) -> dict[str, Any]:
     final = log.rows[-1]
     best = log.best("test_accuracy") or final
     out: dict[str, Any] = {
-        "final_test_accuracy": final["test_accuracy"],
-        "final_test_loss": final["test_loss"],
+        "final_test_accuracy": final["test_accuracy"], "final_test_loss": final["test_loss"],
         "final_test_top_prediction_fraction": final.get("test_top_prediction_fraction"),
-        "best_test_accuracy": best["test_accuracy"],
-        "best_iteration": best["iteration"],
-        "iterations": end_iteration,
-        "wall_seconds": final.get("wall_seconds", 0.0),
-        "images_per_second": final.get("images_per_second"),
-    }
+        "best_test_accuracy": best["test_accuracy"], "best_iteration": best["iteration"], "iterations": end_iteration,
+        "wall_seconds": final.get("wall_seconds", 0.0), "images_per_second": final.get("images_per_second")}
     for key, value in final.items():
         if key.startswith("train_") and key != "train_loss":
             out[f"final_{key}"] = value
