@@ -1,25 +1,10 @@
 """Channel (filter) pruning = channel score x channel allocation; masks remove whole output channels.
 
-Which channels can go (`channel_groups`): an output channel c of a layer whose output feeds exactly
-one following layer and nothing else.
-- ResNets (`blocks.<i>.conv1` -> `bn1` -> ReLU -> `conv2`, basic or bottleneck blocks): only the inner
-  conv of every block. The block outputs (conv2/bn2 and the shortcut) are summed with the residual,
-  so their channels are shared by every block of a stage and cannot be removed one block at a time;
-  the stem conv feeds the first block's residual too.
-- LeNet MLPs: every hidden unit of `fc_layers.<i>` (the output layer stays).
-Removing channel c zeroes in the mask: row c of the producer's weight, the entries c of its
-followers (its bias, the following BatchNorm's weight and bias: with gamma = beta = 0 the channel
-is exactly 0 after BN and ReLU), and column c of the consumer's weight (it only ever multiplies that
-zero, so the function is unchanged and densities/FLOPs read from the mask are honest). The mask
-therefore also holds the follower tensors; they are counted like any masked tensor.
-
-Scores (higher = keep): `filter_l1` sum |W_c|, `filter_l2` ||W_c||_2 over the producer's row c;
-`network_slimming` |gamma_c| of the following BatchNorm (Liu et al. 2017; train with the L1 penalty
-`--bn_sparsity_regularization`, `training.slimming`). A level removes ceil(p * C) of the C remaining
-channels for network_slimming (SDD's count), round(p * C) for the filter norms; `global` = one
-ranking over all removable channels, `layerwise` = the same fraction of each layer's remaining
-channels; every layer keeps at least one channel; ties by lowest (layer, channel) index.
-"""
+Removable (`channel_groups`): the inner conv of every ResNet block (block outputs are summed with the
+residual, shared by the stage) and the hidden units of a LeNet MLP. Removing channel c masks row c of the
+producer, entry c of its followers (bias, next BN's gamma and beta: the channel is exactly 0 after BN and
+ReLU) and column c of the consumer, so densities/FLOPs read from the mask are honest. A level removes
+ceil(p * C) channels for network_slimming (SDD), round(p * C) for the filter norms; >= 1 kept per layer."""
 from __future__ import annotations
 
 import math

@@ -1,9 +1,5 @@
-"""Pruning bundles: how each level prunes (PruningHparams) and pruning at initialisation.
-
-Fields whose default depends on other fields (`fc_density`, `balanced_redistribute`) are resolved in
-`validate` to their effective value, with a `hash_baseline` so that job directories made before the
-published default was adopted keep their hash under the explicit spelling of their old meaning.
-"""
+"""Pruning bundles. Defaults that depend on other fields are resolved in `validate`, with a `hash_baseline`
+so job directories made before the published default keep their hash."""
 from __future__ import annotations
 
 import dataclasses
@@ -105,8 +101,7 @@ class PruningHparams(Hparams):
                                                       only_with=("pruning_strategy", ("network_slimming",)))
 
     def validate(self) -> None:
-        require(0 < self.pruning_fraction < 1,
-                f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
+        require(0 < self.pruning_fraction < 1, f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
         require(1 <= self.pruning_batches <= 10**4, f"--pruning_batches must be in 1..10000, got {self.pruning_batches}")
         require(0 < self.erk_power <= 100, f"--erk_power must be in (0, 100], got {self.erk_power}")
         _check_density("--fc_density", self.fc_density)

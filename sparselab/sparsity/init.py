@@ -1,22 +1,6 @@
-"""Pruning at initialisation: score x distribution to `--init_density`, before any training.
-
-`prune_at_init` builds the level-0 mask of a "sparse from the start" run:
-1. tensors in `--dense_layers` (and the caller's `ignore`) stay dense and are not counted;
-2. the output layer is fixed at `--init_fc_density` when given (erk_plus: 1 by default), the rest
-   shares the budget;
-3. the mask is score x distribution at `--init_density` (SynFlow iterates inside; the distribution
-   defaults to one global ranking for every score but random, see `init_hparams`), or, with
-   `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
-   weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
-   pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
-   these criteria are studied for): `check_connectivity` tells. Residual 1x1 shortcut convolutions
-   stay dense and uncounted under synflow unless `--prune_shortcuts` (Synaptic-Flow's default);
-4. with `--repair_flow`, units left without input or output get their strongest weight back;
-5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
-   initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed;
-   `--looks_linear` (before it) and `--ortho_repair` (after it) reshape the weights (`pruning.ortho`),
-   all in `init_weights`, which the runners also call on the weights they train.
-"""
+"""Pruning at initialisation (`prune_at_init`): score x distribution to `--init_density`, with dense layers,
+a fixed output density, `--pruning_ratio_from`, flow repair and `init_weights` (looks-linear, rescale,
+ortho repair). A global criterion may empty a tensor here: layer collapse is what these criteria study."""
 from __future__ import annotations
 
 import math

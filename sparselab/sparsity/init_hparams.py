@@ -1,16 +1,5 @@
-"""Pruning at initialisation ("sparse from the start"): the bundle. Every default is a no-op.
-
-Defaults that follow the published method of the chosen score are resolved in `validate` to their
-effective value (shown in the banner and `hparams.json`), each with a `hash_baseline` = the value
-old job directories meant, so they keep their hash under that explicit spelling:
-- `init_pruning_distribution`: global for every data-driven or magnitude score (one ranking over all
-  prunable weights, as SNIP, GraSP, SynFlow publish), erk for random (Liu et al. 2022); baseline erk.
-- `init_fc_density`: 1 (dense output layer) for erk_plus (Liu et al. 2022), else none; baseline none.
-- `init_balanced_redistribute`: false for balanced (Gadhikar et al. 2023), else true; baseline true.
-- `grasp_samples_per_class`: 25 (Random_Pruning's GraSP); baseline 10 (this project's earlier default).
-- `prune_shortcuts`: false with synflow (Synaptic-Flow's `--prune-residual` is off: residual 1x1
-  shortcut convolutions stay dense and uncounted), else true; baseline true.
-"""
+"""Pruning at initialisation: the bundle. Every default is a no-op; "by score" defaults are resolved in
+`validate` (`_resolve`), each with a `hash_baseline` = what old job directories meant."""
 from __future__ import annotations
 
 import dataclasses
@@ -110,8 +99,7 @@ class InitPruningHparams(Hparams):
         if self.init_density is not None:
             require(0 < self.init_density <= 1, f"--init_density must be in (0, 1], got {self.init_density}")
         if self.init_fc_density is not None:
-            require(0 < self.init_fc_density <= 1,
-                    f"--init_fc_density must be in (0, 1], got {self.init_fc_density}")
+            require(0 < self.init_fc_density <= 1, f"--init_fc_density must be in (0, 1], got {self.init_fc_density}")
         if self.pruning_ratio_from is not None:
             require(self.pruning_ratio_from in RATIO_CRITERIA,
                     f"--pruning_ratio_from: unknown value {self.pruning_ratio_from!r}; "

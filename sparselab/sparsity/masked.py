@@ -1,15 +1,6 @@
-"""Masked training: keep pruned weights at exactly zero around every optimiser step.
-
-`MaskHook` multiplies the gradients of the masked tensors by the mask before the optimiser step and
-the weights after it, each with one fused `torch._foreach_mul_` over precomputed lists. Because the
-gradient (and, through the zero weight, the weight decay term) of a pruned weight is zero and its
-optimiser state is zeroed when the mask is installed, momentum, Adam moments and weight decay never
-act on pruned weights, and weights that come back (re-dense, `set_mask`) start from exactly zero with
-zero optimiser state. The re-mask after the step makes exact zeros hold for any optimiser.
-
-One limitation: Adam's per-tensor step counter (bias correction) is shared by all entries of a tensor,
-so a regrown weight sees the tensor's step count, not a fresh one.
-"""
+"""Masked training: gradients masked before the optimiser step and weights after it (one fused
+`torch._foreach_mul_` each); pruned weights' optimiser state is zeroed, so regrown weights start at 0.
+Limitation: Adam's per-tensor step counter is shared, so a regrown weight sees the tensor's count."""
 from __future__ import annotations
 
 from typing import Any
@@ -65,8 +56,7 @@ class MaskHook:
         self._model = model
 
     def _regain_due(self, iteration: int) -> bool:
-        return (self.regain_at_iteration is not None and not self.regained
-                and iteration >= self.regain_at_iteration)
+        return (self.regain_at_iteration is not None and not self.regained and iteration >= self.regain_at_iteration)
 
     def _regain(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         dense = Mask({name: torch.ones_like(m) for name, m in self.mask.items()})

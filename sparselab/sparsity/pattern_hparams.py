@@ -1,4 +1,4 @@
-"""`--sparsity_pattern`: the N:M mask constraint (bundle). Default none: no constraint, old hashes unchanged."""
+"""`--sparsity_pattern`: the N:M mask constraint (bundle). Default none: old hashes unchanged."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,17 +1,6 @@
-"""Pruning = score x allocation.
-
-`prune` is one level of iterative pruning: of the R weights the mask still keeps, exactly
-round(p * R) are removed, so after L levels the density is (1 - p)^L up to rounding
-(`--pruning_count_rule=openlth`: OpenLTH's count instead, see `removal_count`). Tensors named in
-`--pruning_layers_to_ignore` are neither pruned nor counted (absent from the mask = dense, or kept
-at the mask pruning at initialisation gave them).
-`--pruning_schedule=absolute`: level L keeps round(d0 (1 - p)^L N) of the N counted weights instead
-(`absolute_keep`), d0 the nominal start density; a level whose target is not below the mask's kept
-count keeps its mask unchanged.
-`prune_to_density` prunes a mask to an absolute density in one call (one-shot pruning, pruning at
-initialisation). An iterative score (SynFlow) is re-evaluated over an exponential schedule of
-intermediate densities inside the call and ends exactly at the target.
-"""
+"""Pruning = score x allocation. `prune`: one level, removing round(p * R) of the R kept counted weights
+(`removal_count`; `--pruning_schedule=absolute`: `absolute_keep`); ignored tensors are neither pruned nor
+counted. `prune_to_density`: one call to an absolute density (SynFlow iterates inside, ending on target)."""
 from __future__ import annotations
 
 import math
@@ -173,8 +162,7 @@ def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribu
     current = mask
     for k in range(1, rounds + 1):
         keep_k = keep if k == rounds else max(keep, round(start * (keep / start) ** (k / rounds)))
-        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty,
-                            pattern)
+        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty, pattern)
     return current
 
 

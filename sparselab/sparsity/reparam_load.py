@@ -1,7 +1,5 @@
-"""The plain network of a finished `supermask` or `str` job: its `weights_final.pt` holds a wrapped
-network (`net.*` stored weights beside scores or thresholds), which readers of finished jobs
-(`load_job`, `export`, `evaluate`) turn into the plain model's weights: the effective weights the
-wrapped forward pass used, and the mask of their non-zero positions (supermask: the selection)."""
+"""The plain network of a finished `supermask` or `str` job: effective weights of its wrapped
+`weights_final.pt` and the mask of their non-zero positions (supermask: the selection)."""
 from __future__ import annotations
 
 from typing import Mapping

@@ -1,5 +1,4 @@
-"""Sparsity reports: per masked tensor, over the masked (counted) weights, over every prunable weight
-tensor of the model (OpenLTH's `sparsity_report`), and over all parameters."""
+"""Sparsity reports over the masked tensors, every prunable tensor (OpenLTH's) and all parameters."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -1,11 +1,5 @@
-"""Exact top-k selection with deterministic tie-breaking, and integer count allocation.
-
-`keep_top_k` keeps exactly k of the candidate entries of a score vector: every candidate scoring
-above the k-th largest candidate score, then the tied ones in ascending flat-index order. The k-th
-largest value is found by selection, not by sorting: a fixed random sample brackets it, one pass
-counts what lies below the bracket and `kthvalue` runs on the few values inside it, so the cost is
-a few linear passes even for 25 M scores. NaN scores rank lowest.
-"""
+"""Exact top-k with ties by lowest flat index (NaN ranks lowest), and integer count allocation. The k-th
+value is found by selection: a fixed random sample brackets it, `kthvalue` runs inside (linear time)."""
 from __future__ import annotations
 
 import math
@@ -50,8 +44,7 @@ def kth_smallest(values: torch.Tensor, rank: int) -> torch.Tensor:
     return torch.kthvalue(inside, r).values
 
 
-def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor,
-                     out: torch.Tensor | None = None) -> torch.Tensor:
+def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Scores with -inf at non-candidates and at NaNs (so they rank lowest), as one float tensor."""
     dtype = scores.dtype if scores.is_floating_point() else torch.float32
     minus_inf = torch.tensor(-math.inf, dtype=dtype, device=scores.device)

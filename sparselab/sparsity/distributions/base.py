@@ -1,12 +1,5 @@
-"""Shared pieces of the density rules: options, sizes, order, and the exact solvers.
-
-A density rule is a pure function of tensor shapes:
-    rule(shapes, density, *, order, output_layer, options) -> {name: density in (0, 1]}
-with sum(d_n * numel_n) == density * sum(numel_n) (exactly, up to float rounding; integer counts are
-made exact by the caller), except a rule that publishes a lower realised density (balanced without
-redistribution): then the caller keeps round(sum(d_n * numel_n)) weights. `order` is the model's prunable tensors in module order (it may list
-tensors absent from `shapes`, e.g. ignored ones); `output_layer` is the output weight or None.
-"""
+"""Shared pieces of the density rules: rule(shapes, density, *, order, output_layer, options) -> {name: d_n}
+with sum(d_n * numel_n) == density * total (except rules publishing less: the caller keeps the rounded sum)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Glue for the runners: the training hook of a job whose mask may move, seeds, final masks."""
+"""Runner glue: the training hook of a job whose mask may move, seeds, final masks."""
 from __future__ import annotations
 
 import dataclasses

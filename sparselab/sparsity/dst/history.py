@@ -1,4 +1,4 @@
-"""The topology history: one row per update, rewritten atomically to `topology.csv` as it grows."""
+"""The topology history: one row per update, rewritten atomically to `topology.csv`."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,21 +1,7 @@
-"""`DSTHook`: masked training whose mask moves (SET, RigL, SNFS momentum growth, GraNet).
-
-It is a `MaskHook`, so between updates masking is the same fused multiply and costs the same as
-static sparse training. At an update iteration t (in `before_optimizer_step`, where the gradients
-are still dense):
-
-1. GraNet only: global magnitude pruning of the active weights down to round(d(t) * total).
-2. Per layer, drop the ceil(p(t) * n) active weights of smallest |w| and grow as many of the
-   positions that were inactive before the update, by the method's growth score
-   (`sparsity/dst/growth.py`, `sparsity/dst/topology.py`).
-3. The grown positions' gradients are zeroed for this step and `set_mask` zeroes every dropped or
-   pruned weight with its optimiser state, so after the step a grown weight is exactly 0 with zero
-   optimiser state, and it starts learning at t + 1. Surviving weights take the step as usual.
-
-Weights are those before the step of iteration t (i.e. after t - 1 steps). Everything that decides
-future updates (mask, start density, dense-gradient momentum, history) is in `state_dict`, and the
-randomness of an update is a function of (seed, t, tensor), so a resumed run is exact.
-"""
+"""`DSTHook`: a `MaskHook` whose mask moves. At an update (before the step, gradients still dense): GraNet
+prunes globally to round(d(t) * total); each layer drops ceil(p(t) * n) smallest |w| and grows as many
+previously inactive positions by the growth score. Grown weights start at exactly 0 with zero optimiser
+state; all that decides future updates is in `state_dict` and randomness is f(seed, t, tensor): resume exact."""
 from __future__ import annotations
 
 from pathlib import Path

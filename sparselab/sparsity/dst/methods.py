@@ -1,8 +1,4 @@
-"""DST method registry: `--dst` name -> DSTMethod (how it grows, whether it prunes, one help line).
-
-The flag's choices, its help, validation and the hook's behaviour are all read from this dict.
-Adding a method: one file with its growth score (`GrowthScore`, see `growth.py`) and one line below.
-"""
+"""DST method registry: `--dst` name -> DSTMethod; choices, help and the hook's behaviour are read from it."""
 from __future__ import annotations
 
 import dataclasses

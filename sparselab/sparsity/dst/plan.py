@@ -1,4 +1,4 @@
-"""`DSTPlan`: the DST flags resolved to iterations, and the rules of when and how much to update."""
+"""`DSTPlan`: the DST flags resolved to iterations; when and how much to update."""
 from __future__ import annotations
 
 import dataclasses

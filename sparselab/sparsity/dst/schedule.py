@@ -1,15 +1,5 @@
-"""Schedules of dynamic sparse training as pure functions of the absolute iteration.
-
-Drop fraction p(t) (the share of a layer's active weights replaced at an update), from p0 at
-iteration 0 to 0 at `end`:
-  cosine    p0 * (1 + cos(pi t / end)) / 2      (RigL, SET as in the FreeTickets code)
-  linear    p0 * (1 - t / end)
-  constant  p0                                  (FreeTickets' EDST recipe)
-and p(t) = 0 for t >= end, where updates stop.
-
-GraNet density (Zhu & Gupta cubic), from d_i at `start` to d_f at `end`:
-  d(t) = d_f + (d_i - d_f) * (1 - clip((t - start) / (end - start), 0, 1))^3
-"""
+"""DST schedules of the absolute iteration: drop fraction p(t) from p0 to 0 at `end` (cosine as RigL/SET,
+linear, constant as EDST) and GraNet's cubic density d_f + (d_i - d_f) (1 - progress)^3."""
 from __future__ import annotations
 
 import math

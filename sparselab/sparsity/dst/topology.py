@@ -1,14 +1,6 @@
-"""One topology update as pure functions of weights, masks and growth scores.
-
-Per layer with n active weights, p the drop fraction and z the positions inactive before the
-update: k = min(ceil(p * n), z) weights are dropped (the k active ones with the smallest |w|) and k
-are grown (the k inactive positions with the largest growth score). Growth candidates are the
-positions inactive *before* the update, so a weight is never dropped and regrown in the same
-update: every grown weight is new and starts at zero. Ties are broken by the lowest flat index
-(`pruning.select.keep_top_k`). With `redistribute`, the sum of the per-layer drop counts is
-regrown over all layers at once by the same score, so per-layer counts may change while the total
-stays exact.
-"""
+"""One topology update: per layer drop k = min(ceil(p * n), z) active weights of smallest |w| and grow k of
+the z positions inactive BEFORE the update (so grown weights are new), ties by lowest flat index.
+`redistribute`: the total drop count is regrown over all layers by the same score."""
 from __future__ import annotations
 
 import math

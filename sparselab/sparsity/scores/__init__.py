@@ -1,18 +1,6 @@
-"""Score registry: name -> ScoreFn(model, mask, context) -> {tensor name: float scores}.
-
-A score gives every weight of every masked tensor a number; higher means more worth keeping. Only
-the currently kept weights are candidates, so values at pruned positions do not matter. A score
-module that sets `iterative = True` also provides `session(model, context) -> (mask -> scores)` and
-is re-evaluated over a schedule of densities inside one pruning call (SynFlow).
-
-Every module also says, for the help of the flags that choose it (`help_text`), `description`
-(one line), `data` (what the criterion sees: "none", "batches" = training batches, "per_class" = a
-class-balanced sample) and `seeded` (default True: --pruning_seed / --init_pruning_seed apply). A
-module with `channels = True` ranks whole output channels instead (`channel_score`, used by
-`pruning.channels`); the other scores rank single weights.
-
-Adding a score: one file with `score(model, mask, context)` (or `channel_score`) and one line below.
-"""
+"""Score registry: name -> module with `score(model, mask, context)` (higher = keep; only kept weights are
+candidates), `data` ("none", "batches", "per_class"), `description`, `seeded` (default True), optionally
+`iterative` + `session` (SynFlow) or `channels = True` + `channel_score` (whole output channels)."""
 from __future__ import annotations
 
 from types import ModuleType

@@ -1,4 +1,4 @@
-"""Helpers shared by the data-driven scores: a masked working copy of the model, its masked weights."""
+"""Helpers of the data-driven scores: a masked working copy of the model, its masked weights."""
 from __future__ import annotations
 
 import copy

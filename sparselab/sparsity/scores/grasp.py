@@ -1,14 +1,6 @@
-"""GraSP (Wang et al. 2020): the published score is -w * (H g), and the weights with the LARGEST
-published scores are removed. We return w * (H g) = minus the published score, so that keeping the
-top-k of our score is exactly GraSP's rule.
-
-g is the gradient of the loss on logits / T (temperature T = 200) over a class-balanced sample of
-`grasp_samples_per_class` examples per class; H g is the Hessian-gradient product, computed as the
-gradient of g_const . dL/dw. As Random_Pruning's GraSP, the sample is sorted by class and split into
-two halves, each a forward pass of its own in train mode (so a BatchNorm network normalises each half
-with that half's statistics); g and H g are sums over the two halves (each half's loss weighted by
-its share of the sample: a constant factor, which does not change the ranking).
-"""
+"""GraSP (Wang et al. 2020): removes the LARGEST -w * (H g); we return w * (H g), so top-k keeps GraSP's
+choice. g: gradient of the loss on logits / 200 over a class-balanced sample; as Random_Pruning, the sample
+is class-sorted into two halves, each its own train-mode forward pass (BatchNorm per half)."""
 from __future__ import annotations
 
 import torch

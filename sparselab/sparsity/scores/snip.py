@@ -1,8 +1,4 @@
-"""SNIP (Lee et al. 2019): |g * w| at the current (initial) weights on the context's batches.
-
-Unlike `gradient`, the copy is scored in train mode: at initialisation the BatchNorm running
-statistics are meaningless, so batch statistics are used, as in the published method.
-"""
+"""SNIP (Lee et al. 2019): |g * w| in train mode (at init the running BatchNorm statistics are meaningless)."""
 from __future__ import annotations
 
 import torch

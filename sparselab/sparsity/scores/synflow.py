@@ -1,15 +1,6 @@
-"""SynFlow (Tanaka et al. 2020): data-free, iterative.
-
-On a float64 copy of the model in eval mode, every floating-point entry of the state dict (weights,
-biases, BatchNorm parameters and running statistics) is replaced by its absolute value and the
-masked weights are multiplied by the mask. R = sum(model(ones)) for one all-ones input of the
-model's input shape, and the score is |w * dR/dw|. float64 keeps R finite for deep networks (R grows
-like the product of the layers' absolute weight sums). The caller's model is never modified, so its
-signs and values are untouched.
-
-Iterative use (`session`): the absolute network is built once and each round only re-masks it; the
-pruning driver runs `synflow_iterations` rounds with the exponential schedule d_k = d0 * (d/d0)^(k/n).
-"""
+"""SynFlow (Tanaka et al. 2020): |w * dR/dw|, R = sum(model(ones)) on a float64 (R stays finite), eval-mode copy
+with every floating state entry made absolute and masked weights times the mask. `session` builds the copy
+once; the driver runs `synflow_iterations` rounds, d_k = d0 * (d/d0)^(k/n)."""
 from __future__ import annotations
 
 from typing import Callable
