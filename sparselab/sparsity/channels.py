@@ -30,8 +30,7 @@ class ChannelGroup:
 
 @torch.no_grad()
 def _feeds(model: nn.Module, pairs: list[tuple[nn.Module, nn.Module]]) -> list[bool]:
-    """For each (conv, bn): whether bn's input IS conv's output in one forward pass (post-activation
-    blocks; a pre-activation block's bn1 reads the block input instead)."""
+    """For each (conv, bn): whether bn reads conv's output (post-activation blocks; not pre-activation)."""
     shape = getattr(model, "input_shape", None)
     if shape is None:
         return [True] * len(pairs)

@@ -15,16 +15,9 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 
 @dataclasses.dataclass(frozen=True)
 class ScoreContext:
-    """Inputs of the score functions.
-
-    seed, level: random scores are drawn from (seed, level, tensor name).
-    batches: a fresh iterable of training batches (x, y) each time it is called; data-driven scores
-      (gradient, snip, grasp) use the first `num_batches` of them.
-    class_balanced_batch: optional k -> (x, y) with k examples of every class (GraSP); without it
-      GraSP collects a balanced sample from `batches`.
-    device: where scores are computed (default: the model's device).
-    input_shape: (C, H, W) for SynFlow when the model has no `input_shape` attribute.
-    """
+    """Inputs of the score functions. Random scores are drawn from (seed, level, tensor name); `batches` gives a
+    fresh iterable of training batches per call (the first `num_batches` are used); `class_balanced_batch`
+    (k -> k examples per class) serves GraSP; `input_shape` serves SynFlow when the model has none."""
 
     seed: int = 0
     level: int = 0

@@ -43,17 +43,21 @@ COUNT_RULE_HELP = (
 
 
 SCHEDULE_HELP = (
-    "what a level's count is relative to: relative = remove --pruning_fraction of the weights the mask still "
-    "keeps (see --pruning_count_rule); absolute = level L keeps round(d0 * (1 - p)^L * N) of the N counted "
-    "weights, d0 = the nominal --init_density (1 without pruning at initialisation), as the IMP-from-ER runs of "
-    "Gadhikar et al. 2023; a level whose target keeps at least the weights the mask already keeps (a start mask "
-    "that realised less than its nominal density, e.g. balanced) cannot prune: it keeps its mask unchanged and "
-    "trains again")
+    "what a level's count is relative to: relative = remove --pruning_fraction of the weights the mask still keeps "
+    "(see --pruning_count_rule); absolute = level L keeps round(d0 * (1 - p)^L * N) of the N counted weights, d0 = the "
+    "nominal --init_density (1 without pruning at initialisation), as the IMP-from-ER runs of Gadhikar et al. 2023; a "
+    "level whose target keeps at least the weights the mask already keeps (a start mask that realised less than its "
+    "nominal density, e.g. balanced) cannot prune: it keeps its mask unchanged and trains again")
 
 
-def _check_density(flag: str, value: float | None) -> None:
-    if value is not None:
-        require(0 < value <= 1, f"{flag} must be in (0, 1], got {value}")
+def changed_meaning(out: dict, distribution: str | None, grasp: bool) -> dict:
+    """uniform_plus (now Random_Pruning's) and grasp (now two class-sorted halves) changed meaning: their jobs
+    hash with a marker, so no directory of the old meaning is reused."""
+    if distribution == "uniform_plus":
+        out["uniform_plus_rule"] = "random_pruning"
+    if grasp:
+        out["grasp_halves"] = 2
+    return out
 
 
 BALANCED_REDISTRIBUTE_HELP = (
@@ -104,7 +108,8 @@ class PruningHparams(Hparams):
         require(0 < self.pruning_fraction < 1, f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
         require(1 <= self.pruning_batches <= 10**4, f"--pruning_batches must be in 1..10000, got {self.pruning_batches}")
         require(0 < self.erk_power <= 100, f"--erk_power must be in (0, 100], got {self.erk_power}")
-        _check_density("--fc_density", self.fc_density)
+        require(self.fc_density is None or 0 < self.fc_density <= 1,
+                f"--fc_density must be in (0, 1], got {self.fc_density}")
         # Effective values (hash baselines: fc_density None, balanced_redistribute True).
         if self.pruning_distribution != "erk_plus" and self.fc_density == 1.0:
             object.__setattr__(self, "fc_density", None)
@@ -121,14 +126,7 @@ class PruningHparams(Hparams):
             object.__setattr__(self, "bn_sparsity_regularization", 1e-4)
 
     def canonical(self) -> dict:
-        """uniform_plus (now Random_Pruning's computation) and grasp (now two class-sorted halves) changed
-        meaning: their jobs hash with a marker, so no directory of the old meaning is reused."""
-        out = super().canonical()
-        if self.pruning_distribution == "uniform_plus":
-            out["uniform_plus_rule"] = "random_pruning"
-        if self.pruning_strategy == "grasp":
-            out["grasp_halves"] = 2
-        return out
+        return changed_meaning(super().canonical(), self.pruning_distribution, self.pruning_strategy == "grasp")
 
     @property
     def is_channel_strategy(self) -> bool:

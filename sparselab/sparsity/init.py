@@ -51,9 +51,7 @@ def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
 
 
 def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repair: bool = True) -> None:
-    """The start weights under the initial mask, in place: looks-linear, --init_scale, orthogonal repair
-    (`repair=False`: not the repair, which `prune_at_init` leaves to the runners' start weights: its
-    gradient steps are costly on large layers and the scored copy is not trained)."""
+    """Start weights under the mask, in place: looks-linear, --init_scale, ortho repair (unless `repair=False`)."""
     if hparams.looks_linear:
         looks_linear_(model, mask)
     rescale_kept(model, mask, hparams.init_scale)
@@ -63,15 +61,8 @@ def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repa
 
 def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
                   ignore: Iterable[str] = (), pattern: Pattern | None = None) -> Mask:
-    """The initial mask (all ones over the counted tensors when `--init_density` is not set).
-
-    `pattern` (N:M, `pruning.pattern`): the mask keeps at most N of every M consecutive input weights
-    (refused above density N/M, with --pruning_ratio_from and with --repair_flow, which would break it).
-
-    The model's weights are modified in place: looks-linear and rescaled by `--init_scale`, pruned
-    weights zeroed (`--ortho_repair` is applied by `init_weights` on the weights a runner trains).
-    `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
-    """
+    """The initial mask (all ones without `--init_density`); weights changed in place (looks-linear, scaled,
+    pruned zeroed). `pattern` (N:M) is refused with --pruning_ratio_from and --repair_flow; `ignore`: also dense."""
     dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
     dense += [n for n in check_names(model, ignore, "layers to ignore") if n not in dense]
     if hparams.init_density is None:

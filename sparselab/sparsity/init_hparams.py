@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from sparselab.core.hparams import Hparams, hparam, require
 from sparselab.core.when import When, all_of, either, given, none_of, off, on, one_of, unset
-from sparselab.sparsity.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES
+from sparselab.sparsity.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES, changed_meaning
 from sparselab.sparsity.scores import help_text, unseeded_scores
 
 INIT_SCALES = ("none", "global_density", "layer_density")
@@ -27,10 +27,9 @@ def init_strategy_help() -> str:
 
 
 INIT_DISTRIBUTION_HELP = (
-    "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all "
-    "counted weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for "
-    "random. A density rule with a data-driven score = the rule sets each tensor's count, the score picks "
-    "the positions inside it")
+    "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all counted "
+    "weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for random. A density "
+    "rule with a data-driven score = the rule sets each tensor's count, the score picks the positions inside it")
 
 
 # Every flag but --init_density exists only with it; some only with the scores that read them.
@@ -135,14 +134,7 @@ class InitPruningHparams(Hparams):
             object.__setattr__(self, "grasp_samples_per_class", GRASP_SAMPLES_BEFORE)
 
     def canonical(self) -> dict:
-        """uniform_plus (now Random_Pruning's computation) and grasp (now two class-sorted halves) changed
-        meaning: their jobs hash with a marker, so no directory of the old meaning is reused."""
-        out = super().canonical()
-        if self.init_pruning_distribution == "uniform_plus":
-            out["uniform_plus_rule"] = "random_pruning"
-        if self.init_pruning_strategy == "grasp" or self.pruning_ratio_from == "grasp":
-            out["grasp_halves"] = 2
-        return out
+        return changed_meaning(super().canonical(), self.init_pruning_distribution, "grasp" in self.scores_used)
 
     @property
     def scores_used(self) -> tuple[str, ...]:
@@ -161,13 +153,8 @@ class InitPruningHparams(Hparams):
 
 @dataclasses.dataclass(frozen=True)
 class InitScopeHparams(Hparams):
-    """Not a flag bundle: an iterative runner adds `init_scope(...)` to its hashed bundles.
-
-    Pruning at initialisation prunes every prunable tensor but `--dense_layers`, in `train` and in the
-    iterative runners alike (as SNIP, GraSP, SynFlow and Liu et al. 2022 do; the levels' ignore list is
-    an IMP convention). Before, the iterative runners kept `--pruning_layers_to_ignore` dense at
-    initialisation; such runs hash without this bundle, so an old directory is never reused.
-    """
+    """Not a flag bundle: added by the iterative runners. Pruning at initialisation prunes the levels' ignored
+    tensors too; runs from before hash without this bundle, so an old directory is never reused."""
     section: ClassVar[str] = "init_scope"
     _group: ClassVar[str] = "Pruning at initialisation: scope"
     init_prunes_ignored_layers: bool = hparam(False, "pruning at initialisation also prunes the tensors that "

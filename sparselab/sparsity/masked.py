@@ -25,11 +25,7 @@ def zero_optimizer_state(optimizer: torch.optim.Optimizer, param: torch.Tensor, 
 
 
 class MaskHook:
-    """Training hook that holds `mask` on the model's device and enforces it at every step.
-
-    `regain_at_iteration`: from this training iteration on the mask is all ones (re-dense training);
-    the weights that come back start at 0 with zero optimiser state.
-    """
+    """Holds `mask` on the model's device; from `regain_at_iteration` on it is all ones (re-dense training)."""
 
     def __init__(self, mask: Mask, regain_at_iteration: int | None = None) -> None:
         self.mask = mask
@@ -40,9 +36,7 @@ class MaskHook:
         self._params: list[torch.Tensor] = []
         self._masks: list[torch.Tensor] = []
 
-    # ----- binding: the fused lists ------------------------------------------------------------
     def _bind(self, model: torch.nn.Module) -> None:
-        """Precompute the masked parameters and their float masks (all-ones tensors are skipped)."""
         if self._model is model:
             return
         params = self.mask.check_model(model)
@@ -63,7 +57,6 @@ class MaskHook:
         self.set_mask(dense, model, optimizer)
         self.regained = True
 
-    # ----- training-loop protocol --------------------------------------------------------------
     @torch.no_grad()
     def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None:
         self._model = None
@@ -111,13 +104,9 @@ class MaskHook:
         self._density = self.mask.density
         self._model = None
 
-    # ----- changing the mask mid-training ----------------------------------------------------------
     @torch.no_grad()
     def set_mask(self, new_mask: Mask, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        """Install `new_mask`: newly pruned and regrown weights are set to 0 with zero optimiser state.
-
-        A tensor missing from either mask is dense in that mask.
-        """
+        """Install `new_mask` (a missing tensor is dense): changed weights go to 0 with zero optimiser state."""
         params = new_mask.check_model(model)
         for name in set(self.mask.keys()) | set(new_mask.keys()):
             if name not in params:  # present only in the old mask: dense from now on

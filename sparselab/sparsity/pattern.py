@@ -67,8 +67,7 @@ def group_counts(mask: torch.Tensor, m: int) -> torch.Tensor:
 
 
 def satisfies_pattern(mask: torch.Tensor | Mapping[str, torch.Tensor], n: int, m: int) -> bool:
-    """Whether every group of M consecutive input weights keeps at most N (a tensor of weights or a
-    mask counts non-zeros; a mapping: every tensor with at least two dimensions, e.g. a state dict)."""
+    """Whether every group of M input weights keeps at most N non-zeros (a mapping: every tensor of >= 2 dims)."""
     if isinstance(mask, Mapping):
         return all(satisfies_pattern(t, n, m) for t in mask.values() if isinstance(t, torch.Tensor) and t.dim() >= 2)
     return bool((group_counts(mask != 0, m) <= n).all())
@@ -76,8 +75,7 @@ def satisfies_pattern(mask: torch.Tensor | Mapping[str, torch.Tensor], n: int, m
 
 def top_per_group(scores: torch.Tensor, candidates: torch.Tensor, n: int, m: int,
                   room: torch.Tensor | None = None) -> torch.Tensor:
-    """Bool like `candidates`: in every group the `room` (default N) best candidates by score, ties by
-    lowest index (NaN scores rank lowest)."""
+    """In every group the `room` (default N) best candidates, ties by lowest index, NaN lowest."""
     values = torch.where(candidates, scores.float().nan_to_num(nan=-math.inf), torch.tensor(-math.inf))
     g_values = _groups(values, m, -math.inf)
     g_cand = _groups(candidates, m, False)
@@ -97,8 +95,7 @@ def eligible(scores: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor
 
 def growth_candidates(candidates: torch.Tensor, survivors: torch.Tensor, scores: torch.Tensor,
                       pattern: Pattern) -> torch.Tensor:
-    """DST: the growable positions that keep N:M -- in each group the best candidates up to its room
-    (N minus the weights that survive the drop)."""
+    """DST: growable positions keeping N:M (room per group = N minus the survivors of the drop)."""
     n, m = pattern
     room = (n - group_counts(survivors, m)).clamp(min=0)
     return top_per_group(scores, candidates, n, m, room=room)

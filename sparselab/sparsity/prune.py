@@ -22,9 +22,7 @@ from sparselab.sparsity.select import keep_top_k
 
 
 def rule_options(hparams: PruningHparams | InitPruningHparams) -> RuleOptions:
-    """The density rules' knobs of a bundle: the levels' (PruningHparams) or pruning at initialisation's
-    (InitPruningHparams: no --erk_power/--fc_density, its output layer is fixed by --init_fc_density
-    instead; str_induced_er reads its layer ratios from the finished STR job)."""
+    """The density rules' knobs of a levels (PruningHparams) or pruning-at-init bundle."""
     if isinstance(hparams, PruningHparams):
         return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density,
                            balanced_redistribute=bool(hparams.balanced_redistribute))
@@ -45,10 +43,7 @@ def check_strategy(score: str, distribution: str) -> None:
 
 
 def split_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) -> tuple[Mask, Mask]:
-    """(the counted tensors of `mask`, the ignored tensors it holds).
-
-    An ignored tensor is usually absent from the mask (dense). One that pruning at initialisation put
-    in the mask keeps its mask at every level: neither pruned further nor counted."""
+    """(the counted tensors of `mask`, the ignored ones it holds: they keep their mask at every level)."""
     check_names(model, ignore, flag)
     skip = set(ignore)
     frozen = Mask({n: m for n, m in mask.items() if n in skip})
@@ -56,11 +51,8 @@ def split_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) ->
 
 
 def removal_count(model: nn.Module, counted: Mask, frozen: Mask, hparams: PruningHparams, level: int) -> int:
-    """How many counted weights a level removes (`--pruning_count_rule`); UsageError if it cannot.
-
-    prunable: round(p * R), R = the counted weights the mask keeps. openlth: ceil(p * T) + 1 (OpenLTH's
-    sparse_global removes every candidate at or below the k-th smallest score, k = ceil(p * T)), with T
-    the kept weights of ALL prunable tensors, ignored and dense ones (absent from the mask) included."""
+    """Weights a level removes: prunable round(p * R); openlth ceil(p * T) + 1 (OpenLTH's sparse_global removes
+    every candidate <= the k-th smallest), T the kept weights of ALL prunable tensors, ignored/dense included."""
     remaining = counted.num_kept
     p = hparams.pruning_fraction
     if hparams.pruning_count_rule == "prunable":
@@ -92,11 +84,7 @@ def absolute_keep(counted: Mask, hparams: PruningHparams, level: int, start_dens
 
 def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext,
           pattern: Pattern | None = None, start_density: float = 1.0) -> Mask:
-    """One pruning level: of the R counted weights the new mask keeps R minus `removal_count` (fewer for
-    a density rule that realises less, e.g. balanced without redistribution); under the absolute
-    schedule `absolute_keep`, and the mask unchanged where that is not below R.
-
-    `pattern` (N:M) applies once the level's target density is at most N/M (`pruning.pattern`)."""
+    """One pruning level (see the module docstring); `pattern` (N:M) once the level's density is <= N/M."""
     counted, frozen = split_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
     if hparams.is_channel_strategy:
         from sparselab.sparsity.channels import prune_channels
@@ -123,12 +111,8 @@ def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, d
                      context: ScoreContext, *, options: RuleOptions | None = None,
                      fixed: Mapping[str, float] | None = None, allow_empty: bool = False,
                      pattern: Pattern | None = None) -> Mask:
-    """Prune `mask` to `density` of its counted weights (round(density * total) kept).
-
-    `fixed`: tensors whose density is imposed (e.g. the output layer at init); the rest share the
-    remaining budget according to `distribution`. `allow_empty`: the `global` allocation may remove
-    every weight of a tensor (otherwise that is a UsageError naming it).
-    """
+    """Prune `mask` to round(density * total) kept. `fixed`: imposed tensor densities; `allow_empty`: `global`
+    may empty a tensor."""
     if not 0 < density <= 1:
         raise UsageError(f"pruning density must be in (0, 1], got {density}")
     keep = round(density * mask.num_total)
@@ -145,8 +129,7 @@ def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribu
                    context: ScoreContext, *, options: RuleOptions | None = None,
                    fixed: Mapping[str, float] | None = None, allow_empty: bool = False,
                    pattern: Pattern | None = None) -> Mask:
-    """The new mask keeps exactly `keep` of the counted weights (a subset of `mask`); with an N:M
-    `pattern`, a subset of the pattern-eligible weights (all of them if fewer than `keep`)."""
+    """Keep exactly `keep` counted weights (with `pattern`, at most the N:M-eligible ones)."""
     check_strategy(score, distribution)
     options = options or RuleOptions()
     fixed = dict(fixed or {})

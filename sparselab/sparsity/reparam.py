@@ -40,8 +40,3 @@ class ReparamNet(nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return torch.func.functional_call(self.net, self.effective_weights(), args, kwargs, strict=False)
-
-    @torch.no_grad()
-    def nonzero_mask(self) -> Mask:
-        """The positions whose effective weight is non-zero."""
-        return Mask({n: (w != 0).cpu() for n, w in self.effective_weights().items()})

@@ -20,8 +20,7 @@ def is_wrapped(state: Mapping[str, torch.Tensor]) -> bool:
 
 def plain_weights(state: Mapping[str, torch.Tensor], er_mask: Mask,
                   selection: Mask | None) -> tuple[dict[str, torch.Tensor], Mask]:
-    """(the plain model's state dict with effective weights, their mask). `selection`: a supermask
-    job's supermask.pt (None for STR, whose thresholds are in `state`)."""
+    """(plain state dict of effective weights, their mask); `selection`: supermask.pt (None for STR)."""
     plain = {k[len(NET):]: v.clone() for k, v in state.items() if k.startswith(NET)}
     masks = {}
     for name, er in er_mask.items():

@@ -21,13 +21,8 @@ def mask_report(mask: "Mask") -> dict[str, Any]:
 
 
 def density_report(model: torch.nn.Module, mask: "Mask") -> dict[str, Any]:
-    """`mask_report` plus the density over every prunable weight tensor of the model and over ALL
-    its parameters (unmasked ones count as kept).
-
-    Parameters that are not in the mask (biases, BatchNorm, ignored tensors) are dense by definition;
-    the pruned weights are exactly the zeros of the mask. `density_model` counts every prunable weight
-    tensor, ignored ones (LeNet's `fc.weight`) as kept: the density OpenLTH's `sparsity_report.json` gives.
-    """
+    """`mask_report` plus densities over every prunable tensor (`density_model`, ignored ones as kept, as OpenLTH's
+    `sparsity_report.json`) and over ALL parameters (unmasked ones are kept)."""
     report = mask_report(mask)
     report.update(_model_weights(model, mask, report["tensors"]))
     parameters_total = sum(p.numel() for p in model.parameters())

@@ -56,11 +56,8 @@ def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor, out: torch.
 
 
 def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], torch.Tensor]) -> torch.Tensor:
-    """Bool vector: the `k` largest of a 1-D `values` from `candidate_scores`, ties by lowest index.
-
-    `candidates()` (the flat candidate mask) is only called in the rare case where the k-th largest
-    value is -inf, i.e. where non-candidates could tie with candidates.
-    """
+    """The `k` largest of `candidate_scores` values, ties by lowest index; `candidates()` is only called when
+    the k-th value is -inf (non-candidates could tie)."""
     threshold = kth_smallest(values, values.numel() - k + 1)
     if math.isinf(float(threshold)) and float(threshold) < 0:
         keep = values > threshold
@@ -91,12 +88,8 @@ def keep_top_k(scores: torch.Tensor, candidates: torch.Tensor, k: int) -> torch.
 
 def largest_remainder(targets: Mapping[str, float], caps: Mapping[str, int], total: int,
                       floors: Mapping[str, int] | None = None) -> dict[str, int]:
-    """Integer counts close to the real `targets` that sum EXACTLY to `total`, with floors[n] <= count <= caps[n].
-
-    Targets above a cap are clamped and the excess is handed to the others in proportion to their
-    targets (water-filling), then the fractional parts are resolved by largest remainder (ties in
-    the mapping's order).
-    """
+    """Integer counts near `targets` summing EXACTLY to `total`, floors <= count <= caps: clamped excess goes
+    to the others in proportion (water-filling), then largest remainder (ties in mapping order)."""
     names = list(targets)
     floors = {n: int((floors or {}).get(n, 0)) for n in names}
     if sum(floors.values()) > total or sum(caps[n] for n in names) < total:

@@ -29,8 +29,7 @@ def kept_fractions(start: float, target: float, er_density: float, levels: int) 
 
 
 class TopK(torch.autograd.Function):
-    """0/1 tensor of the `count` largest `values` (positions outside `allowed` never chosen); the
-    gradient passes straight through."""
+    """0/1 tensor of the `count` largest `values` inside `allowed`; straight-through gradient."""
 
     @staticmethod
     def forward(ctx, values: torch.Tensor, allowed: torch.Tensor, count: int) -> torch.Tensor:

@@ -39,4 +39,3 @@ def gradient_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
 def momentum_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
     return {name: inputs.momentum[name].abs() if name in inputs.momentum else torch.zeros_like(p)
             for name, p in inputs.params.items()}
-

@@ -9,8 +9,7 @@ from sparselab.sparsity.dst.growth import GrowthScore
 
 @dataclasses.dataclass(frozen=True)
 class DSTMethod:
-    """`grow` scores the inactive positions at an update (largest grown first); `description` is the
-    method's line in `--dst`'s help and says what data the growth sees."""
+    """`grow` scores the inactive positions; `description` is its `--dst` help line (what data growth sees)."""
     grow: GrowthScore
     description: str
     prunes: bool = False    # gradual global magnitude pruning to --dst_final_density (may start dense)
@@ -26,10 +25,6 @@ DST_METHODS: dict[str, DSTMethod] = {
     "granet": DSTMethod(growth.gradient_growth, "gradual global magnitude pruning plus gradient growth (GraNet): "
                                                 "|dL/dw| of the update step's batch", prunes=True),
 }
-
-
-def method(name: str) -> DSTMethod:
-    return DST_METHODS[name]
 
 
 def help_text() -> str:

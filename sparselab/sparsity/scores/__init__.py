@@ -55,10 +55,8 @@ def data_free_scores() -> str:
 
 
 def help_text(names: Sequence[str], sees: Mapping[str, str], **fill: str) -> str:
-    """One entry per score: `name: description, sees <data>, seeded|deterministic`. `sees` spells each
-    kind of data for the flag at hand (e.g. which flag sets the number of batches); `fill` fills the
-    descriptions' placeholders (SynFlow's `{rounds}`). A module without `description`: its docstring's
-    first line."""
+    """`name: description, sees <data>, seeded|deterministic` per score; `sees` spells the data for the flag,
+    `fill` fills placeholders (SynFlow's `{rounds}`); no `description`: the docstring's first line."""
     entries = []
     for name in names:
         module = SCORE_MODULES[name]

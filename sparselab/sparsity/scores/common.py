@@ -10,8 +10,7 @@ from sparselab.sparsity.mask import Mask
 
 
 def working_copy(model: nn.Module, mask: Mask, device: torch.device, dtype: torch.dtype | None = None) -> nn.Module:
-    """A deep copy of `model` on `device` with the pruned weights zeroed; the original is never touched
-    (so BatchNorm running statistics and gradients of the caller's model stay as they were)."""
+    """A deep copy on `device` with the pruned weights zeroed (the caller's model is never touched)."""
     work = copy.deepcopy(model).to(device)
     if dtype is not None:
         work = work.to(dtype)

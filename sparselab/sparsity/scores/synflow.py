@@ -16,8 +16,7 @@ seeded = False  # deterministic and data-free: --pruning_seed does not apply
 
 iterative = True
 data = "none"
-description = ("|w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
-               "{rounds} rounds")
+description = ("|w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, {rounds} rounds")
 
 
 def session(model: torch.nn.Module, context: ScoreContext) -> Callable[[Mask], dict[str, torch.Tensor]]:
