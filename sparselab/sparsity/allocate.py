@@ -36,7 +36,6 @@ def _device(request: AllocationRequest) -> torch.device:
 
 
 def select_counts(request: AllocationRequest, counts: dict[str, int]) -> Mask:
-    """Per tensor, keep the `counts[name]` highest-scoring candidates."""
     device = _device(request)
     return Mask({name: keep_top_k(request.scores[name].to(device), m.to(device), counts[name]).cpu()
                  for name, m in request.mask.items()})

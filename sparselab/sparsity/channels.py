@@ -36,7 +36,7 @@ def _feeds(model: nn.Module, pairs: list[tuple[nn.Module, nn.Module]]) -> list[b
         return [True] * len(pairs)
     outputs: dict[int, object] = {}
     inputs: dict[int, object] = {}
-    handles = []
+    handles: list = []
     for conv, bn in pairs:
         handles.append(conv.register_forward_hook(lambda m, i, o: outputs.__setitem__(id(m), o)))
         handles.append(bn.register_forward_hook(lambda m, i, o: inputs.__setitem__(id(m), i[0])))
@@ -160,8 +160,7 @@ def prune_channels(model: nn.Module, counted: Mask, frozen: Mask, hparams: "Prun
     scores = channel_scores(model, groups, hparams.pruning_strategy)
     live = {g.producer: alive(counted, g, params[g.producer].shape) for g in groups}
     total = sum(int(a.sum()) for a in live.values())
-    p = hparams.pruning_fraction
-    remove = channel_removal_count(hparams.pruning_strategy, p, total)
+    remove = channel_removal_count(hparams.pruning_strategy, hparams.pruning_fraction, total)
     keep = channel_keep(scores, live, remove, hparams.pruning_distribution)
     new = apply_channels(model, counted, groups, keep)
     for name, m in frozen.items():

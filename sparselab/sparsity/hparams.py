@@ -30,7 +30,6 @@ def _batch_readers() -> str:
 
 
 def strategy_help() -> str:
-    """--pruning_strategy's help, one entry per registered score (read when the parser is built)."""
     return (f"score of each weight (higher = kept): {help_text(SCORES, LEVEL_DATA, rounds='100')}. Channel pruning "
             f"(whole filters, sparsity/channels.py): {help_text(CHANNEL_SCORES, LEVEL_DATA)}; removable: the inner "
             "conv of every ResNet block, the hidden units of a LeNet")
@@ -40,7 +39,6 @@ COUNT_RULE_HELP = (
     "how many weights a level removes: prunable = round(p * R) of the R remaining prunable weights; openlth = "
     "ceil(p * T) + 1 with T the remaining weights of ALL prunable tensors, ignored and dense ones included "
     "(OpenLTH's sparse_global and SDD: hidden layers get sparser per level)")
-
 
 SCHEDULE_HELP = (
     "what a level's count is relative to: relative = remove --pruning_fraction of the weights the mask still keeps "

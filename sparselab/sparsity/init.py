@@ -16,8 +16,7 @@ from sparselab.sparsity.init_hparams import InitPruningHparams
 from sparselab.sparsity.mask import Mask, check_names, output_weight_name, prunable_names
 from sparselab.sparsity.pattern import Pattern, check_density
 from sparselab.sparsity.ortho import looks_linear_, ortho_repair
-from sparselab.sparsity.prune import check_strategy, prune_to_density, rule_options
-from sparselab.sparsity.scores import SCORE_MODULES, SCORES, is_iterative
+from sparselab.sparsity.prune import check_strategy, prune_to_density, rule_options, scorer
 
 __all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept", "init_weights"]
 
@@ -32,15 +31,12 @@ def init_context(hparams: InitPruningHparams, context: ScoreContext) -> ScoreCon
 
 def ratio_only(model: nn.Module, mask: Mask, criterion: Mask, placement: str, context: ScoreContext) -> Mask:
     """The per-tensor counts of `criterion`, placed inside each tensor by the `placement` score."""
-    scores = (SCORE_MODULES[placement].session(model, context)(mask) if is_iterative(placement)
-              else SCORES[placement](model, mask, context))
-    request = AllocationRequest(scores=scores, mask=mask, keep=criterion.num_kept)
+    request = AllocationRequest(scores=scorer(model, placement, context)(mask), mask=mask, keep=criterion.num_kept)
     return select_counts(request, criterion.kept_per_tensor())
 
 
 @torch.no_grad()
 def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
-    """Multiply each masked tensor by 1/sqrt(density): the mask's overall density or the tensor's own."""
     if how == "none":
         return
     params = mask.check_model(model)

@@ -20,7 +20,6 @@ INIT_DATA = {"none": "no data", "batches": "ONE training batch (the training bat
 
 
 def init_strategy_help() -> str:
-    """--init_pruning_strategy's help, one entry per registered weight score."""
     return (f"score used to prune at initialisation: {help_text(SCORES, INIT_DATA, rounds='--synflow_iterations')}. "
             "Scoring batches come from the training set in their own seeded order (--init_pruning_seed); SNIP "
             "does not re-initialise the scored copy")
@@ -103,12 +102,9 @@ class InitPruningHparams(Hparams):
             require(self.pruning_ratio_from in RATIO_CRITERIA,
                     f"--pruning_ratio_from: unknown value {self.pruning_ratio_from!r}; "
                     f"choose from {', '.join(RATIO_CRITERIA)}")
-        require(1 <= self.grasp_samples_per_class <= 10**5,
-                f"--grasp_samples_per_class must be in 1..100000, got {self.grasp_samples_per_class}")
-        require(1 <= self.synflow_iterations <= 10**5,
-                f"--synflow_iterations must be in 1..100000, got {self.synflow_iterations}")
-        require(1 <= self.ortho_repair_steps <= 10**6,
-                f"--ortho_repair_steps must be in 1..1000000, got {self.ortho_repair_steps}")
+        for flag, top in (("grasp_samples_per_class", 10**5), ("synflow_iterations", 10**5),
+                          ("ortho_repair_steps", 10**6)):
+            require(1 <= getattr(self, flag) <= top, f"--{flag} must be in 1..{top}, got {getattr(self, flag)}")
         require(0 < self.ortho_repair_lr <= 10, f"--ortho_repair_lr must be in (0, 10], got {self.ortho_repair_lr}")
         require(self.init_pruning_distribution != "str_induced_er" or self.str_ratios_from is not None
                 or not self.enabled, "--init_pruning_distribution=str_induced_er needs --str_ratios_from=<str job>")

@@ -57,8 +57,6 @@ def _as_bool(name: str, value: object) -> torch.Tensor:
 
 
 class Mask:
-    """Tensor name -> bool tensor (on the CPU unless moved with `to`)."""
-
     def __init__(self, tensors: Mapping[str, object] | None = None) -> None:
         self._tensors: dict[str, torch.Tensor] = {}
         for name, value in (tensors or {}).items():
@@ -93,7 +91,6 @@ class Mask:
 
     @classmethod
     def ones_like(cls, model: nn.Module, ignore: Iterable[str] = ()) -> "Mask":
-        """All-ones mask over the model's prunable tensors except those in `ignore` (dense, not counted)."""
         ignored = set(check_names(model, ignore, "layers to ignore"))
         params = dict(model.named_parameters())
         return cls({name: torch.ones(params[name].shape, dtype=torch.bool)
@@ -140,7 +137,6 @@ class Mask:
             torch.equal(m.cpu(), other[name].cpu()) for name, m in self.items())
 
     def check_model(self, model: nn.Module) -> dict[str, torch.nn.Parameter]:
-        """The masked parameters of `model` by name; UsageError for a missing tensor or a wrong shape."""
         params = dict(model.named_parameters())
         out = {}
         for name, m in self.items():
@@ -155,7 +151,6 @@ class Mask:
 
     @torch.no_grad()
     def apply_(self, model: nn.Module) -> nn.Module:
-        """Set the pruned weights of `model` to exactly zero, in place."""
         for name, p in self.check_model(model).items():
             p.masked_fill_(~self[name].to(p.device), 0)
         return model

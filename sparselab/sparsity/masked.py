@@ -14,7 +14,6 @@ OPTIMIZER_STATE_KEYS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg
 
 @torch.no_grad()
 def zero_optimizer_state(optimizer: torch.optim.Optimizer, param: torch.Tensor, where: torch.Tensor) -> None:
-    """Zero the per-weight optimiser state of `param` at the positions where `where` is True."""
     state = optimizer.state.get(param)
     if not state:
         return
@@ -114,12 +113,7 @@ class MaskHook:
             p = params[name]
             old = self.mask[name].to(p.device) if name in self.mask else None
             new = new_mask[name].to(p.device) if name in new_mask else None
-            if old is None:
-                changed = ~new
-            elif new is None:
-                changed = ~old
-            else:
-                changed = ~(old & new)
+            changed = ~new if old is None else ~old if new is None else ~(old & new)
             if bool(changed.any()):
                 p.masked_fill_(changed, 0)
                 zero_optimizer_state(optimizer, p, changed)

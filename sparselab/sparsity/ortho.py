@@ -40,7 +40,6 @@ def repair_tensor(weight: torch.Tensor, mask: torch.Tensor, steps: int, lr: floa
 
 
 def ortho_repair(model: nn.Module, mask: Mask, steps: int = ORTHO_REPAIR_STEPS, lr: float = ORTHO_REPAIR_LR) -> None:
-    """Repair every masked tensor of two or more dimensions in place (see the module docstring)."""
     params = mask.check_model(model)
     for name, m in mask.items():
         p = params[name]

@@ -62,7 +62,6 @@ def _ungroup(g: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def group_counts(mask: torch.Tensor, m: int) -> torch.Tensor:
-    """Kept weights of every group: a (rows, groups) integer tensor (rows as in `_rows`)."""
     return _groups(mask.bool(), m, False).sum(-1)
 
 
@@ -88,7 +87,6 @@ def top_per_group(scores: torch.Tensor, candidates: torch.Tensor, n: int, m: int
 
 
 def eligible(scores: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], pattern: Pattern) -> dict:
-    """Per tensor, the pattern-eligible subset of the mask's kept weights (see the module docstring)."""
     n, m = pattern
     return {name: top_per_group(scores[name].to(c.device), c, n, m) for name, c in mask.items()}
 

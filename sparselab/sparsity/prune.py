@@ -4,7 +4,7 @@ counted. `prune_to_density`: one call to an absolute density (SynFlow iterates i
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from torch import nn
@@ -136,17 +136,21 @@ def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribu
     check_names(model, fixed, "fixed-density tensors")
     if not 0 < keep <= mask.num_kept:
         raise UsageError(f"cannot keep {keep} weights of a mask that keeps {mask.num_kept}")
-    if not is_iterative(score):
-        return _allocate(model, mask, SCORES[score](model, mask, context), keep, distribution, options, fixed,
-                         allow_empty, pattern)
-    scorer = SCORE_MODULES[score].session(model, context)
-    start = mask.num_kept
-    rounds = max(1, context.synflow_iterations)
-    current = mask
+    score_of = scorer(model, score, context)
+    rounds = max(1, context.synflow_iterations) if is_iterative(score) else 1
+    start, current = mask.num_kept, mask
     for k in range(1, rounds + 1):
         keep_k = keep if k == rounds else max(keep, round(start * (keep / start) ** (k / rounds)))
-        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty, pattern)
+        current = _allocate(model, current, score_of(current), keep_k, distribution, options, fixed, allow_empty,
+                            pattern)
     return current
+
+
+def scorer(model: nn.Module, score: str, context: ScoreContext) -> Callable[[Mask], dict]:
+    """mask -> scores (an iterative score reuses one session over its rounds)."""
+    if is_iterative(score):
+        return SCORE_MODULES[score].session(model, context)
+    return lambda mask: SCORES[score](model, mask, context)
 
 
 def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distribution: str,
@@ -154,8 +158,6 @@ def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distributio
     if pattern is not None:  # candidates = the N:M-eligible weights; keep all of them if fewer than asked
         mask = Mask(eligible(scores, mask, pattern))
         keep = min(keep, mask.num_kept)
-    order = prunable_names(model)
-    output = output_weight_name(model)
     new = Mask()
     fixed_kept = 0
     for name, density in fixed.items():
@@ -171,7 +173,8 @@ def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distributio
             raise UsageError(f"the fixed-density tensors ({', '.join(fixed)}) already hold {fixed_kept} of the "
                              f"{keep} weights to keep")
         request = AllocationRequest(scores={n: scores[n] for n in rest.keys()}, mask=rest, keep=keep - fixed_kept,
-                                    order=order, output_layer=output, options=options, allow_empty=allow_empty)
+                                    order=prunable_names(model), output_layer=output_weight_name(model),
+                                    options=options, allow_empty=allow_empty)
         for name, m in ALLOCATIONS[distribution](request).items():
             new[name] = m
     return Mask({n: new[n] for n in mask.keys()})

@@ -10,7 +10,6 @@ if TYPE_CHECKING:
 
 
 def mask_report(mask: "Mask") -> dict[str, Any]:
-    """Kept/total/density of every masked tensor and of all of them together."""
     tensors = {}
     for name, m in mask.items():
         kept, total = int(torch.count_nonzero(m)), m.numel()
@@ -34,7 +33,6 @@ def density_report(model: torch.nn.Module, mask: "Mask") -> dict[str, Any]:
 
 
 def _model_weights(model: torch.nn.Module, mask: "Mask", tensors: dict[str, Any]) -> dict[str, Any]:
-    """Kept/total over the model's prunable weight tensors (`Model.prunable_layer_names`)."""
     names = list(getattr(model, "prunable_layer_names", None) or mask.keys())
     total = sum(model.get_parameter(name).numel() for name in names)
     pruned = sum(tensors[name]["total"] - tensors[name]["kept"] for name in names if name in tensors)

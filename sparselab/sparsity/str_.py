@@ -25,8 +25,6 @@ def soft_threshold(weight: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
 
 
 class STRNet(ReparamNet):
-    """`net` (trained) with one threshold parameter per tensor of `er_mask`, in `thresholds`."""
-
     def __init__(self, net: nn.Module, er_mask: Mask, s_init: float = S_INIT) -> None:
         super().__init__(net, er_mask)
         self.thresholds = nn.ParameterDict({key(n): nn.Parameter(torch.full((), float(s_init), device=w.device))
@@ -49,8 +47,6 @@ class STRNet(ReparamNet):
 
 
 class DensityHistory:
-    """One row per evaluation point: iteration, epoch, overall density, each tensor's density and threshold."""
-
     def __init__(self, names: list[str], rows: list[dict[str, Any]] | None = None) -> None:
         self.names = names
         self.rows = [dict(r) for r in rows or []]

@@ -17,7 +17,6 @@ SCALE_CONV_SCORES = 0.5  # ER_SLT: constant conv scores
 
 
 def kept_fractions(start: float, target: float, er_density: float, levels: int) -> list[float]:
-    """The kept fraction (of all counted weights) of levels 1..levels."""
     b = (target / start) ** (1.0 / levels)
     k, out = start, []
     for _ in range(levels):
@@ -52,8 +51,6 @@ def init_scores(weight: torch.Tensor, generator: torch.Generator) -> torch.Tenso
 
 
 class SupermaskNet(ReparamNet):
-    """`net` with frozen parameters; trainable `scores` for every tensor of `er_mask`."""
-
     def __init__(self, net: nn.Module, er_mask: Mask, seed: int) -> None:
         super().__init__(net, er_mask)
         for p in net.parameters():

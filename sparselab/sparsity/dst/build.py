@@ -73,6 +73,5 @@ def save_final_mask(directory: Path | str, mask: Mask, model: torch.nn.Module | 
 
 
 def load_final_mask(directory: Path | str) -> Mask | None:
-    """The final mask of a dynamic sparse job, or None for a job whose mask did not move."""
     path = Path(directory) / layout.FINAL_MASK
     return Mask.read(path) if path.exists() else None

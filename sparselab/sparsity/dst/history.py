@@ -13,8 +13,6 @@ FIXED_COLUMNS = ("iteration", "drop_fraction", "moved", "pruned", "kept", "densi
 
 
 class TopologyHistory:
-    """Rows of {iteration, drop_fraction, moved, pruned, kept, density, density[<tensor>]...}."""
-
     def __init__(self, rows: list[dict[str, Any]] | None = None) -> None:
         self.rows: list[dict[str, Any]] = [dict(r) for r in rows or []]
 
@@ -40,5 +38,4 @@ class TopologyHistory:
 
 
 def read_topology(path: Path | str) -> list[dict[str, Any]]:
-    """Parse topology.csv back (numbers as int/float)."""
     return read_rows(path)

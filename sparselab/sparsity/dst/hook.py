@@ -27,14 +27,8 @@ def drop_count(active: int, inactive: int, fraction: float) -> int:
 
 
 def drop_smallest(weight: torch.Tensor, active: torch.Tensor, k: int) -> torch.Tensor:
-    """`active` without its `k` smallest-|w| entries."""
     n = int(torch.count_nonzero(active))
     return keep_top_k(weight.detach().abs(), active, n - k)
-
-
-def grow_largest(scores: torch.Tensor, candidates: torch.Tensor, k: int) -> torch.Tensor:
-    """The `k` candidate positions with the largest score."""
-    return keep_top_k(scores, candidates, k)
 
 
 def _split(flat: torch.Tensor, like: Tensors) -> dict[str, torch.Tensor]:
@@ -46,7 +40,6 @@ def _split(flat: torch.Tensor, like: Tensors) -> dict[str, torch.Tensor]:
 
 
 def grow_global(scores: Tensors, candidates: Tensors, k: int) -> dict[str, torch.Tensor]:
-    """The `k` positions with the largest score among the candidates of all layers together."""
     flat_scores = torch.cat([scores[n].reshape(-1).float() for n in candidates])
     flat_candidates = torch.cat([c.reshape(-1) for c in candidates.values()])
     return _split(keep_top_k(flat_scores, flat_candidates, k), candidates)
@@ -82,7 +75,7 @@ def prune_and_regrow(weights: Tensors, masks: Tensors, candidates: Tensors, scor
         growable = sum(int(torch.count_nonzero(c)) for c in candidates.values())
         grown = grow_global(scores, candidates, min(sum(counts.values()), growable))
     else:
-        grown = {n: grow_largest(scores[n], candidates[n], grow[n]) if grow[n] else torch.zeros_like(m)
+        grown = {n: keep_top_k(scores[n], candidates[n], grow[n]) if grow[n] else torch.zeros_like(m)
                  for n, m in masks.items()}
     return {n: survivors[n] | grown[n] for n in masks}, grown
 
@@ -159,7 +152,6 @@ class DSTHook(MaskHook):
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> dict[str, Any] | None:
-        """Run the topology update of `iteration`; returns its history row (None if nothing to do)."""
         self._bind(model)
         params = self._named
         before = {n: self.mask[n] for n in self._names}

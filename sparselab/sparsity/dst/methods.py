@@ -28,6 +28,5 @@ DST_METHODS: dict[str, DSTMethod] = {
 
 
 def help_text() -> str:
-    """--dst's help: one entry per registered method."""
     entries = "; ".join(f"{name}: {m.description}" for name, m in DST_METHODS.items())
     return f"move the mask during training: {entries}; default: the mask is fixed"

@@ -34,7 +34,6 @@ DROP_SCHEDULES: dict[str, DropSchedule] = {"cosine": _cosine, "linear": _linear,
 
 
 def drop_fraction(schedule: str, p0: float, iteration: int, end: int) -> float:
-    """p(iteration) of `schedule`; 0 at and after `end`."""
     if iteration >= end or end <= 0:
         return 0.0
     return max(0.0, DROP_SCHEDULES[schedule](p0, max(0, iteration), end))
@@ -99,7 +98,6 @@ class DSTPlan:
 
     @property
     def spec(self) -> DSTMethod:
-        """The registered method (`sparsity/dst/methods.py`): its growth score and whether it prunes."""
         return DST_METHODS[self.method]
 
     @property
@@ -113,7 +111,6 @@ class DSTPlan:
         return self.periodic(iteration) or any(t == iteration for t, _ in self.forced)
 
     def fraction(self, iteration: int) -> float:
-        """Drop fraction applied at `iteration` (0 when it is not an update iteration)."""
         for t, value in self.forced:
             if t == iteration:
                 return value

@@ -45,7 +45,6 @@ def unseeded_scores() -> tuple[str, ...]:
 
 
 def scores_seeing(data: str) -> tuple[str, ...]:
-    """The scores whose criterion sees `data` ("none", "batches", "per_class")."""
     return tuple(name for name, module in SCORE_MODULES.items() if getattr(module, "data", "none") == data)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from sparselab.sparsity.context import ScoreContext
+from sparselab.sparsity.context import ScoreContext, saliency
 from sparselab.sparsity.mask import Mask
-from sparselab.sparsity.scores.common import saliency
 
 data = "batches"
 description = "|w dL/dw|, eval mode"

@@ -6,9 +6,8 @@ from __future__ import annotations
 import torch
 
 from sparselab.core.errors import UsageError
-from sparselab.sparsity.context import Batch, ScoreContext
+from sparselab.sparsity.context import Batch, ScoreContext, masked_weights, working_copy
 from sparselab.sparsity.mask import Mask
-from sparselab.sparsity.scores.common import masked_weights, working_copy
 
 HALVES = 2  # the seed's two class-sorted halves
 data = "per_class"
@@ -16,7 +15,6 @@ description = "w*(Hg), train mode, temperature 200"
 
 
 def balanced_sample(model: torch.nn.Module, context: ScoreContext, per_class: int) -> Batch:
-    """`per_class` examples of every class, from the context's `class_balanced_batch` or its batches."""
     if context.class_balanced_batch is not None:
         return context.class_balanced_batch(per_class)
     if context.batches is None:

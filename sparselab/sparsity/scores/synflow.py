@@ -8,9 +8,8 @@ from typing import Callable
 import torch
 
 from sparselab.core.errors import UsageError
-from sparselab.sparsity.context import ScoreContext
+from sparselab.sparsity.context import ScoreContext, masked_weights, working_copy
 from sparselab.sparsity.mask import Mask
-from sparselab.sparsity.scores.common import masked_weights, working_copy
 
 seeded = False  # deterministic and data-free: --pruning_seed does not apply
 
@@ -20,7 +19,6 @@ description = ("|w dR/dw| on the absolute-valued network fed one all-ones input,
 
 
 def session(model: torch.nn.Module, context: ScoreContext) -> Callable[[Mask], dict[str, torch.Tensor]]:
-    """A scorer mask -> scores that reuses one absolute-valued copy of `model`."""
     shape = getattr(model, "input_shape", None) or context.input_shape
     if shape is None:
         raise UsageError("pruning score 'synflow' needs the model's input shape (model.input_shape or "
@@ -49,5 +47,4 @@ def session(model: torch.nn.Module, context: ScoreContext) -> Callable[[Mask], d
 
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
-    """One round of SynFlow scores at the current mask."""
     return session(model, context)(mask)
