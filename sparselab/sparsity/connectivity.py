@@ -69,22 +69,14 @@ def check_connectivity(model: nn.Module, mask: Mask, input_shape: tuple[int, ...
         on_path = (p.grad * p.detach() > 0) if p.grad is not None else torch.zeros_like(m)
         rows, cols = _units(m)
         kept = int(m.sum())
-        layers[name] = {
-            "kept": kept,
-            "kept_on_path": int(on_path.sum()),
-            "out_units": int(rows.numel()), "dead_outputs": int((~rows).sum()),
-            "in_units": int(cols.numel()), "dead_inputs": int((~cols).sum()),
-        }
+        layers[name] = {"kept": kept, "kept_on_path": int(on_path.sum()), "out_units": int(rows.numel()),
+                        "dead_outputs": int((~rows).sum()), "in_units": int(cols.numel()),
+                        "dead_inputs": int((~cols).sum())}
         kept_total += kept
         on_path_total += layers[name]["kept_on_path"]
-    return {
-        "connected": bool(flow > 0),
-        "flow": float(flow.detach()),
-        "kept": kept_total,
-        "kept_on_path": on_path_total,
-        "fraction_on_path": on_path_total / kept_total if kept_total else 0.0,
-        "layers": layers,
-    }
+    return {"connected": bool(flow > 0), "flow": float(flow.detach()), "kept": kept_total,
+            "kept_on_path": on_path_total, "fraction_on_path": on_path_total / kept_total if kept_total else 0.0,
+            "layers": layers}
 
 
 def repair_flow(model: nn.Module, mask: Mask) -> Mask:

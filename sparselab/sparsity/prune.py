@@ -97,7 +97,7 @@ def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreC
     if hparams.pruning_schedule == "absolute":
         keep = absolute_keep(counted, hparams, context.level, start_density)
         if keep >= counted.num_kept:
-            return Mask({n: m.clone() for n, m in mask.items()})  # the target is not below the kept count: this level cannot prune
+            return Mask({n: m.clone() for n, m in mask.items()})  # target not below the kept count: cannot prune
     else:
         keep = counted.num_kept - removal_count(model, counted, frozen, hparams, context.level)
     if pattern is not None and keep > pattern[0] / pattern[1] * counted.num_total:

@@ -17,12 +17,11 @@ SCALE_CONV_SCORES = 0.5  # ER_SLT: constant conv scores
 
 
 def kept_fractions(start: float, target: float, er_density: float, levels: int) -> list[float]:
+    """ER_SLT's annealing of levels 1..L: k_l = clip(k_{l-1} * (target/start)^(1/L), target, d), carried on."""
     b = (target / start) ** (1.0 / levels)
     k, out = start, []
     for _ in range(levels):
-        k *= b
-        k = min(k, er_density)
-        k = max(k, target)
+        k = max(min(k * b, er_density), target)
         out.append(k)
     return out
 

@@ -39,12 +39,13 @@ def make_hook(mask: Mask, dst: DSTHparams, *, training_steps: str, iterations_pe
               momentum: float = 0.0, directory: Path | str | None = None, dynamic: bool = True,
               default_end: int | None = None, forced: Iterable[tuple[int, float]] = (),
               pattern: tuple[int, int] | None = None) -> MaskHook:
-    """A `DSTHook` when DST is on and `dynamic`, else a static `MaskHook`; `directory` gets topology.csv (None: not)."""
+    """A `DSTHook` when DST is on and `dynamic`, else a static `MaskHook`; `directory`: topology.csv's (or None)."""
     if not dst.enabled or not dynamic:
         return MaskHook(mask)
     total = parse_iterations(training_steps, iterations_per_epoch, "--training_steps")
     plan = DSTPlan.from_hparams(dst, total_iterations=total, iterations_per_epoch=iterations_per_epoch, seed=seed,
-                                momentum_beta=momentum if momentum > 0 else DEFAULT_MOMENTUM, default_end=default_end, forced=forced)
+                                momentum_beta=momentum if momentum > 0 else DEFAULT_MOMENTUM, default_end=default_end,
+                                forced=forced)
     if pattern is not None:
         plan = dataclasses.replace(plan, pattern=tuple(pattern))
     return DSTHook(mask, plan, directory)

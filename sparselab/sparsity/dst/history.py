@@ -8,7 +8,6 @@ from sparselab.core import layout
 from sparselab.core import io as fio
 from sparselab.core.csvfile import read_rows
 
-TOPOLOGY_FILE = layout.TOPOLOGY
 FIXED_COLUMNS = ("iteration", "drop_fraction", "moved", "pruned", "kept", "density")
 
 
@@ -31,7 +30,7 @@ class TopologyHistory:
         return fio.csv_text(columns, self.rows)
 
     def save(self, directory: Path | str, tensor_names: list[str]) -> None:
-        fio.write_text(Path(directory) / TOPOLOGY_FILE, self.to_csv(tensor_names))
+        fio.write_text(Path(directory) / layout.TOPOLOGY, self.to_csv(tensor_names))
 
     def state(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows]
