@@ -1,18 +1,6 @@
-"""Allocations: given scores, the current mask and the number of weights to keep, the new mask.
-
-- `global`: the `keep` highest scores over all candidates (one threshold across tensors). A tensor
-  that would lose every weight is an error unless the request allows it (pruning at initialisation,
-  where e.g. SynFlow legitimately removes whole residual shortcuts).
-- `layerwise`: every tensor keeps the same fraction of its remaining weights.
-- a density rule (`pruning.distributions`): per-tensor target densities at the new total density.
-  A rule whose published form realises another density than the target (balanced without
-  redistribution, uniform_plus as Random_Pruning codes it) keeps round(sum of its per-tensor targets).
-
-The per-tensor counts of `layerwise` and the density rules are integers that sum exactly to `keep`
-(largest remainder), never exceed a tensor's remaining weights (masks stay nested; what a rule asks
-beyond that goes to the other tensors) and never drop below one weight per tensor. Inside a tensor
-the highest scores are kept, ties broken by flat index (`pruning.select`).
-"""
+"""Allocations (scores, current mask, count to keep -> new mask): `global` (one threshold; emptying a tensor
+only if allowed, e.g. SynFlow at init), `layerwise` (same fraction per tensor) or a density rule. Per-tensor
+counts sum exactly to `keep`, stay within each tensor's kept weights and keep >= 1 per tensor."""
 from __future__ import annotations
 
 import functools
@@ -48,7 +36,6 @@ def _device(request: AllocationRequest) -> torch.device:
 
 
 def select_counts(request: AllocationRequest, counts: dict[str, int]) -> Mask:
-    """Per tensor, keep the `counts[name]` highest-scoring candidates."""
     device = _device(request)
     return Mask({name: keep_top_k(request.scores[name].to(device), m.to(device), counts[name]).cpu()
                  for name, m in request.mask.items()})

@@ -1,25 +1,10 @@
 """Channel (filter) pruning = channel score x channel allocation; masks remove whole output channels.
 
-Which channels can go (`channel_groups`): an output channel c of a layer whose output feeds exactly
-one following layer and nothing else.
-- ResNets (`blocks.<i>.conv1` -> `bn1` -> ReLU -> `conv2`, basic or bottleneck blocks): only the inner
-  conv of every block. The block outputs (conv2/bn2 and the shortcut) are summed with the residual,
-  so their channels are shared by every block of a stage and cannot be removed one block at a time;
-  the stem conv feeds the first block's residual too.
-- LeNet MLPs: every hidden unit of `fc_layers.<i>` (the output layer stays).
-Removing channel c zeroes in the mask: row c of the producer's weight, the entries c of its
-followers (its bias, the following BatchNorm's weight and bias: with gamma = beta = 0 the channel
-is exactly 0 after BN and ReLU), and column c of the consumer's weight (it only ever multiplies that
-zero, so the function is unchanged and densities/FLOPs read from the mask are honest). The mask
-therefore also holds the follower tensors; they are counted like any masked tensor.
-
-Scores (higher = keep): `filter_l1` sum |W_c|, `filter_l2` ||W_c||_2 over the producer's row c;
-`network_slimming` |gamma_c| of the following BatchNorm (Liu et al. 2017; train with the L1 penalty
-`--bn_sparsity_regularization`, `training.slimming`). A level removes ceil(p * C) of the C remaining
-channels for network_slimming (SDD's count), round(p * C) for the filter norms; `global` = one
-ranking over all removable channels, `layerwise` = the same fraction of each layer's remaining
-channels; every layer keeps at least one channel; ties by lowest (layer, channel) index.
-"""
+Removable (`channel_groups`): the inner conv of every ResNet block (block outputs are summed with the
+residual, shared by the stage) and the hidden units of a LeNet MLP. Removing channel c masks row c of the
+producer, entry c of its followers (bias, next BN's gamma and beta: the channel is exactly 0 after BN and
+ReLU) and column c of the consumer, so densities/FLOPs read from the mask are honest. A level removes
+ceil(p * C) channels for network_slimming (SDD), round(p * C) for the filter norms; >= 1 kept per layer."""
 from __future__ import annotations
 
 import math
@@ -45,14 +30,13 @@ class ChannelGroup:
 
 @torch.no_grad()
 def _feeds(model: nn.Module, pairs: list[tuple[nn.Module, nn.Module]]) -> list[bool]:
-    """For each (conv, bn): whether bn's input IS conv's output in one forward pass (post-activation
-    blocks; a pre-activation block's bn1 reads the block input instead)."""
+    """For each (conv, bn): whether bn reads conv's output (post-activation blocks; not pre-activation)."""
     shape = getattr(model, "input_shape", None)
     if shape is None:
         return [True] * len(pairs)
     outputs: dict[int, object] = {}
     inputs: dict[int, object] = {}
-    handles = []
+    handles: list = []
     for conv, bn in pairs:
         handles.append(conv.register_forward_hook(lambda m, i, o: outputs.__setitem__(id(m), o)))
         handles.append(bn.register_forward_hook(lambda m, i, o: inputs.__setitem__(id(m), i[0])))
@@ -176,8 +160,7 @@ def prune_channels(model: nn.Module, counted: Mask, frozen: Mask, hparams: "Prun
     scores = channel_scores(model, groups, hparams.pruning_strategy)
     live = {g.producer: alive(counted, g, params[g.producer].shape) for g in groups}
     total = sum(int(a.sum()) for a in live.values())
-    p = hparams.pruning_fraction
-    remove = channel_removal_count(hparams.pruning_strategy, p, total)
+    remove = channel_removal_count(hparams.pruning_strategy, hparams.pruning_fraction, total)
     keep = channel_keep(scores, live, remove, hparams.pruning_distribution)
     new = apply_channels(model, counted, groups, keep)
     for name, m in frozen.items():

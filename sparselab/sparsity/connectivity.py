@@ -1,19 +1,8 @@
-"""Is a sparse network still connected from input to output? And a minimal repair when it is not.
+"""Input-to-output connectivity of a masked network, and a minimal repair.
 
-`check_connectivity` runs the masked network as a graph: on a float64 copy in eval mode every
-masked weight becomes mask / fan_in (unmasked prunable weights ones / fan_in), biases and BatchNorm
-shifts become 0, BatchNorm scales and running variances 1, and one all-ones input goes through it.
-All activations are then non-negative, so the output sum R is positive exactly when some path of
-kept weights joins the input to the output, and a kept weight lies on such a path exactly when
-w * dR/dw > 0 (SynFlow's score on the unit-weight graph). Max pooling sends its gradient to one
-input per window, so `kept_on_path` is a lower bound in networks with max pooling; `connected` is exact.
-
-`repair_flow` re-enables, in every masked tensor, the strongest (largest |w|) weight of each output
-unit that has no kept incoming weight and of each input unit that has no kept outgoing weight. Every
-unit then has an input and an output in every masked layer, which connects every output to the
-input in feed-forward (and residual) networks. It adds at most out + in weights per tensor and
-nothing at all when no unit is dead; the mask's density rises by that much.
-"""
+`check_connectivity`: on a float64 copy with masked weights mask / fan_in and norms neutral, one all-ones
+input; R > 0 iff a kept path exists, and a weight is on one iff w * dR/dw > 0 (lower bound with max pooling).
+`repair_flow`: every unit without kept input or output gets back its strongest (largest |w|) weight."""
 from __future__ import annotations
 
 import copy
@@ -80,22 +69,14 @@ def check_connectivity(model: nn.Module, mask: Mask, input_shape: tuple[int, ...
         on_path = (p.grad * p.detach() > 0) if p.grad is not None else torch.zeros_like(m)
         rows, cols = _units(m)
         kept = int(m.sum())
-        layers[name] = {
-            "kept": kept,
-            "kept_on_path": int(on_path.sum()),
-            "out_units": int(rows.numel()), "dead_outputs": int((~rows).sum()),
-            "in_units": int(cols.numel()), "dead_inputs": int((~cols).sum()),
-        }
+        layers[name] = {"kept": kept, "kept_on_path": int(on_path.sum()), "out_units": int(rows.numel()),
+                        "dead_outputs": int((~rows).sum()), "in_units": int(cols.numel()),
+                        "dead_inputs": int((~cols).sum())}
         kept_total += kept
         on_path_total += layers[name]["kept_on_path"]
-    return {
-        "connected": bool(flow > 0),
-        "flow": float(flow.detach()),
-        "kept": kept_total,
-        "kept_on_path": on_path_total,
-        "fraction_on_path": on_path_total / kept_total if kept_total else 0.0,
-        "layers": layers,
-    }
+    return {"connected": bool(flow > 0), "flow": float(flow.detach()), "kept": kept_total,
+            "kept_on_path": on_path_total, "fraction_on_path": on_path_total / kept_total if kept_total else 0.0,
+            "layers": layers}
 
 
 def repair_flow(model: nn.Module, mask: Mask) -> Mask:

@@ -1,8 +1,4 @@
-"""Dynamic sparse training (SET, RigL, SNFS momentum growth, GraNet): the bundle.
-
-Every default is a no-op (`dst=None` trains with a fixed mask as before), so adding the bundle to a
-runner changes no existing job hash.
-"""
+"""Dynamic sparse training (SET, RigL, SNFS, GraNet): the bundle. Every default is a no-op."""
 from __future__ import annotations
 
 import dataclasses
@@ -49,8 +45,7 @@ class DSTHparams(Hparams):
                 f"{self.dst_update_frequency}")
         require(self.dst_update_frequency >= 1,
                 f"--dst_update_frequency must be >= 1 iteration, got {self.dst_update_frequency}")
-        require(0 < self.dst_drop_fraction < 1,
-                f"--dst_drop_fraction must be in (0, 1), got {self.dst_drop_fraction}")
+        require(0 < self.dst_drop_fraction < 1, f"--dst_drop_fraction must be in (0, 1), got {self.dst_drop_fraction}")
         for flag, step in (("--dst_end", self.dst_end), ("--dst_prune_start", self.dst_prune_start),
                            ("--dst_prune_end", self.dst_prune_end)):
             if step is not None:

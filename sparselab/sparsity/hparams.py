@@ -1,9 +1,5 @@
-"""Pruning bundles: how each level prunes (PruningHparams) and pruning at initialisation.
-
-Fields whose default depends on other fields (`fc_density`, `balanced_redistribute`) are resolved in
-`validate` to their effective value, with a `hash_baseline` so that job directories made before the
-published default was adopted keep their hash under the explicit spelling of their old meaning.
-"""
+"""Pruning bundles. Defaults that depend on other fields are resolved in `validate`, with a `hash_baseline`
+so job directories made before the published default keep their hash."""
 from __future__ import annotations
 
 import dataclasses
@@ -34,7 +30,6 @@ def _batch_readers() -> str:
 
 
 def strategy_help() -> str:
-    """--pruning_strategy's help, one entry per registered score (read when the parser is built)."""
     return (f"score of each weight (higher = kept): {help_text(SCORES, LEVEL_DATA, rounds='100')}. Channel pruning "
             f"(whole filters, sparsity/channels.py): {help_text(CHANNEL_SCORES, LEVEL_DATA)}; removable: the inner "
             "conv of every ResNet block, the hidden units of a LeNet")
@@ -45,19 +40,22 @@ COUNT_RULE_HELP = (
     "ceil(p * T) + 1 with T the remaining weights of ALL prunable tensors, ignored and dense ones included "
     "(OpenLTH's sparse_global and SDD: hidden layers get sparser per level)")
 
-
 SCHEDULE_HELP = (
-    "what a level's count is relative to: relative = remove --pruning_fraction of the weights the mask still "
-    "keeps (see --pruning_count_rule); absolute = level L keeps round(d0 * (1 - p)^L * N) of the N counted "
-    "weights, d0 = the nominal --init_density (1 without pruning at initialisation), as the IMP-from-ER runs of "
-    "Gadhikar et al. 2023; a level whose target keeps at least the weights the mask already keeps (a start mask "
-    "that realised less than its nominal density, e.g. balanced) cannot prune: it keeps its mask unchanged and "
-    "trains again")
+    "what a level's count is relative to: relative = remove --pruning_fraction of the weights the mask still keeps "
+    "(see --pruning_count_rule); absolute = level L keeps round(d0 * (1 - p)^L * N) of the N counted weights, d0 = the "
+    "nominal --init_density (1 without pruning at initialisation), as the IMP-from-ER runs of Gadhikar et al. 2023; a "
+    "level whose target keeps at least the weights the mask already keeps (a start mask that realised less than its "
+    "nominal density, e.g. balanced) cannot prune: it keeps its mask unchanged and trains again")
 
 
-def _check_density(flag: str, value: float | None) -> None:
-    if value is not None:
-        require(0 < value <= 1, f"{flag} must be in (0, 1], got {value}")
+def changed_meaning(out: dict, distribution: str | None, grasp: bool) -> dict:
+    """uniform_plus (now Random_Pruning's) and grasp (now two class-sorted halves) changed meaning: their jobs
+    hash with a marker, so no directory of the old meaning is reused."""
+    if distribution == "uniform_plus":
+        out["uniform_plus_rule"] = "random_pruning"
+    if grasp:
+        out["grasp_halves"] = 2
+    return out
 
 
 BALANCED_REDISTRIBUTE_HELP = (
@@ -105,11 +103,11 @@ class PruningHparams(Hparams):
                                                       only_with=("pruning_strategy", ("network_slimming",)))
 
     def validate(self) -> None:
-        require(0 < self.pruning_fraction < 1,
-                f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
+        require(0 < self.pruning_fraction < 1, f"--pruning_fraction must be in (0, 1), got {self.pruning_fraction}")
         require(1 <= self.pruning_batches <= 10**4, f"--pruning_batches must be in 1..10000, got {self.pruning_batches}")
         require(0 < self.erk_power <= 100, f"--erk_power must be in (0, 100], got {self.erk_power}")
-        _check_density("--fc_density", self.fc_density)
+        require(self.fc_density is None or 0 < self.fc_density <= 1,
+                f"--fc_density must be in (0, 1], got {self.fc_density}")
         # Effective values (hash baselines: fc_density None, balanced_redistribute True).
         if self.pruning_distribution != "erk_plus" and self.fc_density == 1.0:
             object.__setattr__(self, "fc_density", None)
@@ -126,14 +124,7 @@ class PruningHparams(Hparams):
             object.__setattr__(self, "bn_sparsity_regularization", 1e-4)
 
     def canonical(self) -> dict:
-        """uniform_plus (now Random_Pruning's computation) and grasp (now two class-sorted halves) changed
-        meaning: their jobs hash with a marker, so no directory of the old meaning is reused."""
-        out = super().canonical()
-        if self.pruning_distribution == "uniform_plus":
-            out["uniform_plus_rule"] = "random_pruning"
-        if self.pruning_strategy == "grasp":
-            out["grasp_halves"] = 2
-        return out
+        return changed_meaning(super().canonical(), self.pruning_distribution, self.pruning_strategy == "grasp")
 
     @property
     def is_channel_strategy(self) -> bool:

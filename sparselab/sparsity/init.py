@@ -1,22 +1,6 @@
-"""Pruning at initialisation: score x distribution to `--init_density`, before any training.
-
-`prune_at_init` builds the level-0 mask of a "sparse from the start" run:
-1. tensors in `--dense_layers` (and the caller's `ignore`) stay dense and are not counted;
-2. the output layer is fixed at `--init_fc_density` when given (erk_plus: 1 by default), the rest
-   shares the budget;
-3. the mask is score x distribution at `--init_density` (SynFlow iterates inside; the distribution
-   defaults to one global ranking for every score but random, see `init_hparams`), or, with
-   `--pruning_ratio_from`, the per-tensor counts of that criterion's global mask with the kept
-   weights placed by `--init_pruning_strategy` (random by default: "ratio-only" pruning). Unlike a
-   pruning level, a global criterion may empty a whole tensor here (layer collapse is part of what
-   these criteria are studied for): `check_connectivity` tells. Residual 1x1 shortcut convolutions
-   stay dense and uncounted under synflow unless `--prune_shortcuts` (Synaptic-Flow's default);
-4. with `--repair_flow`, units left without input or output get their strongest weight back;
-5. `--init_scale` multiplies the kept weights by 1/sqrt(density) (overall or per tensor), so their
-   initial standard deviation matches a dense layer's fan-in, and the pruned weights are zeroed;
-   `--looks_linear` (before it) and `--ortho_repair` (after it) reshape the weights (`pruning.ortho`),
-   all in `init_weights`, which the runners also call on the weights they train.
-"""
+"""Pruning at initialisation (`prune_at_init`): score x distribution to `--init_density`, with dense layers,
+a fixed output density, `--pruning_ratio_from`, flow repair and `init_weights` (looks-linear, rescale,
+ortho repair). A global criterion may empty a tensor here: layer collapse is what these criteria study."""
 from __future__ import annotations
 
 import math
@@ -32,8 +16,7 @@ from sparselab.sparsity.init_hparams import InitPruningHparams
 from sparselab.sparsity.mask import Mask, check_names, output_weight_name, prunable_names
 from sparselab.sparsity.pattern import Pattern, check_density
 from sparselab.sparsity.ortho import looks_linear_, ortho_repair
-from sparselab.sparsity.prune import check_strategy, prune_to_density, rule_options
-from sparselab.sparsity.scores import SCORE_MODULES, SCORES, is_iterative
+from sparselab.sparsity.prune import check_strategy, prune_to_density, rule_options, scorer
 
 __all__ = ["prune_at_init", "check_connectivity", "repair_flow", "ratio_only", "rescale_kept", "init_weights"]
 
@@ -48,15 +31,12 @@ def init_context(hparams: InitPruningHparams, context: ScoreContext) -> ScoreCon
 
 def ratio_only(model: nn.Module, mask: Mask, criterion: Mask, placement: str, context: ScoreContext) -> Mask:
     """The per-tensor counts of `criterion`, placed inside each tensor by the `placement` score."""
-    scores = (SCORE_MODULES[placement].session(model, context)(mask) if is_iterative(placement)
-              else SCORES[placement](model, mask, context))
-    request = AllocationRequest(scores=scores, mask=mask, keep=criterion.num_kept)
+    request = AllocationRequest(scores=scorer(model, placement, context)(mask), mask=mask, keep=criterion.num_kept)
     return select_counts(request, criterion.kept_per_tensor())
 
 
 @torch.no_grad()
 def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
-    """Multiply each masked tensor by 1/sqrt(density): the mask's overall density or the tensor's own."""
     if how == "none":
         return
     params = mask.check_model(model)
@@ -67,9 +47,7 @@ def rescale_kept(model: nn.Module, mask: Mask, how: str) -> None:
 
 
 def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repair: bool = True) -> None:
-    """The start weights under the initial mask, in place: looks-linear, --init_scale, orthogonal repair
-    (`repair=False`: not the repair, which `prune_at_init` leaves to the runners' start weights: its
-    gradient steps are costly on large layers and the scored copy is not trained)."""
+    """Start weights under the mask, in place: looks-linear, --init_scale, ortho repair (unless `repair=False`)."""
     if hparams.looks_linear:
         looks_linear_(model, mask)
     rescale_kept(model, mask, hparams.init_scale)
@@ -79,15 +57,8 @@ def init_weights(model: nn.Module, mask: Mask, hparams: InitPruningHparams, repa
 
 def prune_at_init(model: nn.Module, hparams: InitPruningHparams, context: ScoreContext,
                   ignore: Iterable[str] = (), pattern: Pattern | None = None) -> Mask:
-    """The initial mask (all ones over the counted tensors when `--init_density` is not set).
-
-    `pattern` (N:M, `pruning.pattern`): the mask keeps at most N of every M consecutive input weights
-    (refused above density N/M, with --pruning_ratio_from and with --repair_flow, which would break it).
-
-    The model's weights are modified in place: looks-linear and rescaled by `--init_scale`, pruned
-    weights zeroed (`--ortho_repair` is applied by `init_weights` on the weights a runner trains).
-    `ignore`: further tensors neither pruned nor counted (e.g. `--pruning_layers_to_ignore`).
-    """
+    """The initial mask (all ones without `--init_density`); weights changed in place (looks-linear, scaled,
+    pruned zeroed). `pattern` (N:M) is refused with --pruning_ratio_from and --repair_flow; `ignore`: also dense."""
     dense = check_names(model, hparams.dense_layer_names, "--dense_layers")
     dense += [n for n in check_names(model, ignore, "layers to ignore") if n not in dense]
     if hparams.init_density is None:

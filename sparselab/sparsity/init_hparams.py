@@ -1,16 +1,5 @@
-"""Pruning at initialisation ("sparse from the start"): the bundle. Every default is a no-op.
-
-Defaults that follow the published method of the chosen score are resolved in `validate` to their
-effective value (shown in the banner and `hparams.json`), each with a `hash_baseline` = the value
-old job directories meant, so they keep their hash under that explicit spelling:
-- `init_pruning_distribution`: global for every data-driven or magnitude score (one ranking over all
-  prunable weights, as SNIP, GraSP, SynFlow publish), erk for random (Liu et al. 2022); baseline erk.
-- `init_fc_density`: 1 (dense output layer) for erk_plus (Liu et al. 2022), else none; baseline none.
-- `init_balanced_redistribute`: false for balanced (Gadhikar et al. 2023), else true; baseline true.
-- `grasp_samples_per_class`: 25 (Random_Pruning's GraSP); baseline 10 (this project's earlier default).
-- `prune_shortcuts`: false with synflow (Synaptic-Flow's `--prune-residual` is off: residual 1x1
-  shortcut convolutions stay dense and uncounted), else true; baseline true.
-"""
+"""Pruning at initialisation: the bundle. Every default is a no-op; "by score" defaults are resolved in
+`validate` (`_resolve`), each with a `hash_baseline` = what old job directories meant."""
 from __future__ import annotations
 
 import dataclasses
@@ -18,7 +7,7 @@ from typing import ClassVar
 
 from sparselab.core.hparams import Hparams, hparam, require
 from sparselab.core.when import When, all_of, either, given, none_of, off, on, one_of, unset
-from sparselab.sparsity.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES
+from sparselab.sparsity.hparams import BALANCED_REDISTRIBUTE_HELP, DISTRIBUTIONS, SCORES, changed_meaning
 from sparselab.sparsity.scores import help_text, unseeded_scores
 
 INIT_SCALES = ("none", "global_density", "layer_density")
@@ -31,17 +20,15 @@ INIT_DATA = {"none": "no data", "batches": "ONE training batch (the training bat
 
 
 def init_strategy_help() -> str:
-    """--init_pruning_strategy's help, one entry per registered weight score."""
     return (f"score used to prune at initialisation: {help_text(SCORES, INIT_DATA, rounds='--synflow_iterations')}. "
             "Scoring batches come from the training set in their own seeded order (--init_pruning_seed); SNIP "
             "does not re-initialise the scored copy")
 
 
 INIT_DISTRIBUTION_HELP = (
-    "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all "
-    "counted weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for "
-    "random. A density rule with a data-driven score = the rule sets each tensor's count, the score picks "
-    "the positions inside it")
+    "how many weights each tensor keeps at initialisation. Default by score: global (one ranking over all counted "
+    "weights, the published SNIP/GraSP/SynFlow/magnitude method) for every score but random, erk for random. A density "
+    "rule with a data-driven score = the rule sets each tensor's count, the score picks the positions inside it")
 
 
 # Every flag but --init_density exists only with it; some only with the scores that read them.
@@ -110,18 +97,14 @@ class InitPruningHparams(Hparams):
         if self.init_density is not None:
             require(0 < self.init_density <= 1, f"--init_density must be in (0, 1], got {self.init_density}")
         if self.init_fc_density is not None:
-            require(0 < self.init_fc_density <= 1,
-                    f"--init_fc_density must be in (0, 1], got {self.init_fc_density}")
+            require(0 < self.init_fc_density <= 1, f"--init_fc_density must be in (0, 1], got {self.init_fc_density}")
         if self.pruning_ratio_from is not None:
             require(self.pruning_ratio_from in RATIO_CRITERIA,
                     f"--pruning_ratio_from: unknown value {self.pruning_ratio_from!r}; "
                     f"choose from {', '.join(RATIO_CRITERIA)}")
-        require(1 <= self.grasp_samples_per_class <= 10**5,
-                f"--grasp_samples_per_class must be in 1..100000, got {self.grasp_samples_per_class}")
-        require(1 <= self.synflow_iterations <= 10**5,
-                f"--synflow_iterations must be in 1..100000, got {self.synflow_iterations}")
-        require(1 <= self.ortho_repair_steps <= 10**6,
-                f"--ortho_repair_steps must be in 1..1000000, got {self.ortho_repair_steps}")
+        for flag, top in (("grasp_samples_per_class", 10**5), ("synflow_iterations", 10**5),
+                          ("ortho_repair_steps", 10**6)):
+            require(1 <= getattr(self, flag) <= top, f"--{flag} must be in 1..{top}, got {getattr(self, flag)}")
         require(0 < self.ortho_repair_lr <= 10, f"--ortho_repair_lr must be in (0, 10], got {self.ortho_repair_lr}")
         require(self.init_pruning_distribution != "str_induced_er" or self.str_ratios_from is not None
                 or not self.enabled, "--init_pruning_distribution=str_induced_er needs --str_ratios_from=<str job>")
@@ -147,14 +130,7 @@ class InitPruningHparams(Hparams):
             object.__setattr__(self, "grasp_samples_per_class", GRASP_SAMPLES_BEFORE)
 
     def canonical(self) -> dict:
-        """uniform_plus (now Random_Pruning's computation) and grasp (now two class-sorted halves) changed
-        meaning: their jobs hash with a marker, so no directory of the old meaning is reused."""
-        out = super().canonical()
-        if self.init_pruning_distribution == "uniform_plus":
-            out["uniform_plus_rule"] = "random_pruning"
-        if self.init_pruning_strategy == "grasp" or self.pruning_ratio_from == "grasp":
-            out["grasp_halves"] = 2
-        return out
+        return changed_meaning(super().canonical(), self.init_pruning_distribution, "grasp" in self.scores_used)
 
     @property
     def scores_used(self) -> tuple[str, ...]:
@@ -173,13 +149,8 @@ class InitPruningHparams(Hparams):
 
 @dataclasses.dataclass(frozen=True)
 class InitScopeHparams(Hparams):
-    """Not a flag bundle: an iterative runner adds `init_scope(...)` to its hashed bundles.
-
-    Pruning at initialisation prunes every prunable tensor but `--dense_layers`, in `train` and in the
-    iterative runners alike (as SNIP, GraSP, SynFlow and Liu et al. 2022 do; the levels' ignore list is
-    an IMP convention). Before, the iterative runners kept `--pruning_layers_to_ignore` dense at
-    initialisation; such runs hash without this bundle, so an old directory is never reused.
-    """
+    """Not a flag bundle: added by the iterative runners. Pruning at initialisation prunes the levels' ignored
+    tensors too; runs from before hash without this bundle, so an old directory is never reused."""
     section: ClassVar[str] = "init_scope"
     _group: ClassVar[str] = "Pruning at initialisation: scope"
     init_prunes_ignored_layers: bool = hparam(False, "pruning at initialisation also prunes the tensors that "

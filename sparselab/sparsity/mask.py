@@ -12,8 +12,6 @@ from sparselab.core import layout
 from sparselab.core import io as fio
 from sparselab.core.errors import UsageError
 
-MASK_FILE = layout.MASK
-REPORT_FILE = layout.SPARSITY_REPORT
 _PRUNABLE_TYPES = (nn.Conv2d, nn.Linear)
 
 
@@ -59,14 +57,11 @@ def _as_bool(name: str, value: object) -> torch.Tensor:
 
 
 class Mask:
-    """Tensor name -> bool tensor (on the CPU unless moved with `to`)."""
-
     def __init__(self, tensors: Mapping[str, object] | None = None) -> None:
         self._tensors: dict[str, torch.Tensor] = {}
         for name, value in (tensors or {}).items():
             self[name] = value
 
-    # ----- mapping ----------------------------------------------------------------------------
     def __setitem__(self, name: str, value: object) -> None:
         self._tensors[name] = _as_bool(name, value)
 
@@ -94,10 +89,8 @@ class Mask:
     def __repr__(self) -> str:
         return f"Mask({len(self)} tensors, density={self.density:.6f})"
 
-    # ----- construction -------------------------------------------------------------------------
     @classmethod
     def ones_like(cls, model: nn.Module, ignore: Iterable[str] = ()) -> "Mask":
-        """All-ones mask over the model's prunable tensors except those in `ignore` (dense, not counted)."""
         ignored = set(check_names(model, ignore, "layers to ignore"))
         params = dict(model.named_parameters())
         return cls({name: torch.ones(params[name].shape, dtype=torch.bool)
@@ -112,7 +105,6 @@ class Mask:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {name: m.cpu() for name, m in self.items()}
 
-    # ----- counts -----------------------------------------------------------------------------
     @property
     def num_kept(self) -> int:
         return int(sum(int(torch.count_nonzero(m)) for m in self.values()))
@@ -130,7 +122,6 @@ class Mask:
     def kept_per_tensor(self) -> dict[str, int]:
         return {name: int(torch.count_nonzero(m)) for name, m in self.items()}
 
-    # ----- relations ---------------------------------------------------------------------------
     def is_subset_of(self, other: "Mask") -> bool:
         """Whether every weight kept here is kept by `other` (a tensor absent from a mask is dense)."""
         for name, m in self.items():
@@ -145,9 +136,7 @@ class Mask:
         return set(self.keys()) == set(other.keys()) and all(
             torch.equal(m.cpu(), other[name].cpu()) for name, m in self.items())
 
-    # ----- model ------------------------------------------------------------------------------
     def check_model(self, model: nn.Module) -> dict[str, torch.nn.Parameter]:
-        """The masked parameters of `model` by name; UsageError for a missing tensor or a wrong shape."""
         params = dict(model.named_parameters())
         out = {}
         for name, m in self.items():
@@ -162,31 +151,33 @@ class Mask:
 
     @torch.no_grad()
     def apply_(self, model: nn.Module) -> nn.Module:
-        """Set the pruned weights of `model` to exactly zero, in place."""
         for name, p in self.check_model(model).items():
             p.masked_fill_(~self[name].to(p.device), 0)
         return model
 
-    # ----- files ------------------------------------------------------------------------------
-    def save(self, directory: Path | str, model: nn.Module | None = None) -> None:
-        """Write `mask.pt` and `sparsity_report.json` (with all-parameter densities if `model` is given)."""
+    def save(self, directory: Path | str, model: nn.Module | None = None,
+             files: tuple[str, str] = (layout.MASK, layout.SPARSITY_REPORT)) -> None:
+        """Write `files` (mask, sparsity report: with all-parameter densities if `model` is given)."""
         from sparselab.sparsity.report import density_report, mask_report
 
         directory = Path(directory)
-        fio.save_torch(directory / MASK_FILE, self.state_dict())
-        report = density_report(model, self) if model is not None else mask_report(self)
-        fio.write_json(directory / REPORT_FILE, report)
+        fio.save_torch(directory / files[0], self.state_dict())
+        cpu = self.to("cpu")
+        fio.write_json(directory / files[1], density_report(model, cpu) if model is not None else mask_report(cpu))
 
     @classmethod
-    def load(cls, directory: Path | str) -> "Mask":
-        path = Path(directory) / MASK_FILE
-        if not path.exists():
-            raise UsageError(f"no mask in {directory} (missing {MASK_FILE})")
+    def read(cls, path: Path) -> "Mask":
         state = fio.load_torch(path)
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise UsageError(f"corrupt mask file {path}: expected a dict of tensors")
         return cls(state)
 
+    @classmethod
+    def load(cls, directory: Path | str) -> "Mask":
+        if not Mask.exists(directory):
+            raise UsageError(f"no mask in {directory} (missing {layout.MASK})")
+        return cls.read(Path(directory) / layout.MASK)
+
     @staticmethod
     def exists(directory: Path | str) -> bool:
-        return (Path(directory) / MASK_FILE).exists()
+        return (Path(directory) / layout.MASK).exists()

@@ -1,15 +1,6 @@
-"""Masked training: keep pruned weights at exactly zero around every optimiser step.
-
-`MaskHook` multiplies the gradients of the masked tensors by the mask before the optimiser step and
-the weights after it, each with one fused `torch._foreach_mul_` over precomputed lists. Because the
-gradient (and, through the zero weight, the weight decay term) of a pruned weight is zero and its
-optimiser state is zeroed when the mask is installed, momentum, Adam moments and weight decay never
-act on pruned weights, and weights that come back (re-dense, `set_mask`) start from exactly zero with
-zero optimiser state. The re-mask after the step makes exact zeros hold for any optimiser.
-
-One limitation: Adam's per-tensor step counter (bias correction) is shared by all entries of a tensor,
-so a regrown weight sees the tensor's step count, not a fresh one.
-"""
+"""Masked training: gradients masked before the optimiser step and weights after it (one fused
+`torch._foreach_mul_` each); pruned weights' optimiser state is zeroed, so regrown weights start at 0.
+Limitation: Adam's per-tensor step counter is shared, so a regrown weight sees the tensor's count."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,7 +14,6 @@ OPTIMIZER_STATE_KEYS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg
 
 @torch.no_grad()
 def zero_optimizer_state(optimizer: torch.optim.Optimizer, param: torch.Tensor, where: torch.Tensor) -> None:
-    """Zero the per-weight optimiser state of `param` at the positions where `where` is True."""
     state = optimizer.state.get(param)
     if not state:
         return
@@ -34,11 +24,7 @@ def zero_optimizer_state(optimizer: torch.optim.Optimizer, param: torch.Tensor, 
 
 
 class MaskHook:
-    """Training hook that holds `mask` on the model's device and enforces it at every step.
-
-    `regain_at_iteration`: from this training iteration on the mask is all ones (re-dense training);
-    the weights that come back start at 0 with zero optimiser state.
-    """
+    """Holds `mask` on the model's device; from `regain_at_iteration` on it is all ones (re-dense training)."""
 
     def __init__(self, mask: Mask, regain_at_iteration: int | None = None) -> None:
         self.mask = mask
@@ -49,9 +35,7 @@ class MaskHook:
         self._params: list[torch.Tensor] = []
         self._masks: list[torch.Tensor] = []
 
-    # ----- binding: the fused lists ------------------------------------------------------------
     def _bind(self, model: torch.nn.Module) -> None:
-        """Precompute the masked parameters and their float masks (all-ones tensors are skipped)."""
         if self._model is model:
             return
         params = self.mask.check_model(model)
@@ -65,15 +49,13 @@ class MaskHook:
         self._model = model
 
     def _regain_due(self, iteration: int) -> bool:
-        return (self.regain_at_iteration is not None and not self.regained
-                and iteration >= self.regain_at_iteration)
+        return (self.regain_at_iteration is not None and not self.regained and iteration >= self.regain_at_iteration)
 
     def _regain(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         dense = Mask({name: torch.ones_like(m) for name, m in self.mask.items()})
         self.set_mask(dense, model, optimizer)
         self.regained = True
 
-    # ----- training-loop protocol --------------------------------------------------------------
     @torch.no_grad()
     def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None:
         self._model = None
@@ -121,13 +103,9 @@ class MaskHook:
         self._density = self.mask.density
         self._model = None
 
-    # ----- changing the mask mid-training ----------------------------------------------------------
     @torch.no_grad()
     def set_mask(self, new_mask: Mask, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        """Install `new_mask`: newly pruned and regrown weights are set to 0 with zero optimiser state.
-
-        A tensor missing from either mask is dense in that mask.
-        """
+        """Install `new_mask` (a missing tensor is dense): changed weights go to 0 with zero optimiser state."""
         params = new_mask.check_model(model)
         for name in set(self.mask.keys()) | set(new_mask.keys()):
             if name not in params:  # present only in the old mask: dense from now on
@@ -135,12 +113,7 @@ class MaskHook:
             p = params[name]
             old = self.mask[name].to(p.device) if name in self.mask else None
             new = new_mask[name].to(p.device) if name in new_mask else None
-            if old is None:
-                changed = ~new
-            elif new is None:
-                changed = ~old
-            else:
-                changed = ~(old & new)
+            changed = ~new if old is None else ~old if new is None else ~(old & new)
             if bool(changed.any()):
                 p.masked_fill_(changed, 0)
                 zero_optimizer_state(optimizer, p, changed)

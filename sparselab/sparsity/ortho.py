@@ -1,18 +1,9 @@
 """Orthogonal repair and looks-linear initialisation of sparse layers (Gadhikar et al. 2023, ER_DST).
 
-`ortho_repair`: for every masked tensor W (viewed as [n_out, fan_in]) with mask M, `steps` plain
-gradient steps of size `lr` on ||(M*W)(M*W)^T - I||_F (the Frobenius norm, not squared), each from a
-zeroed gradient, then W = M*W. It pulls the kept rows of a sparse layer towards orthonormality
-(the snapshot never zeroes the gradient between steps, so its updates accumulate: not reproduced).
-
-`looks_linear_`: the network's first prunable tensor becomes [W0; -W0] (mirrored along its
-outputs only) and every later one [[W0, -W0], [-W0, W0]], cropped to its shape, where W0 (half the
-outputs and, after the first layer, half the inputs) is the orthogonalised top-left block of the
-tensor's own initial weights (QR with the sign of R's diagonal, as `nn.init.orthogonal_` does:
-no extra random stream, the init seed decides it). Each tensor is then divided by sqrt(its mask
-density). With ReLU between layers, [W0 x, -W0 x] -> [relu(z), relu(-z)] -> W0'(relu(z) - relu(-z))
-= W0' z: the dense network starts as a linear map.
-"""
+`ortho_repair`: `steps` gradient steps on ||(M*W)(M*W)^T - I||_F (not squared), each from a zeroed gradient
+(the snapshot accumulates them: not reproduced), then W = M*W. `looks_linear_`: [W0; -W0] for the first
+tensor, [[W0, -W0], [-W0, W0]] later (W0 the QR-orthogonalised top-left block of the tensor's own init),
+divided by sqrt(mask density): with ReLU the dense network starts as a linear map."""
 from __future__ import annotations
 
 import math
@@ -49,7 +40,6 @@ def repair_tensor(weight: torch.Tensor, mask: torch.Tensor, steps: int, lr: floa
 
 
 def ortho_repair(model: nn.Module, mask: Mask, steps: int = ORTHO_REPAIR_STEPS, lr: float = ORTHO_REPAIR_LR) -> None:
-    """Repair every masked tensor of two or more dimensions in place (see the module docstring)."""
     params = mask.check_model(model)
     for name, m in mask.items():
         p = params[name]

@@ -1,19 +1,6 @@
-"""N:M (semi-structured) sparsity as a mask constraint: at most N kept weights in every group of M.
-
-Groups: M consecutive weights along the INPUT dimension, the layout sparse tensor cores use -- a
-Linear layer's in-features of each output unit; a convolution's input channels at each (output
-channel, kh, kw) position (the weight seen as (out, kh, kw, in), as the implicit GEMM reads it). Groups
-start at index 0; when the input size is not a multiple of M the trailing group is shorter and also
-keeps at most N.
-
-With a pattern, pruning first makes the pattern-eligible set (inside every group the top-N
-candidates by the score, ties by lowest index) and then runs the usual allocation (global,
-layerwise or a density rule) on that set: per-tensor counts are capped at each tensor's eligible
-weights (what a rule asks beyond goes to the other tensors), so the new mask is a subset of the
-eligible set and satisfies N:M by construction. When fewer weights are eligible than the level asks
-(an IMP level that first applies the pattern to an unstructured mask), all eligible weights are
-kept and the realised density is below the target.
-"""
+"""N:M sparsity: at most N kept weights in every group of M consecutive INPUT weights (a conv seen as
+(out, kh, kw, in), as sparse tensor cores read it; a short trailing group also keeps <= N). Pruning first
+takes the top-N per group (`eligible`), then allocates inside that set; fewer eligible than asked: all kept."""
 from __future__ import annotations
 
 import math
@@ -75,23 +62,19 @@ def _ungroup(g: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def group_counts(mask: torch.Tensor, m: int) -> torch.Tensor:
-    """Kept weights of every group: a (rows, groups) integer tensor (rows as in `_rows`)."""
     return _groups(mask.bool(), m, False).sum(-1)
 
 
 def satisfies_pattern(mask: torch.Tensor | Mapping[str, torch.Tensor], n: int, m: int) -> bool:
-    """Whether every group of M consecutive input weights keeps at most N (a tensor of weights or a
-    mask counts non-zeros; a mapping: every tensor with at least two dimensions, e.g. a state dict)."""
+    """Whether every group of M input weights keeps at most N non-zeros (a mapping: every tensor of >= 2 dims)."""
     if isinstance(mask, Mapping):
-        return all(satisfies_pattern(t, n, m) for t in mask.values()
-                   if isinstance(t, torch.Tensor) and t.dim() >= 2)
+        return all(satisfies_pattern(t, n, m) for t in mask.values() if isinstance(t, torch.Tensor) and t.dim() >= 2)
     return bool((group_counts(mask != 0, m) <= n).all())
 
 
 def top_per_group(scores: torch.Tensor, candidates: torch.Tensor, n: int, m: int,
                   room: torch.Tensor | None = None) -> torch.Tensor:
-    """Bool like `candidates`: in every group the `room` (default N) best candidates by score, ties by
-    lowest index (NaN scores rank lowest)."""
+    """In every group the `room` (default N) best candidates, ties by lowest index, NaN lowest."""
     values = torch.where(candidates, scores.float().nan_to_num(nan=-math.inf), torch.tensor(-math.inf))
     g_values = _groups(values, m, -math.inf)
     g_cand = _groups(candidates, m, False)
@@ -104,15 +87,13 @@ def top_per_group(scores: torch.Tensor, candidates: torch.Tensor, n: int, m: int
 
 
 def eligible(scores: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], pattern: Pattern) -> dict:
-    """Per tensor, the pattern-eligible subset of the mask's kept weights (see the module docstring)."""
     n, m = pattern
     return {name: top_per_group(scores[name].to(c.device), c, n, m) for name, c in mask.items()}
 
 
 def growth_candidates(candidates: torch.Tensor, survivors: torch.Tensor, scores: torch.Tensor,
                       pattern: Pattern) -> torch.Tensor:
-    """DST: the growable positions that keep N:M -- in each group the best candidates up to its room
-    (N minus the weights that survive the drop)."""
+    """DST: growable positions keeping N:M (room per group = N minus the survivors of the drop)."""
     n, m = pattern
     room = (n - group_counts(survivors, m)).clamp(min=0)
     return top_per_group(scores, candidates, n, m, room=room)

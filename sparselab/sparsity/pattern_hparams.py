@@ -1,4 +1,4 @@
-"""`--sparsity_pattern`: the N:M mask constraint (bundle). Default none: no constraint, old hashes unchanged."""
+"""`--sparsity_pattern`: the N:M mask constraint (bundle). Default none: old hashes unchanged."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,12 +9,11 @@ from sparselab.core.when import given, unset
 from sparselab.sparsity.pattern import Pattern, parse_pattern
 
 PATTERN_HELP = (
-    "N:M semi-structured sparsity (e.g. 2:4, 4:8): every group of M consecutive weights along the INPUT "
-    "dimension (Linear: in-features of each output unit, as NVIDIA's 2:4; Conv2d: the input channels at "
-    "each (output channel, kh, kw), the layout sparse tensor cores use) keeps at most N. Applies to pruning at initialisation (needs "
-    "--init_density <= N/M), DST growth, one-shot pruning and the pruning levels: a level applies it once its "
-    "density is <= N/M (earlier levels are unstructured); inside a group the top-N by the score, then the "
-    "allocation on those")
+    "N:M semi-structured sparsity (e.g. 2:4, 4:8): every group of M consecutive weights along the INPUT dimension "
+    "(Linear: in-features of each output unit, as NVIDIA's 2:4; Conv2d: the input channels at each (output channel, "
+    "kh, kw), the layout sparse tensor cores use) keeps at most N. Applies to pruning at initialisation (needs "
+    "--init_density <= N/M), DST growth, one-shot pruning and the pruning levels: a level applies it once its density "
+    "is <= N/M (earlier levels are unstructured); inside a group the top-N by the score, then the allocation on those")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,8 +22,7 @@ class PatternHparams(Hparams):
     sparsity_pattern: str | None = hparam(None, PATTERN_HELP)
 
     def canonical(self) -> dict:
-        """A pattern job hashes with its group layout: convolutions once grouped the flattened
-        in*kh*kw inputs, so no directory of that meaning is reused for the input-channel groups."""
+        """Conv groups were once in*kh*kw: a marker keeps those directories from being reused."""
         out = super().canonical()
         if self.sparsity_pattern is not None:
             out["pattern_groups"] = "input_channels"
@@ -51,8 +49,7 @@ TRAIN_PATTERN = {"sparsity_pattern": (given("init_density"), unset("ensemble"))}
 
 
 def check_trunk_pattern(pattern: PatternHparams, init: Hparams, pruning: Hparams, branch_owned: bool) -> None:
-    """An iterative run's pattern: pruning at initialisation must allow it (unless the pattern is a
-    `train_branch oneshot_prune`'s own), and channel pruning cannot keep it."""
+    """An iterative run's pattern must suit pruning at init (unless a branch's own) and is refused for channels."""
     if pattern.pattern is None:
         return
     from sparselab.core.errors import UsageError

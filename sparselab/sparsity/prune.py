@@ -1,21 +1,10 @@
-"""Pruning = score x allocation.
-
-`prune` is one level of iterative pruning: of the R weights the mask still keeps, exactly
-round(p * R) are removed, so after L levels the density is (1 - p)^L up to rounding
-(`--pruning_count_rule=openlth`: OpenLTH's count instead, see `removal_count`). Tensors named in
-`--pruning_layers_to_ignore` are neither pruned nor counted (absent from the mask = dense, or kept
-at the mask pruning at initialisation gave them).
-`--pruning_schedule=absolute`: level L keeps round(d0 (1 - p)^L N) of the N counted weights instead
-(`absolute_keep`), d0 the nominal start density; a level whose target is not below the mask's kept
-count keeps its mask unchanged.
-`prune_to_density` prunes a mask to an absolute density in one call (one-shot pruning, pruning at
-initialisation). An iterative score (SynFlow) is re-evaluated over an exponential schedule of
-intermediate densities inside the call and ends exactly at the target.
-"""
+"""Pruning = score x allocation. `prune`: one level, removing round(p * R) of the R kept counted weights
+(`removal_count`; `--pruning_schedule=absolute`: `absolute_keep`); ignored tensors are neither pruned nor
+counted. `prune_to_density`: one call to an absolute density (SynFlow iterates inside, ending on target)."""
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from torch import nn
@@ -33,9 +22,7 @@ from sparselab.sparsity.select import keep_top_k
 
 
 def rule_options(hparams: PruningHparams | InitPruningHparams) -> RuleOptions:
-    """The density rules' knobs of a bundle: the levels' (PruningHparams) or pruning at initialisation's
-    (InitPruningHparams: no --erk_power/--fc_density, its output layer is fixed by --init_fc_density
-    instead; str_induced_er reads its layer ratios from the finished STR job)."""
+    """The density rules' knobs of a levels (PruningHparams) or pruning-at-init bundle."""
     if isinstance(hparams, PruningHparams):
         return RuleOptions(erk_power=hparams.erk_power, fc_density=hparams.fc_density,
                            balanced_redistribute=bool(hparams.balanced_redistribute))
@@ -56,10 +43,7 @@ def check_strategy(score: str, distribution: str) -> None:
 
 
 def split_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) -> tuple[Mask, Mask]:
-    """(the counted tensors of `mask`, the ignored tensors it holds).
-
-    An ignored tensor is usually absent from the mask (dense). One that pruning at initialisation put
-    in the mask keeps its mask at every level: neither pruned further nor counted."""
+    """(the counted tensors of `mask`, the ignored ones it holds: they keep their mask at every level)."""
     check_names(model, ignore, flag)
     skip = set(ignore)
     frozen = Mask({n: m for n, m in mask.items() if n in skip})
@@ -67,11 +51,8 @@ def split_ignored(model: nn.Module, mask: Mask, ignore: list[str], flag: str) ->
 
 
 def removal_count(model: nn.Module, counted: Mask, frozen: Mask, hparams: PruningHparams, level: int) -> int:
-    """How many counted weights a level removes (`--pruning_count_rule`); UsageError if it cannot.
-
-    prunable: round(p * R), R = the counted weights the mask keeps. openlth: ceil(p * T) + 1 (OpenLTH's
-    sparse_global removes every candidate at or below the k-th smallest score, k = ceil(p * T)), with T
-    the kept weights of ALL prunable tensors, ignored and dense ones (absent from the mask) included."""
+    """Weights a level removes: prunable round(p * R); openlth ceil(p * T) + 1 (OpenLTH's sparse_global removes
+    every candidate <= the k-th smallest), T the kept weights of ALL prunable tensors, ignored/dense included."""
     remaining = counted.num_kept
     p = hparams.pruning_fraction
     if hparams.pruning_count_rule == "prunable":
@@ -103,11 +84,7 @@ def absolute_keep(counted: Mask, hparams: PruningHparams, level: int, start_dens
 
 def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreContext,
           pattern: Pattern | None = None, start_density: float = 1.0) -> Mask:
-    """One pruning level: of the R counted weights the new mask keeps R minus `removal_count` (fewer for
-    a density rule that realises less, e.g. balanced without redistribution); under the absolute
-    schedule `absolute_keep`, and the mask unchanged where that is not below R.
-
-    `pattern` (N:M) applies once the level's target density is at most N/M (`pruning.pattern`)."""
+    """One pruning level (see the module docstring); `pattern` (N:M) once the level's density is <= N/M."""
     counted, frozen = split_ignored(model, mask, hparams.layers_to_ignore, "--pruning_layers_to_ignore")
     if hparams.is_channel_strategy:
         from sparselab.sparsity.channels import prune_channels
@@ -120,7 +97,7 @@ def prune(model: nn.Module, mask: Mask, hparams: PruningHparams, context: ScoreC
     if hparams.pruning_schedule == "absolute":
         keep = absolute_keep(counted, hparams, context.level, start_density)
         if keep >= counted.num_kept:
-            return Mask({n: m.clone() for n, m in mask.items()})  # the target is not below the kept count: this level cannot prune
+            return Mask({n: m.clone() for n, m in mask.items()})  # target not below the kept count: cannot prune
     else:
         keep = counted.num_kept - removal_count(model, counted, frozen, hparams, context.level)
     if pattern is not None and keep > pattern[0] / pattern[1] * counted.num_total:
@@ -134,12 +111,8 @@ def prune_to_density(model: nn.Module, mask: Mask, density: float, score: str, d
                      context: ScoreContext, *, options: RuleOptions | None = None,
                      fixed: Mapping[str, float] | None = None, allow_empty: bool = False,
                      pattern: Pattern | None = None) -> Mask:
-    """Prune `mask` to `density` of its counted weights (round(density * total) kept).
-
-    `fixed`: tensors whose density is imposed (e.g. the output layer at init); the rest share the
-    remaining budget according to `distribution`. `allow_empty`: the `global` allocation may remove
-    every weight of a tensor (otherwise that is a UsageError naming it).
-    """
+    """Prune `mask` to round(density * total) kept. `fixed`: imposed tensor densities; `allow_empty`: `global`
+    may empty a tensor."""
     if not 0 < density <= 1:
         raise UsageError(f"pruning density must be in (0, 1], got {density}")
     keep = round(density * mask.num_total)
@@ -156,26 +129,28 @@ def prune_to_count(model: nn.Module, mask: Mask, keep: int, score: str, distribu
                    context: ScoreContext, *, options: RuleOptions | None = None,
                    fixed: Mapping[str, float] | None = None, allow_empty: bool = False,
                    pattern: Pattern | None = None) -> Mask:
-    """The new mask keeps exactly `keep` of the counted weights (a subset of `mask`); with an N:M
-    `pattern`, a subset of the pattern-eligible weights (all of them if fewer than `keep`)."""
+    """Keep exactly `keep` counted weights (with `pattern`, at most the N:M-eligible ones)."""
     check_strategy(score, distribution)
     options = options or RuleOptions()
     fixed = dict(fixed or {})
     check_names(model, fixed, "fixed-density tensors")
     if not 0 < keep <= mask.num_kept:
         raise UsageError(f"cannot keep {keep} weights of a mask that keeps {mask.num_kept}")
-    if not is_iterative(score):
-        return _allocate(model, mask, SCORES[score](model, mask, context), keep, distribution, options, fixed,
-                         allow_empty, pattern)
-    scorer = SCORE_MODULES[score].session(model, context)
-    start = mask.num_kept
-    rounds = max(1, context.synflow_iterations)
-    current = mask
+    score_of = scorer(model, score, context)
+    rounds = max(1, context.synflow_iterations) if is_iterative(score) else 1
+    start, current = mask.num_kept, mask
     for k in range(1, rounds + 1):
         keep_k = keep if k == rounds else max(keep, round(start * (keep / start) ** (k / rounds)))
-        current = _allocate(model, current, scorer(current), keep_k, distribution, options, fixed, allow_empty,
+        current = _allocate(model, current, score_of(current), keep_k, distribution, options, fixed, allow_empty,
                             pattern)
     return current
+
+
+def scorer(model: nn.Module, score: str, context: ScoreContext) -> Callable[[Mask], dict]:
+    """mask -> scores (an iterative score reuses one session over its rounds)."""
+    if is_iterative(score):
+        return SCORE_MODULES[score].session(model, context)
+    return lambda mask: SCORES[score](model, mask, context)
 
 
 def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distribution: str,
@@ -183,8 +158,6 @@ def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distributio
     if pattern is not None:  # candidates = the N:M-eligible weights; keep all of them if fewer than asked
         mask = Mask(eligible(scores, mask, pattern))
         keep = min(keep, mask.num_kept)
-    order = prunable_names(model)
-    output = output_weight_name(model)
     new = Mask()
     fixed_kept = 0
     for name, density in fixed.items():
@@ -200,7 +173,8 @@ def _allocate(model: nn.Module, mask: Mask, scores: dict, keep: int, distributio
             raise UsageError(f"the fixed-density tensors ({', '.join(fixed)}) already hold {fixed_kept} of the "
                              f"{keep} weights to keep")
         request = AllocationRequest(scores={n: scores[n] for n in rest.keys()}, mask=rest, keep=keep - fixed_kept,
-                                    order=order, output_layer=output, options=options, allow_empty=allow_empty)
+                                    order=prunable_names(model), output_layer=output_weight_name(model),
+                                    options=options, allow_empty=allow_empty)
         for name, m in ALLOCATIONS[distribution](request).items():
             new[name] = m
     return Mask({n: new[n] for n in mask.keys()})

@@ -1,11 +1,5 @@
-"""A network whose masked weights are computed in the forward pass from extra parameters.
-
-`ReparamNet` wraps the model as `net` and replaces, in every forward pass, the weights named in
-`names` by `effective(name, weight)` (`torch.func.functional_call`): the wrapped model itself is never
-edited, so its `state_dict` (under `net.`) holds the stored weights and BatchNorm statistics, and the
-subclass's own parameters (scores, thresholds) sit beside it. Supermasks (edge-popup) and STR are
-the two subclasses; both keep their fixed ER mask as non-persistent buffers (moved with `.to`).
-"""
+"""`ReparamNet`: masked weights computed in the forward pass (`effective`) via `functional_call`, the wrapped
+`net` never edited; the fixed ER mask is held as non-persistent buffers (supermasks, STR)."""
 from __future__ import annotations
 
 from typing import Any
@@ -46,8 +40,3 @@ class ReparamNet(nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return torch.func.functional_call(self.net, self.effective_weights(), args, kwargs, strict=False)
-
-    @torch.no_grad()
-    def nonzero_mask(self) -> Mask:
-        """The positions whose effective weight is non-zero."""
-        return Mask({n: (w != 0).cpu() for n, w in self.effective_weights().items()})

@@ -1,7 +1,5 @@
-"""The plain network of a finished `supermask` or `str` job: its `weights_final.pt` holds a wrapped
-network (`net.*` stored weights beside scores or thresholds), which readers of finished jobs
-(`load_job`, `export`, `evaluate`) turn into the plain model's weights: the effective weights the
-wrapped forward pass used, and the mask of their non-zero positions (supermask: the selection)."""
+"""The plain network of a finished `supermask` or `str` job: effective weights of its wrapped
+`weights_final.pt` and the mask of their non-zero positions (supermask: the selection)."""
 from __future__ import annotations
 
 from typing import Mapping
@@ -22,8 +20,7 @@ def is_wrapped(state: Mapping[str, torch.Tensor]) -> bool:
 
 def plain_weights(state: Mapping[str, torch.Tensor], er_mask: Mask,
                   selection: Mask | None) -> tuple[dict[str, torch.Tensor], Mask]:
-    """(the plain model's state dict with effective weights, their mask). `selection`: a supermask
-    job's supermask.pt (None for STR, whose thresholds are in `state`)."""
+    """(plain state dict of effective weights, their mask); `selection`: supermask.pt (None for STR)."""
     plain = {k[len(NET):]: v.clone() for k, v in state.items() if k.startswith(NET)}
     masks = {}
     for name, er in er_mask.items():

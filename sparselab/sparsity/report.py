@@ -1,5 +1,4 @@
-"""Sparsity reports: per masked tensor, over the masked (counted) weights, over every prunable weight
-tensor of the model (OpenLTH's `sparsity_report`), and over all parameters."""
+"""Sparsity reports over the masked tensors, every prunable tensor (OpenLTH's) and all parameters."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,6 @@ if TYPE_CHECKING:
 
 
 def mask_report(mask: "Mask") -> dict[str, Any]:
-    """Kept/total/density of every masked tensor and of all of them together."""
     tensors = {}
     for name, m in mask.items():
         kept, total = int(torch.count_nonzero(m)), m.numel()
@@ -22,13 +20,8 @@ def mask_report(mask: "Mask") -> dict[str, Any]:
 
 
 def density_report(model: torch.nn.Module, mask: "Mask") -> dict[str, Any]:
-    """`mask_report` plus the density over every prunable weight tensor of the model and over ALL
-    its parameters (unmasked ones count as kept).
-
-    Parameters that are not in the mask (biases, BatchNorm, ignored tensors) are dense by definition;
-    the pruned weights are exactly the zeros of the mask. `density_model` counts every prunable weight
-    tensor, ignored ones (LeNet's `fc.weight`) as kept: the density OpenLTH's `sparsity_report.json` gives.
-    """
+    """`mask_report` plus densities over every prunable tensor (`density_model`, ignored ones as kept, as OpenLTH's
+    `sparsity_report.json`) and over ALL parameters (unmasked ones are kept)."""
     report = mask_report(mask)
     report.update(_model_weights(model, mask, report["tensors"]))
     parameters_total = sum(p.numel() for p in model.parameters())
@@ -40,7 +33,6 @@ def density_report(model: torch.nn.Module, mask: "Mask") -> dict[str, Any]:
 
 
 def _model_weights(model: torch.nn.Module, mask: "Mask", tensors: dict[str, Any]) -> dict[str, Any]:
-    """Kept/total over the model's prunable weight tensors (`Model.prunable_layer_names`)."""
     names = list(getattr(model, "prunable_layer_names", None) or mask.keys())
     total = sum(model.get_parameter(name).numel() for name in names)
     pruned = sum(tensors[name]["total"] - tensors[name]["kept"] for name in names if name in tensors)

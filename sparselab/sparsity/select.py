@@ -1,11 +1,5 @@
-"""Exact top-k selection with deterministic tie-breaking, and integer count allocation.
-
-`keep_top_k` keeps exactly k of the candidate entries of a score vector: every candidate scoring
-above the k-th largest candidate score, then the tied ones in ascending flat-index order. The k-th
-largest value is found by selection, not by sorting: a fixed random sample brackets it, one pass
-counts what lies below the bracket and `kthvalue` runs on the few values inside it, so the cost is
-a few linear passes even for 25 M scores. NaN scores rank lowest.
-"""
+"""Exact top-k with ties by lowest flat index (NaN ranks lowest), and integer count allocation. The k-th
+value is found by selection: a fixed random sample brackets it, `kthvalue` runs inside (linear time)."""
 from __future__ import annotations
 
 import math
@@ -50,8 +44,7 @@ def kth_smallest(values: torch.Tensor, rank: int) -> torch.Tensor:
     return torch.kthvalue(inside, r).values
 
 
-def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor,
-                     out: torch.Tensor | None = None) -> torch.Tensor:
+def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Scores with -inf at non-candidates and at NaNs (so they rank lowest), as one float tensor."""
     dtype = scores.dtype if scores.is_floating_point() else torch.float32
     minus_inf = torch.tensor(-math.inf, dtype=dtype, device=scores.device)
@@ -63,11 +56,8 @@ def candidate_scores(scores: torch.Tensor, candidates: torch.Tensor,
 
 
 def top_k_of_prepared(values: torch.Tensor, k: int, candidates: Callable[[], torch.Tensor]) -> torch.Tensor:
-    """Bool vector: the `k` largest of a 1-D `values` from `candidate_scores`, ties by lowest index.
-
-    `candidates()` (the flat candidate mask) is only called in the rare case where the k-th largest
-    value is -inf, i.e. where non-candidates could tie with candidates.
-    """
+    """The `k` largest of `candidate_scores` values, ties by lowest index; `candidates()` is only called when
+    the k-th value is -inf (non-candidates could tie)."""
     threshold = kth_smallest(values, values.numel() - k + 1)
     if math.isinf(float(threshold)) and float(threshold) < 0:
         keep = values > threshold
@@ -98,12 +88,8 @@ def keep_top_k(scores: torch.Tensor, candidates: torch.Tensor, k: int) -> torch.
 
 def largest_remainder(targets: Mapping[str, float], caps: Mapping[str, int], total: int,
                       floors: Mapping[str, int] | None = None) -> dict[str, int]:
-    """Integer counts close to the real `targets` that sum EXACTLY to `total`, with floors[n] <= count <= caps[n].
-
-    Targets above a cap are clamped and the excess is handed to the others in proportion to their
-    targets (water-filling), then the fractional parts are resolved by largest remainder (ties in
-    the mapping's order).
-    """
+    """Integer counts near `targets` summing EXACTLY to `total`, floors <= count <= caps: clamped excess goes
+    to the others in proportion (water-filling), then largest remainder (ties in mapping order)."""
     names = list(targets)
     floors = {n: int((floors or {}).get(n, 0)) for n in names}
     if sum(floors.values()) > total or sum(caps[n] for n in names) < total:

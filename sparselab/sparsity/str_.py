@@ -1,14 +1,6 @@
-"""STR, soft threshold reparameterisation (Kusupati et al. 2020), inside a fixed ER mask (Gadhikar
-et al. 2023, `STRConvER`).
-
-Every masked tensor n has one learned scalar s_n; the forward pass uses
-    w_eff = m_ER * sign(w) * relu(|w| - sigmoid(s_n))
-so weights below the threshold sigmoid(s_n) are exactly zero. Weight decay on s (the optimiser's,
-or `--st_decay`) pulls s towards 0, the threshold up and the density down; the loss pushes back
-where weights matter. The densities found (non-zeros of w_eff over the tensor's size) are written
-per evaluation to `layer_densities.csv`; the last row's layer densities are the ratios of
-"STR-induced ER" (`distributions/str_induced_er.py`, `read_str_densities`).
-"""
+"""STR (Kusupati et al. 2020) inside a fixed ER mask (Gadhikar et al. 2023, `STRConvER`):
+w_eff = m_ER * sign(w) * relu(|w| - sigmoid(s_n)), one learned s_n per tensor. The last row of
+`layer_densities.csv` gives the ratios of "STR-induced ER" (`read_str_densities`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +25,6 @@ def soft_threshold(weight: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
 
 
 class STRNet(ReparamNet):
-    """`net` (trained) with one threshold parameter per tensor of `er_mask`, in `thresholds`."""
-
     def __init__(self, net: nn.Module, er_mask: Mask, s_init: float = S_INIT) -> None:
         super().__init__(net, er_mask)
         self.thresholds = nn.ParameterDict({key(n): nn.Parameter(torch.full((), float(s_init), device=w.device))
@@ -57,8 +47,6 @@ class STRNet(ReparamNet):
 
 
 class DensityHistory:
-    """One row per evaluation point: iteration, epoch, overall density, each tensor's density and threshold."""
-
     def __init__(self, names: list[str], rows: list[dict[str, Any]] | None = None) -> None:
         self.names = names
         self.rows = [dict(r) for r in rows or []]

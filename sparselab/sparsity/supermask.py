@@ -1,19 +1,8 @@
 """Strong lottery tickets (edge-popup, Ramanujan et al. 2020) inside an ER mask (Gadhikar et al. 2023, ER_SLT).
 
-The weights are frozen at their initialisation; every masked tensor has a score tensor, and the
-forward pass uses weight * top_k(|score|) where the top k is taken among the positions of the fixed
-ER mask and k = floor(kept_fraction * n / d): n the tensor's ER weights, d the ER mask's overall
-density. With an ER mask of the same density in every tensor (ER_SLT's Bernoulli mask) this is
-ER_SLT's floor(kept_fraction * numel); with a non-uniform ER/ERK/balanced mask every tensor keeps the
-same share of its ER weights, so the layer ratios stay those of the ER network and the overall
-kept fraction is the requested one. The gradient goes straight through the top-k to |score|.
-Scores start as in ER_SLT: Linear Kaiming-uniform (a = sqrt(5)), Conv constant 0.5 (ties broken by
-the first gradient step). Biases are frozen and, under this project's zero-bias initialisers (and
-ER_SLT's default `kn-zero-bias`), zero, so a bias score would have neither effect nor gradient: none.
-
-The kept fraction is annealed over levels 1..L as ER_SLT does: k_0 = start, b = (target/start)^(1/L),
-k_l = clip(k_{l-1} * b, target, d) (the clipped value is carried on), so k_L = target.
-"""
+Frozen weights times top_k(|score|) among the ER positions, k = floor(kept_fraction * n / d) (n the tensor's
+ER weights, d the ER density: layer ratios stay the ER network's); straight-through gradient. Scores start
+as ER_SLT: Linear Kaiming-uniform (a = sqrt(5)), Conv 0.5; no bias scores (biases are frozen zeros)."""
 from __future__ import annotations
 
 import math
@@ -28,20 +17,17 @@ SCALE_CONV_SCORES = 0.5  # ER_SLT: constant conv scores
 
 
 def kept_fractions(start: float, target: float, er_density: float, levels: int) -> list[float]:
-    """The kept fraction (of all counted weights) of levels 1..levels."""
+    """ER_SLT's annealing of levels 1..L: k_l = clip(k_{l-1} * (target/start)^(1/L), target, d), carried on."""
     b = (target / start) ** (1.0 / levels)
     k, out = start, []
     for _ in range(levels):
-        k *= b
-        k = min(k, er_density)
-        k = max(k, target)
+        k = max(min(k * b, er_density), target)
         out.append(k)
     return out
 
 
 class TopK(torch.autograd.Function):
-    """0/1 tensor of the `count` largest `values` (positions outside `allowed` never chosen); the
-    gradient passes straight through."""
+    """0/1 tensor of the `count` largest `values` inside `allowed`; straight-through gradient."""
 
     @staticmethod
     def forward(ctx, values: torch.Tensor, allowed: torch.Tensor, count: int) -> torch.Tensor:
@@ -64,8 +50,6 @@ def init_scores(weight: torch.Tensor, generator: torch.Generator) -> torch.Tenso
 
 
 class SupermaskNet(ReparamNet):
-    """`net` with frozen parameters; trainable `scores` for every tensor of `er_mask`."""
-
     def __init__(self, net: nn.Module, er_mask: Mask, seed: int) -> None:
         super().__init__(net, er_mask)
         for p in net.parameters():

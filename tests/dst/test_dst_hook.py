@@ -10,8 +10,7 @@ from torch import nn
 
 from sparselab.core.errors import UsageError
 from sparselab.sparsity.dst.hook import DSTHook
-from sparselab.sparsity.dst.plan import DSTPlan
-from sparselab.sparsity.dst.schedule import cubic_density, drop_fraction
+from sparselab.sparsity.dst.plan import DSTPlan, cubic_density, drop_fraction
 from sparselab.sparsity.mask import Mask
 
 FREQ = 10

@@ -7,8 +7,9 @@ import pytest
 import torch
 from torch import nn
 
+from sparselab.core import layout
 from sparselab.core.errors import UsageError
-from sparselab.sparsity.mask import MASK_FILE, REPORT_FILE, Mask, prunable_names
+from sparselab.sparsity.mask import Mask, prunable_names
 from sparselab.sparsity.report import density_report
 
 
@@ -52,10 +53,10 @@ def test_save_load_roundtrip_and_report(tmp_path):
     mask["0.weight"][0] = False  # 6 pruned
     assert not Mask.exists(tmp_path)
     mask.save(tmp_path, model=model)
-    assert (tmp_path / MASK_FILE).exists() and Mask.exists(tmp_path)
+    assert (tmp_path / layout.MASK).exists() and Mask.exists(tmp_path)
     loaded = Mask.load(tmp_path)
     assert loaded.equals(mask)
-    report = json.loads((tmp_path / REPORT_FILE).read_text())
+    report = json.loads((tmp_path / layout.SPARSITY_REPORT).read_text())
     assert report["tensors"]["0.weight"] == {"kept": 24, "total": 30, "density": 0.8}
     assert report["kept"] == 56 and report["total"] == 62
     params = sum(p.numel() for p in model.parameters())
@@ -66,14 +67,14 @@ def test_save_load_roundtrip_and_report(tmp_path):
 
 def test_save_without_model_has_mask_report_only(tmp_path):
     Mask({"a": torch.ones(3, dtype=torch.bool)}).save(tmp_path)
-    report = json.loads((tmp_path / REPORT_FILE).read_text())
+    report = json.loads((tmp_path / layout.SPARSITY_REPORT).read_text())
     assert report["density"] == 1.0 and "density_all_parameters" not in report
 
 
 def test_load_missing_or_corrupt_is_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no mask"):
         Mask.load(tmp_path)
-    (tmp_path / MASK_FILE).write_bytes(b"not a checkpoint")
+    (tmp_path / layout.MASK).write_bytes(b"not a checkpoint")
     with pytest.raises(UsageError):
         Mask.load(tmp_path)
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from sparselab.core.errors import UsageError
 from sparselab.sparsity.context import ScoreContext
-from sparselab.sparsity.dst.topology import prune_and_regrow
+from sparselab.sparsity.dst.hook import prune_and_regrow
 from sparselab.sparsity.hparams import PruningHparams
 from sparselab.sparsity.mask import Mask
 from sparselab.sparsity.pattern import (check_density, group_counts, parse_pattern, satisfies_pattern,

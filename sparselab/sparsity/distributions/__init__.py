@@ -1,11 +1,4 @@
-"""Density rules: name -> rule(shapes, density, *, order, output_layer, options) -> {name: density}.
-
-These are the jaxpruner-style allocations (pure functions of shapes). The other two allocations,
-`global` (one threshold over all candidates) and `layerwise` (the same fraction of every tensor's
-remaining weights), depend on scores and current counts and live in `pruning.allocate`.
-
-Adding a rule: one file with `rule(...)` and one line below.
-"""
+"""Density rules (pure functions of shapes); `global` and `layerwise` live in `sparsity/allocate.py`."""
 from __future__ import annotations
 
 from sparselab.sparsity.distributions import balanced, er, erk, erk_plus, pyramidal, uniform, uniform_plus

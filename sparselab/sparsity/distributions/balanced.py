@@ -1,8 +1,5 @@
-"""Balanced (Gadhikar et al. 2023, `ER_same_params_per_layer`): every tensor keeps the same number of
-weights X = density * N_total / L, capped at dense: d_n = min(1, X / N_n). As published, the share a
-capped tensor cannot hold is lost, so the realised density is below the target whenever a tensor caps
-(WRN-28-10 @ 0.2 -> 0.1625). With `balanced_redistribute` X is solved exactly instead (the capped
-excess goes to the other tensors) so the total hits the target."""
+"""Balanced (Gadhikar et al. 2023): every tensor keeps X = density * N / L weights, d_n = min(1, X / N_n). As
+published the capped share is lost (WRN-28-10 @ 0.2 -> 0.1625); `balanced_redistribute` solves X exactly."""
 from __future__ import annotations
 
 from sparselab.sparsity.distributions.base import RuleOptions, Shapes, check_density, numel

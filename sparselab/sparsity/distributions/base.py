@@ -1,12 +1,5 @@
-"""Shared pieces of the density rules: options, sizes, order, and the exact solvers.
-
-A density rule is a pure function of tensor shapes:
-    rule(shapes, density, *, order, output_layer, options) -> {name: density in (0, 1]}
-with sum(d_n * numel_n) == density * sum(numel_n) (exactly, up to float rounding; integer counts are
-made exact by the caller), except a rule that publishes a lower realised density (balanced without
-redistribution): then the caller keeps round(sum(d_n * numel_n)) weights. `order` is the model's prunable tensors in module order (it may list
-tensors absent from `shapes`, e.g. ignored ones); `output_layer` is the output weight or None.
-"""
+"""Shared pieces of the density rules: rule(shapes, density, *, order, output_layer, options) -> {name: d_n}
+with sum(d_n * numel_n) == density * total (except rules publishing less: the caller keeps the rounded sum)."""
 from __future__ import annotations
 
 import math
@@ -21,9 +14,7 @@ OUTPUT_FLOOR = 0.2  # uniform_plus and erk_plus keep the output layer at least t
 
 @dataclass(frozen=True)
 class RuleOptions:
-    """Knobs of the density rules. These defaults are the project's earlier rules (branches that build
-    RuleOptions() keep their meaning); the bundles pass the published values through the one builder
-    `pruning.prune.rule_options` (levels and pruning at initialisation)."""
+    """Knobs of the density rules; the defaults are the project's earlier rules (`prune.rule_options` passes published ones)."""
     erk_power: float = 1.0
     fc_density: float | None = None    # erk_plus: fixed output density; None = ERK but at least output_floor
     output_floor: float = OUTPUT_FLOOR
@@ -57,25 +48,9 @@ def first_layer(shapes: Shapes, order: Sequence[str]) -> str | None:
     return next(iter(shapes), None)
 
 
-def common_density(rule: str, shapes: Shapes, density: float, fixed: Mapping[str, float]) -> dict[str, float]:
-    """Tensors in `fixed` get their density; all others one common density so the total is exact."""
-    total = sum(numel(s) for s in shapes.values())
-    rest = [n for n in shapes if n not in fixed]
-    budget = density * total - sum(d * numel(shapes[n]) for n, d in fixed.items())
-    if not rest:
-        return dict(fixed)
-    size = sum(numel(shapes[n]) for n in rest)
-    c = budget / size
-    if not 0 < c <= 1 + 1e-12:
-        raise UsageError(f"density rule {rule!r} cannot reach density {density}: the tensors with fixed "
-                         f"densities ({', '.join(fixed)}) need {c:.6g} for the others (must be in (0, 1])")
-    return {**fixed, **{n: min(1.0, c) for n in rest}}
-
-
 def scaled_density(rule: str, shapes: Shapes, density: float, raw: Mapping[str, float],
                    fixed: Mapping[str, float] | None = None) -> dict[str, float]:
-    """d_n = eps * raw_n with one global eps so the total is exact; a tensor whose density would exceed
-    1 is made dense and eps re-solved, until none exceeds 1 (the RigL / ER solver)."""
+    """d_n = eps * raw_n, one eps for an exact total; tensors above 1 made dense and eps re-solved (RigL / ER)."""
     fixed = dict(fixed or {})
     total = sum(numel(s) for s in shapes.values())
     dense: set[str] = set()

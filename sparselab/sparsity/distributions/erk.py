@@ -1,6 +1,4 @@
-"""ERK (Evci et al. 2020): density proportional to sum(dims) / prod(dims) of the weight shape
-(kernel sizes included), raised to `erk_power`, with one global scale solved exactly and tensors
-that would exceed density 1 made dense."""
+"""ERK (Evci et al. 2020): density proportional to (sum(dims) / prod(dims)) ** erk_power, solved exactly."""
 from __future__ import annotations
 
 import math

@@ -1,7 +1,5 @@
-"""ERK+ (Liu et al. 2022): ERK with the output layer at `fc_density` (the bundles default to 1 = dense, the
-published default); with `fc_density=None` (this project's earlier rule) the output layer keeps its ERK
-density but at least 20 %. The other tensors share the rest of the budget by ERK (the first layer is
-not special-cased)."""
+"""ERK+ (Liu et al. 2022): ERK with the output layer at `fc_density` (bundles: 1 = dense); None (earlier
+rule): its ERK density but at least 20 %."""
 from __future__ import annotations
 
 from sparselab.sparsity.distributions.base import RuleOptions, Shapes, check_density, scaled_density

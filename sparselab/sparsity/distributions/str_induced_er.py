@@ -1,8 +1,5 @@
-"""STR-induced ER (Gadhikar et al. 2023, `--er-sparse-method str-induced-er`): the layer ratios a
-finished STR run found, rescaled to the target: d_n = s_n * density / s, with s_n the STR run's final
-density of tensor n and s its overall density (so the total is exact when no tensor caps). A tensor
-whose rescaled density exceeds 1 is dense; as published, its excess is not handed on (the realised
-density is then below the target). Every tensor must have a ratio (same model, same counted tensors)."""
+"""STR-induced ER (Gadhikar et al. 2023): d_n = s_n * density / s from a finished STR run; a tensor above 1
+is dense and its excess is not handed on, as published."""
 from __future__ import annotations
 
 from sparselab.core.errors import UsageError

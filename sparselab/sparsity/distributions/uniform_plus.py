@@ -1,7 +1,6 @@
-"""Uniform+ (Gale et al. 2019) as Random_Pruning's CIFAR code computes it: the first layer dense; below
-density 0.2 the output layer at 0.2 and every other tensor (B - N_out * 0.2) / T, B = d * T - N_first
-the budget left after the first layer and T the size of ALL counted tensors (so the realised density
-is slightly below d); from 0.2 on, every tensor but the first at d (realised slightly above d)."""
+"""Uniform+ (Gale et al. 2019) as Random_Pruning's CIFAR code: first layer dense; below 0.2 the output layer
+at 0.2, the others (B - N_out * 0.2) / T with T ALL counted weights (realised slightly below d); from 0.2
+on every tensor but the first at d (slightly above)."""
 from __future__ import annotations
 
 from sparselab.core.errors import UsageError

@@ -1,4 +1,4 @@
-"""Glue for the runners: the training hook of a job whose mask may move, seeds, final masks."""
+"""Runner glue: the training hook of a job whose mask may move, seeds, final masks."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 import torch
 
 from sparselab.core import layout
-from sparselab.core import io as fio
 from sparselab.core.errors import UsageError
 from sparselab.core.seeds import derive_seed, seed_or_default
 from sparselab.core.step import parse_iterations
@@ -16,13 +15,10 @@ from sparselab.sparsity.dst.hook import DSTHook
 from sparselab.sparsity.dst.plan import DSTPlan
 from sparselab.sparsity.mask import Mask
 from sparselab.sparsity.masked import MaskHook
-from sparselab.sparsity.report import density_report, mask_report
 
 if TYPE_CHECKING:  # dst_hparams reads the method registry of this package: no import at run time
     from sparselab.sparsity.dst_hparams import DSTHparams
 
-FINAL_MASK_FILE = layout.FINAL_MASK
-FINAL_REPORT_FILE = layout.FINAL_SPARSITY_REPORT
 DEFAULT_MOMENTUM = 0.9  # momentum growth's beta when the optimiser has no momentum
 
 
@@ -39,23 +35,17 @@ def dst_seed(dst: DSTHparams, replicate: int, *salt: object) -> int:
     return derive_seed("dst", base, *salt) if salt else base
 
 
-def momentum_beta(momentum: float) -> float:
-    return momentum if momentum > 0 else DEFAULT_MOMENTUM
-
-
 def make_hook(mask: Mask, dst: DSTHparams, *, training_steps: str, iterations_per_epoch: int, seed: int,
               momentum: float = 0.0, directory: Path | str | None = None, dynamic: bool = True,
               default_end: int | None = None, forced: Iterable[tuple[int, float]] = (),
               pattern: tuple[int, int] | None = None) -> MaskHook:
-    """A `DSTHook` when DST is on and `dynamic`, else the static `MaskHook`; `pattern`: N:M growth.
-
-    `directory` receives topology.csv (None on non-primary ranks); `momentum` is the optimiser's.
-    """
+    """A `DSTHook` when DST is on and `dynamic`, else a static `MaskHook`; `directory`: topology.csv's (or None)."""
     if not dst.enabled or not dynamic:
         return MaskHook(mask)
     total = parse_iterations(training_steps, iterations_per_epoch, "--training_steps")
     plan = DSTPlan.from_hparams(dst, total_iterations=total, iterations_per_epoch=iterations_per_epoch, seed=seed,
-                                momentum_beta=momentum_beta(momentum), default_end=default_end, forced=forced)
+                                momentum_beta=momentum if momentum > 0 else DEFAULT_MOMENTUM, default_end=default_end,
+                                forced=forced)
     if pattern is not None:
         plan = dataclasses.replace(plan, pattern=tuple(pattern))
     return DSTHook(mask, plan, directory)
@@ -64,10 +54,8 @@ def make_hook(mask: Mask, dst: DSTHparams, *, training_steps: str, iterations_pe
 def job_hook(mask: Mask, dst: DSTHparams, training: Any, env: Any, directory: Path | str, *salt: object,
              dynamic: bool = True, default_end: int | None = None,
              forced: Iterable[tuple[int, float]] = (), pattern: Any = None) -> MaskHook:
-    """`make_hook` for a job of a runner: `training` is its TrainingHparams, `env` its training Environment
-    (iterations per epoch, replicate, whether this process writes files); `salt` separates the seeds of
-    the jobs of one run (levels, ensemble members); `pattern`: the run's PatternHparams (N:M growth on
-    a mask at density <= N/M)."""
+    """`make_hook` for a runner's job (TrainingHparams, training Environment); `salt` separates the seeds of one
+    run's jobs; `pattern`: PatternHparams (N:M growth at density <= N/M)."""
     return make_hook(mask, dst, training_steps=training.training_steps,
                      iterations_per_epoch=env.data.iterations_per_epoch(), seed=dst_seed(dst, env.replicate, *salt),
                      momentum=training.momentum, directory=directory if env.platform.is_primary else None,
@@ -82,18 +70,9 @@ def is_dynamic(dst: DSTHparams, mask: Mask) -> bool:
 
 def save_final_mask(directory: Path | str, mask: Mask, model: torch.nn.Module | None = None) -> None:
     """`mask_final.pt` (and its sparsity report): the mask the job ended with; `mask.pt` stays its start."""
-    directory = Path(directory)
-    fio.save_torch(directory / FINAL_MASK_FILE, mask.state_dict())
-    cpu = mask.to("cpu")
-    fio.write_json(directory / FINAL_REPORT_FILE, density_report(model, cpu) if model is not None else mask_report(cpu))
+    mask.save(directory, model, (layout.FINAL_MASK, layout.FINAL_SPARSITY_REPORT))
 
 
 def load_final_mask(directory: Path | str) -> Mask | None:
-    """The final mask of a dynamic sparse job, or None for a job whose mask did not move."""
-    path = Path(directory) / FINAL_MASK_FILE
-    if not path.exists():
-        return None
-    state = fio.load_torch(path)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise UsageError(f"corrupt mask file {path}: expected a dict of tensors")
-    return Mask(state)
+    path = Path(directory) / layout.FINAL_MASK
+    return Mask.read(path) if path.exists() else None

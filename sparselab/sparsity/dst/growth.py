@@ -1,12 +1,6 @@
-"""Growth scores: which inactive positions a topology update activates (largest score first). The
-methods that use them are registered in `sparsity/dst/methods.py`.
-
-  random    uniform noise from a generator seeded by (seed, iteration, tensor)  (SET)
-  gradient  |dL/dw| of the current mini-batch; dense, because pruned weights are zero but autograd
-            still computes their gradient                                        (RigL, GraNet)
-  momentum  |m| where m <- beta m + dL/dw is a momentum of the dense gradient kept by the hook;
-            the optimiser's own momentum is zero at pruned positions, so it cannot serve (SNFS)
-"""
+"""Growth scores (largest grown first): random (SET, seeded by (seed, iteration, tensor)); gradient (RigL,
+GraNet: the dense |dL/dw|); momentum (SNFS: |m| of the hook's dense-gradient momentum, since the
+optimiser's is zero at pruned positions)."""
 from __future__ import annotations
 
 import dataclasses
@@ -45,4 +39,3 @@ def gradient_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
 def momentum_growth(inputs: GrowthInputs) -> dict[str, torch.Tensor]:
     return {name: inputs.momentum[name].abs() if name in inputs.momentum else torch.zeros_like(p)
             for name, p in inputs.params.items()}
-

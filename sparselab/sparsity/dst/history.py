@@ -1,4 +1,4 @@
-"""The topology history: one row per update, rewritten atomically to `topology.csv` as it grows."""
+"""The topology history: one row per update, rewritten atomically to `topology.csv`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,13 +8,10 @@ from sparselab.core import layout
 from sparselab.core import io as fio
 from sparselab.core.csvfile import read_rows
 
-TOPOLOGY_FILE = layout.TOPOLOGY
 FIXED_COLUMNS = ("iteration", "drop_fraction", "moved", "pruned", "kept", "density")
 
 
 class TopologyHistory:
-    """Rows of {iteration, drop_fraction, moved, pruned, kept, density, density[<tensor>]...}."""
-
     def __init__(self, rows: list[dict[str, Any]] | None = None) -> None:
         self.rows: list[dict[str, Any]] = [dict(r) for r in rows or []]
 
@@ -33,12 +30,11 @@ class TopologyHistory:
         return fio.csv_text(columns, self.rows)
 
     def save(self, directory: Path | str, tensor_names: list[str]) -> None:
-        fio.write_text(Path(directory) / TOPOLOGY_FILE, self.to_csv(tensor_names))
+        fio.write_text(Path(directory) / layout.TOPOLOGY, self.to_csv(tensor_names))
 
     def state(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows]
 
 
 def read_topology(path: Path | str) -> list[dict[str, Any]]:
-    """Parse topology.csv back (numbers as int/float)."""
     return read_rows(path)

@@ -1,25 +1,12 @@
-"""`DSTHook`: masked training whose mask moves (SET, RigL, SNFS momentum growth, GraNet).
-
-It is a `MaskHook`, so between updates masking is the same fused multiply and costs the same as
-static sparse training. At an update iteration t (in `before_optimizer_step`, where the gradients
-are still dense):
-
-1. GraNet only: global magnitude pruning of the active weights down to round(d(t) * total).
-2. Per layer, drop the ceil(p(t) * n) active weights of smallest |w| and grow as many of the
-   positions that were inactive before the update, by the method's growth score
-   (`sparsity/dst/growth.py`, `sparsity/dst/topology.py`).
-3. The grown positions' gradients are zeroed for this step and `set_mask` zeroes every dropped or
-   pruned weight with its optimiser state, so after the step a grown weight is exactly 0 with zero
-   optimiser state, and it starts learning at t + 1. Surviving weights take the step as usual.
-
-Weights are those before the step of iteration t (i.e. after t - 1 steps). Everything that decides
-future updates (mask, start density, dense-gradient momentum, history) is in `state_dict`, and the
-randomness of an update is a function of (seed, t, tensor), so a resumed run is exact.
-"""
+"""`DSTHook`: a `MaskHook` whose mask moves. At an update (before the step, gradients dense): GraNet prunes
+globally to round(d(t) * total); each layer drops k = min(ceil(p(t) * n), z) smallest |w| and grows k of the z
+positions inactive BEFORE the update (`redistribute`: over all layers), ties by lowest flat index. Grown weights
+start at 0 with zero optimiser state; `state_dict` + randomness f(seed, t, tensor) make a resume exact."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
@@ -27,9 +14,70 @@ from sparselab.core.errors import UsageError
 from sparselab.sparsity.dst.growth import GrowthInputs
 from sparselab.sparsity.dst.history import TopologyHistory
 from sparselab.sparsity.dst.plan import DSTPlan
-from sparselab.sparsity.dst.topology import global_magnitude, prune_and_regrow
 from sparselab.sparsity.mask import Mask
 from sparselab.sparsity.masked import MaskHook
+from sparselab.sparsity.select import keep_top_k
+
+Tensors = Mapping[str, torch.Tensor]
+
+
+def drop_count(active: int, inactive: int, fraction: float) -> int:
+    """ceil(fraction * active), at most the number of positions a layer can grow into."""
+    return max(0, min(math.ceil(fraction * active), inactive, active))
+
+
+def drop_smallest(weight: torch.Tensor, active: torch.Tensor, k: int) -> torch.Tensor:
+    n = int(torch.count_nonzero(active))
+    return keep_top_k(weight.detach().abs(), active, n - k)
+
+
+def _split(flat: torch.Tensor, like: Tensors) -> dict[str, torch.Tensor]:
+    out, offset = {}, 0
+    for name, t in like.items():
+        out[name] = flat[offset:offset + t.numel()].view(t.shape)
+        offset += t.numel()
+    return out
+
+
+def grow_global(scores: Tensors, candidates: Tensors, k: int) -> dict[str, torch.Tensor]:
+    flat_scores = torch.cat([scores[n].reshape(-1).float() for n in candidates])
+    flat_candidates = torch.cat([c.reshape(-1) for c in candidates.values()])
+    return _split(keep_top_k(flat_scores, flat_candidates, k), candidates)
+
+
+def global_magnitude(weights: Tensors, masks: Tensors, keep: int) -> dict[str, torch.Tensor]:
+    """The `keep` active weights of largest |w| over all layers together (GraNet's gradual pruning)."""
+    flat_scores = torch.cat([weights[n].detach().reshape(-1).abs().float() for n in masks])
+    flat_masks = torch.cat([m.reshape(-1) for m in masks.values()])
+    return _split(keep_top_k(flat_scores, flat_masks, keep), masks)
+
+
+def prune_and_regrow(weights: Tensors, masks: Tensors, candidates: Tensors, scores: Tensors, fraction: float,
+                     redistribute: bool = False, pattern: tuple[int, int] | None = None,
+                     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(new masks, grown positions) from the growable `candidates`; `pattern` (N:M): growth only where a group
+    has room, so a layer may regrow fewer than it dropped."""
+    inactive = {n: int(torch.count_nonzero(c)) for n, c in candidates.items()}
+    room = sum(inactive.values())
+    counts = {}
+    for n, m in masks.items():
+        counts[n] = drop_count(int(torch.count_nonzero(m)), room if redistribute else inactive[n], fraction)
+        if redistribute:  # the regrowth budget cannot exceed the growable positions of the network
+            room -= counts[n]
+    survivors = {n: drop_smallest(weights[n], m, counts[n]) if counts[n] else m for n, m in masks.items()}
+    grow = dict(counts)
+    if pattern is not None:
+        from sparselab.sparsity.pattern import growth_candidates
+
+        candidates = {n: growth_candidates(c, survivors[n], scores[n], pattern) for n, c in candidates.items()}
+        grow = {n: min(k, int(torch.count_nonzero(candidates[n]))) for n, k in counts.items()}
+    if redistribute:
+        growable = sum(int(torch.count_nonzero(c)) for c in candidates.values())
+        grown = grow_global(scores, candidates, min(sum(counts.values()), growable))
+    else:
+        grown = {n: keep_top_k(scores[n], candidates[n], grow[n]) if grow[n] else torch.zeros_like(m)
+                 for n, m in masks.items()}
+    return {n: survivors[n] | grown[n] for n in masks}, grown
 
 
 class DSTHook(MaskHook):
@@ -45,7 +93,6 @@ class DSTHook(MaskHook):
         self._names = list(mask.keys())
         self._named: dict[str, torch.Tensor] = {}
 
-    # ----- binding: keep the bool masks on the model's device --------------------------------------
     def _bind(self, model: torch.nn.Module) -> None:
         if self._model is model:
             return
@@ -54,7 +101,6 @@ class DSTHook(MaskHook):
         if self._named:
             self.mask = self.mask.to(next(iter(self._named.values())).device)
 
-    # ----- training-loop protocol ----------------------------------------------------------------
     @torch.no_grad()
     def on_start(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> None:
         if not self.plan.prunes and self.mask.num_kept == self.mask.num_total:
@@ -90,7 +136,6 @@ class DSTHook(MaskHook):
         self.history = TopologyHistory(dst.get("history", []))
         self.momentum = dict(dst.get("momentum", {}))
 
-    # ----- the update --------------------------------------------------------------------------
     @torch.no_grad()
     def _accumulate_momentum(self, model: torch.nn.Module) -> None:
         params = self._named
@@ -107,7 +152,6 @@ class DSTHook(MaskHook):
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int) -> dict[str, Any] | None:
-        """Run the topology update of `iteration`; returns its history row (None if nothing to do)."""
         self._bind(model)
         params = self._named
         before = {n: self.mask[n] for n in self._names}

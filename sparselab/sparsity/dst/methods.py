@@ -1,8 +1,4 @@
-"""DST method registry: `--dst` name -> DSTMethod (how it grows, whether it prunes, one help line).
-
-The flag's choices, its help, validation and the hook's behaviour are all read from this dict.
-Adding a method: one file with its growth score (`GrowthScore`, see `growth.py`) and one line below.
-"""
+"""DST method registry: `--dst` name -> DSTMethod; choices, help and the hook's behaviour are read from it."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,8 +9,7 @@ from sparselab.sparsity.dst.growth import GrowthScore
 
 @dataclasses.dataclass(frozen=True)
 class DSTMethod:
-    """`grow` scores the inactive positions at an update (largest grown first); `description` is the
-    method's line in `--dst`'s help and says what data the growth sees."""
+    """`grow` scores the inactive positions; `description` is its `--dst` help line (what data growth sees)."""
     grow: GrowthScore
     description: str
     prunes: bool = False    # gradual global magnitude pruning to --dst_final_density (may start dense)
@@ -32,11 +27,6 @@ DST_METHODS: dict[str, DSTMethod] = {
 }
 
 
-def method(name: str) -> DSTMethod:
-    return DST_METHODS[name]
-
-
 def help_text() -> str:
-    """--dst's help: one entry per registered method."""
     entries = "; ".join(f"{name}: {m.description}" for name, m in DST_METHODS.items())
     return f"move the mask during training: {entries}; default: the mask is fixed"

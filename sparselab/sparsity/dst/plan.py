@@ -1,27 +1,55 @@
-"""`DSTPlan`: the DST flags resolved to iterations, and the rules of when and how much to update."""
+"""`DSTPlan`: the DST flags resolved to iterations; when and how much to update. Schedules of the absolute
+iteration: drop fraction p(t) from p0 to 0 at `end` (cosine as RigL/SET, linear, constant as EDST) and
+GraNet's cubic density d_f + (d_i - d_f) (1 - progress)^3."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Iterable
+import math
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from sparselab.core.errors import UsageError
 from sparselab.core.step import parse_iterations
 from sparselab.sparsity.dst.methods import DST_METHODS, DSTMethod
-from sparselab.sparsity.dst.schedule import cubic_density, drop_fraction
 
 if TYPE_CHECKING:  # dst_hparams reads the method registry of this package: no import at run time
     from sparselab.sparsity.dst_hparams import DSTHparams
 
 DEFAULT_END_FRACTION = 0.75  # RigL stops updating at 75 % of training
+DropSchedule = Callable[[float, int, int], float]
+
+
+def _cosine(p0: float, t: int, end: int) -> float:
+    return p0 * 0.5 * (1.0 + math.cos(math.pi * t / end))
+
+
+def _linear(p0: float, t: int, end: int) -> float:
+    return p0 * (1.0 - t / end)
+
+
+def _constant(p0: float, t: int, end: int) -> float:
+    return p0
+
+
+DROP_SCHEDULES: dict[str, DropSchedule] = {"cosine": _cosine, "linear": _linear, "constant": _constant}
+
+
+def drop_fraction(schedule: str, p0: float, iteration: int, end: int) -> float:
+    if iteration >= end or end <= 0:
+        return 0.0
+    return max(0.0, DROP_SCHEDULES[schedule](p0, max(0, iteration), end))
+
+
+def cubic_density(iteration: int, start: int, end: int, initial: float, final: float) -> float:
+    """GraNet's target density at `iteration` (`initial` before `start`, `final` from `end` on)."""
+    if end <= start:
+        return final if iteration >= end else initial
+    progress = min(1.0, max(0.0, (iteration - start) / (end - start)))
+    return final + (initial - final) * (1.0 - progress) ** 3
 
 
 @dataclasses.dataclass(frozen=True)
 class DSTPlan:
-    """Everything the DST hook needs, in absolute iterations.
-
-    forced: (iteration, fraction) pairs of extra updates with their own drop fraction, e.g. EDST's
-      large global prune-and-grow step at the start of each refinement phase.
-    """
+    """The DST hook's plan in absolute iterations; `forced`: extra (iteration, fraction) updates (EDST)."""
 
     method: str
     update_frequency: int
@@ -68,10 +96,8 @@ class DSTPlan:
                    final_density=h.dst_final_density, prune_start=prune_start, prune_end=prune_end,
                    forced=tuple(sorted(forced)))
 
-    # ----- rules ----------------------------------------------------------------------------------
     @property
     def spec(self) -> DSTMethod:
-        """The registered method (`sparsity/dst/methods.py`): its growth score and whether it prunes."""
         return DST_METHODS[self.method]
 
     @property
@@ -85,7 +111,6 @@ class DSTPlan:
         return self.periodic(iteration) or any(t == iteration for t, _ in self.forced)
 
     def fraction(self, iteration: int) -> float:
-        """Drop fraction applied at `iteration` (0 when it is not an update iteration)."""
         for t, value in self.forced:
             if t == iteration:
                 return value

@@ -1,18 +1,6 @@
-"""Score registry: name -> ScoreFn(model, mask, context) -> {tensor name: float scores}.
-
-A score gives every weight of every masked tensor a number; higher means more worth keeping. Only
-the currently kept weights are candidates, so values at pruned positions do not matter. A score
-module that sets `iterative = True` also provides `session(model, context) -> (mask -> scores)` and
-is re-evaluated over a schedule of densities inside one pruning call (SynFlow).
-
-Every module also says, for the help of the flags that choose it (`help_text`), `description`
-(one line), `data` (what the criterion sees: "none", "batches" = training batches, "per_class" = a
-class-balanced sample) and `seeded` (default True: --pruning_seed / --init_pruning_seed apply). A
-module with `channels = True` ranks whole output channels instead (`channel_score`, used by
-`pruning.channels`); the other scores rank single weights.
-
-Adding a score: one file with `score(model, mask, context)` (or `channel_score`) and one line below.
-"""
+"""Score registry: name -> module with `score(model, mask, context)` (higher = keep; only kept weights are
+candidates), `data` ("none", "batches", "per_class"), `description`, `seeded` (default True), optionally
+`iterative` + `session` (SynFlow) or `channels = True` + `channel_score` (whole output channels)."""
 from __future__ import annotations
 
 from types import ModuleType
@@ -57,7 +45,6 @@ def unseeded_scores() -> tuple[str, ...]:
 
 
 def scores_seeing(data: str) -> tuple[str, ...]:
-    """The scores whose criterion sees `data` ("none", "batches", "per_class")."""
     return tuple(name for name, module in SCORE_MODULES.items() if getattr(module, "data", "none") == data)
 
 
@@ -67,10 +54,8 @@ def data_free_scores() -> str:
 
 
 def help_text(names: Sequence[str], sees: Mapping[str, str], **fill: str) -> str:
-    """One entry per score: `name: description, sees <data>, seeded|deterministic`. `sees` spells each
-    kind of data for the flag at hand (e.g. which flag sets the number of batches); `fill` fills the
-    descriptions' placeholders (SynFlow's `{rounds}`). A module without `description`: its docstring's
-    first line."""
+    """`name: description, sees <data>, seeded|deterministic` per score; `sees` spells the data for the flag,
+    `fill` fills placeholders (SynFlow's `{rounds}`); no `description`: the docstring's first line."""
     entries = []
     for name in names:
         module = SCORE_MODULES[name]

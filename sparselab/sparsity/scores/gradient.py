@@ -1,16 +1,11 @@
-"""|w * dL/dw| on the context's training batches (first-order saliency of a trained network).
-
-The model is scored in eval mode: BatchNorm uses its running statistics, which are well estimated
-after training, so the score does not depend on how the scoring batch happens to be composed, and
-the caller's running statistics are never updated (scores run on a copy anyway).
-"""
+"""|w * dL/dw| on the context's training batches, in eval mode: a trained network's running BatchNorm
+statistics are well estimated, so the score does not depend on the batch's composition."""
 from __future__ import annotations
 
 import torch
 
-from sparselab.sparsity.context import ScoreContext
+from sparselab.sparsity.context import ScoreContext, saliency
 from sparselab.sparsity.mask import Mask
-from sparselab.sparsity.scores.common import saliency
 
 data = "batches"
 description = "|w dL/dw|, eval mode"

@@ -1,22 +1,13 @@
-"""GraSP (Wang et al. 2020): the published score is -w * (H g), and the weights with the LARGEST
-published scores are removed. We return w * (H g) = minus the published score, so that keeping the
-top-k of our score is exactly GraSP's rule.
-
-g is the gradient of the loss on logits / T (temperature T = 200) over a class-balanced sample of
-`grasp_samples_per_class` examples per class; H g is the Hessian-gradient product, computed as the
-gradient of g_const . dL/dw. As Random_Pruning's GraSP, the sample is sorted by class and split into
-two halves, each a forward pass of its own in train mode (so a BatchNorm network normalises each half
-with that half's statistics); g and H g are sums over the two halves (each half's loss weighted by
-its share of the sample: a constant factor, which does not change the ranking).
-"""
+"""GraSP (Wang et al. 2020): removes the LARGEST -w * (H g); we return w * (H g), so top-k keeps GraSP's
+choice. g: gradient of the loss on logits / 200 over a class-balanced sample; as Random_Pruning, the sample
+is class-sorted into two halves, each its own train-mode forward pass (BatchNorm per half)."""
 from __future__ import annotations
 
 import torch
 
 from sparselab.core.errors import UsageError
-from sparselab.sparsity.context import Batch, ScoreContext
+from sparselab.sparsity.context import Batch, ScoreContext, masked_weights, working_copy
 from sparselab.sparsity.mask import Mask
-from sparselab.sparsity.scores.common import masked_weights, working_copy
 
 HALVES = 2  # the seed's two class-sorted halves
 data = "per_class"
@@ -24,7 +15,6 @@ description = "w*(Hg), train mode, temperature 200"
 
 
 def balanced_sample(model: torch.nn.Module, context: ScoreContext, per_class: int) -> Batch:
-    """`per_class` examples of every class, from the context's `class_balanced_batch` or its batches."""
     if context.class_balanced_batch is not None:
         return context.class_balanced_batch(per_class)
     if context.batches is None:

@@ -1,6 +1,5 @@
 """network_slimming (Liu et al. 2017): |gamma_c| of the BatchNorm after each channel; ranks whole
-channels. Trained with the L1 penalty `--bn_sparsity_regularization` (`training.slimming`); a level
-removes ceil(p * C) of the C remaining channels (SDD's count), the filter norms round(p * C)."""
+channels. A level removes ceil(p * C) channels (SDD's count)."""
 from __future__ import annotations
 
 import math

@@ -1,8 +1,4 @@
-"""Uniform random scores, reproducible and fresh per (seed, level, tensor name).
-
-Each tensor draws from its own generator seeded by derive_seed("random_scores", seed, level, name),
-so same-shaped tensors get different scores and every pruning level draws new ones.
-"""
+"""Uniform random scores, fresh per (seed, level, tensor name) via derive_seed("random_scores", ...)."""
 from __future__ import annotations
 
 import torch

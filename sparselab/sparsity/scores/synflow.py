@@ -1,15 +1,6 @@
-"""SynFlow (Tanaka et al. 2020): data-free, iterative.
-
-On a float64 copy of the model in eval mode, every floating-point entry of the state dict (weights,
-biases, BatchNorm parameters and running statistics) is replaced by its absolute value and the
-masked weights are multiplied by the mask. R = sum(model(ones)) for one all-ones input of the
-model's input shape, and the score is |w * dR/dw|. float64 keeps R finite for deep networks (R grows
-like the product of the layers' absolute weight sums). The caller's model is never modified, so its
-signs and values are untouched.
-
-Iterative use (`session`): the absolute network is built once and each round only re-masks it; the
-pruning driver runs `synflow_iterations` rounds with the exponential schedule d_k = d0 * (d/d0)^(k/n).
-"""
+"""SynFlow (Tanaka et al. 2020): |w * dR/dw|, R = sum(model(ones)) on a float64 (R stays finite), eval-mode copy
+with every floating state entry made absolute and masked weights times the mask. `session` builds the copy
+once; the driver runs `synflow_iterations` rounds, d_k = d0 * (d/d0)^(k/n)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -17,20 +8,17 @@ from typing import Callable
 import torch
 
 from sparselab.core.errors import UsageError
-from sparselab.sparsity.context import ScoreContext
+from sparselab.sparsity.context import ScoreContext, masked_weights, working_copy
 from sparselab.sparsity.mask import Mask
-from sparselab.sparsity.scores.common import masked_weights, working_copy
 
 seeded = False  # deterministic and data-free: --pruning_seed does not apply
 
 iterative = True
 data = "none"
-description = ("|w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, "
-               "{rounds} rounds")
+description = ("|w dR/dw| on the absolute-valued network fed one all-ones input, eval mode, {rounds} rounds")
 
 
 def session(model: torch.nn.Module, context: ScoreContext) -> Callable[[Mask], dict[str, torch.Tensor]]:
-    """A scorer mask -> scores that reuses one absolute-valued copy of `model`."""
     shape = getattr(model, "input_shape", None) or context.input_shape
     if shape is None:
         raise UsageError("pruning score 'synflow' needs the model's input shape (model.input_shape or "
@@ -59,5 +47,4 @@ def session(model: torch.nn.Module, context: ScoreContext) -> Callable[[Mask], d
 
 
 def score(model: torch.nn.Module, mask: Mask, context: ScoreContext) -> dict[str, torch.Tensor]:
-    """One round of SynFlow scores at the current mask."""
     return session(model, context)(mask)
