@@ -1,22 +1,16 @@
-"""CIFAR-100, python version: `<dataset_root>/cifar100/cifar-100-python/{train,test}`.
-
-Training uses the 100 fine labels. The 20 superclasses are available two ways: `load_coarse_labels`
-reads b'coarse_labels' from the files, and `FINE_TO_COARSE` is the official fine -> superclass table
-(fine labels in the dataset's alphabetical order), needed e.g. by the asymmetric label-noise map.
-"""
+"""CIFAR-100, python version: `<dataset_root>/cifar100/cifar-100-python/{train,test}`. Training uses the 100
+fine labels; FINE_TO_COARSE is the official fine -> superclass table (fine labels in alphabetical order)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
 
-from sparselab.data.base import DatasetSource, ImageSet, RemoteFile
-from sparselab.data.pickles import batch_images, batch_labels, read_batch
+from sparselab.data.base import DatasetSource, ImageSet
+from sparselab.data.pickles import archive, batch_images, batch_labels, read_batch
 
 SUBFOLDER = "cifar-100-python"
-
-# The official superclasses (alphabetical, = coarse label index) and their five fine classes each.
-SUPERCLASSES: dict[str, tuple[str, ...]] = {
+SUPERCLASSES: dict[str, tuple[str, ...]] = {  # alphabetical (= coarse label index), five fine classes each
     "aquatic_mammals": ("beaver", "dolphin", "otter", "seal", "whale"),
     "fish": ("aquarium_fish", "flatfish", "ray", "shark", "trout"),
     "flowers": ("orchid", "poppy", "rose", "sunflower", "tulip"),
@@ -48,49 +42,29 @@ FINE_TO_COARSE: tuple[int, ...] = tuple(
 def _read(path: Path, label_key: bytes) -> ImageSet:
     batch = read_batch(path)
     images = batch_images(path, batch)
-    num_classes = 100 if label_key == b"fine_labels" else 20
-    labels = batch_labels(path, batch, label_key, images.shape[0], num_classes)
+    labels = batch_labels(path, batch, label_key, images.shape[0], 100 if label_key == b"fine_labels" else 20)
     return ImageSet(torch.from_numpy(images), torch.from_numpy(labels))
 
 
-def load(folder: Path) -> tuple[ImageSet, ImageSet]:
-    base = folder / SUBFOLDER
-    return _read(base / "train", b"fine_labels"), _read(base / "test", b"fine_labels")
+def load(folder: Path, label_key: bytes = b"fine_labels") -> tuple[ImageSet, ImageSet]:
+    return _read(folder / SUBFOLDER / "train", label_key), _read(folder / SUBFOLDER / "test", label_key)
 
 
 def load_coarse_labels(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """The 20-way superclass labels (train, test) as stored in the files, int64."""
-    base = folder / SUBFOLDER
-    return _read(base / "train", b"coarse_labels").labels, _read(base / "test", b"coarse_labels").labels
+    """The 20-way superclass labels (train, test) as stored in the files (b'coarse_labels')."""
+    train, test = load(folder, b"coarse_labels")
+    return train.labels, test.labels
 
 
 def coarse_of(fine_labels: torch.Tensor) -> torch.Tensor:
-    """Superclass of each fine label, from the official table."""
     return torch.tensor(FINE_TO_COARSE, dtype=torch.int64)[fine_labels]
 
 
 SOURCE = DatasetSource(
-    name="cifar100",
-    train_size=50000,
-    num_classes=100,
-    image_shape=(3, 32, 32),
-    mean=(0.5071, 0.4865, 0.4409),
-    std=(0.2673, 0.2564, 0.2762),
-    augmentation="crop_flip",
-    folder="cifar100",
-    load=load,
+    name="cifar100", train_size=50000, num_classes=100, image_shape=(3, 32, 32), mean=(0.5071, 0.4865, 0.4409),
+    std=(0.2673, 0.2564, 0.2762), augmentation="crop_flip", folder="cifar100", load=load,
     expected_files=(f"{SUBFOLDER}/train", f"{SUBFOLDER}/test"),
-    downloads=(
-        RemoteFile(
-            "cifar-100-python.tar.gz",
-            (
-                "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-                "https://cave.cs.toronto.edu/kriz/cifar-100-python.tar.gz",
-            ),
-            "eb9058c3a382ffc7106e4002c42a8d85",
-            extract=True,
-        ),
-    ),
+    downloads=(archive("cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85"),),
     class_names=FINE_NAMES,
     layouts=(("", "torchvision"),),  # torchvision's CIFAR100(root=<dataset_root>)
 )

@@ -1,8 +1,5 @@
-"""ImageNet (ILSVRC-2012) in ImageFolder layout: `<dataset_root>/imagenet/{train,val}/<wnid>/*.JPEG`.
-
-Too large for memory: `load` returns `FileSet`s (paths and labels), batched by
-`datasets.streaming`. Classes are the sorted train folder names; files are in sorted name order.
-"""
+"""ImageNet (ILSVRC-2012) in ImageFolder layout, `<dataset_root>/imagenet/{train,val}/<wnid>/*.JPEG`, as
+`FileSet`s for `data.streaming`. Classes are the sorted train folder names; files in sorted name order."""
 from __future__ import annotations
 
 import os
@@ -44,14 +41,6 @@ def load(folder: Path) -> tuple[FileSet, FileSet]:
 
 
 SOURCE = DatasetSource(
-    name="imagenet",
-    num_classes=1000,
-    image_shape=(3, 224, 224),
-    mean=(0.485, 0.456, 0.406),
-    std=(0.229, 0.224, 0.225),
-    augmentation="random_resized_crop_flip",
-    folder="imagenet",
-    load=load,
-    expected_files=("train/<wnid>/*.JPEG", "val/<wnid>/*.JPEG"),
-    streaming=True,
-)
+    name="imagenet", num_classes=1000, image_shape=(3, 224, 224), mean=(0.485, 0.456, 0.406),
+    std=(0.229, 0.224, 0.225), augmentation="random_resized_crop_flip", folder="imagenet", load=load,
+    expected_files=("train/<wnid>/*.JPEG", "val/<wnid>/*.JPEG"), streaming=True)

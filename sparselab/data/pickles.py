@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sparselab.data.base import corrupt, require
+from sparselab.data.base import RemoteFile, corrupt, require
 
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"),
@@ -87,3 +87,9 @@ def batch_labels(path: Path, batch: dict[bytes, Any], key: bytes, count: int, nu
     if count and (labels.min() < 0 or labels.max() >= num_classes):
         raise corrupt(path, f"{key!r} outside 0..{num_classes - 1}")
     return labels
+
+
+def archive(name: str, md5: str) -> RemoteFile:
+    """A CIFAR archive on the official mirrors."""
+    mirrors = ("https://www.cs.toronto.edu/~kriz/", "https://cave.cs.toronto.edu/kriz/")
+    return RemoteFile(name, tuple(m + name for m in mirrors), md5, extract=True)

@@ -1,32 +1,18 @@
-"""All datasets by name, and loading them from `<dataset_root>/<folder>/` with a per-process cache.
-
-Adding a dataset: write `datasets/<name>.py` defining `SOURCE = DatasetSource(...)` and add it to
-`_SOURCES` below.
-"""
+"""All datasets by name (add a new one's `SOURCE` to `_SOURCES`), loaded from `<dataset_root>/<folder>/` once per
+process."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sparselab.data import (breast_cancer, cifar10, cifar100, csv_table, digits, fashion_mnist, imagenet, mnist, svhn,
-                                tiny_imagenet, wine)
+from sparselab.data import cifar10, cifar100, csv_table, digits, idx, imagenet, svhn, tabular, tiny_imagenet
 from sparselab.data.base import DatasetSource, MissingFile, Split
 from sparselab.data.download import download_all
 from sparselab.core.errors import UsageError
 
-_SOURCES: tuple[DatasetSource, ...] = (
-    digits.SOURCE,
-    mnist.SOURCE,
-    fashion_mnist.SOURCE,
-    cifar10.SOURCE,
-    cifar100.SOURCE,
-    svhn.SOURCE,
-    tiny_imagenet.SOURCE,
-    imagenet.SOURCE,
-    breast_cancer.SOURCE,
-    wine.SOURCE,
-    csv_table.SOURCE,
-)
+_SOURCES: tuple[DatasetSource, ...] = (digits.SOURCE, idx.MNIST, idx.FASHION_MNIST, cifar10.SOURCE, cifar100.SOURCE,
+                                       svhn.SOURCE, tiny_imagenet.SOURCE, imagenet.SOURCE, tabular.BREAST_CANCER,
+                                       tabular.WINE, csv_table.SOURCE)
 REGISTRY: dict[str, DatasetSource] = {source.name: source for source in _SOURCES}
 
 _CACHE: dict[tuple[str, Path], tuple[Split, Split]] = {}
@@ -63,8 +49,7 @@ def _missing_message(source: DatasetSource, looked: list[tuple[Path, str]], miss
 
 
 def _read(source: DatasetSource, root: Path) -> tuple[Split, Split]:
-    """The splits from the first candidate folder that holds every file; MissingFile (the first
-    candidate's missing file) when none does."""
+    """The splits from the first candidate folder that holds every file, else the first one's MissingFile."""
     first: MissingFile | None = None
     for folder, _ in candidate_folders(source, root):
         try:
