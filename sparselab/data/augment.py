@@ -70,8 +70,8 @@ class RandomCrop:
         return stored[indices[:, None, None, None], c[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
 
 
-AUGMENTATIONS: dict[str, Augmentation] = {
-    "none": NoAugmentation(),
-    "crop_flip": RandomCrop(padding=4, flip=True),
+AUGMENTATIONS: dict[str, Augmentation] = {  # in sorted order (the "accepted:" list of an unknown name)
     "crop": RandomCrop(padding=4, flip=False),  # for digit datasets, where a mirror image changes the class
+    "crop_flip": RandomCrop(padding=4, flip=True),
+    "none": NoAugmentation(),
 }

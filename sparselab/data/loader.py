@@ -1,21 +1,11 @@
-"""Device-resident batching: the whole dataset is moved to the training device once and every batch
-is cut, augmented and normalised there with tensor operations (no per-example Python work).
-
-Determinism: the order of epoch `ep` is `randperm` from a CPU generator seeded by
-derive_seed("data_order", data_order_seed, ep), and the augmentation parameters of the whole epoch
-come from a CPU generator seeded by derive_seed("augmentation", augmentation_seed, ep). An epoch thus
-never depends on earlier epochs, results are identical on every device, and resuming at iteration k
-gives exactly the batches an uninterrupted epoch would have given from k on.
-
-Data parallelism: `batch_size` is the GLOBAL batch size. Rank r of `world_size` takes the strided
-shard positions[r::world_size] of every global batch of the same permutation (with the same
-augmentation parameters), so the union over ranks is exactly the global batch; shard sizes differ
-by at most one, and a last batch smaller than world_size leaves some ranks an empty shard.
-"""
+"""Device-resident batching: the whole dataset moves to the training device once; batches are cut, augmented and
+normalised there. Epoch `ep`'s order and augmentation come from CPU generators seeded by (seed, ep): the same on
+every device, and a resume at iteration k gives the uninterrupted epoch's batches. `batch_size` is GLOBAL: rank r
+takes positions[r::world_size] of every global batch (a short last batch may leave a rank an empty shard)."""
 from __future__ import annotations
 
 import math
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 
@@ -30,9 +20,15 @@ def cpu_generator(seed: int) -> torch.Generator:
     return torch.Generator(device="cpu").manual_seed(seed)
 
 
+def pick(table: dict[str, Any], name: str, what: str) -> Any:
+    if name not in table:
+        raise UsageError(f"unknown {what} {name!r}; accepted: {', '.join(table)}")
+    return table[name]
+
+
 class Normalizer:
-    """uint8 [B,C,H,W] -> float32 (x/255 - mean)/std, fused as x * scale + shift. Float32 input (tabular
-    features, standardised when loaded: datasets.tabular) is already in model units and passes unchanged."""
+    """uint8 [B,C,H,W] -> float32 (x/255 - mean)/std, fused as x * scale + shift. Float32 input (tables,
+    standardised when loaded) is already in model units and passes unchanged."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], channels: int, device: torch.device,
                  channels_last: bool = False) -> None:
@@ -69,23 +65,38 @@ def _check_batch_size(batch_size: int) -> None:
         raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
-class EpochOrder:
-    """The part of a training loader that decides which examples form batch `it` of epoch `ep` on
-    this rank: a seeded permutation per epoch, cut into global batches, sharded across ranks."""
+class InOrder:
+    """In-order batches of `num_examples`, normalised on `device` (the evaluation loaders)."""
 
-    def __init__(self, num_examples: int, batch_size: int, data_order_seed: int, rank: int, world_size: int) -> None:
+    def __init__(self, num_examples: int, batch_size: int, device: torch.device | str, mean: Sequence[float],
+                 std: Sequence[float], channels: int, channels_last: bool) -> None:
+        _check_batch_size(batch_size)
+        self.num_examples, self.batch_size, self.device = num_examples, batch_size, torch.device(device)
+        self._normalize = Normalizer(mean, std, channels, self.device, channels_last)
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+
+class EpochOrder(InOrder):
+    """Which examples form batch `it` of epoch `ep` on this rank: a seeded permutation per epoch, cut into global
+    batches, sharded across ranks (the training loaders, in memory and streaming)."""
+
+    def __init__(self, num_examples: int, batch_size: int, device: torch.device | str, data_order_seed: int,
+                 augmentation_seed: int, mean: Sequence[float], std: Sequence[float], channels: int,
+                 channels_last: bool, rank: int, world_size: int) -> None:
         _check_batch_size(batch_size)
         if world_size < 1 or not 0 <= rank < world_size:
             raise UsageError(f"rank {rank} is not in 0..world_size-1 (world_size={world_size})")
         if num_examples == 0:
             raise UsageError("the dataset is empty")
-        self.num_examples, self.batch_size = num_examples, batch_size
-        self.data_order_seed = data_order_seed
+        super().__init__(num_examples, batch_size, device, mean, std, channels, channels_last)
+        self.data_order_seed, self.augmentation_seed = data_order_seed, augmentation_seed
         self.rank, self.world_size = rank, world_size
 
     @property
     def iterations_per_epoch(self) -> int:
-        return math.ceil(self.num_examples / self.batch_size)
+        return len(self)
 
     def order(self, ep: int) -> torch.Tensor:
         """The permutation of epoch `ep` (CPU, int64)."""
@@ -102,34 +113,18 @@ class EpochOrder:
 
 
 class TrainLoader(EpochOrder):
-    def __init__(
-        self,
-        images_uint8: torch.Tensor,
-        labels: torch.Tensor,
-        batch_size: int,
-        device: torch.device | str,
-        data_order_seed: int,
-        augmentation_seed: int,
-        augmentation: str,
-        mean: Sequence[float],
-        std: Sequence[float],
-        channels_last: bool = False,
-        rank: int = 0,
-        world_size: int = 1,
-        prepared: torch.Tensor | None = None,
-    ) -> None:
-        """`prepared`: this augmentation's `prepare` of the images on `device`, when a caller keeps it
-        across loaders (the levels of a run), so padding is not redone for each."""
+    def __init__(self, images_uint8: torch.Tensor, labels: torch.Tensor, batch_size: int, device: torch.device | str,
+                 data_order_seed: int, augmentation_seed: int, augmentation: str, mean: Sequence[float],
+                 std: Sequence[float], channels_last: bool = False, rank: int = 0, world_size: int = 1,
+                 prepared: torch.Tensor | None = None) -> None:
+        """`prepared`: this augmentation's `prepare` of the images on `device`, when a caller keeps it across
+        loaders (the levels of a run), so padding is not redone for each."""
         _check_images(images_uint8, labels)
-        if augmentation not in AUGMENTATIONS:
-            raise UsageError(f"unknown augmentation {augmentation!r}; accepted: {', '.join(sorted(AUGMENTATIONS))}")
-        super().__init__(int(images_uint8.shape[0]), batch_size, data_order_seed, rank, world_size)
-        self.device = torch.device(device)
-        self.augmentation_seed = augmentation_seed
-        self._augmentation = AUGMENTATIONS[augmentation]
+        self._augmentation = pick(AUGMENTATIONS, augmentation, "augmentation")
+        super().__init__(int(images_uint8.shape[0]), batch_size, device, data_order_seed, augmentation_seed, mean, std,
+                         images_uint8.shape[1], channels_last, rank, world_size)
         self._stored = prepared if prepared is not None else self._augmentation.prepare(images_uint8.to(self.device))
         self._labels = labels.to(self.device, torch.int64)
-        self._normalize = Normalizer(mean, std, images_uint8.shape[1], self.device, channels_last)
 
     @property
     def prepared(self) -> torch.Tensor:
@@ -152,30 +147,15 @@ class TrainLoader(EpochOrder):
             yield self._normalize(x), self._labels[indices]
 
 
-class EvalLoader:
+class EvalLoader(InOrder):
     """In-order, unaugmented, normalised batches of a whole split, for evaluation."""
 
-    def __init__(
-        self,
-        images: torch.Tensor,
-        labels: torch.Tensor,
-        batch_size: int,
-        device: torch.device | str,
-        mean: Sequence[float],
-        std: Sequence[float],
-        channels_last: bool = False,
-    ) -> None:
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, device: torch.device | str,
+                 mean: Sequence[float], std: Sequence[float], channels_last: bool = False) -> None:
         _check_images(images, labels)
-        _check_batch_size(batch_size)
-        self.device = torch.device(device)
-        self.batch_size = batch_size
-        self.num_examples = int(images.shape[0])
+        super().__init__(int(images.shape[0]), batch_size, device, mean, std, images.shape[1], channels_last)
         self._images = images.to(self.device)
         self._labels = labels.to(self.device, torch.int64)
-        self._normalize = Normalizer(mean, std, images.shape[1], self.device, channels_last)
-
-    def __len__(self) -> int:
-        return math.ceil(self.num_examples / self.batch_size)
 
     def __iter__(self) -> Iterator[Batch]:
         for start in range(0, self.num_examples, self.batch_size):
@@ -190,5 +170,4 @@ def subsample_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
     if n < 1:
         raise UsageError(f"cannot subsample an empty dataset (n={n})")
     keep = max(1, round(n * fraction))
-    order = torch.randperm(n, generator=cpu_generator(derive_seed("subsample", seed)))
-    return order[:keep].sort().values
+    return torch.randperm(n, generator=cpu_generator(derive_seed("subsample", seed)))[:keep].sort().values
