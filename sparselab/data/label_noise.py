@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from sparselab.data.cifar100 import FINE_TO_COARSE
+from sparselab.data.cifar import FINE_TO_COARSE
 from sparselab.core.errors import UsageError
 from sparselab.core.seeds import derive_seed
 

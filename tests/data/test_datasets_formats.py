@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sparselab.data import cifar10, cifar100, digits, imagenet, svhn, tiny_imagenet
+from sparselab.data import cifar, digits, imagenet, svhn, tiny_imagenet
 from sparselab.data.base import MissingFile
 from sparselab.data.idx import load_idx_dataset
 from sparselab.core.errors import UsageError
@@ -59,7 +59,7 @@ def test_idx_missing(tmp_path):
 
 def test_cifar10(tmp_path):
     tx, ty, sx, sy = fakes.write_cifar10(tmp_path, per_batch=6)
-    train, test = cifar10.load(tmp_path)
+    train, test = cifar.load_cifar10(tmp_path)
     assert train.images.shape == (30, 3, 32, 32) and test.images.shape == (6, 3, 32, 32)
     assert train.images.dtype == torch.uint8 and train.labels.dtype == torch.int64
     assert np.array_equal(train.images.numpy(), tx) and train.labels.tolist() == ty.tolist()
@@ -73,7 +73,7 @@ def test_cifar10_corrupt_pickle(tmp_path):
     fakes.write_cifar10(tmp_path)
     (tmp_path / "cifar-10-batches-py" / "data_batch_3").write_bytes(b"\x80\x04not a pickle")
     with pytest.raises(UsageError, match="data_batch_3"):
-        cifar10.load(tmp_path)
+        cifar.load_cifar10(tmp_path)
 
 
 def test_cifar_pickle_refuses_code(tmp_path):
@@ -88,29 +88,29 @@ def test_cifar_pickle_refuses_code(tmp_path):
     with open(tmp_path / "cifar-10-batches-py" / "test_batch", "wb") as f:
         pickle.dump({b"data": Evil()}, f)
     with pytest.raises(UsageError, match="refusing"):
-        cifar10.load(tmp_path)
+        cifar.load_cifar10(tmp_path)
 
 
 def test_cifar100_fine_and_coarse(tmp_path):
     written = fakes.write_cifar100(tmp_path, n=12)
-    train, test = cifar100.load(tmp_path)
+    train, test = cifar.load_cifar100(tmp_path)
     assert train.images.shape == (12, 3, 32, 32)
     assert train.labels.tolist() == written["train"][1].tolist()
     assert np.array_equal(test.images.numpy(), written["test"][0])
-    coarse_train, coarse_test = cifar100.load_coarse_labels(tmp_path)
+    coarse_train, coarse_test = cifar.load_coarse_labels(tmp_path)
     assert coarse_train.tolist() == written["train"][2].tolist()
     assert coarse_test.tolist() == written["test"][2].tolist()
-    assert cifar100.coarse_of(train.labels).tolist() == coarse_train.tolist()
+    assert cifar.coarse_of(train.labels).tolist() == coarse_train.tolist()
 
 
 def test_cifar100_superclass_table():
-    table = cifar100.FINE_TO_COARSE
+    table = cifar.FINE_TO_COARSE
     assert len(table) == 100 and sorted(set(table)) == list(range(20))
     assert all(table.count(c) == 5 for c in range(20))
-    names = cifar100.FINE_NAMES
+    names = cifar.FINE_NAMES
     assert names == tuple(sorted(names)) and names[0] == "apple" and names[99] == "worm"
     # spot checks against the official table
-    assert table[names.index("beaver")] == cifar100.COARSE_NAMES.index("aquatic_mammals") == 0
+    assert table[names.index("beaver")] == cifar.COARSE_NAMES.index("aquatic_mammals") == 0
     assert table[names.index("apple")] == 4 and table[names.index("worm")] == 13
     assert table[names.index("tractor")] == 19 and table[names.index("train")] == 18
 
