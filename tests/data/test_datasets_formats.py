@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sparselab.data import cifar, digits, imagenet, svhn, tiny_imagenet
+from sparselab.data import cifar, imagenet, tabular, svhn, tiny_imagenet
 from sparselab.data.base import MissingFile
 from sparselab.data.idx import load_idx_dataset
 from sparselab.core.errors import UsageError
@@ -116,14 +116,14 @@ def test_cifar100_superclass_table():
 
 
 def test_digits_fixed_stratified_split():
-    train, test = digits.load(None)
+    train, test = tabular.load_digits(None)
     assert len(train) + len(test) == 1797
     assert train.images.shape[1:] == (1, 8, 8) and train.images.dtype == torch.uint8
     assert int(train.images.max()) == 255
     counts_train, counts_test = torch.bincount(train.labels), torch.bincount(test.labels)
     ratio = counts_test.float() / (counts_train + counts_test).float()
     assert torch.all((ratio - 0.2).abs() < 0.01)
-    train2, test2 = digits.load(None)
+    train2, test2 = tabular.load_digits(None)
     assert torch.equal(train.images, train2.images) and torch.equal(test.labels, test2.labels)
     # values are exactly round(v * 255 / 16)
     allowed = {round(v * 255 / 16) for v in range(17)}
@@ -136,11 +136,11 @@ def test_digits_read_without_scikit_learn_equal_load_digits(monkeypatch):
     from sklearn.datasets import load_digits
 
     reference = load_digits()
-    assert digits.bundled_file() is not None
+    assert tabular.bundled_file() is not None
     for direct in (True, False):
         if not direct:
-            monkeypatch.setattr(digits, "bundled_file", lambda: None)
-        images, labels = digits.pixels_and_labels()
+            monkeypatch.setattr(tabular, "bundled_file", lambda: None)
+        images, labels = tabular.pixels_and_labels()
         assert np.array_equal(images, reference.images) and np.array_equal(labels, reference.target)
 
 
