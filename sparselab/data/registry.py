@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sparselab.data import cifar, csv_table, idx, imagenet, svhn, tabular, tiny_imagenet
+from sparselab.data import cifar, csv_table, idx, streaming, svhn, tabular, tiny_imagenet
 from sparselab.data.base import DatasetSource, MissingFile, Split
 from sparselab.data.download import download_all
 from sparselab.core.errors import UsageError
 
 _SOURCES: tuple[DatasetSource, ...] = (tabular.DIGITS, idx.MNIST, idx.FASHION_MNIST, cifar.CIFAR10, cifar.CIFAR100,
-                                       svhn.SOURCE, tiny_imagenet.SOURCE, imagenet.SOURCE, tabular.BREAST_CANCER,
+                                       svhn.SOURCE, tiny_imagenet.SOURCE, streaming.IMAGENET, tabular.BREAST_CANCER,
                                        tabular.WINE, csv_table.SOURCE)
 REGISTRY: dict[str, DatasetSource] = {source.name: source for source in _SOURCES}
 

@@ -1,9 +1,10 @@
-"""Streaming batches for datasets that do not fit in memory (ImageNet): PIL decoding in DataLoader workers, with
-`TrainLoader`'s order, sharding and `epoch(ep, start_iteration)`. An example's augmentation is seeded by
-(augmentation_seed, ep, index), so it does not depend on the worker or on skipped batches."""
+"""ImageNet (ILSVRC-2012) in ImageFolder layout, `<dataset_root>/imagenet/{train,val}/<wnid>/*.JPEG` (classes: the
+sorted train folders, files in sorted name order), streamed: PIL decoding in DataLoader workers, with `TrainLoader`'s
+order and sharding; an example's augmentation is seeded by (augmentation_seed, ep, index), not by its worker."""
 from __future__ import annotations
 
 import math
+import os
 import random
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -12,9 +13,46 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from sparselab.data.base import FileSet
+from sparselab.data.base import DatasetSource, FileSet, MissingFile, corrupt, require
 from sparselab.data.loader import Batch, EpochOrder, InOrder, Normalizer, pick
 from sparselab.core.seeds import derive_seed
+
+IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png")
+
+
+def _class_folders(split: Path) -> list[str]:
+    require(split)
+    return sorted(entry.name for entry in os.scandir(split) if entry.is_dir())
+
+
+def _list_split(split: Path, classes: list[str]) -> FileSet:
+    paths: list[Path] = []
+    labels: list[int] = []
+    for label, wnid in enumerate(classes):
+        folder = split / wnid
+        if not folder.is_dir():
+            continue  # a class may have no images in this split
+        names = sorted(e.name for e in os.scandir(folder) if e.is_file() and e.name.lower().endswith(IMAGE_EXTENSIONS))
+        paths += [folder / name for name in names]
+        labels += [label] * len(names)
+    if not paths:
+        raise MissingFile(str(split / "<wnid>" / "*.JPEG"))
+    return FileSet(paths, torch.tensor(labels, dtype=torch.int64))
+
+
+def load_imagenet(folder: Path) -> tuple[FileSet, FileSet]:
+    classes = _class_folders(folder / "train")
+    unknown = sorted(set(_class_folders(folder / "val")) - set(classes))
+    if unknown:
+        raise corrupt(folder / "val", f"class folders {unknown[:3]} are not in train/")
+    return _list_split(folder / "train", classes), _list_split(folder / "val", classes)
+
+
+IMAGENET = DatasetSource(
+    name="imagenet", num_classes=1000, image_shape=(3, 224, 224), mean=(0.485, 0.456, 0.406),
+    std=(0.229, 0.224, 0.225), augmentation="random_resized_crop_flip", folder="imagenet", load=load_imagenet,
+    expected_files=("train/<wnid>/*.JPEG", "val/<wnid>/*.JPEG"), streaming=True)
+
 
 SCALE = (0.08, 1.0)
 RATIO = (3 / 4, 4 / 3)

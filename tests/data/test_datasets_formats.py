@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sparselab.data import cifar, imagenet, tabular, svhn, tiny_imagenet
+from sparselab.data import cifar, streaming, svhn, tabular, tiny_imagenet
 from sparselab.data.base import MissingFile
 from sparselab.data.idx import load_idx_dataset
 from sparselab.core.errors import UsageError
@@ -201,14 +201,14 @@ def test_resize_to():
 
 def test_imagenet_file_listing(tmp_path):
     fakes.write_image_folder(tmp_path, classes=("b_cls", "a_cls"), per_class=3)
-    train, val = imagenet.load(tmp_path)
+    train, val = streaming.load_imagenet(tmp_path)
     assert len(train) == 6 and len(val) == 6
     assert train.labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert [p.parent.name for p in train.paths[:3]] == ["a_cls"] * 3
     assert [p.name for p in train.paths[:3]] == ["img_0.JPEG", "img_1.JPEG", "img_2.JPEG"]
-    assert imagenet.SOURCE.streaming
+    assert streaming.IMAGENET.streaming
 
 
 def test_imagenet_missing(tmp_path):
     with pytest.raises(MissingFile):
-        imagenet.load(tmp_path)
+        streaming.load_imagenet(tmp_path)
