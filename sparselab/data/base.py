@@ -79,7 +79,7 @@ class DatasetSource:
     image_shape: tuple[int, int, int]  # (C, H, W) as stored on disk / in memory
     mean: tuple[float, ...]  # per channel, in 0..1 pixel units
     std: tuple[float, ...]
-    augmentation: str  # a key of data.augment.AUGMENTATIONS (or of data.streaming.STREAMING_AUGMENTATIONS)
+    augmentation: str  # a key of data.loader.AUGMENTATIONS (or of data.streaming.STREAMING_AUGMENTATIONS)
     folder: str  # subfolder of dataset_root
     load: Callable[[Path], tuple[Split, Split]]
     expected_files: tuple[str, ...]  # relative to the folder, for the "missing" message

@@ -1,19 +1,78 @@
 """Device-resident batching: the whole dataset moves to the training device once; batches are cut, augmented and
-normalised there. Epoch `ep`'s order and augmentation come from CPU generators seeded by (seed, ep): the same on
-every device, and a resume at iteration k gives the uninterrupted epoch's batches. `batch_size` is GLOBAL: rank r
-takes positions[r::world_size] of every global batch (a short last batch may leave a rank an empty shard)."""
+normalised there (uint8 until normalisation). Epoch `ep`'s order and augmentation parameters (one per position) come
+from CPU generators seeded by (seed, ep): the same on every device, and a resume at iteration k gives the
+uninterrupted epoch's batches. `batch_size` is GLOBAL: rank r takes positions[r::world_size] of every global batch."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 import torch
+import torch.nn.functional as F
 
-from sparselab.data.augment import AUGMENTATIONS
 from sparselab.core.errors import UsageError
 from sparselab.core.seeds import derive_seed
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+Params = dict[str, torch.Tensor]
+
+
+class Augmentation(Protocol):
+    def prepare(self, images: torch.Tensor) -> torch.Tensor: ...
+
+    def draw(self, n: int, generator: torch.Generator) -> Params: ...
+
+    def apply(self, stored: torch.Tensor, indices: torch.Tensor, params: Params) -> torch.Tensor: ...
+
+
+class NoAugmentation:
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        return images
+
+    def draw(self, n: int, generator: torch.Generator) -> Params:
+        return {}
+
+    def apply(self, stored: torch.Tensor, indices: torch.Tensor, params: Params) -> torch.Tensor:
+        return stored[indices]
+
+
+class RandomCrop:
+    """Random crop of the original size out of the image zero-padded by `padding` pixels per side, then
+    optionally a horizontal flip with probability 1/2."""
+
+    def __init__(self, padding: int = 4, flip: bool = True) -> None:
+        self.padding, self.flip = padding, flip
+
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        p = self.padding
+        return F.pad(images, (p, p, p, p))  # zeros; done once for the whole dataset
+
+    def draw(self, n: int, generator: torch.Generator) -> Params:
+        span = 2 * self.padding + 1
+        params = {"dy": torch.randint(0, span, (n,), generator=generator)}
+        params["dx"] = torch.randint(0, span, (n,), generator=generator)
+        if self.flip:
+            params["flip"] = torch.randint(0, 2, (n,), generator=generator).bool()
+        return params
+
+    def apply(self, stored: torch.Tensor, indices: torch.Tensor, params: Params) -> torch.Tensor:
+        channels = stored.shape[1]
+        h, w = stored.shape[2] - 2 * self.padding, stored.shape[3] - 2 * self.padding
+        device = stored.device
+        rows = params["dy"][:, None] + torch.arange(h, device=device)  # [B, H]
+        xs = torch.arange(w, device=device)
+        if self.flip:
+            xs = torch.where(params["flip"][:, None], (w - 1) - xs, xs)  # [B, W]
+        cols = params["dx"][:, None] + xs
+        c = torch.arange(channels, device=device)
+        return stored[indices[:, None, None, None], c[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
+
+
+AUGMENTATIONS: dict[str, Augmentation] = {  # in sorted order (the "accepted:" list of an unknown name)
+    "crop": RandomCrop(padding=4, flip=False),  # for digit datasets, where a mirror image changes the class
+    "crop_flip": RandomCrop(padding=4, flip=True),
+    "none": NoAugmentation(),
+}
 
 
 def cpu_generator(seed: int) -> torch.Generator:
