@@ -30,8 +30,7 @@ def get_source(name: str) -> DatasetSource:
 
 
 def candidate_folders(source: DatasetSource, root: Path) -> list[tuple[Path, str]]:
-    """Where the files of `source` may lie under `root`, in the order looked at, with whose layout each is:
-    sparselab's `<root>/<folder>/`, then the source's OpenLTH and torchvision layouts."""
+    """(folder, whose layout) in the order looked at: sparselab's `<root>/<folder>/`, then the source's layouts."""
     found: list[tuple[Path, str]] = [(root / source.folder, "sparselab")]
     for relative, who in source.layouts:
         folder = root / relative if relative else root
@@ -61,7 +60,7 @@ def _read(source: DatasetSource, root: Path) -> tuple[Split, Split]:
 
 
 def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[Split, Split]:
-    """(train, test) of dataset `name`, read once per process and root. Do not modify the result in place."""
+    """(train, test) of dataset `name`, read once per process and root: do not modify it in place."""
     source = get_source(name)
     root = Path(dataset_root).expanduser().resolve()
     key = (name, root)
