@@ -5,7 +5,7 @@ uninterrupted epoch's batches. `batch_size` is GLOBAL: rank r takes positions[r:
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -17,15 +17,10 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 Params = dict[str, torch.Tensor]
 
 
-class Augmentation(Protocol):
-    def prepare(self, images: torch.Tensor) -> torch.Tensor: ...
-
-    def draw(self, n: int, generator: torch.Generator) -> Params: ...
-
-    def apply(self, stored: torch.Tensor, indices: torch.Tensor, params: Params) -> torch.Tensor: ...
-
-
 class NoAugmentation:
+    """An augmentation: `prepare` the stored images once, `draw` an epoch's parameters on a CPU generator, `apply`
+    them to a batch with tensor indexing only."""
+
     def prepare(self, images: torch.Tensor) -> torch.Tensor:
         return images
 
@@ -68,7 +63,7 @@ class RandomCrop:
         return stored[indices[:, None, None, None], c[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
 
 
-AUGMENTATIONS: dict[str, Augmentation] = {  # in sorted order (the "accepted:" list of an unknown name)
+AUGMENTATIONS: dict[str, Any] = {  # in sorted order (the "accepted:" list of an unknown name)
     "crop": RandomCrop(padding=4, flip=False),  # for digit datasets, where a mirror image changes the class
     "crop_flip": RandomCrop(padding=4, flip=True),
     "none": NoAugmentation(),
@@ -158,7 +153,6 @@ class EpochOrder(InOrder):
         return len(self)
 
     def order(self, ep: int) -> torch.Tensor:
-        """The permutation of epoch `ep` (CPU, int64)."""
         generator = cpu_generator(derive_seed("data_order", self.data_order_seed, ep))
         return torch.randperm(self.num_examples, generator=generator)
 
@@ -167,7 +161,6 @@ class EpochOrder(InOrder):
             raise UsageError(f"start_iteration {start_iteration} outside 0..{self.iterations_per_epoch}")
 
     def positions(self, it: int) -> slice:
-        """This rank's positions in the epoch's permutation for batch `it`."""
         return slice(it * self.batch_size + self.rank, (it + 1) * self.batch_size, self.world_size)
 
 
@@ -176,8 +169,8 @@ class TrainLoader(EpochOrder):
                  data_order_seed: int, augmentation_seed: int, augmentation: str, mean: Sequence[float],
                  std: Sequence[float], channels_last: bool = False, rank: int = 0, world_size: int = 1,
                  prepared: torch.Tensor | None = None) -> None:
-        """`prepared`: this augmentation's `prepare` of the images on `device`, when a caller keeps it across
-        loaders (the levels of a run), so padding is not redone for each."""
+        """`prepared`: this augmentation's `prepare` of the images on `device`, kept by a caller across loaders (the
+        levels of a run) so padding is not redone."""
         _check_images(images_uint8, labels)
         self._augmentation = pick(AUGMENTATIONS, augmentation, "augmentation")
         super().__init__(int(images_uint8.shape[0]), batch_size, device, data_order_seed, augmentation_seed, mean, std,
@@ -187,11 +180,9 @@ class TrainLoader(EpochOrder):
 
     @property
     def prepared(self) -> torch.Tensor:
-        """The stored images as the augmentation prepared them (pass as `prepared` to another loader)."""
         return self._stored
 
     def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
-        """This rank's batches of epoch `ep` from iteration `start_iteration` on: (x float32, y int64)."""
         self.check_start(start_iteration)
         order = self.order(ep).to(self.device)
         generator = cpu_generator(derive_seed("augmentation", self.augmentation_seed, ep))

@@ -66,10 +66,9 @@ def random_resized_crop_box(rng: random.Random, width: int, height: int) -> tupl
     for _ in range(10):
         target = area * rng.uniform(*SCALE)
         aspect = math.exp(rng.uniform(log_lo, log_hi))
-        w = round(math.sqrt(target * aspect))
-        h = round(math.sqrt(target / aspect))
+        w, h = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
         if 0 < w <= width and 0 < h <= height:
-            top = rng.randint(0, height - h)
+            top = rng.randint(0, height - h)  # drawn before left (the seeded stream's order)
             left = rng.randint(0, width - w)
             return left, top, left + w, top + h
     aspect = width / height
