@@ -41,7 +41,7 @@ def _decode_all(paths: list[Path]) -> np.ndarray:
     return out
 
 
-def _list_files(base: Path) -> tuple[list[str], list[Path], list[int], list[Path], list[int]]:
+def _build_cache(base: Path, cache: Path) -> None:
     wnids = sorted(line.strip() for line in require(base / "wnids.txt").read_text().splitlines() if line.strip())
     index = {wnid: i for i, wnid in enumerate(wnids)}
     train_paths, train_labels = [], []
@@ -56,17 +56,10 @@ def _list_files(base: Path) -> tuple[list[str], list[Path], list[int], list[Path
         if len(parts) < 2 or parts[1] not in index:
             raise corrupt(annotations, f"bad line {line!r}")
         val_class[parts[0]] = index[parts[1]]
-    test_paths = [base / "val" / "images" / name for name in sorted(val_class)]
-    for path in test_paths:
-        require(path)
-    return wnids, train_paths, train_labels, test_paths, [val_class[p.name] for p in test_paths]
-
-
-def _build_cache(base: Path, cache: Path) -> None:
-    wnids, train_paths, train_labels, test_paths, test_labels = _list_files(base)
+    test_paths = [require(base / "val" / "images" / name) for name in sorted(val_class)]
     arrays = {"wnids": np.array(wnids), "train_images": _decode_all(train_paths),
               "train_labels": np.array(train_labels, dtype=np.int64), "test_images": _decode_all(test_paths),
-              "test_labels": np.array(test_labels, dtype=np.int64)}
+              "test_labels": np.array([val_class[p.name] for p in test_paths], dtype=np.int64)}
     atomic_write(cache, lambda f: np.savez(f, **arrays))
 
 
