@@ -57,15 +57,14 @@ def read_batch(path: Path) -> dict[bytes, Any]:
     return {k.encode("utf-8") if isinstance(k, str) else k: v for k, v in batch.items()}
 
 
-def batch_images(path: Path, batch: dict[bytes, Any], image_hw: tuple[int, int] = (32, 32)) -> np.ndarray:
-    """b'data' ([N, 3*H*W] uint8, channel planes in row-major order) as [N, 3, H, W]."""
+def batch_images(path: Path, batch: dict[bytes, Any]) -> np.ndarray:
+    """b'data' ([N, 3072] uint8, channel planes in row-major order) as [N, 3, 32, 32]."""
     if b"data" not in batch:
         raise corrupt(path, "no b'data' entry")
     data = np.asarray(batch[b"data"])
-    h, w = image_hw
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * h * w:
-        raise corrupt(path, f"b'data' is {data.dtype} {data.shape}, expected uint8 [N, {3 * h * w}]")
-    return data.reshape(-1, 3, h, w)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise corrupt(path, f"b'data' is {data.dtype} {data.shape}, expected uint8 [N, 3072]")
+    return data.reshape(-1, 3, 32, 32)
 
 
 def batch_labels(path: Path, batch: dict[bytes, Any], key: bytes, count: int, num_classes: int) -> np.ndarray:
@@ -80,7 +79,6 @@ def batch_labels(path: Path, batch: dict[bytes, Any], key: bytes, count: int, nu
 
 
 def read_split(paths: list[Path], key: bytes, num_classes: int) -> ImageSet:
-    """The batch files `paths`, concatenated, with the labels under `key`."""
     images, labels = [], []
     for path in paths:
         batch = read_batch(path)
