@@ -1,10 +1,6 @@
-"""What a dataset is: images and labels in memory, and a description of where they come from.
-
-A `DatasetSource` is plain data plus one `load(folder)` callable that reads the standard on-disk files
-from `<dataset_root>/<source.folder>/` and returns the (train, test) split. Readers signal an absent
-file with `MissingFile` so the registry can turn it into one helpful message (which files, which
-folder, `--download`); a file that is present but malformed is a `UsageError` naming the file.
-"""
+"""What a dataset is: splits in memory (or file lists), and a `DatasetSource` whose `load(folder)` reads the
+standard files. Readers raise `MissingFile` for an absent file (the registry names the files, the folders and
+`--download`) and `corrupt(...)`, a `UsageError` naming the file, for a malformed one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +16,7 @@ from sparselab.core.errors import UsageError
 class ImageSet:
     """An in-memory split. Shared through the registry cache: never modify the tensors in place."""
 
-    images: torch.Tensor  # uint8 [N, C, H, W]; float32 for tables, already standardised (datasets.tabular)
+    images: torch.Tensor  # uint8 [N, C, H, W]; float32 for tables, already standardised (data.tabular)
     labels: torch.Tensor  # int64 [N]
 
     def __post_init__(self) -> None:
@@ -49,7 +45,8 @@ class FileSet:
 
     def __post_init__(self) -> None:
         if self.labels.dtype != torch.int64 or self.labels.shape != (len(self.paths),):
-            raise ValueError(f"labels must be int64 [{len(self.paths)}], got {self.labels.dtype} {tuple(self.labels.shape)}")
+            raise ValueError(f"labels must be int64 [{len(self.paths)}], got {self.labels.dtype} "
+                             f"{tuple(self.labels.shape)}")
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -66,10 +63,8 @@ Split = Union[ImageSet, FileSet]
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file of the official distribution: fetched from the first URL that answers, checked by MD5.
-
-    `extract=True` marks an archive (.tar.gz, .zip) that is unpacked into the dataset folder.
-    """
+    """One file of the official distribution: fetched from the first URL that answers, checked by MD5;
+    `extract`: an archive (.tar.gz, .zip) unpacked into the dataset folder."""
 
     filename: str
     urls: tuple[str, ...]
@@ -84,7 +79,7 @@ class DatasetSource:
     image_shape: tuple[int, int, int]  # (C, H, W) as stored on disk / in memory
     mean: tuple[float, ...]  # per channel, in 0..1 pixel units
     std: tuple[float, ...]
-    augmentation: str  # a key of datasets.augment.AUGMENTATIONS (or the streaming augmentation name)
+    augmentation: str  # a key of data.loader.AUGMENTATIONS (or of data.streaming.STREAMING_AUGMENTATIONS)
     folder: str  # subfolder of dataset_root
     load: Callable[[Path], tuple[Split, Split]]
     expected_files: tuple[str, ...]  # relative to the folder, for the "missing" message
@@ -105,11 +100,10 @@ class DatasetSource:
 
 
 class MissingFile(FileNotFoundError):
-    """A required dataset file is absent (the registry reports what is expected and how to fetch it)."""
+    pass
 
 
 def require(path: Path) -> Path:
-    """`path` if it exists, else `MissingFile`."""
     if not path.exists():
         raise MissingFile(str(path))
     return path

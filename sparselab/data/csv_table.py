@@ -1,14 +1,6 @@
-"""`--dataset_name=csv`: a user's CSV file with a header row, one named label column, numeric features.
-
-    python main.py train --dataset_name=csv --csv_file=data.csv --csv_label_column=target
-
-Every column but the label is a feature and must hold a finite number in every row; a missing or
-non-numeric value is one `error:` line naming the column and the row. Labels may be any strings:
-the classes are the distinct labels, sorted (numerically when they are all integers), numbered 0..K-1.
-The split and the standardisation are those of the bundled tables (`datasets.tabular`): 20 % of
-every class (seed 0) is the test set; features are standardised with the train split's statistics.
-The job's hash covers the file's sha256 (not its path), so an edited file is a new job.
-"""
+"""`--dataset_name=csv`: a CSV file with a header row, one label column (any strings; classes sorted, numerically
+when all integers) and finite numeric features, split and standardised as the bundled tables. The job's hash covers
+the file's sha256, not its path."""
 from __future__ import annotations
 
 import csv
@@ -70,7 +62,7 @@ def _classes(labels: list[str]) -> list[str]:
 
 
 def parse(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """(features N x F float64, labels N int64, class names, feature names). Rows count from 1 after the header."""
+    """(features N x F float64, labels N int64, class names, feature names); rows count from 1 after the header."""
     header, body = _rows(path)
     if label_column not in header:
         raise UsageError(f"--csv_label_column {label_column!r} is not a column of {path}; columns: {', '.join(header)}")
@@ -95,7 +87,6 @@ def parse(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray, list[s
 
 
 def content_digest(csv_file: str | Path) -> str:
-    """`sha256:<hex>` of the file's bytes: what the job's hash records instead of the path."""
     from sparselab.core.integrity import digest_file
 
     path = Path(csv_file).expanduser()
@@ -105,7 +96,7 @@ def content_digest(csv_file: str | Path) -> str:
 
 
 def load_csv(csv_file: str | Path, label_column: str) -> tuple[DatasetSource, ImageSet, ImageSet]:
-    """(the source with this file's classes and shape, train, test); cached per file version and label column."""
+    """(the source with this file's classes and shape, train, test), cached per file version and label column."""
     path = Path(csv_file).expanduser().resolve()
     try:
         st = path.stat()

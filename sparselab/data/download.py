@@ -1,10 +1,6 @@
-"""Fetching the official files of a dataset: urllib, MD5 check, atomic writes, archive extraction.
-
-Each file is streamed into a temporary file next to its target and renamed only when its MD5 matches,
-so an interrupted or wrong download never leaves a file that looks complete. Archives are unpacked
-into a temporary folder and their top-level entries renamed into place. A lock on the dataset folder
-keeps two processes from fetching the same dataset at once.
-"""
+"""Fetching a dataset's official files: each is written atomically and kept only when its MD5 matches (an interrupted
+download never looks complete), archives are unpacked into a temporary folder and renamed into place, and a lock on
+the dataset folder keeps two processes from fetching it at once."""
 from __future__ import annotations
 
 import hashlib
@@ -61,12 +57,9 @@ def fetch(remote: RemoteFile, target: Path, opener: Callable[[str, str, BinaryIO
         except _Md5Mismatch as e:
             failures.append(str(e))
         except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            failures.append(f"{url}: {reason}")
-    raise UsageError(
-        f"could not download {remote.filename} (offline or no mirror answered: {'; '.join(failures)}); "
-        f"place the file in {target.parent} by hand"
-    )
+            failures.append(f"{url}: {getattr(e, 'reason', e)}")
+    raise UsageError(f"could not download {remote.filename} (offline or no mirror answered: {'; '.join(failures)}); "
+                     f"place the file in {target.parent} by hand")
 
 
 def extract(archive: Path, folder: Path) -> None:
@@ -91,7 +84,6 @@ def extract(archive: Path, folder: Path) -> None:
 
 
 def download_all(remotes: tuple[RemoteFile, ...], folder: Path) -> None:
-    """Fetch (if absent or with a wrong MD5) and unpack every file of a dataset into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     with filelock.FileLock(str(folder / ".download.lock")):
         for remote in remotes:

@@ -108,8 +108,7 @@ class DatasetHparams(Hparams):
                     f"--image_size must be in 4..{MAX_IMAGE_SIZE}, got {self.image_size}")
 
     def nominal_iterations_per_epoch(self) -> int | None:
-        """Iterations per epoch on the standard training set (None where its size is not fixed), as
-        `training.data` counts them after subsampling: ceil(examples / batch_size)."""
+        """ceil(examples / batch_size) on the standard training set after subsampling (None: size not fixed)."""
         from sparselab.data import registry
 
         n = registry.get_source(self.dataset_name).train_size
@@ -134,7 +133,6 @@ class DatasetHparams(Hparams):
 
         if self.noise_map in NAMED_MAPS:  # a named map hashes as its JSON spelling (one directory per map)
             out["noise_map"] = json.dumps({str(k): v for k, v in sorted(NAMED_MAPS[self.noise_map]().items())})
-
         if self.dataset_name not in LEGACY_DEFAULT_MAPS:
             return out
         if self.noise_map is None:
@@ -155,8 +153,7 @@ class DatasetHparams(Hparams):
         if self.noise_map in NAMED_MAPS:
             return NAMED_MAPS[self.noise_map]()
         try:
-            raw = json.loads(self.noise_map)
-            return {int(k): int(v) for k, v in raw.items()}
+            return {int(k): int(v) for k, v in json.loads(self.noise_map).items()}
         except (ValueError, AttributeError, TypeError):
             require(False, f"--noise_map: expected a JSON object of class -> class or one of "
                            f"{', '.join(NAMED_MAPS)}, got {self.noise_map!r}")

@@ -1,4 +1,5 @@
-"""The idx format of MNIST-style datasets (big-endian header, then raw uint8 data), gzipped or raw."""
+"""MNIST and Fashion-MNIST: the four idx files (big-endian header, then raw uint8 data), gzipped or raw,
+in `<dataset_root>/<name>/`."""
 from __future__ import annotations
 
 import gzip
@@ -53,23 +54,17 @@ def load_idx_split(folder: Path, prefix: str, num_classes: int, image_hw: tuple[
         raise corrupt(label_path, f"{labels.shape[0]} labels for {images.shape[0]} images in {image_path.name}")
     if labels.size and int(labels.max()) >= num_classes:
         raise corrupt(label_path, f"label {int(labels.max())} outside 0..{num_classes - 1}")
-    return ImageSet(
-        torch.from_numpy(images.copy()).unsqueeze(1),
-        torch.from_numpy(labels.astype(np.int64)),
-    )
+    return ImageSet(torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
 
 
 def load_idx_dataset(folder: Path, num_classes: int = 10, image_hw: tuple[int, int] = (28, 28)) -> tuple[ImageSet, ImageSet]:
-    return (
-        load_idx_split(folder, "train", num_classes, image_hw),
-        load_idx_split(folder, "t10k", num_classes, image_hw),
-    )
+    return load_idx_split(folder, "train", num_classes, image_hw), load_idx_split(folder, "t10k", num_classes, image_hw)
 
 
 def idx_source(name: str, mirrors: tuple[str, ...], md5: dict[str, str], mean: float, std: float,
                class_names: tuple[str, ...], torchvision: str) -> DatasetSource:
-    """The source of an MNIST-style dataset: 28x28 grey images, 10 classes, four idx files (also found
-    where torchvision's class `torchvision` keeps them: `<root>/<torchvision>/raw/`)."""
+    """28x28 grey images, 10 classes, four idx files (also found where torchvision's class `torchvision`
+    keeps them: `<root>/<torchvision>/raw/`)."""
     return DatasetSource(
         name=name, train_size=60000, num_classes=10, image_shape=(1, 28, 28), mean=(mean,), std=(std,), augmentation="none",
         folder=name, load=load_idx_dataset,
@@ -77,3 +72,21 @@ def idx_source(name: str, mirrors: tuple[str, ...], md5: dict[str, str], mean: f
         downloads=tuple(RemoteFile(f, tuple(m + f for m in mirrors), digest) for f, digest in md5.items()),
         class_names=class_names,
         layouts=((f"{name}/{torchvision}/raw", "OpenLTH"), (f"{torchvision}/raw", "torchvision")))
+
+
+def _files(*digests: str) -> dict[str, str]:
+    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+             "t10k-labels-idx1-ubyte.gz")
+    return dict(zip(names, digests))
+
+
+MNIST = idx_source("mnist", ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+                   _files("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+                          "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"),
+                   mean=0.1307, std=0.3081, class_names=tuple(str(d) for d in range(10)), torchvision="MNIST")
+FASHION_MNIST = idx_source("fashion_mnist", ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+                           _files("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                                  "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"),
+                           mean=0.2860, std=0.3530, torchvision="FashionMNIST",
+                           class_names=("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+                                        "sneaker", "bag", "ankle boot"))

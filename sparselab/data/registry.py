@@ -1,32 +1,18 @@
-"""All datasets by name, and loading them from `<dataset_root>/<folder>/` with a per-process cache.
-
-Adding a dataset: write `datasets/<name>.py` defining `SOURCE = DatasetSource(...)` and add it to
-`_SOURCES` below.
-"""
+"""All datasets by name (add a new one's `SOURCE` to `_SOURCES`), loaded from `<dataset_root>/<folder>/` once per
+process."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sparselab.data import (breast_cancer, cifar10, cifar100, csv_table, digits, fashion_mnist, imagenet, mnist, svhn,
-                                tiny_imagenet, wine)
+from sparselab.data import cifar, csv_table, idx, streaming, svhn, tabular, tiny_imagenet
 from sparselab.data.base import DatasetSource, MissingFile, Split
 from sparselab.data.download import download_all
 from sparselab.core.errors import UsageError
 
-_SOURCES: tuple[DatasetSource, ...] = (
-    digits.SOURCE,
-    mnist.SOURCE,
-    fashion_mnist.SOURCE,
-    cifar10.SOURCE,
-    cifar100.SOURCE,
-    svhn.SOURCE,
-    tiny_imagenet.SOURCE,
-    imagenet.SOURCE,
-    breast_cancer.SOURCE,
-    wine.SOURCE,
-    csv_table.SOURCE,
-)
+_SOURCES: tuple[DatasetSource, ...] = (tabular.DIGITS, idx.MNIST, idx.FASHION_MNIST, cifar.CIFAR10, cifar.CIFAR100,
+                                       svhn.SOURCE, tiny_imagenet.SOURCE, streaming.IMAGENET, tabular.BREAST_CANCER,
+                                       tabular.WINE, csv_table.SOURCE)
 REGISTRY: dict[str, DatasetSource] = {source.name: source for source in _SOURCES}
 
 _CACHE: dict[tuple[str, Path], tuple[Split, Split]] = {}
@@ -44,8 +30,7 @@ def get_source(name: str) -> DatasetSource:
 
 
 def candidate_folders(source: DatasetSource, root: Path) -> list[tuple[Path, str]]:
-    """Where the files of `source` may lie under `root`, in the order looked at, with whose layout each is:
-    sparselab's `<root>/<folder>/`, then the source's OpenLTH and torchvision layouts."""
+    """(folder, whose layout) in the order looked at: sparselab's `<root>/<folder>/`, then the source's layouts."""
     found: list[tuple[Path, str]] = [(root / source.folder, "sparselab")]
     for relative, who in source.layouts:
         folder = root / relative if relative else root
@@ -63,8 +48,7 @@ def _missing_message(source: DatasetSource, looked: list[tuple[Path, str]], miss
 
 
 def _read(source: DatasetSource, root: Path) -> tuple[Split, Split]:
-    """The splits from the first candidate folder that holds every file; MissingFile (the first
-    candidate's missing file) when none does."""
+    """The splits from the first candidate folder that holds every file, else the first one's MissingFile."""
     first: MissingFile | None = None
     for folder, _ in candidate_folders(source, root):
         try:
@@ -76,7 +60,7 @@ def _read(source: DatasetSource, root: Path) -> tuple[Split, Split]:
 
 
 def load(name: str, dataset_root: Path | str, download: bool = False) -> tuple[Split, Split]:
-    """(train, test) of dataset `name`, read once per process and root. Do not modify the result in place."""
+    """(train, test) of dataset `name`, read once per process and root: do not modify it in place."""
     source = get_source(name)
     root = Path(dataset_root).expanduser().resolve()
     key = (name, root)

@@ -1,13 +1,10 @@
-"""Streaming batches for datasets that do not fit in memory (ImageNet): PIL decoding in DataLoader
-worker processes, the same `epoch(ep, start_iteration)` contract as `datasets.loader.TrainLoader`.
-
-The order of epoch `ep` and the rank sharding are exactly those of `TrainLoader`. The augmentation of
-an example is seeded by (augmentation_seed, ep, example index), so it does not depend on the worker
-that decodes it or on skipped batches. Workers return uint8 tensors; normalisation runs on the device.
-"""
+"""ImageNet (ILSVRC-2012) in ImageFolder layout, `<dataset_root>/imagenet/{train,val}/<wnid>/*.JPEG` (classes: the
+sorted train folders, files in sorted name order), streamed: PIL decoding in DataLoader workers, with `TrainLoader`'s
+order and sharding; an example's augmentation is seeded by (augmentation_seed, ep, index), not by its worker."""
 from __future__ import annotations
 
 import math
+import os
 import random
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -16,29 +13,62 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from sparselab.data.base import FileSet
-from sparselab.data.loader import Batch, EpochOrder, Normalizer
-from sparselab.core.errors import UsageError
+from sparselab.data.base import DatasetSource, FileSet, MissingFile, corrupt, require
+from sparselab.data.loader import Batch, EpochOrder, InOrder, Normalizer, pick
 from sparselab.core.seeds import derive_seed
+
+IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png")
+
+
+def _class_folders(split: Path) -> list[str]:
+    require(split)
+    return sorted(entry.name for entry in os.scandir(split) if entry.is_dir())
+
+
+def _list_split(split: Path, classes: list[str]) -> FileSet:
+    paths: list[Path] = []
+    labels: list[int] = []
+    for label, wnid in enumerate(classes):
+        folder = split / wnid
+        if not folder.is_dir():
+            continue  # a class may have no images in this split
+        names = sorted(e.name for e in os.scandir(folder) if e.is_file() and e.name.lower().endswith(IMAGE_EXTENSIONS))
+        paths += [folder / name for name in names]
+        labels += [label] * len(names)
+    if not paths:
+        raise MissingFile(str(split / "<wnid>" / "*.JPEG"))
+    return FileSet(paths, torch.tensor(labels, dtype=torch.int64))
+
+
+def load_imagenet(folder: Path) -> tuple[FileSet, FileSet]:
+    classes = _class_folders(folder / "train")
+    unknown = sorted(set(_class_folders(folder / "val")) - set(classes))
+    if unknown:
+        raise corrupt(folder / "val", f"class folders {unknown[:3]} are not in train/")
+    return _list_split(folder / "train", classes), _list_split(folder / "val", classes)
+
+
+IMAGENET = DatasetSource(
+    name="imagenet", num_classes=1000, image_shape=(3, 224, 224), mean=(0.485, 0.456, 0.406),
+    std=(0.229, 0.224, 0.225), augmentation="random_resized_crop_flip", folder="imagenet", load=load_imagenet,
+    expected_files=("train/<wnid>/*.JPEG", "val/<wnid>/*.JPEG"), streaming=True)
+
 
 SCALE = (0.08, 1.0)
 RATIO = (3 / 4, 4 / 3)
 
 
 def random_resized_crop_box(rng: random.Random, width: int, height: int) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of a crop covering SCALE of the area with aspect ratio in RATIO.
-
-    Ten tries, then the largest centred crop whose aspect ratio is clamped to RATIO.
-    """
+    """(left, top, right, bottom) of a crop covering SCALE of the area with aspect ratio in RATIO; after ten tries,
+    the largest centred crop whose aspect ratio is clamped to RATIO."""
     area = width * height
     log_lo, log_hi = math.log(RATIO[0]), math.log(RATIO[1])
     for _ in range(10):
         target = area * rng.uniform(*SCALE)
         aspect = math.exp(rng.uniform(log_lo, log_hi))
-        w = round(math.sqrt(target * aspect))
-        h = round(math.sqrt(target / aspect))
+        w, h = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
         if 0 < w <= width and 0 < h <= height:
-            top = rng.randint(0, height - h)
+            top = rng.randint(0, height - h)  # drawn before left (the seeded stream's order)
             left = rng.randint(0, width - w)
             return left, top, left + w, top + h
     aspect = width / height
@@ -86,10 +116,7 @@ def eval_transform(path: Path, rng: random.Random | None, size: int, resize_size
     return _to_tensor(img.crop((left, top, left + size, top + size)))
 
 
-STREAMING_AUGMENTATIONS: dict[str, Callable] = {
-    "random_resized_crop_flip": train_transform,
-    "none": eval_transform,
-}
+STREAMING_AUGMENTATIONS: dict[str, Callable] = {"random_resized_crop_flip": train_transform, "none": eval_transform}
 
 
 class _Examples(Dataset):
@@ -108,80 +135,43 @@ class _Examples(Dataset):
         return image, self.files.labels[index]
 
 
-def _loader(dataset: Dataset, batches: list[list[int]], num_workers: int, device: torch.device) -> DataLoader:
-    return DataLoader(
-        dataset, batch_sampler=batches, num_workers=num_workers, pin_memory=device.type == "cuda",
-        prefetch_factor=4 if num_workers > 0 else None,
-    )
+def _loader(dataset: Dataset, batches: list[list[int]], num_workers: int, device: torch.device,
+            normalize: Normalizer) -> Iterator[Batch]:
+    loader = DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, pin_memory=device.type == "cuda",
+                        prefetch_factor=4 if num_workers > 0 else None)
+    for x, y in loader:
+        yield normalize(x.to(device, non_blocking=True)), y.to(device, non_blocking=True)
 
 
 class StreamingTrainLoader(EpochOrder):
-    def __init__(
-        self,
-        files: FileSet,
-        batch_size: int,
-        device: torch.device | str,
-        data_order_seed: int,
-        augmentation_seed: int,
-        augmentation: str,
-        mean: Sequence[float],
-        std: Sequence[float],
-        channels_last: bool = False,
-        rank: int = 0,
-        world_size: int = 1,
-        num_workers: int = 4,
-        image_size: int = 224,
-        resize_size: int = 256,
-    ) -> None:
-        if augmentation not in STREAMING_AUGMENTATIONS:
-            raise UsageError(f"unknown streaming augmentation {augmentation!r}; accepted: {', '.join(STREAMING_AUGMENTATIONS)}")
-        super().__init__(len(files), batch_size, data_order_seed, rank, world_size)
-        self.files, self.device = files, torch.device(device)
-        self.augmentation_seed, self.num_workers = augmentation_seed, num_workers
-        self.image_size, self.resize_size = image_size, resize_size
-        self._transform = STREAMING_AUGMENTATIONS[augmentation]
-        self._normalize = Normalizer(mean, std, 3, self.device, channels_last)
+    def __init__(self, files: FileSet, batch_size: int, device: torch.device | str, data_order_seed: int,
+                 augmentation_seed: int, augmentation: str, mean: Sequence[float], std: Sequence[float],
+                 channels_last: bool = False, rank: int = 0, world_size: int = 1, num_workers: int = 4,
+                 image_size: int = 224, resize_size: int = 256) -> None:
+        self._transform = pick(STREAMING_AUGMENTATIONS, augmentation, "streaming augmentation")
+        super().__init__(len(files), batch_size, device, data_order_seed, augmentation_seed, mean, std, 3, channels_last,
+                         rank, world_size)
+        self.files, self.num_workers, self.image_size, self.resize_size = files, num_workers, image_size, resize_size
 
     def epoch(self, ep: int, start_iteration: int = 0) -> Iterator[Batch]:
         self.check_start(start_iteration)
         order = self.order(ep)
         batches = [order[self.positions(it)].tolist() for it in range(start_iteration, self.iterations_per_epoch)]
         dataset = _Examples(self.files, self._transform, self.augmentation_seed, ep, self.image_size, self.resize_size)
-        return self._batches(_loader(dataset, batches, self.num_workers, self.device))
-
-    def _batches(self, loader: DataLoader) -> Iterator[Batch]:
-        for x, y in loader:
-            x = x.to(self.device, non_blocking=True)
-            yield self._normalize(x), y.to(self.device, non_blocking=True)
+        return _loader(dataset, batches, self.num_workers, self.device, self._normalize)
 
 
-class StreamingEvalLoader:
+class StreamingEvalLoader(InOrder):
     """In-order batches: shorter side resized to `resize_size`, centre crop `image_size`, normalised."""
 
-    def __init__(
-        self,
-        files: FileSet,
-        batch_size: int,
-        device: torch.device | str,
-        mean: Sequence[float],
-        std: Sequence[float],
-        channels_last: bool = False,
-        num_workers: int = 4,
-        image_size: int = 224,
-        resize_size: int = 256,
-    ) -> None:
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.files, self.batch_size, self.device = files, batch_size, torch.device(device)
-        self.num_examples = len(files)
-        self.num_workers, self.image_size, self.resize_size = num_workers, image_size, resize_size
-        self._normalize = Normalizer(mean, std, 3, self.device, channels_last)
-
-    def __len__(self) -> int:
-        return math.ceil(self.num_examples / self.batch_size)
+    def __init__(self, files: FileSet, batch_size: int, device: torch.device | str, mean: Sequence[float],
+                 std: Sequence[float], channels_last: bool = False, num_workers: int = 4, image_size: int = 224,
+                 resize_size: int = 256) -> None:
+        super().__init__(len(files), batch_size, device, mean, std, 3, channels_last)
+        self.files, self.num_workers, self.image_size, self.resize_size = files, num_workers, image_size, resize_size
 
     def __iter__(self) -> Iterator[Batch]:
-        batches = [list(range(s, min(s + self.batch_size, self.num_examples))) for s in range(0, self.num_examples, self.batch_size)]
+        n, size = self.num_examples, self.batch_size
+        batches = [list(range(s, min(s + size, n))) for s in range(0, n, size)]
         dataset = _Examples(self.files, eval_transform, 0, 0, self.image_size, self.resize_size)
-        for x, y in _loader(dataset, batches, self.num_workers, self.device):
-            yield self._normalize(x.to(self.device, non_blocking=True)), y.to(self.device, non_blocking=True)
+        return _loader(dataset, batches, self.num_workers, self.device, self._normalize)

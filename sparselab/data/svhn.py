@@ -1,8 +1,5 @@
-"""SVHN (cropped digits): `<dataset_root>/svhn/{train_32x32.mat,test_32x32.mat}` read with scipy.io.
-
-The .mat files hold X uint8 [32, 32, 3, N] and y [N, 1] with labels 1..10, where 10 stands for the
-digit 0; labels become 0..9. Augmentation is crop without flip (a mirrored digit is another digit).
-"""
+"""SVHN (cropped digits): `<dataset_root>/svhn/{train,test}_32x32.mat`: X uint8 [32, 32, 3, N], y [N, 1] in
+1..10 where 10 is the digit 0. Crop without flip: a mirrored digit is another digit."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,16 +39,8 @@ def load(folder: Path) -> tuple[ImageSet, ImageSet]:
 
 
 SOURCE = DatasetSource(
-    name="svhn",
-    train_size=73257,
-    num_classes=10,
-    image_shape=(3, 32, 32),
-    mean=(0.4377, 0.4438, 0.4728),
-    std=(0.1980, 0.2010, 0.1970),
-    augmentation="crop",
-    folder="svhn",
-    load=load,
-    expected_files=tuple(_MD5),
+    name="svhn", train_size=73257, num_classes=10, image_shape=(3, 32, 32), mean=(0.4377, 0.4438, 0.4728),
+    std=(0.1980, 0.2010, 0.1970), augmentation="crop", folder="svhn", load=load, expected_files=tuple(_MD5),
     downloads=tuple(RemoteFile(name, (_URL + name,), md5) for name, md5 in _MD5.items()),
     class_names=tuple(str(d) for d in range(10)),
     layouts=(("", "torchvision"),),  # torchvision's SVHN(root=<dataset_root>): the .mat files directly there

@@ -1,11 +1,6 @@
-"""Tiny-ImageNet-200 as distributed: `<dataset_root>/tiny_imagenet/tiny-imagenet-200/`.
-
-Layout: `wnids.txt`, `train/<wnid>/images/*.JPEG` (500 per class), `val/images/*.JPEG` with
-`val/val_annotations.txt` (file name, wnid, box). Classes are the 200 wnids in sorted order; files are
-read in sorted name order. The validation set is the test split. The JPEGs are decoded once with PIL
-into `tiny-imagenet-200.npz` next to the folder and that cache is used from then on (the folder may
-then be deleted). Images are 64x64; `resize_to` makes a 32x32 copy for CIFAR-sized models.
-"""
+"""Tiny-ImageNet-200 as distributed in `<dataset_root>/tiny_imagenet/tiny-imagenet-200/`: classes are the sorted
+wnids, files in sorted name order, val/ is the test split. The JPEGs are decoded once into `tiny-imagenet-200.npz`
+next to the folder (which may then be deleted)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +41,7 @@ def _decode_all(paths: list[Path]) -> np.ndarray:
     return out
 
 
-def _list_files(base: Path) -> tuple[list[str], list[Path], list[int], list[Path], list[int]]:
+def _build_cache(base: Path, cache: Path) -> None:
     wnids = sorted(line.strip() for line in require(base / "wnids.txt").read_text().splitlines() if line.strip())
     index = {wnid: i for i, wnid in enumerate(wnids)}
     train_paths, train_labels = [], []
@@ -61,21 +56,10 @@ def _list_files(base: Path) -> tuple[list[str], list[Path], list[int], list[Path
         if len(parts) < 2 or parts[1] not in index:
             raise corrupt(annotations, f"bad line {line!r}")
         val_class[parts[0]] = index[parts[1]]
-    test_paths = [base / "val" / "images" / name for name in sorted(val_class)]
-    for path in test_paths:
-        require(path)
-    return wnids, train_paths, train_labels, test_paths, [val_class[p.name] for p in test_paths]
-
-
-def _build_cache(base: Path, cache: Path) -> None:
-    wnids, train_paths, train_labels, test_paths, test_labels = _list_files(base)
-    arrays = {
-        "wnids": np.array(wnids),
-        "train_images": _decode_all(train_paths),
-        "train_labels": np.array(train_labels, dtype=np.int64),
-        "test_images": _decode_all(test_paths),
-        "test_labels": np.array(test_labels, dtype=np.int64),
-    }
+    test_paths = [require(base / "val" / "images" / name) for name in sorted(val_class)]
+    arrays = {"wnids": np.array(wnids), "train_images": _decode_all(train_paths),
+              "train_labels": np.array(train_labels, dtype=np.int64), "test_images": _decode_all(test_paths),
+              "test_labels": np.array([val_class[p.name] for p in test_paths], dtype=np.int64)}
     atomic_write(cache, lambda f: np.savez(f, **arrays))
 
 
@@ -92,10 +76,8 @@ def _read_cache(cache: Path) -> tuple[ImageSet, ImageSet]:
             raise corrupt(cache, f"{split} arrays have shapes {images.shape} / {labels.shape}; delete it to rebuild")
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
             raise corrupt(cache, f"{split} labels outside 0..{num_classes - 1}; delete it to rebuild")
-    return (
-        ImageSet(torch.from_numpy(arrays["train_images"]), torch.from_numpy(arrays["train_labels"])),
-        ImageSet(torch.from_numpy(arrays["test_images"]), torch.from_numpy(arrays["test_labels"])),
-    )
+    return tuple(ImageSet(torch.from_numpy(arrays[f"{split}_images"]), torch.from_numpy(arrays[f"{split}_labels"]))
+                 for split in ("train", "test"))  # type: ignore[return-value]
 
 
 def load(folder: Path) -> tuple[ImageSet, ImageSet]:
@@ -120,27 +102,10 @@ def resize_to(image_set: ImageSet, size: int, chunk: int = 4096) -> ImageSet:
 
 
 SOURCE = DatasetSource(
-    name="tiny_imagenet",
-    train_size=100000,
-    num_classes=200,
-    image_shape=(3, SIZE, SIZE),
-    mean=(0.4802, 0.4481, 0.3975),
-    std=(0.2770, 0.2691, 0.2821),
-    augmentation="crop_flip",
-    folder="tiny_imagenet",
-    load=load,
-    expected_files=(
-        f"{SUBFOLDER}/wnids.txt",
-        f"{SUBFOLDER}/train/<wnid>/images/*.JPEG",
-        f"{SUBFOLDER}/val/images/*.JPEG",
-        f"{SUBFOLDER}/val/val_annotations.txt",
-    ),
-    downloads=(
-        RemoteFile(
-            "tiny-imagenet-200.zip",
-            ("http://cs231n.stanford.edu/tiny-imagenet-200.zip",),
-            "90528d7ca1a48142e341f4ef8d21d0de",
-            extract=True,
-        ),
-    ),
+    name="tiny_imagenet", train_size=100000, num_classes=200, image_shape=(3, SIZE, SIZE),
+    mean=(0.4802, 0.4481, 0.3975), std=(0.2770, 0.2691, 0.2821), augmentation="crop_flip", folder="tiny_imagenet",
+    load=load, expected_files=tuple(f"{SUBFOLDER}/{f}" for f in (
+        "wnids.txt", "train/<wnid>/images/*.JPEG", "val/images/*.JPEG", "val/val_annotations.txt")),
+    downloads=(RemoteFile("tiny-imagenet-200.zip", ("http://cs231n.stanford.edu/tiny-imagenet-200.zip",),
+                          "90528d7ca1a48142e341f4ef8d21d0de", extract=True),),
 )

@@ -56,7 +56,7 @@ def write_cifar10(folder: Path, per_batch: int = 6, seed: int = 0) -> tuple[np.n
 
 
 def write_cifar100(folder: Path, n: int = 12, seed: int = 0) -> dict:
-    from sparselab.data.cifar100 import FINE_TO_COARSE
+    from sparselab.data.cifar import FINE_TO_COARSE
 
     rng = np.random.default_rng(seed)
     out = {}

@@ -13,7 +13,7 @@ import struct
 import numpy as np
 import pytest
 
-from sparselab.data.pickles import batch_images, batch_labels, read_batch
+from sparselab.data.cifar import batch_images, batch_labels, read_batch
 from sparselab.core.errors import UsageError
 
 DATA = np.arange(2 * 3072).astype(np.uint8).reshape(2, 3072)

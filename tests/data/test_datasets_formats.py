@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sparselab.data import cifar10, cifar100, digits, imagenet, svhn, tiny_imagenet
+from sparselab.data import cifar, streaming, svhn, tabular, tiny_imagenet
 from sparselab.data.base import MissingFile
 from sparselab.data.idx import load_idx_dataset
 from sparselab.core.errors import UsageError
@@ -59,7 +59,7 @@ def test_idx_missing(tmp_path):
 
 def test_cifar10(tmp_path):
     tx, ty, sx, sy = fakes.write_cifar10(tmp_path, per_batch=6)
-    train, test = cifar10.load(tmp_path)
+    train, test = cifar.load_cifar10(tmp_path)
     assert train.images.shape == (30, 3, 32, 32) and test.images.shape == (6, 3, 32, 32)
     assert train.images.dtype == torch.uint8 and train.labels.dtype == torch.int64
     assert np.array_equal(train.images.numpy(), tx) and train.labels.tolist() == ty.tolist()
@@ -73,7 +73,7 @@ def test_cifar10_corrupt_pickle(tmp_path):
     fakes.write_cifar10(tmp_path)
     (tmp_path / "cifar-10-batches-py" / "data_batch_3").write_bytes(b"\x80\x04not a pickle")
     with pytest.raises(UsageError, match="data_batch_3"):
-        cifar10.load(tmp_path)
+        cifar.load_cifar10(tmp_path)
 
 
 def test_cifar_pickle_refuses_code(tmp_path):
@@ -88,42 +88,42 @@ def test_cifar_pickle_refuses_code(tmp_path):
     with open(tmp_path / "cifar-10-batches-py" / "test_batch", "wb") as f:
         pickle.dump({b"data": Evil()}, f)
     with pytest.raises(UsageError, match="refusing"):
-        cifar10.load(tmp_path)
+        cifar.load_cifar10(tmp_path)
 
 
 def test_cifar100_fine_and_coarse(tmp_path):
     written = fakes.write_cifar100(tmp_path, n=12)
-    train, test = cifar100.load(tmp_path)
+    train, test = cifar.load_cifar100(tmp_path)
     assert train.images.shape == (12, 3, 32, 32)
     assert train.labels.tolist() == written["train"][1].tolist()
     assert np.array_equal(test.images.numpy(), written["test"][0])
-    coarse_train, coarse_test = cifar100.load_coarse_labels(tmp_path)
+    coarse_train, coarse_test = cifar.load_coarse_labels(tmp_path)
     assert coarse_train.tolist() == written["train"][2].tolist()
     assert coarse_test.tolist() == written["test"][2].tolist()
-    assert cifar100.coarse_of(train.labels).tolist() == coarse_train.tolist()
+    assert cifar.coarse_of(train.labels).tolist() == coarse_train.tolist()
 
 
 def test_cifar100_superclass_table():
-    table = cifar100.FINE_TO_COARSE
+    table = cifar.FINE_TO_COARSE
     assert len(table) == 100 and sorted(set(table)) == list(range(20))
     assert all(table.count(c) == 5 for c in range(20))
-    names = cifar100.FINE_NAMES
+    names = cifar.FINE_NAMES
     assert names == tuple(sorted(names)) and names[0] == "apple" and names[99] == "worm"
     # spot checks against the official table
-    assert table[names.index("beaver")] == cifar100.COARSE_NAMES.index("aquatic_mammals") == 0
+    assert table[names.index("beaver")] == cifar.COARSE_NAMES.index("aquatic_mammals") == 0
     assert table[names.index("apple")] == 4 and table[names.index("worm")] == 13
     assert table[names.index("tractor")] == 19 and table[names.index("train")] == 18
 
 
 def test_digits_fixed_stratified_split():
-    train, test = digits.load(None)
+    train, test = tabular.load_digits(None)
     assert len(train) + len(test) == 1797
     assert train.images.shape[1:] == (1, 8, 8) and train.images.dtype == torch.uint8
     assert int(train.images.max()) == 255
     counts_train, counts_test = torch.bincount(train.labels), torch.bincount(test.labels)
     ratio = counts_test.float() / (counts_train + counts_test).float()
     assert torch.all((ratio - 0.2).abs() < 0.01)
-    train2, test2 = digits.load(None)
+    train2, test2 = tabular.load_digits(None)
     assert torch.equal(train.images, train2.images) and torch.equal(test.labels, test2.labels)
     # values are exactly round(v * 255 / 16)
     allowed = {round(v * 255 / 16) for v in range(17)}
@@ -136,11 +136,11 @@ def test_digits_read_without_scikit_learn_equal_load_digits(monkeypatch):
     from sklearn.datasets import load_digits
 
     reference = load_digits()
-    assert digits.bundled_file() is not None
+    assert tabular.bundled_file() is not None
     for direct in (True, False):
         if not direct:
-            monkeypatch.setattr(digits, "bundled_file", lambda: None)
-        images, labels = digits.pixels_and_labels()
+            monkeypatch.setattr(tabular, "bundled_file", lambda: None)
+        images, labels = tabular.pixels_and_labels()
         assert np.array_equal(images, reference.images) and np.array_equal(labels, reference.target)
 
 
@@ -201,14 +201,14 @@ def test_resize_to():
 
 def test_imagenet_file_listing(tmp_path):
     fakes.write_image_folder(tmp_path, classes=("b_cls", "a_cls"), per_class=3)
-    train, val = imagenet.load(tmp_path)
+    train, val = streaming.load_imagenet(tmp_path)
     assert len(train) == 6 and len(val) == 6
     assert train.labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert [p.parent.name for p in train.paths[:3]] == ["a_cls"] * 3
     assert [p.name for p in train.paths[:3]] == ["img_0.JPEG", "img_1.JPEG", "img_2.JPEG"]
-    assert imagenet.SOURCE.streaming
+    assert streaming.IMAGENET.streaming
 
 
 def test_imagenet_missing(tmp_path):
     with pytest.raises(MissingFile):
-        imagenet.load(tmp_path)
+        streaming.load_imagenet(tmp_path)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sparselab.data.label_noise import ASYMMETRIC_MAPS, apply_label_noise, asymmetric_map, cifar100_superclass_map
-from sparselab.data.cifar100 import FINE_TO_COARSE
+from sparselab.data.cifar import FINE_TO_COARSE
 from sparselab.data.loader import subsample_indices
 from sparselab.core.errors import UsageError
 

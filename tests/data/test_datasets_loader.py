@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sparselab.data.augment import AUGMENTATIONS
-from sparselab.data.loader import EvalLoader, TrainLoader, subsample_indices
+from sparselab.data.loader import AUGMENTATIONS, EvalLoader, TrainLoader, subsample_indices
 from sparselab.core.errors import UsageError
 
 N, C, H, W = 50, 3, 8, 8

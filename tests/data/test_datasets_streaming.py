@@ -7,8 +7,7 @@ import pytest
 import torch
 
 import datasets_fakes as fakes
-from sparselab.data import imagenet
-from sparselab.data.streaming import StreamingEvalLoader, StreamingTrainLoader, random_resized_crop_box
+from sparselab.data.streaming import StreamingEvalLoader, load_imagenet, StreamingTrainLoader, random_resized_crop_box
 
 MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 
@@ -16,7 +15,7 @@ MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 @pytest.fixture
 def files(tmp_path):
     fakes.write_image_folder(tmp_path, classes=("b_cls", "a_cls", "c_cls"), per_class=4, size=(40, 30))
-    return imagenet.load(tmp_path)
+    return load_imagenet(tmp_path)
 
 
 def _train(train, workers=0, aug_seed=2, **kw):
