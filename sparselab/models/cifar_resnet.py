@@ -1,20 +1,14 @@
-"""`cifar_resnet_<D>[_<W>]`: the CIFAR ResNet of He et al. (2016, section 4.2), as used by OpenLTH.
-
-D = 6n + 2. A 3x3 stem conv with W filters + BN + ReLU, three stages of n basic blocks with W, 2W and
-4W filters (the first block of stages 2 and 3 has stride 2), global average pooling and `fc`.
-Shortcuts are the identity, or a 1x1 conv + BN where the shape changes. W defaults to 16.
-"""
+"""`cifar_resnet_<D>[_<W>]`: the CIFAR ResNet of He et al. (2016, section 4.2) as in OpenLTH: D = 6n + 2,
+three stages of n basic blocks with W, 2W, 4W filters (W default 16); 1x1 conv + BN shortcuts where the shape changes."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from sparselab.core.errors import UsageError
 from sparselab.models import presets
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, with_name
+from sparselab.models.base import InputShape, Model, ModelFamily, positive_int
 
 
 class Block(nn.Module):
@@ -59,27 +53,17 @@ class CifarResNet(Model):
         return self.fc(x.mean(dim=(2, 3)))
 
 
-@dataclass(frozen=True)
-class Spec:
-    blocks_per_stage: int
-    width: int
-
-
-class CifarResNetFamily(ModelFamily[Spec]):
+class CifarResNetFamily(ModelFamily):
     PATTERN = r"cifar_resnet_(\d+)(?:_(\d+))?"
     DISPLAY = "cifar_resnet_<D>[_<W>] (D = 6n+2: 8, 14, 20, 32, 44, 56, 110, ...)"
+    MODEL = CifarResNet
+    PRESET = presets.CIFAR10_RESNET
 
-    def parse(self, name: str, match: re.Match[str]) -> Spec:
+    def parse(self, name: str, match: re.Match[str]) -> tuple[int, int]:
         depth = int(match.group(1))
         if depth < 8 or (depth - 2) % 6:
             raise UsageError(f"model name {name!r}: depth {depth} is not 6n+2 with n >= 1 (e.g. 8, 14, 20, 32, 56, 110)")
-        return Spec((depth - 2) // 6, positive_int(match.group(2), "width", name, default=16))
-
-    def construct(self, spec: Spec, input_shape: InputShape, num_classes: int) -> Model:
-        return CifarResNet(spec.blocks_per_stage, spec.width, input_shape, num_classes)
-
-    def preset(self, name: str) -> Preset:
-        return with_name(presets.CIFAR10_RESNET, name)
+        return (depth - 2) // 6, positive_int(match.group(2), "width", name, default=16)
 
 
 FAMILY = CifarResNetFamily()

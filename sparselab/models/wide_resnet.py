@@ -1,21 +1,15 @@
-"""`wide_resnet_<D>_<K>`: Wide ResNet for CIFAR (Zagoruyko & Komodakis 2016), no dropout.
-
-D = 6n + 4. A 3x3 stem conv with 16 filters, three stages of n pre-activation blocks with 16K, 32K
-and 64K filters (stride 2 at the start of stages 2 and 3), then BN + ReLU, global average pooling
-and `fc`. Block: BN-ReLU-conv3x3-BN-ReLU-conv3x3 plus a shortcut; where the shape changes the
-shortcut is a 1x1 conv (no BN) applied to the block's pre-activated input.
-"""
+"""`wide_resnet_<D>_<K>`: Wide ResNet for CIFAR (Zagoruyko & Komodakis 2016), no dropout: D = 6n + 4, three
+stages of n pre-activation blocks with 16K, 32K, 64K filters; where the shape changes the shortcut is a 1x1 conv
+(no BN) of the block's pre-activated input."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from sparselab.core.errors import UsageError
 from sparselab.models import presets
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, with_name
+from sparselab.models.base import InputShape, Model, ModelFamily, positive_int
 
 
 class PreActBlock(nn.Module):
@@ -59,27 +53,17 @@ class WideResNet(Model):
         return self.fc(x.mean(dim=(2, 3)))
 
 
-@dataclass(frozen=True)
-class Spec:
-    blocks_per_stage: int
-    widen: int
-
-
-class WideResNetFamily(ModelFamily[Spec]):
+class WideResNetFamily(ModelFamily):
     PATTERN = r"wide_resnet_(\d+)_(\d+)"
     DISPLAY = "wide_resnet_<D>_<K> (D = 6n+4: 10, 16, 22, 28, 40, ...)"
+    MODEL = WideResNet
+    PRESET = presets.CIFAR10_WIDE_RESNET
 
-    def parse(self, name: str, match: re.Match[str]) -> Spec:
+    def parse(self, name: str, match: re.Match[str]) -> tuple[int, int]:
         depth = int(match.group(1))
         if depth < 10 or (depth - 4) % 6:
             raise UsageError(f"model name {name!r}: depth {depth} is not 6n+4 with n >= 1 (e.g. 10, 16, 28, 40)")
-        return Spec((depth - 4) // 6, positive_int(match.group(2), "widening factor", name))
-
-    def construct(self, spec: Spec, input_shape: InputShape, num_classes: int) -> Model:
-        return WideResNet(spec.blocks_per_stage, spec.widen, input_shape, num_classes)
-
-    def preset(self, name: str) -> Preset:
-        return with_name(presets.CIFAR10_WIDE_RESNET, name)
+        return (depth - 4) // 6, positive_int(match.group(2), "widening factor", name)
 
 
 FAMILY = WideResNetFamily()
