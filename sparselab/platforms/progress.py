@@ -1,12 +1,6 @@
-"""Live lines while a sweep runs: which job, its grid values, its level and step, its ETA and the sweep's.
-
-Each job of a sweep writes its own output to its log (`platforms/workers.py`); the log is read as it
-grows and one line per job is printed when the job starts, when it reaches a new level, and at most
-every `PROGRESS_SECONDS` otherwise, instead of the jobs' interleaved training output:
-
-    job 3/8 started: init_density=0.1 replicate 1
-    job 3/8 [init_density=0.1 replicate 1] level 2/5  it 40/92  ETA 0:00:12, job 0:01:10; sweep 0:04:00
-"""
+"""A sweep's live lines, read from its jobs' growing logs: one per job at its start, at each new level and at most
+every `PROGRESS_SECONDS` otherwise, e.g.
+`job 3/8 [init_density=0.1 replicate 1] level 2/5  it 40/92  ETA 0:00:12, job 0:01:10; sweep 0:04:00`."""
 from __future__ import annotations
 
 import dataclasses
@@ -32,8 +26,6 @@ def clock(value: float) -> str:
 
 @dataclasses.dataclass
 class JobProgress:
-    """Where one job is, as its log last said."""
-
     log: Path
     offset: int = 0
     partial: str = ""
@@ -45,7 +37,6 @@ class JobProgress:
     changed: bool = False
 
     def read(self) -> None:
-        """Take in the lines the job wrote since the last read."""
         if not self.log.exists():
             return
         with open(self.log, "rb") as handle:

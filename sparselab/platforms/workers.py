@@ -1,12 +1,6 @@
-"""`--workers=N`: run independent jobs in N processes on this machine.
-
-Each job is `python -m sparselab <its command line>` in its own process. CPU threads are split between
-the workers (`--threads` = cores // N, at least 1, unless --threads is typed); on a GPU machine each
-worker gets its own GPU (`--device=cuda:G`), or `--workers_per_gpu` workers share one. Two workers,
-or two overlapping sweeps, that reach the same job wait on its lock (`train/job.run_once`), so
-nothing is trained twice. A failed job does not stop the others; the sweep then exits 1 with one
-`error:` line naming the failed jobs. Logs: `<root>/sweep_logs/<run>/job_<i>.log`.
-"""
+"""`--workers=N`: independent jobs as `python -m sparselab` processes here, cores split between them (unless
+--threads is typed), one GPU each or `--workers_per_gpu` per GPU. Jobs that meet wait on their lock
+(`train/job.run_once`); a failed job does not stop the others. Logs: `<root>/sweep_logs/<run>/job_<i>.log`."""
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +17,7 @@ from sparselab.platforms.base import available_cpus
 from sparselab.platforms.grid import Job
 from sparselab.platforms.progress import SweepProgress
 
-PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # where `import sparselab` finds this checkout
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the folder holding this package (a checkout, or installed)
 LOG_FOLDER = "sweep_logs"
 POLL_SECONDS = 0.2
 
@@ -75,17 +69,18 @@ def job_command(job: Job, threads: int | None, device: str | None) -> list[str]:
     return [sys.executable, "-m", "sparselab", *job.argv, *extra, *plugins.flags()]
 
 
+def python_path() -> str:
+    """PYTHONPATH with this package's folder first: a checkout that is not installed is found too."""
+    return os.pathsep.join(p for p in (str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")) if p)
+
+
 def job_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_PARENT), env.get("PYTHONPATH")) if p)
-    return env
+    return {**os.environ, "PYTHONPATH": python_path()}
 
 
-def error_line(log: Path | None) -> str | None:
-    """The job's own one-line error (main.py's `error:` line) from its log."""
-    if log is None or not log.exists():
-        return None
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("error: ")]
+def error_line(log: str) -> str | None:
+    """main.py's own one-line error (its last `error:` line) in a job's output."""
+    lines = [line for line in log.splitlines() if line.startswith("error: ")]
     return lines[-1].removeprefix("error: ") if lines else None
 
 
@@ -146,7 +141,8 @@ def _start(index: int, job: Job, slot: int, threads: int | None, devices: Sequen
 
 def _failure(failed: list[tuple[Running, int]], total: int) -> str:
     r, status = failed[0]
-    reason = error_line(r.log) or f"exit status {status}"
+    reason = (error_line(r.log.read_text(errors="replace")) if r.log and r.log.exists() else None) \
+        or f"exit status {status}"
     others = f" (and {len(failed) - 1} more: {', '.join(f.job.label for f, _ in failed[1:])})" \
         if len(failed) > 1 else ""
     return (f"{len(failed)} of {total} jobs failed: {r.job.label}: {reason}"
