@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, Sequence
 
 from torch import nn
 
@@ -85,3 +85,17 @@ def positive_int(text: str | None, what: str, name: str, default: int | None = N
     if value <= 0:
         raise UsageError(f"model name {name!r}: {what} must be a positive integer, got {value}")
     return value
+
+
+def stages(block: Callable[..., nn.Module], in_channels: int, widths: Sequence[int], counts: Sequence[int],
+           *extra: int, expansion: int = 1) -> tuple[list[nn.Sequential], int]:
+    """Stages of counts[i] blocks of widths[i] planes (the first block of each later stage strides 2), and the
+    channels they end with."""
+    out = []
+    for stage, (planes, count) in enumerate(zip(widths, counts)):
+        blocks = []
+        for index in range(count):
+            blocks.append(block(in_channels, planes, 2 if stage > 0 and index == 0 else 1, *extra))
+            in_channels = planes * expansion
+        out.append(nn.Sequential(*blocks))
+    return out, in_channels

@@ -4,11 +4,11 @@ from __future__ import annotations
 import torch
 
 from sparselab.core.errors import UsageError
-from sparselab.models import cifar_resnet, cifar_vgg, initializers, lenet, resnet, wide_resnet
+from sparselab.models import cifar_resnet, cifar_vgg, initializers, lenet, resnet
 from sparselab.models.base import InputShape, Model, ModelFamily, Preset
 
 FAMILIES: list[ModelFamily] = [lenet.FAMILY, cifar_resnet.FAMILY, cifar_vgg.FAMILY, resnet.CIFAR_PYTORCH,
-                               wide_resnet.FAMILY, resnet.TINY_IMAGENET, resnet.IMAGENET, resnet.WIDE_IMAGENET]
+                               cifar_resnet.WIDE_FAMILY, resnet.TINY_IMAGENET, resnet.IMAGENET, resnet.WIDE_IMAGENET]
 
 
 def family_of(name: str) -> ModelFamily:

@@ -10,7 +10,7 @@ from torch import nn
 
 from sparselab.core.errors import UsageError
 from sparselab.models import presets
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int
+from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, stages
 
 
 class BasicBlock(nn.Module):
@@ -82,15 +82,10 @@ class ResNet(Model):
         self.conv1 = nn.Conv2d(input_shape[0], width, kernel, stride=stem_stride, padding=kernel // 2, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1) if max_pool else nn.Identity()
-        in_channels = width
-        for stage, count in enumerate(counts):
-            planes = width * 2**stage
-            blocks = []
-            for index in range(count):
-                stride = 2 if stage > 0 and index == 0 else 1
-                blocks.append(block(in_channels, planes, stride, width_factor))
-                in_channels = planes * block.expansion
-            self.add_module(f"layer{stage + 1}", nn.Sequential(*blocks))
+        body, in_channels = stages(block, width, [width * 2**stage for stage in range(4)], counts, width_factor,
+                                   expansion=block.expansion)
+        for stage, layer in enumerate(body):
+            self.add_module(f"layer{stage + 1}", layer)
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
