@@ -102,19 +102,12 @@ class PlatformHparams(Hparams):
             raise UsageError(f"--threads must be >= 1, got {self.threads}")
         if self.threads is not None and self.threads > MAX_THREADS:
             raise UsageError(f"--threads must be at most {MAX_THREADS}, got {self.threads}")
-        limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5,
-                  "slurm_time": 10**6}
-        for name, limit in limits.items():
+        limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5, "slurm_time": 10**6}
+        lows = {"slurm_nodes": 1, "slurm_time": 1, "slurm_cpus": 1, "slurm_mem": 1, "slurm_gpus": 0}
+        for name, word, bound in [(n, "at most", m) for n, m in limits.items()] + [(n, ">=", m) for n, m in lows.items()]:
             value = getattr(self, name)
-            if value is not None and value > limit:
-                raise UsageError(f"--{name} must be at most {limit}, got {value}")
-        positive = {"slurm_nodes": self.slurm_nodes, "slurm_time": self.slurm_time,
-                    "slurm_cpus": self.slurm_cpus, "slurm_mem": self.slurm_mem}
-        for name, value in positive.items():
-            if value is not None and value < 1:
-                raise UsageError(f"--{name} must be >= 1, got {value}")
-        if self.slurm_gpus < 0:
-            raise UsageError(f"--slurm_gpus must be >= 0, got {self.slurm_gpus}")
+            if value is not None and (value > bound if word == "at most" else value < bound):
+                raise UsageError(f"--{name} must be {word} {bound}, got {value}")
         if self.replicates is not None:
             self.replicate_list()
 
@@ -129,12 +122,8 @@ class PlatformHparams(Hparams):
 
 
 class Platform:
-    """Local single-process platform; subclasses add process groups.
-
-    The process-group interface every runner may use: `rank`, `world_size`, `is_primary`, `barrier()`,
-    `broadcast_object(obj)`, `wrap_model(model)`. `all_reduce_sum` is deliberately absent here: the
-    training loop skips the reduction when the platform has none.
-    """
+    """One local process. Process-group interface: `rank`, `world_size`, `is_primary`, `barrier()`,
+    `broadcast_object(obj)`, `wrap_model(model)`; no `all_reduce_sum`: the training loop then skips the reduction."""
 
     def __init__(self, hparams: PlatformHparams) -> None:
         self.hparams = hparams
@@ -164,7 +153,6 @@ class Platform:
     def dataset_root(self) -> Path:
         return data_root(self.hparams)
 
-    # Process group: a single process here; the distributed platform overrides these.
     rank: int = 0
     world_size: int = 1
 
@@ -173,14 +161,13 @@ class Platform:
         return self.rank == 0
 
     def barrier(self) -> None:
-        """Wait for every process; nothing to wait for in one process."""
+        pass
 
     def broadcast_object(self, obj: T, src: int = 0) -> T:
-        """Every process gets `src`'s object; in one process that is the object itself."""
         return obj
 
     def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
-        """The module the training loop runs forward and backward through (`model` stays the bare one)."""
+        """What the training loop runs forward and backward through (`model` stays the bare one)."""
         return compile_model(model) if self.hparams.compile else model
 
 
