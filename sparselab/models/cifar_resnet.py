@@ -1,6 +1,7 @@
-"""Three-stage CIFAR ResNets. `cifar_resnet_<D>[_<W>]`: He et al. (2016, section 4.2) as in OpenLTH, D = 6n + 2, n basic
-blocks of W, 2W, 4W filters (W default 16) per stage. `wide_resnet_<D>_<K>`: Zagoruyko & Komodakis (2016) without
-dropout, D = 6n + 4, n pre-activation blocks of 16K, 32K, 64K filters; its 1x1 shortcuts (no BN) see the activated input."""
+"""Three-stage CIFAR ResNets. `cifar_resnet_<D>[_<W>]`: He et al. (2016, section 4.2) as in OpenLTH, D = 6n + 2,
+n basic blocks of W, 2W, 4W filters (W default 16) per stage. `wide_resnet_<D>_<K>`: Zagoruyko & Komodakis (2016)
+without dropout, D = 6n + 4, n pre-activation blocks of 16K, 32K, 64K filters; 1x1 shortcuts (no BN) of the activated
+input."""
 from __future__ import annotations
 
 import re
@@ -88,7 +89,8 @@ class CifarResNetFamily(ModelFamily):
     def parse(self, name: str, match: re.Match[str]) -> tuple[int, int]:
         depth = int(match.group(1))
         if depth < 8 or (depth - 2) % 6:
-            raise UsageError(f"model name {name!r}: depth {depth} is not 6n+2 with n >= 1 (e.g. 8, 14, 20, 32, 56, 110)")
+            raise UsageError(f"model name {name!r}: depth {depth} is not 6n+2 with n >= 1 "
+                             "(e.g. 8, 14, 20, 32, 56, 110)")
         return (depth - 2) // 6, positive_int(match.group(2), "width", name, default=16)
 
 

@@ -9,7 +9,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-_COUNTED = (nn.Conv2d, nn.Linear)
+from sparselab.models.base import PRUNABLE_TYPES
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def multiply_adds(model: nn.Module, input_shape: tuple[int, ...],
     totals = {"dense": 0, "sparse": 0}
     handles = []
     for name, module in model.named_modules():
-        if not isinstance(module, _COUNTED):
+        if not isinstance(module, PRUNABLE_TYPES):
             continue
 
         def hook(mod: nn.Module, _inputs: object, output: torch.Tensor, name: str = name) -> None:

@@ -8,15 +8,13 @@ import datetime
 import gc
 import os
 import sys
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.distributed as dist
 
 from sparselab.core.errors import UsageError
-from sparselab.platforms.base import Platform, PlatformHparams, available_cpus, compile_model
-
-T = TypeVar("T")
+from sparselab.platforms.base import Platform, PlatformHparams, T, available_cpus, compile_model
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 LAUNCH_HINT = "torchrun --nproc_per_node=K main.py <command> --platform=distributed ..."
@@ -48,8 +46,7 @@ def torchrun_environment(environ: Mapping[str, str] | None = None) -> dict[str, 
     if not (0 <= rank < world_size and 0 <= local_rank < local_world_size):
         raise UsageError(f"--platform=distributed: inconsistent RANK={rank} WORLD_SIZE={world_size} "
                          f"LOCAL_RANK={local_rank}; launch with: {LAUNCH_HINT}")
-    return {"rank": rank, "world_size": world_size, "local_rank": local_rank,
-            "local_world_size": local_world_size}
+    return {"rank": rank, "world_size": world_size, "local_rank": local_rank, "local_world_size": local_world_size}
 
 
 def choose_device(name: str, local_rank: int) -> torch.device:

@@ -95,20 +95,15 @@ def parse_sweep(specs: Sequence[str], flags: Sequence[str]) -> tuple[tuple[str, 
     return tuple(tuple(p) for p in itertools.product(*axes)) if axes else ((),)
 
 
-def _probe(command: str) -> OneLineParser:
+def expand(command: str, argv: Sequence[str], branch: bool = False) -> Expansion:
+    """Split the expansion flags from the command's own; `branch`: `--levels` lists independent jobs."""
     probe = OneLineParser(prog=f"main.py {command}", add_help=False)
     probe.add_argument("--sweep", action="append", default=[])
     probe.add_argument("--replicates", default=None)
-    probe.add_argument("--replicate", type=number_flag(int), default=None)
-    probe.add_argument("--workers", type=number_flag(int), default=None)
-    probe.add_argument("--workers_per_gpu", type=number_flag(int), default=None)
+    for name in ("replicate", "workers", "workers_per_gpu"):
+        probe.add_argument(f"--{name}", type=number_flag(int), default=None)
     probe.add_argument("--print_path", nargs="?", const="true", default="false")
-    return probe
-
-
-def expand(command: str, argv: Sequence[str], branch: bool = False) -> Expansion:
-    """Split the expansion flags from the command's own; `branch`: `--levels` lists independent jobs."""
-    known, rest = _probe(command).parse_known_args(list(argv))
+    known, rest = probe.parse_known_args(list(argv))
     replicates = PlatformHparams(replicates=known.replicates).replicate_list()
     if replicates is not None and known.replicate is not None:
         raise UsageError("give --replicate=N or --replicates=LIST, not both")

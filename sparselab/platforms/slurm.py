@@ -84,10 +84,6 @@ def parse(command: str, argv: Sequence[str]) -> Submission:
     return Submission(command, flags, hparams, list(expansion.replicates), expansion.print_path, expansion.points)
 
 
-def processes_per_node(hparams: PlatformHparams) -> int:
-    return max(1, hparams.slurm_gpus)
-
-
 def job_flags(submission: Submission, replicate: int, point: Sequence[str] = ()) -> list[str]:
     """main.py's arguments for one job, without --platform (the task adds it)."""
     return [submission.command, *submission.flags, *point, f"--replicate={replicate}", *plugins.flags()]
@@ -196,7 +192,7 @@ def submit(submission: Submission) -> int:
         directory = directories[label]
         executor = make_executor(h, folder, name=f"sparselab_{submission.command}_{label.replace(' ', '_')}")
         task = SlurmTask(python=sys.executable, module=MODULE, cwd=os.getcwd(), argv=tuple(flags),
-                         nodes=h.slurm_nodes, procs_per_node=processes_per_node(h), output=directory)
+                         nodes=h.slurm_nodes, procs_per_node=max(1, h.slurm_gpus), output=directory)
         job = executor.submit(task)
         jobs.append((label, job))
         print(f"{label}: job {job.job_id}  log {job.paths.stdout}", flush=True)
