@@ -1,15 +1,10 @@
-"""The model base class and the interface every model family implements.
-
-A `Model` knows which of its tensors may be pruned (the weight of every Conv2d and Linear, output
-layer and shortcut convolutions included) and which tensors form its output layer. A `ModelFamily`
-turns a name such as `cifar_resnet_20` into a `Model` and knows the preset hyperparameters that
-`--default_hparams=<name>` loads.
-"""
+"""`Model` (knows its prunable tensors, every Conv2d/Linear weight, and its output layer) and `ModelFamily`
+(a name pattern such as `cifar_resnet_<D>` -> a `Model` and its `--default_hparams` preset)."""
 from __future__ import annotations
 
 import abc
 import re
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Callable, ClassVar, Sequence
 
 from torch import nn
 
@@ -21,8 +16,7 @@ PRUNABLE_TYPES: tuple[type[nn.Module], ...] = (nn.Conv2d, nn.Linear)
 
 
 class Model(nn.Module):
-    """Base of every architecture. Subclasses name their output module `fc` unless they override
-    `OUTPUT_MODULE`."""
+    """Base of every architecture; the output module is `fc` unless `OUTPUT_MODULE` says otherwise."""
 
     OUTPUT_MODULE: ClassVar[str] = "fc"
 
@@ -34,38 +28,30 @@ class Model(nn.Module):
 
     @property
     def prunable_layer_names(self) -> list[str]:
-        """`<module>.weight` of every Conv2d and Linear, in `named_modules()` order."""
         return [f"{name}.weight" for name, module in self.named_modules() if isinstance(module, PRUNABLE_TYPES)]
 
     @property
     def output_layer_names(self) -> list[str]:
-        """Names of the output layer's tensors, e.g. `["fc.weight", "fc.bias"]`."""
         module = self.get_submodule(self.OUTPUT_MODULE)
         return [f"{self.OUTPUT_MODULE}.{name}" for name, _ in module.named_parameters()]
 
 
-Spec = TypeVar("Spec")
-
-
-class ModelFamily(abc.ABC, Generic[Spec]):
-    """A set of models named by one pattern.
-
-    Subclasses set `PATTERN` (a regular expression matched against the whole name) and `DISPLAY`
-    (the pattern as users read it in error messages), and implement `parse` (match -> architecture
-    spec, raising UsageError for values the pattern admits but the architecture does not),
-    `construct` and `preset`.
-    """
+class ModelFamily(abc.ABC):
+    """Models named by `PATTERN` (a regex for the whole name; `DISPLAY` is how users read it). `parse` turns a
+    match into the arguments of `MODEL` before (input_shape, num_classes), raising UsageError for values the
+    pattern admits but the architecture does not."""
 
     PATTERN: ClassVar[str]
     DISPLAY: ClassVar[str]
+    MODEL: ClassVar[Any]
+    PRESET: ClassVar[Preset | None] = None  # for --default_hparams=<name>
     BATCHNORM: ClassVar[bool] = True  # whether its models have BatchNorm layers (--batchnorm_init applies)
 
     def matches(self, name: str) -> bool:
         """Whether `name` has this family's shape (its values may still be invalid; see `validate`)."""
         return re.fullmatch(self.PATTERN, name) is not None
 
-    def validate(self, name: str) -> Spec:
-        """The architecture spec of `name`; UsageError if the name's values are not allowed."""
+    def validate(self, name: str) -> Any:
         match = re.fullmatch(self.PATTERN, name)
         if match is None:
             raise UsageError(f"model name {name!r} does not match {self.DISPLAY}")
@@ -78,14 +64,13 @@ class ModelFamily(abc.ABC, Generic[Spec]):
         return model
 
     @abc.abstractmethod
-    def parse(self, name: str, match: re.Match[str]) -> Spec: ...
+    def parse(self, name: str, match: re.Match[str]) -> Any: ...
 
-    @abc.abstractmethod
-    def construct(self, spec: Spec, input_shape: InputShape, num_classes: int) -> Model: ...
+    def construct(self, spec: Any, input_shape: InputShape, num_classes: int) -> Model:
+        return self.MODEL(*spec, input_shape, num_classes)
 
-    @abc.abstractmethod
     def preset(self, name: str) -> Preset | None:
-        """Flat hyperparameter values for `--default_hparams=<name>`; None if the family has none."""
+        return None if self.PRESET is None else {**self.PRESET, "model_name": name}
 
 
 def positive_int(text: str | None, what: str, name: str, default: int | None = None) -> int:
@@ -102,6 +87,15 @@ def positive_int(text: str | None, what: str, name: str, default: int | None = N
     return value
 
 
-def with_name(preset: dict[str, Any], name: str) -> Preset:
-    """A copy of `preset` whose model_name is the name that was asked for."""
-    return {**preset, "model_name": name}
+def stages(block: Callable[..., nn.Module], in_channels: int, widths: Sequence[int], counts: Sequence[int],
+           *extra: int, expansion: int = 1) -> tuple[list[nn.Sequential], int]:
+    """Stages of counts[i] blocks of widths[i] planes (the first block of each later stage strides 2), and the
+    channels they end with."""
+    out = []
+    for stage, (planes, count) in enumerate(zip(widths, counts)):
+        blocks = []
+        for index in range(count):
+            blocks.append(block(in_channels, planes, 2 if stage > 0 and index == 0 else 1, *extra))
+            in_channels = planes * expansion
+        out.append(nn.Sequential(*blocks))
+    return out, in_channels

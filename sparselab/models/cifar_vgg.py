@@ -1,21 +1,15 @@
-"""`cifar_vgg_<11|13|16|19>[_nobn]`: VGG for CIFAR (Simonyan & Zisserman 2015; OpenLTH's variant).
-
-Per plan entry: conv3x3 (with bias) + BN + ReLU, or a 2x2 max-pool for `M`; then global average
-pooling and `fc` (512 -> classes). `_nobn` drops the BatchNorm layers. The max-pools use ceil mode,
-which equals floor mode on the even sizes of 32x32 inputs and lets small inputs (8x8) pass the four
-pools instead of shrinking to nothing.
-"""
+"""`cifar_vgg_<11|13|16|19>[_nobn]`: OpenLTH's CIFAR VGG (Simonyan & Zisserman 2015): conv3x3 (with bias)
++ BN + ReLU per plan entry, a 2x2 max-pool per `M`, global average pooling, `fc`. `_nobn`: no BatchNorm."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from sparselab.core.errors import UsageError
 from sparselab.models import presets
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset, with_name
+from sparselab.models.base import InputShape, Model, ModelFamily
 
 PlanEntry = int | str
 PLANS: dict[int, list[PlanEntry]] = {
@@ -33,7 +27,7 @@ class CifarVGG(Model):
         channels = input_shape[0]
         for entry in plan:
             if entry == "M":
-                layers.append(nn.MaxPool2d(2, ceil_mode=True))
+                layers.append(nn.MaxPool2d(2, ceil_mode=True))  # = floor mode at 32x32; lets 8x8 inputs pass
                 continue
             assert isinstance(entry, int)
             layers.append(nn.Conv2d(channels, entry, 3, padding=1))
@@ -48,27 +42,17 @@ class CifarVGG(Model):
         return self.fc(self.features(x).mean(dim=(2, 3)))
 
 
-@dataclass(frozen=True)
-class Spec:
-    depth: int
-    batch_norm: bool
-
-
-class CifarVGGFamily(ModelFamily[Spec]):
+class CifarVGGFamily(ModelFamily):
     PATTERN = r"cifar_vgg_(\d+)(_nobn)?"
     DISPLAY = "cifar_vgg_<11|13|16|19>[_nobn]"
+    MODEL = CifarVGG
+    PRESET = presets.CIFAR10_VGG
 
-    def parse(self, name: str, match: re.Match[str]) -> Spec:
+    def parse(self, name: str, match: re.Match[str]) -> tuple[list[PlanEntry], bool]:
         depth = int(match.group(1))
         if depth not in PLANS:
             raise UsageError(f"model name {name!r}: VGG depth {depth} is not one of {', '.join(map(str, PLANS))}")
-        return Spec(depth, match.group(2) is None)
-
-    def construct(self, spec: Spec, input_shape: InputShape, num_classes: int) -> Model:
-        return CifarVGG(PLANS[spec.depth], spec.batch_norm, input_shape, num_classes)
-
-    def preset(self, name: str) -> Preset:
-        return with_name(presets.CIFAR10_VGG, name)
+        return PLANS[depth], match.group(2) is None
 
 
 FAMILY = CifarVGGFamily()

@@ -1,14 +1,6 @@
-"""Multiply-adds of one forward pass, dense and under a pruning mask.
-
-Counted by forward hooks on every `nn.Conv2d` and `nn.Linear` for one example of `input_shape`
-(batch size 1). A layer's dense count is (weights per output position) x (output positions):
-`in/groups * kh * kw * out_channels * out_h * out_w` for a convolution, `in * out` (times any
-leading non-batch dimensions) for a linear layer. Its sparse count replaces the number of weights
-by the number of kept weights: the mask's true entries where the mask names the layer's weight,
-else the weight's non-zero entries (all of them on the meta device, where only shapes exist).
-Biases, normalisation, activations and pooling are not counted
-(the convention of the pruning literature, e.g. Evci et al. 2020).
-"""
+"""Multiply-adds of one example's forward pass (hooks on every Conv2d and Linear): weights x output positions, all
+weights (dense) or kept ones (sparse: the mask's, else the non-zero weights). Biases, normalisation, activations and
+pooling are not counted (the pruning literature's convention, e.g. Evci et al. 2020)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,24 +9,20 @@ from typing import Mapping
 import torch
 from torch import nn
 
-_COUNTED = (nn.Conv2d, nn.Linear)
+from sparselab.models.base import PRUNABLE_TYPES
 
 
 @dataclass(frozen=True)
 class MultiplyAdds:
-    """Multiply-adds of one example's forward pass: all weights (`dense`) and kept weights (`sparse`)."""
-
     dense: int
     sparse: int
 
     @property
     def fraction(self) -> float:
-        """sparse / dense (1.0 for a network without counted layers)."""
         return self.sparse / self.dense if self.dense else 1.0
 
 
 def _positions(module: nn.Module, output: torch.Tensor) -> int:
-    """How many times each weight is used for one example: output positions per output channel."""
     if isinstance(module, nn.Conv2d):
         return int(output[0, 0].numel())
     return int(output[0].numel() // module.out_features)
@@ -51,13 +39,11 @@ def _kept(name: str, module: nn.Module, mask: Mapping[str, torch.Tensor] | None)
 
 def multiply_adds(model: nn.Module, input_shape: tuple[int, ...],
                   mask: Mapping[str, torch.Tensor] | None = None) -> MultiplyAdds:
-    """Dense and sparse multiply-adds of `model` on one input of shape `input_shape` (no batch
-    dimension). `mask` maps `<module>.weight` names to boolean tensors; layers it does not name are
-    counted by their non-zero weights. The model's training mode is restored afterwards."""
+    """On one input of shape `input_shape` (no batch dimension); `mask`: `<module>.weight` -> boolean tensor."""
     totals = {"dense": 0, "sparse": 0}
     handles = []
     for name, module in model.named_modules():
-        if not isinstance(module, _COUNTED):
+        if not isinstance(module, PRUNABLE_TYPES):
             continue
 
         def hook(mod: nn.Module, _inputs: object, output: torch.Tensor, name: str = name) -> None:

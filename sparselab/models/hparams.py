@@ -11,7 +11,6 @@ from sparselab.models.initializers import BATCHNORM_INITIALIZERS, BIAS_INITIALIZ
 
 
 def model_name_help() -> str:
-    """--model_name's help: the name pattern of every registered family (`models/registry.py: FAMILIES`)."""
     from sparselab.models.registry import FAMILIES
 
     return f"model name pattern: {'; '.join(family.DISPLAY for family in FAMILIES)}"
@@ -39,8 +38,7 @@ class ModelHparams(Hparams):
     section: ClassVar[str] = "model"
     _group: ClassVar[str] = "Model"
     model_name: str = hparam("lenet_300_100", model_name_help)
-    model_init: str = hparam("kaiming_normal", "weight initialiser",
-                             choices=Names(WEIGHT_INITIALIZERS))
+    model_init: str = hparam("kaiming_normal", "weight initialiser", choices=Names(WEIGHT_INITIALIZERS))
     batchnorm_init: str = hparam("uniform", "BatchNorm initialiser",
                                  choices=Names(BATCHNORM_INITIALIZERS), only_with=BATCHNORM)
     bias_init: str = hparam("pytorch", "bias initialiser of Conv2d/Linear: pytorch = PyTorch's default "

@@ -1,12 +1,6 @@
-"""Weight and BatchNorm initialisers, chosen by name (`--model_init`, `--batchnorm_init`).
-
-Weight initialisers act on the weight of every Conv2d and Linear; BatchNorm initialisers on every
-BatchNorm layer; bias initialisers (`--bias_init`) on the biases of Conv2d and Linear. The default,
-`pytorch`, keeps the U(+-1/sqrt(fan_in)) biases PyTorch drew when the layer was constructed (under the
-model's seed), as OpenLTH, SDD and Random_Pruning do: they re-initialise weights only. `zeros` is what
-sparselab did before 2026-12 (its directories keep their names under `--bias_init=zeros`).
-BatchNorm running statistics are reset to mean 0, variance 1.
-"""
+"""Initialisers chosen by name: `--model_init` (every Conv2d/Linear weight), `--batchnorm_init` (BatchNorm affine;
+running statistics reset to mean 0, variance 1) and `--bias_init` (`pytorch` keeps the U(+-1/sqrt(fan_in)) biases
+drawn at construction, as OpenLTH, SDD and Random_Pruning do; `zeros`: sparselab before 2026-12)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -18,20 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from sparselab.core.errors import UsageError
 from sparselab.models.base import PRUNABLE_TYPES
 
-WeightInit = Callable[[torch.Tensor], None]
+WeightInit = Callable[[torch.Tensor], object]
 BatchNormInit = Callable[[_BatchNorm], None]
-
-
-def _kaiming_normal(weight: torch.Tensor) -> None:
-    nn.init.kaiming_normal_(weight)  # fan_in, gain sqrt(2): N(0, 2 / fan_in)
-
-
-def _kaiming_uniform(weight: torch.Tensor) -> None:
-    nn.init.kaiming_uniform_(weight, a=0.0)  # U(-sqrt(6 / fan_in), +sqrt(6 / fan_in))
-
-
-def _orthogonal(weight: torch.Tensor) -> None:
-    nn.init.orthogonal_(weight)
 
 
 def _binary(weight: torch.Tensor) -> None:
@@ -40,58 +22,38 @@ def _binary(weight: torch.Tensor) -> None:
     weight.copy_(torch.sign(weight) * weight.std())
 
 
-def _bn_uniform(bn: _BatchNorm) -> None:
-    nn.init.uniform_(bn.weight, 0.0, 1.0)
-    nn.init.zeros_(bn.bias)
-
-
-def _bn_fixed(bn: _BatchNorm) -> None:
-    nn.init.ones_(bn.weight)
-    nn.init.zeros_(bn.bias)
-
-
-def _bn_oneone(bn: _BatchNorm) -> None:
-    nn.init.ones_(bn.weight)
-    nn.init.ones_(bn.bias)
-
-
-def _bn_positivenegative(bn: _BatchNorm) -> None:
-    nn.init.uniform_(bn.weight, -1.0, 1.0)
-    nn.init.zeros_(bn.bias)
-
-
 WEIGHT_INITIALIZERS: dict[str, WeightInit] = {
-    "kaiming_normal": _kaiming_normal,
-    "kaiming_uniform": _kaiming_uniform,
-    "orthogonal": _orthogonal,
+    "kaiming_normal": nn.init.kaiming_normal_,  # fan_in, gain sqrt(2): N(0, 2 / fan_in)
+    "kaiming_uniform": lambda weight: nn.init.kaiming_uniform_(weight, a=0.0),  # U(+-sqrt(6 / fan_in))
+    "orthogonal": nn.init.orthogonal_,
     "binary": _binary,
 }
 
+
+def _batchnorm(weight: WeightInit, bias: WeightInit) -> BatchNormInit:
+    def init(bn: _BatchNorm) -> None:
+        weight(bn.weight)
+        bias(bn.bias)
+    return init
+
+
 BATCHNORM_INITIALIZERS: dict[str, BatchNormInit] = {
-    "uniform": _bn_uniform,
-    "fixed": _bn_fixed,
-    "oneone": _bn_oneone,
-    "positivenegative": _bn_positivenegative,
+    "uniform": _batchnorm(lambda weight: nn.init.uniform_(weight, 0.0, 1.0), nn.init.zeros_),
+    "fixed": _batchnorm(nn.init.ones_, nn.init.zeros_),
+    "oneone": _batchnorm(nn.init.ones_, nn.init.ones_),
+    "positivenegative": _batchnorm(lambda weight: nn.init.uniform_(weight, -1.0, 1.0), nn.init.zeros_),
 }
-
-
-def _keep_constructed(bias: torch.Tensor) -> None:
-    """PyTorch's default bias: already drawn by the layer's constructor; nothing to redo."""
-
-
-BIAS_INITIALIZERS: dict[str, WeightInit] = {"pytorch": _keep_constructed, "zeros": nn.init.zeros_}
+# pytorch: the bias the layer's constructor drew (under the model's seed) stays.
+BIAS_INITIALIZERS: dict[str, WeightInit] = {"pytorch": lambda bias: None, "zeros": nn.init.zeros_}
 
 
 def check_names(model_init: str, batchnorm_init: str, bias_init: str = "pytorch") -> None:
-    """UsageError naming the accepted values if either initialiser name is unknown."""
-    if model_init not in WEIGHT_INITIALIZERS:
-        raise UsageError(f"unknown --model_init {model_init!r}; choose from {', '.join(WEIGHT_INITIALIZERS)}")
-    if batchnorm_init not in BATCHNORM_INITIALIZERS:
-        raise UsageError(
-            f"unknown --batchnorm_init {batchnorm_init!r}; choose from {', '.join(BATCHNORM_INITIALIZERS)}"
-        )
-    if bias_init not in BIAS_INITIALIZERS:
-        raise UsageError(f"unknown --bias_init {bias_init!r}; choose from {', '.join(BIAS_INITIALIZERS)}")
+    """UsageError naming the accepted values if an initialiser name is unknown."""
+    for flag, value, table in (("model_init", model_init, WEIGHT_INITIALIZERS),
+                               ("batchnorm_init", batchnorm_init, BATCHNORM_INITIALIZERS),
+                               ("bias_init", bias_init, BIAS_INITIALIZERS)):
+        if value not in table:
+            raise UsageError(f"unknown --{flag} {value!r}; choose from {', '.join(table)}")
 
 
 @torch.no_grad()

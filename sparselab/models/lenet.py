@@ -1,8 +1,5 @@
-"""`lenet_<N1>_<N2>...` (alias `mnist_lenet_...`): a fully connected network (LeCun et al. 1998 style).
-
-The input is flattened to C*H*W features, passes hidden Linear+ReLU layers `fc_layers.<i>` of
-widths N1, N2, ..., and ends in the Linear output layer `fc`.
-"""
+"""`[mnist_]lenet_<N1>_<N2>...`: a fully connected network (LeCun et al. 1998 style): the flattened input,
+hidden Linear+ReLU layers `fc_layers.<i>` of widths N1, N2, ..., then the output layer `fc`."""
 from __future__ import annotations
 
 import re
@@ -11,7 +8,7 @@ import torch
 from torch import nn
 
 from sparselab.models import presets
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, with_name
+from sparselab.models.base import InputShape, Model, ModelFamily, positive_int
 
 
 class LeNet(Model):
@@ -28,19 +25,15 @@ class LeNet(Model):
         return self.fc(x)
 
 
-class LeNetFamily(ModelFamily[list[int]]):
+class LeNetFamily(ModelFamily):
     PATTERN = r"(?:mnist_)?lenet((?:_\d+)+)"
     DISPLAY = "[mnist_]lenet_<N1>[_<N2>...]"
     BATCHNORM = False
+    MODEL = LeNet
+    PRESET = presets.MNIST_LENET
 
-    def parse(self, name: str, match: re.Match[str]) -> list[int]:
-        return [positive_int(part, "hidden width", name) for part in match.group(1)[1:].split("_")]
-
-    def construct(self, spec: list[int], input_shape: InputShape, num_classes: int) -> Model:
-        return LeNet(spec, input_shape, num_classes)
-
-    def preset(self, name: str) -> Preset:
-        return with_name(presets.MNIST_LENET, name)
+    def parse(self, name: str, match: re.Match[str]) -> tuple[list[int]]:
+        return ([positive_int(part, "hidden width", name) for part in match.group(1)[1:].split("_")],)
 
 
 FAMILY = LeNetFamily()

@@ -1,38 +1,17 @@
-"""Model names -> families -> initialised models, and `--default_hparams` presets.
-
-Adding a model: write a family in its own file and append it to `FAMILIES`.
-"""
+"""Model names -> families -> initialised models, and `--default_hparams` presets."""
 from __future__ import annotations
 
 import torch
 
 from sparselab.core.errors import UsageError
-from sparselab.models import (
-    cifar_pytorch_resnet,
-    cifar_resnet,
-    cifar_vgg,
-    imagenet_resnet,
-    initializers,
-    lenet,
-    tinyimagenet_resnet,
-    wide_resnet,
-)
+from sparselab.models import cifar_resnet, cifar_vgg, initializers, lenet, resnet
 from sparselab.models.base import InputShape, Model, ModelFamily, Preset
 
-FAMILIES: list[ModelFamily] = [
-    lenet.FAMILY,
-    cifar_resnet.FAMILY,
-    cifar_vgg.FAMILY,
-    cifar_pytorch_resnet.FAMILY,
-    wide_resnet.FAMILY,
-    tinyimagenet_resnet.FAMILY,
-    imagenet_resnet.FAMILY,
-    imagenet_resnet.WIDE_FAMILY,
-]
+FAMILIES: list[ModelFamily] = [lenet.FAMILY, cifar_resnet.FAMILY, cifar_vgg.FAMILY, resnet.CIFAR_PYTORCH,
+                               cifar_resnet.WIDE_FAMILY, resnet.TINY_IMAGENET, resnet.IMAGENET, resnet.WIDE_IMAGENET]
 
 
 def family_of(name: str) -> ModelFamily:
-    """The family whose pattern `name` has; UsageError listing every pattern otherwise."""
     for family in FAMILIES:
         if family.matches(name):
             return family
@@ -41,7 +20,6 @@ def family_of(name: str) -> ModelFamily:
 
 
 def is_valid(name: str) -> bool:
-    """Whether `name` names a model that can be built."""
     try:
         family_of(name).validate(name)
     except UsageError:
@@ -49,31 +27,16 @@ def is_valid(name: str) -> bool:
     return True
 
 
-def _check_shape(input_shape: InputShape, num_classes: int) -> None:
+def build(name: str, input_shape: InputShape, num_classes: int, model_init: str = "kaiming_normal",
+          batchnorm_init: str = "uniform", seed: int = 0, bias_init: str = "pytorch") -> Model:
+    """Model `name` built and initialised on a forked CPU RNG seeded with `seed` (the caller's RNG is untouched)."""
+    family = family_of(name)
+    family.validate(name)
+    initializers.check_names(model_init, batchnorm_init, bias_init)
     if len(input_shape) != 3 or any(int(d) <= 0 for d in input_shape):
         raise UsageError(f"input_shape must be three positive sizes (C, H, W), got {tuple(input_shape)}")
     if num_classes <= 0:
         raise UsageError(f"num_classes must be a positive integer, got {num_classes}")
-
-
-def build(
-    name: str,
-    input_shape: InputShape,
-    num_classes: int,
-    model_init: str = "kaiming_normal",
-    batchnorm_init: str = "uniform",
-    seed: int = 0,
-    bias_init: str = "pytorch",
-) -> Model:
-    """Build and initialise model `name` on the CPU.
-
-    The result depends only on the arguments: construction and initialisation run on a forked CPU
-    RNG seeded with `seed`, so the caller's global RNG state is left untouched.
-    """
-    family = family_of(name)
-    family.validate(name)
-    initializers.check_names(model_init, batchnorm_init, bias_init)
-    _check_shape(input_shape, num_classes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = family.build(name, tuple(int(d) for d in input_shape), int(num_classes))  # type: ignore[arg-type]
@@ -82,7 +45,6 @@ def build(
 
 
 def preset(name: str) -> Preset:
-    """Flat hyperparameter values for `--default_hparams=<name>`; UsageError if there is none."""
     family = family_of(name)
     family.validate(name)
     values = family.preset(name)

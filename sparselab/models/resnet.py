@@ -1,22 +1,16 @@
-"""The four-stage ResNet body shared by `cifar_pytorch_resnet`, `tinyimagenet_resnet` and
-`imagenet_resnet` (He et al. 2016; torchvision's layout and tensor names, written here).
-
-Stages of BasicBlocks or Bottlenecks with W, 2W, 4W, 8W planes (W default 64) and strides 1, 2, 2, 2;
-a Bottleneck strides on its 3x3 conv ("ResNet v1.5") and its inner width can be widened
-(`wide_resnet50_2`). Shortcuts are the identity, or a 1x1 conv + BN (`downsample`) where the shape
-changes. The stem is chosen by name from `STEMS`: a CIFAR stem (3x3 conv, stride 1, no max-pool) or
-the ImageNet stem (7x7 conv stride 2, 3x3 max-pool stride 2). Global average pooling, then `fc`.
-"""
+"""torchvision's four-stage ResNets (He et al. 2016), with a CIFAR stem (3x3 conv, stride 1, no max-pool) or the
+ImageNet stem: `cifar_pytorch_resnet` (kuangliu/pytorch-cifar, Sparse Double Descent), `tinyimagenet_resnet`
+(SDD, 64x64 images), `imagenet_resnet` and `wide_resnet<50|101>_2`. Bottlenecks stride on the 3x3 conv (v1.5)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from sparselab.core.errors import UsageError
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, with_name
+from sparselab.models import presets
+from sparselab.models.base import InputShape, Model, ModelFamily, Preset, positive_int, stages
 
 
 class BasicBlock(nn.Module):
@@ -61,9 +55,8 @@ class Bottleneck(nn.Module):
 def _shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
     if stride == 1 and in_channels == out_channels:
         return nn.Identity()
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
-    )
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                         nn.BatchNorm2d(out_channels))
 
 
 Block = type[BasicBlock] | type[Bottleneck]
@@ -78,46 +71,22 @@ DEPTHS: dict[int, tuple[Block, tuple[int, int, int, int]]] = {
 }
 
 
-@dataclass(frozen=True)
-class Stem:
-    kernel: int
-    stride: int
-    max_pool: bool
-
-
-STEMS: dict[str, Stem] = {
-    "cifar": Stem(kernel=3, stride=1, max_pool=False),
-    "imagenet": Stem(kernel=7, stride=2, max_pool=True),
-}
+STEMS: dict[str, tuple[int, int, bool]] = {"cifar": (3, 1, False), "imagenet": (7, 2, True)}  # kernel, stride, max-pool
 
 
 class ResNet(Model):
-    def __init__(
-        self,
-        depth: int,
-        width: int,
-        stem: str,
-        input_shape: InputShape,
-        num_classes: int,
-        width_factor: int = 1,
-    ) -> None:
+    def __init__(self, depth: int, width: int, stem: str, width_factor: int, input_shape: InputShape,
+                 num_classes: int) -> None:
         super().__init__(input_shape, num_classes)
         block, counts = DEPTHS[depth]
-        spec = STEMS[stem]
-        self.conv1 = nn.Conv2d(
-            input_shape[0], width, spec.kernel, stride=spec.stride, padding=spec.kernel // 2, bias=False
-        )
+        kernel, stem_stride, max_pool = STEMS[stem]
+        self.conv1 = nn.Conv2d(input_shape[0], width, kernel, stride=stem_stride, padding=kernel // 2, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1) if spec.max_pool else nn.Identity()
-        in_channels = width
-        for stage, count in enumerate(counts):
-            planes = width * 2**stage
-            blocks = []
-            for index in range(count):
-                stride = 2 if stage > 0 and index == 0 else 1
-                blocks.append(block(in_channels, planes, stride, width_factor))
-                in_channels = planes * block.expansion
-            self.add_module(f"layer{stage + 1}", nn.Sequential(*blocks))
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1) if max_pool else nn.Identity()
+        body, in_channels = stages(block, width, [width * 2**stage for stage in range(4)], counts, width_factor,
+                                   expansion=block.expansion)
+        for stage, layer in enumerate(body):
+            self.add_module(f"layer{stage + 1}", layer)
         self.fc = nn.Linear(in_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -126,34 +95,27 @@ class ResNet(Model):
         return self.fc(x.mean(dim=(2, 3)))
 
 
-@dataclass(frozen=True)
-class Spec:
-    depth: int
-    width: int
-    width_factor: int = 1
+class ResNetFamily(ModelFamily):
+    """`<prefix>_<D>[_<W>]` with D in `DEPTHS`, or the fixed `pattern` of depth and width factor (wide ResNets)."""
 
+    MODEL = ResNet
 
-class ResNetFamily(ModelFamily[Spec]):
-    """`<prefix>_<D>[_<W>]` with D in `DEPTHS`, built on the stem `STEM`."""
+    def __init__(self, prefix: str, stem: str, preset: Preset, pattern: str = "", display: str = "",
+                 width_factor: int = 1) -> None:
+        self.stem, self.width_factor, self.PRESET = stem, width_factor, preset  # type: ignore[misc]
+        self.PATTERN = pattern or rf"{prefix}_(\d+)(?:_(\d+))?"  # type: ignore[misc]
+        self.DISPLAY = display or f"{prefix}_<{'|'.join(map(str, DEPTHS))}>[_<W>]"  # type: ignore[misc]
 
-    PREFIX: str
-    STEM: str
-    PRESET: Preset
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if "PREFIX" in cls.__dict__:  # derive the name pattern from the prefix
-            cls.PATTERN = rf"{cls.PREFIX}_(\d+)(?:_(\d+))?"
-            cls.DISPLAY = f"{cls.PREFIX}_<{'|'.join(map(str, DEPTHS))}>[_<W>]"
-
-    def parse(self, name: str, match: re.Match[str]) -> Spec:
+    def parse(self, name: str, match: re.Match[str]) -> tuple[int, int, str, int]:
         depth = int(match.group(1))
         if depth not in DEPTHS:
             raise UsageError(f"model name {name!r}: ResNet depth {depth} is not one of {', '.join(map(str, DEPTHS))}")
-        return Spec(depth, positive_int(match.group(2), "width", name, default=64))
+        width = match.group(2) if match.re.groups > 1 else None
+        return depth, positive_int(width, "width", name, default=64), self.stem, self.width_factor
 
-    def construct(self, spec: Spec, input_shape: InputShape, num_classes: int) -> Model:
-        return ResNet(spec.depth, spec.width, self.STEM, input_shape, num_classes, spec.width_factor)
 
-    def preset(self, name: str) -> Preset:
-        return with_name(self.PRESET, name)
+CIFAR_PYTORCH = ResNetFamily("cifar_pytorch_resnet", "cifar", presets.CIFAR100_PYTORCH_RESNET)
+TINY_IMAGENET = ResNetFamily("tinyimagenet_resnet", "cifar", presets.TINY_IMAGENET_RESNET)
+IMAGENET = ResNetFamily("imagenet_resnet", "imagenet", presets.IMAGENET_RESNET)
+WIDE_IMAGENET = ResNetFamily("", "imagenet", presets.IMAGENET_RESNET, r"wide_resnet(50|101)_2",
+                             "wide_resnet<50|101>_2", width_factor=2)

@@ -5,10 +5,10 @@ import re
 from typing import Any, Callable
 
 from sparselab.core.errors import UsageError
-from sparselab.models.base import InputShape, Model, ModelFamily, Preset
+from sparselab.models.base import InputShape, Model, ModelFamily
 
 
-class UserFamily(ModelFamily[None]):
+class UserFamily(ModelFamily):
     def __init__(self, name: str, builder: Callable[[InputShape, int], Any]) -> None:
         self.name = name
         self.builder = builder
@@ -24,6 +24,3 @@ class UserFamily(ModelFamily[None]):
             raise UsageError(f"model {self.name!r}: its builder returned a {type(model).__name__}, not a "
                              "sparselab.models.base.Model (subclass it; name the output layer `fc`)")
         return model
-
-    def preset(self, name: str) -> Preset | None:
-        return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -29,6 +30,8 @@ EXPANSION_FLAGS = ("replicates", "sweep", "workers", "workers_per_gpu")
 
 
 SLURM = one_of("platform", ("slurm",))  # the --slurm_* flags exist only with it
+_flag = functools.partial(hparam, hashed=False)  # no platform flag changes results
+_slurm = functools.partial(hparam, hashed=False, only_with=SLURM)
 # --workers runs several jobs at once: replicates, --sweep points, or a branch command's levels (the commands whose
 # parser has --create_parents); train, a trunk or a ticket alone is one job
 SEVERAL_JOBS = When(lambda get: is_set(get("replicates")) or is_set(get("sweep")) or get("create_parents") is not None,
@@ -37,63 +40,49 @@ SEVERAL_JOBS = When(lambda get: is_set(get("replicates")) or is_set(get("sweep")
 
 @dataclasses.dataclass(frozen=True)
 class PlatformHparams(Hparams):
-    """Flags that choose the hardware target. None of them changes results, so none is hashed."""
+    """Flags that choose the hardware target."""
 
     _group: ClassVar[str] = "Platform"
-    platform: str = hparam("local", "where the job runs: local (this process), distributed (under torchrun), "
-                           "slurm (submit to a cluster)", choices=PLATFORM_NAMES, hashed=False)
-    device: str = hparam("auto", "auto | cpu | cuda | cuda:N | mps", hashed=False)
-    threads: int | None = hparam(None, "CPU threads for torch; unset: all available cores, shared among "
-                                 "the processes of a node under --platform=distributed", hashed=False)
-    compile: bool = hparam(False, "torch.compile the model for training (pays off on GPUs)", hashed=False)
-    fused_eval: bool = hparam(False, "evaluate convolutional networks through a graph with BatchNorm folded and, "
-                              "on the CPU in fp32, convolution + addition + ReLU fused by oneDNN "
-                              "(speed/fused_eval.py; ResNet-20 ~1.4x faster); logits agree with the trained "
-                              "module to ~1e-6 relative, so a prediction can differ at a near tie. "
-                              "Off: the trained module itself is evaluated", hashed=False,
-                              only_with=CONVOLUTIONAL)
-    deterministic: bool = hparam(False, "deterministic algorithms only (torch.use_deterministic_algorithms, "
-                                 "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; "
-                                 "slower", hashed=False)
-    root: str | None = hparam(None, "results root (else $SPARSELAB_ROOT, else ./runs)", hashed=False)
-    dataset_root: str | None = hparam(None, "dataset root (else $SPARSELAB_DATA, else ./data); a flag of the "
-                                      "datasets read from files only (a --sweep over both kinds: $SPARSELAB_DATA)",
-                                      hashed=False,
-                                      only_with=READS_FILES)
-    download: bool = hparam(False, "download a missing dataset (needs network)", hashed=False, only_with=DOWNLOADS)
-    checkpoint_seconds: float = hparam(600.0, "write a training checkpoint every this many seconds, at the end of "
-                                       "each job and on SIGTERM/SIGINT; 0: at every epoch end", hashed=False)
+    platform: str = _flag("local", "where the job runs: local (this process), distributed (under torchrun), "
+                          "slurm (submit to a cluster)", choices=PLATFORM_NAMES)
+    device: str = _flag("auto", "auto | cpu | cuda | cuda:N | mps")
+    threads: int | None = _flag(None, "CPU threads for torch; unset: all available cores, shared among "
+                                "the processes of a node under --platform=distributed")
+    compile: bool = _flag(False, "torch.compile the model for training (pays off on GPUs)")
+    fused_eval: bool = _flag(False, "evaluate convolutional networks through a graph with BatchNorm folded and, "
+                             "on the CPU in fp32, convolution + addition + ReLU fused by oneDNN "
+                             "(speed/fused_eval.py; ResNet-20 ~1.4x faster); logits agree with the trained "
+                             "module to ~1e-6 relative, so a prediction can differ at a near tie. "
+                             "Off: the trained module itself is evaluated", only_with=CONVOLUTIONAL)
+    deterministic: bool = _flag(False, "deterministic algorithms only (torch.use_deterministic_algorithms, "
+                                "cuDNN deterministic, CUBLAS_WORKSPACE_CONFIG): GPU runs repeat bit for bit; slower")
+    root: str | None = _flag(None, "results root (else $SPARSELAB_ROOT, else ./runs)")
+    dataset_root: str | None = _flag(None, "dataset root (else $SPARSELAB_DATA, else ./data); a flag of the "
+                                     "datasets read from files only (a --sweep over both kinds: $SPARSELAB_DATA)",
+                                     only_with=READS_FILES)
+    download: bool = _flag(False, "download a missing dataset (needs network)", only_with=DOWNLOADS)
+    checkpoint_seconds: float = _flag(600.0, "write a training checkpoint every this many seconds, at the end of "
+                                      "each job and on SIGTERM/SIGINT; 0: at every epoch end")
     # ----- expansion into jobs (platforms/grid.py, sweep.py): main.py expands before any job runs ------
-    replicates: str | None = hparam(None, "run one job per replicate, e.g. 1-4 or 1,3 (locally one after "
-                                    "another, or in --workers processes; with slurm one job each); "
-                                    "unset: the --replicate", hashed=False)
-    sweep: str | None = hparam(None, "repeatable FIELD=V1,V2: one job per point of the cross product of the "
-                               "listed values (each the command with those flags typed); FIELD=A;B when "
-                               "values hold commas", hashed=False)
-    workers: int | None = hparam(None, "run the jobs (replicates x --sweep points; a branch's levels) in N "
-                                 "processes on this machine: CPU threads split between them, one GPU each",
-                                 hashed=False, only_with=SEVERAL_JOBS)
-    workers_per_gpu: int | None = hparam(None, "--workers sharing one GPU; unset: one worker per GPU", hashed=False,
-                                         only_with=given("workers"))
+    replicates: str | None = _flag(None, "run one job per replicate, e.g. 1-4 or 1,3 (locally one after another, or in "
+                                   "--workers processes; with slurm one job each); unset: the --replicate")
+    sweep: str | None = _flag(None, "repeatable FIELD=V1,V2: one job per point of the cross product of the listed "
+                              "values (each the command with those flags typed); FIELD=A;B when values hold commas")
+    workers: int | None = _flag(None, "run the jobs (replicates x --sweep points; a branch's levels) in N processes on "
+                                "this machine: CPU threads split between them, one GPU each", only_with=SEVERAL_JOBS)
+    workers_per_gpu: int | None = _flag(None, "--workers sharing one GPU; unset: one worker per GPU",
+                                        only_with=given("workers"))
     # ----- --platform=slurm ---------------------------------------------------------------------
-    slurm_executor: str = hparam("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
-                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS, hashed=False,
-                                 only_with=SLURM)
-    slurm_partition: str | None = hparam(None, "slurm: partition; unset: the cluster's default", hashed=False,
-                                         only_with=SLURM)
-    slurm_nodes: int = hparam(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)",
-                              hashed=False, only_with=SLURM)
-    slurm_gpus: int = hparam(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)", hashed=False,
-                             only_with=SLURM)
-    slurm_cpus: int | None = hparam(None, "slurm: CPUs per node; unset: the cluster's default", hashed=False,
-                                    only_with=SLURM)
-    slurm_mem: int | None = hparam(None, "slurm: memory per node in GB; unset: the cluster's default",
-                                   hashed=False, only_with=SLURM)
-    slurm_time: int = hparam(240, "slurm: time limit per job in minutes", hashed=False, only_with=SLURM)
-    slurm_folder: str | None = hparam(None, "slurm: folder for logs and submission files; "
-                                      "unset: <root>/slurm_logs", hashed=False, only_with=SLURM)
-    slurm_wait: bool = hparam(False, "slurm: wait until every submitted job has finished", hashed=False,
-                              only_with=SLURM)
+    slurm_executor: str = _slurm("slurm", "slurm: submit with sbatch, or local: run the jobs as background "
+                                 "processes on this machine (for testing)", choices=SLURM_EXECUTORS)
+    slurm_partition: str | None = _slurm(None, "slurm: partition; unset: the cluster's default")
+    slurm_nodes: int = _slurm(1, "slurm: nodes per job (more than 1 trains with torchrun across nodes)")
+    slurm_gpus: int = _slurm(1, "slurm: GPUs per node; one process per GPU (0: a CPU job)")
+    slurm_cpus: int | None = _slurm(None, "slurm: CPUs per node; unset: the cluster's default")
+    slurm_mem: int | None = _slurm(None, "slurm: memory per node in GB; unset: the cluster's default")
+    slurm_time: int = _slurm(240, "slurm: time limit per job in minutes")
+    slurm_folder: str | None = _slurm(None, "slurm: folder for logs and submission files; unset: <root>/slurm_logs")
+    slurm_wait: bool = _slurm(False, "slurm: wait until every submitted job has finished")
 
     def validate(self) -> None:
         if not self.checkpoint_seconds >= 0:
@@ -102,19 +91,13 @@ class PlatformHparams(Hparams):
             raise UsageError(f"--threads must be >= 1, got {self.threads}")
         if self.threads is not None and self.threads > MAX_THREADS:
             raise UsageError(f"--threads must be at most {MAX_THREADS}, got {self.threads}")
-        limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5,
-                  "slurm_time": 10**6}
-        for name, limit in limits.items():
+        limits = {"slurm_nodes": 10**4, "slurm_gpus": 64, "slurm_cpus": 10**4, "slurm_mem": 10**5, "slurm_time": 10**6}
+        lows = {"slurm_nodes": 1, "slurm_time": 1, "slurm_cpus": 1, "slurm_mem": 1, "slurm_gpus": 0}
+        bounds = [(n, "at most", m) for n, m in limits.items()] + [(n, ">=", m) for n, m in lows.items()]
+        for name, word, bound in bounds:
             value = getattr(self, name)
-            if value is not None and value > limit:
-                raise UsageError(f"--{name} must be at most {limit}, got {value}")
-        positive = {"slurm_nodes": self.slurm_nodes, "slurm_time": self.slurm_time,
-                    "slurm_cpus": self.slurm_cpus, "slurm_mem": self.slurm_mem}
-        for name, value in positive.items():
-            if value is not None and value < 1:
-                raise UsageError(f"--{name} must be >= 1, got {value}")
-        if self.slurm_gpus < 0:
-            raise UsageError(f"--slurm_gpus must be >= 0, got {self.slurm_gpus}")
+            if value is not None and (value > bound if word == "at most" else value < bound):
+                raise UsageError(f"--{name} must be {word} {bound}, got {value}")
         if self.replicates is not None:
             self.replicate_list()
 
@@ -129,12 +112,8 @@ class PlatformHparams(Hparams):
 
 
 class Platform:
-    """Local single-process platform; subclasses add process groups.
-
-    The process-group interface every runner may use: `rank`, `world_size`, `is_primary`, `barrier()`,
-    `broadcast_object(obj)`, `wrap_model(model)`. `all_reduce_sum` is deliberately absent here: the
-    training loop skips the reduction when the platform has none.
-    """
+    """One local process. Process-group interface: `rank`, `world_size`, `is_primary`, `barrier()`,
+    `broadcast_object(obj)`, `wrap_model(model)`; no `all_reduce_sum`: the training loop then skips the reduction."""
 
     def __init__(self, hparams: PlatformHparams) -> None:
         self.hparams = hparams
@@ -164,7 +143,6 @@ class Platform:
     def dataset_root(self) -> Path:
         return data_root(self.hparams)
 
-    # Process group: a single process here; the distributed platform overrides these.
     rank: int = 0
     world_size: int = 1
 
@@ -173,14 +151,13 @@ class Platform:
         return self.rank == 0
 
     def barrier(self) -> None:
-        """Wait for every process; nothing to wait for in one process."""
+        pass
 
     def broadcast_object(self, obj: T, src: int = 0) -> T:
-        """Every process gets `src`'s object; in one process that is the object itself."""
         return obj
 
     def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
-        """The module the training loop runs forward and backward through (`model` stays the bare one)."""
+        """What the training loop runs forward and backward through (`model` stays the bare one)."""
         return compile_model(model) if self.hparams.compile else model
 
 

@@ -1,16 +1,6 @@
-"""Data-parallel training under torchrun: one process per device, on one or many machines.
-
-Launch: `torchrun --nproc_per_node=K main.py <command> --platform=distributed ...` (the README's
-"Scaling out" section for several nodes). Each process reads torchrun's environment (RANK, WORLD_SIZE,
-LOCAL_RANK, MASTER_ADDR, ...), joins the default process group (NCCL on CUDA, with device
-cuda:LOCAL_RANK; Gloo on the CPU) and trains its shard of every global batch through
-DistributedDataParallel. Only rank 0 writes files and prints; the other ranks' stdout is silenced
-(stderr, where errors go, is kept).
-
-There is one process group per process, so the platform that owns it registers itself as the
-process-wide `active()` one; `training.job.run_once` uses it to make every rank take the same
-decisions.
-"""
+"""`--platform=distributed`: one torchrun process per device (NCCL on cuda:LOCAL_RANK, else Gloo) training its shard
+of every batch through DistributedDataParallel; only rank 0 prints and writes. The process's platform is `active()`:
+`train/job.run_once` makes every rank take the same decisions with it."""
 from __future__ import annotations
 
 import atexit
@@ -18,31 +8,25 @@ import datetime
 import gc
 import os
 import sys
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.distributed as dist
 
 from sparselab.core.errors import UsageError
-from sparselab.platforms.base import Platform, PlatformHparams, available_cpus, compile_model
-
-T = TypeVar("T")
+from sparselab.platforms.base import Platform, PlatformHparams, T, available_cpus, compile_model
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 LAUNCH_HINT = "torchrun --nproc_per_node=K main.py <command> --platform=distributed ..."
-# Set to 1 to have every rank check its own objects against the ones rank 0 broadcasts (stderr).
-CHECK_BROADCAST_ENV = "SPARSELAB_CHECK_BROADCAST"
-# Set to 1 to keep the stdout of ranks other than 0 (debugging).
-ALL_RANKS_PRINT_ENV = "SPARSELAB_ALL_RANKS_PRINT"
-# How long a collective waits for a late rank before failing. Waits for another run's job lock do not
-# count (run_once keeps the ranks talking); this only has to cover rank-0-only work such as saving.
+CHECK_BROADCAST_ENV = "SPARSELAB_CHECK_BROADCAST"  # 1: ranks check their objects against broadcast ones
+ALL_RANKS_PRINT_ENV = "SPARSELAB_ALL_RANKS_PRINT"  # 1: keep the stdout of ranks other than 0
+# A collective's wait for a late rank: covers rank-0-only work such as saving (run_once keeps lock waits talking).
 TIMEOUT = datetime.timedelta(hours=2)
 
 _ACTIVE: "DistributedPlatform | None" = None
 
 
 def active() -> "DistributedPlatform | None":
-    """The distributed platform of this process, if one was created."""
     return _ACTIVE
 
 
@@ -62,8 +46,7 @@ def torchrun_environment(environ: Mapping[str, str] | None = None) -> dict[str, 
     if not (0 <= rank < world_size and 0 <= local_rank < local_world_size):
         raise UsageError(f"--platform=distributed: inconsistent RANK={rank} WORLD_SIZE={world_size} "
                          f"LOCAL_RANK={local_rank}; launch with: {LAUNCH_HINT}")
-    return {"rank": rank, "world_size": world_size, "local_rank": local_rank,
-            "local_world_size": local_world_size}
+    return {"rank": rank, "world_size": world_size, "local_rank": local_rank, "local_world_size": local_world_size}
 
 
 def choose_device(name: str, local_rank: int) -> torch.device:
@@ -83,8 +66,6 @@ def choose_device(name: str, local_rank: int) -> torch.device:
 
 
 class DistributedPlatform(Platform):
-    """One process of a torchrun job; see the module docstring."""
-
     def __init__(self, hparams: PlatformHparams, environ: Mapping[str, str] | None = None) -> None:
         global _ACTIVE
         run = torchrun_environment(environ)
@@ -112,7 +93,6 @@ class DistributedPlatform(Platform):
     def default_threads(self) -> int:
         return max(1, available_cpus() // self.local_world_size)
 
-    # ----- collectives ----------------------------------------------------------------------------
     def barrier(self) -> None:
         if self.device.type == "cuda":
             dist.barrier(device_ids=[self.device.index])
@@ -120,17 +100,14 @@ class DistributedPlatform(Platform):
             dist.barrier()
 
     def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
-        """The sum over ranks of `tensor` (a new tensor; the argument is left as it was)."""
+        """The sum over ranks of `tensor`, as a new tensor."""
         out = tensor.clone()
         dist.all_reduce(out, op=dist.ReduceOp.SUM)
         return out
 
     def broadcast_object(self, obj: T, src: int = 0) -> T:
-        """Rank `src`'s object on every rank (pickled; tensors come back on the CPU as they were sent).
-
-        With SPARSELAB_CHECK_BROADCAST=1 every other rank that passed an object of its own (not None)
-        reports on stderr whether it equals rank `src`'s: a check that ranks computed the same thing.
-        """
+        """Rank `src`'s object on every rank (pickled); under SPARSELAB_CHECK_BROADCAST=1 the other ranks that passed
+        an object of their own report on stderr whether it equals `src`'s."""
         box = [obj]
         dist.broadcast_object_list(box, src=src, device=self.device if self.device.type == "cuda" else None)
         received = box[0]
@@ -141,7 +118,6 @@ class DistributedPlatform(Platform):
         return received
 
     def wrap_model(self, model: torch.nn.Module) -> torch.nn.Module:
-        """DistributedDataParallel around the (already placed) model; compiled on request."""
         from torch.nn.parallel import DistributedDataParallel
 
         device_ids = [self.device.index] if self.device.type == "cuda" else None
@@ -152,12 +128,8 @@ class DistributedPlatform(Platform):
         return compile_model(wrapped) if self.hparams.compile else wrapped
 
     def close(self) -> None:
-        """At exit: free what still uses the process group, then leave it.
-
-        A DistributedDataParallel wrapper that is only kept alive by a reference cycle would otherwise
-        be destroyed during interpreter shutdown, after the group, which aborts the process
-        ("terminate called without an active exception") in about one exit out of five.
-        """
+        """At exit: collect a DDP wrapper kept alive by a reference cycle, then leave the group (destroyed after the
+        group at shutdown it aborts the process, "terminate called without an active exception", 1 exit in 5)."""
         global _ACTIVE
         if dist.is_initialized():
             gc.collect()

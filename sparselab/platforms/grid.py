@@ -1,10 +1,5 @@
-"""One command line -> independent jobs: replicates x grid points (x branch levels).
-
-`--replicates=1-3` (parsed by `PlatformHparams.replicate_list`, the one parser of replicate lists) and
-`--sweep FIELD=V1,V2` (repeatable: the cross product) expand into jobs; each job is the command line
-with the point's flags and `--replicate=R` typed, so it lands in the directory that typing it by hand
-gives. Local workers (`platforms.workers`) and SLURM (`platforms.slurm`) run the same list.
-"""
+"""One command line -> independent jobs: replicates x `--sweep` grid points (x a branch's levels), each the command
+line with its point's flags and `--replicate=R` typed, so it lands where typing it by hand does."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +8,7 @@ import re
 from typing import Sequence
 
 from sparselab.core.cli import OneLineParser, pre_read
-from sparselab.core.errors import UsageError
+from sparselab.core.errors import JobFailed, UsageError
 from sparselab.core.levels import parse_levels
 from sparselab.core.scalars import number_flag
 from sparselab.platforms.base import PlatformHparams
@@ -57,7 +52,6 @@ class Expansion:
 
 
 def values(point: Sequence[str]) -> dict[str, str]:
-    """A grid point's flags as field -> value."""
     return dict(p.removeprefix("--").split("=", 1) for p in point)
 
 
@@ -65,6 +59,15 @@ def label(point: Sequence[str], replicate: int, level: int | None = None) -> str
     """How progress lines and errors name a job: its grid values, replicate and branch level."""
     words = [p.removeprefix("--") for p in point] + [f"replicate {replicate}"]
     return " ".join(words + ([f"level {level}"] if level is not None else []))
+
+
+def answer(label: str, status: int, out: str, err: str, several: bool, exited: str = "exit status") -> str:
+    """A job's `--print_path` answer; a failure is its last stderr line, a UsageError if it exited with 2."""
+    if status == 0:
+        return out.strip()
+    message = (err.strip().splitlines() or [f"{exited} {status}"])[-1].removeprefix("error: ")
+    message = f"{label}: {message}" if several else message
+    raise UsageError(message) if status == 2 else JobFailed(message)
 
 
 def parse_sweep(specs: Sequence[str], flags: Sequence[str]) -> tuple[tuple[str, ...], ...]:
@@ -92,20 +95,15 @@ def parse_sweep(specs: Sequence[str], flags: Sequence[str]) -> tuple[tuple[str, 
     return tuple(tuple(p) for p in itertools.product(*axes)) if axes else ((),)
 
 
-def _probe(command: str) -> OneLineParser:
+def expand(command: str, argv: Sequence[str], branch: bool = False) -> Expansion:
+    """Split the expansion flags from the command's own; `branch`: `--levels` lists independent jobs."""
     probe = OneLineParser(prog=f"main.py {command}", add_help=False)
     probe.add_argument("--sweep", action="append", default=[])
     probe.add_argument("--replicates", default=None)
-    probe.add_argument("--replicate", type=number_flag(int), default=None)
-    probe.add_argument("--workers", type=number_flag(int), default=None)
-    probe.add_argument("--workers_per_gpu", type=number_flag(int), default=None)
+    for name in ("replicate", "workers", "workers_per_gpu"):
+        probe.add_argument(f"--{name}", type=number_flag(int), default=None)
     probe.add_argument("--print_path", nargs="?", const="true", default="false")
-    return probe
-
-
-def expand(command: str, argv: Sequence[str], branch: bool = False) -> Expansion:
-    """Split the expansion flags from the command's own; `branch`: `--levels` lists independent jobs."""
-    known, rest = _probe(command).parse_known_args(list(argv))
+    known, rest = probe.parse_known_args(list(argv))
     replicates = PlatformHparams(replicates=known.replicates).replicate_list()
     if replicates is not None and known.replicate is not None:
         raise UsageError("give --replicate=N or --replicates=LIST, not both")

@@ -1,20 +1,7 @@
-"""`--platform=slurm`: submit the same command to a SLURM cluster through submitit.
-
-`sparselab <command> <flags> --platform=slurm [--slurm_* flags] [--replicates=1-4] [--sweep F=A,B]`
-submits one job per replicate x grid point (the expansion of `platforms/grid.py`). Each job runs
-`python -m sparselab <command> <flags>` (a checkout or an installed package alike) with
-`--platform=local` (one process,
-one GPU or the CPU), or, when `--slurm_nodes` x `--slurm_gpus` asks for more than one process, runs
-`torchrun` on every node with `--platform=distributed`. Before anything is submitted the command
-line is checked by asking sparselab for each job's output directory (`--print_path`), so a bad flag
-fails here and not in the queue. A requeued or duplicated job is harmless: jobs are locked and
-marked done, and an interrupted one resumes from its checkpoint.
-
-main.py hands the command line over with `maybe_submit(command, argv)` before a runner is built;
-the `SlurmPlatform` in the registry only says so if a runner is reached with `--platform=slurm`.
-submitit is imported lazily (the `[slurm]` extra); `--slurm_executor=local` runs the jobs as
-background processes on this machine, which is how the tests exercise this module.
-"""
+"""`--platform=slurm`: one submitit job per replicate x grid point (`platforms/grid.py`), each `python -m sparselab`
+with --platform=local, or torchrun with --platform=distributed when `--slurm_nodes` x `--slurm_gpus` > 1. Every job's
+`--print_path` is asked first, so a bad flag fails here, not in the queue; requeued jobs resume from checkpoints.
+`--slurm_executor=local` runs the jobs as background processes here (how the tests exercise it)."""
 from __future__ import annotations
 
 import dataclasses
@@ -27,11 +14,11 @@ from typing import Any, Sequence
 
 from sparselab.core.cli import OneLineParser, pre_read
 from sparselab.core import plugins
-from sparselab.core.errors import JobFailed, UsageError
+from sparselab.core.errors import UsageError
 from sparselab.platforms import grid
 from sparselab.platforms.base import Platform, PlatformHparams, data_root, results_root
+from sparselab.platforms.workers import PACKAGE_PARENT, error_line, job_env, python_path
 
-PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the folder that holds the sparselab package
 MODULE = "sparselab"  # jobs run `python -m sparselab`: works from a checkout and from an installed package
 # Platform flags that the job itself needs (the slurm ones, --platform and --replicates are consumed here).
 PASS_THROUGH = ("device", "threads", "compile", "download", "deterministic", "checkpoint_seconds")
@@ -48,8 +35,6 @@ class SlurmPlatform(Platform):
 
 @dataclasses.dataclass(frozen=True)
 class Submission:
-    """A parsed `--platform=slurm` command line."""
-
     command: str
     flags: list[str]  # the command's own flags, pass-through platform flags included
     hparams: PlatformHparams
@@ -99,34 +84,21 @@ def parse(command: str, argv: Sequence[str]) -> Submission:
     return Submission(command, flags, hparams, list(expansion.replicates), expansion.print_path, expansion.points)
 
 
-def processes_per_node(hparams: PlatformHparams) -> int:
-    return max(1, hparams.slurm_gpus)
-
-
 def job_flags(submission: Submission, replicate: int, point: Sequence[str] = ()) -> list[str]:
     """main.py's arguments for one job, without --platform (the task adds it)."""
     return [submission.command, *submission.flags, *point, f"--replicate={replicate}", *plugins.flags()]
 
 
 def output_directories(submission: Submission) -> dict[str, str]:
-    """Ask main.py where each job writes (`--print_path`, in parallel): one directory, or one line per
-    level for a branch command. This also validates every flag before submission."""
+    """Each job's `--print_path` answer (asked in parallel; a branch: one line per level): validates every flag."""
     procs = {}
-    env = {**os.environ, "PYTHONPATH": python_path()}
     for label, flags in submission.jobs():
         argv = [sys.executable, "-m", MODULE, *flags, "--platform=local", "--device=cpu", "--threads=1",
                 "--print_path"]
-        procs[label] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    answers = {label: (proc.communicate(), proc.returncode) for label, proc in procs.items()}
-    directories = {}
-    for label, ((out, err), status) in answers.items():
-        if status != 0:
-            lines = err.strip().splitlines() or [f"main.py exited with status {status}"]
-            message = f"{label}: {lines[-1].removeprefix('error: ')}" if len(answers) > 1 else \
-                lines[-1].removeprefix("error: ")
-            raise UsageError(message) if status == 2 else JobFailed(message)
-        directories[label] = out.strip()
-    return directories
+        procs[label] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=job_env())
+    answers = {label: proc.communicate() for label, proc in procs.items()}
+    return {label: grid.answer(label, procs[label].returncode, out, err, len(procs) > 1, "main.py exited with status")
+            for label, (out, err) in answers.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,11 +142,6 @@ class SlurmTask:
         import submitit
 
         return submitit.helpers.DelayedSubmission(self)
-
-
-def python_path() -> str:
-    """PYTHONPATH with this package's folder first: a checkout that is not installed is found too."""
-    return os.pathsep.join(p for p in (str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")) if p)
 
 
 def job_port(job_id: str) -> int:
@@ -225,7 +192,7 @@ def submit(submission: Submission) -> int:
         directory = directories[label]
         executor = make_executor(h, folder, name=f"sparselab_{submission.command}_{label.replace(' ', '_')}")
         task = SlurmTask(python=sys.executable, module=MODULE, cwd=os.getcwd(), argv=tuple(flags),
-                         nodes=h.slurm_nodes, procs_per_node=processes_per_node(h), output=directory)
+                         nodes=h.slurm_nodes, procs_per_node=max(1, h.slurm_gpus), output=directory)
         job = executor.submit(task)
         jobs.append((label, job))
         print(f"{label}: job {job.job_id}  log {job.paths.stdout}", flush=True)
@@ -251,8 +218,8 @@ def failure_reason(job: Any, error: BaseException) -> str:
         log = job.stderr() or ""
     except OSError:
         log = ""
-    errors = [line for line in log.splitlines() if line.startswith("error: ")]
-    if errors:
-        return errors[-1].removeprefix("error: ")
+    reason = error_line(log)
+    if reason is not None:
+        return reason
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else type(error).__name__

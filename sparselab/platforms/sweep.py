@@ -1,15 +1,6 @@
-"""main.py's hand-over for command lines that are several jobs: `--replicates`, `--sweep`, `--workers`.
-
-    python main.py lottery --levels=2 --replicates=1-3 --workers=3
-    python main.py lottery --sweep init_density=0.1,0.05 --sweep init_pruning_strategy=random,snip --workers=2
-    python main.py lottery_branch randomly_reinitialize <trunk flags> --levels=1-8 --workers=4
-
-The command line is expanded (`platforms/grid.py`), every job's command line is checked by the command's
-own parser and asked for its directory (`--print_path`) before anything runs, so a bad grid value is
-one `error:` line and nothing is written; jobs that land in the same directory run once. With
-`--platform=slurm` the same jobs are submitted (`platforms/slurm.py`); otherwise they run here, one
-after another or in `--workers` processes (`platforms/workers.py`).
-"""
+"""main.py's hand-over for command lines that are several jobs (`--replicates`, `--sweep`, a branch's levels under
+`--workers`) or `--platform=slurm`: every job's `--print_path` is asked before anything runs (a bad grid value is one
+`error:` line, nothing written), jobs of one directory run once, then locally (`workers.py`) or on SLURM."""
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +12,7 @@ import time
 from typing import Callable, Sequence
 
 from sparselab.core.cli import pre_read
-from sparselab.core.errors import JobFailed, UsageError
+from sparselab.core.errors import UsageError
 from sparselab.core import plugins
 from sparselab.platforms import grid, slurm, workers
 from sparselab.platforms.base import PlatformHparams, results_root
@@ -33,12 +24,9 @@ MainFunction = Callable[[list[str]], int]
 
 def maybe_submit(command: str, argv: Sequence[str], run_main: MainFunction | None = None,
                  summary: Callable[[str, list[str]], None] | None = None) -> int | None:
-    """The exit status when the command line is several jobs (or `--platform=slurm`), else None.
-
-    `run_main`: main.py's `main`, to check each job's command line in this process; without it each
-    is checked by a `python -m sparselab` subprocess. `summary(command, argv)`: called when several jobs
-    have all run here (main.py prints the sweep's mean ± std table with it).
-    """
+    """The exit status when the command line is several jobs (or `--platform=slurm`), else None. `run_main`: main.py's
+    `main`, to check each job in this process (else a subprocess each); `summary(command, argv)` prints the mean ± std
+    table once several jobs have all run here."""
     argv = list(argv)
     if command in READS_RESULTS or "-h" in argv or "--help" in argv:
         return None
@@ -79,13 +67,7 @@ def print_paths(jobs: Sequence[grid.Job], run_main: MainFunction | None) -> dict
     """Each job's `--print_path` answer (its directory, or a branch's level lines); a bad job is an error."""
     answers = {}
     for job in jobs:
-        status, out, err = ask(run_main, [*job.argv, "--print_path"])
-        if status != 0:
-            lines = err.strip().splitlines() or [f"exit status {status}"]
-            message = lines[-1].removeprefix("error: ")
-            message = f"{job.label}: {message}" if len(jobs) > 1 else message
-            raise UsageError(message) if status == 2 else JobFailed(message)
-        answers[job.label] = out.strip()
+        answers[job.label] = grid.answer(job.label, *ask(run_main, [*job.argv, "--print_path"]), len(jobs) > 1)
     return answers
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from helpers import run_main
-from sparselab.platforms.progress import JobProgress, SweepProgress, clock, seconds
+from sparselab.platforms.workers import JobProgress, SweepProgress, clock, seconds
 
 # Lines as a lottery job writes them to its log (experiments/lottery/progress.py prefix, train/progress.py lines)
 LOG = """output: runs/lottery_ae6ccd68ae4e03d7/replicate_1
