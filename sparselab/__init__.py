@@ -1,8 +1,5 @@
 """sparselab: an OpenLTH-style job-hierarchy framework for neural-network pruning research.
-
-The Python API (`sparselab.api`): `run(command, **flags)`, `load_job(path)`, `report(...)`,
-`UsageError`. Importing the package imports no torch; the functions do, when called.
-"""
+Python API (`sparselab.api`): `run`, `load_job`, `report`, `register_*`; importing it imports no torch."""
 from sparselab.api import Job, Result, UsageError, load_job, report, run
 from sparselab.extend import register_dataset, register_model, register_score
 from sparselab.core.version import __version__

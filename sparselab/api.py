@@ -6,9 +6,7 @@
     job = sparselab.load_job(result.path)                          # the last level: model, mask, metrics
     rows = sparselab.report(result.path)                           # list of dicts (pandas.DataFrame(rows))
 
-A bad command or flag raises `sparselab.UsageError` (a failed run `JobFailed`), with the message the
-command line would print after `error:`; nothing calls `sys.exit`. Importing this module imports no
-torch: each function imports what it needs.
+Errors raise `UsageError` / `JobFailed` with the command line's `error:` message. Importing this imports no torch.
 """
 from __future__ import annotations
 
@@ -29,17 +27,9 @@ _NOT_JOBS = ("report", "list", "verify", "evaluate_ensemble")  # commands that t
 
 @dataclass(frozen=True)
 class Result:
-    """What a job command produced: its directory and the contents of its `done.json` files.
-
-    `path`: a `train` job's directory, a trunk's replicate folder (`load_job(path)` takes its last
-    level), or for a branch the trunk's replicate folder. `done`: the job's done.json (train), or the
-    last level's. `levels`: level -> done.json, and `level_paths`: level -> job directory (trunks, branches).
-
-    A command that ran several jobs (`replicates=`, `sweep=`) returns one Result holding them: `jobs`
-    (one Result per job, in the order the jobs are listed; iterating the Result gives them), `replicates`
-    (replicate -> job, for one grid point), `mean(metric, level)`; its `path` is the jobs' common
-    experiment folder (their results root for a sweep), and `done`, `levels` are empty.
-    """
+    """A job's directory (a train job, or a trunk's/branch's replicate folder) and its done.json (the last level's),
+    `levels`: level -> done.json, `level_paths`: level -> job directory. Several jobs (replicates=, sweep=): `jobs`
+    in listed order, `path` their common folder, `done` and `levels` empty."""
 
     command: str
     path: Path
@@ -55,20 +45,19 @@ class Result:
 
     @property
     def replicate(self) -> int | None:
-        """The replicate of a single job (None for a Result of several)."""
         from sparselab.store.tree import replicate_of
 
         return None if self.jobs else replicate_of(self.path)
 
     @property
     def replicates(self) -> dict[int, "Result"]:
-        """replicate -> its job; a sweep has several jobs per replicate: pick a point's first (`by_point`)."""
+        """replicate -> its job (one grid point only)."""
         if len({tuple(sorted(j.point.items())) for j in self.jobs}) > 1:
             raise UsageError("this Result holds a sweep (several grid points): use by_point() or jobs")
         return {int(j.replicate): j for j in self.jobs} if self.jobs else {int(self.replicate or 1): self}
 
     def by_point(self) -> dict[tuple[tuple[str, str], ...], list["Result"]]:
-        """The jobs grouped by grid point ((field, value) pairs, in --sweep order)."""
+        """The jobs by grid point ((field, value) pairs, in --sweep order)."""
         groups: dict[tuple[tuple[str, str], ...], list[Result]] = {}
         for job in self.jobs or (self,):
             groups.setdefault(tuple(job.point.items()), []).append(job)
@@ -78,12 +67,8 @@ class Result:
         """(mean, sample std, n) of a done.json value over the jobs (`level`: that trunk level's)."""
         from sparselab.analysis.reports.collect import mean_std
 
-        values = []
-        for job in self.jobs or (self,):
-            done = job.done if level is None else job.levels.get(level)
-            if done is not None and done.get(metric) is not None:
-                values.append(float(done[metric]))
-        stat = mean_std(values)
+        dones = [job.done if level is None else job.levels.get(level) for job in self.jobs or (self,)]
+        stat = mean_std([float(d[metric]) for d in dones if d is not None and d.get(metric) is not None])
         return stat.mean, stat.std, stat.n
 
     def __iter__(self) -> Iterator["Result"]:
@@ -97,9 +82,8 @@ class Result:
 
 
 def to_argv(flags: Mapping[str, Any]) -> list[str]:
-    """Keyword flags as command-line flags: True -> `--name`, False -> `--name=false`, a list or
-    tuple -> comma-separated, None -> left out (the default); `sweep={"lr": [0.1, 0.2], ...}` (or a
-    list of "FIELD=V1,V2") -> one `--sweep` per field."""
+    """True -> `--name`, False -> `--name=false`, list -> comma-separated, None -> left out; `sweep={"lr": [0.1,
+    0.2]}` (or ["FIELD=V1,V2"]) -> one `--sweep` per field."""
     argv = []
     for name, value in flags.items():
         if value is None:
@@ -111,20 +95,13 @@ def to_argv(flags: Mapping[str, Any]) -> list[str]:
             continue
         if name in ("help", "h"):
             raise UsageError("--help is for the command line; see `sparselab <command> --help`")
-        flag = f"--{name}"
-        if value is True:
-            argv.append(flag)
-        elif value is False:
-            argv.append(f"{flag}=false")
-        elif isinstance(value, (list, tuple)):
-            argv.append(f"{flag}={','.join(str(v) for v in value)}")
-        else:
-            argv.append(f"{flag}={value}")
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        argv.append(f"--{name}" if value is True else f"--{name}=false" if value is False else f"--{name}={value}")
     return argv
 
 
 def _main(argv: Sequence[str]) -> int:
-    """Run sparselab.main in this process with its errors raised; its exit status."""
     from sparselab import main
 
     try:
@@ -141,34 +118,27 @@ def _print_paths(argv: Sequence[str]) -> list[str]:
 
 
 def run(command: str, *args: str, **flags: Any) -> Result | None:
-    """Run `sparselab <command> <args> <flags>` in this process and return what it produced.
-
-    `args`: positional words (a branch name, report paths); `flags`: `--name=value` flags (see
-    `to_argv`). Returns a `Result` (one holding every job when the command runs several: replicates,
-    sweeps), None for commands that train nothing (report, list, verify, evaluate_ensemble).
-    """
+    """`sparselab <command> <args> <flags>` in this process (`to_argv`): a `Result`, None for commands that train
+    nothing."""
     from sparselab.main import runners
 
     table = runners()
     if command not in table:
         raise UsageError(f"unknown command {command!r}; choose from {', '.join(table)}" + did_you_mean(command, table))
     argv = [command, *map(str, args), *to_argv(flags)]
-    if command in _NOT_JOBS or flags.get("print_path") or flags.get("dry_run"):
-        status = _main(argv)
-        if status:
-            raise JobFailed(f"sparselab {' '.join(argv)} exited with status {status}")
-        return None
-    where = _print_paths(argv)  # validates every flag before anything is written
-    with contextlib.redirect_stdout(io.StringIO()) if flags.get("quiet") else contextlib.nullcontext():
+    training = not (command in _NOT_JOBS or flags.get("print_path") or flags.get("dry_run"))
+    where = _print_paths(argv) if training else []  # validates every flag before anything is written
+    with contextlib.redirect_stdout(io.StringIO()) if training and flags.get("quiet") else contextlib.nullcontext():
         status = _main(argv)  # quiet=True: nothing printed (the CLI's --quiet still prints banner and result)
     if status:
         raise JobFailed(f"sparselab {' '.join(argv)} exited with status {status}")
+    if not training:
+        return None
     results = _results(command, where)
     return results[0] if len(results) == 1 else _several(command, argv, results)
 
 
 def _several(command: str, argv: Sequence[str], results: list[Result]) -> Result:
-    """One Result holding the jobs of a replicates/sweep run, each given its grid point."""
     import dataclasses
     import os
 
@@ -184,7 +154,7 @@ def _several(command: str, argv: Sequence[str], results: list[Result]) -> Result
 
 
 def _results(command: str, lines: list[str]) -> list[Result]:
-    """Results from what `--print_path` printed: one directory per job, or `level L: DIR  [...]` lines."""
+    """Results from `--print_path`'s lines: one directory per job, or `level L: DIR  [...]`."""
     from sparselab.train import job
 
     branch_levels: dict[int, Path] = {}
@@ -217,8 +187,7 @@ def _with_levels(command: str, path: Path, directories: Mapping[int, Path]) -> R
 
 
 def _targets(item: Any) -> list[tuple[Path, dict[str, str]]]:
-    """(folder, grid point) to report for a path or a Result; a Result of several jobs: each experiment
-    folder once (all its replicates), with the point's --sweep values."""
+    """(folder, grid point) to report for a path or a Result (each experiment folder of its jobs once)."""
     jobs = getattr(item, "jobs", ())
     if not jobs:
         return [(Path(getattr(item, "path", item)), {})]
@@ -230,12 +199,8 @@ def _targets(item: Any) -> list[tuple[Path, dict[str, str]]]:
 
 
 def report(*paths: Any, **flags: Any) -> list[dict[str, Any]]:
-    """The rows of `sparselab report` as a list of dicts (`pandas.DataFrame(rows)` takes them).
-
-    `report(path, ...)`: experiment or replicate folders, or `Result`s. `report("lottery", levels=30,
-    root=R, ...)`: the experiment these flags describe, found as `sparselab report lottery ...` does
-    (with `sweep=`: every grid point that has run, each row with its swept values).
-    """
+    """`sparselab report`'s rows as dicts, of folders or `Result`s, or of `report("lottery", levels=30, root=R)`:
+    the runs these flags describe (sweep=: every grid point that ran, with its swept values)."""
     from sparselab.main import runners
     from sparselab.analysis.reports import density_axis, rows
     from sparselab.analysis.reports.sources import collect_any

@@ -1,18 +1,6 @@
-"""Extending sparselab from user code: `register_model`, `register_dataset`, `register_score`.
-
-    import sparselab
-    from sparselab.models.base import Model
-
-    class TinyNet(Model): ...                     # output layer named `fc`
-    sparselab.register_model("tiny_net", TinyNet)  # builder(input_shape, num_classes) -> Model
-
-Each call adds one line to the package's own registry (models/registry.py `FAMILIES`,
-data/registry.py `REGISTRY`, pruning/scores `SCORE_MODULES`), so `--model_name=tiny_net` is
-validated, listed in the help and built like a built-in model. The module the call comes from is
-remembered (core/plugins.py) and imported again by every process the run starts
-(`--workers`, SLURM), which is why the registering code must not run work at import time outside
-an `if __name__ == "__main__":` block.
-"""
+"""`register_model`, `register_dataset`, `register_score`: one entry in the package's own registry, so the name is
+validated, listed and built like a built-in. The calling module is imported again by every process the run starts
+(core/plugins.py): it must do no work at import time outside `if __name__ == "__main__":`."""
 from __future__ import annotations
 
 import inspect
@@ -33,12 +21,10 @@ def _check_name(name: str, what: str) -> None:
 
 
 def _remember_caller(obj: Any) -> None:
-    """Carry the module that defines `obj` (a file for scripts, else its module name) to the workers."""
+    """Carry the module that defines `obj` (a script's file, else its name) to the workers."""
     module = sys.modules.get(getattr(obj, "__module__", "") or "")
     if module is None:
-        frame = inspect.stack()[2]
-        plugins.remember(frame.filename)
-        return
+        return plugins.remember(inspect.stack()[2].filename)
     name = module.__name__
     path = getattr(module, "__file__", None)
     if name == "__main__" or name.startswith(plugins.PREFIX):

@@ -11,7 +11,6 @@ from sparselab.core.compat import translate as translate_openlth
 from sparselab.core.errors import JobFailed, UsageError, failure_message
 from sparselab.core.version import __version__
 
-
 _TRUNK = "sparselab.experiments.lottery.runner:TRUNK_RUNNERS"
 _BRANCH = "sparselab.experiments.branches.runner:branch_commands"
 _TRUNKS = {"lottery": "iterative pruning with weight rewinding (lottery tickets)",
@@ -43,8 +42,7 @@ COMMANDS: tuple[Entry, ...] = (
 
 
 def runners() -> CommandTable:
-    """Command name -> command (foundations.command.Command), published for `report <command> <flags>`;
-    a command's module is imported when it is looked up, so `sparselab` alone imports no torch."""
+    """Command name -> Command, published for `report <command> <flags>`; modules are imported on lookup."""
     table = CommandTable(COMMANDS)
     publish(table)
     return table
@@ -52,17 +50,13 @@ def runners() -> CommandTable:
 
 def menu(table: CommandTable) -> str:
     prog = program()
-    lines = [f"usage: {prog} <command> [flags]   ({prog} <command> --help for its flags; --version)", "",
-             "commands:"]
     width = max(len(n) for n in table)
-    for name, line in table.descriptions().items():
-        lines.append(f"  {name.ljust(width)}  {line}")
-    return "\n".join(lines)
+    return "\n".join([f"usage: {prog} <command> [flags]   ({prog} <command> --help for its flags; --version)", "",
+                      "commands:", *(f"  {name.ljust(width)}  {line}" for name, line in table.descriptions().items())])
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (SLURM, Kubernetes, `timeout`) or SIGUSR2 (submitit's warning before a SLURM time limit):
-    unwinds like Ctrl-C, so the atomic writes remove their temporary files and the job stays resumable."""
+    """SIGTERM (SLURM, `timeout`) or SIGUSR2 (submitit's warning before a time limit): unwinds like Ctrl-C."""
 
 
 def _on_terminate(signum: int, frame: Any) -> None:
@@ -80,8 +74,7 @@ def handle_termination() -> None:
 
 
 def _sweep_summary(command: str, argv: list[str]) -> None:
-    """The mean ± std table of a sweep that has run (imported only then); the jobs succeeded, so a table
-    that cannot be made is a note, not a failure."""
+    """A finished sweep's mean ± std table; the jobs succeeded, so a table that cannot be made is only a note."""
     from sparselab.analysis.reports.sweep_table import print_summary
 
     try:
@@ -91,8 +84,7 @@ def _sweep_summary(command: str, argv: list[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
-    """Run one command line; the exit status. `raising` (the Python API, `sparselab.run`): errors and
-    interrupts propagate as exceptions instead of becoming an `error:` line and an exit status."""
+    """Run one command line; the exit status. `raising` (`sparselab.run`): errors and interrupts propagate."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         argv = plugins.load_from_argv(argv)  # --plugins=my_models.py: user registrations, before the table
@@ -114,34 +106,23 @@ def main(argv: Sequence[str] | None = None, raising: bool = False) -> int:
         if submitted is not None:
             return submitted
         return int(runner_cls.main(rest) or 0)
-    except (UsageError, JobFailed) as e:
-        if raising:
+    except (UsageError, JobFailed, KeyboardInterrupt, OSError, MemoryError, RuntimeError) as e:
+        machine = not isinstance(e, (UsageError, JobFailed, KeyboardInterrupt))  # the machine failed, not the input
+        message = failure_message(e) if machine else None
+        if raising or (machine and message is None):
             raise
-        exit_with(e, 2 if isinstance(e, UsageError) else 1)
-    except Terminated as e:
-        if raising:
-            raise
-        print(f"terminated ({e}); rerun the same command to resume", file=sys.stderr)
-        return 143
-    except (OSError, MemoryError, RuntimeError) as e:  # the machine failed, not the input: one line, exit 1
-        message = failure_message(e)
-        if message is None or raising:
-            raise
-        exit_with(message, 1)
-    except KeyboardInterrupt:
-        if raising:
-            raise
-        print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
+        if isinstance(e, KeyboardInterrupt):
+            terminated = isinstance(e, Terminated)
+            print(f"terminated ({e}); rerun the same command to resume" if terminated else
+                  "interrupted; rerun the same command to resume", file=sys.stderr)
+            return 143 if terminated else 130
+        exit_with(message or e, 2 if isinstance(e, UsageError) else 1)
     return 0
 
 
 def console() -> None:
-    """Entry point of `python main.py`, `python -m sparselab` and the `sparselab` console script.
-
-    A second Ctrl-C (or SIGTERM) that lands while the first is being reported, outside `main`'s own
-    handlers, still ends with the interrupted status and one line, never a traceback or death by signal.
-    """
+    """`python main.py`, `python -m sparselab`, `sparselab`: a second Ctrl-C (or SIGTERM) while the first is being
+    reported still ends with the interrupted status and one line, never a traceback."""
     handle_termination()
     try:
         status = main()

@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
+import difflib
 import os
+import re
 import sys
 from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from sparselab.core.errors import UsageError
 from sparselab.core.hparams import Hparams, hparam, require
 
-
 MAX_REPLICATE = 10**6
+RECIPE_NAMES: list[str] = []  # listed in --default_hparams' help; train.recipes fills it (imports point downward)
 
 
 @dataclasses.dataclass(frozen=True)
 class JobHparams(Hparams):
-    """Flags about this invocation, not about results: never hashed."""
-
     _group: ClassVar[str] = "Job"
     replicate: int = hparam(1, "replicate number: an independent copy with its own derived seeds", hashed=False)
     default_hparams: str | None = hparam(None, "preset name, e.g. digits, mnist_lenet_300_100, cifar_resnet_20",
@@ -30,29 +29,22 @@ class JobHparams(Hparams):
         require(1 <= self.replicate <= MAX_REPLICATE, f"--replicate must be in 1..{MAX_REPLICATE}, got {self.replicate}")
 
     @classmethod
-    def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,
-                 title: str | None = None, **kwargs: Any) -> None:
-        super().add_args(parser, prefix, defaults, title, **kwargs)
+    def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", *args: Any, **kwargs: Any) -> None:
+        super().add_args(parser, prefix, *args, **kwargs)
         action = parser._option_string_actions.get(f"--{prefix}default_hparams")
         if action is not None and RECIPE_NAMES:
             action.help = f"{action.help}; recipes of the seed papers: {', '.join(RECIPE_NAMES)}"
 
 
-# Recipe names listed in --default_hparams' help; `training.recipes` fills it (imports point downward).
-RECIPE_NAMES: list[str] = []
-
-
 class HelpFormatter(argparse.HelpFormatter):
-    """Help entries without an uninformative or repeated default, wrapped between words and after the
-    `|` of a choice list, never inside a word."""
+    """Help without a useless or repeated default, wrapped between words or after a choice list's `|`."""
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return wrap_help(tidy_default(" ".join(text.split())), width)
 
 
 def tidy_default(text: str) -> str:
-    """Drop '(default: None)' (unset: the help says what happens) and a second '(default: ...)' after
-    help text that already gives one; an empty default reads '(default: empty)'."""
+    """Drop '(default: None)' and a second '(default: ...)'; an empty default reads '(default: empty)'."""
     text = text.replace(" (default: None)", "").replace("(default: )", "(default: empty)")
     first = text.find("(default:")
     last = text.rfind(" (default:")
@@ -62,14 +54,12 @@ def tidy_default(text: str) -> str:
 
 
 def wrap_help(text: str, width: int) -> list[str]:
-    """Greedy wrapping between words; a choice list `[a|b|c]` may also break after a `|`."""
     pieces: list[tuple[str, str]] = []  # (piece, what joins it to the previous one)
     for word in text.split(" "):
         choices = word.startswith("[") and "|" in word
         parts = [p + "|" for p in word.split("|")[:-1]] + [word.split("|")[-1]] if choices else [word]
         pieces += [(part, " " if i == 0 else "") for i, part in enumerate(parts) if part]
-    lines: list[str] = []
-    line = ""
+    lines, line = [], ""
     for piece, joiner in pieces:
         if line and len(line) + len(joiner) + len(piece) > width:
             lines.append(line)
@@ -80,11 +70,8 @@ def wrap_help(text: str, width: int) -> list[str]:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line on stderr with exit status 2.
-
-    Abbreviated flags are refused: with hundreds of generated flags a prefix could silently pick
-    the wrong one.
-    """
+    """argparse whose errors are one UsageError line; no abbreviations (among hundreds of flags a prefix could pick
+    the wrong one)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
@@ -99,7 +86,7 @@ class OneLineParser(argparse.ArgumentParser):
 
     def add_when(self, flags: list[str], unmet: Callable[[Sequence[str]], str | None],
                  add: Callable[[], None]) -> None:
-        """Add a flag (`add()`) at parse time only if `unmet(argv)` is None, else record what it needs."""
+        """Call `add()` at parse time if `unmet(argv)` is None, else record what the flags need."""
         self._pending.append((flags, unmet, add))
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
@@ -117,8 +104,7 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{message}{self._suggestion(message)} (see: {self.prog} --help)")
 
     def _suggestion(self, message: str) -> str:
-        """`; did you mean --levels?` for each unrecognised flag close to a real one, or the choice an
-        absent flag needs."""
+        """`; did you mean --levels?` per unrecognised flag, or what an absent flag needs."""
         if not message.startswith("unrecognized arguments:"):
             return ""
         flags = [a for a in self._option_string_actions if a.startswith("--")]
@@ -127,15 +113,12 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`; did you mean X?` when `word` is a near miss of one of `choices`, else empty."""
-    import difflib
-
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.8)
     return f"; did you mean {close[0]}?" if close else ""
 
 
 def program() -> str:
-    """How this process was started, for usage lines: `sparselab`, `python -m sparselab` or `python main.py`."""
+    """How this process was started: `sparselab`, `python -m sparselab` or `python main.py`."""
     path = sys.argv[0] if sys.argv and sys.argv[0] else ""
     name = os.path.basename(path)
     if name == "__main__.py" and os.path.basename(os.path.dirname(path)) == "sparselab":
@@ -144,7 +127,7 @@ def program() -> str:
 
 
 def pre_read(argv: Sequence[str], flag: str) -> str | None:
-    """Read one flag before the real parse, e.g. --default_hparams, which decides other defaults."""
+    """One flag read before the real parse (--default_hparams decides other defaults)."""
     probe = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     probe.add_argument(f"--{flag}", default=None)
     known, _ = probe.parse_known_args(list(argv))
@@ -152,7 +135,7 @@ def pre_read(argv: Sequence[str], flag: str) -> str | None:
 
 
 def bundle(cls: type[Hparams], args: argparse.Namespace, preset: Mapping[str, Any], prefix: str = "") -> Hparams:
-    """Build a bundle from parsed flags over a preset; unknown preset keys are ignored here."""
+    """A bundle from parsed flags over a preset (its other keys ignored)."""
     known = set(cls.field_names())
     return cls.from_args(args, prefix=prefix, defaults={k: v for k, v in preset.items() if k in known})
 
@@ -161,7 +144,7 @@ _LONG_WORD = re.compile(r"[^\s'\"]{201,}")
 
 
 def shortened(message: str) -> str:
-    """An error text with every echoed word over 200 characters cut (a pasted file as a flag value)."""
+    """Every echoed word over 200 characters cut (a pasted file as a flag value)."""
     return _LONG_WORD.sub(lambda m: f"{m.group(0)[:60]}...({len(m.group(0)):,} characters)", message)
 
 

@@ -1,14 +1,5 @@
-"""The one protocol of every entry point of main.py, and the table of commands main.py publishes.
-
-A command has a `name`, a one-line `description` and `main(argv) -> exit status`. Commands built from
-hyperparameter flags (`train`, `lottery`, ...) are `training.command.FlagCommand`s: they add their flags,
-build a runner from the parsed flags, know the runner's output folder and run it; `report <command>
-<flags>` reads the table below (filled by main.py) instead of importing the runners.
-
-The table is lazy: an `Entry` holds a command's name, its menu line and where it lives
-(`"module:attribute"`), and its module is imported only when the command is looked up, so the bare
-menu (`sparselab` alone) imports neither torch nor any command module.
-"""
+"""A command: `name`, one-line `description`, `main(argv) -> exit status`; flag commands are train.command's
+FlagCommand. main.py publishes the lazy command table (a module is imported when its command is looked up)."""
 from __future__ import annotations
 
 import importlib
@@ -29,8 +20,7 @@ class Command:
 
 @dataclass(frozen=True)
 class Entry:
-    """One command of the table. `target` names a Command class, a mapping name -> Command, or a
-    function returning such a mapping (commands made per trunk or per policy)."""
+    """`target`: a Command class, a mapping name -> Command, or a function returning one."""
 
     name: str
     description: str  # the menu line; the command's own `description` starts with it (tested)
@@ -45,7 +35,6 @@ class Entry:
 
 
 class CommandTable(Mapping[str, type[Command]]):
-    """name -> Command over a sequence of entries; a command's module is imported at its first lookup."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
         self.entries = {e.name: e for e in entries}
@@ -66,7 +55,6 @@ class CommandTable(Mapping[str, type[Command]]):
         return name in self.entries
 
     def descriptions(self) -> dict[str, str]:
-        """name -> menu line, without importing any command."""
         return {name: e.description for name, e in self.entries.items()}
 
 
@@ -74,20 +62,18 @@ _PUBLISHED: dict[str, Mapping[str, type[Command]]] = {}
 
 
 def publish(table: Mapping[str, type[Command]]) -> None:
-    """main.py's command table, for commands that act on other commands' runs."""
     _PUBLISHED["table"] = table
 
 
 def published() -> dict[str, type[Command]]:
-    """Every published command, loaded (report and evaluate need the runners' flags)."""
+    """Every published command, loaded (report and evaluate need their flags)."""
     table = _PUBLISHED.get("table", {})
     return {name: table[name] for name in table}
 
 
 def section_bundle(section: str) -> type | None:
-    """The bundle class of an hparams.json section. Bundles register their section when their module is
-    imported, and the lazy table imports a command's modules only when it is chosen, so an unknown
-    section first imports every published command (what `report` and `list` read records with)."""
+    """The bundle class of an hparams.json section; an unknown one first imports every published command (bundles
+    register their section on import)."""
     from sparselab.core.hparams import SECTIONS
 
     if section not in SECTIONS:

@@ -1,11 +1,6 @@
-"""OpenLTH / Sparse Double Descent (SDD) command lines: their flags -> sparselab's, or one `error:` line.
-
-An old command line keeps working where a flag of theirs means exactly what a sparselab spelling means
-(the alias is rewritten before parsing, so it reaches the same job directory as the sparselab spelling);
-a flag whose meaning differs, or that has no counterpart, is refused with the replacement named.
-Behaviour of the two code bases: ../shared/reference/openlth_and_sdd_behaviour.md (section numbers below).
-The README's "Coming from OpenLTH / SDD" table lists the same rules.
-"""
+"""OpenLTH / Sparse Double Descent (SDD) flags: an exact counterpart is rewritten before parsing (same job
+directory), any other is refused naming the replacement. § numbers: ../shared/reference/openlth_and_sdd_behaviour.md;
+the README's "Coming from OpenLTH / SDD" table lists the same rules."""
 from __future__ import annotations
 
 import dataclasses
@@ -21,14 +16,14 @@ SEEDS = "--init_seed, --data_order_seed, --augmentation_seed, --noise_seed, --su
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    source: str                                  # OpenLTH, SDD or both
-    takes_value: bool                            # False: their flag is store_true
+    source: str  # OpenLTH, SDD or OpenLTH/SDD
+    takes_value: bool  # False: their flag is store_true
     alias: Callable[[str | None], list[str]] | None = None  # their value -> sparselab flags (un-prefixed)
-    refusal: str = ""                            # why not, and what to write instead ({p}: the prefix)
+    refusal: str = ""  # why not, and what to write instead ({p}: the prefix)
 
 
-def refuse(source: str, message: str, takes_value: bool = True) -> Rule:
-    return Rule(source, takes_value, refusal=message)
+def _refused(source: str, takes_value: bool, **messages: str) -> dict[str, Rule]:
+    return {name: Rule(source, takes_value, refusal=message) for name, message in messages.items()}
 
 
 def _gpu(value: str | None) -> list[str]:
@@ -37,12 +32,6 @@ def _gpu(value: str | None) -> list[str]:
     raise UsageError(f"--gpu={value} (SDD): several GPUs (DataParallel there) are data-parallel processes here: "
                      f"CUDA_VISIBLE_DEVICES={value} torchrun --standalone --nproc_per_node=<number of GPUs> "
                      "main.py <command> <flags> --platform=distributed; one GPU: --device=cuda:N")
-
-
-def _pruning_strategy(value: str | None) -> list[str]:
-    if value == "sparse_global":  # §6.4: global magnitude; §4.7: ceil(p * T) + 1 with ignored tensors in T
-        return ["--pruning_strategy=magnitude", "--pruning_distribution=global", "--pruning_count_rule=openlth"]
-    return [f"--pruning_strategy={value}"]
 
 
 def _bn_l1(value: str | None) -> list[str]:
@@ -68,11 +57,6 @@ def _freeze(value: str | None) -> list[str]:
                      "here (SDD's default, zero); drop the flag")
 
 
-def _model_name(value: str | None) -> list[str]:
-    """SDD's mnist_mlp_<widths> is the network called mnist_lenet_<widths> here (and in OpenLTH)."""
-    return [f"--model_name={re.sub(r'^mnist_mlp_', 'mnist_lenet_', value or '')}"]
-
-
 def _default_hparams(value: str | None) -> list[str]:
     if value is not None and value.startswith("mnist_mlp_"):
         raise UsageError(f"--default_hparams={value} (SDD): SDD's MNIST preset (160ep, fine-tuning at lr 0.1) is not "
@@ -83,62 +67,56 @@ def _default_hparams(value: str | None) -> list[str]:
 
 # Flags that are sparselab flags too: only some of their values are rewritten (tests/core/test_compat.py).
 VALUE_ALIASES = ("pruning_strategy", "model_name", "default_hparams", "bn_sparsity_regularization")
+_PRETRAIN = ("separate pretraining hyperparameters are not supported: --rewinding_steps=K pretrains K steps with the "
+             "training flags")
+_FROZEN = "freezing parameters is not supported"
 
+# Job and platform §1.1, §1.3; training §1.5.3; presets §1.7, §9; data §1.5.1; model §1.5.2; pruning §1.5.4, §6.
 RULES: dict[str, Rule] = {
-    # --- job and platform flags (§1.1, §1.3) -------------------------------------------------------------
     "display_output_location": Rule("OpenLTH/SDD", False, alias=lambda v: ["--print_path" + (f"={v}" if v else "")]),
     "d": Rule("SDD", False, alias=lambda v: ["--print_path"]),
     "level": Rule("OpenLTH/SDD", True, alias=lambda v: [f"--levels={v}"]),  # their README: an argparse abbreviation
     "gpu": Rule("SDD", True, alias=_gpu),
-    "fix_all_random_seeds": refuse("SDD", "sets every seed to one number; here every seed is derived from "
-                                   "--replicate (runs repeat exactly by default): use --replicate=K for another "
-                                   f"draw, or fix single sources with {SEEDS}, and --deterministic for "
-                                   "bit-identical GPU runs"),
-    "torch_seed": refuse("SDD", "seeds the initialisation and makes cuDNN deterministic: use --init_seed=K "
-                         "(default: derived from --replicate) and --deterministic"),
-    "num_workers": refuse("OpenLTH/SDD", "the datasets are held in device memory and need no DataLoader worker "
-                          "processes; drop the flag (--threads sets CPU threads, --workers=N runs N jobs at once)"),
-    "evaluate_only_at_end": refuse("OpenLTH/SDD", "the test set is evaluated every epoch (this does not change "
-                                   "results); drop the flag", takes_value=False),
-    # --- training (§1.5.3) --------------------------------------------------------------------------------
-    "apex_fp16": refuse("OpenLTH/SDD", "NVIDIA Apex is not used: --{p}precision=fp16 is torch.autocast with a dynamic "
-                        "loss scale (GradScaler), Apex O1's successor in PyTorch, but not the same kernels",
-                        takes_value=False),
-    "nesterov_momentum": refuse("OpenLTH/SDD", "use --{p}momentum=X --{p}nesterov"),
-    "use_convergence_stopping_criterion": refuse("SDD", "not supported (training runs --training_steps)",
-                                                 takes_value=False),
     "bn_sparsity_regularization": Rule("SDD", False, alias=_bn_l1),
-    "finetune_bn_sparsity_regularization": refuse("SDD", "there is one BatchNorm L1 term for every training of the "
-                                                  "run: --bn_sparsity_regularization=X", takes_value=False),
-    "distance_penalty": refuse("SDD", "not supported (SDD's penalty had no gradient, §10.6)"),
-    # --- presets and models (§1.7, §9) ------------------------------------------------------------------
     "default_hparams": Rule("SDD", True, alias=_default_hparams),
-    "model_name": Rule("SDD", True, alias=_model_name),
-    # --- dataset (§1.5.1) ----------------------------------------------------------------------------------
-    "transformation_seed": refuse("OpenLTH/SDD", "use --{p}noise_seed and/or --{p}subsample_seed (default: derived from "
-                                  "--replicate; theirs was 0 for every replicate)"),
-    "unsupervised_labels": refuse("OpenLTH/SDD", "rotation labels are not supported"),
-    "blur_factor": refuse("OpenLTH/SDD", "not supported (it always crashed in OpenLTH and SDD, §8)"),
-    # --- model (§1.5.2) -----------------------------------------------------------------------------------
-    **{name: refuse("OpenLTH/SDD", "freezing parameters is not supported", takes_value=False)
-       for name in ("batchnorm_frozen", "output_frozen", "others_frozen")},
-    "others_frozen_exceptions": refuse("OpenLTH/SDD", "freezing parameters is not supported"),
-    # --- pruning (§1.5.4, §6) -----------------------------------------------------------------------------
-    "pruning_strategy": Rule("OpenLTH/SDD", True, alias=_pruning_strategy),
+    # SDD's mnist_mlp_<widths> is mnist_lenet_<widths> here (and in OpenLTH)
+    "model_name": Rule("SDD", True, alias=lambda v: [f"--model_name={re.sub('^mnist_mlp_', 'mnist_lenet_', v or '')}"]),
+    # sparse_global: §6.4 global magnitude; §4.7 ceil(p * T) + 1 with ignored tensors in T
+    "pruning_strategy": Rule("OpenLTH/SDD", True, alias=lambda v: [
+        "--pruning_strategy=magnitude", "--pruning_distribution=global", "--pruning_count_rule=openlth"]
+        if v == "sparse_global" else [f"--pruning_strategy={v}"]),
     "pruning_scope": Rule("SDD", True, alias=_pruning_scope),
     "freeze_pruned_weights": Rule("SDD", True, alias=_freeze),
-    "random_mask_seed": refuse("SDD", "use --pruning_seed (with --pruning_strategy=random)"),
-    "layers_to_prune": refuse("SDD", "use --pruning_layers_to_ignore=<tensor names> for the tensors kept dense"),
-    "prune_max_magnitude": refuse("SDD", "not supported (SDD's flag kept only the largest weights, §6.4)",
-                                  takes_value=False),
-    "layers_to_ignore": refuse("OpenLTH", "randomly_prune's tensors kept dense are not supported; see "
-                               "lottery_branch randomly_prune --help"),
-    # --- pretraining (§1.5.5) -----------------------------------------------------------------------------
-    "pretrain": refuse("OpenLTH/SDD", "separate pretraining hyperparameters are not supported: --rewinding_steps=K "
-                       "pretrains K steps with the training flags", takes_value=False),
+    **_refused("SDD", True, fix_all_random_seeds=(
+        "sets every seed to one number; here every seed is derived from --replicate (runs repeat exactly by default): "
+        f"use --replicate=K for another draw, or fix single sources with {SEEDS}, and --deterministic for "
+        "bit-identical GPU runs"),
+        torch_seed="seeds the initialisation and makes cuDNN deterministic: use --init_seed=K (default: derived from "
+        "--replicate) and --deterministic",
+        distance_penalty="not supported (SDD's penalty had no gradient, §10.6)",
+        random_mask_seed="use --pruning_seed (with --pruning_strategy=random)",
+        layers_to_prune="use --pruning_layers_to_ignore=<tensor names> for the tensors kept dense"),
+    **_refused("SDD", False, use_convergence_stopping_criterion="not supported (training runs --training_steps)",
+               finetune_bn_sparsity_regularization="there is one BatchNorm L1 term for every training of the run: "
+               "--bn_sparsity_regularization=X",
+               prune_max_magnitude="not supported (SDD's flag kept only the largest weights, §6.4)"),
+    **_refused("OpenLTH/SDD", True, num_workers=(
+        "the datasets are held in device memory and need no DataLoader worker processes; drop the flag (--threads "
+        "sets CPU threads, --workers=N runs N jobs at once)"),
+        nesterov_momentum="use --{p}momentum=X --{p}nesterov",
+        transformation_seed="use --{p}noise_seed and/or --{p}subsample_seed (default: derived from --replicate; "
+        "theirs was 0 for every replicate)",
+        unsupervised_labels="rotation labels are not supported",
+        blur_factor="not supported (it always crashed in OpenLTH and SDD, §8)", others_frozen_exceptions=_FROZEN),
+    **_refused("OpenLTH/SDD", False, evaluate_only_at_end=(
+        "the test set is evaluated every epoch (this does not change results); drop the flag"),
+        apex_fp16="NVIDIA Apex is not used: --{p}precision=fp16 is torch.autocast with a dynamic loss scale "
+        "(GradScaler), Apex O1's successor in PyTorch, but not the same kernels",
+        batchnorm_frozen=_FROZEN, output_frozen=_FROZEN, others_frozen=_FROZEN, pretrain=_PRETRAIN),
+    **_refused("OpenLTH", True, layers_to_ignore="randomly_prune's tensors kept dense are not supported; see "
+               "lottery_branch randomly_prune --help"),
 }
-PRETRAIN = refuse("OpenLTH/SDD", "separate pretraining hyperparameters are not supported: --rewinding_steps=K pretrains "
-                  "K steps with the training flags")
+PRETRAIN = Rule("OpenLTH/SDD", True, refusal=_PRETRAIN)
 PREFIXABLE = ("apex_fp16", "nesterov_momentum", "use_convergence_stopping_criterion", "bn_sparsity_regularization",
               "distance_penalty", "transformation_seed", "unsupervised_labels", "blur_factor")
 _NUMBER = re.compile(r"[0-9.eE+-]+")
@@ -156,10 +134,6 @@ def rule_for(name: str) -> tuple[Rule, str] | None:
     if name.startswith("pretrain_"):
         return PRETRAIN, ""
     return None
-
-
-def _prefixed(flags: list[str], prefix: str) -> list[str]:
-    return [f"--{prefix}{f[2:]}" if prefix else f for f in flags]
 
 
 def typed_values(argv: Sequence[str]) -> dict[str, str | None]:
@@ -199,7 +173,7 @@ def translate(argv: Sequence[str]) -> list[str]:
             value, i = argv[i], i + 1
         if rule.alias is None:
             raise UsageError(f"--{name} ({rule.source}): {rule.refusal.format(p=prefix)}")
-        flags = _prefixed(rule.alias(value), prefix)
+        flags = [f"--{prefix}{f[2:]}" if prefix else f for f in rule.alias(value)]
         spelled = f"-{name}" if name == "d" else f"--{name}" + (f"={value}" if value is not None else "")
         for flag in flags:
             key, _, val = flag[2:].partition("=")

@@ -5,24 +5,16 @@ import shutil
 
 
 class UsageError(Exception):
-    """A bad input from the user: unknown name, bad value, missing file, corrupt checkpoint.
-
-    `main.py` prints `error: <message>` on stderr and exits with status 2. Raise it before anything
-    is written to disk whenever possible.
-    """
+    """A bad input (name, value, file): `error: <message>`, exit status 2; raise it before anything is written."""
 
 
 class JobFailed(Exception):
-    """A job that started correctly but cannot go on (e.g. the loss became NaN). Exit status 1."""
+    """A job that started but cannot go on (e.g. the loss became NaN): exit status 1."""
 
 
 def failure_message(error: BaseException) -> str | None:
-    """One line for a failure of the machine rather than of the input (file system, disk, memory), or
-    None for an error that is a bug and keeps its traceback.
-
-    The path is the OSError's own, else the `path` being written by the innermost frame that has one
-    (torch's writer reports a full disk as `RuntimeError: [enforce fail at inline_container.cc]`).
-    """
+    """One line for a failure of the machine (file system, disk, memory), or None for a bug (keeps its traceback).
+    The path: the OSError's, else the innermost frame's `path` (torch reports a full disk as a RuntimeError)."""
     chain, seen = [], error
     while seen is not None and len(chain) < 10:
         chain.append(seen)

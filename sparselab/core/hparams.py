@@ -1,11 +1,5 @@
-"""Typed hyperparameter bundles: dataclass fields become command-line flags and a canonical form.
-
-A bundle is a frozen dataclass deriving from `Hparams` whose fields are declared with `hparam(...)`
-(default, help text, optional choices, whether the field enters the hash). From the fields we
-generate argparse flags (`--lr`, or `--retrain_t_lr` with a prefix), read the values back, validate
-them when the bundle is built, and compute the canonical form used for hashing: the fields that
-differ from the dataclass default, so a new field with a no-op default never changes old hashes.
-"""
+"""Typed hyperparameter bundles: frozen dataclass fields become flags (`--lr`, `--retrain_t_lr`) and a canonical
+form for hashing: the fields that differ from their default, so a new field with a no-op default moves no hash."""
 from __future__ import annotations
 
 import argparse
@@ -26,23 +20,11 @@ _UNSET: Any = object()  # "no hash baseline": canonical() compares against the d
 def hparam(default: Any, help: str | Callable[[], str], *, choices: Iterable[str] | None = None, hashed: bool = True,
            hash_baseline: Any = _UNSET, step: str | None = None, absent: Any = _UNSET,
            only_with: Any = None) -> Any:
-    """Declare a bundle field: its default, its help text, optionally the accepted values.
-
-    `help` may be a function, called when the parser is built (help derived from a registry).
-
-    `hashed=False` marks fields that do not change results (device, verbosity, evaluation cadence).
-    `hash_baseline`: the value `canonical()` leaves out instead of the default. For a default that
-    changed meaning (or is resolved in `validate` to an effective value): the baseline is the value
-    old job directories had, so they keep their hash and the new default gets a new one.
-    `step="one"|"list"` marks a step ('2ep', '100it') or a comma list of steps: canonicalised before
-    hashing once the iterations per epoch are known (`Hparams.with_canonical_steps`).
-    `absent`: the value a stored hparams.json written before the field existed meant (`from_dict`
-    fills it in instead of the default, so an old job is not read back with the new meaning).
-    `only_with=(choice_field, values)`, or `foundations.when` conditions: the flag exists only when they
-    hold for the other flags (on the command line, else in the preset, else by default), as OpenLTH's
-    per-choice bundles: elsewhere the parser refuses it, `--help` does not list it, and the field
-    keeps its preset or default value (so no hash moves).
-    """
+    """A bundle field. `help` may be a function (called when the parser is built); `hashed=False`: no effect on
+    results. `hash_baseline`: the value `canonical()` leaves out instead of the default (old jobs keep their hash
+    when a default changed meaning). `step="one"|"list"`: a step or step list, canonicalised before hashing.
+    `absent`: what an hparams.json written before the field existed meant. `only_with`: `(choice_field, values)`
+    or `core.when` conditions; elsewhere the flag is refused and the field keeps its preset or default."""
     if choices is not None and not isinstance(choices, Names):  # a registry's Names stay live
         choices = tuple(choices)
     meta = {"help": help, "choices": choices, "hashed": hashed,
@@ -71,10 +53,11 @@ SECTIONS: dict[str, type["Hparams"]] = {}  # hparams.json section -> bundle clas
 
 @dataclasses.dataclass(frozen=True)
 class Hparams:
-    """Base of every bundle. Subclasses set `_group` (the --help heading) and may override `validate`."""
+    """Base of every bundle: `_group` is the --help heading."""
 
     _group: ClassVar[str] = "Hyperparameters"
     section: ClassVar[str | None] = None  # its key in hparams.json, where a runner records it
+    retired_flags: ClassVar[Mapping[str, str]] = {}  # field -> what to type instead ({p}: the prefix)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -82,9 +65,6 @@ class Hparams:
             SECTIONS[cls.section] = cls  # type: ignore[index]
 
     def __post_init__(self) -> None:
-        self._check_fields()
-
-    def _check_fields(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             kind, optional = self.field_type(f.name)
@@ -104,20 +84,18 @@ class Hparams:
         self.validate()
 
     def validate(self) -> None:
-        """Raise `UsageError` for values that are well-typed but wrong (negative lr, ...)."""
+        """Raise `UsageError` for well-typed but wrong values."""
 
     def validate_steps(self, iterations_per_epoch: int) -> None:
-        """Raise `UsageError` for steps that cannot make sense together (warm-up after the end, ...)."""
+        """Raise `UsageError` for steps that cannot make sense together."""
 
     def given(self, name: str) -> bool:
-        """Whether field `name` was given on the command line (True for bundles built in code). A preset's
-        milestone after a shortened end is a harmless no-op; the same milestone typed by hand is a mistake."""
+        """Whether `name` was typed (True in code): a preset's milestone after a shortened end is harmless."""
         given = getattr(self, "_given", None)
         return given is None or name in given
 
     def with_canonical_steps(self, iterations_per_epoch: int | None) -> "Hparams":
-        """The same bundle with every step field in its canonical spelling (see foundations.step);
-        with the epoch length known, the steps are also checked against each other."""
+        """Every step field canonical (core.step); checked against each other once the epoch length is known."""
         from sparselab.core.step import canonical_step, canonical_step_list
 
         changes = {}
@@ -133,7 +111,6 @@ class Hparams:
             out.validate_steps(iterations_per_epoch)
         return out
 
-    # ----- field introspection -------------------------------------------------------------
     @classmethod
     def field_type(cls, name: str) -> tuple[type, bool]:
         return _field_types(cls)[name]
@@ -146,7 +123,6 @@ class Hparams:
     def defaults(cls) -> dict[str, Any]:
         return {f.name: f.default for f in dataclasses.fields(cls)}
 
-    # ----- canonical form --------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
         """The hashed fields whose value differs from the dataclass default (or from its `hash_baseline`)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -159,10 +135,7 @@ class Hparams:
         return dataclasses.replace(self, **changes)
 
     def display(self) -> str:
-        """Lines for the banner: every field (effective values), non-defaults marked with *.
-
-        A field with a `hash_baseline` is marked when it differs from that baseline (= when it enters the hash).
-        """
+        """Banner lines: every field, marked * where it enters the hash."""
         lines = [f"{self._group}:"]
         for f in dataclasses.fields(self):
             value = self.__dict__[f.name]
@@ -170,25 +143,18 @@ class Hparams:
             lines.append(f"  {mark} {f.name} = {value}")
         return "\n".join(lines)
 
-    # ----- command line ------------------------------------------------------------------------
     @classmethod
     def add_args(cls, parser: argparse.ArgumentParser, prefix: str = "", defaults: Mapping[str, Any] | None = None,
                  title: str | None = None, omit: Mapping[str, str] | None = None,
                  only_with: Mapping[str, Any] | None = None) -> None:
-        """Add one flag per field. `defaults` (a preset) replaces dataclass defaults in `--help`.
-
-        Flags default to argparse.SUPPRESS so that `from_args` can tell a flag that was not given
-        (take the preset, then the dataclass default) from one that was. `omit`: fields this command
-        does not use (field -> where it is used: no flag, they keep their preset or default value, and
-        the parser says where to type them); `only_with`: the command's own
-        conditions on a field (field -> conditions, see foundations.when), besides the field's.
-        """
+        """One flag per field, defaulting to SUPPRESS (so `from_args` sees what was typed); `defaults`: a preset.
+        `omit`: field -> where it is a flag instead; `only_with`: field -> the command's own conditions."""
         group = parser.add_argument_group(title or cls._group)
         defaults, extra, omitted = dict(defaults or {}), dict(only_with or {}), dict(omit or {})
         known, absent = getattr(parser, "flag_values", {}), getattr(parser, "absent", {})
         for f in dataclasses.fields(cls):
             known[f"{prefix}{f.name}"] = defaults.get(f.name, f.default)
-        for name, instead in getattr(cls, "retired_flags", {}).items():
+        for name, instead in cls.retired_flags.items():
             absent[f"--{prefix}{name}"] = f"--{prefix}{name} was retired: {instead.format(p=prefix)}"
         for f in dataclasses.fields(cls):
             if f.name in omitted:
@@ -223,10 +189,7 @@ class Hparams:
     @classmethod
     def from_args(cls, args: argparse.Namespace, prefix: str = "", defaults: Mapping[str, Any] | None = None
                   ) -> "Hparams":
-        """Build the bundle: given flag, else preset value, else dataclass default; then validate.
-
-        Preset values are never refused: a preset may carry fields for several commands.
-        """
+        """Typed flag, else preset value (never refused), else default; then validated."""
         values: dict[str, Any] = {}
         defaults = dict(defaults or {})
         typed = [f.name for f in dataclasses.fields(cls) if hasattr(args, f"{prefix}{f.name}")]
@@ -242,7 +205,6 @@ class Hparams:
 
     @classmethod
     def parse_value(cls, name: str, raw: Any, flag: str | None = None) -> Any:
-        """Convert a command-line string to the field's type; a bad string is a `UsageError`."""
         flag = flag or f"--{name}"
         if not isinstance(raw, str):
             return raw
@@ -270,14 +232,12 @@ class Hparams:
 
 
 def require(condition: bool, message: str) -> None:
-    """Validation helper: raise `UsageError(message)` unless `condition` holds."""
     if not condition:
         raise UsageError(message)
 
 
 @functools.lru_cache(maxsize=None)
 def _field_types(cls: type) -> dict[str, tuple[type, bool]]:
-    """(scalar type, optional) of each field of a bundle class: resolving the annotations costs about
-    2 ms per bundle, and a 30-level run constructs bundles hundreds of times."""
+    """(scalar type, optional) per field; cached: 2 ms per bundle, built hundreds of times per run."""
     hints = typing.get_type_hints(cls)
     return {f.name: scalar_type(hints[f.name]) for f in dataclasses.fields(cls)}

@@ -1,15 +1,6 @@
-"""Checksums: a damaged file is refused by name instead of becoming a published number.
-
-A finished job's `done.json` carries an `integrity` record: the sha256 of every file of the job
-directory (`files`) and the sha256 of the record itself (`digest`), so a changed value in
-`done.json` is detected too. Every file read from a finished job is checked against it
-(`verify_file`, called by `foundations.io.load_torch`; `check_job` on "already done"). A
-`done.json` without the record (written before checksums existed) is read as *unverified*.
-
-Digests are computed once per process and file (keyed by path, size and mtime), and the digest of
-every file this process wrote is remembered, so a job can tell at its end whether a file changed
-on disk after it was written.
-"""
+"""Checksums: `done.json`'s `integrity` record holds the sha256 of every job file and of itself; every file read from
+a finished job is checked against it, so a damaged file is refused by name instead of becoming a published number.
+A `done.json` written before checksums existed is read as unverified."""
 from __future__ import annotations
 
 import contextlib
@@ -37,11 +28,8 @@ _computing: list[dict[str, str]] = []  # per job being computed (innermost last)
 
 
 class DamagedFile(UsageError):
-    """A file whose content is not what was recorded when it was written (exit status 2)."""
-
     def __init__(self, path: Path | str, reason: str, job: Path | str | None = None) -> None:
-        self.path = Path(path)
-        self.reason = reason
+        self.path, self.reason = Path(path), reason
         self.job = Path(job) if job is not None else self.path.parent
         super().__init__(f"damaged file {self.path}: {reason}; {repair_hint(self.job)}")
 
@@ -51,13 +39,12 @@ def repair_hint(job: Path | str) -> str:
             "then rerun the same command to retrain it")
 
 
-# ----- digests ---------------------------------------------------------------------------------------
 def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 def digest_file(path: Path | str) -> str:
-    """sha256 of the file's bytes, hashed at most once per process while size and mtime are unchanged."""
+    """sha256 of the file, hashed once per process while size and mtime are unchanged."""
     path = Path(path)
     st = path.stat()
     key = str(path.absolute())
@@ -74,7 +61,7 @@ def digest_file(path: Path | str) -> str:
 
 
 def remember(path: Path | str, digest: str | None = None) -> str:
-    """Record that this process wrote (or verified) `path` with this content."""
+    """This process wrote (or verified) `path` with this content: a later change is caught by `manifest`."""
     path = Path(path)
     if digest is None:
         _digests.pop(str(path.absolute()), None)  # a rewrite within one mtime tick must be hashed afresh
@@ -86,15 +73,14 @@ def remember(path: Path | str, digest: str | None = None) -> str:
 
 
 def is_temporary(name: str) -> bool:
-    """The temporary files of `foundations.io.atomic_write`: `.<name>.XXXXXXXX.tmp`."""
+    """A temporary file of `core.io.atomic_write`: `.<name>.XXXXXXXX.tmp`."""
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
 
 
 def job_files(directory: Path | str, exclude: Iterable[str] = ()) -> list[Path]:
-    """The regular files of a job directory that a manifest covers (no marker, lock or temporaries)."""
+    """The files a manifest covers (no marker, lock, journal or temporaries)."""
     skip = {DONE_FILE, LOCK_NAME, layout.JOURNAL, *exclude}
-    directory = Path(directory)
-    return sorted(p for p in directory.iterdir()
+    return sorted(p for p in Path(directory).iterdir()
                   if p.is_file() and p.name not in skip and not is_temporary(p.name))
 
 
@@ -112,16 +98,14 @@ def manifest(directory: Path | str, exclude: Iterable[str] = ()) -> dict[str, st
     return out
 
 
-# ----- done.json --------------------------------------------------------------------------------------
 def _canonical(record: dict[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def seal(result: dict[str, Any], files: dict[str, str], identity: dict[str, Any] | None = None,
          parents: dict[str, str] | None = None) -> dict[str, Any]:
-    """The content of done.json: the job's result plus the integrity record over files and result, and
-    (`identity`, `foundations.identity`) where the job lies, with the digest of its hparams.json and
-    those of the parent files it was computed from (`parents`: path relative to the job -> sha256)."""
+    """done.json: the result, sealed with the files' digests, the job's `identity` (core.identity) with its
+    hparams.json digest, and the `parents` it was computed from (path relative to the job -> sha256)."""
     body = {k: v for k, v in result.items() if k != INTEGRITY_KEY}
     body[INTEGRITY_KEY] = {"algorithm": ALGORITHM, "files": dict(sorted(files.items()))}
     if identity is not None:
@@ -132,10 +116,7 @@ def seal(result: dict[str, Any], files: dict[str, str], identity: dict[str, Any]
 
 
 def open_done(path: Path | str) -> tuple[dict[str, Any], dict[str, str] | None]:
-    """(the result recorded in done.json, its file digests or None when it predates checksums).
-
-    Raises DamagedFile when the file does not parse or its own digest does not match.
-    """
+    """(the result in done.json, its file digests or None when it predates checksums); DamagedFile otherwise."""
     path = Path(path)
     try:
         record = json.loads(path.read_bytes().decode("utf-8"))
@@ -168,10 +149,9 @@ def open_done(path: Path | str) -> tuple[dict[str, Any], dict[str, str] | None]:
     return record, files
 
 
-# ----- parents: the files of other finished jobs a job was computed from ------------------------------
 @contextlib.contextmanager
 def computing() -> Iterator[dict[str, str]]:
-    """While a job computes: collect the verified files of finished jobs it reads (`note_parent`)."""
+    """While a job computes: collect the files of finished jobs it reads (its parents, `note_parent`)."""
     scope: dict[str, str] = {}
     _computing.append(scope)
     try:
@@ -181,8 +161,7 @@ def computing() -> Iterator[dict[str, str]]:
 
 
 def note_parent(path: Path | str, digest: str | None = None) -> None:
-    """`path`, a file recorded by its finished job's done.json, is an input of the jobs being computed
-    (also for tensors kept in memory instead of read back: their file's recorded digest)."""
+    """`path`, a file of a finished job, is an input of the jobs being computed (`digest`: held in memory)."""
     if not _computing:
         return
     path = Path(path)
@@ -202,7 +181,7 @@ def parents_of(directory: Path | str, scope: dict[str, str]) -> dict[str, str]:
 
 
 def _check_parents(parents: Any, directory: Path) -> None:
-    """A parent replaced (or gone) after the job was computed from it: the job is damaged, by the parent's name."""
+    """A parent replaced or gone after the job was computed from it: damaged, by the parent's name."""
     if not isinstance(parents, dict) or not all(isinstance(v, str) for v in parents.values()):
         raise DamagedFile(directory / DONE_FILE, "its identity's parent digests are malformed")
     for relative, digest in parents.items():
@@ -215,8 +194,7 @@ def _check_parents(parents: Any, directory: Path) -> None:
 
 
 def predates_checksums(directory: Path) -> bool:
-    """A job written before checksums existed: its hparams.json parses and has no provenance section
-    (every version that seals done.json also writes `provenance` into hparams.json first)."""
+    """A job written before checksums: its hparams.json has no provenance section (written by every sealing version)."""
     try:
         hparams = json.loads((directory / layout.HPARAMS).read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
@@ -225,32 +203,26 @@ def predates_checksums(directory: Path) -> bool:
 
 
 def recorded_files(directory: Path | str) -> dict[str, str] | None:
-    """The digests recorded by the job's done.json (None: no done.json, or one that predates checksums)."""
+    """The digests in the job's done.json (None: none, or one that predates checksums)."""
     done = Path(directory) / DONE_FILE
-    if not done.exists():
-        return None
-    return open_done(done)[1]
+    return open_done(done)[1] if done.exists() else None
 
 
 def verify_file(path: Path | str, digest: str | None = None, note: bool = True) -> None:
-    """Check a file of a finished job against its done.json; files of unfinished jobs pass unchecked.
-    `digest`: of the bytes the caller already read (then the file is not read again); `note`: the file
-    is an input of the job being computed (`note_parent`)."""
+    """Check a file of a finished job against its done.json (unfinished jobs pass); `digest`: of the bytes the
+    caller read; `note`: the file is an input of the job being computed."""
     path = Path(path)
     files = recorded_files(path.parent)
     if files is None or path.name not in files:
         return
-    if not path.exists():
-        raise DamagedFile(path, "missing, but recorded in done.json")
-    if (digest or digest_file(path)) != files[path.name]:
-        raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in done.json")
+    _check_recorded(path, files[path.name], "done.json", digest)
     if note:
         note_parent(path, files[path.name])
 
 
 def check_job(directory: Path | str, note: bool = True) -> bool:
-    """Verify done.json and every file it records; True if verified, False if it predates checksums.
-    `note=False`: a parent job checked as a whole, whose files are inputs only where they are read."""
+    """Verify done.json and its files: True, or False if it predates checksums. `note=False`: a parent job checked
+    as a whole, whose files are inputs only where they are read."""
     directory = Path(directory)
     files = recorded_files(directory)
     if files is None:
@@ -262,27 +234,26 @@ def check_job(directory: Path | str, note: bool = True) -> bool:
 
 def check_against(directory: Path | str, files: dict[str, str]) -> None:
     """Check the files of an unfinished job against digests a checkpoint recorded, and remember them."""
-    directory = Path(directory)
     for name, digest in files.items():
-        path = directory / name
-        if not path.exists():
-            raise DamagedFile(path, "missing, but recorded in the job's checkpoint")
-        if digest_file(path) != digest:
-            raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in the job's checkpoint")
-        remember(path, digest)
+        _check_recorded(Path(directory) / name, digest, "the job's checkpoint")
+        remember(Path(directory) / name, digest)
+
+
+def _check_recorded(path: Path, recorded: str, where: str, actual: str | None = None) -> None:
+    if not path.exists():
+        raise DamagedFile(path, f"missing, but recorded in {where}")
+    if (actual or digest_file(path)) != recorded:
+        raise DamagedFile(path, f"its {ALGORITHM} does not match the one recorded in {where}")
 
 
 def remove_temporaries(directory: Path | str) -> list[str]:
     """Delete the temporary files a killed writer left in `directory` (call with the job's lock held)."""
-    removed = []
-    directory = Path(directory)
-    if not directory.is_dir():
+    removed: list[str] = []
+    if not Path(directory).is_dir():
         return removed
     for entry in os.scandir(directory):
         if entry.is_file(follow_symlinks=False) and is_temporary(entry.name):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed.append(entry.name)
-            except FileNotFoundError:
-                pass
     return removed

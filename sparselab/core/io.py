@@ -1,15 +1,8 @@
-"""Atomic file writes, safe checkpoint loading and per-job locks.
-
-Every file a job writes goes through `atomic_write`: a temporary file in the same folder is written,
-flushed and fsynced, then renamed over the target, so a reader sees either the old file or the new
-one, never half of one. Every write is remembered with its sha256 (`foundations.integrity`), a file
-of a finished job is checked against its `done.json` when it is read, and a checkpoint carries the
-sha256 of its own payload. Files get the mode the umask gives a new file (0644 under umask 022, so
-colleagues can read a shared `--root`); `mkstemp` alone would leave every file 0600. Torch files are read with `torch.load(weights_only=True)`; a file that
-cannot be read is a `UsageError` that names it. JSON never holds NaN or infinity.
-"""
+"""Atomic writes (temporary file, fsync, rename: a reader never sees half a file), each remembered with its sha256;
+verified torch loads (`weights_only=True`), self-checking checkpoints, per-job locks. JSON never holds NaN."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -18,7 +11,6 @@ import math
 import os
 import tempfile
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -29,18 +21,16 @@ from sparselab.core.errors import JobFailed, UsageError
 from sparselab.core.integrity import DONE_FILE, LOCK_NAME
 
 CHECKPOINT_MAGIC = b"SPARSELAB-CHECKPOINT v1 sha256="
-# The folder is fsynced (its renames made durable) after a job's done.json only: that one fsync covers
-# every earlier rename in the job's folder, and each file's data is fsynced before its rename, so no
-# file is ever half-written. A rename lost to a power cut before done.json leaves the job unfinished,
-# which the next run resumes or redoes. (One folder fsync per job instead of one per file: 8 per level.)
+# The folder is fsynced after done.json only: that covers every earlier rename (data is fsynced before each), and a
+# rename lost before it leaves the job unfinished, to be resumed. One folder fsync per job instead of 8 per level.
 SYNC_FOLDER_AFTER = (DONE_FILE,)
 _DIGEST_LENGTH = 64
 _UMASK_LOCK = threading.Lock()
 
 
 def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None], sequential: bool = False) -> None:
-    """Write `path` atomically; `write` receives a binary file object. `sequential`: `write` only appends
-    (no seek, read or tell), so the file's digest is hashed from the bytes written instead of read back."""
+    """Write `path` atomically with `write(binary file)`; `sequential`: `write` only appends, so the digest is
+    hashed from the bytes written instead of read back. The mode is the umask's (mkstemp alone gives 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -54,18 +44,16 @@ def atomic_write(path: Path | str, write: Callable[[io.BufferedWriter], None], s
         os.replace(tmp, path)
         journal.record(path, integrity.remember(path, hashed.hexdigest() if hashed is not None else None))
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     if path.name in SYNC_FOLDER_AFTER:
         _fsync_dir(path.parent)
 
 
 class _HashingWriter:
-    """A binary file's `write` and `flush` only, hashing what is written (torch.save's zip writer and plain
-    byte writes only append; a writer that seeks back, like `zipfile` on a seekable file, must not use it)."""
+    """`write` and `flush` only, hashing what is written (torch.save's zip writer only appends; a writer that
+    seeks back, like `zipfile` on a seekable file, must not use it)."""
 
     def __init__(self, f: io.BufferedWriter) -> None:
         self._f, self._hash = f, hashlib.sha256()
@@ -82,7 +70,6 @@ class _HashingWriter:
 
 
 def file_mode() -> int:
-    """The mode `open()` would give a new file under the current umask (0o666 & ~umask)."""
     with _UMASK_LOCK:  # reading the umask means setting it: no other thread may create a file meanwhile
         umask = os.umask(0o077)
         os.umask(umask)
@@ -95,9 +82,8 @@ def _fsync_dir(directory: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -111,7 +97,7 @@ def write_text(path: Path | str, text: str) -> None:
 
 
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    """A CSV file's text: the given columns (others dropped), floats written with repr so they read back exactly."""
+    """CSV text of the given columns (others dropped), floats as repr so they read back exactly."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
@@ -121,7 +107,7 @@ def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def write_json(path: Path | str, obj: Any) -> None:
-    """Pretty, sorted JSON; a NaN or infinity anywhere in `obj` is refused (JSON has no such numbers)."""
+    """Pretty, sorted JSON; a NaN or infinity anywhere is refused (JSON has no such numbers)."""
     try:
         text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False)
     except ValueError:
@@ -132,7 +118,7 @@ def write_json(path: Path | str, obj: Any) -> None:
 
 
 def _non_finite(obj: Any, where: str = "") -> str | None:
-    """The key path of the first NaN/infinity in `obj` (e.g. 'final_test_loss'), None if there is none."""
+    """The key path of the first NaN/infinity in `obj` (e.g. 'final_test_loss'), or None."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return where or "the value"
     items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
@@ -154,14 +140,13 @@ def read_json(path: Path | str) -> Any:
 
 
 def save_torch(path: Path | str, obj: Any) -> None:
-    """`torch.save` through an atomic write."""
     import torch
 
     atomic_write(path, lambda f: torch.save(obj, f), sequential=True)
 
 
 def load_torch(path: Path | str, map_location: Any = "cpu") -> Any:
-    """`torch.load(weights_only=True)` of a file verified against its job's done.json (if finished)."""
+    """`torch.load` of a file verified against its job's done.json or journal."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"missing file {path}")
@@ -177,10 +162,9 @@ def _torch_load(source: Any, path: Path, map_location: Any) -> Any:
 
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
-    except Exception:  # pickle, zip and unpickling-policy errors all mean the same to a user
-        # torch's own text advises weights_only=False, which is wrong here: the file is not ours or is damaged
-        raise UsageError(f"corrupt {layout.kind_of(path.name)} {path}: the file is damaged or is not a sparselab torch file; "
-                         f"{integrity.repair_hint(path.parent)}") from None
+    except Exception:  # pickle, zip, policy errors alike; torch's advice (weights_only=False) would be wrong here
+        raise UsageError(f"corrupt {layout.kind_of(path.name)} {path}: the file is damaged or is not a sparselab "
+                         f"torch file; {integrity.repair_hint(path.parent)}") from None
 
 
 def save_checkpoint(path: Path | str, obj: Any) -> None:
@@ -195,10 +179,7 @@ def save_checkpoint(path: Path | str, obj: Any) -> None:
 
 
 def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
-    """Read a `save_checkpoint` file, refusing it unless its payload matches the digest in its header.
-
-    A plain torch file (a checkpoint written before checksums) is read unverified.
-    """
+    """A `save_checkpoint` file whose payload matches its header's digest (a plain torch file: unverified)."""
     path = Path(path)
     journal.check(path)
     data = path.read_bytes()
@@ -213,8 +194,7 @@ def load_checkpoint(path: Path | str, map_location: Any = "cpu") -> Any:
 
 
 def try_lock(directory: Path | str, timeout: float = -1) -> filelock.FileLock | None:
-    """The job directory's lock (flock: released by the kernel if its holder dies), or None after
-    `timeout` seconds (-1: wait as long as it takes)."""
+    """The job directory's flock (released by the kernel if its holder dies), or None after `timeout` s (-1: wait)."""
     lock = filelock.FileLock(str(Path(directory) / LOCK_NAME))
     try:
         lock.acquire(timeout=timeout)
@@ -223,13 +203,9 @@ def try_lock(directory: Path | str, timeout: float = -1) -> filelock.FileLock | 
     return lock
 
 
-@contextmanager
+@contextlib.contextmanager
 def job_lock(directory: Path | str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold the job directory's lock file for the duration of the block.
-
-    filelock uses flock(2) on POSIX, which the kernel releases when the holder dies, so a lock left
-    by a killed process is taken over at once. `on_wait` is called once if another process holds it.
-    """
+    """Hold the job directory's lock for the block; `on_wait` is called once if another process holds it."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     lock = try_lock(directory, timeout=0)

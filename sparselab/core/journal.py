@@ -1,13 +1,6 @@
-"""The journal of a job in progress: the sha256 of every file it wrote, recorded as each was written.
-
-`done.json` vouches for a finished job's files; before it exists, `journal.json` does. Every atomic
-write into a job directory (one holding `hparams.json`, which a job writes first) records the new
-file's digest here, after the file's rename. When the job is taken up again, `purge` (run under the
-job's lock) deletes every file that is not exactly as the journal recorded it (flipped bits, a
-foreign file, a file whose write the journal never saw because a kill fell in between, a mask
-without its sparsity report) so that the rerun recomputes it instead of reusing and then sealing
-it. Reads of an unfinished job's files are checked against the journal too (`expected`).
-"""
+"""`journal.json` vouches for an unfinished job's files (done.json does once it is finished): every atomic write
+into a job directory records its sha256 after the rename. A resumed job `purge`s every file not exactly as
+recorded (flipped bits, a foreign file, a write a kill hid, a mask without its report) so it is recomputed."""
 from __future__ import annotations
 
 import json
@@ -21,7 +14,7 @@ _NOT_JOURNALED = (layout.DONE, JOURNAL_FILE)
 
 
 def read(directory: Path | str) -> dict[str, str] | None:
-    """name -> sha256 recorded for the job in `directory`; None without a (readable) journal."""
+    """name -> sha256 recorded for the job in `directory`; None without a readable journal."""
     path = Path(directory) / JOURNAL_FILE
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
@@ -33,7 +26,6 @@ def read(directory: Path | str) -> dict[str, str] | None:
 
 
 def _write(directory: Path, entries: dict[str, str]) -> None:
-    """The journal, replaced atomically by the one atomic writer (which journals nothing for it)."""
     from sparselab.core import io as fio  # io journals every write: imported here, not at the top
 
     text = json.dumps(dict(sorted(entries.items())), indent=1).encode("utf-8")
@@ -41,17 +33,13 @@ def _write(directory: Path, entries: dict[str, str]) -> None:
 
 
 def is_journaled(path: Path) -> bool:
-    """Whether a write of `path` belongs in a journal: a file of a job that is not finished."""
-    if path.name in _NOT_JOURNALED or integrity.is_temporary(path.name):
+    """A file of an unfinished job (a directory holding hparams.json, which a job writes first)."""
+    if path.name in _NOT_JOURNALED or integrity.is_temporary(path.name) or (path.parent / layout.DONE).exists():
         return False
-    directory = path.parent
-    if (directory / layout.DONE).exists():
-        return False
-    return path.name == layout.HPARAMS or (directory / layout.HPARAMS).exists()
+    return path.name == layout.HPARAMS or (path.parent / layout.HPARAMS).exists()
 
 
 def record(path: Path | str, digest: str) -> None:
-    """Note that `path` now holds the bytes with this digest (called after each atomic write)."""
     path = Path(path)
     if not is_journaled(path):
         return
@@ -60,24 +48,16 @@ def record(path: Path | str, digest: str) -> None:
     _write(path.parent, entries)
 
 
-def expected(path: Path | str) -> str | None:
-    """The digest the journal recorded for `path` (None: not journaled)."""
-    entries = read(Path(path).parent)
-    return None if entries is None else entries.get(Path(path).name)
-
-
 def check(path: Path | str, actual: str | None = None) -> None:
-    """Refuse a file of an unfinished job that changed since it was written (its journal says so);
-    `actual`: the digest of the bytes the caller read (the file is then not read again)."""
+    """Refuse a file of an unfinished job that changed since it was written; `actual`: of the bytes the caller read."""
     path = Path(path)
-    digest = expected(path) if is_journaled(path) else None
+    digest = (read(path.parent) or {}).get(path.name) if is_journaled(path) else None
     if digest is not None and (actual or integrity.digest_file(path)) != digest:
         raise integrity.DamagedFile(path, "its sha256 does not match the one recorded in the job's journal")
 
 
 def check_settled(path: Path | str, wait: float = 0.2) -> None:
-    """`check` for a reader beside a running writer, which records a file's digest just after renaming
-    the file into place: a mismatch is looked at once more after `wait` seconds before it is refused."""
+    """`check` beside a running writer (which records a digest just after the rename): retried once after `wait`."""
     try:
         check(path)
     except integrity.DamagedFile:
@@ -86,7 +66,6 @@ def check_settled(path: Path | str, wait: float = 0.2) -> None:
 
 
 def discard(directory: Path | str) -> None:
-    """Drop the journal once done.json vouches for the job."""
     (Path(directory) / JOURNAL_FILE).unlink(missing_ok=True)
 
 

@@ -1,13 +1,5 @@
-"""User plugins: modules that register a model, dataset or score, carried to every process of a run.
-
-`python main.py --plugins=my_models.py,my_pkg.scores train ...` imports each listed module (a `.py`
-file by path, else a module name) before the command runs; `sparselab.register_model(...)` and its
-siblings (sparselab/extend.py) record the module they are called from. Every process a run starts
-(`--workers` job processes, `--print_path` checks, the SLURM task's command line) gets the same
-`--plugins=` flag (`flags()`), so a user's model trains there too. A file is imported under its own
-module name (`sparselab_plugin_<stem>`), so a script's `if __name__ == "__main__":` block does not
-run again in the workers.
-"""
+"""`--plugins=my_models.py,my_pkg.scores`: modules imported before the command, and passed on (`flags()`) to every
+process a run starts. A file is imported as `sparselab_plugin_<stem>`, so its `__main__` block does not run again."""
 from __future__ import annotations
 
 import importlib
@@ -28,14 +20,13 @@ def _spec_name(spec: str) -> str:
 
 
 def remember(spec: str) -> None:
-    """Carry `spec` (a .py path or a module name) to the processes this one starts."""
     spec = _spec_name(spec)
     if spec not in LOADED:
         LOADED.append(spec)
 
 
 def load(spec: str) -> None:
-    """Import one plugin (once per process); UsageError when it is missing or fails to import."""
+    """Import one plugin once per process; UsageError when it is missing or fails."""
     spec = _spec_name(spec)
     if spec in LOADED:
         return
@@ -63,10 +54,8 @@ def load(spec: str) -> None:
 
 
 def load_from_argv(argv: Sequence[str]) -> list[str]:
-    """Import every `--plugins=A,B` (or `--plugins A,B`) of a command line; the line without them."""
-    rest: list[str] = []
-    items = list(argv)
-    i = 0
+    """Import every `--plugins=A,B` (or `--plugins A,B`); the command line without them."""
+    rest, items, i = [], list(argv), 0
     while i < len(items):
         item = items[i]
         if item == FLAG or item.startswith(FLAG + "="):
@@ -86,5 +75,4 @@ def load_from_argv(argv: Sequence[str]) -> list[str]:
 
 
 def flags() -> list[str]:
-    """The flag that makes a child process import this process's plugins ([] without plugins)."""
     return [f"{FLAG}={','.join(LOADED)}"] if LOADED else []

@@ -1,12 +1,5 @@
-"""Steps: the one parser of '160ep', '1000it', '2ep100it', and their canonical spelling.
-
-Every flag that names a point in training goes through `parse_spelling` (syntax, ASCII digits only,
-bounds) and, once the iterations per epoch are known, through `parse_iterations` (an absolute iteration;
-a job's are resolved once, into `train/steps.Schedule`).
-The canonical spelling is what enters the hash, so `4ep`, `92it` and `4ep0it` (23 iterations per
-epoch) name one job: a whole number of epochs is spelled `<E>ep` (today's usual spelling, whose
-hashes therefore do not change), anything else `<I>it`.
-"""
+"""Steps: the one parser of '160ep', '1000it', '2ep100it', and the canonical spelling that enters the hash (`4ep`,
+`92it`, `4ep0it` at 23 iterations per epoch are one job): whole epochs `<E>ep` (keeps old hashes), else `<I>it`."""
 from __future__ import annotations
 
 import re
@@ -22,8 +15,6 @@ _EXAMPLE = "use e.g. 160ep, 1000it or 2ep100it"
 
 @dataclass(frozen=True)
 class Spelling:
-    """A step as written: epochs and iterations, before the iterations per epoch are known."""
-
     epochs: int
     iterations: int
 
@@ -31,7 +22,7 @@ class Spelling:
         return self.epochs * iterations_per_epoch + self.iterations
 
     def unit_free(self) -> str:
-        """The spelling that needs no iterations per epoch: 4ep0it -> 4ep, 0ep7it -> 7it, 0it -> 0ep."""
+        """Without the epoch length: 4ep0it -> 4ep, 0ep7it -> 7it, 0it -> 0ep."""
         if self.iterations == 0:
             return f"{self.epochs}ep"
         if self.epochs == 0:
@@ -40,13 +31,13 @@ class Spelling:
 
 
 def shown(text: object, limit: int = 40) -> str:
-    """repr of a value for a message, cut to `limit` characters (a 5000-digit typo stays one short line)."""
+    """repr for a message, cut to `limit` characters (a 5000-digit typo stays one short line)."""
     r = repr(text)
     return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
 
 
 def parse_spelling(text: str, flag: str = "step") -> Spelling:
-    """Syntax of a step; malformed, non-ASCII or absurdly large values are a `UsageError`."""
+    """Syntax of a step; malformed, non-ASCII or absurdly large is a `UsageError`."""
     stripped = text.strip(" \t") if isinstance(text, str) else ""
     match = _STEP_PATTERN.fullmatch(stripped)
     if not isinstance(text, str) or match is None or not any(match.groups()):
@@ -61,8 +52,7 @@ def parse_spelling(text: str, flag: str = "step") -> Spelling:
 
 
 def parse_iterations(text: str, iterations_per_epoch: int, flag: str = "step") -> int:
-    """'160ep', '1000it', '2ep100it' or '0ep' as an absolute iteration; the total is bounded by
-    MAX_ITERATIONS. The one parser of a step (a job resolves its steps once: `train/steps.Schedule`)."""
+    """A step as an absolute iteration, at most MAX_ITERATIONS (a job resolves its steps once: train/steps)."""
     spelling = parse_spelling(text, flag)
     if iterations_per_epoch <= 0:
         raise ValueError(f"iterations_per_epoch must be positive, got {iterations_per_epoch}")
@@ -73,18 +63,16 @@ def parse_iterations(text: str, iterations_per_epoch: int, flag: str = "step") -
 
 
 def spelled(iteration: int, iterations_per_epoch: int) -> str:
-    """The canonical spelling of an iteration: whole epochs as `<E>ep`, anything else as `<I>it`."""
     epochs, rest = divmod(iteration, iterations_per_epoch)
     return f"{epochs}ep" if rest == 0 else f"{iteration}it"
 
 
 def validate_step_string(text: str, flag: str) -> None:
-    """Check the syntax of a step string without knowing iterations per epoch."""
     parse_spelling(text, flag)
 
 
 def canonical_step(text: str, iterations_per_epoch: int | None, flag: str = "step") -> str:
-    """The spelling that enters the hash (unit-free normalisation only when the epoch length is unknown)."""
+    """The spelling that enters the hash (unit-free only when the epoch length is unknown)."""
     if iterations_per_epoch is None:
         return parse_spelling(text, flag).unit_free()
     return spelled(parse_iterations(text, iterations_per_epoch, flag), iterations_per_epoch)
@@ -99,7 +87,7 @@ def parse_step_list(text: str, flag: str) -> list[str]:
 
 
 def canonical_step_list(text: str, iterations_per_epoch: int | None, flag: str) -> str:
-    """Each element canonical, in increasing order when the epoch length is known ('' stays '')."""
+    """Each element canonical, sorted when the epoch length is known."""
     items = [canonical_step(s, iterations_per_epoch, flag) for s in parse_step_list(text, flag)]
     if iterations_per_epoch is not None:
         items.sort(key=lambda s: parse_iterations(s, iterations_per_epoch, flag))

@@ -1,12 +1,6 @@
-"""The one table printer: a plain-text grid with column groups (a title line over each group, then
-headers, optionally a rule, then rows), used by every command that prints a table (`report`, `list`,
-a sweep's summary, the lottery's level table, `evaluate_ensemble`, `evaluate`).
-
-Tables fit the terminal (`shutil.get_terminal_size`; unlimited into a file or pipe) unless
-`set_width(None)` (`--wide`): first the
-widest left-aligned text column (hyperparameters, status) is cut with '…', then, if the table is still
-too wide, its columns are split into several stacked tables that each repeat the first column.
-"""
+"""The one table printer: column groups (a title over each), headers, rows. A table fits the terminal unless
+`set_width(None)` (`--wide`): first the widest text column is cut with '…', then the columns are split into
+stacked tables that each repeat the first column."""
 from __future__ import annotations
 
 import os
@@ -30,13 +24,12 @@ class Group:
 
 
 def set_width(width: int | None) -> None:
-    """Width of the tables rendered from now on: None = unlimited (`--wide`), 0 = the terminal's."""
+    """None = unlimited (`--wide`), 0 = the terminal's."""
     _width[0] = width
 
 
 def current_width() -> int | None:
-    """The width tables must fit: given, else the terminal's ($COLUMNS or the tty); unlimited when the
-    output goes to a file or a pipe without $COLUMNS (nothing wraps there)."""
+    """Given, else the terminal's ($COLUMNS or the tty); unlimited into a file or pipe without $COLUMNS."""
     width = _width[0]
     if width != 0:
         return width
@@ -46,8 +39,7 @@ def current_width() -> int | None:
 
 
 def render(groups: list[Group], rows: list[list[str]], width: int | None | bool = True, rule: bool = False) -> str:
-    """Rows hold one cell per header, groups concatenated in order; `width=True`: the current width,
-    None: unlimited; `rule`: a line of '-' under the headers."""
+    """One cell per header, groups in order; `width=True`: the current width; `rule`: '-' under the headers."""
     limit = current_width() if width is True else width
     text = _render(groups, rows, rule)
     if limit is None or _longest(text) <= limit:
@@ -64,7 +56,6 @@ def _longest(text: str) -> int:
 
 
 def _columns(groups: list[Group]) -> list[tuple[int, str, bool]]:
-    """(group index, header, left-aligned) of every column."""
     return [(gi, h, i in g.left) for gi, g in enumerate(groups) for i, h in enumerate(g.headers)]
 
 
@@ -83,8 +74,7 @@ def _cut_text(groups: list[Group], rows: list[list[str]], limit: int) -> list[li
 
 
 def _chunks(groups: list[Group], rows: list[list[str]], limit: int) -> list[tuple[list[Group], list[list[str]]]]:
-    """Split the columns after the first into stacked tables no wider than `limit`, keeping each column
-    group together where it fits (at least one column each)."""
+    """Columns after the first in stacked tables no wider than `limit`, each group kept together where it fits."""
     columns = _columns(groups)
     cell = [max([len(columns[i][1])] + [len(r[i]) for r in rows if i < len(r)]) for i in range(len(columns))]
     units: list[list[int]] = []  # whole groups where they fit, else single columns
@@ -135,17 +125,12 @@ def _render(groups: list[Group], rows: list[list[str]], rule: bool = False) -> s
     left = {a + i for g, (a, _) in zip(groups, spans) for i in g.left}
 
     def line(cells: list[str]) -> str:
-        parts = []
-        for a, b in spans:
-            parts.append(GAP.join(c.ljust(widths[i]) if i in left else c.rjust(widths[i])
-                                  for i, c in zip(range(a, b), cells[a:b])))
-        return SEPARATOR.join(parts).rstrip()
+        return SEPARATOR.join(GAP.join(c.ljust(widths[i]) if i in left else c.rjust(widths[i])
+                                       for i, c in zip(range(a, b), cells[a:b])) for a, b in spans).rstrip()
 
     lines = []
     if any(g.title for g in groups):
-        titles = []
-        for g, (a, b) in zip(groups, spans):
-            titles.append(g.title.ljust(sum(widths[a:b]) + len(GAP) * (b - a - 1)))
+        titles = [g.title.ljust(sum(widths[a:b]) + len(GAP) * (b - a - 1)) for g, (a, b) in zip(groups, spans)]
         lines.append(SEPARATOR.join(titles).rstrip())
     lines.append(line([h for g in groups for h in g.headers]))
     if rule:

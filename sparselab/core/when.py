@@ -1,9 +1,5 @@
-"""Conditions under which a bundle field's flag exists (`hparam(only_with=...)`), as OpenLTH's per-choice bundles.
-
-A condition reads other flags through `get(name)`: the value typed on the command line (a string, or
-True/False for a bare `--flag`/`--no_flag`), else the preset's, else the field's default. The same
-conditions, given a recorded hparams.json instead, tell which recorded fields did not apply to a run.
-"""
+"""When a field's flag exists (`hparam(only_with=...)`, as OpenLTH's per-choice bundles). `get(name)` reads another
+flag: as typed, else the preset's, else the default; on a recorded hparams.json it tells which fields did not apply."""
 from __future__ import annotations
 
 import dataclasses
@@ -18,18 +14,16 @@ def _names(values: Values) -> list[str]:
 
 
 def is_set(value: Any) -> bool:
-    """A value other than unset (None, or `none`/empty typed)."""
     return value is not None and not (isinstance(value, str) and value.strip().lower() in ("", "none", "null"))
 
 
 def is_on(value: Any) -> bool:
-    """A true bool flag: True, or `--flag=true|yes|1|on` typed."""
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on"))
 
 
 @dataclasses.dataclass(frozen=True)
 class When:
-    """`holds(get)`: whether the flag exists; `hint(get, prefix)`: what the user must choose for it."""
+    """`holds(get)`: whether the flag exists; `hint(get, prefix)`: what it needs."""
 
     holds: Callable[[Get], bool]
     need: Callable[[Get, str], str]
@@ -39,7 +33,7 @@ class When:
 
 
 def one_of(field: str, values: Values) -> When:
-    """`--field` takes one of `values` (a list, or a function returning the registry's current names)."""
+    """`values`: a list, or a function returning a registry's current names."""
     return When(lambda get: get(field) in _names(values),
                 lambda get, p: f"--{p}{field}={'|'.join(_names(values))} (not {get(field)})")
 
@@ -50,32 +44,26 @@ def none_of(field: str, values: Values) -> When:
 
 
 def given(field: str) -> When:
-    """`--field` is set (an optional field other than None)."""
     return When(lambda get: is_set(get(field)), lambda get, p: f"--{p}{field}")
 
 
 def unset(field: str) -> When:
-    """`--field` is not set."""
     return When(lambda get: not is_set(get(field)), lambda get, p: f"no --{p}{field} (not {get(field)})")
 
 
 def on(field: str) -> When:
-    """The bool `--field` is true."""
     return When(lambda get: is_on(get(field)), lambda get, p: f"--{p}{field}")
 
 
 def off(field: str) -> When:
-    """The bool `--field` is false."""
     return When(lambda get: not is_on(get(field)), lambda get, p: f"--no_{p}{field}")
 
 
 def nonempty(field: str) -> When:
-    """A comma list `--field` that is not empty."""
     return When(lambda get: bool(str(get(field) or "").strip()), lambda get, p: f"a non-empty --{p}{field}")
 
 
 def positive(field: str) -> When:
-    """A number `--field` above 0."""
     def holds(get: Get) -> bool:
         try:
             return float(get(field)) > 0
@@ -85,19 +73,17 @@ def positive(field: str) -> When:
 
 
 def either(*whens: When) -> When:
-    """Any of `whens` holds."""
     return When(lambda get: any(w.holds(get) for w in whens),
                 lambda get, p: " or ".join(w.hint(get, p) for w in whens))
 
 
 def all_of(*whens: When) -> When:
-    """Every one of `whens` holds."""
     return When(lambda get: all(w.holds(get) for w in whens),
                 lambda get, p: " and ".join(w.hint(get, p) for w in whens))
 
 
 def conditions(only_with: Any) -> tuple[When, ...]:
-    """`only_with` as given to `hparam`: a `(choice, values)` pair, one `When`, or a sequence of `When`s (all hold)."""
+    """`only_with`: a `(choice, values)` pair, one `When`, or a sequence of `When`s (all hold)."""
     if only_with is None:
         return ()
     if isinstance(only_with, When):
@@ -108,7 +94,7 @@ def conditions(only_with: Any) -> tuple[When, ...]:
 
 
 def unmet(only_with: Any, get: Get, prefix: str = "") -> str | None:
-    """None when the flag exists under `get`, else what it needs (for the refusal line)."""
+    """None when the flag exists under `get`, else what it needs."""
     for when in conditions(only_with):
         if not when.holds(get):
             return when.hint(get, prefix)
@@ -116,7 +102,7 @@ def unmet(only_with: Any, get: Get, prefix: str = "") -> str | None:
 
 
 def unchosen(cls: type, get: Get) -> set[str]:
-    """The fields of bundle class `cls` whose flags do not exist under `get` (e.g. for a recorded run)."""
+    """The fields of bundle class `cls` whose flags do not exist under `get`."""
     return {f.name for f in dataclasses.fields(cls) if unmet(f.metadata.get("only_with"), get) is not None}
 
 
