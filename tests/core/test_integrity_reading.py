@@ -15,7 +15,7 @@ import pytest
 from helpers import run_main
 from integrity_helpers import flip_bit, one
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis" / "reports"))
 import openlth_fixture  # noqa: E402
 
 FLAGS = ("--levels=1", "--training_steps=2it", "--threads=1")
