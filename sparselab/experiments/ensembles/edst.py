@@ -1,15 +1,11 @@
-"""EDST: M free tickets from one dynamic sparse run (FreeTickets, Liu et al. 2022).
+"""EDST: M free tickets from one dynamic sparse run (FreeTickets, Liu et al. 2022), on one iteration axis:
 
-One iteration axis of length E_x + M * E_i:
   explore      [0, E_x)                       lr = --lr (constant after any warm-up), DST as configured
   member_j     [E_x + (j-1) E_i, E_x + j E_i)  lr = --lr / 10, then --lr / 100 from half-way; member_j for
                                               j >= 2 starts with one large prune-and-grow step that
                                               replaces --global_explore_fraction of each layer's weights
-Each phase is a job in `<ensemble job>/<phase>/` (lock, checkpoint, resume, done.json) that starts
-from the previous phase's final weights and mask. The ticket of member j is the phase's final
-weights (`member_j/weights_final.pt`) with its final mask (`member_j/mask_final.pt`, layout.FINAL_MASK;
-`mask.pt` is always a start mask: only the ensemble job's own, of pruning at initialisation). Each phase builds a
-new optimiser, so momentum restarts at phase boundaries (where the lr jumps anyway).
+Each phase is a job `<ensemble job>/<phase>/` starting from the previous phase's final weights and mask (a new
+optimiser: momentum restarts where the lr jumps anyway); member j's ticket is its weights_final.pt + mask_final.pt.
 """
 from __future__ import annotations
 
@@ -21,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 from sparselab.core import layout
 from sparselab.experiments.ensembles.hparams import EnsembleHparams
 from sparselab.core.errors import UsageError
-from sparselab.sparsity import dst as dynamic
-from sparselab.sparsity.mask import Mask
+from sparselab.store.job import FinishedJob
 from sparselab.train import job
 from sparselab.train.hparams import TrainingHparams
 from sparselab.train.sparse_job import SparseJob, run_sparse_job, saved_flag_mask
-from sparselab.train.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint
+from sparselab.train.standard import remove_checkpoint
 from sparselab.train.steps import Schedule
 
 if TYPE_CHECKING:
@@ -94,11 +89,6 @@ def run(runner: "TrainRunner", ens: EnsembleHparams, exp: "Experiment", director
     return members
 
 
-def phase_mask(phase_dir: Path) -> Mask:
-    """The mask a phase ended with (`mask.pt` in phases written before the final mask had its own name)."""
-    return dynamic.load_final_mask(phase_dir) or Mask.load(phase_dir)
-
-
 def phase_job(runner: "TrainRunner", exp: "Experiment", directory: Path, phase: Phase, phase_dir: Path,
               previous: Path | None, end: int) -> SparseJob:
     """The explore phase starts from the seeded initialisation under the mask of pruning at initialisation
@@ -111,5 +101,6 @@ def phase_job(runner: "TrainRunner", exp: "Experiment", directory: Path, phase: 
         mask = saved_flag_mask(directory, exp.env, runner, template)
         return SparseJob(phase_dir, exp.env, template, template.state_dict(), phase.training, mask=mask,
                          init=runner.init_pruning, **common)  # type: ignore[arg-type]
-    return SparseJob(phase_dir, exp.env, template, load_weights(previous / WEIGHTS_FINAL), phase.training,
-                     mask=phase_mask(previous), apply_mask=False, **common)  # type: ignore[arg-type]
+    before = FinishedJob(previous)  # its final mask: mask.pt in phases written before mask_final.pt had its name
+    return SparseJob(phase_dir, exp.env, template, before.tensors(), phase.training, mask=before.final_mask(),
+                     apply_mask=False, **common)  # type: ignore[arg-type]

@@ -1,9 +1,5 @@
-"""Finding the members of an ensemble on disk and computing their test-set probabilities.
-
-A path is either an ensemble job (its `done.json` lists `members`, as paths relative to it) or one
-finished training job (`weights_final.pt` and `hparams.json`: a train job, a pruning level, an EDST
-member). Jobs are read through the store: `store.job.FinishedJob` (done.json checked), models rebuilt by
-`store.network.load_network` (the job's `hparams.json`, its final weights and mask verified).
+"""The members of an ensemble on disk and their test-set probabilities, read through `store/`. A path is an ensemble
+job (its `done.json` lists `members`, relative to it) or one finished training job (train job, level, EDST member).
 """
 from __future__ import annotations
 
@@ -16,12 +12,11 @@ import torch
 
 from sparselab.core import layout
 from sparselab.core.errors import UsageError
-from sparselab.store.job import hparams_of
+from sparselab.store.job import FinishedJob, hparams_of
 from sparselab.store.network import load_network
-from sparselab.train.job import is_done, read_done
+from sparselab.train.job import is_done
 
 HPARAMS_FILE, WEIGHTS_FINAL = layout.HPARAMS, layout.WEIGHTS_FINAL
-
 TEST_SET_FIELDS = ("dataset_name", "image_size")  # what decides the test set; every member must agree
 
 
@@ -52,7 +47,7 @@ def _job_name(path: Path) -> str:
 
 
 def _expand(path: Path) -> list[Member]:
-    done = read_done(path) if is_done(path) else None  # checked against its own sha256
+    done = FinishedJob(path).result if is_done(path) else None  # checked against its own sha256
     if isinstance(done, dict) and "members" in done:
         members = []
         for i, rel in enumerate(done["members"], start=1):
@@ -93,7 +88,6 @@ def resolve(paths: Iterable[Path | str]) -> list[Member]:
 
 
 def load_model(member: Member, input_shape: tuple[int, ...], num_classes: int) -> torch.nn.Module:
-    """The member's verified network (`store.network`) for data of this shape."""
     return load_network(member.directory, {"input_shape": input_shape, "num_classes": num_classes}).model
 
 
@@ -113,10 +107,5 @@ def member_probabilities(members: list[Member], data: Any, device: torch.device)
                                                                                            torch.Tensor]:
     """Each member's test probabilities (data: a training.data.PreparedData) and the labels."""
     batches = data.eval_batches("test", device)
-    out, labels = [], None
-    for m in members:
-        probs, y = probabilities(load_model(m, data.input_shape, data.num_classes), batches(), device)
-        out.append(probs)
-        labels = y
-    assert labels is not None
-    return out, labels
+    pairs = [probabilities(load_model(m, data.input_shape, data.num_classes), batches(), device) for m in members]
+    return [probs for probs, _ in pairs], pairs[-1][1]

@@ -1,11 +1,6 @@
-"""The `str` command: STR (learned per-layer soft thresholds) started from an ER network.
-
-Layout: `<root>/str_<hash>/replicate_<R>/main/`. The ER mask of pruning at initialisation
-(`--init_density`, `--init_pruning_distribution`, e.g. balanced) is fixed (`mask.pt`); inside it
-STR learns more sparsity. Besides the usual files the job writes `layer_densities.csv` (one row per
-evaluation: overall and per-tensor density of the effective weights, and each threshold), and its
-`done.json` holds the final densities. `weights_final.pt` holds the stored weights (`net.*`) and the
-thresholds; the effective weights are sign(w) * relu(|w| - sigmoid(s)) under the mask.
+"""`str`: STR (learned per-layer soft thresholds) inside the fixed ER mask of pruning at initialisation
+(`mask.pt`), in `str_<hash>/replicate_<R>/main/`; `layer_densities.csv` logs the effective weights'
+densities, sign(w) * relu(|w| - sigmoid(s)) under the mask, and each threshold.
 """
 from __future__ import annotations
 
@@ -15,13 +10,12 @@ from typing import Any, ClassVar
 
 import torch
 
-from sparselab.experiments.tickets.command import ERStartCommand
 from sparselab.core import layout
 from sparselab.core.errors import UsageError
 from sparselab.sparsity.mask import Mask
 from sparselab.sparsity.reparam import key
 from sparselab.sparsity.str_ import DensityHistory, STRNet
-from sparselab.experiments.tickets.hparams import STRHparams
+from sparselab.experiments.tickets.command import ERStartCommand, STRHparams
 from sparselab.train import job, sparsity
 from sparselab.train.experiment import Experiment
 from sparselab.train.loop import BaseHook
@@ -82,9 +76,6 @@ class STRRunner(ERStartCommand):
         if self.str_args.st_decay is not None and self.training.optimizer_name == "adamw":
             raise UsageError("--st_decay is added to the thresholds' gradient (L2), which adamw's decoupled "
                              "decay does not match; use sgd or adam")
-
-    def own_bundle(self) -> STRHparams:
-        return self.str_args
 
     def directory(self, root: Path) -> Path:
         return layout.train_dir(self.experiment_directory(root))

@@ -1,16 +1,6 @@
-"""The `supermask` command: strong lottery tickets in an ER network (edge-popup, ER_SLT).
-
-Layout: `<root>/supermask_<hash>/replicate_<R>/level_<L>/main/` for L = 0..--levels - 1 (numbered
-from 0 like every level of this project: level L is ER_SLT's level L + 1). Level 0 starts from the
-seeded initialisation (masked by the ER mask of pruning at initialisation, `mask.pt`) with fresh
-scores; level L > 0 starts from level L-1's `weights_final.pt` (frozen weights, trained scores) and
-trains the scores at its own kept fraction (`pruning.supermask.kept_fractions`).
-Each level is a job (lock, resume, `done.json`) whose learning-rate schedule restarts (ER_SLT's epoch
-counter restarts per level). ER_SLT keeps one optimiser for all levels, so its momentum buffers carry
-on: `--carry_optimizer` (the recipe's choice; off by default, the older behaviour of a fresh optimiser
-per level) saves each level's final optimiser state as `optimizer_final.pt` (recorded in its
-`done.json`) and level L > 0 starts from level L-1's, read verified. `supermask.pt` holds the level's
-final selection.
+"""`supermask`: strong lottery tickets in an ER network (edge-popup, ER_SLT), one job per level in
+`supermask_<hash>/replicate_<R>/level_<L>/main/` (level L is ER_SLT's level L + 1). Each level's lr schedule restarts
+(as ER_SLT's epoch counter); --carry_optimizer carries ER_SLT's one optimiser's momentum via `optimizer_final.pt`.
 """
 from __future__ import annotations
 
@@ -22,22 +12,17 @@ from typing import Any, ClassVar
 import torch
 
 from sparselab.core import io as fio
-from sparselab.experiments.tickets.command import ERStartCommand
 from sparselab.core import layout
 from sparselab.core.errors import UsageError
 from sparselab.core.seeds import derive_seed
 from sparselab.sparsity.mask import Mask
 from sparselab.sparsity.supermask import SupermaskNet, kept_fractions
-from sparselab.experiments.tickets.hparams import SupermaskHparams
+from sparselab.experiments.tickets.command import ERStartCommand, SupermaskHparams
 from sparselab.train import job, sparsity
 from sparselab.train.sparse_job import flag_mask
 from sparselab.train.experiment import Experiment
 from sparselab.train.standard import WEIGHTS_FINAL, load_weights, remove_checkpoint, train_in_directory
 from sparselab.train.steps import resolve_steps
-
-SUPERMASK_FILE = layout.SUPERMASK
-# ER_SLT's BatchNorm is not affine: frozen at scale 1 and shift 0 ("fixed") is the same network.
-SUPERMASK_DEFAULTS = {"batchnorm_init": "fixed"}
 
 
 @dataclass
@@ -46,7 +31,8 @@ class SupermaskRunner(ERStartCommand):
     description: ClassVar[str] = "strong lottery tickets: train scores of frozen weights inside an ER mask"
     own: ClassVar[type] = SupermaskHparams
     section: ClassVar[str] = "supermask"
-    defaults: ClassVar[dict[str, Any]] = SUPERMASK_DEFAULTS
+    # ER_SLT's BatchNorm is not affine: frozen at scale 1 and shift 0 ("fixed") is the same network.
+    defaults: ClassVar[dict[str, Any]] = {"batchnorm_init": "fixed"}
 
     supermask: SupermaskHparams
 
@@ -56,9 +42,6 @@ class SupermaskRunner(ERStartCommand):
         if er is not None and self.supermask.supermask_density > er:
             raise UsageError(f"--supermask_density={self.supermask.supermask_density} is above the ER density "
                              f"--init_density={er}: the supermask is chosen inside the ER mask")
-
-    def own_bundle(self) -> SupermaskHparams:
-        return self.supermask
 
     def level_directory(self, root: Path, level: int) -> Path:
         return layout.level_dir(self.experiment_directory(root), level)
@@ -124,7 +107,7 @@ class SupermaskRunner(ERStartCommand):
                                         log_prefix=f"[level {level}/{self.supermask.levels - 1}] ",
                                         optimizer_start=self.carried_optimizer(exp, level), keep_optimizer=carry)
             if exp.primary:
-                fio.save_torch(directory / SUPERMASK_FILE, wrapped.selected().state_dict())
+                fio.save_torch(directory / layout.SUPERMASK, wrapped.selected().state_dict())
             return result
 
         return job.run_once(directory, self.described.record(), work,
