@@ -1,10 +1,5 @@
-"""`python main.py evaluate_ensemble`: per-member and ensemble metrics of finished jobs.
-
-    python main.py evaluate_ensemble DIR [DIR ...] [--json FILE] [--plot] [--bins 15]
-    python main.py evaluate_ensemble train <the flags of the ensemble run> [--json FILE] [--plot]
-
-A DIR is an ensemble job (`train --ensemble=...`) or a single finished job; several single jobs form an ensemble.
-"""
+"""`python main.py evaluate_ensemble DIR [DIR ...] | train <flags of the ensemble run> [--json FILE] [--plot]`: metrics
+of the members and their ensemble; a DIR is an ensemble job or a finished job (several form an ensemble)."""
 from __future__ import annotations
 
 import argparse
@@ -134,14 +129,9 @@ def plot_reliability(result: dict[str, Any], names: Sequence[str], path: Path | 
            label=f"ensemble (ECE {result['ensemble']['ece']:.3f})")
     for name, member, scores in zip(names, result["member_calibration"], result["members"]):
         points = [(c, a) for c, a in zip(centres, member["accuracy"]) if a is not None]
-        ax.plot([c for c, _ in points], [a for _, a in points], "o", ms=3,
-                label=f"{name} (ECE {scores['ece']:.3f})")
+        ax.plot([c for c, _ in points], [a for _, a in points], "o", ms=3, label=f"{name} (ECE {scores['ece']:.3f})")
     ax.plot([0, 1], [0, 1], "k--", lw=1)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence")
-    ax.set_ylabel("accuracy")
-    ax.set_title(f"reliability diagram ({bins} bins)")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy", title=f"reliability diagram ({bins} bins)")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

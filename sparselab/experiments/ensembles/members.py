@@ -40,12 +40,6 @@ def _record(directory: Path) -> dict[str, Any]:
     return record
 
 
-def _job_name(path: Path) -> str:
-    """`train_<hash>/replicate_<R>` for a `.../main` job directory, else the folder's name."""
-    path = path.resolve()
-    return f"{path.parent.parent.name}/{path.parent.name}" if path.name == layout.MAIN else path.name
-
-
 def _expand(path: Path) -> list[Member]:
     done = FinishedJob(path).result if is_done(path) else None  # checked against its own sha256
     if isinstance(done, dict) and "members" in done:
@@ -56,8 +50,10 @@ def _expand(path: Path) -> list[Member]:
                 raise UsageError(f"ensemble member {directory} has no {WEIGHTS_FINAL}")
             members.append(Member(layout.member_name(i), directory, _record(directory)))
         return members
-    if (path / WEIGHTS_FINAL).exists():
-        return [Member(_job_name(path), path, _record(path))]
+    if (path / WEIGHTS_FINAL).exists():  # named `train_<hash>/replicate_<R>` for a `.../main` job, else by its folder
+        p = path.resolve()
+        return [Member(f"{p.parent.parent.name}/{p.parent.name}" if p.name == layout.MAIN else p.name, path,
+                       _record(path))]
     record = hparams_of(path) or {}
     if isinstance(record, dict) and (record.get("ensemble") or {}).get("ensemble"):
         raise UsageError(f"the ensemble in {path} is not finished; rerun its train command to complete it")
