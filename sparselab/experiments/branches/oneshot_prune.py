@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from sparselab.experiments.branches.base import Branch, BranchContext
-from sparselab.experiments.branches.common import saved_or, train_branch_level
+from sparselab.experiments.branches.base import Branch, BranchContext, saved_or, train_branch_level
 from sparselab.core.hparams import Hparams, hparam
 from sparselab.experiments.lottery import starts
 from sparselab.experiments.lottery.trunk import Trunk
@@ -52,8 +51,7 @@ class OneshotPrune(Branch):
         density = (1 - trunk.pruning.pruning_fraction) ** ctx.level
         if ctx.level == 0:
             return ones
-        context = sparsity.score_context(trunk.env, trunk.training, ctx.level,
-                                         trunk.pruning.pruning_seed, "pruning")
+        context = sparsity.score_context(trunk.env, trunk.training, ctx.level, trunk.pruning.pruning_seed, "pruning")
         return prune_to_density(dense.to(trunk.env.device), ones, density,
                                 h.oneshot_strategy or trunk.pruning.pruning_strategy,
                                 h.oneshot_distribution or trunk.pruning.pruning_distribution,

@@ -1,15 +1,11 @@
-"""`randomly_prune`: the level's weights under a random mask with chosen per-layer densities.
-
-`layerwise` keeps every tensor's density of the trunk mask, `global` only the total, `even` gives every
-tensor the total density, and a density rule (er, erk, ...) distributes the total like that rule.
-"""
+"""`randomly_prune`: the level's weights under a random mask. `layerwise` keeps every tensor's density of the trunk
+mask, `global` only the total, `even` gives every tensor the total, a density rule (er, erk, ...) distributes it."""
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, ClassVar
 
-from sparselab.experiments.branches.base import Branch, BranchContext
-from sparselab.experiments.branches.common import saved_or, train_branch_level, trunk_mask
+from sparselab.experiments.branches.base import Branch, BranchContext, saved_or, train_branch_level, trunk_mask
 from sparselab.core.hparams import Hparams, hparam
 from sparselab.core.seeds import derive_seed
 from sparselab.experiments.lottery import starts

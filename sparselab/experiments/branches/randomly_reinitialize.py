@@ -4,8 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from sparselab.experiments.branches.base import Branch, BranchContext
-from sparselab.experiments.branches.common import train_branch_level, trunk_mask
+from sparselab.experiments.branches.base import Branch, BranchContext, train_branch_level, trunk_mask
 from sparselab.core.hparams import Hparams, hparam
 from sparselab.core.seeds import derive_seed
 from sparselab.experiments.lottery import starts

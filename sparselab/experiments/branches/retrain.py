@@ -1,17 +1,13 @@
-"""`retrain`: retrain a level with other data/training bundles (`--retrain_d_*`, `--retrain_t_*`).
-
-Any bundle flag not given takes the trunk's value. Re-dense training:
-`--retrain_t_regain_pruned_weights_steps=S` trains sparse until S, then every pruned weight comes back
-at exactly zero with zero optimiser state and the dense network trains to the end.
-"""
+"""`retrain`: retrain a level with other data/training bundles (`--retrain_d_*`, `--retrain_t_*`; unset: the trunk's).
+Re-dense training: `--retrain_t_regain_pruned_weights_steps=S` trains sparse until S, then every pruned weight comes
+back at exactly zero with zero optimiser state and the dense network trains to the end."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 from typing import Any, ClassVar, Mapping
 
-from sparselab.experiments.branches.base import Branch, BranchContext
-from sparselab.experiments.branches.common import train_branch_level, trunk_mask
+from sparselab.experiments.branches.base import Branch, BranchContext, train_branch_level, trunk_mask
 from sparselab.data.hparams import DatasetHparams
 from sparselab.core.hparams import Hparams, hparam
 from sparselab.experiments.lottery import starts

@@ -1,19 +1,15 @@
-"""`<trunk>_branch <name>`: run a branch on each listed level of a trunk, reusing its checkpoints.
-
-    python main.py lottery_branch randomly_reinitialize <the trunk's flags> --levels=1-27
-
-The trunk is rebuilt from its flags (same hash, same directory); a missing trunk level is an error
-naming the command that creates it, unless `--create_parents` trains it first (normal locked path).
-"""
+"""`<trunk>_branch <name>`: a branch on each listed level of a trunk rebuilt from its flags (same hash, same directory),
+e.g. `lottery_branch randomly_reinitialize <trunk flags> --levels=1-27`; a missing trunk level is an error unless
+--create_parents. `train_branch` sees a `train` run as a one-level trunk; its `oneshot_prune` level L means density
+(1-p)^L of the --pruning_* flags, which therefore enter the branch hash."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import sys
 from typing import Any, ClassVar
 
 from sparselab.core import layout
 from sparselab.experiments.branches.base import BranchContext
-from sparselab.experiments.branches.dense_trunk import add_dense_args, dense_from_args
 from sparselab.experiments.branches.registry import BRANCHES
 from sparselab.core.cli import OneLineParser, bundle, did_you_mean, pre_read, program
 from sparselab.core.command import Command
@@ -21,11 +17,17 @@ from sparselab.core.errors import UsageError
 from sparselab.core.hparams import Hparams, hparam
 from sparselab.core.levels import parse_levels
 from sparselab.experiments.lottery.command import add_trunk_args, trunk_from_args
-from sparselab.experiments.lottery.policies import POLICIES, RetrainingPolicy
+from sparselab.experiments.ensembles.train import TrainCommand
+from sparselab.experiments.lottery.policies import POLICIES, REWIND, RetrainingPolicy
 from sparselab.experiments.lottery.runner import IterativeRunner
 from sparselab.experiments.lottery.trunk import Trunk
+from sparselab.sparsity.hparams import PruningHparams
+from sparselab.sparsity.pattern_hparams import PatternHparams, check_trunk_pattern
 from sparselab.train import job
+from sparselab.train.runner import TrainRunner
 from sparselab.train.standard import remove_checkpoint
+
+TRAIN_POLICY = RetrainingPolicy("train", "a dense training run", REWIND)  # its rewind point: the run's start
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +35,7 @@ class BranchJobHparams(Hparams):
     _group: ClassVar[str] = "Branch levels"
     levels: str = hparam("0", "trunk levels to run the branch on: 0,3,6 or 1-27 or 0-2,5", hashed=False)
     create_parents: bool = hparam(False, "train missing trunk levels first", hashed=False)
-    dry_run: bool = hparam(False, "list each level's branch directory and whether it is done, then exit",
-                           hashed=False)
+    dry_run: bool = hparam(False, "list each level's branch directory and whether it is done, then exit", hashed=False)
 
     def validate(self) -> None:
         parse_levels(self.levels)
@@ -46,6 +47,31 @@ def branch_menu(trunk: str, available: dict[str, Any]) -> str:
              "branches:"]
     lines += [f"  {name.ljust(width)}  {b.description}" for name, b in available.items()]
     return "\n".join(lines)
+
+
+def add_dense_args(parser: argparse.ArgumentParser, preset: dict[str, Any], branch: str) -> None:
+    """A single training run's flags; only oneshot_prune prunes it, so only it takes the --pruning_* flags, and its
+    --sparsity_pattern constrains its one-shot mask."""
+    oneshot = branch == "oneshot_prune"
+    TrainRunner.add_args(parser, preset, pattern=not oneshot)
+    if oneshot:
+        PruningHparams.add_args(parser, defaults=preset, title="Pruning (used by oneshot_prune)")
+        PatternHparams.add_args(parser, defaults=preset)
+
+
+def dense_from_args(args: argparse.Namespace, preset: dict[str, Any], branch: str) -> tuple[Trunk, TrainRunner]:
+    """The run as a trunk, and its own command (for --create_parents)."""
+    oneshot = branch == "oneshot_prune"
+    train, ensemble = TrainCommand.train_runner(args, preset, read_pattern=not oneshot)
+    if ensemble.enabled:
+        raise UsageError("train_branch works on single training runs, not on --ensemble runs")
+    pruning = bundle(PruningHparams, args, preset)
+    pattern = bundle(PatternHparams, args, preset) if oneshot else train.pattern
+    trunk = Trunk(TRAIN_POLICY, train.job_args, train.platform, train.dataset, train.model, train.training,
+                  pruning, train.init_pruning, pattern, train.steps, train.bundles(), train_run=True,
+                  branch_bundles={"pruning": pruning, **({"pattern": pattern} if oneshot else {})})
+    check_trunk_pattern(pattern, train.init_pruning, pruning, branch_owned=oneshot)
+    return trunk, train
 
 
 def _parse_branch(policy: RetrainingPolicy | None, name: str, branch: Any,
@@ -82,7 +108,7 @@ class DenseRun:
     """--create_parents of `train_branch`: the dense run's own command."""
 
     trunk: Trunk
-    train: Any  # training.runner.TrainRunner
+    train: TrainRunner
 
     def ensure_level(self, level: int) -> None:
         if not self.trunk.store.done(0):
@@ -114,27 +140,24 @@ def run_branch_command(policy: RetrainingPolicy | None, argv: list[str]) -> int:
     levels = parse_levels(job_args.levels)
     branch_name = job.Described(layout.branch_prefix(name), hparams).name
 
-    if trunk.job_args.print_path or job_args.dry_run:  # paths and states need no data (e.g. ImageNet not here)
-        trunk.open()
-    else:
-        exp = trunk.prepare()
-        branch.validate(trunk, hparams)
-        if hasattr(branch, "validate_levels"):  # checks that need the levels (before any write)
-            branch.validate_levels(trunk, hparams, levels)
 
     def directory(level: int):
         return trunk.branch_parent(level) / branch_name
 
-    if trunk.job_args.print_path or job_args.dry_run:
+    if trunk.job_args.print_path or job_args.dry_run:  # paths and states need no data (e.g. ImageNet not here)
+        trunk.open()
         for level in levels:
             trunk_state = job.job_state(trunk.level_directory(level))
             print(f"level {level}: {directory(level)}  [{job.job_state(directory(level))}; trunk level {trunk_state}]")
         return 0
+    exp = trunk.prepare()
+    branch.validate(trunk, hparams)
+    if hasattr(branch, "validate_levels"):  # checks that need the levels (before any write)
+        branch.validate_levels(trunk, hparams, levels)
     if not job_args.create_parents:
         require_levels(trunk.store, levels)
-    exp.banner(f"{trunk_name}_branch {name}", {**trunk.bundles(), **hparams}, trunk.root_directory)
-    record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()},
-              "trunk": trunk.record()}
+    exp.banner(f"{trunk_name}_branch {name}", {**trunk.hashed, **hparams}, trunk.root_directory)
+    record = {"branch": name, "branch_hparams": {k: v.to_dict() for k, v in hparams.items()}, "trunk": trunk.record()}
     results = {}
     for level in levels:
         if job_args.create_parents:
@@ -157,19 +180,16 @@ def require_levels(store: Any, levels: list[int]) -> None:
         return
     if store.train_run:  # one job: its own message
         store.require(missing[0])
-    names = ", ".join(map(str, missing))
-    raise UsageError(f"level{'s' if len(missing) > 1 else ''} {names} of {store.root} "
-                     f"{'are' if len(missing) > 1 else 'is'} missing; create "
-                     f"{'them' if len(missing) > 1 else 'it'} with: {program()} {store.command} <same flags> "
+    many = len(missing) > 1
+    raise UsageError(f"level{'s' * many} {', '.join(map(str, missing))} of {store.root} {'are' if many else 'is'} "
+                     f"missing; create {'them' if many else 'it'} with: {program()} {store.command} <same flags> "
                      f"--levels={max(missing)} (or add --create_parents)")
 
 
 def branch_table(results: dict[int, dict[str, Any]]) -> str:
-    lines = ["level  density  final_test%  best_test%"]
-    for level, r in sorted(results.items()):
-        lines.append(f"{level:5d}  {r.get('density', 1.0):7.4f}  {100 * r['final_test_accuracy']:11.2f}  "
-                     f"{100 * r['best_test_accuracy']:10.2f}")
-    return "\n".join(lines)
+    return "\n".join(["level  density  final_test%  best_test%"] + [
+        f"{level:5d}  {r.get('density', 1.0):7.4f}  {100 * r['final_test_accuracy']:11.2f}  "
+        f"{100 * r['best_test_accuracy']:10.2f}" for level, r in sorted(results.items())])
 
 
 def make_branch_command(policy: RetrainingPolicy | None) -> type:
@@ -189,10 +209,5 @@ def make_branch_command(policy: RetrainingPolicy | None) -> type:
 
 
 def branch_commands() -> dict[str, type]:
-    commands = {"train_branch": make_branch_command(None)}
-    commands.update({f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()})
-    return commands
-
-
-if __name__ == "__main__":
-    sys.exit(run_branch_command(POLICIES["lottery"], sys.argv[1:]))
+    return {"train_branch": make_branch_command(None),
+            **{f"{name}_branch": make_branch_command(p) for name, p in POLICIES.items()}}

@@ -44,19 +44,19 @@ class EnsembleHparams(Hparams):
                 f"--global_explore_fraction must be in (0, 1), got {self.global_explore_fraction}")
         require(0 < self.pf_density < 1, f"--pf_density must be in (0, 1), got {self.pf_density}")
         require(self.pf_lr > 0, f"--pf_lr must be positive, got {self.pf_lr}")
-        for flag, step in (("--exploration_steps", self.exploration_steps), ("--refine_steps", self.refine_steps),
-                           ("--pf_finetune_steps", self.pf_finetune_steps)):
-            if step is not None:
-                validate_step_string(step, flag)
+        for flag, step in self._steps():
+            validate_step_string(step, flag)
+
+    def _steps(self) -> list[tuple[str, str]]:
+        names = ("exploration_steps", "refine_steps", "pf_finetune_steps")
+        return [(f"--{n}", getattr(self, n)) for n in names if getattr(self, n) is not None]
 
     def validate_steps(self, iterations_per_epoch: int) -> None:
         from sparselab.core.step import parse_iterations
 
-        for flag, step in (("--exploration_steps", self.exploration_steps), ("--refine_steps", self.refine_steps),
-                           ("--pf_finetune_steps", self.pf_finetune_steps)):
-            if step is not None:
-                require(parse_iterations(step, iterations_per_epoch, flag) >= 1,
-                        f"{flag}={step} is zero iterations; give at least 1it")
+        for flag, step in self._steps():
+            require(parse_iterations(step, iterations_per_epoch, flag) >= 1,
+                    f"{flag}={step} is zero iterations; give at least 1it")
 
     @property
     def enabled(self) -> bool:

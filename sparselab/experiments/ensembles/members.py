@@ -1,9 +1,5 @@
-"""Finding the members of an ensemble on disk and computing their test-set probabilities.
-
-A path is either an ensemble job (its `done.json` lists `members`, as paths relative to it) or one
-finished training job (`weights_final.pt` and `hparams.json`: a train job, a pruning level, an EDST
-member). Jobs are read through the store: `store.job.FinishedJob` (done.json checked), models rebuilt by
-`store.network.load_network` (the job's `hparams.json`, its final weights and mask verified).
+"""The members of an ensemble on disk and their test-set probabilities, read through `store/`. A path is an ensemble
+job (its `done.json` lists `members`, relative to it) or one finished training job (train job, level, EDST member).
 """
 from __future__ import annotations
 
@@ -16,12 +12,11 @@ import torch
 
 from sparselab.core import layout
 from sparselab.core.errors import UsageError
-from sparselab.store.job import hparams_of
+from sparselab.store.job import FinishedJob, hparams_of
 from sparselab.store.network import load_network
-from sparselab.train.job import is_done, read_done
+from sparselab.train.job import is_done
 
 HPARAMS_FILE, WEIGHTS_FINAL = layout.HPARAMS, layout.WEIGHTS_FINAL
-
 TEST_SET_FIELDS = ("dataset_name", "image_size")  # what decides the test set; every member must agree
 
 
@@ -45,14 +40,8 @@ def _record(directory: Path) -> dict[str, Any]:
     return record
 
 
-def _job_name(path: Path) -> str:
-    """`train_<hash>/replicate_<R>` for a `.../main` job directory, else the folder's name."""
-    path = path.resolve()
-    return f"{path.parent.parent.name}/{path.parent.name}" if path.name == layout.MAIN else path.name
-
-
 def _expand(path: Path) -> list[Member]:
-    done = read_done(path) if is_done(path) else None  # checked against its own sha256
+    done = FinishedJob(path).result if is_done(path) else None  # checked against its own sha256
     if isinstance(done, dict) and "members" in done:
         members = []
         for i, rel in enumerate(done["members"], start=1):
@@ -61,8 +50,10 @@ def _expand(path: Path) -> list[Member]:
                 raise UsageError(f"ensemble member {directory} has no {WEIGHTS_FINAL}")
             members.append(Member(layout.member_name(i), directory, _record(directory)))
         return members
-    if (path / WEIGHTS_FINAL).exists():
-        return [Member(_job_name(path), path, _record(path))]
+    if (path / WEIGHTS_FINAL).exists():  # named `train_<hash>/replicate_<R>` for a `.../main` job, else by its folder
+        p = path.resolve()
+        return [Member(f"{p.parent.parent.name}/{p.parent.name}" if p.name == layout.MAIN else p.name, path,
+                       _record(path))]
     record = hparams_of(path) or {}
     if isinstance(record, dict) and (record.get("ensemble") or {}).get("ensemble"):
         raise UsageError(f"the ensemble in {path} is not finished; rerun its train command to complete it")
@@ -93,7 +84,6 @@ def resolve(paths: Iterable[Path | str]) -> list[Member]:
 
 
 def load_model(member: Member, input_shape: tuple[int, ...], num_classes: int) -> torch.nn.Module:
-    """The member's verified network (`store.network`) for data of this shape."""
     return load_network(member.directory, {"input_shape": input_shape, "num_classes": num_classes}).model
 
 
@@ -113,10 +103,5 @@ def member_probabilities(members: list[Member], data: Any, device: torch.device)
                                                                                            torch.Tensor]:
     """Each member's test probabilities (data: a training.data.PreparedData) and the labels."""
     batches = data.eval_batches("test", device)
-    out, labels = [], None
-    for m in members:
-        probs, y = probabilities(load_model(m, data.input_shape, data.num_classes), batches(), device)
-        out.append(probs)
-        labels = y
-    assert labels is not None
-    return out, labels
+    pairs = [probabilities(load_model(m, data.input_shape, data.num_classes), batches(), device) for m in members]
+    return [probs for probs, _ in pairs], pairs[-1][1]

@@ -1,16 +1,8 @@
-"""Ensemble metrics as pure functions of predicted probabilities (N x C) and labels (N).
-
-Definitions (means are over the N test examples):
-  accuracy       mean[argmax p = y]
-  nll            mean[-log p_y]                      (p_y floored at 1e-12 so a confident miss stays finite)
-  brier          mean[sum_c (p_c - [c = y])^2]       (multi-class Brier score, in [0, 2])
-  ece            sum_b |B_b|/N * |acc(B_b) - conf(B_b)|, confidence = max_c p_c, 15 equal-width bins
-                 (b/15, (b+1)/15] (confidence 0 falls in the first bin); the standard definition, not
-                 the FreeTickets code's 14 effective bins
-  disagreement   D[i, j] = mean[argmax p_i != argmax p_j]
-  kl             K[i, j] = mean[sum_c p_i,c log(p_i,c / p_j,c)] = KL(p_i || p_j), with 0 log 0 = 0
-  ensemble       the arithmetic mean of the members' probabilities (mean of softmax)
-Pairwise means average the off-diagonal entries (all ordered pairs i != j).
+"""Ensemble metrics as pure functions of predicted probabilities (N x C) and labels (N), means over the examples.
+nll floors p_y at 1e-12 (a confident miss stays finite); brier is the multi-class score in [0, 2]; ece uses 15
+equal-width bins (b/15, (b+1)/15] of max_c p_c (confidence 0 in the first), the standard definition, not the
+FreeTickets code's 14 effective bins; kl[i, j] = KL(p_i || p_j) with 0 log 0 = 0; the ensemble is the mean of the
+members' softmax; pairwise means average all ordered pairs i != j.
 """
 from __future__ import annotations
 

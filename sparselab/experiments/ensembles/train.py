@@ -31,7 +31,7 @@ class TrainCommand(FlagCommand):
         edst = ensemble.ensemble == "edst" and runner.steps.nominal_ipe is not None
         runner.check(dst_steps=not edst)
         if edst:
-            from sparselab.experiments.ensembles.edst import phases
+            from sparselab.experiments.ensembles.runner import phases
 
             phases(runner.training, ensemble, runner.steps.nominal_ipe)  # phase lengths, before any file is written
         return runner, ensemble

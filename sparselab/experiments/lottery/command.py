@@ -1,5 +1,4 @@
-"""The command line of the iterative runners: which bundles a policy takes, the trunk built from
-parsed flags, and the command class main.py dispatches to (the trunk flags plus `--levels`)."""
+"""The command line of the iterative runners: a policy's bundles, the trunk of the flags, the command class."""
 from __future__ import annotations
 
 import argparse
@@ -22,18 +21,10 @@ from sparselab.train.hparams import REDENSE_ONLY, TrainingHparams
 from sparselab.train.steps import check_dst_steps, resolve_steps
 
 
-def bundle_classes(policy: RetrainingPolicy) -> list[type]:
-    classes: list[type] = [DatasetHparams, ModelHparams, TrainingHparams, PruningHparams, InitPruningHparams,
-                           DSTHparams, PatternHparams]
-    if policy.uses_rewinding:
-        classes.append(RewindHparams)
-    if policy.uses_finetuning:
-        classes.append(FinetuneHparams)
-    return classes
-
-
 def add_trunk_args(policy: RetrainingPolicy, parser: argparse.ArgumentParser, preset: dict[str, Any]) -> None:
-    for bundle_cls in (JobHparams, PlatformHparams, *bundle_classes(policy)):
+    timed = [RewindHparams] * policy.uses_rewinding + [FinetuneHparams] * policy.uses_finetuning
+    for bundle_cls in (JobHparams, PlatformHparams, DatasetHparams, ModelHparams, TrainingHparams, PruningHparams,
+                       InitPruningHparams, DSTHparams, PatternHparams, *timed):
         omit = REDENSE_ONLY if bundle_cls is TrainingHparams else None
         bundle_cls.add_args(parser, defaults=preset, omit=omit)
 

@@ -16,8 +16,7 @@ MAX_LEVELS = 1000  # 0.8**1000 of the weights is none of them: more levels is a 
 class RewindHparams(Hparams):
     section: ClassVar[str] = "rewind"
     _group: ClassVar[str] = "Rewinding"
-    rewinding_steps: str = hparam("0ep", "rewind to this step of dense training (0ep = to initialisation)",
-                                   step="one")
+    rewinding_steps: str = hparam("0ep", "rewind to this step of dense training (0ep = to initialisation)", step="one")
 
     def validate(self) -> None:
         validate_step_string(self.rewinding_steps, "--rewinding_steps")

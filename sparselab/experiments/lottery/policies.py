@@ -1,14 +1,6 @@
-"""The four retraining policies of the iterative runner, as plain data: where level L >= 1 starts and
-which schedule it trains with (interpreted by `experiments/lottery/starts.py`).
-
-| command  | level L >= 1 starts from (`start`)                | schedule of level L (`schedule`)     |
-|----------|---------------------------------------------------|--------------------------------------|
-| lottery  | `rewind`: the rewind point (init, or step k)      | `standard`: training schedule from k |
-| rewindLR | `previous_final`: level L-1's final weights       | `standard`                           |
-| finetune | `previous_final`                                  | `finetune`: --finetune_* from 0      |
-| scratch  | `fresh_init`: a fresh seeded initialisation       | `standard`                           |
-
-Every start is masked by level L's mask.
+"""The four retraining policies of the iterative runner as plain data: where level L >= 1 starts (the rewind point,
+level L-1's final weights or a fresh seeded initialisation, always masked by level L's mask) and on which schedule
+(`standard`: the training schedule from the rewind step; `finetune`: --finetune_* from 0); see `starts.py`.
 """
 from __future__ import annotations
 

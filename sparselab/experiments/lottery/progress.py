@@ -2,6 +2,7 @@
 (not one per level) naming the finished levels that are already done and reused."""
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Callable, Sequence
 
 
@@ -11,28 +12,16 @@ def level_prefix(level: int, levels: int) -> str:
 
 def spans(numbers: Sequence[int]) -> str:
     """[0, 1, 2, 5, 7, 8] -> '0-2, 5, 7-8'."""
-    out: list[str] = []
-    ordered = sorted(numbers)
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ", ".join(out)
+    runs = [[n for _, n in run] for _, run in groupby(enumerate(sorted(numbers)), lambda p: p[1] - p[0])]
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def reuse_line(done_levels: Sequence[int], pretrain_done: bool, directory: object) -> str | None:
     """The one line saying which finished jobs of `directory` a run reuses (None: nothing reused)."""
-    parts = []
-    if pretrain_done:
-        parts.append("pretraining")
+    parts = ["pretraining"] if pretrain_done else []
     if done_levels:
         parts.append(f"level{'s' if len(done_levels) > 1 else ''} {spans(done_levels)}")
-    if not parts:
-        return None
-    return f"{' and '.join(parts)}: already done, reused from {directory}"
+    return f"{' and '.join(parts)}: already done, reused from {directory}" if parts else None
 
 
 def rest_of_run(level: int, to_run: Sequence[int]) -> Callable[[float], float]:

@@ -1,10 +1,6 @@
-"""One iterative pruning runner, four commands: `lottery`, `rewindLR`, `finetune`, `scratch`.
-
-The runner walks the trunk's levels (plain data, `experiments/lottery/starts.plan`) in order. Each level is a job
-(lock, resume, `done.json`) in `core/layout.py`'s level folder, run by the one sparse-job
-pipeline (`train/sparse_job.py`); its mask is level L-1's final weights pruned (kept in memory from
-its training, else read verified through the trunk's store), its start weights where its `Level` says.
-"""
+"""One iterative pruning runner, four commands (`lottery`, `rewindLR`, `finetune`, `scratch`): each level of
+`starts.plan` is a sparse job (`train/sparse_job.py`) whose mask is level L-1's final weights pruned (kept in memory
+from its training, else read verified through the trunk's store)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,7 +29,7 @@ from sparselab.train.standard import remove_checkpoint
 
 @dataclass
 class IterativeRunner:
-    """The trunk: dense level 0 (or pruned at initialisation), then levels 1..N, each pruned from the one before."""
+    """Dense level 0 (or pruned at initialisation), then levels 1..N, each pruned from the one before."""
 
     trunk: Trunk
     levels_args: LevelsHparams = field(default_factory=lambda: LevelsHparams(levels=0))
@@ -44,7 +40,7 @@ class IterativeRunner:
         return self.trunk.platform
 
     def bundles(self) -> dict[str, Any]:
-        return self.trunk.bundles()
+        return self.trunk.hashed
 
     def experiment_folder(self, root: Any) -> Any:
         return self.trunk.experiment_directory(root).parent
@@ -56,12 +52,11 @@ class IterativeRunner:
             print(t.experiment_directory(exp.root))
             return
         t.prepare()
-        exp.banner(t.policy.name, t.bundles(), t.root_directory)
+        exp.banner(t.policy.name, t.hashed, t.root_directory)
         levels = starts.plan(t, self.levels_args.levels)
         self._to_run = [level.index for level in levels if not t.store.done(level.index)]
         pretrain_done = t.rewind_iteration() > 0 and job.is_done(t.store.pretrain_directory())
-        line = reuse_line([lv.index for lv in levels if lv.index not in self._to_run], pretrain_done,
-                          t.root_directory)
+        line = reuse_line([lv.index for lv in levels if lv.index not in self._to_run], pretrain_done, t.root_directory)
         if line and exp.primary and exp.verbose:
             print(line, flush=True)
         self.ensure_pretrained()
@@ -83,7 +78,7 @@ class IterativeRunner:
         return done
 
     def ensure_pretrained(self) -> None:
-        """The dense pretraining to step k under --rewinding_steps (no mask)."""
+        """The dense pretraining to step k under --rewinding_steps."""
         t = self.trunk
         k = t.rewind_iteration()
         directory = t.store.pretrain_directory()
@@ -96,7 +91,6 @@ class IterativeRunner:
                                                       t.training, end_iteration=k, log_prefix="[pretrain] ")))
 
     def run_level(self, level: Level) -> dict[str, Any]:
-        """The level's job, unless done; its done.json."""
         t = self.trunk
         directory = t.level_directory(level.index)
         verbose = t.exp.verbose and (self._to_run is None or level.index in self._to_run)
@@ -107,8 +101,7 @@ class IterativeRunner:
         return claim.result
 
     def level_job(self, level: Level) -> SparseJob:
-        """Level 0 starts from the initialisation (or step k) pruned at initialisation like `train`, level L
-        from where its `Level` says; DST moves every sparse level's mask."""
+        """DST moves every sparse level's mask."""
         t = self.trunk
         directory = t.level_directory(level.index)
         mask = self.level_mask(level)
@@ -123,18 +116,17 @@ class IterativeRunner:
                          on_trained=lambda model, final: self.keep_final(level.index, model, final))
 
     def level_mask(self, level: Level) -> Mask:
-        """Load the level's mask if it was saved, else compute it and save it.
-
-        Under data parallelism every rank computes it from the same files, and rank 0's is broadcast
-        so that all ranks train with the identical mask whatever path each took.
-        """
+        """The saved mask, else computed and saved; rank 0's is broadcast so that all ranks train with the
+        identical mask whatever path each took."""
         t = self.trunk
         directory = t.level_directory(level.index)
         platform = t.env.platform
         if Mask.exists(directory):
             return platform.broadcast_object(Mask.load(directory))
-        if level.mask == starts.FROM_FLAGS:
-            mask = initial_mask(t, t.model_with(starts.start_weights(t, level)))
+        if level.mask == starts.FROM_FLAGS:  # dense, or `train`'s mask of the same --init_* flags; it prunes
+            # --pruning_layers_to_ignore too (the published methods prune every layer), the levels keep it there
+            model = t.model_with(starts.start_weights(t, level))
+            mask = flag_mask(t.env, t, model, dense_ignore=t.pruning.layers_to_ignore)
         else:
             state, previous_mask = self.previous_final(level.index)
             context = score_context(t.env, t.training, level.index, t.pruning.pruning_seed, "pruning")
@@ -146,29 +138,17 @@ class IterativeRunner:
         return mask
 
     def keep_final(self, index: int, model: torch.nn.Module, final: Mask) -> None:
-        """Keep the trained level's weights and mask for pruning the next level in this process: the same
-        tensors as its weights_final.pt and final mask, without reading them back."""
+        """The trained level's weights and mask (those of its files), kept for pruning the next level."""
         self.trunk.kept.final = (index, {k: v.detach() for k, v in model.state_dict().items()}, final)
 
     def previous_final(self, index: int) -> tuple[StateDict, Mask]:
-        """Level `index - 1`'s final weights and mask: kept from its training in this process, else read
-        (verified) from its finished files."""
+        """Level `index - 1`'s final weights and mask: kept in this process, else read (verified) from its files."""
         kept, self.trunk.kept.final = self.trunk.kept.final, None
         store = self.trunk.store
         if kept is not None and kept[0] == index - 1:
             store.used_final(index - 1)
             return kept[1], kept[2]
         return store.final_weights(index - 1), store.mask(index - 1)  # type: ignore[return-value]
-
-
-def initial_mask(trunk: Trunk, model: torch.nn.Module) -> Mask:
-    """Level 0: dense over the counted tensors, or the mask `train` builds from the same --init_* flags
-    (`sparse_job.flag_mask`, the one function that makes start masks).
-
-    Pruning at initialisation prunes the tensors in --pruning_layers_to_ignore too (the published
-    methods prune every layer; `train` has no ignore list); the levels then keep their mask as it is.
-    """
-    return flag_mask(trunk.env, trunk, model, dense_ignore=trunk.pruning.layers_to_ignore)
 
 
 TRUNK_RUNNERS: dict[str, type] = {name: make_trunk_command(IterativeRunner, p) for name, p in POLICIES.items()}

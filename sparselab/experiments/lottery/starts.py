@@ -1,10 +1,6 @@
-"""The levels of a trunk as plain data, and where each starts: functions of a `Level` and the trunk's
-data (its bundles, its store of finished levels, the weights kept in this process). Nothing here writes.
-
-A `Level` says which mask it trains (level 0: from the --init_* flags; level L: level L-1's final
-weights pruned), which weights it starts from and on which schedule; `plan` makes them from the
-trunk's policy (`experiments/lottery/policies.py`).
-"""
+"""The levels of a trunk as plain data (`plan`, from the trunk's policy) and where each starts. Nothing here writes.
+A `Level` says which mask it trains (level 0: the --init_* flags'; level L: level L-1's final weights pruned),
+which weights it starts from and on which schedule."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +25,6 @@ class Level:
 
 
 def level_of(trunk: Trunk, index: int) -> Level:
-    """Level `index` of the trunk under its policy."""
     init = trunk.init_pruning
     density = float(init.init_density) if init.enabled and init.init_density is not None else 1.0
     k = trunk.rewind_iteration()
@@ -40,7 +35,6 @@ def level_of(trunk: Trunk, index: int) -> Level:
 
 
 def plan(trunk: Trunk, last: int) -> tuple[Level, ...]:
-    """Levels 0..last."""
     return tuple(level_of(trunk, index) for index in range(last + 1))
 
 
@@ -54,20 +48,19 @@ def fresh_init(trunk: Trunk, level: int) -> StateDict:
 
 
 def rewind_point(trunk: Trunk) -> StateDict:
-    """Level 0's start weights, or the pretrained weights at step k under --rewinding_steps: read (verified)
-    once per run, as every level of a lottery starts from it."""
+    """Level 0's start weights, or the pretrained weights at step k under --rewinding_steps: read (verified) once
+    per run, as every level of a lottery starts from it."""
     pretrained = trunk.rewind_iteration() > 0
     if trunk.kept.rewind is None:
-        store = trunk.store
-        trunk.kept.rewind = store.pretrain_weights() if pretrained else store.start_weights(0)
+        trunk.kept.rewind = trunk.store.pretrain_weights() if pretrained else trunk.store.start_weights(0)
     else:
         trunk.store.used_rewind_point(pretrained=pretrained)
     return trunk.kept.rewind
 
 
 def start_weights(trunk: Trunk, level: Level, previous: int | None = None) -> StateDict:
-    """The unmasked weights `level` starts from; `previous`: the level whose final weights a
-    PREVIOUS_FINAL start takes (default the one before; oneshot_prune: the dense level 0)."""
+    """The unmasked start weights; `previous`: the level whose final weights a PREVIOUS_FINAL start takes (default
+    the one before; oneshot_prune: the dense level 0)."""
     if level.start == INIT:
         return fresh_init(trunk, 0)
     if level.start == PRETRAINED:
@@ -92,7 +85,7 @@ def training_of(trunk: Trunk, level: Level) -> TrainingHparams:
 
 
 def schedule(trunk: Trunk, index: int) -> tuple[TrainingHparams, int]:
-    """(training bundle, start iteration) of level `index`."""
+    """(training bundle, start iteration)."""
     level = level_of(trunk, index)
     return training_of(trunk, level), level.start_iteration
 

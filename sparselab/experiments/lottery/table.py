@@ -1,4 +1,4 @@
-"""The table printed at the end of an iterative run: one row per level (printed by `foundations.table`)."""
+"""The table printed at the end of an iterative run: one row per level (rendered by `core/table.py`)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
@@ -17,11 +17,10 @@ def _pct(value: float | None) -> str:
 def level_table(store: "LevelStore", levels: Iterable[int]) -> str:
     """One row per level; a level whose network collapsed (training.metrics.collapse_reasons) says why
     in the last column, so a dead network is never read as a data point."""
-    rows, collapsed = [], []
-    noisy = False
     levels = list(levels)
     dones = {lv: store.metrics(lv) for lv in levels if store.done(lv)}
     mark_repeats([dones[lv] for lv in sorted(dones)])
+    rows, collapsed, noisy = [], [], False
     for level in levels:
         if level not in dones:
             rows.append([str(level), "-", "-", "-", "-", "(missing)"])
@@ -36,16 +35,14 @@ def level_table(store: "LevelStore", levels: Iterable[int]) -> str:
             row += [_pct(done.get("final_train_clean_accuracy")), _pct(done.get("final_train_noisy_accuracy"))]
         rows.append(row)
         collapsed.append((len(rows) - 1, collapse_reasons(done)))
-    header = ["level", "density", "sparsity%", "final_test%", "best_test%"]
-    if noisy:
-        header += ["train_clean%", "train_noisy%"]
-    rows = [r + [""] * (len(header) - len(r)) for r in rows]
+    header = ["level", "density", "sparsity%", "final_test%", "best_test%"] + ["train_clean%", "train_noisy%"] * noisy
     left: set[int] = set()
     if any(reasons for _, reasons in collapsed):  # the reasons read left to right
         left = {len(header)}
         header.append("collapsed")
-        rows = [r + [""] for r in rows]
+    # a missing level's note shows only under a column it can fill
+    rows = [(r + [""] * len(header))[:len(header)] for r in rows]
+    if left:
         for index, reasons in collapsed:
             rows[index][-1] = "COLLAPSED: " + ", ".join(reasons) if reasons else ""
-    rows = [r[:len(header)] for r in rows]  # a missing level's note shows only under a column it can fill
     return render([Group("", header, left=left)], rows, width=None)

@@ -1,7 +1,5 @@
-"""A trunk as one object: the bundles of a run of levels (an iterative runner's, or a `train` run seen as
-a one-level trunk), its prepared data, the model built once, the start weights kept in this process and
-the read-only store of its finished levels. The level runner, the starts and every branch read it; it
-is composed, never inherited."""
+"""A trunk as one object (composed, never inherited): the bundles of a run of levels (or a `train` run seen as a
+one-level trunk), its data, the model built once, the start weights kept in this process, its finished levels."""
 from __future__ import annotations
 
 import copy
@@ -36,7 +34,7 @@ StateDict = dict
 
 @dataclass
 class Kept:
-    """Start weights built or read once per run (typed: no string-keyed cache)."""
+    """Start weights built or read once per run."""
 
     init: StateDict | None = None  # level 0's seeded initialisation
     rewind: StateDict | None = None  # the rewind point, read (verified) once
@@ -45,8 +43,7 @@ class Kept:
 
 @dataclass
 class Trunk:
-    """`policy.name`: the command that creates the levels ("train": a dense run); `hashed`: the bundles
-    the directory's hash covers; `branch_bundles`: trunk bundles a branch hash covers too."""
+    """`hashed`: the bundles the directory's hash covers; `branch_bundles`: trunk bundles a branch hash covers too."""
 
     policy: RetrainingPolicy
     job_args: JobHparams
@@ -72,9 +69,6 @@ class Trunk:
         self.described = Described(self.policy.name, self.hashed)
         self.name = self.described.name  # the bundles are frozen: hashed once
 
-    def bundles(self) -> dict[str, Hparams | None]:
-        return self.hashed
-
     def record(self) -> dict[str, Any]:
         return {"command": self.policy.name, **self.described.record()}
 
@@ -88,14 +82,12 @@ class Trunk:
 
     @property
     def store(self) -> LevelStore:
-        """The finished levels of this trunk (read-only)."""
         return LevelStore(self.root_directory, self.policy.name, train_run=self.train_run)
 
     def level_directory(self, level: int) -> Path:
         return self.store.directory(level)
 
     def branch_parent(self, level: int) -> Path:
-        """Where branches of `level` live: beside the level's `main` job."""
         return layout.level_parent(self.root_directory, level)
 
     def open(self) -> Experiment:
@@ -121,7 +113,6 @@ class Trunk:
         return self.exp.env
 
     def rewind_iteration(self) -> int:
-        """The iteration levels rewind to: 0, or --rewinding_steps (before the end of training)."""
         if self.rewind is None:
             return 0
         k = self.env.schedule(self.rewind)["rewinding_steps"]
@@ -135,8 +126,7 @@ class Trunk:
         return self.exp.build_model(self.model, seed=seed)
 
     def template(self) -> torch.nn.Module:
-        """One model of the architecture, built once per run: copied (not rebuilt) wherever weights are
-        loaded anyway, and read (names, shapes) where only the layout matters."""
+        """Built once per run, never trained: copied where weights are loaded anyway, read for names and shapes."""
         if self.template_model is None:
             self.template_model = self.build_model(seed=0)
         return self.template_model
@@ -145,9 +135,7 @@ class Trunk:
         assert self.exp is not None
         return self.exp.init_seed(self.model)
 
-    def model_with(self, state: StateDict, mask: Mask | None = None) -> torch.nn.Module:
+    def model_with(self, state: StateDict) -> torch.nn.Module:
         model = copy.deepcopy(self.template())
         model.load_state_dict(state)
-        if mask is not None:
-            mask.apply_(model)
         return model

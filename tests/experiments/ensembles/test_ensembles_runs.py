@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sparselab import main as cli
-from sparselab.experiments.ensembles.edst import phases
+from sparselab.experiments.ensembles.runner import phases
 from sparselab.experiments.ensembles.hparams import EnsembleHparams
 from helpers import run_main
 from sparselab.sparsity.dst.history import read_topology

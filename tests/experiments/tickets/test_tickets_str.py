@@ -87,7 +87,7 @@ def test_st_decay_replaces_the_weight_decay_of_the_thresholds() -> None:
     from torch import nn
 
     from sparselab.sparsity.str_ import STRNet
-    from sparselab.experiments.tickets.str_command import STRHook
+    from sparselab.experiments.tickets.runners import STRHook
 
     net = nn.Linear(3, 2)
     wrapped = STRNet(net, Mask({"weight": torch.ones(2, 3, dtype=torch.bool)}), s_init=-2.0)
