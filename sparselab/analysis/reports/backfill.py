@@ -1,10 +1,5 @@
-"""`report ... --tensorboard_dir DIR`: TensorBoard event files from the metrics.csv of jobs already run.
-
-Runs started without `--tensorboard` (or finished elsewhere) get the same scalars as a live run would
-have logged (every numeric metrics.csv column under the same hierarchical tag, keyed by iteration,
-and the job's hparams as HParams plugin data), one run folder per job:
-`DIR/<experiment>/replicate_<R>/level_<L>/<series>`; open with `tensorboard --logdir DIR`.
-"""
+"""`report ... --tensorboard_dir DIR`: TensorBoard event files from the metrics.csv of jobs already run, the
+scalars and hparams a live run logs, one run folder per job (`DIR/<experiment>/replicate_<R>/level_<L>/<series>`)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,23 +1,24 @@
-"""What `report` prints and writes: the tables (fitted to the terminal), per-layer densities, the tidy
-CSV and its summary, JSON, figures and a TensorBoard backfill. `-` as a file name means stdout; the
-text tables then stay off stdout so that the data can be piped (`report ... --csv - | ...`).
-"""
+"""What `report` prints and writes: tables, per-layer densities, CSV and its summary, JSON, figures, TensorBoard.
+`-` as a file name means stdout; the text tables then stay off stdout so that the data can be piped."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from sparselab.core import io as fio
+from sparselab.core import table as text
 from sparselab.core.errors import UsageError
+from sparselab.analysis.reports import density_axis, figure, plot, rows as report_rows, table
 from sparselab.analysis.reports.records import ExperimentResult
+from sparselab.analysis.reports.sweep_table import sweep_table
 
 STDOUT = "-"
 
 
 def add_args(group: argparse._ArgumentGroup) -> None:
-    from sparselab.analysis.reports import density_axis, figure
-
     group.add_argument("--density_of", choices=density_axis.CHOICES, default="auto", help=density_axis.HELP)
     group.add_argument("--summary_csv", metavar="FILE",
                        help="write one row per level and series: n, mean and std (default with --csv F: "
@@ -62,21 +63,14 @@ def summary_path(args: argparse.Namespace) -> str | None:
 
 def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
     """Print the tables (unless data goes to stdout) and write every requested file; the names written."""
-    from sparselab.core import table as text
-    from sparselab.analysis.reports import density_axis, rows as report_rows, table
-
     density_axis.apply(experiments, args.density_of)
     if args.series:  # an unknown series is an error whether or not a figure is drawn
-        from sparselab.analysis.reports.figure import series_selection
-
-        series_selection(experiments, args.series)
+        figure.series_selection(experiments, args.series)
     text.set_width(None if args.wide else 0)
     to_stdout = STDOUT in (args.csv, args.json, args.summary_csv)
     if not to_stdout:
         print(table.report_text(experiments), flush=True)
         if len(experiments) > 1 and any(e.swept for e in experiments):  # a --sweep report: the points side by side
-            from sparselab.analysis.reports.sweep_table import sweep_table
-
             print("\n" + sweep_table(experiments), flush=True)
         if args.layers:
             from sparselab.analysis.reports.layers import layers_text
@@ -108,8 +102,6 @@ def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[
 
 
 def _json_text(data: Any) -> str:
-    import json
-
     return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
 
 
@@ -118,8 +110,6 @@ def _write_text(target: str, content: str) -> list[str]:
         sys.stdout.write(content)
         sys.stdout.flush()
         return []
-    from sparselab.core import io as fio
-
     fio.write_text(target, content)
     return [target]
 
@@ -127,14 +117,10 @@ def _write_text(target: str, content: str) -> list[str]:
 def _figures(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
     written = []
     if args.plot:
-        from sparselab.analysis.reports.plot import plot_accuracy
-
-        plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title, style=args.style,
+        plot.plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title, style=args.style,
                       series=args.series, band=args.band)
         written.append(args.plot)
     if args.curves:
-        from sparselab.analysis.reports.plot import plot_curves
-
-        plot_curves(experiments, args.curves, column=args.curve_metric)
+        plot.plot_curves(experiments, args.curves, column=args.curve_metric)
         written.append(args.curves)
     return written

@@ -1,14 +1,12 @@
-"""Text tables of experiments (per replicate, then mean ± std), in percent; the same data as CSV and
-JSON rows (fractions) is in analysis/reports/rows.py. A collapsed network is marked in the status column.
-"""
+"""Text tables of experiments (per replicate, then mean ± std), in percent (CSV/JSON rows: reports.rows)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from sparselab.analysis.reports.collect import done_count, summarize
-from sparselab.analysis.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, UNVERIFIED, ExperimentResult, JobResult,
-                             Stat)
+from sparselab.analysis.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, UNVERIFIED, ExperimentResult,
+                                                JobResult, Stat)
 from sparselab.analysis.reports.rows import sparsity as _sparsity
 from sparselab.core.table import Group, render
 
@@ -178,7 +176,7 @@ def _collapsed_note(experiment: ExperimentResult, level: int) -> str:
     """'(COLLAPSED in 1/3: main)': how many finished replicates of each series collapsed at a level."""
     parts = []
     for key in experiment.series_keys():
-        done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
+        done = experiment.done_jobs(level, key)
         bad = sum(1 for job in done if job.collapsed)
         if bad:
             parts.append(f"{experiment.series_label(key)} {bad}/{len(done)}")
