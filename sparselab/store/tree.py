@@ -82,8 +82,7 @@ def experiment_of(path: Path | str) -> tuple[Path, list[Path]]:
                      "<command>_<hash> folder)")
 
 
-def job_directory(path: Path, level: int | None = None,
-                  finished: Callable[[Path], bool] = is_done) -> Path:
+def job_directory(path: Path, level: int | None = None, finished: Callable[[Path], bool] = is_done) -> Path:
     """The job directory that `path` names: itself, or a level of an experiment or replicate folder
     (the highest `finished` level unless `level` is given)."""
     if not path.is_dir():

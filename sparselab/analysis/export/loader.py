@@ -25,8 +25,7 @@ def read_payload(path: Path | str) -> dict[str, Any]:
 
 def skeleton(payload: dict[str, Any]) -> nn.Module:
     """The architecture of the payload (channels already cut), with arbitrary weights."""
-    model = registry.build(payload["model_name"], tuple(payload["input_shape"]), int(payload["num_classes"]),
-                           seed=0)
+    model = registry.build(payload["model_name"], tuple(payload["input_shape"]), int(payload["num_classes"]), seed=0)
     if payload["channels"]:
         from sparselab.analysis.export.modules import shrink
 

@@ -144,8 +144,7 @@ def mean_std(values: Iterable[float]) -> Stat:
 def summarize(experiment: ExperimentResult, level: int, key: str = MAIN) -> dict[str, Stat]:
     """Mean and std of every averaged metric over the replicates whose job at (level, series) is done."""
     done = experiment.done_jobs(level, key)
-    return {metric: mean_std(job.get(metric) for job in done if job.get(metric) is not None)
-            for metric in AVERAGED}
+    return {metric: mean_std(job.get(metric) for job in done if job.get(metric) is not None) for metric in AVERAGED}
 
 
 def done_count(experiment: ExperimentResult, level: int, key: str = MAIN) -> int:

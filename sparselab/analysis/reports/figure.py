@@ -179,8 +179,7 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
                 high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
                 ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
     if collapsed_any:  # one legend entry explains every hollow marker
-        (hollow,) = ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white",
-                            label="_hollow")
+        (hollow,) = ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white", label="_hollow")
         entries.append((hollow, "hollow marker: collapsed network"))
     if banded:  # which band, once: n is in every series' entry
         from matplotlib.patches import Patch

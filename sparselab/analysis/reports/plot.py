@@ -26,10 +26,7 @@ PLOT_METRICS: dict[str, str] = {
 }
 
 # metrics.csv column of the training curves -> y-axis title
-CURVE_METRICS: dict[str, str] = {
-    "test_accuracy": "test accuracy (%)",
-    "train_accuracy": "train accuracy (%)",
-}
+CURVE_METRICS: dict[str, str] = {"test_accuracy": "test accuracy (%)", "train_accuracy": "train accuracy (%)"}
 
 
 PAPER_FONTS: dict[str, int] = {"pdf.fonttype": 42, "ps.fonttype": 42}

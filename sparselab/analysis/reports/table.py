@@ -54,8 +54,7 @@ DENSITY = Column("density", "density", lambda j: dens(j.get("density")), lambda 
 SPARSITY = Column("sparsity %", "density", lambda j: pct(_sparsity(j.get("density"))),
                   lambda s: pct(_sparsity(s["density"].mean)))
 FINAL = _acc("final test %", "final_test_accuracy")
-BEST = Column("best test % (@it)", "best_test_accuracy", _best, lambda s: pm(s["best_test_accuracy"]),
-              "best test %")
+BEST = Column("best test % (@it)", "best_test_accuracy", _best, lambda s: pm(s["best_test_accuracy"]), "best test %")
 TRAIN = _acc("train %", "final_train_accuracy")
 CLEAN = _acc("clean train %", "final_train_clean_accuracy")
 NOISY = _acc("noisy train %", "final_train_noisy_accuracy")
