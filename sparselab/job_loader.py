@@ -1,10 +1,5 @@
-"""`sparselab.load_job(path)`: a finished job as a plain torch model, its mask, hyperparameters and metrics.
-
-Every file is verified against the job's `done.json` before it is used (the store: `sparselab/store/`), the
-model is rebuilt from the job's own `hparams.json` (input shape, classes and normalisation from its
-`provenance` section, or from the dataset registry for a job written before it existed), and pruned
-weights are checked to be exact zeros. torch is imported when a job is loaded, not before.
-"""
+"""`sparselab.load_job(path)`: a finished job as a plain torch model, its mask, hyperparameters and metrics,
+every file read verified through `sparselab/store/`; torch is imported when a job is loaded, not before."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,23 +56,17 @@ class Batches:
         return iter(self._make())
 
 
-def _finished(directory: Path) -> bool:
-    """A job sparselab finished (done.json), or one OpenLTH finished (its logger)."""
-    from sparselab.analysis.reports.openlth import is_openlth_job
-    from sparselab.train.job import is_done
-
-    return is_done(directory) or is_openlth_job(directory)
-
-
 def load_job(path: str | Path | Any, level: int | None = None) -> Job:
     """Load a finished job: a job directory, or a trunk experiment/replicate folder (its last finished
     level, or `level`), or a `sparselab.run` result. Damaged files raise UsageError naming them."""
+    from sparselab.analysis.reports.openlth import is_openlth_job
     from sparselab.store.job import FinishedJob
     from sparselab.store.network import load_network
     from sparselab.store.tree import job_directory
+    from sparselab.train.job import is_done
 
-    path = job_directory(Path(getattr(path, "path", path)), level, _finished)
-    if _is_openlth(path):
+    path = job_directory(Path(getattr(path, "path", path)), level, lambda d: is_done(d) or is_openlth_job(d))
+    if is_openlth_job(path):
         return _load_openlth(path)
     job = FinishedJob(path, check_files=True)
     if "members" in job.result:
@@ -87,18 +76,35 @@ def load_job(path: str | Path | Any, level: int | None = None) -> Job:
                metrics=job.metrics(), data=loaded.data)
 
 
-def _is_openlth(path: Path) -> bool:
-    from sparselab.analysis.reports.openlth import is_openlth_job
-
-    return is_openlth_job(path)
-
-
 def _load_openlth(path: Path) -> Job:
-    """A job OpenLTH wrote: its network from hparams.log + model_ep<E>_it<I>.pth + mask.pth (no checksums)."""
-    from sparselab.analysis.reports.openlth_job import load_openlth_job
+    """A job OpenLTH wrote: the model its hparams.log names, its last model_ep<E>_it<I>.pth and mask.pth (no
+    checksums exist to verify); every failure a UsageError naming the file."""
+    from sparselab.analysis.reports import openlth
+    from sparselab.core import io as fio
+    from sparselab.models import registry
+    from sparselab.sparsity.mask import Mask
+    from sparselab.train.provenance import data_spec
 
-    loaded = load_openlth_job(path)
-    finished = loaded.finished
-    return Job(path=path, hparams=finished.hparams, result=loaded.result, model=finished.model,
-               mask=finished.mask, metrics=loaded.metrics, data=finished.data)
-
+    record = openlth.job_hparams(path)
+    model_name = (record.get("model") or {}).get("model_name")
+    dataset_name = (record.get("dataset") or {}).get("dataset_name")
+    if not model_name or not dataset_name:
+        raise UsageError(f"{path}: no {openlth.HPARAMS_LOG} naming the model and the dataset "
+                         "(looked in the job and in its replicate's level_0/main)")
+    data = data_spec({"dataset_name": dataset_name})
+    model = registry.build(str(model_name), tuple(data["input_shape"]), int(data["num_classes"]), seed=0)
+    weights = openlth.final_model(path)
+    if weights is None:
+        raise UsageError(f"{path} has no model_ep<E>_it<I>.pth: its weights were not kept")
+    try:
+        model.load_state_dict(fio.load_torch(weights))
+    except RuntimeError as e:
+        raise UsageError(f"{weights} does not fit {model_name}: {str(e).splitlines()[0]}") from None
+    mask = None
+    if (path / openlth.MASK).exists():
+        mask = Mask({name: t.bool() for name, t in fio.load_torch(path / openlth.MASK).items()})
+        mask.check_model(model)
+        mask.apply_(model)  # OpenLTH saves the unmasked structure; pruned entries are zero (or made so)
+    return Job(path=path, hparams={"source": openlth.SOURCE, **record}, result=openlth.read_job(path).values,
+               model=model.eval(), mask=mask, metrics=openlth.metric_rows(openlth.read_logger(path / openlth.LOGGER)),
+               data=data)

@@ -1,22 +1,17 @@
 """A finished job directory, opened once and read verified: the one reader of sparselab's job files.
-
-Opening checks `done.json` (its own sha256, the identity bound to the path it was reached by and the
-parents it was computed from: `foundations.integrity.open_done`); `check_files=True` also checks every
-file it records (`integrity.check_job`). Every tensor is then read through `foundations.io.load_torch`,
-which checks it against the record. A job whose done.json predates checksums opens `verified = False`.
-Nothing here writes. File names come from `core/layout.py`.
-"""
+Opening checks done.json (`integrity.open_done`), `check_files=True` every file it records; tensors are read
+through `io.load_torch`, checked against the record. A done.json older than checksums: `verified = False`."""
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sparselab.core import integrity
+from sparselab.core import integrity, journal, layout
 from sparselab.core import io as fio
-from sparselab.core import layout
 from sparselab.core.errors import UsageError
 from sparselab.train.job import is_done  # done.json is the job protocol's marker (train/job.py)
+
 
 def hparams_of(directory: Path | str) -> Any:
     """hparams.json as parsed (None: there is none; a file that does not parse is a UsageError)."""
@@ -24,16 +19,23 @@ def hparams_of(directory: Path | str) -> Any:
     return fio.read_json(path) if path.exists() else None
 
 
-def metrics_of(directory: Path | str) -> list[dict[str, Any]]:
+def metrics_of(directory: Path | str, settled: bool = False) -> list[dict[str, Any]]:
     """The rows of a job's metrics.csv ([] without one), verified once the job is finished (a running
-    job's are its latest rows)."""
+    job's are its latest rows); `settled`: refused first when it changed since it was written (journal)."""
     from sparselab.train.metrics import read_metrics
 
     path = Path(directory) / layout.METRICS
     if not path.exists():
         return []
+    if settled:
+        journal.check_settled(path)
     integrity.verify_file(path)
     return read_metrics(path)
+
+
+def has_any(directory: Path | str, names: tuple[str, ...] = (layout.HPARAMS, layout.DONE)) -> bool:
+    """Whether sparselab wrote any of these files in `directory` (default: a job's records)."""
+    return any((Path(directory) / name).exists() for name in names)
 
 
 def note_used(directory: Path | str, names: list[str]) -> None:

@@ -1,9 +1,5 @@
-"""The finished levels of a trunk or of a `train` run, read through the store (nothing written).
-
-Over `store.job.FinishedJob`: every read verified against the level's `done.json`, and a level is used
-only if every file its `done.json` records verifies. A `train` run is a one-level trunk: its one job
-(`replicate_<R>/main/`) is what every level reads, so that `train_branch ... --levels=L` finds it.
-"""
+"""The finished levels of a trunk or of a `train` run (a one-level trunk: its one job `replicate_<R>/main/` is
+every level), read verified through `store.job.FinishedJob`; a level is used only if all its files verify."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +10,18 @@ from sparselab.core import integrity, layout
 from sparselab.core.errors import UsageError
 from sparselab.sparsity.mask import Mask
 from sparselab.store.job import FinishedJob, note_used
-from sparselab.train.job import is_done, read_done
+from sparselab.train.job import is_done
+
+_VERIFIED: set[tuple[str, int, int]] = set()  # (level, done.json's mtime and size) hashed whole in this process
+
+
+def _check_once(directory: Path) -> None:
+    """`integrity.check_job` once per process and done.json (each tensor read is still verified as it is read)."""
+    stat = (directory / layout.DONE).stat()
+    key = (str(directory.absolute()), stat.st_mtime_ns, stat.st_size)
+    if key not in _VERIFIED:
+        integrity.check_job(directory, note=False)
+        _VERIFIED.add(key)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class LevelStore:
         """One `error:` line naming the command that creates a missing level, or the damaged file of a
         finished one (a level with any file that fails its digest is used by nothing)."""
         if self.done(level):
-            integrity.check_job(self.directory(level), note=False)
+            _check_once(self.directory(level))
             return
         if self.train_run:
             raise UsageError(f"the train run {self.directory(level)} is missing; create it with: "
@@ -57,8 +64,7 @@ class LevelStore:
 
     def metrics(self, level: int) -> dict[str, Any]:
         """The level's `done.json` result (checked against its own digest)."""
-        self.require(level)
-        return read_done(self.directory(level))
+        return self.job(level).result
 
     def start_weights(self, level: int) -> Any:
         """The (masked) weights `level` started training from."""
@@ -95,5 +101,5 @@ class LevelStore:
         missing = (f"the pretraining {directory} is missing; create it with: "
                    f"python main.py {self.command} <same flags>")
         job = FinishedJob(directory, missing=missing)
-        integrity.check_job(directory, note=False)
+        _check_once(directory)
         return job.tensors(layout.WEIGHTS_FINAL)

@@ -1,9 +1,5 @@
-"""A finished job's network, rebuilt once for every reader (`load_job`, `export`, `evaluate`, ensembles).
-
-The model is built from the job's own `hparams.json` (a branch keeps its model under its trunk's
-record), its final weights and its final mask are read verified against `done.json`
-(`store.job.FinishedJob`), and pruned weights are checked to be exact zeros.
-"""
+"""A finished job's network, rebuilt once for every reader (`load_job`, `export`, `evaluate`, ensembles): the model
+of its `hparams.json` (a branch's is its trunk's), final weights and mask read verified, pruned weights exact zeros."""
 from __future__ import annotations
 
 from dataclasses import dataclass

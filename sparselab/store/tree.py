@@ -1,14 +1,11 @@
-"""Where the jobs of a results tree lie: experiments, replicates, levels, branches (names: layout.py).
+"""Where the jobs of a results tree lie (names: layout.py); what a job holds is read through `store.job`.
 
-    <command>_<hash>/replicate_<R>/level_<L>/main/                 trunk levels
-    <command>_<hash>/replicate_<R>/level_<L>/branch_<name>_<hash>/  branches of a level
-    <command>_<hash>/replicate_<R>/level_pretrain/main/             the pretraining job (optional)
-    train_<hash>/replicate_<R>/main/                                a single training run
-
-Listing only: what a job holds is read through `store.job.FinishedJob`.
+    <command>_<hash>/replicate_<R>/level_<L>/{main,branch_<name>_<hash>,...}/  trunk levels and their branches
+    <command>_<hash>/replicate_<R>/level_pretrain/main/, train_<hash>/replicate_<R>/main/
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -16,12 +13,16 @@ from sparselab.core import layout
 from sparselab.core.errors import UsageError
 from sparselab.train.job import is_done
 
+ASIDE_MARK = ".damaged-"  # `verify --repair` renames a damaged job `<name>.damaged-<time>`: no reader enters it
+
+
+def _numbered(folder: Path, pattern: re.Pattern) -> list[tuple[int, Path]]:
+    return sorted((int(m.group(1)), p) for p in Path(folder).iterdir() if p.is_dir() and (m := pattern.match(p.name)))
+
 
 def replicate_dirs(directory: Path) -> list[Path]:
     """The `replicate_<R>` folders of an experiment folder, by R."""
-    found = [(int(m.group(1)), p) for p in Path(directory).iterdir()
-             if p.is_dir() and (m := layout.REPLICATE_RE.match(p.name))]
-    return [p for _, p in sorted(found)]
+    return [p for _, p in _numbered(directory, layout.REPLICATE_RE)]
 
 
 def replicate_of(path: Path) -> int:
@@ -35,9 +36,7 @@ def replicate_of(path: Path) -> int:
 
 def level_dirs(replicate: Path) -> list[tuple[int, Path]]:
     """(L, `level_<L>` folder) of a replicate folder, by L."""
-    found = [(int(m.group(1)), p) for p in Path(replicate).iterdir()
-             if p.is_dir() and (m := layout.LEVEL_RE.match(p.name))]
-    return sorted(found)
+    return _numbered(replicate, layout.LEVEL_RE)
 
 
 def branch_dirs(level: Path) -> list[tuple[str, Path]]:
@@ -83,8 +82,7 @@ def experiment_of(path: Path | str) -> tuple[Path, list[Path]]:
                      "<command>_<hash> folder)")
 
 
-def job_directory(path: Path, level: int | None = None,
-                  finished: Callable[[Path], bool] = is_done) -> Path:
+def job_directory(path: Path, level: int | None = None, finished: Callable[[Path], bool] = is_done) -> Path:
     """The job directory that `path` names: itself, or a level of an experiment or replicate folder
     (the highest `finished` level unless `level` is given)."""
     if not path.is_dir():

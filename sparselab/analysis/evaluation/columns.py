@@ -1,17 +1,11 @@
-"""The report hook: a finished job's evaluation results as extra report columns.
-
-`report` calls `evaluation_columns(job_dir)` for every finished job it reads. Among the finished
-`evaluate_<hash>/` folders beside the job that evaluated THIS job's current weights (same folder
-name, same weights sha256), the one finished last gives the columns (evaluate with other flags to
-replace them). A damaged or unfinished evaluation gives none.
-"""
+"""The report hook: a finished job's evaluation results as extra report columns, from the finished
+`evaluate_<hash>/` beside it that evaluated its current weights, the last one finished (damaged: none)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sparselab.core import integrity
-from sparselab.core.integrity import DONE_FILE
+from sparselab.core import integrity, layout
 from sparselab.store.job import FinishedJob
 
 # column -> y-axis title of `report --plot --metric=<column>` (fractions, drawn in percent)
@@ -33,7 +27,7 @@ def evaluation_columns(job_dir: Path | str) -> dict[str, Any]:
     job_dir = Path(job_dir)
     candidates = []
     for folder in job_dir.parent.glob(f"{PREFIX}*"):
-        done = folder / DONE_FILE
+        done = folder / layout.DONE
         if not done.is_file():
             continue
         try:

@@ -3,9 +3,7 @@
     python main.py evaluate DIR [DIR ...] [--ood_dataset=NAME] [--attack=fgsm|pgd --eps=E] [...]
     python main.py evaluate <train|lottery|rewindLR|finetune|scratch> <the run's flags> [evaluation flags]
 
-A DIR is a finished job (`weights_final.pt`), or any folder above jobs (an experiment, a replicate,
-a level): every finished job under it is evaluated, in path order. Each job's evaluation is a job of
-its own beside it (`evaluation.runner`): rerunning the command reads it back ("already done").
+A DIR is a finished job or any folder above jobs (each finished one under it, in path order).
 """
 from __future__ import annotations
 
@@ -17,17 +15,17 @@ from typing import Any, ClassVar
 
 from sparselab.analysis.evaluation.hparams import EvaluationHparams
 from sparselab.analysis.evaluation.runner import PREFIX, evaluate_job
+from sparselab.core import layout
 from sparselab.core.cli import OneLineParser, pre_read
 from sparselab.core.command import Command
 from sparselab.core.errors import UsageError
 from sparselab.core.scalars import number_flag
-from sparselab.train.job import DONE_FILE
-from sparselab.train.standard import WEIGHTS_FINAL
+from sparselab.core.table import Group, render
+from sparselab.store.tree import ASIDE_MARK
 
 FLAG_COMMANDS = ("train", "lottery", "rewindLR", "finetune", "scratch")
 COLUMNS = ("density", "accuracy", "nll", "ece", "auroc_msp", "fpr95_msp", "auroc_energy", "fpr95_energy",
            "robust_acc_fgsm", "robust_acc_pgd")
-ASIDE_MARK = ".damaged-"
 
 
 def _natural(path: Path) -> list[Any]:
@@ -38,22 +36,23 @@ def find_jobs(path: Path) -> list[Path]:
     """`path` if it is a finished job, else every finished job below it (evaluations excluded)."""
     if not path.is_dir():
         raise UsageError(f"no such job directory: {path}")
-    if (path / WEIGHTS_FINAL).exists():
+    if (path / layout.WEIGHTS_FINAL).exists():
         return [path]
     found = []
     for current, dirs, files in os.walk(path):
         dirs[:] = [d for d in dirs if not d.startswith(PREFIX) and ASIDE_MARK not in d]
-        if WEIGHTS_FINAL in files and DONE_FILE in files:
+        if layout.WEIGHTS_FINAL in files and layout.DONE in files:
             found.append(Path(current))
     if not found:
-        raise UsageError(f"{path} holds no finished training job (no {WEIGHTS_FINAL} with a {DONE_FILE})")
+        raise UsageError(f"{path} holds no finished training job (no {layout.WEIGHTS_FINAL} with a {layout.DONE})")
     return sorted(found, key=_natural)
 
 
 def _platform_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Platform")
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
-    group.add_argument("--threads", type=number_flag(int), default=None, help="CPU threads for torch (default: all cores)")
+    group.add_argument("--threads", type=number_flag(int), default=None,
+                       help="CPU threads for torch (default: all cores)")
     group.add_argument("--dataset_root", default=None, help="dataset root (else $SPARSELAB_DATA, else ./data)")
     group.add_argument("--download", action="store_true", help="download a missing dataset (needs network)")
 
@@ -82,7 +81,8 @@ def _from_command(argv: list[str]) -> tuple[list[Path], EvaluationHparams, Any]:
     command, rest = argv[0], argv[1:]
     runner_cls = published()[command]  # main.py's command table: a FlagCommand
     preset = resolve_preset(pre_read(rest, "default_hparams"))
-    parser = OneLineParser(prog=f"main.py evaluate {command}", description=f"evaluate the {command} run these flags describe")
+    parser = OneLineParser(prog=f"main.py evaluate {command}",
+                           description=f"evaluate the {command} run these flags describe")
     runner_cls.add_args(parser, preset)
     EvaluationHparams.add_args(parser)
     args = parser.parse_args(rest)
@@ -99,11 +99,9 @@ def _cell(value: Any) -> str:
 
 
 def format_table(results: list[dict[str, Any]], names: list[str]) -> str:
-    from sparselab.core.table import Group, render
-
     columns = [c for c in COLUMNS if any(r.get(c) is not None for r in results)]
-    rows = [[name, *(_cell(r.get(c)).rjust(7) for c in columns)] for name, r in zip(names, results)]  # 7 wide at least
-    return render([Group("", ["job", *columns], left={0})], rows, width=None)
+    rows = [[name, *(_cell(r.get(c)) for c in columns)] for name, r in zip(names, results)]
+    return render([Group("", ["job", *(f"{c:>7}" for c in columns)], left={0})], rows, width=None)  # 7 wide at least
 
 
 def _name(job: Path) -> str:

@@ -1,9 +1,5 @@
-"""`python main.py export <job dir> [--format=dense|csr|semi_structured|channels] [--output=FILE]`.
-
-Reads a finished training job (`weights_final.pt`, its final mask: `mask_final.pt` of a DST job, else
-`mask.pt`; none = dense) and writes `<job dir>/exported/<format>.pt` (outside the job's checksummed
-files), then prints its multiply-adds next to the dense model's.
-"""
+"""`python main.py export <job dir> [--format=dense|csr|semi_structured|channels] [--output=FILE]`: the job's
+verified network and final mask to `<job dir>/exported/<format>.pt` (outside its checksummed files)."""
 from __future__ import annotations
 
 from pathlib import Path

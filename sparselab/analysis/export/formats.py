@@ -1,7 +1,5 @@
-"""Exported model payloads: dense (exact zeros), csr (linear layers), semi_structured (2:4 linear layers
-and convolutions, CUDA),
-channels (pruned channels physically removed). A payload is a dict of plain values and tensors, so
-it loads with `torch.load(weights_only=True)`; `export.loader.load_exported` rebuilds the module."""
+"""Exported model payloads: dense (exact zeros), csr (linear layers), semi_structured (2:4 linear layers and
+convolutions, CUDA), channels (pruned channels removed); plain values, loadable with `weights_only=True`."""
 from __future__ import annotations
 
 import copy
@@ -51,7 +49,7 @@ def build_payload(model: nn.Module, mask: Mask | None, fmt: str, meta: dict[str,
     payload: dict[str, Any] = {"version": PAYLOAD_VERSION, "format": fmt, **meta, "channels": {}, "csr": [],
                                "semi_structured": []}
     if fmt == "channels":
-        from sparselab.analysis.export.slim import kept_channels, shrink
+        from sparselab.analysis.export.modules import kept_channels, shrink
 
         keep = kept_channels(model, mask) if mask is not None else {}
         if not keep:

@@ -1,11 +1,5 @@
-"""Load an exported model: `load_exported(path, device="cpu") -> nn.Module` (eval mode).
-
-    from sparselab.analysis.export.loader import load_exported
-    model = load_exported("runs/.../exported/channels.pt")
-    logits = model(images)                       # images: (B, C, H, W) as the job's dataset
-
-A semi_structured export loads on CUDA only, in half precision: feed it `images.half().cuda()`.
-"""
+"""Load an exported model: `load_exported(path, device="cpu") -> nn.Module` (eval mode); a semi_structured
+export runs on CUDA only, in half precision: feed it `images.half().cuda()`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,10 +25,9 @@ def read_payload(path: Path | str) -> dict[str, Any]:
 
 def skeleton(payload: dict[str, Any]) -> nn.Module:
     """The architecture of the payload (channels already cut), with arbitrary weights."""
-    model = registry.build(payload["model_name"], tuple(payload["input_shape"]), int(payload["num_classes"]),
-                           seed=0)
+    model = registry.build(payload["model_name"], tuple(payload["input_shape"]), int(payload["num_classes"]), seed=0)
     if payload["channels"]:
-        from sparselab.analysis.export.slim import shrink
+        from sparselab.analysis.export.modules import shrink
 
         shrink(model, {name: torch.arange(int(k)) for name, k in payload["channels"].items()})
     return model

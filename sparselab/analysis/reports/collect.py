@@ -1,8 +1,4 @@
-"""Read experiment directories back into records (reports.records), and average across replicates.
-
-Accepted paths and the layout of a tree: `store.tree` (an experiment folder, one replicate of it, or a
-folder inside a replicate, which stands for its replicate); each job is read by `reports.jobs`.
-"""
+"""Read experiment directories back into records (reports.records), and average across replicates."""
 from __future__ import annotations
 
 import math
@@ -11,13 +7,12 @@ from typing import Any, Iterable
 
 from sparselab.core import layout
 from sparselab.analysis.reports.jobs import read_hparams, read_job
-from sparselab.analysis.reports.records import (AVERAGED, DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult,
-                             ReplicateResult, Stat)
+from sparselab.analysis.reports.records import (AVERAGED, DONE, MAIN, MISSING, BranchInfo, ExperimentResult,
+                                                JobResult, LevelResult, ReplicateResult, Stat)
 from sparselab.store import tree
 from sparselab.train.metrics import mark_repeats
 
 
-# ----- whole experiments -------------------------------------------------------------------------
 def collect(path: Path | str) -> ExperimentResult:
     """Read one experiment (or one replicate of it) into records."""
     directory, reps = tree.experiment_of(path)
@@ -28,11 +23,7 @@ def collect(path: Path | str) -> ExperimentResult:
     hparams = _trunk_hparams(directory, reps, kind)
     name = directory.name
     command = hparams.get("command") or _command_from_name(name)
-    experiment = ExperimentResult(directory=directory, name=name, command=command, kind=kind,
-                                  hparams=hparams, replicates=replicates)
-    experiment.branches = _branch_infos(replicates)
-    experiment.label = command
-    return experiment
+    return ExperimentResult(directory, name, command, kind, hparams, replicates, _branch_infos(replicates), command)
 
 
 def _command_from_name(name: str) -> str:
@@ -46,11 +37,7 @@ def _read_replicate(directory: Path, kind: str) -> ReplicateResult:
     for level, level_dir in levels:
         main = read_job(layout.train_dir(directory), dense=True) if kind == "train" else read_job(level_dir / MAIN)
         result = LevelResult(level, main)
-        if not level_dir.is_dir():  # a train run without train_branch children
-            rep.levels[level] = result
-            set_trunk_density(result)
-            continue
-        for key, branch_dir in tree.branch_dirs(level_dir):
+        for key, branch_dir in tree.branch_dirs(level_dir):  # none where a train run has no train_branch
             result.branches[key] = read_job(branch_dir)
         set_trunk_density(result)
         rep.levels[level] = result
@@ -142,7 +129,6 @@ def _flatten(values: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-# ----- statistics across replicates --------------------------------------------------------------
 def mean_std(values: Iterable[float]) -> Stat:
     """Mean and sample standard deviation (n - 1); std is None for fewer than two values."""
     data = [float(v) for v in values]
@@ -157,10 +143,9 @@ def mean_std(values: Iterable[float]) -> Stat:
 
 def summarize(experiment: ExperimentResult, level: int, key: str = MAIN) -> dict[str, Stat]:
     """Mean and std of every averaged metric over the replicates whose job at (level, series) is done."""
-    done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
-    return {metric: mean_std(job.get(metric) for job in done if job.get(metric) is not None)
-            for metric in AVERAGED}
+    done = experiment.done_jobs(level, key)
+    return {metric: mean_std(job.get(metric) for job in done if job.get(metric) is not None) for metric in AVERAGED}
 
 
 def done_count(experiment: ExperimentResult, level: int, key: str = MAIN) -> int:
-    return sum(1 for _, job in experiment.jobs(level, key) if job.status == DONE)
+    return len(experiment.done_jobs(level, key))

@@ -1,10 +1,4 @@
-"""The `report` and `list` commands of main.py.
-
-    python main.py report --path DIR [--path DIR2 ...] [--csv F] [--json F] [--plot F.png] [--curves F.png]
-    python main.py report --compare DIR1 DIR2 ...          (the same as several --path)
-    python main.py report <command> <the flags of the run> (finds the run's folder, all replicates)
-    python main.py list [--root R]
-"""
+"""The `report`, `list` and `verify` commands of main.py (`report --path DIR ...`, `report <command> <flags>`)."""
 from __future__ import annotations
 
 import argparse

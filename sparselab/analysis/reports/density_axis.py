@@ -1,12 +1,7 @@
 """Which density a report's tables, CSV `density` column and x-axis use (`report --density_of`).
 
-Every finished job records three densities in its done.json: `density` over the counted (pruned)
-tensors, `density_model` over every prunable weight tensor of the model with the ignored ones counted
-as kept (what OpenLTH's `sparsity_report.json` gives: LeNet level 24 of SDD is 0.094 % counted but
-0.47 % of the model's weights), and `density_all_parameters` (biases and BatchNorm included).
-`auto` draws a run pruned under OpenLTH's count rule (`--pruning_count_rule=openlth`: the SDD and
-OpenLTH recipes) over OpenLTH's density, and every other run over the counted tensors.
-"""
+done.json records `density` (counted tensors), `density_model` (every prunable tensor, ignored ones as kept:
+OpenLTH's sparsity_report; SDD LeNet level 24 is 0.094 % counted, 0.47 % of the model) and `density_all_parameters`."""
 from __future__ import annotations
 
 from sparselab.analysis.reports.collect import set_trunk_density

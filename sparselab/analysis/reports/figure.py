@@ -1,16 +1,7 @@
-"""The accuracy-vs-density figure, sized for a paper.
+"""The accuracy-vs-density figure, sized for a paper (`style` single / double: 3.5 / 7.0 in columns).
 
-One line per experiment and series (mean over finished replicates; where at least two finished, a
-band of ± 1 std, ± 1 SEM or a Student-t 95 % CI, `--band`, named once in the legend), its legend
-entry carrying n, the number of finished replicates ("n=3", "n=2-3" when levels differ); a sweep's
-lines are named by the swept fields that differ, and a re-dense branch is marked as trained dense
-(analysis/reports/plot_legend.py). Dense references: one dashed line per DISTINCT dense run (experiments whose level 0
-is the same training, as told by the test-prediction digests, share one line). The legend sits below
-the axes, wrapped so that it is never wider than the plot; a command every experiment shares
-("lottery ...") is left out of it. `style`: "single" / "double" are the
-column widths of a two-column paper (3.5 in / 7.0 in, 8 / 9 pt text, no automatic title); None
-keeps the screen size.
-"""
+One line per series with an n-labelled legend and a `--band`; one dashed line per DISTINCT dense run (same
+level-0 test-prediction digests share one); the legend sits below the axes, never wider than the plot."""
 from __future__ import annotations
 
 import math
@@ -19,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparselab.core.errors import UsageError
-from sparselab.analysis.reports import density_axis, plot_axis, plot_bands, plot_legend
+from sparselab.analysis.reports import density_axis, plot_parts
 from sparselab.analysis.reports.collect import done_count
 from sparselab.analysis.reports.labels import series_name
 from sparselab.analysis.reports.records import DONE, MAIN, ExperimentResult
@@ -108,21 +99,20 @@ def dense_references(experiments: list[ExperimentResult], metric: str) -> list[t
 
 def add_args(group: Any) -> None:
     """The figure flags of `report`."""
-    group.add_argument("--band", choices=list(plot_bands.BANDS), default=plot_bands.DEFAULT_BAND,
-                       help=plot_bands.HELP)
+    group.add_argument("--band", choices=list(plot_parts.BANDS), default=plot_parts.DEFAULT_BAND,
+                       help=plot_parts.BAND_HELP)
     group.add_argument("--style", choices=[s for s in STYLES if s],
                        help="size --plot for a paper column: single (3.5 in) or double (7 in)")
 
 
 def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_test_accuracy",
                     title: str | None = None, style: str | None = None, series: str | None = None,
-                    band: str = plot_bands.DEFAULT_BAND) -> Any:
+                    band: str = plot_parts.DEFAULT_BAND) -> Any:
     from matplotlib import rc_context
 
     from sparselab.analysis.reports import plot
 
-    plot.check_metric(metric, plot.PLOT_METRICS, "--metric")
-    look = check_style(style)
+    look = check_style(style)  # the metric and the band: checked by plot.accuracy_figure
     selected = series_selection(experiments, series)
     with rc_context({"font.size": look.font, "axes.titlesize": look.font, "legend.fontsize": look.font * 0.85,
                      "xtick.labelsize": look.font * 0.85, "ytick.labelsize": look.font * 0.85}):
@@ -133,7 +123,7 @@ def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_te
             raise UsageError("nothing to plot: no finished level in " +
                              ", ".join(str(e.directory) for e in experiments))
         entries += _draw_dense(ax, experiments, metric, colors)
-        plot_axis.draw(ax, xs)
+        plot_parts.draw_axis(ax, xs)
         ax.set_xlabel(density_axis.label(experiments))
         ax.set_ylabel(plot.PLOT_METRICS[metric])
         if title or look.title:
@@ -155,7 +145,7 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
                  metric: str, band: str) -> tuple[list[tuple[Any, str]], list[float], dict[int, str]]:
     from sparselab.analysis.reports.plot import _points
 
-    short = plot_legend.sweep_names(experiments)
+    short = plot_parts.sweep_names(experiments)
     prefix = "" if short else shared_command(experiments)
     entries: list[tuple[Any, str]] = []
     xs: list[float] = []
@@ -168,7 +158,7 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
                 continue
             color = f"C{len(entries) % 10}"
             first_color.setdefault(index, color)
-            dense = plot_legend.trained_dense(experiment, key)
+            dense = plot_parts.trained_dense(experiment, key)
             marker = "o" if key == MAIN else "*" if dense else "s^vD<>"[len(entries) % 6]
             x, y = [p[0] for p in points], [p[1] for p in points]
             xs += x
@@ -176,7 +166,7 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
             name = _name(experiments, index, key, short)
             (line,) = ax.plot(x, y, "-." if dense else "-", marker=marker, markersize=6 if dense else 3.5,
                               color=color, label=name, markevery=alive)
-            note = f", {plot_legend.REDENSE_NOTE}" if dense else ""
+            note = f", {plot_parts.REDENSE_NOTE}" if dense else ""
             entries.append((line, f"{name.removeprefix(prefix)}{note} ({n_text(experiment, key)})"))
             dead = [p for p in points if p[3]]
             if dead:
@@ -189,20 +179,19 @@ def _draw_series(ax: Any, experiments: list[ExperimentResult], selected: dict[in
                 high = [math.nan if p[2] is None else p[1] + p[2] for p in points]
                 ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
     if collapsed_any:  # one legend entry explains every hollow marker
-        (hollow,) = ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white",
-                            label="_hollow")
+        (hollow,) = ax.plot([], [], linestyle="none", marker="o", color="0.4", markerfacecolor="white", label="_hollow")
         entries.append((hollow, "hollow marker: collapsed network"))
     if banded:  # which band, once: n is in every series' entry
         from matplotlib.patches import Patch
 
-        entries.append((Patch(facecolor="0.5", alpha=0.3, linewidth=0), plot_bands.legend_text(band)))
+        entries.append((Patch(facecolor="0.5", alpha=0.3, linewidth=0), plot_parts.legend_text(band)))
     return entries, xs, first_color
 
 
 def _draw_dense(ax: Any, experiments: list[ExperimentResult], metric: str,
                 colors: dict[int, str]) -> list[tuple[Any, str]]:
     references = dense_references(experiments, metric)
-    short = plot_legend.sweep_names(experiments)
+    short = plot_parts.sweep_names(experiments)
     prefix = "" if short else shared_command(experiments)
     entries = []
     for members, value, n in references:

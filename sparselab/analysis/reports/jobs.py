@@ -1,12 +1,11 @@
-"""One job directory read back as a record (reports.records): final values, live values, curve, hparams;
-every file is read through the store (`store.job`)."""
+"""One job directory read back as a record (reports.records), every file through the store (`store.job`)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from sparselab.analysis.evaluation.columns import evaluation_columns
-from sparselab.core import integrity, journal, layout
+from sparselab.core import integrity
 from sparselab.core.errors import UsageError
 from sparselab.analysis.reports.records import DAMAGED, DONE, IN_PROGRESS, METRICS, MISSING, UNVERIFIED, JobResult
 from sparselab.store.job import FinishedJob, hparams_of, metrics_of
@@ -14,27 +13,14 @@ from sparselab.train.job import job_state
 from sparselab.train.provenance import PROVENANCE_KEY
 
 # metrics.csv column -> the done.json key it stands for while a job is still running
-_LIVE_COLUMNS = {
-    "test_accuracy": "final_test_accuracy",
-    "test_loss": "final_test_loss",
-    "train_accuracy": "final_train_accuracy",
-    "train_loss": "final_train_loss",
-    "train_clean_accuracy": "final_train_clean_accuracy",
-    "train_noisy_accuracy": "final_train_noisy_accuracy",
-    "train_noisy_true_accuracy": "final_train_noisy_true_accuracy",
-    "density": "density",
-    "wall_seconds": "wall_seconds",
-    "test_top_prediction_fraction": "final_test_top_prediction_fraction",
-}
+_LIVE_COLUMNS = {c: c if c in ("density", "wall_seconds") else f"final_{c}" for c in (
+    "test_accuracy", "test_loss", "train_accuracy", "train_loss", "train_clean_accuracy", "train_noisy_accuracy",
+    "train_noisy_true_accuracy", "density", "wall_seconds", "test_top_prediction_fraction")}
 
 
 def read_job(directory: Path, dense: bool = False) -> JobResult:
-    """The job's final values (done.json), or its latest logged values when it is in progress.
-
-    `dense`: a plain training run, whose density is 1 even though done.json does not say so.
-    A finished job whose files do not match the checksums of its done.json is DAMAGED, without values;
-    one whose done.json predates checksums is UNVERIFIED, with its values.
-    """
+    """The job's final values (done.json), or its latest logged values when it is in progress; DAMAGED
+    (no values) when a file fails its checksum. `dense`: a plain training run (density 1)."""
     directory = Path(directory)
     state = job_state(directory)
     job = JobResult(directory, state)
@@ -76,16 +62,20 @@ def _old_empty_tensors(job: FinishedJob, values: dict[str, Any]) -> None:
         pass
 
 
+def _rows(directory: Path) -> list[dict[str, Any]]:
+    """metrics.csv's rows ([] without one, or while it is rewritten or truncated); DamagedFile when it
+    fails its digest or its journal (a running job's file changed since it was written)."""
+    try:
+        return metrics_of(directory, settled=True)
+    except integrity.DamagedFile:
+        raise
+    except (OSError, ValueError, UsageError):
+        return []
+
+
 def live_values(directory: Path) -> tuple[dict[str, Any], int | None]:
     """Values of a running job from its metrics.csv: the last row, and the best test accuracy so far."""
-    path = Path(directory) / layout.METRICS
-    if not path.exists():
-        return {}, None
-    journal.check_settled(path)
-    try:
-        rows = metrics_of(directory)
-    except (OSError, ValueError, UsageError):  # being rewritten or truncated: report the job without values
-        return {}, None
+    rows = _rows(directory)
     if not rows:
         return {}, None
     last = rows[-1]
@@ -103,18 +93,9 @@ def read_curve(directory: Path) -> list[dict[str, Any]]:
     its journal); an OpenLTH job's logger as the same rows (one per iteration)."""
     from sparselab.analysis.reports import openlth
 
-    path = Path(directory) / layout.METRICS
-    if not path.exists():
-        if openlth.is_openlth_job(directory):
-            return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
-        return []
-    journal.check_settled(path)  # a running job's metrics.csv that changed since it was written is refused
-    try:
-        return metrics_of(directory)  # verified: a finished job's that fails its digest is refused, not left out
-    except integrity.DamagedFile:
-        raise
-    except (OSError, ValueError, UsageError):
-        return []
+    if openlth.is_openlth_job(directory):
+        return openlth.metric_rows(openlth.read_logger(Path(directory) / openlth.LOGGER))
+    return _rows(directory)
 
 
 def read_hparams(directory: Path) -> dict[str, Any] | None:

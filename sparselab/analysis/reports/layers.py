@@ -1,9 +1,5 @@
-"""Per-layer densities (`report --layers`) and multiply-adds of the masked network at each level.
-
-Densities come from each job's `sparsity_report.json` (written with its mask); multiply-adds from its
-`mask.pt` applied to the job's model built on the meta device (shapes only: nothing is allocated or
-initialised), counted by models.flops. A job without a mask (dense training) counts as dense.
-"""
+"""Per-layer densities (`report --layers`, from sparsity_report.json) and multiply-adds of the masked network
+(its `mask.pt` on the model built on the meta device: shapes only); a job without a mask counts as dense."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -14,6 +10,7 @@ from sparselab.core.errors import UsageError
 from sparselab.models.flops import MultiplyAdds, multiply_adds
 from sparselab.analysis.reports.hparams_diff import flat_fields
 from sparselab.analysis.reports.records import DONE, ExperimentResult, JobResult
+from sparselab.analysis.reports.table import dens
 from sparselab.core.table import Group, render
 from sparselab.store.job import FinishedJob
 
@@ -64,12 +61,7 @@ def job_multiply_adds(job: JobResult, record: Mapping[str, Any]) -> MultiplyAdds
 
 def add_multiply_adds(experiments: list[ExperimentResult], rows: list[dict[str, Any]]) -> None:
     """Fill the multiply_adds_* columns of the tidy rows (reports.rows) in place."""
-    by_directory = {}
-    for e in experiments:
-        for rep in e.replicates:
-            for result in rep.levels.values():
-                for job in (result.main, *result.branches.values()):
-                    by_directory[str(job.directory)] = (job, e.hparams)
+    by_directory = {str(job.directory): (job, e.hparams) for e in experiments for job in e.all_jobs()}
     for row in rows:
         found = by_directory.get(row.get("directory"))
         counts = job_multiply_adds(*found) if found else None
@@ -103,7 +95,7 @@ def layers_text(experiment: ExperimentResult) -> str:
         names: list[str] = []
         for lv in shown:
             names += [n for n in per_level[lv] if n not in names]  # type: ignore[union-attr]
-        rows = [[name, *(_cell(per_level[lv].get(name)) for lv in shown)] for name in names]  # type: ignore[union-attr]
+        rows = [[name, *(dens(per_level[lv].get(name)) for lv in shown)] for name in names]  # type: ignore[union-attr]
         counts = [job_multiply_adds(rep.levels[lv].main, experiment.hparams) for lv in shown]
         if any(counts):
             rows.append(["multiply-adds (sparse)", *(_count(c.sparse if c else None) for c in counts)])
@@ -114,10 +106,6 @@ def layers_text(experiment: ExperimentResult) -> str:
     if not blocks:
         return f"{experiment.name}: no level has a sparsity_report.json (dense training has no per-layer mask)"
     return "\n\n".join(blocks)
-
-
-def _cell(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 def _count(value: int | None) -> str:

@@ -34,8 +34,7 @@ class ListingEntry:
 
 def entry(experiment: ExperimentResult) -> ListingEntry:
     mains = [res.main for rep in experiment.replicates for res in rep.levels.values()]
-    branches = [job for rep in experiment.replicates for res in rep.levels.values()
-                for job in res.branches.values()]
+    branches = [job for rep in experiment.replicates for res in rep.levels.values() for job in res.branches.values()]
     record = {k: v for k, v in experiment.hparams.items() if k != "command"}
     preset, diff = preset_differences(record) if record else ("?", {})
     diff = relevant_differences(record, diff)

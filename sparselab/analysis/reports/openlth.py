@@ -1,16 +1,8 @@
 """Read an OpenLTH / Sparse Double Descent result tree into report records, to plot old runs next to new.
 
-Layout (open_lth `core/paths.py`; SDD the same with `branch_` instead of `lottery_branch_`):
-
-    <command>_<md5>/replicate_<R>/level_<L>/main/          logger, mask.pth, sparsity_report.json
-    <command>_<md5>/replicate_<R>/level_0/main/hparams.log the bundles' display blocks
-    <command>_<md5>/replicate_<R>/level_<L>/[lottery_]branch_<name>_<md5>/
-    train_<md5>/replicate_<R>/main/                        logger, hparams.log
-
-`logger`: CSV lines `<metric>,<global iteration>,<value>`, written once at the end of training, so a job
-with a logger is finished. `mask.pth`: tensor name -> 0/1 int tensor; density = ones / entries.
-`hparams.log`: per bundle a title line ("Training Hyperparameters") and `    * field => value` lines
-for the fields that were set (falsy values are not written).
+Layout as open_lth `core/paths.py` (SDD: `branch_` for `lottery_branch_`); `logger`: `<metric>,<iteration>,<value>`
+lines written at the end (a job with one is finished); `mask.pth`: name -> 0/1 tensor; `hparams.log`: per bundle a
+title line and `    * field => value` lines for the fields that were set.
 """
 from __future__ import annotations
 
@@ -21,8 +13,10 @@ from typing import Any
 from sparselab.core import layout
 from sparselab.core.errors import UsageError
 from sparselab.store import tree
-from sparselab.analysis.reports.records import DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult, LevelResult, \
-    ReplicateResult
+from sparselab.store.job import has_any
+from sparselab.analysis.reports.collect import set_trunk_density
+from sparselab.analysis.reports.records import (DONE, MAIN, MISSING, BranchInfo, ExperimentResult, JobResult,
+                                                LevelResult, ReplicateResult)
 
 SOURCE = "OpenLTH"  # hparams["source"] of experiments read here: labels say so
 LOGGER, MASK, HPARAMS_LOG = layout.OPENLTH_LOGGER, layout.OPENLTH_MASK, layout.OPENLTH_HPARAMS
@@ -37,14 +31,12 @@ def is_openlth(path: Path | str) -> bool:
     if not path.is_dir():
         return False
     jobs = [*path.glob("replicate_*/main"), *path.glob("replicate_*/level_*/main")]
-    return any((j / LOGGER).exists() for j in jobs) and not any((j / "hparams.json").exists() for j in jobs)
+    return any((j / LOGGER).exists() for j in jobs) and not any(has_any(j, (layout.HPARAMS,)) for j in jobs)
 
 
 def is_openlth_job(directory: Path | str) -> bool:
     """A job folder OpenLTH finished: its `logger` exists (written last), and sparselab wrote nothing there."""
-    directory = Path(directory)
-    return (directory / LOGGER).is_file() and not any((directory / name).exists()
-                                                      for name in (layout.HPARAMS, layout.DONE))
+    return (Path(directory) / LOGGER).is_file() and not has_any(directory)
 
 
 def final_model(directory: Path) -> Path | None:
@@ -166,21 +158,15 @@ def collect(path: Path | str) -> ExperimentResult:
                     key = f"{match.group(1)}_{match.group(2)}"
                     result.branches[key] = read_job(branch_dir)
                     infos.setdefault(key, BranchInfo(key, match.group(1), match.group(2), label=match.group(1)))
-            density = result.main.get("density")
-            for job in (result.main, *result.branches.values()):
-                if density is not None and job.status == DONE:
-                    job.values["trunk_density"] = density
+            set_trunk_density(result)  # its jobs are DONE or MISSING
             rep.levels[level] = result
         replicates.append(rep)
     if not replicates:
         raise UsageError(f"--path {directory}: no replicate_<R> folders in this OpenLTH experiment")
     command = directory.name.rsplit("_", 1)[0]
     kind = "train" if all((r.directory / MAIN).is_dir() for r in replicates) else "trunk"
-    experiment = ExperimentResult(directory=directory, name=directory.name, command=command, kind=kind,
-                                  hparams={"command": command, "source": SOURCE, **record}, replicates=replicates)
-    experiment.branches = dict(sorted(infos.items()))
-    experiment.label = f"{command} ({SOURCE})"
-    return experiment
+    return ExperimentResult(directory, directory.name, command, kind, {"command": command, "source": SOURCE, **record},
+                            replicates, dict(sorted(infos.items())), f"{command} ({SOURCE})")
 
 
 def _hparams(directory: Path) -> dict[str, Any]:

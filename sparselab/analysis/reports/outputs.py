@@ -1,29 +1,32 @@
-"""What `report` prints and writes: the tables (fitted to the terminal), per-layer densities, the tidy
-CSV and its summary, JSON, figures and a TensorBoard backfill. `-` as a file name means stdout; the
-text tables then stay off stdout so that the data can be piped (`report ... --csv - | ...`).
-"""
+"""What `report` prints and writes: tables, per-layer densities, CSV and its summary, JSON, figures, TensorBoard
+(`--tensorboard_dir`: the event files a live run logs, from metrics.csv, `DIR/<experiment>/replicate_<R>/level_<L>/
+<series>`). `-` as a file name means stdout; the text tables then stay off stdout so that the data can be piped."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from sparselab.core import io as fio
+from sparselab.core import table as text
 from sparselab.core.errors import UsageError
-from sparselab.analysis.reports.records import ExperimentResult
+from sparselab.analysis.reports import density_axis, figure, plot, rows as report_rows, table
+from sparselab.analysis.reports.jobs import read_curve, read_hparams
+from sparselab.analysis.reports.records import MAIN, MISSING, ExperimentResult
+from sparselab.analysis.reports.sweep_table import sweep_table
+from sparselab.train.loggers import end_hparams, write_hparams
 
 STDOUT = "-"
 
 
 def add_args(group: argparse._ArgumentGroup) -> None:
-    from sparselab.analysis.reports import density_axis, figure
-
     group.add_argument("--density_of", choices=density_axis.CHOICES, default="auto", help=density_axis.HELP)
     group.add_argument("--summary_csv", metavar="FILE",
                        help="write one row per level and series: n, mean and std (default with --csv F: "
                             "F's name + _summary.csv; '-': stdout)")
-    group.add_argument("--series", metavar="A,B",
-                       help="draw only these series in --plot: main and/or branch names")
+    group.add_argument("--series", metavar="A,B", help="draw only these series in --plot: main and/or branch names")
     figure.add_args(group)
     group.add_argument("--wide", action="store_true", help="do not fit the tables to the terminal width")
     group.add_argument("--layers", action="store_true",
@@ -46,8 +49,6 @@ def check(args: argparse.Namespace) -> None:
             raise UsageError(f"--{flag} {value}: folder {Path(value).absolute().parent} does not exist "
                              "(it is not created for you)")
     if getattr(args, "tensorboard_dir", None):
-        from sparselab.analysis.reports.backfill import summary_writer
-
         summary_writer()
 
 
@@ -62,21 +63,14 @@ def summary_path(args: argparse.Namespace) -> str | None:
 
 def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
     """Print the tables (unless data goes to stdout) and write every requested file; the names written."""
-    from sparselab.core import table as text
-    from sparselab.analysis.reports import density_axis, rows as report_rows, table
-
     density_axis.apply(experiments, args.density_of)
     if args.series:  # an unknown series is an error whether or not a figure is drawn
-        from sparselab.analysis.reports.figure import series_selection
-
-        series_selection(experiments, args.series)
+        figure.series_selection(experiments, args.series)
     text.set_width(None if args.wide else 0)
     to_stdout = STDOUT in (args.csv, args.json, args.summary_csv)
     if not to_stdout:
         print(table.report_text(experiments), flush=True)
         if len(experiments) > 1 and any(e.swept for e in experiments):  # a --sweep report: the points side by side
-            from sparselab.analysis.reports.sweep_table import sweep_table
-
             print("\n" + sweep_table(experiments), flush=True)
         if args.layers:
             from sparselab.analysis.reports.layers import layers_text
@@ -100,16 +94,12 @@ def emit(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[
             written += _write_text(target, content())
     written += _figures(experiments, args)
     if args.tensorboard_dir:
-        from sparselab.analysis.reports.backfill import backfill
-
         count = backfill(experiments, Path(args.tensorboard_dir))
         written.append(f"{args.tensorboard_dir} ({count} job(s))")
     return written
 
 
 def _json_text(data: Any) -> str:
-    import json
-
     return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
 
 
@@ -118,8 +108,6 @@ def _write_text(target: str, content: str) -> list[str]:
         sys.stdout.write(content)
         sys.stdout.flush()
         return []
-    from sparselab.core import io as fio
-
     fio.write_text(target, content)
     return [target]
 
@@ -127,14 +115,70 @@ def _write_text(target: str, content: str) -> list[str]:
 def _figures(experiments: list[ExperimentResult], args: argparse.Namespace) -> list[str]:
     written = []
     if args.plot:
-        from sparselab.analysis.reports.plot import plot_accuracy
-
-        plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title, style=args.style,
+        plot.plot_accuracy(experiments, args.plot, metric=args.metric, title=args.title, style=args.style,
                       series=args.series, band=args.band)
         written.append(args.plot)
     if args.curves:
-        from sparselab.analysis.reports.plot import plot_curves
-
-        plot_curves(experiments, args.curves, column=args.curve_metric)
+        plot.plot_curves(experiments, args.curves, column=args.curve_metric)
         written.append(args.curves)
     return written
+
+
+def summary_writer() -> Any:
+    """torch's SummaryWriter class, or UsageError when the tensorboard package is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise UsageError("--tensorboard_dir needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter
+
+
+def job_folders(experiment: ExperimentResult) -> list[tuple[str, Path]]:
+    """(run name under DIR, job directory) of every job that has started."""
+    out = []
+    for rep in experiment.replicates:
+        for level, result in rep.levels.items():
+            for key in experiment.series_keys():
+                job = result.series(key)
+                if job is None or job.status == MISSING:
+                    continue
+                where = f"level_{level}/" if experiment.kind == "trunk" else ""
+                series = MAIN if key == MAIN else key
+                out.append((f"{experiment.name}/replicate_{rep.replicate}/{where}{series}", job.directory))
+    return out
+
+
+def write_scalars(writer: Any, rows: list[dict[str, Any]]) -> int:
+    """Every numeric column of every row at its iteration, under the live run's tag (train/loss,
+    test/accuracy: training.loggers.tag); the number of scalars written."""
+    from sparselab.train.loggers import scalars_of, tag
+
+    count = 0
+    for row in rows:
+        iteration = row.get("iteration")
+        if not isinstance(iteration, int):
+            continue
+        for key, value in scalars_of(row).items():
+            writer.add_scalar(tag(key), value, iteration)
+            count += 1
+    return count
+
+
+def backfill(experiments: list[ExperimentResult], directory: Path) -> int:
+    """Write the event files; the number of jobs that had a metrics.csv."""
+    writer_cls = summary_writer()
+    jobs = 0
+    for experiment in experiments:
+        for name, job_dir in job_folders(experiment):
+            rows = read_curve(job_dir)
+            if not rows:
+                continue
+            writer = writer_cls(str(directory / name))
+            try:
+                write_hparams(writer, read_hparams(job_dir) or {})
+                write_scalars(writer, rows)
+                end_hparams(writer)
+            finally:
+                writer.close()
+            jobs += 1
+    return jobs

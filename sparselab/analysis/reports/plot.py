@@ -1,12 +1,5 @@
-"""Plots: accuracy vs percent of weights remaining, and training curves per level.
-
-The x axis follows the lottery-ticket papers: percent of prunable weights remaining, log scale,
-decreasing from left to right, labelled at decades (analysis/reports/plot_axis.py); the accuracy figure
-itself (legend, dense references, bands, paper sizes) is drawn by analysis/reports/figure.py. Branches sit
-at their trunk level's density; levels whose network collapsed (reports.records.JobResult.collapsed)
-are hollow. Training curves are drawn whole, from the first logged iteration. matplotlib is
-imported only here, lazily; figures are drawn by the Agg canvas without pyplot's global state.
-"""
+"""Plots: accuracy vs percent of weights remaining (log x, decreasing; drawn by reports.figure), and training
+curves per level, drawn whole. matplotlib is imported lazily, figures drawn by Agg without pyplot's global state."""
 from __future__ import annotations
 
 import io
@@ -19,7 +12,7 @@ from sparselab.core.errors import UsageError
 from sparselab.analysis.reports.collect import summarize
 from sparselab.analysis.evaluation.columns import PLOT_COLUMNS as EVALUATION_PLOT_COLUMNS
 from sparselab.analysis.reports.jobs import read_curve
-from sparselab.analysis.reports.plot_bands import BANDS, DEFAULT_BAND, check_band, half_width
+from sparselab.analysis.reports.plot_parts import BANDS, DEFAULT_BAND, check_band, half_width
 from sparselab.analysis.reports.records import MAIN, MISSING, ExperimentResult
 
 # --metric of the accuracy plot -> y-axis title
@@ -33,10 +26,7 @@ PLOT_METRICS: dict[str, str] = {
 }
 
 # metrics.csv column of the training curves -> y-axis title
-CURVE_METRICS: dict[str, str] = {
-    "test_accuracy": "test accuracy (%)",
-    "train_accuracy": "train accuracy (%)",
-}
+CURVE_METRICS: dict[str, str] = {"test_accuracy": "test accuracy (%)", "train_accuracy": "train accuracy (%)"}
 
 
 PAPER_FONTS: dict[str, int] = {"pdf.fonttype": 42, "ps.fonttype": 42}
@@ -114,7 +104,7 @@ def plot_accuracy(experiments: list[ExperimentResult], path: Path | str, metric:
 def accuracy_figure(experiments: list[ExperimentResult], metric: str = "final_test_accuracy",
                     title: str | None = None, style: str | None = None, series: str | None = None,
                     band: str = DEFAULT_BAND) -> Any:
-    """Accuracy vs percent of weights remaining (reports.figure); `band`: reports.plot_bands."""
+    """Accuracy vs percent of weights remaining (reports.figure); `band`: reports.plot_parts."""
     check_metric(metric, PLOT_METRICS, "--metric")
     check_band(band)
     _matplotlib()

@@ -1,11 +1,6 @@
-"""Plain records of what an experiment directory holds: jobs, levels, replicates, branches.
-
-Accuracies are fractions in [0, 1] exactly as the jobs wrote them; formatting into percent happens
-only in the writers. A job is 'done' (done.json), 'in progress' (files but no done.json; its values
-come from the last metrics.csv row), 'missing', 'damaged' (a file does not match the checksums in
-its done.json: no value of it is shown or drawn), or 'unverified' (finished before checksums existed:
-shown and marked, but not averaged unless `report --include_unverified` counts it as done).
-"""
+"""What an experiment directory holds: jobs, levels, replicates, branches; accuracies as fractions.
+A job is done, in progress (values from metrics.csv), missing, damaged (fails its checksums: nothing shown)
+or unverified (done.json predates checksums: shown, not averaged unless `--include_unverified`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,50 +11,24 @@ from sparselab.analysis.evaluation.columns import COLUMNS as EVALUATION_COLUMNS
 from sparselab.core import layout
 from sparselab.train.metrics import collapse_reasons
 
-DONE = "done"
-IN_PROGRESS = "in progress"
-MISSING = "missing"
-DAMAGED = "damaged"
-UNVERIFIED = "unverified"
+DONE, IN_PROGRESS, MISSING, DAMAGED, UNVERIFIED = "done", "in progress", "missing", "damaged", "unverified"
 
 MAIN = layout.MAIN  # the series name of the trunk's own job at each level
 
 # Values read from done.json (or, for a job in progress, derived from metrics.csv).
 METRICS: tuple[str, ...] = (
-    "density",
-    "density_model",
-    "density_all_parameters",
-    "final_test_accuracy",
-    "best_test_accuracy",
-    "best_iteration",
-    "final_train_accuracy",
-    "final_train_clean_accuracy",
-    "final_train_noisy_accuracy",
-    "final_train_noisy_true_accuracy",
-    "final_test_loss",
-    "final_train_loss",
-    "iterations",
-    "wall_seconds",
-    "final_test_top_prediction_fraction",
-    "final_test_predictions_sha256",
-    "empty_prunable_tensors",
-    "connected",
-    "weights_on_path",
-)
+    "density", "density_model", "density_all_parameters", "final_test_accuracy", "best_test_accuracy",
+    "best_iteration", "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
+    "final_train_noisy_true_accuracy", "final_test_loss", "final_train_loss", "iterations", "wall_seconds",
+    "final_test_top_prediction_fraction", "final_test_predictions_sha256", "empty_prunable_tensors", "connected",
+    "weights_on_path")
 
 # The metrics that are averaged across replicates (with a standard deviation).
+# trunk_density: of the trunk level a job belongs to, the x position of branches (collect.py)
 AVERAGED: tuple[str, ...] = (
-    "density",
-    "trunk_density",  # of the trunk level a job belongs to: the x position of branches (collect.py)
-    "final_test_accuracy",
-    "best_test_accuracy",
-    "final_train_accuracy",
-    "final_train_clean_accuracy",
-    "final_train_noisy_accuracy",
-    "final_train_noisy_true_accuracy",
-    "final_test_loss",
-    *EVALUATION_COLUMNS,  # `evaluate` results (evaluation.columns)
-)
+    "density", "trunk_density", "final_test_accuracy", "best_test_accuracy", "final_train_accuracy",
+    "final_train_clean_accuracy", "final_train_noisy_accuracy", "final_train_noisy_true_accuracy",
+    "final_test_loss", *EVALUATION_COLUMNS)
 
 
 @dataclass
@@ -139,8 +108,7 @@ class ExperimentResult:
     swept: dict[str, str] = field(default_factory=dict)  # field -> value of this grid point of a --sweep
 
     def level_numbers(self) -> list[int]:
-        levels = {lv for rep in self.replicates for lv in rep.levels}
-        return sorted(levels)
+        return sorted({lv for rep in self.replicates for lv in rep.levels})
 
     def series_keys(self) -> list[str]:
         return [MAIN, *self.branches]
@@ -150,13 +118,11 @@ class ExperimentResult:
 
     def jobs(self, level: int, key: str) -> list[tuple[int, JobResult]]:
         """(replicate, job) for every replicate that has this level and series."""
-        out = []
-        for rep in self.replicates:
-            lv = rep.levels.get(level)
-            job = lv.series(key) if lv is not None else None
-            if job is not None:
-                out.append((rep.replicate, job))
-        return out
+        found = [(rep.replicate, rep.levels[level].series(key)) for rep in self.replicates if level in rep.levels]
+        return [(replicate, job) for replicate, job in found if job is not None]
+
+    def done_jobs(self, level: int, key: str = MAIN) -> list[JobResult]:
+        return [job for _, job in self.jobs(level, key) if job.status == DONE]
 
     def missing_levels(self, rep: ReplicateResult) -> list[int]:
         return [lv for lv, res in sorted(rep.levels.items()) if res.main.status == MISSING]
@@ -190,5 +156,4 @@ class ExperimentResult:
 
     @property
     def has_results(self) -> bool:
-        return any(job.status != MISSING for rep in self.replicates for res in rep.levels.values()
-                   for job in (res.main, *res.branches.values()))
+        return any(job.status != MISSING for job in self.all_jobs())

@@ -1,12 +1,5 @@
-"""Which recorded hyperparameters matter to a run: the bundles' own notion, applied to hparams.json.
-
-A field matters to a run when (1) its bundle is one the run's command uses (its section is in the
-run's record), (2) it is hashed (`hparam(..., hashed=False)` marks fields that do not change results,
-such as `tensorboard`), and (3) its flag exists under the record's values (`hparam(only_with=...)`,
-e.g. not `erk_power` under global pruning, `gamma` without milestones, `grasp_samples_per_class` without grasp).
-Legends and listings show only such fields, so `tensorboard=True` or `finetune_lr` on a lottery run
-never tell runs apart.
-"""
+"""Which recorded hyperparameters matter to a run: a field of a bundle its command uses, hashed (`hashed=False`:
+`tensorboard`), whose flag applies under the record's values (`only_with`, e.g. not `erk_power` under global)."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,12 +7,7 @@ from typing import Any, Mapping
 
 from sparselab.core.command import section_bundle
 from sparselab.core.when import unchosen
-from sparselab.analysis.reports.hparams_diff import KEY_FIELDS, bundle_defaults
-
-
-def bundle_class(section: str) -> type | None:
-    """The bundle class of an hparams.json section."""
-    return section_bundle(section)
+from sparselab.analysis.reports.hparams_diff import KEY_FIELDS, bundle_defaults, flat_fields, same_value
 
 
 def _unhashed(cls: type) -> set[str]:
@@ -29,11 +17,11 @@ def _unhashed(cls: type) -> set[str]:
 def relevant_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of one record that matter to its run, flat (field names are unique across bundles)."""
     out: dict[str, Any] = {}
-    flat = {k: v for values in record.values() if isinstance(values, Mapping) for k, v in values.items()}
+    flat = flat_fields(record)
     for section, values in record.items():
         if not isinstance(values, Mapping):
             continue
-        cls = bundle_class(section)
+        cls = section_bundle(section)
         if cls is None:
             out.update(values)
             continue
@@ -61,12 +49,6 @@ def _completed(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return float(a) == float(b)
-    return a == b
-
-
 def differing_fields(records: list[Mapping[str, Any]], limit: int = 4) -> list[dict[str, Any]]:
     """For each record, the fields that matter to it and take more than one value among the runs they
     matter to (key fields first, at most `limit` names in all)."""
@@ -77,7 +59,7 @@ def differing_fields(records: list[Mapping[str, Any]], limit: int = 4) -> list[d
     differing = []
     for name in names:
         values = [f[name] for f in flats if name in f]
-        if len(values) > 1 and any(not _same(values[0], v) for v in values[1:]):
+        if len(values) > 1 and any(not same_value(values[0], v) for v in values[1:]):
             differing.append(name)
     ordered = [k for k in KEY_FIELDS if k in differing] + [k for k in differing if k not in KEY_FIELDS]
     return [{k: f[k] for k in ordered[:limit] if k in f} for f in flats]

@@ -1,15 +1,5 @@
-"""The data of the CSV and JSON reports, tidy: one row per (experiment, replicate, level, series) with
-the fractions exactly as the jobs wrote them (`replicate` and `level` are always integers; a train run
-is level 0), and, separately, one summary row per (experiment, level, series): n finished replicates,
-the mean of every averaged metric and its sample standard deviation (`*_std`).
-
-`trunk_density` is the density of the trunk level a row belongs to (the x position of a branch, whose
-own `density` may differ: 1.0 after re-dense training); `collapsed` is True for a finished job whose
-network collapsed (`collapse_reason` says why; training.metrics.collapse_reasons), and on a summary row
-when any of its replicates collapsed. `multiply_adds_dense` / `multiply_adds_sparse`: multiply-adds of
-one example's forward pass through the dense and the masked network (models.flops), when the job has
-a mask and its model can be built.
-"""
+"""The tidy CSV and JSON rows: one per (experiment, replicate, level, series), fractions as written, and one
+summary row per (experiment, level, series) (n, mean, `*_std`). `trunk_density`: the x of a branch's row."""
 from __future__ import annotations
 
 import csv
@@ -24,8 +14,8 @@ from sparselab.analysis.reports.collect import done_count, summarize
 from sparselab.analysis.reports.records import AVERAGED, DONE, MAIN, ExperimentResult, JobResult
 
 ID_COLUMNS = ("experiment", "command", "directory", "replicate", "level", "series", "status", "n")
-VALUE_COLUMNS = ("density", "sparsity", "density_counted", "density_model", "density_all_parameters", "trunk_density", "collapsed", "collapse_reason",
-                 "final_test_accuracy", "best_test_accuracy", "best_iteration",
+VALUE_COLUMNS = ("density", "sparsity", "density_counted", "density_model", "density_all_parameters", "trunk_density",
+                 "collapsed", "collapse_reason", "final_test_accuracy", "best_test_accuracy", "best_iteration",
                  "final_train_accuracy", "final_train_clean_accuracy", "final_train_noisy_accuracy",
                  "final_train_noisy_true_accuracy", "final_test_loss", "final_test_top_prediction_fraction",
                  "weights_on_path", "last_iteration", "multiply_adds_dense", "multiply_adds_sparse",
@@ -98,7 +88,7 @@ def _mean_row(experiment: ExperimentResult, level: int, key: str) -> dict[str, A
         row[metric] = stat.mean
         row[f"{metric}_std"] = stat.std
     row["sparsity"] = sparsity(row["density"])
-    done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
+    done = experiment.done_jobs(level, key)
     if done:
         reasons = sorted({r for job in done for r in job.collapse_reasons})
         row["collapsed"] = any(job.collapsed for job in done)

@@ -1,8 +1,5 @@
-"""A sweep's results as one table: each grid point (and level) with mean ± std (n) over its replicates.
-
-Printed at the end of `report <command> ... --sweep ...` and after a sweep has run (main.py hands
-`print_summary` to `platforms/sweep.py`), so the points can be compared without reading one table each.
-"""
+"""A sweep's results as one table: each grid point (and level) with mean ± std (n) over its replicates,
+printed by `report <command> ... --sweep ...` and after a sweep has run (`print_summary`)."""
 from __future__ import annotations
 
 from typing import Sequence

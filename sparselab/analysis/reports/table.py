@@ -1,14 +1,12 @@
-"""Text tables of experiments (per replicate, then mean ± std), in percent; the same data as CSV and
-JSON rows (fractions) is in analysis/reports/rows.py. A collapsed network is marked in the status column.
-"""
+"""Text tables of experiments (per replicate, then mean ± std), in percent (CSV/JSON rows: reports.rows)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from sparselab.analysis.reports.collect import done_count, summarize
-from sparselab.analysis.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, UNVERIFIED, ExperimentResult, JobResult,
-                             Stat)
+from sparselab.analysis.reports.records import (DAMAGED, DONE, IN_PROGRESS, MAIN, MISSING, UNVERIFIED, ExperimentResult,
+                                                JobResult, Stat)
 from sparselab.analysis.reports.rows import sparsity as _sparsity
 from sparselab.core.table import Group, render
 
@@ -56,8 +54,7 @@ DENSITY = Column("density", "density", lambda j: dens(j.get("density")), lambda 
 SPARSITY = Column("sparsity %", "density", lambda j: pct(_sparsity(j.get("density"))),
                   lambda s: pct(_sparsity(s["density"].mean)))
 FINAL = _acc("final test %", "final_test_accuracy")
-BEST = Column("best test % (@it)", "best_test_accuracy", _best, lambda s: pm(s["best_test_accuracy"]),
-              "best test %")
+BEST = Column("best test % (@it)", "best_test_accuracy", _best, lambda s: pm(s["best_test_accuracy"]), "best test %")
 TRAIN = _acc("train %", "final_train_accuracy")
 CLEAN = _acc("clean train %", "final_train_clean_accuracy")
 NOISY = _acc("noisy train %", "final_train_noisy_accuracy")
@@ -178,7 +175,7 @@ def _collapsed_note(experiment: ExperimentResult, level: int) -> str:
     """'(COLLAPSED in 1/3: main)': how many finished replicates of each series collapsed at a level."""
     parts = []
     for key in experiment.series_keys():
-        done = [job for _, job in experiment.jobs(level, key) if job.status == DONE]
+        done = experiment.done_jobs(level, key)
         bad = sum(1 for job in done if job.collapsed)
         if bad:
             parts.append(f"{experiment.series_label(key)} {bad}/{len(done)}")

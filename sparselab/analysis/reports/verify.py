@@ -1,17 +1,9 @@
 """`python main.py verify [--root R] [--repair]`: check every job under a root against its checksums.
 
-A finished job is checked against the sha256 record in its `done.json` (every file, and done.json
-itself); a job in progress is checked against its journal (the digest of each file as it was written) and
-through its checkpoint (the checkpoint's own digest and the digests of the input files it recorded). Jobs whose done.json predates checksums are *unverified*.
-
-`--repair` moves each damaged job aside (renamed `<name>.damaged-<time>`, never deleted), together
-with every job computed from it, so that rerunning the same command retrains exactly those:
-
-- a trunk level L (`level_L/main`): levels L, L+1, ... of that replicate, with their branches
-  (level L+1's mask and start come from level L's files; on a GPU a retrained level L is not
-  bit-identical, so keeping later levels would mix two histories);
-- `level_pretrain/main`: every level of the replicate (they all rewind to it);
-- a `train` run (`replicate_R/main`): the run and the `train_branch` levels built on it;
+A finished job is checked against its done.json; one in progress against its journal and its checkpoint.
+`--repair` moves each damaged job aside (`<name>.damaged-<time>`) with every job computed from it:
+- a trunk level L: levels L, L+1, ... with their branches (on a GPU a retrained level is not bit-identical);
+- `level_pretrain/main`: every level of the replicate; a `train` run: the run and its `train_branch` levels;
 - a branch job, or a job nested in a bigger job (ensemble phases, members): that outermost job.
 """
 from __future__ import annotations
@@ -25,21 +17,19 @@ from typing import ClassVar
 
 import filelock
 
-from sparselab.core.command import Command
-from sparselab.core import layout
-from sparselab.core import integrity
+from sparselab.core import integrity, journal, layout
 from sparselab.core import io as fio
-from sparselab.core import journal
 from sparselab.core.cli import OneLineParser
+from sparselab.core.command import Command
 from sparselab.core.errors import UsageError
 from sparselab.analysis.reports.openlth import is_openlth_job
-from sparselab.store.job import FinishedJob
-from sparselab.train.checkpoint import CHECKPOINT_FILE
-from sparselab.train.job import DONE_FILE, HPARAMS_FILE
+from sparselab.store import tree
+from sparselab.store.tree import ASIDE_MARK
+from sparselab.store.job import FinishedJob, has_any
+from sparselab.train.job import is_done
 
 VERIFIED, UNVERIFIED, IN_PROGRESS, DAMAGED = "verified", "unverified", "in progress", "damaged"
 FOREIGN = "OpenLTH"  # a job OpenLTH / SDD wrote: no checksums exist, its files are read as they are
-ASIDE_MARK = ".damaged-"
 
 
 @dataclass
@@ -50,8 +40,7 @@ class JobCheck:
 
 
 def is_job(directory: Path) -> bool:
-    return any((directory / name).exists() for name in (DONE_FILE, CHECKPOINT_FILE, HPARAMS_FILE)) \
-        or is_openlth_job(directory)
+    return has_any(directory, (layout.DONE, layout.CHECKPOINT, layout.HPARAMS)) or is_openlth_job(directory)
 
 
 def job_directories(root: Path) -> list[Path]:
@@ -69,13 +58,13 @@ def check(directory: Path) -> JobCheck:
     if is_openlth_job(directory):
         return JobCheck(directory, FOREIGN, "finished by OpenLTH: no checksums to check")
     try:
-        if (directory / DONE_FILE).exists():
+        if is_done(directory):
             return JobCheck(directory, VERIFIED if FinishedJob(directory, check_files=True).verified else UNVERIFIED)
         unjournaled = journal.unverified(directory)
         if unjournaled:  # the rerun would recompute these; --repair moves the job aside instead
             name = min(unjournaled)
             return JobCheck(directory, DAMAGED, f"{name}: {unjournaled[name]}")
-        checkpoint = directory / CHECKPOINT_FILE
+        checkpoint = directory / layout.CHECKPOINT
         if checkpoint.exists():
             state = fio.load_checkpoint(checkpoint)
             if isinstance(state, dict) and isinstance(state.get("files"), dict):
@@ -98,7 +87,7 @@ def outermost_job(directory: Path) -> Path:
 
 
 def invalidated(directory: Path) -> list[Path]:
-    """The folders to move aside when the job in `directory` is damaged (see the module text)."""
+    """The folders to move aside when the job in `directory` is damaged (the module's list)."""
     unit = outermost_job(directory)
     parent = unit.parent
     if unit.name == layout.MAIN and layout.LEVEL_RE.match(parent.name):
@@ -112,12 +101,7 @@ def invalidated(directory: Path) -> list[Path]:
 
 
 def _levels(replicate: Path, keep) -> list[Path]:
-    out = []
-    for p in sorted(replicate.iterdir()):
-        match = layout.LEVEL_RE.match(p.name)
-        if match and p.is_dir() and keep(int(match.group(1))):
-            out.append(p)
-    return out
+    return sorted((p for level, p in tree.level_dirs(replicate) if keep(level)), key=lambda p: p.name)
 
 
 def move_aside(folders: list[Path]) -> list[tuple[Path, Path]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from sparselab.analysis.evaluation import inputs
+from sparselab.analysis.evaluation import measures
 from sparselab.analysis.evaluation.columns import evaluation_columns
 from sparselab.core import integrity
 
@@ -84,10 +84,10 @@ def test_evaluate_refusals_are_one_line(lottery):
 def test_synthetic_ood_sets_keep_shape_and_content():
     class Data:
         test = type("T", (), {"images": torch.arange(2 * 1 * 2 * 3, dtype=torch.uint8).view(2, 1, 2, 3)})()
-    shuffled = inputs._synthetic("pixel_shuffle", Data.test)
+    shuffled = measures._synthetic("pixel_shuffle", Data.test)
     assert shuffled.shape == Data.test.images.shape and shuffled.dtype == torch.uint8
     assert [sorted(r) for r in shuffled.flatten(1).tolist()] == [list(range(6)), list(range(6, 12))]
-    noise = inputs._synthetic("uniform_noise", Data.test)
+    noise = measures._synthetic("uniform_noise", Data.test)
     assert noise.shape == Data.test.images.shape and noise.dtype == torch.uint8
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sparselab.experiments.ensembles import metrics
-from sparselab.analysis.evaluation import attacks, ood_metrics
+from sparselab.analysis.evaluation import measures
 
 
 def test_accuracy_nll_ece_from_fixed_logits_two_bins():
@@ -48,29 +48,29 @@ def test_auroc_equals_a_brute_force_pair_count(seed):
     g = torch.Generator().manual_seed(seed)
     s_in = torch.randint(0, 8, (23,), generator=g).double()  # many ties on purpose
     s_out = torch.randint(0, 6, (17,), generator=g).double()
-    assert ood_metrics.auroc(s_in, s_out) == pytest.approx(brute_force_auroc(s_in.tolist(), s_out.tolist()), abs=1e-12)
+    assert measures.auroc(s_in, s_out) == pytest.approx(brute_force_auroc(s_in.tolist(), s_out.tolist()), abs=1e-12)
 
 
 def test_auroc_hand_cases():
-    assert ood_metrics.auroc(torch.tensor([3.0, 4.0]), torch.tensor([1.0, 2.0])) == 1.0
-    assert ood_metrics.auroc(torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0])) == 0.0
+    assert measures.auroc(torch.tensor([3.0, 4.0]), torch.tensor([1.0, 2.0])) == 1.0
+    assert measures.auroc(torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0])) == 0.0
     # pairs: (2>1) (2=2) (2<3) (5>1) (5>2) (5>3): (1 + 0.5 + 0 + 3) / 6
-    assert ood_metrics.auroc(torch.tensor([2.0, 5.0]), torch.tensor([1.0, 2.0, 3.0])) == pytest.approx(4.5 / 6)
+    assert measures.auroc(torch.tensor([2.0, 5.0]), torch.tensor([1.0, 2.0, 3.0])) == pytest.approx(4.5 / 6)
 
 
 def test_fpr_at_95_tpr_by_hand():
     s_in = torch.arange(1, 21).double()  # 1..20: 95 % = 19 scores pass a threshold of 2 (not of 3)
     s_out = torch.tensor([0.0, 1.0, 1.5, 2.0, 2.5, 10.0, 25.0, -3.0])  # >= 2: 2.0, 2.5, 10, 25
-    assert ood_metrics.fpr_at_tpr(s_in, s_out, 0.95) == pytest.approx(4 / 8)
-    assert ood_metrics.fpr_at_tpr(s_in, s_out, 1.0) == pytest.approx(6 / 8)  # threshold 1: also 1.0, 1.5
+    assert measures.fpr_at_tpr(s_in, s_out, 0.95) == pytest.approx(4 / 8)
+    assert measures.fpr_at_tpr(s_in, s_out, 1.0) == pytest.approx(6 / 8)  # threshold 1: also 1.0, 1.5
 
 
 def test_msp_and_energy_scores():
     logits = torch.tensor([[2.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
     e2 = math.exp(2)
-    assert ood_metrics.msp(logits).tolist() == pytest.approx([e2 / (e2 + 2), 1 / 3])
-    assert ood_metrics.energy(logits).tolist() == pytest.approx([math.log(e2 + 2), 1 + math.log(3)])
-    result = ood_metrics.detection(torch.tensor([[5.0, 0.0], [4.0, 0.0]]), torch.tensor([[0.1, 0.0], [0.0, 0.2]]))
+    assert measures.msp(logits).tolist() == pytest.approx([e2 / (e2 + 2), 1 / 3])
+    assert measures.energy(logits).tolist() == pytest.approx([math.log(e2 + 2), 1 + math.log(3)])
+    result = measures.detection(torch.tensor([[5.0, 0.0], [4.0, 0.0]]), torch.tensor([[0.1, 0.0], [0.0, 0.2]]))
     assert result["auroc_msp"] == 1.0 and result["fpr95_msp"] == 0.0 and result["auroc_energy"] == 1.0
 
 
@@ -105,10 +105,10 @@ def points():
 @pytest.mark.parametrize("eps", [0.05, 0.2, 0.5])
 def test_fgsm_reaches_the_closed_form_worst_case_of_a_linear_model(eps):
     x, y = points()
-    adv = attacks.fgsm(linear, x, y, eps, bounds=None)
+    adv = measures.fgsm(linear, x, y, eps, bounds=None)
     assert (adv - x).abs().max().item() == pytest.approx(eps)
     assert margin(adv, y).tolist() == pytest.approx(worst_case_margin(x, y, eps).tolist(), abs=1e-9)
-    robust = attacks.robust_correct(linear, x, y, "fgsm", eps, 1, None, False, None)
+    robust = measures.robust_correct(linear, x, y, "fgsm", eps, 1, None, False, None)
     assert robust.tolist() == (worst_case_margin(x, y, eps) > 0).tolist()
 
 
@@ -116,12 +116,12 @@ def test_fgsm_reaches_the_closed_form_worst_case_of_a_linear_model(eps):
 def test_pgd_reaches_the_worst_case_and_stays_in_the_ball(random_start):
     x, y = points()
     eps, steps = 0.3, 20
-    adv = attacks.pgd(linear, x, y, eps, steps, random_start=random_start, bounds=None,
+    adv = measures.pgd(linear, x, y, eps, steps, random_start=random_start, bounds=None,
                       generator=torch.Generator().manual_seed(1))
     assert (adv - x).abs().max().item() <= eps + 1e-12
     # the linear worst case is a corner of the ball; 20 steps of 2.5 * eps / 20 reach it from anywhere
     assert margin(adv, y).tolist() == pytest.approx(worst_case_margin(x, y, eps).tolist(), abs=1e-9)
-    robust = attacks.robust_correct(linear, x, y, "pgd", eps, steps, None, random_start, None,
+    robust = measures.robust_correct(linear, x, y, "pgd", eps, steps, None, random_start, None,
                                     torch.Generator().manual_seed(1))
     assert robust.tolist() == (worst_case_margin(x, y, eps) > 0).tolist()
 
@@ -129,9 +129,9 @@ def test_pgd_reaches_the_worst_case_and_stays_in_the_ball(random_start):
 def test_attacks_clamp_to_the_pixel_range_and_pgd_step_default():
     x = torch.tensor([[0.0, 1.0, 0.98, 0.02]], dtype=torch.float64)
     y = torch.tensor([0])
-    for adv in (attacks.fgsm(linear, x, y, 0.1), attacks.pgd(linear, x, y, 0.1, 5, random_start=True)):
+    for adv in (measures.fgsm(linear, x, y, 0.1), measures.pgd(linear, x, y, 0.1, 5, random_start=True)):
         assert adv.min().item() >= 0.0 and adv.max().item() <= 1.0
         assert (adv - x).abs().max().item() <= 0.1 + 1e-12
     # gradient sign of class 0's CE: -(w0 - w1) = (-1, 2.5, -1.75, -1): pixel 1 is at 1 and cannot grow
-    assert attacks.fgsm(linear, x, y, 0.1)[0].tolist() == pytest.approx([0.0, 1.0, 0.88, 0.0])
-    assert attacks.default_step_size(0.1, 10) == pytest.approx(0.025)
+    assert measures.fgsm(linear, x, y, 0.1)[0].tolist() == pytest.approx([0.0, 1.0, 0.88, 0.0])
+    assert measures.default_step_size(0.1, 10) == pytest.approx(0.025)

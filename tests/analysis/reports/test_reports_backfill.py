@@ -8,7 +8,7 @@ import pytest
 
 import reports_fakes as fakes
 from sparselab.core.errors import UsageError
-from sparselab.analysis.reports import backfill
+from sparselab.analysis.reports import outputs
 from sparselab.analysis.reports.command import ReportCommand
 
 
@@ -32,7 +32,7 @@ class FakeWriter:
 
 def test_backfill_writes_each_job(tmp_path, monkeypatch, capsys):
     FakeWriter.made = []
-    monkeypatch.setattr(backfill, "summary_writer", lambda: FakeWriter)
+    monkeypatch.setattr(outputs, "summary_writer", lambda: FakeWriter)
     experiment = fakes.lottery(tmp_path, {1: [0.9, 0.8], 2: [0.91]})
     assert ReportCommand.main(["--path", str(experiment), "--tensorboard_dir", str(tmp_path / "tb")]) == 0
     names = sorted(w.logdir.removeprefix(str(tmp_path / "tb") + "/") for w in FakeWriter.made)

@@ -9,7 +9,7 @@ import pytest
 
 import reports_fakes as fakes
 from helpers import call_main
-from sparselab.analysis.reports import plot, plot_axis, plot_bands, plot_legend
+from sparselab.analysis.reports import plot, plot_parts
 from sparselab.analysis.reports.collect import collect
 from sparselab.analysis.reports.labels import assign_labels
 
@@ -42,14 +42,14 @@ def test_band_is_std_sem_or_student_t_ci(tmp_path, band, factor):
     tops = [100 * statistics.mean(values) + half for values, half in zip(levels, halves)]
     assert _band_top(fig) == pytest.approx(max(tops), rel=1e-4)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert plot_bands.legend_text(band) in legend and any("(n=3)" in t for t in legend)
+    assert plot_parts.legend_text(band) in legend and any("(n=3)" in t for t in legend)
 
 
 def test_student_t_quantiles():
-    assert plot_bands.t975(1) == pytest.approx(12.706, abs=1e-3)
-    assert plot_bands.t975(4) == pytest.approx(2.776, abs=1e-3)
-    assert plot_bands.t975(60) == pytest.approx(2.000, abs=1e-3)  # Cornish-Fisher beyond the table
-    assert plot_bands.half_width(0.5, 1, "ci95") is None  # one replicate: no band
+    assert plot_parts.t975(1) == pytest.approx(12.706, abs=1e-3)
+    assert plot_parts.t975(4) == pytest.approx(2.776, abs=1e-3)
+    assert plot_parts.t975(60) == pytest.approx(2.000, abs=1e-3)  # Cornish-Fisher beyond the table
+    assert plot_parts.half_width(0.5, 1, "ci95") is None  # one replicate: no band
 
 
 def test_band_flag_reaches_the_figure_and_bad_band_is_one_error(tmp_path, monkeypatch):
@@ -73,7 +73,7 @@ def test_density_labels_sit_at_round_numbers(lo, hi, labels):
     from matplotlib.figure import Figure
 
     ax = Figure().add_subplot(1, 1, 1)
-    plot_axis.draw(ax, [hi, lo])
+    plot_parts.draw_axis(ax, [hi, lo])
     assert [t.get_text() for t in ax.get_xticklabels()] == labels
     minor = ax.xaxis.get_minorticklocs()
     assert len(minor) > 0 and not set(minor) & {float(x) for x in labels}
@@ -90,7 +90,7 @@ def test_redense_branch_is_marked_as_trained_dense(tmp_path):
     lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
     assert lines["retrain"].get_marker() == "*" and lines["randomly_reinitialize"].get_marker() != "*"
     legend = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_legend().get_texts()]
-    assert any(t.startswith("retrain") and plot_legend.REDENSE_NOTE in t for t in legend)
+    assert any(t.startswith("retrain") and plot_parts.REDENSE_NOTE in t for t in legend)
     assert not any(t.startswith("randomly_reinitialize") and "re-dense" in t for t in legend)
 
 

@@ -67,8 +67,8 @@ def test_preset_is_chosen_by_fewest_differences():
 
 def test_runs_recorded_before_a_bundle_existed_compare_equal_to_its_defaults():
     from sparselab.sparsity.dst_hparams import DSTHparams
-    from sparselab.analysis.reports.hparams_diff import distinguishing_fields
+    from sparselab.analysis.reports.relevant import differing_fields
 
     old = {"command": "lottery", "pruning": {"pruning_strategy": "random"}}
     new = {"command": "lottery", "pruning": {"pruning_strategy": "magnitude"}, "dst": DSTHparams().to_dict()}
-    assert distinguishing_fields([old, new]) == [{"pruning_strategy": "random"}, {"pruning_strategy": "magnitude"}]
+    assert differing_fields([old, new]) == [{"pruning_strategy": "random"}, {"pruning_strategy": "magnitude"}]
